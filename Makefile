@@ -1,0 +1,31 @@
+# Two entry points for a fresh machine (Python 3.11+ with pip): `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+export ADAL_INSTANCE ?= $(CURDIR)/instance
+
+.PHONY: setup run test lint bench clean-instance
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed
+	@bash scripts/compile-translations.sh $(BIN)
+
+## run: a demo instance (created on first run) with the portal and the back office
+run: setup
+	@[ -f "$(ADAL_INSTANCE)/adal.json" ] || $(BIN)/adal init --demo
+	$(BIN)/adal run-demo
+
+## test: everything CI runs: system packages, lint, the suite on SQLite and PostgreSQL
+test: setup
+	bash scripts/test.sh
+
+lint: setup
+	$(BIN)/ruff check .
+
+bench: setup
+	$(BIN)/python bench/crypto.py

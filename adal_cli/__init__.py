@@ -1,0 +1,1 @@
+"""The `adal` command line: instance set-up, users, serving, maintenance."""

@@ -1,0 +1,33 @@
+"""What every command needs: the instance, an engine and a session factory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import click
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from store import instance as inst
+from store.db import make_engine, session_factory
+
+
+@dataclass
+class Context:
+    instance: inst.Instance
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.instance.database_url)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return session_factory(self.engine)
+
+
+def load_context() -> Context:
+    try:
+        return Context(inst.load())
+    except inst.InstanceError as exc:
+        raise click.ClickException(str(exc)) from exc

@@ -1,0 +1,21 @@
+"""`adal db upgrade`: apply pending migrations."""
+
+from __future__ import annotations
+
+import click
+
+from adal_cli.context import load_context
+from store.migrate import current_revision, upgrade
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database maintenance."""
+
+
+@db_group.command("upgrade")
+def upgrade_command() -> None:
+    """Apply every pending migration."""
+    ctx = load_context()
+    upgrade(ctx.engine)
+    click.echo(f"Database at revision {current_revision(ctx.engine)}")

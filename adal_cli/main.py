@@ -1,0 +1,27 @@
+"""Entry point of the `adal` console script."""
+
+from __future__ import annotations
+
+import click
+
+from adal_cli.db import db_group
+from adal_cli.init import init_command
+from adal_cli.serve import handler_command, portal_command, run_demo_command
+from adal_cli.users import user_group
+
+
+@click.group()
+def cli() -> None:
+    """Adal: anonymous corruption reporting."""
+
+
+cli.add_command(init_command)
+cli.add_command(user_group)
+cli.add_command(db_group)
+cli.add_command(portal_command)
+cli.add_command(handler_command)
+cli.add_command(run_demo_command)
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,98 @@
+"""`adal portal`, `adal handler` and `adal run-demo`: the two apps under gunicorn.
+
+The portal runs with gunicorn's access log off: an access log line is a reporter's IP address
+and time. The apps are separate processes so the back office can live on another host.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import click
+
+from adal_cli.context import load_context
+
+APPS = {
+    "portal": "portal:create_app()",
+    "handler": "handler:create_app()",
+}
+
+
+def gunicorn_argv(app: str, host: str, port: int, workers: int, threads: int) -> list[str]:
+    return [
+        sys.executable, "-m", "gunicorn",
+        "--bind", f"{host}:{port}",
+        "--workers", str(workers),
+        "--threads", str(threads),
+        "--worker-class", "gthread",
+        # Long enough for a slow upload over Tor; gthread workers keep serving meanwhile.
+        "--timeout", "600",
+        "--graceful-timeout", "30",
+        # No access log: never an address, a user agent or a request line on disk.
+        "--access-logfile", "/dev/null",
+        "--error-logfile", "-",
+        "--log-level", "warning",
+        "--config", "python:adal_cli.gunicorn_conf",
+        APPS[app],
+    ]
+
+
+def _serve(app: str, host: str, port: int, workers: int, threads: int) -> None:
+    load_context()  # fail here, clearly, rather than in every worker
+    os.execv(sys.executable, gunicorn_argv(app, host, port, workers, threads))  # noqa: S606
+
+
+def _options(default_port: int):  # type: ignore[no-untyped-def]
+    def wrap(f):  # type: ignore[no-untyped-def]
+        f = click.option("--threads", default=4, show_default=True)(f)
+        f = click.option("--workers", default=2, show_default=True)(f)
+        f = click.option("--port", default=default_port, show_default=True)(f)
+        return click.option("--host", default="127.0.0.1", show_default=True)(f)
+    return wrap
+
+
+@click.command("portal")
+@_options(8080)
+def portal_command(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the public reporter portal."""
+    _serve("portal", host, port, workers, threads)
+
+
+@click.command("handler")
+@_options(8081)
+def handler_command(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the back office (internal network only)."""
+    _serve("handler", host, port, workers, threads)
+
+
+@click.command("run-demo")
+@click.option("--portal-port", default=8080, show_default=True)
+@click.option("--handler-port", default=8081, show_default=True)
+def run_demo_command(portal_port: int, handler_port: int) -> None:
+    """Serve the portal and the back office side by side on 127.0.0.1 until Ctrl-C."""
+    ctx = load_context()
+    env = dict(os.environ, ADAL_INSECURE_COOKIES="1")  # plain HTTP on loopback for the demo
+    procs = [
+        subprocess.Popen(gunicorn_argv("portal", "127.0.0.1", portal_port, 1, 4), env=env),  # noqa: S603
+        subprocess.Popen(gunicorn_argv("handler", "127.0.0.1", handler_port, 1, 4), env=env),  # noqa: S603
+    ]
+    click.echo(f"Portal:      http://127.0.0.1:{portal_port}/")
+    click.echo(f"Back office: http://127.0.0.1:{handler_port}/")
+    creds = ctx.instance.path / "demo-credentials.txt"
+    if creds.exists():
+        click.echo(f"Demo users:  {creds}")
+    try:
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            p.wait(timeout=30)

@@ -1,0 +1,35 @@
+"""`adal user add`: staff accounts from the command line (the first head, in production)."""
+
+from __future__ import annotations
+
+import click
+
+from adal_cli.context import load_context
+from store import audit
+from store.db import transaction
+from store.models import ROLES
+from store.users import UserError, create_user
+
+
+@click.group("user")
+def user_group() -> None:
+    """Manage staff users."""
+
+
+@user_group.command("add")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--full-name", default="", help="Full name, as Appendix 1 shows it.")
+@click.argument("username")
+def add_command(role: str, full_name: str, username: str) -> None:
+    """Add a staff user and print a one-time password."""
+    ctx = load_context()
+    try:
+        with transaction(ctx.sessions) as session:
+            new = create_user(session, username=username, full_name=full_name, role=role,
+                              instance_secret=ctx.instance.secret_key, kdf=ctx.instance.kdf)
+            audit.append(session, "user.create", actor="cli", target=new.user.username,
+                         details={"role": role})
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"User {new.user.username} ({role}) created.")
+    click.echo(f"One-time password (must be changed at first login): {new.password}")

@@ -1,0 +1,81 @@
+"""The back office's own records: cases, their workflow events, settings, calendar, sessions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from store.models.base import Base
+from store.models.reports import Submission
+
+
+class Case(Base):
+    """A submission as the back office handles it; created when a handler registers it (p6)."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[str] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), unique=True
+    )
+    status: Mapped[str] = mapped_column(String(24), default="registered")
+    anonymous: Mapped[bool] = mapped_column(default=True)
+    nda_intended: Mapped[bool] = mapped_column(default=False)
+    registered_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    purge_after: Mapped[date | None]
+
+    submission: Mapped[Submission] = relationship()
+    events: Mapped[list[CaseEvent]] = relationship(
+        back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class CaseEvent(Base):
+    __tablename__ = "case_events"
+    __table_args__ = (Index("ix_case_events_case", "case_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    case: Mapped[Case] = relationship(back_populates="events")
+
+
+class Setting(Base):
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]]
+
+
+class CalendarDay(Base):
+    """An admin-entered exception to the KZ calendar: a decree's extra day off or working day."""
+
+    __tablename__ = "calendar_days"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "day_off" | "working_day"
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class WebSession(Base):
+    """Server half of a web session: ciphertext whose key only the browser's cookie holds.
+
+    Neither half alone opens the session; deleting the row ends it everywhere (logout), and any
+    portal or back-office process can serve it. `expires_on` is a date so the row says nothing
+    about when a reporter was active.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[bytes] = mapped_column(primary_key=True)
+    app: Mapped[str] = mapped_column(String(16))
+    data: Mapped[bytes]
+    expires_on: Mapped[date] = mapped_column(index=True)

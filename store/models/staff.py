@@ -1,0 +1,56 @@
+"""Staff users, their public keys and the organization's recovery key."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from store.models.base import Base
+
+ROLES = ("handler", "head", "admin", "auditor")
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # The private key, wrapped under a key derived from the password (crypto.keys).
+    wrapped_key: Mapped[bytes | None]
+    # TOTP secret sealed with the instance secret key: a copy of the database alone cannot
+    # produce codes.
+    totp_secret: Mapped[bytes | None]
+    totp_enrolled: Mapped[bool] = mapped_column(default=False)
+    totp_last_counter: Mapped[int | None]
+    failed_attempts: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    must_change_password: Mapped[bool] = mapped_column(default=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+    keys: Mapped[list[RecipientKey]] = relationship(back_populates="user")
+
+
+class RecipientKey(Base):
+    """A public key reports can be sealed to.
+
+    `purpose` says what the portal seals to it: "handler" keys get reports, "head" keys get
+    reports and identity blocks, the "recovery" key gets everything. The portal reads only this
+    table, never `users`.
+    """
+
+    __tablename__ = "recipient_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32), unique=True)
+    public_key: Mapped[bytes]
+    purpose: Mapped[str] = mapped_column(String(16), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    user: Mapped[User | None] = relationship(back_populates="keys")

@@ -1,0 +1,101 @@
+"""Creating staff users: password hash, key pair wrapped under the password, TOTP seed.
+
+Only roles that open reports (handler, head) get a key pair: an admin or auditor account holds
+no key, so it cannot decrypt anything even with full database access.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pyotp
+from crypto.kdf import KdfParams
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crypto import keys as ckeys
+from crypto import localbox, passwords
+from store.models import ROLES, RecipientKey, User
+
+KEY_ROLES = ("handler", "head")
+TOTP_PURPOSE = b"adal-totp"
+
+
+class UserError(ValueError):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class NewUser:
+    user: User
+    password: str
+    totp_secret: str
+
+
+def generate_password() -> str:
+    # 5 groups of 4 from an unambiguous alphabet: ~100 bits, easy to type once.
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(5))
+
+
+def seal_totp(instance_secret: bytes, secret: str) -> bytes:
+    return localbox.seal(instance_secret, TOTP_PURPOSE, secret.encode())
+
+
+def open_totp(instance_secret: bytes, sealed: bytes) -> str:
+    return localbox.open_(instance_secret, TOTP_PURPOSE, sealed).decode()
+
+
+def validate_username(username: str) -> str:
+    username = username.strip()
+    if not (2 <= len(username) <= 64) or not all(c.isalnum() or c in "._-" for c in username):
+        raise UserError("bad_username", "a username is 2-64 letters, digits, '.', '_' or '-'")
+    return username
+
+
+def issue_key(session: Session, user: User, password: str, kdf: KdfParams) -> RecipientKey:
+    """A fresh key pair for the user; earlier keys are deactivated (their grants stay)."""
+    for old in user.keys:
+        old.active = False
+    private = ckeys.generate_keypair()
+    public = bytes(private.public_key)
+    user.wrapped_key = ckeys.wrap_private_key(private, password, kdf)
+    key = RecipientKey(key_id=ckeys.key_id(public), public_key=public, purpose=user.role,
+                       user=user, active=True)
+    session.add(key)
+    return key
+
+
+def create_user(session: Session, *, username: str, full_name: str, role: str,
+                instance_secret: bytes, kdf: KdfParams, password: str | None = None,
+                must_change_password: bool = True) -> NewUser:
+    username = validate_username(username)
+    if role not in ROLES:
+        raise UserError("bad_role", f"role must be one of {', '.join(ROLES)}")
+    if session.execute(select(User.id).where(User.username == username)).first():
+        raise UserError("exists", f"user {username!r} already exists")
+    password = password or generate_password()
+    if (problem := passwords.check_policy(password)) is not None:
+        raise UserError(problem, "password does not meet the policy")
+    totp_secret = pyotp.random_base32()
+    user = User(
+        username=username,
+        full_name=full_name.strip() or username,
+        role=role,
+        password_hash=passwords.hash_password(password),
+        totp_secret=seal_totp(instance_secret, totp_secret),
+        totp_enrolled=False,
+        must_change_password=must_change_password,
+        active=True,
+        failed_attempts=0,
+        created_at=datetime.now(UTC),
+    )
+    session.add(user)
+    if role in KEY_ROLES:
+        issue_key(session, user, password, kdf)
+    session.flush()
+    return NewUser(user=user, password=password, totp_secret=totp_secret)

@@ -1,0 +1,56 @@
+"""Languages: Kazakh (default), Russian, English, chosen by plain links, never guessed.
+
+Accept-Language is ignored on purpose: it is part of a browser's fingerprint and Tor Browser
+normalises it anyway. The choice lives in a small `lang` cookie (no session needed, so a
+visitor who only reads the landing page leaves no row anywhere).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, abort, redirect, request
+from flask_babel import Babel
+from werkzeug.wrappers import Response
+
+LANGUAGES = ("kk", "ru", "en")
+DEFAULT_LANGUAGE = "kk"
+LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
+COOKIE = "lang"
+
+
+def current_language() -> str:
+    lang = request.cookies.get(COOKIE, "")
+    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def safe_next(target: str | None) -> str:
+    """Only a local path: an open redirect would let a link lead a reporter elsewhere."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def install(app: Flask, translations: Path) -> Babel:
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(translations)
+    app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT_LANGUAGE
+    app.config["BABEL_DEFAULT_TIMEZONE"] = "Asia/Almaty"
+    babel = Babel(app, locale_selector=current_language)
+
+    @app.get("/lang/<code>")
+    def set_language(code: str) -> Response:
+        if code not in LANGUAGES:
+            abort(404)
+        response = redirect(safe_next(request.args.get("next")), code=303)
+        # A browser-session cookie: nothing stays behind on the device after the window closes.
+        response.set_cookie(COOKIE, code, httponly=True,
+                            samesite="Strict", secure=app.config.get("SESSION_COOKIE_SECURE",
+                                                                     True))
+        return response
+
+    @app.context_processor
+    def _languages() -> dict[str, object]:
+        return {"languages": LANGUAGES, "language_names": LANGUAGE_NAMES,
+                "current_language": current_language()}
+
+    return babel

@@ -1,0 +1,177 @@
+"""Encrypted, server-side, process-independent sessions.
+
+The browser's cookie holds a random session id and a random key; the database row (found by a
+hash of the id) holds the session data sealed with that key. Neither half opens the session
+alone: a copy of the database reveals no mailbox key or staff private key, and a stolen cookie
+is useless once the row is gone. Logout (`session.clear()`) deletes the row. Any process that
+shares the database can serve any session, so portal instances can sit behind one proxy.
+
+Idle and absolute lifetimes are enforced from timestamps inside the sealed data; the row itself
+carries only an expiry date, so it says nothing about when someone was active.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import secrets
+import time
+from datetime import date, timedelta
+from typing import Any
+
+import nacl.exceptions
+import nacl.secret
+from flask import Flask, Request, Response, request
+from flask.json.tag import TaggedJSONSerializer
+from flask.sessions import SessionInterface, SessionMixin
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.datastructures import CallbackDict
+
+from store.models import WebSession
+
+_serializer = TaggedJSONSerializer()  # keeps bytes (keys) and datetimes intact
+
+
+class EncryptedSession(CallbackDict[str, Any], SessionMixin):
+    def __init__(self, initial: dict[str, Any] | None = None, sid: bytes | None = None,
+                 key: bytes | None = None) -> None:
+        def on_update(s: EncryptedSession) -> None:
+            s.modified = True
+
+        super().__init__(initial or {}, on_update)
+        self.sid = sid
+        self.key = key
+        self.modified = False
+        self.regenerate_requested = False
+
+    def regenerate(self) -> None:
+        """New id and key on privilege change (login), so a planted cookie gains nothing."""
+        self.regenerate_requested = True
+        self.modified = True
+
+
+def regenerate(session: SessionMixin) -> None:
+    if isinstance(session, EncryptedSession):
+        session.regenerate()
+
+
+def _id_hash(sid: bytes) -> bytes:
+    return hashlib.blake2b(sid, digest_size=32, person=b"adal-session-id").digest()
+
+
+class EncryptedSessionInterface(SessionInterface):
+    def __init__(self, app_name: str, sessions: sessionmaker[Session], idle: timedelta,
+                 absolute: timedelta) -> None:
+        self.app_name = app_name
+        self.sessions = sessions
+        self.idle = idle
+        self.absolute = absolute
+        self._last_gc = 0.0
+
+    # -- reading -------------------------------------------------------------------------
+    def _decode_cookie(self, value: str) -> tuple[bytes, bytes] | None:
+        try:
+            raw = base64.urlsafe_b64decode(value.encode("ascii") + b"==")
+        except (binascii.Error, ValueError, UnicodeEncodeError):
+            return None
+        if len(raw) != 64:
+            return None
+        return raw[:32], raw[32:]
+
+    def open_session(self, app: Flask, request: Request) -> EncryptedSession:
+        cookie = request.cookies.get(self.get_cookie_name(app))
+        decoded = self._decode_cookie(cookie) if cookie and len(cookie) < 200 else None
+        if decoded is None:
+            return EncryptedSession()
+        sid, key = decoded
+        with self.sessions() as db:
+            row = db.get(WebSession, _id_hash(sid))
+            if row is None or row.app != self.app_name:
+                return EncryptedSession()
+            try:
+                plain = nacl.secret.SecretBox(key).decrypt(row.data)
+                data = _serializer.loads(plain.decode())
+            except (nacl.exceptions.CryptoError, ValueError, UnicodeDecodeError):
+                return EncryptedSession()
+        now = time.time()
+        meta = data.pop("_adal", {})
+        if now - meta.get("seen", 0) > self.idle.total_seconds() or \
+                now - meta.get("born", 0) > self.absolute.total_seconds():
+            self._delete(sid)
+            return EncryptedSession()
+        session = EncryptedSession(data, sid, key)
+        session["_born"] = meta.get("born", now)
+        session.modified = now - meta.get("seen", 0) > 30  # refresh idle clock, not every hit
+        return session
+
+    # -- writing -------------------------------------------------------------------------
+    def _delete(self, sid: bytes) -> None:
+        with self.sessions() as db, db.begin():
+            db.execute(delete(WebSession).where(WebSession.id_hash == _id_hash(sid)))
+
+    def _gc(self) -> None:
+        # Rows carry only a date; anything past it is dead by the idle rule anyway.
+        now = time.monotonic()
+        if now - self._last_gc < 600:
+            return
+        self._last_gc = now
+        with self.sessions() as db, db.begin():
+            db.execute(delete(WebSession).where(WebSession.expires_on < date.today()))
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        assert isinstance(session, EncryptedSession)
+        name = self.get_cookie_name(app)
+        domain = self.get_cookie_domain(app)
+        path = self.get_cookie_path(app)
+        secure = self.get_cookie_secure(app)
+        if not session or session.regenerate_requested:
+            if session.sid is not None:
+                self._delete(session.sid)
+                session.sid = session.key = None
+            if not session:
+                if name in request.cookies:
+                    response.delete_cookie(name, domain=domain, path=path, secure=secure,
+                                           httponly=True, samesite="Strict")
+                return
+        if not session.modified:
+            return
+        self._gc()
+        now = time.time()
+        data = {k: v for k, v in session.items() if k != "_born"}
+        born = session.get("_born", now) if session.sid is not None else now
+        data["_adal"] = {"seen": now, "born": born}
+        sid = session.sid or secrets.token_bytes(32)
+        key = session.key or secrets.token_bytes(32)
+        sealed = bytes(nacl.secret.SecretBox(key).encrypt(_serializer.dumps(data).encode()))
+        expires_on = date.today() + timedelta(days=1 + self.absolute.days)
+        with self.sessions() as db, db.begin():
+            row = db.get(WebSession, _id_hash(sid))
+            if row is None:
+                db.add(WebSession(id_hash=_id_hash(sid), app=self.app_name, data=sealed,
+                                  expires_on=expires_on))
+            else:
+                row.data = sealed
+                row.expires_on = expires_on
+        session.sid, session.key = sid, key
+        cookie = base64.urlsafe_b64encode(sid + key).rstrip(b"=").decode()
+        # A browser-session cookie: no Expires, so closing the private window forgets it.
+        response.set_cookie(name, cookie, domain=domain, path=path, secure=secure,
+                            httponly=True, samesite="Strict")
+        response.vary.add("Cookie")
+
+
+def install(app: Flask, app_name: str, sessions: sessionmaker[Session], idle: timedelta,
+            absolute: timedelta = timedelta(hours=12)) -> None:
+    app.session_interface = EncryptedSessionInterface(app_name, sessions, idle, absolute)
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
+
+
+def count_rows(sessions: sessionmaker[Session]) -> int:
+    with sessions() as db:
+        return len(db.execute(select(WebSession.id_hash)).all())
+
+
+__all__ = ["EncryptedSession", "EncryptedSessionInterface", "install", "regenerate"]
