@@ -4,8 +4,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=.venv/bin
 
+bash scripts/system-deps.sh
+
 echo "== ruff"
 "$bin/ruff" check .
 
 echo "== pytest on SQLite"
 "$bin/pytest" -q -p no:cacheprovider "$@"
+
+echo "== pytest on PostgreSQL"
+pgdir=$(mktemp -d /tmp/adal-pg.XXXXXX)
+chmod 755 "$pgdir"
+trap 'bash scripts/postgres.sh stop "$pgdir"; rm -rf "$pgdir"' EXIT
+url=$(bash scripts/postgres.sh start "$pgdir")
+ADAL_TEST_POSTGRES_URL="$url" "$bin/pytest" -q -p no:cacheprovider "$@"

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import io
+import os
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from crypto import keys as ckeys
+from crypto.errors import DecryptionError
+from store import recipients, sealing
+from store.db import transaction
+from store.models import Envelope, FileChunk, Grant, User
+from tests.support import DemoInstance
+
+TODAY = date(2026, 11, 25)
+
+
+def _private(demo: DemoInstance, role: str):
+    creds = demo.credentials()[role]
+    with demo.sessions() as s:
+        user = s.scalars(select(User).where(User.username == creds["username"])).one()
+        return ckeys.unwrap_private_key(user.wrapped_key, creds["password"])
+
+
+def test_report_opens_for_handler_head_and_recovery(demo: DemoInstance) -> None:
+    with transaction(demo.sessions) as s:
+        env = sealing.seal(s, "report", "Пара 500 000 теңге".encode(),
+                           recipients.report_recipients(s), TODAY)
+        env_id = env.id
+    recovery = ckeys.parse_recovery_key(demo.recovery_key())
+    with demo.sessions() as s:
+        env = s.get(Envelope, env_id)
+        assert len(env.grants) == 3
+        for key in (_private(demo, "handler"), _private(demo, "head"), recovery):
+            assert sealing.open_body(env, key).decode() == "Пара 500 000 теңге"
+        with pytest.raises(DecryptionError):
+            sealing.open_body(env, ckeys.generate_keypair())
+
+
+def test_identity_is_not_sealed_to_handlers(demo: DemoInstance) -> None:
+    with transaction(demo.sessions) as s:
+        env = sealing.seal(s, "identity", b"Name", recipients.identity_recipients(s), TODAY)
+        env_id = env.id
+    with demo.sessions() as s:
+        env = s.get(Envelope, env_id)
+        assert sealing.open_body(env, _private(demo, "head")) == b"Name"
+        with pytest.raises(DecryptionError):
+            sealing.open_body(env, _private(demo, "handler"))
+
+
+def test_body_moved_to_another_row_does_not_open(demo: DemoInstance) -> None:
+    with transaction(demo.sessions) as s:
+        keys = recipients.report_recipients(s)
+        a = sealing.seal(s, "report", b"A", keys, TODAY)
+        b = sealing.seal(s, "report", b"B", keys, TODAY)
+        b.body = a.body
+        # B's grants hold B's data key; A's body under A's id does not open under B.
+        b.grants.clear()
+        s.flush()
+        for g in a.grants:
+            b.grants.append(Grant(envelope_id=b.id, key_id=g.key_id, sealed_key=g.sealed_key))
+        b_id = b.id
+    with demo.sessions() as s, pytest.raises(DecryptionError):
+        sealing.open_body(s.get(Envelope, b_id), _private(demo, "handler"))
+
+
+def test_grant_and_revoke(demo: DemoInstance) -> None:
+    newcomer = ckeys.generate_keypair()
+    with transaction(demo.sessions) as s:
+        env = sealing.seal(s, "report", b"secret", recipients.report_recipients(s), TODAY)
+        env_id = env.id
+    with transaction(demo.sessions) as s:
+        env = s.get(Envelope, env_id)
+        with pytest.raises(DecryptionError):
+            sealing.open_body(env, newcomer)
+        key = sealing.open_data_key(env, _private(demo, "handler"))
+        sealing.add_grant(s, env, key, bytes(newcomer.public_key))
+    with transaction(demo.sessions) as s:
+        env = s.get(Envelope, env_id)
+        assert sealing.open_body(env, newcomer) == b"secret"
+        sealing.revoke_grant(s, env, ckeys.key_id(newcomer.public_key))
+    with demo.sessions() as s, pytest.raises(DecryptionError):
+        sealing.open_body(s.get(Envelope, env_id), newcomer)
+
+
+def test_file_round_trip_and_shred(demo: DemoInstance) -> None:
+    data = os.urandom(300_000)
+    with transaction(demo.sessions) as s:
+        writer = sealing.FileWriter(s, recipients.report_recipients(s), TODAY)
+        src = io.BytesIO(data)
+        while piece := src.read(7_777):
+            writer.write(piece)
+        env_id = writer.finish().id
+    handler = _private(demo, "handler")
+    with demo.sessions() as s:
+        env = s.get(Envelope, env_id)
+        assert b"".join(sealing.iter_file(s, env, handler)) == data
+        stored = b"".join(s.scalars(select(FileChunk.data).where(FileChunk.envelope_id == env_id)))
+        assert data[:64] not in stored
+    with transaction(demo.sessions) as s:
+        sealing.shred(s, env_id)
+    with demo.sessions() as s:
+        assert s.get(Envelope, env_id) is None
+        for model in (FileChunk, Grant):
+            count = s.scalar(select(func.count()).select_from(model)
+                             .where(model.envelope_id == env_id))
+            assert count == 0
+
+
+def test_incomplete_or_truncated_file_never_opens(demo: DemoInstance) -> None:
+    with transaction(demo.sessions) as s:
+        writer = sealing.FileWriter(s, recipients.report_recipients(s), TODAY)
+        writer.write(os.urandom(200_000))
+        unfinished = writer.envelope_id
+        writer2 = sealing.FileWriter(s, recipients.report_recipients(s), TODAY)
+        writer2.write(os.urandom(200_000))
+        truncated = writer2.finish().id
+    with transaction(demo.sessions) as s:
+        last = s.scalar(select(func.max(FileChunk.seq)).where(FileChunk.envelope_id == truncated))
+        s.execute(FileChunk.__table__.delete().where(FileChunk.envelope_id == truncated,
+                                                     FileChunk.seq == last))
+    handler = _private(demo, "handler")
+    with demo.sessions() as s:
+        for env_id in (unfinished, truncated):
+            with pytest.raises(DecryptionError):
+                b"".join(sealing.iter_file(s, s.get(Envelope, env_id), handler))
