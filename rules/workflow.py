@@ -1,0 +1,304 @@
+"""The case workflow of Section 2 (p6–p12) as a list of append-only events.
+
+A case is its facts (:class:`CaseFacts`) plus the events recorded so far. Nothing is ever
+updated in place: :func:`apply` validates one new step against the history and returns the
+:class:`Event` for the caller to store. The same checks drive :func:`available_steps`, so the
+back office never offers a button that :func:`apply` would refuse.
+
+Order (each step needs only what it lists; otherwise steps may happen in any order, because the
+head works on several duties at once):
+
+========================  ===============================================================
+registered                first, exactly once. p6: a report may not be refused, so there is
+                          no reject step and no way to close a case early.
+nda_intention             after registered; records an NDA intention the reporter expressed
+                          after the report (in person, in the mailbox). An intention ticked
+                          on the report form is already known from ``CaseFacts.nda_intended``.
+nda_signed                after registered, only if an intention is known (p7).
+kns_notified              after registered (p8, 1424 call).
+confirmation_sent         after kns_notified (p9: the written confirmation follows the call).
+rights_explained          after registered; never for anonymous reports (p12).
+decision_received         after confirmation_sent (the authorised body decides on what it
+                          received in writing).
+reporter_informed         after decision_received (Appendix 3, right 4).
+closed                    after reporter_informed, and, for a reporter whose identity is known,
+                          after rights_explained and (if an NDA is intended) nda_signed: a
+                          careful head must not file away a case with an open legal duty.
+========================  ===============================================================
+
+Anonymous reports: the NDA (p7, form 1 of order No 153) is an agreement signed by the employee,
+so it needs a known counterpart; p12 exempts anonymous reports from the rights explanation. For
+an anonymous case the NDA steps and rights_explained are therefore refused with
+``not_applicable_anonymous`` even if the reporter ticked "I intend to sign an NDA" (the form
+allows it: the back office should then invite the reporter, through the mailbox, to disclose
+their identity). If the reporter later discloses their identity, the caller passes facts with
+``anonymous=False`` and the steps become available.
+
+Time: ``Event.at`` is when the step was recorded (server clock, UTC). Where the legal deadline
+turns on an outside moment that may be recorded later, the details carry that moment and
+deadlines are judged on it: the 1424 call time, the outgoing letter's date, the NDA signing time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Literal
+
+from rules.clock import KZ_TZ, local_date, require_aware
+
+__all__ = [
+    "PUBLIC_STATUSES",
+    "CaseFacts",
+    "Event",
+    "PublicStatus",
+    "Step",
+    "WorkflowError",
+    "apply",
+    "available_steps",
+    "detail_date",
+    "detail_datetime",
+    "done_steps",
+    "nda_intended",
+    "public_status",
+]
+
+
+class Step(StrEnum):
+    REGISTERED = "registered"
+    NDA_INTENTION = "nda_intention"
+    NDA_SIGNED = "nda_signed"
+    KNS_NOTIFIED = "kns_notified"
+    CONFIRMATION_SENT = "confirmation_sent"
+    RIGHTS_EXPLAINED = "rights_explained"
+    DECISION_RECEIVED = "decision_received"
+    REPORTER_INFORMED = "reporter_informed"
+    CLOSED = "closed"
+
+
+# Plain strings so templates can use them as translation msgids.
+PublicStatus = Literal["received", "forwarded", "decided", "closed"]
+PUBLIC_STATUSES: tuple[PublicStatus, ...] = ("received", "forwarded", "decided", "closed")
+
+# Prerequisites that hold for every case; the identity-dependent ones for `closed` are added in
+# _prerequisites().
+_REQUIRES: Mapping[Step, tuple[Step, ...]] = {
+    Step.REGISTERED: (),
+    Step.NDA_INTENTION: (Step.REGISTERED,),
+    Step.NDA_SIGNED: (Step.REGISTERED,),
+    Step.KNS_NOTIFIED: (Step.REGISTERED,),
+    Step.CONFIRMATION_SENT: (Step.KNS_NOTIFIED,),
+    Step.RIGHTS_EXPLAINED: (Step.REGISTERED,),
+    Step.DECISION_RECEIVED: (Step.CONFIRMATION_SENT,),
+    Step.REPORTER_INFORMED: (Step.DECISION_RECEIVED,),
+    Step.CLOSED: (Step.REPORTER_INFORMED,),
+}
+
+_NEEDS_IDENTITY = frozenset({Step.NDA_INTENTION, Step.NDA_SIGNED, Step.RIGHTS_EXPLAINED})
+
+# Details that must be present and non-blank. A tuple inside the tuple means "at least one of".
+_REQUIRED_DETAILS: Mapping[Step, tuple[str | tuple[str, ...], ...]] = {
+    # p8: proof of the call is the time plus who took it or the call-centre's reference.
+    Step.KNS_NOTIFIED: ("call_time", ("operator", "call_reference")),
+    # p9: the written confirmation is an outgoing letter, identified by its number and date.
+    Step.CONFIRMATION_SENT: ("outgoing_number", "outgoing_date"),
+    # p7: the 24-hour limit is judged on the moment of signing, not of data entry.
+    Step.NDA_SIGNED: ("signed_at",),
+}
+_DATETIME_DETAILS = frozenset({"call_time", "signed_at"})
+_DATE_DETAILS = frozenset({"outgoing_date"})
+
+
+class WorkflowError(Exception):
+    """A refused step. ``code`` is stable and machine-readable (UI messages key off it)."""
+
+    def __init__(self, code: str, message: str, missing: tuple[Step, ...] = ()) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.missing = missing
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    at: datetime
+    actor: str
+    details: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    received_at: datetime
+    anonymous: bool
+    nda_intended: bool
+
+    def __post_init__(self) -> None:
+        require_aware(self.received_at, "received_at")
+
+
+def done_steps(events: Sequence[Event]) -> frozenset[str]:
+    return frozenset(e.kind for e in events)
+
+
+def nda_intended(facts: CaseFacts, events: Sequence[Event]) -> bool:
+    """Whether an NDA is owed: an intention on the report or recorded later, and a known
+    counterpart to sign with."""
+    if facts.anonymous:
+        return False
+    return facts.nda_intended or Step.NDA_INTENTION in done_steps(events)
+
+
+def _prerequisites(facts: CaseFacts, events: Sequence[Event], step: Step) -> tuple[Step, ...]:
+    required = list(_REQUIRES[step])
+    if step is Step.CLOSED and not facts.anonymous:
+        required.append(Step.RIGHTS_EXPLAINED)
+        if nda_intended(facts, events):
+            required.append(Step.NDA_SIGNED)
+    return tuple(required)
+
+
+def _refusal(facts: CaseFacts, events: Sequence[Event], step: Step) -> WorkflowError | None:
+    """Why ``step`` cannot be taken now, judged on state alone (not on time or details)."""
+    done = done_steps(events)
+    if Step.CLOSED in done:
+        if step is Step.CLOSED:
+            return WorkflowError("repeated", "the case is already closed")
+        return WorkflowError("case_closed", "the case is closed; nothing more can be recorded")
+    if step in done:
+        return WorkflowError("repeated", f"{step} has already been recorded")
+    if facts.anonymous and step in _NEEDS_IDENTITY:
+        return WorkflowError(
+            "not_applicable_anonymous",
+            f"{step} needs a known reporter and this report is anonymous",
+        )
+    if step is Step.NDA_INTENTION and facts.nda_intended:
+        return WorkflowError("repeated", "the NDA intention is already stated on the report")
+    if step is Step.NDA_SIGNED and not nda_intended(facts, events):
+        return WorkflowError(
+            "not_applicable_no_intention",
+            "no NDA intention is recorded; record the reporter's intention first",
+        )
+    missing = tuple(s for s in _prerequisites(facts, events, step) if s not in done)
+    if missing:
+        names = ", ".join(missing)
+        return WorkflowError("out_of_order", f"{step} must come after {names}", missing)
+    return None
+
+
+def available_steps(facts: CaseFacts, events: Sequence[Event]) -> list[Step]:
+    """The steps :func:`apply` would accept now (given valid details), in workflow order."""
+    return [step for step in Step if _refusal(facts, events, step) is None]
+
+
+def apply(
+    facts: CaseFacts,
+    events: Sequence[Event],
+    step: Step | str,
+    at: datetime,
+    actor: str,
+    details: Mapping[str, str] | None = None,
+) -> Event:
+    """Validate ``step`` against the history and return the new event (not stored here).
+
+    Raises :class:`WorkflowError` with one of the codes: ``unknown_step``, ``missing_actor``,
+    ``case_closed``, ``repeated``, ``not_applicable_anonymous``, ``not_applicable_no_intention``,
+    ``out_of_order``, ``not_chronological``, ``missing_detail:<name>``, ``invalid_detail:<name>``.
+    """
+    try:
+        step = Step(step)
+    except ValueError:
+        raise WorkflowError("unknown_step", f"no such step: {step!r}") from None
+    require_aware(at, "at")
+    if not actor.strip():
+        raise WorkflowError("missing_actor", "every step must name who recorded it")
+    refusal = _refusal(facts, events, step)
+    if refusal is not None:
+        raise refusal
+    # The history is append-only and audited; an entry dated before its predecessor, or before
+    # the report existed, is a data-entry or clock error that would corrupt the deadline view.
+    floor = max([facts.received_at, *(e.at for e in events)])
+    if at < floor:
+        raise WorkflowError(
+            "not_chronological",
+            f"{step} at {at.isoformat()} is earlier than {floor.isoformat()}",
+        )
+    clean = _clean_details(details or {})
+    _check_details(facts, step, at, clean)
+    return Event(kind=step.value, at=at, actor=actor.strip(), details=MappingProxyType(clean))
+
+
+def _clean_details(details: Mapping[str, str]) -> dict[str, str]:
+    # Blank form fields arrive as "" or whitespace; treat them as absent so "required" means
+    # something.
+    return {k: v.strip() for k, v in details.items() if v and v.strip()}
+
+
+def _check_details(facts: CaseFacts, step: Step, at: datetime, details: Mapping[str, str]) -> None:
+    for requirement in _REQUIRED_DETAILS.get(step, ()):
+        options = (requirement,) if isinstance(requirement, str) else requirement
+        if not any(name in details for name in options):
+            raise WorkflowError(
+                f"missing_detail:{'|'.join(options)}", f"{step} needs {' or '.join(options)}"
+            )
+    # An outside moment must fall between the report and the recording of it: a call before the
+    # report arrived, or a letter dated in the future, is a typo the head would sign off on.
+    for name in _DATETIME_DETAILS & details.keys():
+        try:
+            moment = detail_datetime(details, name)
+        except ValueError:
+            raise WorkflowError(f"invalid_detail:{name}", f"{name} is not a date-time") from None
+        # Handlers type minutes, the report carries seconds: compare from the report's minute.
+        if not facts.received_at.replace(second=0, microsecond=0) <= moment <= at:
+            raise WorkflowError(
+                f"invalid_detail:{name}", f"{name} must lie between the report and now"
+            )
+    for name in _DATE_DETAILS & details.keys():
+        try:
+            day = detail_date(details, name)
+        except ValueError:
+            raise WorkflowError(f"invalid_detail:{name}", f"{name} is not a date") from None
+        if not local_date(facts.received_at) <= day <= local_date(at):
+            raise WorkflowError(
+                f"invalid_detail:{name}", f"{name} must lie between the report and today"
+            )
+
+
+def detail_datetime(details: Mapping[str, str], name: str) -> datetime:
+    """Parse an ISO 8601 date-time detail; a value without offset is Kazakhstan time.
+
+    Handlers type what the clock on their wall says (an HTML datetime-local field sends no
+    offset), so naive input means Kazakhstan time, never UTC or the server's zone.
+    """
+    value = datetime.fromisoformat(details[name])
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=KZ_TZ)
+    return value
+
+
+def detail_date(details: Mapping[str, str], name: str) -> date:
+    """Parse an ISO 8601 date detail (``YYYY-MM-DD``)."""
+    return date.fromisoformat(details[name])
+
+
+def public_status(facts: CaseFacts, events: Sequence[Event]) -> PublicStatus:
+    """The reporter-facing status: ``received``, ``forwarded``, ``decided`` or ``closed``.
+
+    Deliberately coarse: it never reveals who handled the case, NDA or identity matters, or
+    internal dates. ``forwarded`` once the Anti-Corruption Service has been told (p8);
+    ``decided`` once the authorised body's decision is in (the reporter is then owed the
+    information, Appendix 3 right 4). ``facts`` is accepted for symmetry with the other
+    functions; the public status intentionally depends on nothing about the reporter.
+    """
+    del facts
+    done = done_steps(events)
+    if Step.CLOSED in done:
+        return "closed"
+    if Step.DECISION_RECEIVED in done:
+        return "decided"
+    if Step.KNS_NOTIFIED in done:
+        return "forwarded"
+    return "received"
