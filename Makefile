@@ -6,10 +6,10 @@ export ADAL_INSTANCE ?= $(CURDIR)/instance
 
 .PHONY: setup run test lint bench clean-instance
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
 	touch $@
 
 setup: $(VENV)/.installed

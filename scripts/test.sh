@@ -9,6 +9,12 @@ bash scripts/system-deps.sh
 echo "== ruff"
 "$bin/ruff" check .
 
+echo "== bandit (medium and high findings; exceptions are justified inline)"
+"$bin/bandit" -q -ll -r crypto store rules web portal handler adal_cli
+
+echo "== pip-audit"
+"$bin/python" scripts/audit_deps.py
+
 echo "== pytest on SQLite"
 "$bin/pytest" -q -p no:cacheprovider "$@"
 

@@ -25,7 +25,8 @@ CLIENT_HEADERS = frozenset({
 # Server-side keys that carry the peer address or the socket it can be read from.
 PEER_KEYS = frozenset({"REMOTE_ADDR", "REMOTE_PORT", "REMOTE_HOST", "REMOTE_USER",
                        "gunicorn.socket", "werkzeug.socket"})
-ANONYMOUS_ADDR = "0.0.0.0"  # noqa: S104 - a placeholder value, not a bind address
+# A placeholder value, never a bind address.
+ANONYMOUS_ADDR = "0.0.0.0"  # noqa: S104  # nosec B104
 
 
 class ScrubClientInfo:
