@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from store import instance as inst
+from store.audit import ANCHOR_NAME, install_anchor
 from store.db import make_engine, session_factory
 
 
@@ -23,7 +24,9 @@ class Context:
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
-        return session_factory(self.engine)
+        factory = session_factory(self.engine)
+        install_anchor(factory, self.instance.path / ANCHOR_NAME)
+        return factory
 
 
 def load_context() -> Context:

@@ -6,10 +6,10 @@ import os
 from datetime import UTC, datetime
 
 import click
-from crypto.kdf import KdfParams, new_salt
 from sqlalchemy import Engine, inspect, select
 
 from crypto import keys as ckeys
+from crypto.kdf import KdfParams, new_salt
 from store import audit
 from store import instance as inst
 from store.db import make_engine, session_factory, transaction
@@ -66,7 +66,9 @@ def init_command(demo: bool, kdf_time_cost: int, kdf_memory_kib: int) -> None:
     instance = inst.create(path, kdf, salt, recovery_id)
 
     credentials: list[str] = []
-    with transaction(session_factory(engine)) as session:
+    factory = session_factory(engine)
+    audit.install_anchor(factory, path / audit.ANCHOR_NAME)
+    with transaction(factory) as session:
         session.add(RecipientKey(key_id=recovery_id, public_key=recovery_public,
                                  purpose="recovery", active=True))
         audit.append(session, "instance.init", actor="cli", details={"demo": demo})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from adal_cli.audit import audit_group
 from adal_cli.db import db_group
 from adal_cli.init import init_command
 from adal_cli.serve import handler_command, portal_command, run_demo_command
@@ -21,6 +22,7 @@ cli.add_command(db_group)
 cli.add_command(portal_command)
 cli.add_command(handler_command)
 cli.add_command(run_demo_command)
+cli.add_command(audit_group)
 
 
 def main() -> None:

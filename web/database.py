@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session, sessionmaker
 
+from store.audit import ANCHOR_NAME, install_anchor
 from store.db import make_engine, session_factory
 from store.instance import Instance
 
@@ -12,6 +13,7 @@ from store.instance import Instance
 def init(app: Flask, instance: Instance) -> sessionmaker[Session]:
     engine = make_engine(instance.database_url)
     factory = session_factory(engine)
+    install_anchor(factory, instance.path / ANCHOR_NAME)
     app.extensions["adal.instance"] = instance
     app.extensions["adal.engine"] = engine
     app.extensions["adal.sessions"] = factory
