@@ -6,6 +6,7 @@ import click
 
 from adal_cli.audit import audit_group
 from adal_cli.db import db_group
+from adal_cli.dbroles import grant_portal_command
 from adal_cli.init import init_command
 from adal_cli.serve import handler_command, portal_command, run_demo_command
 from adal_cli.users import user_group
@@ -23,6 +24,7 @@ cli.add_command(portal_command)
 cli.add_command(handler_command)
 cli.add_command(run_demo_command)
 cli.add_command(audit_group)
+db_group.add_command(grant_portal_command)
 
 
 def main() -> None:
