@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 
 from nacl.public import PrivateKey
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from crypto import envelope as env
@@ -99,8 +99,12 @@ class FileWriter:
     """
 
     def __init__(self, session: Session, recipients: Sequence[bytes], today: date,
-                 batch: int = 16) -> None:
+                 batch: int = 16, *, commit_batches: bool = False) -> None:
         self.session = session
+        # Committing each batch keeps a long upload from holding SQLite's single write lock
+        # (and a PostgreSQL transaction) open for the whole transfer; the envelope stays
+        # incomplete (chunk_count NULL) until the owner's transaction calls `mark_complete`.
+        self._commit_batches = commit_batches
         self.envelope_id = new_id()
         self._enc = stream.StreamEncryptor(list(recipients), aad("file", self.envelope_id))
         self.envelope = Envelope(id=self.envelope_id, purpose="file", body=None,
@@ -108,6 +112,8 @@ class FileWriter:
         self.envelope.grants = _grant_rows(self.envelope_id, self._enc.grants)
         session.add(self.envelope)
         session.flush()
+        if commit_batches:
+            session.commit()
         self._seq = 0
         self._pending: list[FileChunk] = []
         self._batch = batch
@@ -131,13 +137,37 @@ class FileWriter:
         for row in self._pending:
             self.session.expunge(row)
         self._pending = []
+        if self._commit_batches:
+            self.session.commit()
 
-    def finish(self) -> Envelope:
+    def close_stream(self) -> int:
+        """Store the final chunk and return the chunk count, leaving the envelope incomplete.
+
+        For callers that link the file to its owner in a later transaction: they record the
+        count there with `mark_complete`, so "complete" and "attached" become true together.
+        """
         self._add(self._enc.finalize())
         self._flush()
-        self.envelope.chunk_count = self._seq
+        return self._seq
+
+    def finish(self) -> Envelope:
+        self.envelope.chunk_count = self.close_stream()
         self.session.flush()
         return self.envelope
+
+
+def mark_complete(session: Session, envelope_id: str, chunk_count: int) -> None:
+    """Record a streamed file's chunk count; raises LookupError if the envelope is gone (e.g.
+    removed as an orphan) or was already completed, so the caller's transaction rolls back."""
+    result = session.execute(
+        update(Envelope)
+        .where(Envelope.id == envelope_id, Envelope.purpose == "file",
+               Envelope.chunk_count.is_(None))
+        .values(chunk_count=chunk_count)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise LookupError("file envelope is missing or already complete")
 
 
 def iter_file(session: Session, envelope: Envelope, private_key: PrivateKey) -> Iterator[bytes]:

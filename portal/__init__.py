@@ -1,0 +1,126 @@
+"""The public reporter portal: a JS-free Flask app (DESIGN.md, "The reporter's path").
+
+`create_app()` reads the instance (ADAL_INSTANCE) and the environment (portal.config) and
+returns the WSGI app with ScrubClientInfo outermost, so nothing below it can see who is calling.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from datetime import timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from flask import Flask, Request
+from flask_babel import format_date
+from flask_wtf.csrf import CSRFProtect
+
+from portal import errors, logs, mailbox, pages, report
+from portal.config import PortalConfig
+from portal.kdf_queue import KdfQueue
+from store import instance as store_instance
+from web import database, headers, i18n, sessions
+from web.scrub import ScrubClientInfo
+
+PACKAGE = Path(__file__).resolve().parent
+TEMPLATES = PACKAGE.parent / "templates"
+TRANSLATIONS = PACKAGE / "translations"
+SMALL_FORM_BYTES = 2 * 1024 * 1024
+
+
+class _Discard(io.RawIOBase):
+    """Where Werkzeug's own form parser would put file parts: nowhere."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        return len(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, _buffer: Any) -> int:
+        return 0
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, _offset: int, _whence: int = 0) -> int:
+        return 0
+
+
+class PortalRequest(Request):
+    """Werkzeug spools file parts over 500 KB to temporary files. The portal's file forms are
+    parsed by portal.uploads instead; any file part sent to another form is dropped unread."""
+
+    def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
+                         filename: str | None = None,
+                         content_length: int | None = None) -> IO[bytes]:
+        return _Discard()  # type: ignore[return-value]
+
+
+class PortalFlask(Flask):
+    request_class = PortalRequest
+
+    def log_exception(self, exc_info: Any) -> None:
+        logs.log_exception(exc_info)
+
+
+def _derived_secret(secret: bytes, purpose: bytes) -> bytes:
+    # Flask's signing key is derived, so the instance secret itself never sits in app.config.
+    return hashlib.blake2b(secret, digest_size=32, person=purpose).digest()
+
+
+def create_app(instance: store_instance.Instance | None = None,
+               config: PortalConfig | None = None) -> Flask:
+    inst = instance or store_instance.load()
+    cfg = config or PortalConfig.from_env()
+    logs.configure()
+    app = PortalFlask(__name__, template_folder=str(TEMPLATES), static_folder="static")
+    secret = _derived_secret(inst.secret_key, b"adal-portal-app")
+    app.config.update(
+        SECRET_KEY=secret,
+        WTF_CSRF_SECRET_KEY=_derived_secret(inst.secret_key, b"adal-portal-csrf"),
+        # The session ends after 20 idle minutes anyway; the token must not end sooner.
+        WTF_CSRF_TIME_LIMIT=12 * 3600,
+        # Flask-WTF's HTTPS check compares the Referer with the host; the portal sends
+        # Referrer-Policy: no-referrer and strips the header, so the check cannot apply. The
+        # token and SameSite=Strict cookies carry the origin check instead.
+        WTF_CSRF_SSL_STRICT=False,
+        SESSION_COOKIE_SECURE=cfg.secure_cookies,
+        # __Host- binds the cookie to this exact origin (Secure, Path=/, no Domain).
+        SESSION_COOKIE_NAME="__Host-adal-portal" if cfg.secure_cookies else "adal-portal",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        # Small forms only; the file forms are read by portal.uploads with their own limit.
+        MAX_CONTENT_LENGTH=SMALL_FORM_BYTES,
+        MAX_FORM_MEMORY_SIZE=SMALL_FORM_BYTES,
+        MAX_FORM_PARTS=100,
+        ONION_LOCATION=cfg.onion_location,
+        TEMPLATES_AUTO_RELOAD=False,
+        SEND_FILE_MAX_AGE_DEFAULT=3600,
+    )
+    factory = database.init(app, inst)
+    app.extensions["adal.portal"] = cfg
+    app.extensions["adal.kdf_queue"] = KdfQueue(cfg.kdf_slots)
+    sessions.install(app, "portal", factory, idle=timedelta(minutes=20))
+    i18n.install(app, TRANSLATIONS)
+    headers.install(app)
+    csrf = CSRFProtect(app)
+    # These two read their body as a stream and check the token themselves (portal.receive).
+    csrf.exempt(report.submit)
+    csrf.exempt(mailbox.reply)
+    for blueprint in (pages.bp, report.bp, mailbox.bp):
+        app.register_blueprint(blueprint)
+    errors.install(app)
+    mailbox.install_csrf_handler(app)
+    app.jinja_env.filters["long_date"] = lambda d: format_date(d, "long")
+
+    @app.context_processor
+    def _limits() -> dict[str, object]:
+        return {"max_upload_mib": cfg.max_upload_bytes // (1024 * 1024)}
+
+    app.wsgi_app = ScrubClientInfo(app.wsgi_app)  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,92 @@
+"""Error pages: every refusal is a translated page of our own, never a stack trace or a reset.
+
+4xx pages explain what to do next; the 500 page logs only the exception's type and frames
+(portal.logs). KdfBusy answers 503 with Retry-After; so does an installation without keys.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.wrappers import Response
+
+from portal import uploads
+from portal.kdf_queue import RETRY_AFTER_SECONDS, KdfBusy
+from portal.receive import config, drain_after
+from store.recipients import NoRecipients
+
+_PAGES = {
+    400: (_l("The request could not be read"),
+          _l("Something in what your browser sent could not be read. Go back, check the form "
+             "and try again.")),
+    403: (_l("Not allowed"), _l("This page cannot be opened this way.")),
+    404: (_l("Page not found"),
+          _l("There is no such page. Use the links above; the language can be chosen there "
+             "too: Kazakh, Russian or English.")),
+    405: (_l("Not allowed"), _l("This page cannot be opened this way.")),
+    413: (_l("Too much data"),
+          _l("What you sent is larger than this portal accepts. Nothing was stored. "
+             "Send fewer or smaller files, or describe the rest in words.")),
+    500: (_l("Something went wrong"),
+          _l("The portal could not complete your request. Nothing of it was kept in a "
+             "readable form. Please try again in a few minutes.")),
+    503: (_l("The portal is busy"),
+          _l("Too many people are using the portal right now. Wait a few seconds and try "
+             "again.")),
+}
+
+
+def error_page(code: int, title: object | None = None, text: object | None = None) -> Response:
+    default_title, default_text = _PAGES.get(code, _PAGES[400])
+    body = render_template("portal/error.html", code=code, title=title or default_title,
+                           text=text or default_text)
+    return Response(body, status=code, mimetype="text/html")
+
+
+def install(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Response:
+        code = exc.code or 500
+        if code < 400:  # routing redirects (a missing trailing slash) are not errors
+            return exc.get_response()
+        return error_page(code if code in _PAGES else 400)
+
+    @app.errorhandler(uploads.UploadTooLarge)
+    def _too_large(_exc: uploads.UploadTooLarge) -> Response:
+        limit_mib = config().max_upload_bytes // (1024 * 1024)
+        text = _l("What you sent is larger than this portal accepts (%(limit)d MiB in one "
+                  "sending). Nothing was stored. Send fewer or smaller files, or send them "
+                  "later from your mailbox in several parts.", limit=limit_mib)
+        return drain_after(error_page(413, text=text))
+
+    @app.errorhandler(uploads.FieldTooLarge)
+    def _field_too_large(_exc: uploads.FieldTooLarge) -> Response:
+        text = _l("A text field is far longer than a form can hold. Nothing was stored. "
+                  "Shorten the text, or attach it as a file.")
+        return drain_after(error_page(413, text=text))
+
+    @app.errorhandler(uploads.MalformedUpload)
+    def _malformed(_exc: uploads.MalformedUpload) -> Response:
+        text = _l("The form arrived incomplete or damaged, so nothing was stored. Go back "
+                  "and send it again.")
+        return drain_after(error_page(400, text=text))
+
+    @app.errorhandler(KdfBusy)
+    def _busy(_exc: KdfBusy) -> Response:
+        response = error_page(503)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+    @app.errorhandler(NoRecipients)
+    def _not_ready(_exc: NoRecipients) -> Response:
+        response = error_page(503, _l("The portal is not ready"),
+                              _l("This portal has not been set up to receive reports yet. "
+                                 "Please try again later."))
+        response.headers["Retry-After"] = "3600"
+        return response
+
+    @app.errorhandler(InternalServerError)
+    def _internal(_exc: InternalServerError) -> Response:
+        # Already logged by PortalFlask.log_exception, without request data.
+        return error_page(500)

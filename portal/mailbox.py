@@ -1,0 +1,242 @@
+"""The reporter's mailbox: log in with the receipt code, read the thread, reply, log out.
+
+The mailbox private key exists only in the encrypted server-side session (web.sessions): at
+most 20 idle minutes, destroyed by logout. It is never in a cookie, a log or a table.
+
+What the reporter can read: the case's status, the handlers' messages (sealed to the mailbox
+key by the back office), and their own follow-ups, which the portal seals to the mailbox key
+too (besides the case's holders) so the reporter sees both sides of the conversation. The
+report itself and all files stay sealed to staff only: someone who later learns the code sees
+the conversation, not the report or its evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from nacl.public import PrivateKey
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+from werkzeug.wrappers import Response
+
+from crypto import receipt
+from crypto.errors import CryptoError
+from portal import receipts
+from portal.errors import error_page
+from portal.forms import FollowUpForm, LoginForm, LogoutForm
+from portal.intake import store_followup
+from portal.receive import receive
+from rules.clock import local_date, utcnow
+from store import payloads
+from store.models import Attachment, Envelope, Mailbox, Message, Submission
+from store.recipients import holders
+from store.sealing import open_body
+from web.database import db
+from web.sessions import regenerate
+
+bp = Blueprint("mailbox", __name__)
+
+KEY = "mailbox_key"
+MAILBOX_ID = "mailbox_id"
+DRAFT = "draft"
+NOTICE = "notice"
+
+
+@dataclass
+class ThreadItem:
+    from_reporter: bool
+    on: date
+    text: str | None  # None: this message does not open with the mailbox key
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class OpenMailbox:
+    mailbox: Mailbox
+    submission: Submission
+    private_key: PrivateKey
+
+
+def _page(template: str, status: int = 200, **context: Any) -> Response:
+    return Response(render_template(template, **context), status=status, mimetype="text/html")
+
+
+def _current(database: Session) -> OpenMailbox | None:
+    """The logged-in mailbox, or None (and a cleared session if it no longer matches)."""
+    raw_key, mailbox_id = session.get(KEY), session.get(MAILBOX_ID)
+    if not isinstance(raw_key, bytes) or not isinstance(mailbox_id, str):
+        return None
+    mailbox = database.get(Mailbox, mailbox_id)
+    private_key = PrivateKey(raw_key)
+    submission = database.execute(
+        select(Submission).where(Submission.mailbox_id == mailbox_id)).scalar_one_or_none()
+    if mailbox is None or submission is None or \
+            bytes(private_key.public_key) != mailbox.public_key:
+        session.clear()
+        return None
+    return OpenMailbox(mailbox, submission, private_key)
+
+
+def _thread(database: Session, opened: OpenMailbox) -> list[ThreadItem]:
+    messages = database.execute(
+        select(Message)
+        .where(Message.submission_id == opened.submission.id)
+        .order_by(Message.id)
+        .options(selectinload(Message.envelope).selectinload(Envelope.grants))
+    ).scalars()
+    items: list[ThreadItem] = []
+    for message in messages:
+        item = ThreadItem(message.direction == "from_reporter", message.created_on, None)
+        try:
+            data = open_body(message.envelope, opened.private_key)
+        except (CryptoError, ValueError):
+            items.append(item)
+            continue
+        item.text = payloads.message_text(data)
+        try:
+            meta = payloads.decode(data, payloads.MESSAGE_FORMAT).get("attachments", [])
+            item.attachments = [a for a in meta if isinstance(a, dict)]
+        except payloads.PayloadError:
+            pass
+        items.append(item)
+    return items
+
+
+def _report_file_count(database: Session, submission: Submission) -> int:
+    return int(database.execute(
+        select(func.count()).select_from(Attachment)
+        .where(Attachment.submission_id == submission.id, Attachment.message_id.is_(None))
+    ).scalar_one())
+
+
+def _mailbox_page(opened: OpenMailbox, form: FollowUpForm, status: int = 200,
+                  notice: object | None = None, error: object | None = None,
+                  files_dropped: bool = False) -> Response:
+    database = db()
+    return _page("portal/mailbox.html", status, mailbox=opened.mailbox,
+                 submission=opened.submission, thread=_thread(database, opened),
+                 report_files=_report_file_count(database, opened.submission), form=form,
+                 logout_form=LogoutForm(formdata=None), notice=notice, error=error,
+                 files_dropped=files_dropped, statuses=payloads.MAILBOX_STATUSES)
+
+
+def _login_page(form: LoginForm, status: int = 200, error: object | None = None) -> Response:
+    form.code.data = ""  # the code is a secret: never echoed back into a page
+    return _page("portal/login.html", status, form=form, error=error)
+
+
+@bp.get("/mailbox")
+def view() -> Response:
+    opened = _current(db())
+    if opened is None:
+        return _login_page(LoginForm(formdata=None))
+    form = FollowUpForm(formdata=None)
+    form.text.data = session.pop(DRAFT, None) or ""
+    notice = _l("Your message was sent.") if session.pop(NOTICE, None) == "sent" else None
+    return _mailbox_page(opened, form, notice=notice)
+
+
+@bp.post("/mailbox/login")
+def login() -> Response:
+    form = LoginForm()
+    if not form.validate():
+        return _login_page(form, 422)
+    try:
+        code = receipt.normalize(form.code.data or "")
+    except receipt.ReceiptChecksumError:
+        # Caught before any expensive work: the check digit says this is a typo.
+        return _login_page(form, 422, _l("This code has a typing error: check the digits "
+                                         "against your note and enter it again."))
+    except receipt.ReceiptFormatError:
+        return _login_page(form, 422, _l("A receipt code is 20 digits, for example "
+                                         "1234 5678 9012 3456 7890. Check it and try again."))
+    opened = receipts.open_code(code)
+    mailbox = db().execute(
+        select(Mailbox).where(Mailbox.lookup_tag == opened.secrets.lookup_tag)
+    ).scalar_one_or_none()
+    if mailbox is None or mailbox.public_key != opened.public_key:
+        # The same answer whether no such code exists or it is wrong: a guesser learns nothing.
+        return _login_page(form, 422, _l("No mailbox opens with this code. Check the digits; "
+                                         "if they are right, the code may have been mistyped "
+                                         "when you wrote it down."))
+    draft = (form.draft.data or "").strip()
+    session.clear()
+    regenerate(session)
+    session[MAILBOX_ID] = mailbox.id
+    session[KEY] = bytes(opened.private_key)
+    if draft:
+        session[DRAFT] = draft
+    return redirect(url_for("mailbox.view"), code=303)  # type: ignore[return-value]
+
+
+@bp.post("/mailbox/reply")
+def reply() -> Response:
+    opened = _current(db())
+    db().rollback()  # end the read transaction: the write below uses its own
+    today = local_date(utcnow())
+    recipients: list[bytes] = []
+    if opened is not None:
+        recipients = holders(db(), opened.submission.report_envelope_id)
+        db().rollback()
+    received = receive(recipients, today, files_allowed=opened is not None)
+    intake = received.intake
+    try:
+        form = FollowUpForm(formdata=received.fields)
+        text = (form.text.data or "").strip()
+        if opened is None:
+            intake.discard()
+            login = LoginForm(formdata=None)
+            login.draft.data = text
+            return _login_page(login, 400, _l(
+                "Your mailbox was closed after 20 minutes without activity, so your message "
+                "was not sent. It is kept below: enter your receipt code and send it again."))
+        if not received.csrf_ok:
+            intake.discard()
+            return _mailbox_page(opened, form, 400, error=_l(
+                "This form had expired, so your message was not sent. It is below: press "
+                "Send again."), files_dropped=intake.dropped > 0)
+        if not form.validate() or not (text or intake.stored):
+            dropped = intake.dropped > 0 or bool(intake.stored)
+            intake.discard()
+            error = None if form.errors else _l("Write a message or attach a file.")
+            return _mailbox_page(opened, form, 422, error=error, files_dropped=dropped)
+        with current_app.extensions["adal.sessions"]() as database, database.begin():
+            submission = database.get(Submission, opened.submission.id)
+            store_followup(database, submission, recipients, opened.mailbox.public_key, text,
+                           intake.stored, utcnow(), today)
+    except BaseException:
+        intake.discard()
+        raise
+    finally:
+        intake.close()
+    session[NOTICE] = "sent"
+    return redirect(url_for("mailbox.view"), code=303)  # type: ignore[return-value]
+
+
+@bp.post("/mailbox/logout")
+def logout() -> Response:
+    LogoutForm()  # CSRFProtect has checked the token already
+    session.clear()
+    return _page("portal/logged_out.html")
+
+
+def install_csrf_handler(app: Any) -> None:
+    """Expired or missing tokens on the small forms: answer with the form again, not an error."""
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_exc: CSRFError) -> Response:
+        if request.endpoint == "mailbox.logout":
+            # Leaving must always work; a forged logout harms nobody.
+            session.clear()
+            return _page("portal/logged_out.html")
+        if request.endpoint == "mailbox.login":
+            form = LoginForm(formdata=request.form)
+            return _login_page(form, 400, _l("The page had expired. Please enter your code "
+                                             "again."))
+        return error_page(400, _l("The page had expired"),
+                          _l("Please go back, reload the page and try again."))

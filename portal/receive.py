@@ -1,0 +1,101 @@
+"""The streamed POST of a form with files: limits, CSRF before files, polite refusal.
+
+Used by the report form and the mailbox follow-up form. Both views are exempt from
+CSRFProtect's hook, because that hook reads `request.form`, which would make Werkzeug parse (and
+spool to disk) the body before the view runs. The token is checked here instead, as soon as its
+field has arrived: files are accepted only after a valid token, and forms put the token first.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import IO
+
+from flask import current_app, g, request
+from flask_wtf.csrf import validate_csrf
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+from werkzeug.wsgi import get_input_stream
+from wtforms.validators import ValidationError
+
+from portal import uploads
+from portal.config import PortalConfig
+from portal.intake import FileIntake
+
+CSRF_FIELD = "csrf_token"
+# After refusing a body, read (and drop) up to this much more of it before the connection
+# closes, so the browser receives our page rather than a connection reset.
+DRAIN_BYTES = 256 * 1024 * 1024
+DRAIN_SECONDS = 60.0
+
+
+def config() -> PortalConfig:
+    cfg: PortalConfig = current_app.extensions["adal.portal"]
+    return cfg
+
+
+@dataclass
+class Received:
+    fields: MultiDict[str, str]
+    intake: FileIntake
+    csrf_ok: bool
+
+
+def _stream() -> IO[bytes]:
+    stream: IO[bytes] | None = g.get("adal_upload_stream")
+    if stream is None:
+        # No Werkzeug limit here: the parser counts bytes against the portal's own limit.
+        stream = get_input_stream(request.environ, safe_fallback=True, max_content_length=None)
+        g.adal_upload_stream = stream
+    return stream
+
+
+def receive(recipients: Sequence[bytes], today: date, *, files_allowed: bool = True) -> Received:
+    """Parse the body; on any error every file already stored is shredded before raising."""
+    limit = config().max_upload_bytes
+    declared = request.content_length
+    stream = _stream()
+    if declared is not None and declared > limit:
+        raise uploads.UploadTooLarge("declared length exceeds the limit")
+    intake = FileIntake(current_app.extensions["adal.sessions"], recipients, today)
+
+    def on_field(name: str, value: str) -> None:
+        if name != CSRF_FIELD or not files_allowed:
+            return
+        try:
+            validate_csrf(value)
+        except ValidationError:
+            return
+        intake.accepting = True
+
+    try:
+        form = uploads.parse(stream, request.content_type, limit, intake.on_file, on_field)
+    except BaseException:
+        intake.discard()
+        raise
+    return Received(form.fields, intake, intake.accepting)
+
+
+def drain_after(response: Response) -> Response:
+    """Read what is left of a refused body once the response is sent (a lingering close)."""
+    stream: IO[bytes] | None = g.get("adal_upload_stream")
+    if stream is None:
+        stream = _stream()
+
+    def drain() -> None:
+        deadline = time.monotonic() + DRAIN_SECONDS
+        left = DRAIN_BYTES
+        try:
+            while left > 0 and time.monotonic() < deadline:
+                data = stream.read(min(left, uploads.READ_SIZE))
+                if not data:
+                    break
+                left -= len(data)
+        except Exception:  # noqa: S110 - the client went away: nothing left to be polite to
+            pass
+
+    response.call_on_close(drain)
+    return response

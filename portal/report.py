@@ -1,0 +1,108 @@
+"""The report form and its submission (streamed), ending on the one-time receipt page."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Blueprint, current_app, render_template, session
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.wrappers import Response
+
+from crypto import receipt
+from portal import receipts
+from portal.forms import ReportForm
+from portal.intake import ReportInput, store_report
+from portal.logs import LOGGER_NAME
+from portal.receive import receive
+from rules.clock import local_date, utcnow
+from store.cleanup import delete_orphan_files
+from store.recipients import identity_recipients, report_recipients
+
+bp = Blueprint("report", __name__)
+
+SPENT_KEY = "spent_forms"
+SPENT_KEEP = 20
+CLEANUP_EVERY = 3600.0
+_cleanup = {"last": 0.0}  # per process, like the session GC's timer
+
+
+def _sessions() -> sessionmaker[Session]:
+    factory: sessionmaker[Session] = current_app.extensions["adal.sessions"]
+    return factory
+
+
+def render_form(form: ReportForm, status: int = 200, notice: object | None = None,
+                files_dropped: bool = False) -> Response:
+    form.ensure_nonce()
+    body = render_template("portal/report.html", form=form, notice=notice,
+                           files_dropped=files_dropped)
+    return Response(body, status=status, mimetype="text/html")
+
+
+@bp.get("/report")
+def form() -> Response:
+    return render_form(ReportForm(formdata=None))
+
+
+def _cleanup_orphans() -> None:
+    """Now and then, shred file envelopes left by uploads that never completed."""
+    now = time.monotonic()
+    if now - _cleanup["last"] < CLEANUP_EVERY:
+        return
+    _cleanup["last"] = now
+    try:
+        with _sessions()() as db, db.begin():
+            delete_orphan_files(db, local_date(utcnow()))
+    except Exception:
+        logging.getLogger(LOGGER_NAME).warning("orphan file cleanup failed; will retry later")
+
+
+@bp.post("/report")
+def submit() -> Response:
+    with _sessions()() as db:
+        report_keys = report_recipients(db)
+        identity_keys = identity_recipients(db)
+    today = local_date(utcnow())
+    received = receive(report_keys, today)
+    intake = received.intake
+    try:
+        form = ReportForm(formdata=received.fields)
+        if form.nonce.data and form.nonce.data in session.get(SPENT_KEY, []):
+            intake.discard()
+            return Response(render_template("portal/already_sent.html"), status=409,
+                            mimetype="text/html")
+        if not received.csrf_ok:
+            intake.discard()
+            return render_form(form, 400, _l(
+                "For your safety this form expires after 20 minutes without activity, and it "
+                "had expired. Nothing was sent yet. Your text is below: check it and press "
+                "Send again."), files_dropped=intake.dropped > 0)
+        if not form.validate():
+            dropped = intake.dropped > 0 or bool(intake.stored)
+            intake.discard()
+            return render_form(form, 422, _l("The report was not sent yet: please correct the "
+                                             "marked fields."), files_dropped=dropped)
+        identity = form.identity()
+        report = ReportInput(
+            fields=form.report_fields(), identity=identity,
+            consent=bool(form.consent.data) and identity is not None,
+            consent_text=str(form.consent.label.text), nda_intended=bool(form.nda.data),
+            language=str(get_locale() or "kk"))
+        code, opened = receipts.new_code()
+        received_at = utcnow()
+        with _sessions()() as db, db.begin():
+            store_report(db, report, intake.stored, report_keys, identity_keys,
+                         opened.secrets, opened.public_key, received_at, today)
+    except BaseException:
+        intake.discard()
+        raise
+    finally:
+        intake.close()
+    session[SPENT_KEY] = [*session.get(SPENT_KEY, [])[-(SPENT_KEEP - 1):], form.nonce.data]
+    _cleanup_orphans()
+    body = render_template("portal/receipt.html", code=receipt.format_code(code),
+                           files=len(intake.stored))
+    return Response(body, status=200, mimetype="text/html")

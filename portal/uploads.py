@@ -1,0 +1,153 @@
+"""Reading a multipart/form-data body as it arrives, without Werkzeug's form parser.
+
+Werkzeug spools any upload bigger than 500 KB to a temporary file: plaintext on disk. Here the
+body is decoded with `MultipartDecoder` (the sans-IO core of Werkzeug's parser) and every file
+part goes straight to a sink the caller provides (in the portal: the stream encryptor), in
+pieces of at most READ_SIZE bytes. Text fields are collected in memory under small bounds.
+Memory use is flat in the size of the files.
+
+Limits are checked while reading: the whole body (UploadTooLarge), each text field and all of
+them together (FieldTooLarge), the number of parts. Anything that does not parse, is cut short
+or is not UTF-8 is a MalformedUpload. None of these errors carries request data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO, Protocol
+
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
+from werkzeug.http import parse_options_header
+from werkzeug.sansio.multipart import (
+    NEED_DATA,
+    Data,
+    Epilogue,
+    Field,
+    File,
+    MultipartDecoder,
+)
+
+READ_SIZE = 256 * 1024
+MAX_FIELD_BYTES = 256 * 1024
+MAX_FIELDS_TOTAL = 1024 * 1024
+MAX_PARTS = 64
+# Bounds the decoder's own buffer: a part header that never ends cannot grow without limit.
+MAX_DECODER_BUFFER = 2 * READ_SIZE + 64 * 1024
+_BOUNDARY_RE = re.compile(r"[0-9A-Za-z'()+_,\-./:=? ]{1,70}")
+
+
+class UploadError(Exception):
+    """The body cannot be used; subclasses say why."""
+
+
+class UploadTooLarge(UploadError):
+    """The body is bigger than the configured limit."""
+
+
+class FieldTooLarge(UploadError):
+    """A text field, or all of them together, exceed what a form can hold."""
+
+
+class MalformedUpload(UploadError):
+    """Not multipart/form-data, broken framing, a truncated body or text that is not UTF-8."""
+
+
+class FileSink(Protocol):
+    def write(self, data: bytes) -> None: ...
+
+    def end(self) -> None: ...
+
+
+# Called at the start of each file part with (field name, file name, content type); returns a
+# sink, or None to drop the part's bytes unread by anyone.
+FileStart = Callable[[str, str, str], FileSink | None]
+# Called after each complete text field with (name, value), e.g. to check the CSRF token
+# before any file part that follows it is accepted.
+FieldDone = Callable[[str, str], None]
+
+
+@dataclass
+class ParsedForm:
+    fields: MultiDict[str, str] = field(default_factory=MultiDict)
+    bytes_read: int = 0
+
+
+def boundary_of(content_type: str | None) -> bytes:
+    mimetype, options = parse_options_header(content_type or "")
+    boundary = options.get("boundary", "")
+    if mimetype != "multipart/form-data" or not _BOUNDARY_RE.fullmatch(boundary):
+        raise MalformedUpload("not multipart/form-data with a valid boundary")
+    return boundary.encode("ascii")
+
+
+class _Reader:
+    def __init__(self, stream: IO[bytes], limit: int) -> None:
+        self.stream = stream
+        self.limit = limit
+        self.total = 0
+
+    def read(self) -> bytes:
+        try:
+            data = self.stream.read(READ_SIZE)
+        except (ClientDisconnected, OSError) as exc:
+            raise MalformedUpload("the body ended early") from exc
+        self.total += len(data)
+        if self.total > self.limit:
+            raise UploadTooLarge("body exceeds the limit")
+        return data
+
+
+def parse(stream: IO[bytes], content_type: str | None, limit: int, on_file: FileStart,
+          on_field: FieldDone | None = None) -> ParsedForm:
+    """Decode the whole body; file bytes go to the sinks `on_file` returns."""
+    decoder = MultipartDecoder(boundary_of(content_type), MAX_DECODER_BUFFER,
+                               max_parts=MAX_PARTS)
+    reader = _Reader(stream, limit)
+    form = ParsedForm()
+    fields_total = 0
+    name: str | None = None
+    text: bytearray | None = None
+    sink: FileSink | None = None
+    try:
+        while True:
+            event = decoder.next_event()
+            if event is NEED_DATA:
+                data = reader.read()
+                decoder.receive_data(data or None)
+            elif isinstance(event, File):
+                name, text = None, None
+                sink = on_file(event.name, event.filename,
+                               event.headers.get("content-type", ""))
+            elif isinstance(event, Field):
+                name, text, sink = event.name, bytearray(), None
+            elif isinstance(event, Data):
+                if text is not None:
+                    text += event.data
+                    fields_total += len(event.data)
+                    if len(text) > MAX_FIELD_BYTES or fields_total > MAX_FIELDS_TOTAL:
+                        raise FieldTooLarge("a text field is too long")
+                elif sink is not None and event.data:
+                    sink.write(event.data)
+                if not event.more_data:
+                    if text is not None and name is not None:
+                        value = bytes(text).decode("utf-8")
+                        form.fields.add(name, value)
+                        if on_field is not None:
+                            on_field(name, value)
+                    elif sink is not None:
+                        sink.end()
+                    name, text, sink = None, None, None
+            elif isinstance(event, Epilogue):
+                break
+    except UnicodeDecodeError as exc:
+        raise MalformedUpload("text is not UTF-8") from exc
+    except RequestEntityTooLarge as exc:
+        raise MalformedUpload("too many parts or an endless part header") from exc
+    except (ValueError, AttributeError, IndexError) as exc:
+        # MultipartDecoder's framing errors (a missing Content-Disposition, a body cut short).
+        raise MalformedUpload("multipart framing is broken") from exc
+    form.bytes_read = reader.total
+    return form
