@@ -201,6 +201,8 @@ def open_data_key(grants: Iterable[Grant], private_key: PrivateKey) -> DataKey:
 
 def open_body(body: bytes, data_key: DataKey, aad: bytes) -> bytes:
     """The payload of `body`; DecryptionError if key, aad or any byte is wrong."""
+    if isinstance(body, bytearray | memoryview):
+        body = bytes(body)  # as a database driver may return it
     if not isinstance(body, bytes):
         raise TypeError("body must be bytes")
     _check_aad(aad)

@@ -290,6 +290,12 @@ def test_recovery_key_refuses_malformed_text(text: str) -> None:
         keys.parse_recovery_key(text)
 
 
+def test_recovery_key_must_be_text() -> None:
+    text = keys.format_recovery_key(FIXED_RECOVERY_KEYS[0])
+    with pytest.raises(FormatError):
+        keys.parse_recovery_key(text.encode())  # type: ignore[arg-type]
+
+
 def test_recovery_key_errors_do_not_echo_the_key() -> None:
     text = keys.format_recovery_key(FIXED_RECOVERY_KEYS[0])
     typo = text[:-1] + ("A" if text[-1] != "A" else "B")

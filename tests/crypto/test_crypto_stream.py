@@ -5,6 +5,7 @@ import itertools
 import os
 import struct
 
+import nacl.bindings as sodium
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -122,6 +123,17 @@ def test_any_way_of_feeding_update_gives_the_same_chunks(
     decryptor.finalize()
     assert all(len(p) == chunk_size for p in pieces[:-1])
     assert b"".join(pieces) == data
+
+
+def test_update_completes_a_buffered_chunk(alice: PrivateKey) -> None:
+    encryptor = StreamEncryptor([alice.public_key], AAD, SMALL)
+    assert encryptor.update(b"a" * 5) == []
+    assert encryptor.update(b"b" * 5) == []
+    chunks = encryptor.update(b"c" * (2 * SMALL))  # fills the buffer, then one more full chunk
+    assert len(chunks) == 2
+    chunks.append(encryptor.finalize())
+    plaintext = _decrypt(alice, encryptor.header, chunks, encryptor.grants)
+    assert plaintext == b"a" * 5 + b"b" * 5 + b"c" * (2 * SMALL)
 
 
 def test_update_accepts_bytearray_and_empty_input(alice: PrivateKey) -> None:
@@ -545,3 +557,86 @@ def test_non_blocking_sources_are_refused(alice: PrivateKey) -> None:
 
     with pytest.raises(ValueError):
         stream.encrypt_file(WouldBlock(), io.BytesIO(), [alice.public_key], AAD)  # type: ignore[arg-type]
+
+
+# --- streams made by a key holder that break our framing -----------------------------------
+
+
+def _craft(
+    data_key: DataKey, chunk_size: int, messages: list[tuple[bytes, int]]
+) -> tuple[bytes, list[bytes]]:
+    """A stream under `data_key` with arbitrary messages and tags, bypassing StreamEncryptor.
+
+    Everything authenticates, so what is refused here is refused by our framing rules alone."""
+    state = sodium.crypto_secretstream_xchacha20poly1305_state()
+    ss_header = sodium.crypto_secretstream_xchacha20poly1305_init_push(
+        state, data_key.expose_secret()
+    )
+    header = struct.pack(">BI", 1, chunk_size) + ss_header
+    chunks = [
+        sodium.crypto_secretstream_xchacha20poly1305_push(state, message, header + AAD, tag)
+        for message, tag in messages
+    ]
+    return header, chunks
+
+
+def test_crafted_conforming_stream_opens() -> None:
+    key = DataKey.generate()
+    header, chunks = _craft(
+        key, SMALL, [(b"a" * SMALL, stream.TAG_MESSAGE), (b"b", stream.TAG_FINAL)]
+    )
+    decryptor = StreamDecryptor(header, key, AAD)
+    assert b"".join(decryptor.update(c) for c in chunks) == b"a" * SMALL + b"b"
+    decryptor.finalize()
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        sodium.crypto_secretstream_xchacha20poly1305_TAG_PUSH,
+        sodium.crypto_secretstream_xchacha20poly1305_TAG_REKEY,
+    ],
+)
+def test_tags_we_never_write_are_refused(tag: int) -> None:
+    key = DataKey.generate()
+    header, chunks = _craft(key, SMALL, [(b"a" * SMALL, tag), (b"", stream.TAG_FINAL)])
+    decryptor = StreamDecryptor(header, key, AAD)
+    with pytest.raises(DecryptionError):
+        decryptor.update(chunks[0])
+
+
+def test_a_short_chunk_before_the_final_one_is_refused() -> None:
+    key = DataKey.generate()
+    header, chunks = _craft(key, SMALL, [(b"a" * 3, stream.TAG_MESSAGE), (b"", stream.TAG_FINAL)])
+    decryptor = StreamDecryptor(header, key, AAD)
+    with pytest.raises(DecryptionError):
+        decryptor.update(chunks[0])
+
+
+def test_data_after_a_full_size_final_chunk_is_refused(alice: PrivateKey) -> None:
+    # Our encryptor never writes a full final chunk, so a reader cannot count on the extra
+    # bytes spoiling the last read: decrypt_file has to look for them explicitly.
+    key = DataKey.generate()
+    header, chunks = _craft(key, SMALL, [(b"a" * SMALL, stream.TAG_FINAL)])
+    grants = [envelope.grant_for(key, alice.public_key)]
+    blob = stream.FILE_MAGIC + header + chunks[0]
+    assert _decrypt_file(alice, blob, grants) == b"a" * SMALL
+    for extra in (b"\x00", chunks[0]):
+        with pytest.raises(DecryptionError):
+            _decrypt_file(alice, blob + extra, grants)
+
+
+def test_a_source_that_stops_mid_read_is_refused(alice: PrivateKey) -> None:
+    class ShortThenWouldBlock(io.RawIOBase):
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def readable(self) -> bool:
+            return True
+
+        def read(self, size: int = -1) -> bytes | None:  # type: ignore[override]
+            self.calls += 1
+            return b"x" if self.calls == 1 else None
+
+    with pytest.raises(ValueError):
+        stream.encrypt_file(ShortThenWouldBlock(), io.BytesIO(), [alice.public_key], AAD)  # type: ignore[arg-type]
