@@ -14,6 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from crypto import envelope as env
+from crypto import keys as ckeys
 from crypto import stream
 from crypto.errors import DecryptionError
 from store.models import Envelope, FileChunk, Grant, new_id
@@ -52,8 +53,15 @@ def seal(
 
 
 def open_data_key(envelope: Envelope, private_key: PrivateKey) -> env.DataKey:
-    """Raises crypto.errors.DecryptionError when this key holds no grant."""
-    return env.open_data_key(crypto_grants(envelope), private_key)
+    """Raises crypto.errors.DecryptionError when this key holds no grant.
+
+    Only this key's own grant row is parsed, so one damaged row for another recipient cannot
+    lock everyone out of the envelope.
+    """
+    own = ckeys.key_id(private_key.public_key)
+    mine = [env.Grant(recipient_id=g.key_id, sealed_key=g.sealed_key)
+            for g in envelope.grants if g.key_id == own]
+    return env.open_data_key(mine, private_key)
 
 
 def open_body(envelope: Envelope, private_key: PrivateKey) -> bytes:
