@@ -1,0 +1,77 @@
+"""The back office: where handlers and heads receive, open and answer reports.
+
+`create_app()` builds the Flask app for `adal handler` (gunicorn). It shares the portal's
+security headers, encrypted server-side sessions and languages (web/), and adds staff sign-in
+with TOTP, a deny-by-default gate in front of every view, and the audit log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from handler import errors, filters, gate, uploads
+from handler.audit_view import bp as audit_bp
+from handler.auth import bp as auth_bp
+from handler.cases import bp as cases_bp
+from handler.inbox import bp as inbox_bp
+from handler.register import bp as register_bp
+from handler.users_admin import bp as admin_bp
+from store import instance as inst
+from web import database, headers, i18n, sessions
+from web.scrub import ScrubClientInfo
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE.parent / "templates"
+
+# A hotline call recording is the largest thing the back office receives (p5.4).
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+IDLE_MINUTES = 15
+ABSOLUTE_HOURS = 10
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    instance = inst.load()
+    app = Flask(__name__, template_folder=str(TEMPLATES), static_folder="static")
+    insecure = os.environ.get("ADAL_INSECURE_COOKIES") == "1"
+    app.config.update(
+        # Flask-WTF signs CSRF tokens with this; derived, so the instance holds one secret.
+        SECRET_KEY=hashlib.blake2b(b"flask-secret", key=instance.secret_key, digest_size=32,
+                                   person=b"adal-handler").digest(),
+        SESSION_COOKIE_SECURE=not insecure,
+        # __Host- binds the cookie to this exact origin (Secure, Path=/, no Domain). A distinct
+        # name keeps it apart from the portal's cookie when both run on one host (the demo).
+        SESSION_COOKIE_NAME="adal-backoffice" if insecure else "__Host-adal-backoffice",
+        MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
+        # The gate calls CSRF protection itself, after sign-in and role checks.
+        WTF_CSRF_CHECK_DEFAULT=False,
+        # The client scrubber removes Referer, and the token is bound to the session anyway.
+        WTF_CSRF_SSL_STRICT=False,
+        WTF_CSRF_TIME_LIMIT=None,
+        ADAL_IDLE_MINUTES=IDLE_MINUTES,
+    )
+    if config:
+        app.config.update(config)
+    app.request_class = uploads.MemoryUploadRequest
+    app.wsgi_app = ScrubClientInfo(app.wsgi_app)  # type: ignore[method-assign]
+
+    factory = database.init(app, instance)
+    sessions.install(app, "handler", factory,
+                     idle=timedelta(minutes=app.config["ADAL_IDLE_MINUTES"]),
+                     absolute=timedelta(hours=ABSOLUTE_HOURS))
+    headers.install(app)
+    i18n.install(app, HERE / "translations")
+    csrf = CSRFProtect(app)
+    gate.install(app, csrf)
+    errors.install(app)
+    filters.install(app)
+    for blueprint in (auth_bp, inbox_bp, cases_bp, register_bp, admin_bp, audit_bp):
+        app.register_blueprint(blueprint)
+    return app

@@ -1,0 +1,35 @@
+"""The audit log for the auditor: newest first, paged, and a check of the whole chain."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from sqlalchemy import func, select
+
+from handler.gate import allow
+from store import audit
+from store.models import AuditEntry
+from web.database import db, instance
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+PER_PAGE = 100
+
+
+@bp.get("")
+@allow("auditor")
+def log() -> str:
+    page = max(1, min(request.args.get("page", 1, type=int) or 1, 1_000_000))
+    database = db()
+    total = database.scalar(select(func.count()).select_from(AuditEntry)) or 0
+    entries = list(database.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())
+                                    .offset((page - 1) * PER_PAGE).limit(PER_PAGE)))
+    pages = max(1, -(-total // PER_PAGE))
+    return render_template("handler/audit.html", entries=entries, page=page, pages=pages,
+                           total=total)
+
+
+@bp.get("/verify")
+@allow("auditor")
+def verify() -> str:
+    """The same check as `adal audit verify`, chain and anchor."""
+    result = audit.verify(db(), anchor=instance().path / audit.ANCHOR_NAME)
+    return render_template("handler/audit_verify.html", result=result)

@@ -1,0 +1,154 @@
+"""Sign-in, TOTP enrolment, password change and sign-out pages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response
+
+from handler import accounts, keyring, settings, totp
+from handler.forms import EnrolForm, LoginForm, PasswordForm
+from handler.gate import allow_pending, current_user, public, refresh_stamp, sign_in, stage
+from store import audit
+from store.users import open_totp
+from web.database import db, instance
+from web.sessions import regenerate
+
+bp = Blueprint("auth", __name__)
+
+# One message for every failure: unknown user, wrong password or code, locked account.
+LOGIN_FAILED = _l("Sign-in failed. Check your username, password and code. After several "
+                  "failed attempts an account is locked for a while; your administrator can "
+                  "unlock it.")
+PASSWORD_ERRORS = {
+    "wrong_password": _l("The current password is not correct."),
+    "too_short": _l("The new password is too short."),
+    "too_long": _l("The new password is too long."),
+    "same_password": _l("The new password must differ from the current one."),
+}
+
+
+def home_for(role: str) -> str:
+    return {
+        "admin": url_for("admin.users"),
+        "auditor": url_for("audit.log"),
+    }.get(role, url_for("inbox.inbox"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login() -> Response | tuple[str, int] | str:
+    form = LoginForm()
+    if not form.validate_on_submit():
+        status = 400 if form.is_submitted() else 200
+        return render_template("handler/login.html", form=form), status
+    now = datetime.now(UTC)
+    database = db()
+    outcome = accounts.authenticate(
+        database, username=form.username.data or "", password=form.password.data or "",
+        code=form.code.data, instance_secret=instance().secret_key, now=now,
+        policy=settings.lockout_policy(database),
+    )
+    user = outcome.user
+    if not outcome.ok:
+        # Unknown names are not written down: people type passwords into the wrong field.
+        audit.append(database, "auth.login_failed", actor=user.username if user else None,
+                     details={"reason": outcome.reason})
+        if outcome.locked_now and user is not None:
+            audit.append(database, "auth.locked", actor=None, target=user.username)
+        database.commit()
+        return render_template("handler/login.html", form=form,
+                               failed=LOGIN_FAILED), 401
+    assert user is not None
+    audit.append(database, "auth.login", actor=user.username,
+                 details={"stage": stage(user)})
+    database.commit()
+    session.clear()
+    regenerate(session)  # a fresh id and key: a cookie planted before sign-in gains nothing
+    sign_in(user)
+    keyring.store(outcome.private_key)
+    current = stage(user)
+    if current == "enrol":
+        return redirect(url_for("auth.enrol"), code=303)
+    if current == "password":
+        return redirect(url_for("auth.password"), code=303)
+    return redirect(home_for(user.role), code=303)
+
+
+@bp.post("/logout")
+@allow_pending
+def logout() -> Response:
+    user = current_user()
+    audit.append(db(), "auth.logout", actor=user.username)
+    db().commit()
+    session.clear()  # deletes the server-side row: the private key is gone with it
+    return redirect(url_for("auth.login"), code=303)
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+@allow_pending
+def enrol() -> Response | tuple[str, int] | str:
+    user = current_user()
+    if user.totp_enrolled:
+        return redirect(home_for(user.role), code=303)
+    secret = open_totp(instance().secret_key, user.totp_secret or b"")
+    form = EnrolForm()
+    if form.validate_on_submit():
+        database = db()
+        if accounts.consume_code(database, user, secret, form.code.data, datetime.now(UTC)):
+            user.totp_enrolled = True
+            audit.append(database, "auth.totp_enrolled", actor=user.username)
+            database.commit()
+            refresh_stamp(user)
+            flash(_("Two-factor sign-in is set up."))
+            if stage(user) == "password":
+                return redirect(url_for("auth.password"), code=303)
+            return redirect(home_for(user.role), code=303)
+        form.code.errors = [_("That code is not valid. Check the time on your phone and "
+                              "enter the newest code.")]
+    uri = totp.provisioning_uri(secret, user.username)
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "handler/enrol.html", form=form, qr=totp.qr_svg(uri, _("QR code for the authenticator "
+                                                            "app")),
+        manual_key=totp.grouped(secret),
+    ), status
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@allow_pending
+def password() -> Response | tuple[str, int] | str:
+    user = current_user()
+    if stage(user) == "enrol":
+        return redirect(url_for("auth.enrol"), code=303)
+    form = PasswordForm()
+    if form.validate_on_submit():
+        database = db()
+        problem = accounts.change_password(database, user, current=form.current.data or "",
+                                           new=form.new.data or "", kdf=instance().kdf)
+        if problem is None:
+            audit.append(database, "auth.password_changed", actor=user.username)
+            database.commit()
+            refresh_stamp(user)  # this session stays; every other one of the account ends
+            flash(_("Your password is changed."))
+            return redirect(home_for(user.role), code=303)
+        if problem == "wrong_password":
+            # A session left open must not become a free password-guessing oracle.
+            now = datetime.now(UTC)
+            locked = accounts.record_failure(database, user, now,
+                                             settings.lockout_policy(database))
+            audit.append(database, "auth.password_change_failed", actor=user.username)
+            if locked:
+                audit.append(database, "auth.locked", target=user.username)
+            database.commit()
+            if locked:
+                session.clear()
+                return redirect(url_for("auth.login"), code=303)
+        field = form.current if problem == "wrong_password" else form.new
+        field.errors = [PASSWORD_ERRORS.get(problem, PASSWORD_ERRORS["too_short"])]
+    status = 400 if form.is_submitted() else 200
+    return render_template("handler/password.html", form=form,
+                           forced=user.must_change_password), status

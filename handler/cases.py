@@ -1,0 +1,221 @@
+"""The case page and what can be done from it: read, download, reply, share, revoke.
+
+Every view first proves that the signed-in key holds the report (`_holder`); a case the key
+does not hold answers 404, exactly like one that does not exist. Each decryption is written to
+the audit log in the same transaction as anything else the request changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from nacl.public import PrivateKey
+from sqlalchemy.orm import Session, sessionmaker
+from wtforms import SelectChoice
+
+from crypto.errors import CryptoError
+from handler import casework, keyring, sharing
+from handler.downloads import content_disposition
+from handler.forms import GrantForm, ReplyForm
+from handler.gate import CASE_ROLES, allow, current_user
+from store import audit, payloads
+from store.models import Submission, User
+from store.sealing import iter_file
+from web.database import db
+
+bp = Blueprint("cases", __name__)
+
+# Known report fields in the order Appendix 1 lists them; anything else the report carries is
+# shown after them, so nothing the reporter sent is hidden.
+REPORT_FIELDS = ("received_at", "channel", "received_by", "channel_details", "facts", "persons",
+                 "subject", "position", "unit", "when", "where", "attachment_count",
+                 "identity_provided", "consent", "nda_intended", "false_report_acknowledged",
+                 "language")
+HIDDEN_FIELDS = frozenset({"format", "registered_by"})
+
+
+def _key() -> PrivateKey:
+    key = keyring.private_key()
+    if key is None:
+        abort(404)  # an account without a key holds nothing
+    return key
+
+
+def _holder(submission_id: str) -> tuple[Submission, PrivateKey]:
+    key = _key()
+    try:
+        return casework.holder_submission(db(), submission_id, key), key
+    except casework.NotHolder:
+        # Recorded: trying case ids one does not hold is worth an auditor's look.
+        audit.append(db(), "case.denied", actor=current_user().username,
+                     target=submission_id[:64])
+        db().commit()
+        abort(404)
+
+
+def _ordered(report: dict[str, object]) -> list[tuple[str, object]]:
+    known = [(k, report[k]) for k in REPORT_FIELDS if k in report]
+    extra = sorted((k, v) for k, v in report.items()
+                   if k not in REPORT_FIELDS and k not in HIDDEN_FIELDS)
+    return known + extra
+
+
+@bp.get("/cases/<submission_id>")
+@allow(*CASE_ROLES)
+def case(submission_id: str) -> str:
+    submission, key = _holder(submission_id)
+    database = db()
+    user = current_user()
+    report = casework.open_report(submission, key)
+    now = datetime.now(UTC)
+    case_row, created = casework.ensure_case(database, submission, report, user, now)
+    if created:
+        audit.append(database, "case.register", actor=user.username, target=submission.id,
+                     details={"channel": submission.channel})
+    audit.append(database, "case.open", actor=user.username, target=submission.id)
+    files = casework.report_files(database, submission, key)
+    messages = casework.thread(database, submission, key)
+    holders = sharing.case_holders(database, submission)
+    candidates = sharing.grant_candidates(database, submission)
+    database.commit()
+    grant_form = GrantForm()
+    grant_form.user_id.choices = [SelectChoice(str(u.id), f"{u.full_name} ({u.username})")
+                                  for u in candidates]
+    return render_template(
+        "handler/case.html", submission=submission, case=case_row, report=_ordered(report),
+        received_at=casework.parse_time(report.get("received_at")),
+        identity_provided=bool(report.get("identity_provided")),
+        consent=bool(report.get("consent")), files=files, messages=messages,
+        holders=holders, grant_form=grant_form, can_grant=bool(candidates),
+        reply_form=ReplyForm(), can_reply=submission.mailbox is not None,
+        is_head=user.role == "head",
+    )
+
+
+@bp.get("/cases/<submission_id>/identity")
+@allow("head")
+def identity(submission_id: str) -> str:
+    """The reporter's identity (Appendix 2): heads only, on an explicit request, audited."""
+    submission, key = _holder(submission_id)
+    try:
+        block = casework.open_identity(submission, key)
+    except (CryptoError, payloads.PayloadError):
+        block = None
+    database = db()
+    if block is not None:
+        audit.append(database, "identity.open", actor=current_user().username,
+                     target=submission.id)
+        database.commit()
+    return render_template("handler/identity.html", submission=submission, identity=block,
+                           exists=submission.identity_envelope is not None)
+
+
+@bp.get("/cases/<submission_id>/files/<attachment_id>")
+@allow(*CASE_ROLES)
+def download(submission_id: str, attachment_id: str) -> Response:
+    submission, key = _holder(submission_id)
+    database = db()
+    attachment = casework.attachment_of(database, submission, attachment_id)
+    if attachment is None:
+        abort(404)
+    envelope_id = attachment.envelope_id
+    # Streaming outlives the request's session: the body is read through a session of its
+    # own, closed when the last chunk is sent or the client goes away.
+    factory: sessionmaker[Session] = current_app.extensions["adal.sessions"]
+    stream_db = factory()
+    try:
+        envelope = casework.envelope_by_id(stream_db, envelope_id)
+        assert envelope is not None
+        chunks = iter_file(stream_db, envelope, key)
+        meta, body = payloads.split_file(chunks)
+    except (CryptoError, payloads.PayloadError):
+        stream_db.close()
+        abort(404)
+    except BaseException:
+        stream_db.close()
+        raise
+    audit.append(database, "file.download", actor=current_user().username,
+                 target=submission.id, details={"attachment": attachment.id})
+    database.commit()
+
+    def generate() -> Iterator[bytes]:
+        try:
+            yield from body
+        finally:
+            chunks.close()
+            stream_db.close()
+
+    response = Response(stream_with_context(generate()), mimetype="application/octet-stream")
+    response.headers["Content-Disposition"] = content_disposition(meta.filename)
+    return response
+
+
+@bp.post("/cases/<submission_id>/reply")
+@allow(*CASE_ROLES)
+def reply(submission_id: str) -> Response | tuple[str, int]:
+    submission = _holder(submission_id)[0]
+    if submission.mailbox is None:
+        abort(409)
+    form = ReplyForm()
+    if not form.validate():
+        return render_template("handler/form_error.html", form=form,
+                               back=url_for("cases.case", submission_id=submission.id)), 400
+    database = db()
+    message = casework.reply(database, submission, form.text.data or "", datetime.now(UTC))
+    audit.append(database, "message.reply", actor=current_user().username,
+                 target=submission.id, details={"message": message.id})
+    database.commit()
+    flash(_("Your reply is sealed and waiting in the reporter's mailbox."))
+    return redirect(url_for("cases.case", submission_id=submission.id) + "#thread", code=303)
+
+
+@bp.post("/cases/<submission_id>/grants")
+@allow(*CASE_ROLES)
+def grant(submission_id: str) -> Response | tuple[str, int]:
+    submission, key = _holder(submission_id)
+    database = db()
+    form = GrantForm()
+    candidates = {u.id: u for u in sharing.grant_candidates(database, submission)}
+    form.user_id.choices = [SelectChoice(str(uid), u.username) for uid, u in candidates.items()]
+    if not form.validate():
+        return render_template("handler/form_error.html", form=form,
+                               back=url_for("cases.case", submission_id=submission.id)), 400
+    grantee: User = candidates[form.user_id.data]
+    result = sharing.grant_case(database, submission, key, grantee)
+    audit.append(database, "case.grant", actor=current_user().username, target=submission.id,
+                 details={"to": grantee.username, "envelopes": result.granted,
+                          "skipped": result.skipped})
+    database.commit()
+    flash(_("%(name)s can now open this case.", name=grantee.full_name))
+    return redirect(url_for("cases.case", submission_id=submission.id), code=303)
+
+
+@bp.post("/cases/<submission_id>/grants/<int:user_id>/revoke")
+@allow(*CASE_ROLES)
+def revoke(submission_id: str, user_id: int) -> Response:
+    submission = _holder(submission_id)[0]
+    database = db()
+    me = current_user()
+    target = database.get(User, user_id)
+    if target is None or target.id == me.id:
+        # Revoking oneself would lock the case away from the person looking at it.
+        abort(400 if target is not None else 404)
+    removed = sharing.revoke_case(database, submission, target)
+    audit.append(database, "case.revoke", actor=me.username, target=submission.id,
+                 details={"from": target.username, "grants": removed})
+    database.commit()
+    flash(_("%(name)s can no longer open this case.", name=target.full_name))
+    return redirect(url_for("cases.case", submission_id=submission.id), code=303)

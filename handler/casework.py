@@ -1,0 +1,221 @@
+"""Opening and answering a case, without Flask: decrypt, register, read the thread, reply.
+
+Nothing here decides who may act; the views check the role, and the cryptography decides the
+rest: a key without a grant on the report simply cannot open it (`NotHolder`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from nacl.public import PrivateKey
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crypto import keys as ckeys
+from crypto.errors import CryptoError
+from rules import workflow
+from rules.clock import local_date
+from store import payloads, sealing
+from store.models import Attachment, Case, CaseEvent, Envelope, Message, Submission, User
+from store.recipients import holders
+from store.sealing import iter_file
+
+ID_LENGTH = 32
+
+
+class NotHolder(Exception):
+    """No such case, or this key holds no grant on it: the caller answers 404 either way."""
+
+
+@dataclass(frozen=True)
+class FileView:
+    id: str
+    filename: str | None  # None: this key cannot open the file
+    content_type: str
+
+
+@dataclass(frozen=True)
+class MessageView:
+    id: int
+    direction: str
+    created_on: Any
+    text: str | None  # None: this key cannot open the message
+    sent_at: datetime | None
+    files: list[FileView]
+
+
+def find_submission(db: Session, submission_id: str) -> Submission | None:
+    # Ids are 32 hex characters; anything else never reaches the database.
+    if len(submission_id) != ID_LENGTH or not all(c in "0123456789abcdef" for c in
+                                                  submission_id):
+        return None
+    return db.get(Submission, submission_id)
+
+
+def key_id_of(private_key: PrivateKey) -> str:
+    return ckeys.key_id(private_key.public_key)
+
+
+def holder_submission(db: Session, submission_id: str, private_key: PrivateKey) -> Submission:
+    submission = find_submission(db, submission_id)
+    if submission is None or not sealing.holds(submission.report_envelope,
+                                               key_id_of(private_key)):
+        raise NotHolder(submission_id)
+    return submission
+
+
+def open_report(submission: Submission, private_key: PrivateKey) -> dict[str, Any]:
+    try:
+        body = sealing.open_body(submission.report_envelope, private_key)
+        return payloads.decode(body, payloads.REPORT_FORMAT)
+    except CryptoError as exc:
+        raise NotHolder(submission.id) from exc
+
+
+def open_identity(submission: Submission, private_key: PrivateKey) -> dict[str, Any] | None:
+    """The identity block, if there is one and this key holds it (heads and recovery only)."""
+    envelope = submission.identity_envelope
+    if envelope is None or not sealing.holds(envelope, key_id_of(private_key)):
+        return None
+    body = sealing.open_body(envelope, private_key)
+    return payloads.decode(body, payloads.IDENTITY_FORMAT)
+
+
+def parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def find_case(db: Session, submission: Submission) -> Case | None:
+    return db.scalar(select(Case).where(Case.submission_id == submission.id))
+
+
+def ensure_case(db: Session, submission: Submission, report: dict[str, Any], actor: User,
+                now: datetime) -> tuple[Case, bool]:
+    """The submission's case, registered now if nobody has yet (p6: it cannot be refused).
+
+    Returns (case, created). Two handlers opening a new report at once race for the unique
+    submission id; the loser takes the winner's row.
+    """
+    existing = find_case(db, submission)
+    if existing is not None:
+        return existing, False
+    received = parse_time(report.get("received_at")) or now
+    facts = workflow.CaseFacts(received_at=received,
+                               anonymous=not bool(report.get("identity_provided")),
+                               nda_intended=bool(report.get("nda_intended")))
+    # A report stamped a little ahead of this server's clock must still register.
+    event = workflow.apply(facts, [], workflow.Step.REGISTERED, max(now, received),
+                           actor.username)
+    case = Case(submission_id=submission.id, status="registered", anonymous=facts.anonymous,
+                nda_intended=facts.nda_intended, registered_at=event.at)
+    case.events.append(CaseEvent(kind=event.kind, at=event.at, actor_id=actor.id,
+                                 details=dict(event.details)))
+    try:
+        with db.begin_nested():
+            db.add(case)
+    except IntegrityError:
+        winner = find_case(db, submission)
+        if winner is None:
+            raise
+        return winner, False
+    return case, True
+
+
+def _file_view(db: Session, attachment: Attachment, private_key: PrivateKey) -> FileView:
+    envelope = attachment.envelope
+    if not sealing.holds(envelope, key_id_of(private_key)):
+        return FileView(attachment.id, None, "")
+    stream = iter_file(db, envelope, private_key)
+    try:
+        meta, _body = payloads.split_file(stream)
+    except (CryptoError, payloads.PayloadError):
+        return FileView(attachment.id, None, "")
+    finally:
+        stream.close()  # only the first chunk was needed
+    return FileView(attachment.id, payloads.clean_filename(meta.filename), meta.content_type)
+
+
+def report_files(db: Session, submission: Submission, private_key: PrivateKey) -> list[FileView]:
+    rows = db.scalars(select(Attachment).where(Attachment.submission_id == submission.id,
+                                               Attachment.message_id.is_(None))
+                      .order_by(Attachment.id))
+    return [_file_view(db, a, private_key) for a in rows]
+
+
+def thread(db: Session, submission: Submission, private_key: PrivateKey) -> list[MessageView]:
+    messages = list(db.scalars(select(Message).where(Message.submission_id == submission.id)
+                               .order_by(Message.id)))
+    files: dict[int, list[FileView]] = {}
+    if messages:
+        for attachment in db.scalars(
+            select(Attachment).where(Attachment.submission_id == submission.id,
+                                     Attachment.message_id.is_not(None))
+            .order_by(Attachment.id)
+        ):
+            assert attachment.message_id is not None
+            files.setdefault(attachment.message_id, []).append(
+                _file_view(db, attachment, private_key))
+    views = []
+    for message in messages:
+        text: str | None = None
+        sent_at = None
+        try:
+            body = sealing.open_body(message.envelope, private_key)
+        except CryptoError:
+            pass
+        else:
+            text = payloads.message_text(body)
+            try:
+                sent_at = parse_time(payloads.decode(body, payloads.MESSAGE_FORMAT)
+                                     .get("sent_at"))
+            except payloads.PayloadError:
+                sent_at = None
+        views.append(MessageView(message.id, message.direction, message.created_on, text,
+                                 sent_at, files.get(message.id, [])))
+    return views
+
+
+def reply(db: Session, submission: Submission, text: str, now: datetime) -> Message:
+    """A message to the reporter: sealed to the mailbox key and to the case's holders.
+
+    Only the message row is written in plain (its date); the case and the mailbox status do
+    not change, so the database does not show that a reply happened beyond that row.
+    """
+    mailbox = submission.mailbox
+    if mailbox is None:
+        raise ValueError("this report has no mailbox to reply to")
+    recipients = [mailbox.public_key, *holders(db, submission.report_envelope)]
+    payload = payloads.encode(payloads.MESSAGE_FORMAT, {
+        "sent_at": payloads.utc_timestamp(now), "text": text, "attachments": [],
+    })
+    today = local_date(now)
+    envelope = sealing.seal(db, "message", payload, recipients, today)
+    message = Message(submission_id=submission.id, direction="to_reporter",
+                      envelope_id=envelope.id, created_on=today)
+    db.add(message)
+    db.flush()
+    return message
+
+
+def attachment_of(db: Session, submission: Submission, attachment_id: str) -> Attachment | None:
+    if len(attachment_id) != ID_LENGTH or not all(c in "0123456789abcdef"
+                                                  for c in attachment_id):
+        return None
+    attachment = db.get(Attachment, attachment_id)
+    if attachment is None or attachment.submission_id != submission.id:
+        return None
+    return attachment
+
+
+def envelope_by_id(db: Session, envelope_id: str) -> Envelope | None:
+    return db.get(Envelope, envelope_id)

@@ -1,0 +1,76 @@
+"""Template helpers: Kazakhstan time, labels for channels and statuses, the signed-in user."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask, g
+from flask_babel import format_date, format_datetime
+from flask_babel import lazy_gettext as _l
+
+from handler.accounts import aware
+
+CHANNELS = {
+    "portal": _l("Anonymous web portal (p5.5)"),
+    "in_person": _l("In person to the head (p5.1)"),
+    "ethics_officer": _l("Through the ethics officer or compliance officer (p5.2)"),
+    "electronic": _l("E-mail, messenger or video call (p5.3)"),
+    "hotline": _l("Hotline / telephone line (p5.4)"),
+    "other": _l("Another channel provided by law (p5.6)"),
+}
+STATUSES = {
+    "new": _l("New, not opened yet"),
+    "registered": _l("Registered"),
+    "closed": _l("Closed"),
+}
+# Appendix 1 wording for the fields of a report payload (store/payloads.py).
+REPORT_LABELS = {
+    "received_at": _l("Date and time of receipt"),
+    "channel": _l("Channel"),
+    "received_by": _l("Received by"),
+    "channel_details": _l("How it was delivered"),
+    "facts": _l("What happened (facts)"),
+    "persons": _l("Persons involved"),
+    "subject": _l("Subject of the offence"),
+    "position": _l("Position of the person concerned"),
+    "unit": _l("Unit of the person concerned"),
+    "when": _l("When it happened"),
+    "where": _l("Where it happened"),
+    "attachment_count": _l("Files sent with the report"),
+    "identity_provided": _l("Identity given"),
+    "consent": _l("Written consent to access to information about them"),
+    "nda_intended": _l("Intends to sign a non-disclosure agreement (p7)"),
+    "false_report_acknowledged": _l("Acknowledged liability for knowingly false reports"),
+    "language": _l("Language of the form"),
+}
+ROLES = {
+    "handler": _l("Handler (ethics / compliance officer)"),
+    "head": _l("Head (custodian of identities)"),
+    "admin": _l("Administrator"),
+    "auditor": _l("Auditor"),
+}
+
+
+def kz_datetime(value: datetime | None) -> str:
+    """Babel converts to BABEL_DEFAULT_TIMEZONE (Asia/Almaty) for display."""
+    if value is None:
+        return ""
+    return format_datetime(aware(value), "medium")
+
+
+def kz_date(value: date | None) -> str:
+    return "" if value is None else format_date(value, "medium")
+
+
+def install(app: Flask) -> None:
+    app.jinja_env.filters["kz_datetime"] = kz_datetime
+    app.jinja_env.filters["kz_date"] = kz_date
+    app.jinja_env.filters["channel"] = lambda c: CHANNELS.get(c, c)
+    app.jinja_env.filters["status"] = lambda s: STATUSES.get(s, s)
+    app.jinja_env.filters["role"] = lambda r: ROLES.get(r, r)
+    app.jinja_env.globals["channels"] = CHANNELS
+    app.jinja_env.globals["report_labels"] = REPORT_LABELS
+
+    @app.context_processor
+    def _user() -> dict[str, object]:
+        return {"user": g.get("user")}

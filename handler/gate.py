@@ -1,0 +1,126 @@
+"""Access control for every request, in one place, deny by default.
+
+Each view declares who may use it (`@allow("handler", "head")`, `@public`, `@allow_pending`);
+a view that declares nothing is refused, so a route added without thinking is closed, not open.
+The order of checks matters: sign-in first (no session → the login page, never a CSRF or
+validation error that would confirm anything), then the account's stage (TOTP enrolment and a
+forced password change come before anything else), then the role, then the CSRF token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.wrappers import Response
+
+from handler.accounts import credential_stamp
+from store.models import User
+from web.database import db
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CASE_ROLES = ("handler", "head")
+ALL_ROLES = ("handler", "head", "admin", "auditor")
+_ATTR = "_adal_access"
+# Flask's and the language switcher's own endpoints; nothing in them reads the session.
+_BUILTIN_PUBLIC = frozenset({"static", "set_language"})
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclass(frozen=True)
+class Access:
+    roles: tuple[str, ...]
+    # Pages an account may see before it is fully set up (enrolment, password change, logout).
+    pending_ok: bool = False
+    public: bool = False
+
+
+def allow(*roles: str) -> Callable[[F], F]:
+    def mark(view: F) -> F:
+        setattr(view, _ATTR, Access(tuple(roles)))
+        return view
+    return mark
+
+
+def allow_pending(view: F) -> F:
+    setattr(view, _ATTR, Access(ALL_ROLES, pending_ok=True))
+    return view
+
+
+def public(view: F) -> F:
+    setattr(view, _ATTR, Access((), public=True))
+    return view
+
+
+def stage(user: User) -> str:
+    """What the account must do before it may work: "enrol", "password" or "ok"."""
+    if not user.totp_enrolled:
+        return "enrol"
+    if user.must_change_password:
+        return "password"
+    return "ok"
+
+
+def current_user() -> User:
+    user: User = g.user
+    return user
+
+
+def sign_in(user: User) -> None:
+    """Bind the session to the account; the caller regenerates the session id first."""
+    session["uid"] = user.id
+    session["cred"] = credential_stamp(user)
+
+
+def refresh_stamp(user: User) -> None:
+    session["cred"] = credential_stamp(user)
+
+
+def _load_user() -> User | None:
+    uid = session.get("uid")
+    if not isinstance(uid, int):
+        return None
+    user = db().get(User, uid)
+    if user is None or not user.active or session.get("cred") != credential_stamp(user):
+        session.clear()
+        return None
+    return user
+
+
+def _to_stage(current: str) -> Response:
+    endpoint = "auth.enrol" if current == "enrol" else "auth.password"
+    return redirect(url_for(endpoint), code=303)
+
+
+def install(app: Flask, csrf: CSRFProtect) -> None:
+    @app.before_request
+    def _gate() -> Response | None:
+        endpoint = request.endpoint
+        if endpoint is None:
+            return None  # no such route: Flask answers 404/405 itself
+        if endpoint in _BUILTIN_PUBLIC:
+            return None
+        view = current_app.view_functions[endpoint]
+        access: Access | None = getattr(view, _ATTR, None)
+        if access is None:
+            abort(403)
+        if access.public:
+            if request.method in UNSAFE_METHODS:
+                csrf.protect()
+            return None
+        user = _load_user()
+        if user is None:
+            return redirect(url_for("auth.login"), code=303)
+        g.user = user
+        current = stage(user)
+        if current != "ok" and not access.pending_ok:
+            return _to_stage(current)
+        if user.role not in access.roles:
+            abort(403)
+        if request.method in UNSAFE_METHODS:
+            csrf.protect()
+        return None

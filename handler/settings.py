@@ -1,0 +1,93 @@
+"""Installation settings an admin may change, with their types, bounds and defaults.
+
+Only what is listed here can be stored, so a forged form cannot create arbitrary keys, and each
+value is checked against its bounds before it reaches the `settings` table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from handler.accounts import LockoutPolicy
+from store.models import Setting
+
+
+@dataclass(frozen=True)
+class Definition:
+    key: str
+    kind: type[int] | type[str]
+    default: int | str
+    minimum: int = 0
+    maximum: int = 200  # the largest value for an int, the longest text for a str
+
+
+DEFINITIONS: dict[str, Definition] = {
+    d.key: d for d in (
+        # Printed on Appendix 1 and shown in the back office header.
+        Definition("organization_name", str, "", maximum=200),
+        Definition("lockout_max_failures", int, 5, minimum=3, maximum=20),
+        Definition("lockout_minutes", int, 15, minimum=1, maximum=1440),
+    )
+}
+
+
+class SettingError(ValueError):
+    pass
+
+
+def validate(key: str, value: Any) -> int | str:
+    definition = DEFINITIONS.get(key)
+    if definition is None:
+        raise SettingError(f"unknown setting {key!r}")
+    if definition.kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SettingError("not a whole number")
+        if not definition.minimum <= value <= definition.maximum:
+            raise SettingError("out of range")
+        return value
+    if not isinstance(value, str):
+        raise SettingError("not text")
+    value = " ".join(value.split())
+    if len(value) > definition.maximum:
+        raise SettingError("too long")
+    return value
+
+
+def values(db: Session) -> dict[str, int | str]:
+    stored = {row.key: row.value.get("value") for row in db.scalars(select(Setting))}
+    result: dict[str, int | str] = {}
+    for key, definition in DEFINITIONS.items():
+        try:
+            result[key] = validate(key, stored.get(key, definition.default))
+        except SettingError:
+            # A row edited by hand into nonsense falls back to the default, never to a crash.
+            result[key] = definition.default
+    return result
+
+
+def change(db: Session, new: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """Store the changed values; returns {key: (old, new)} for the audit log."""
+    clean = {key: validate(key, value) for key, value in new.items()}
+    current = values(db)
+    changed: dict[str, tuple[Any, Any]] = {}
+    for key, value in clean.items():
+        if current[key] == value:
+            continue
+        row = db.get(Setting, key)
+        if row is None:
+            db.add(Setting(key=key, value={"value": value}))
+        else:
+            row.value = {"value": value}
+        changed[key] = (current[key], value)
+    return changed
+
+
+def lockout_policy(db: Session) -> LockoutPolicy:
+    current = values(db)
+    return LockoutPolicy(max_failures=int(current["lockout_max_failures"]),
+                         lock_for=timedelta(minutes=int(current["lockout_minutes"])))

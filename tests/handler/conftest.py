@@ -1,0 +1,41 @@
+"""Fixtures for the back office: the app on the demo instance and signed-in browsers per role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from flask import Flask
+
+from handler import create_app
+from tests.handler.helpers import Browser, compile_translations, sign_in
+from tests.support import DemoInstance
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _translations() -> None:
+    compile_translations()
+
+
+@pytest.fixture
+def app(demo: DemoInstance) -> Iterator[Flask]:
+    app = create_app({"TESTING": True})
+    yield app
+    app.extensions["adal.engine"].dispose()
+
+
+@pytest.fixture
+def browser(app: Flask) -> Callable[[], Browser]:
+    return lambda: Browser(app)
+
+
+@pytest.fixture
+def as_role(app: Flask, demo: DemoInstance) -> Callable[[str], Browser]:
+    """A browser signed in as the demo user of a role ("handler", "head", "admin", "auditor")."""
+
+    def make(role: str) -> Browser:
+        creds = demo.credentials()[role]
+        return sign_in(Browser(app), demo, creds["username"], creds["password"],
+                       creds["totp secret"])
+
+    return make

@@ -1,0 +1,189 @@
+"""Test helpers for the back office: a browser that keeps its CSRF token, TOTP codes, and
+reports stored exactly as the portal stores them (store/payloads.py formats)."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import subprocess
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyotp
+from flask import Flask
+from nacl.public import PrivateKey
+from sqlalchemy import select
+from werkzeug.test import TestResponse
+
+from handler import totp
+from rules.clock import local_date
+from store import payloads, sealing
+from store.models import Attachment, Mailbox, Message, Submission, User
+from store.recipients import holders, identity_recipients, report_recipients
+from tests.support import DemoInstance
+
+BASE = "https://backoffice.example"
+ROOT = Path(__file__).resolve().parents[2]
+_TOKEN = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
+
+
+def compile_translations() -> None:
+    """The .mo files are build output (not committed): compile them when missing."""
+    catalogs = list((ROOT / "handler" / "translations").glob("*/LC_MESSAGES/messages.po"))
+    if any(not po.with_suffix(".mo").exists() or
+           po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime for po in catalogs):
+        subprocess.run(["bash", str(ROOT / "scripts" / "compile-translations.sh"),  # noqa: S607
+                        str(ROOT / ".venv" / "bin")], check=True, cwd=ROOT)
+
+
+class Browser:
+    """A test client over HTTPS (the real cookie is Secure and __Host-) that remembers the
+    session's CSRF token from the last page it saw."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.client = app.test_client()
+        self.token: str | None = None
+
+    def _seen(self, response: TestResponse) -> TestResponse:
+        if response.mimetype == "text/html":
+            match = _TOKEN.search(response.get_data(as_text=True))
+            if match:
+                self.token = match.group(1)
+        return response
+
+    def get(self, path: str, **kwargs: Any) -> TestResponse:
+        return self._seen(self.client.get(path, base_url=BASE, **kwargs))
+
+    def request(self, method: str, path: str, **kwargs: Any) -> TestResponse:
+        return self._seen(self.client.open(path, method=method, base_url=BASE, **kwargs))
+
+    def post(self, path: str, data: dict[str, Any] | None = None, *, csrf: bool = True,
+             **kwargs: Any) -> TestResponse:
+        data = dict(data or {})
+        if csrf and "csrf_token" not in data:
+            if self.token is None:
+                self.get("/login")
+            data["csrf_token"] = self.token
+        return self._seen(self.client.post(path, data=data, base_url=BASE, **kwargs))
+
+    def fresh_token(self, path: str = "/account/password") -> str:
+        self.get(path)
+        assert self.token
+        return self.token
+
+
+def code_for(demo: DemoInstance, username: str, secret: str) -> str:
+    """A valid code the account has not used yet: the current step, or the next one.
+
+    Tests sign the same demo user in several times within 30 seconds; the server rightly
+    refuses a code twice, so take a later step in the window, or (test set-up only) forget the
+    used counter when the window is exhausted.
+    """
+    now = totp.counter_at(datetime.now(UTC))
+    with demo.sessions() as s, s.begin():
+        user = s.scalars(select(User).where(User.username == username)).one()
+        last = user.totp_last_counter
+        counter = now if last is None or last < now else last + 1
+        if counter > now + totp.WINDOW:
+            user.totp_last_counter = None
+            counter = now
+    return pyotp.HOTP(secret).at(counter)
+
+
+def sign_in(browser: Browser, demo: DemoInstance, username: str, password: str,
+            secret: str | None) -> Browser:
+    code = code_for(demo, username, secret) if secret else ""
+    response = browser.post("/login", {"username": username, "password": password,
+                                       "code": code})
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    return browser
+
+
+# --- reports stored the way the portal stores them -----------------------------------------
+
+
+@dataclass
+class PortalReport:
+    submission_id: str
+    mailbox_key: PrivateKey  # derived from the receipt code in the real portal
+
+
+def store_portal_report(demo: DemoInstance, *, facts: str = "The head of procurement asked "
+                        "for a bribe.", identity: dict[str, str] | None = None,
+                        files: list[tuple[str, str, bytes]] | None = None) -> PortalReport:
+    now = datetime.now(UTC)
+    today = local_date(now)
+    files = files or []
+    mailbox_key = PrivateKey.generate()
+    report = {
+        "received_at": payloads.utc_timestamp(now), "channel": "portal", "language": "ru",
+        "facts": facts, "persons": "Н. Н. Иванов", "subject": "200 000 тенге",
+        "position": "руководитель отдела", "unit": "отдел закупок", "when": "март 2026",
+        "where": "Астана", "identity_provided": identity is not None,
+        "consent": identity is not None, "nda_intended": False,
+        "false_report_acknowledged": True, "attachment_count": len(files),
+    }
+    with demo.sessions() as s, s.begin():
+        report_env = sealing.seal(s, "report", payloads.encode(payloads.REPORT_FORMAT, report),
+                                  report_recipients(s), today)
+        identity_env = None
+        if identity is not None:
+            identity_env = sealing.seal(
+                s, "identity", payloads.encode(payloads.IDENTITY_FORMAT, {
+                    "received_at": report["received_at"], **identity, "consent": True,
+                    "consent_text": "I agree"}),
+                identity_recipients(s), today)
+        mailbox = Mailbox(lookup_tag=secrets.token_bytes(32),
+                          public_key=bytes(mailbox_key.public_key), created_on=today)
+        s.add(mailbox)
+        s.flush()
+        submission = Submission(channel="portal", received_on=today,
+                                report_envelope_id=report_env.id,
+                                identity_envelope_id=identity_env.id if identity_env else None,
+                                mailbox_id=mailbox.id)
+        s.add(submission)
+        s.flush()
+        for name, content_type, data in files:
+            writer = sealing.FileWriter(s, report_recipients(s), today)
+            writer.write(payloads.file_meta_header(name, content_type))
+            writer.write(data)
+            s.add(Attachment(submission_id=submission.id, envelope_id=writer.finish().id))
+        return PortalReport(submission.id, mailbox_key)
+
+
+def reporter_reads(demo: DemoInstance, report: PortalReport) -> list[str]:
+    """What the reporter's mailbox shows: the handlers' messages, opened with the mailbox key."""
+    with demo.sessions() as s:
+        messages = s.scalars(select(Message).where(
+            Message.submission_id == report.submission_id,
+            Message.direction == "to_reporter").order_by(Message.id))
+        return [payloads.message_text(sealing.open_body(m.envelope, report.mailbox_key))
+                for m in messages]
+
+
+def reporter_follows_up(demo: DemoInstance, report: PortalReport, text: str,
+                        files: list[tuple[str, str, bytes]] | None = None) -> None:
+    """A follow-up from the mailbox: sealed to the case's holders, as the portal does."""
+    now = datetime.now(UTC)
+    today = local_date(now)
+    with demo.sessions() as s, s.begin():
+        submission = s.get(Submission, report.submission_id)
+        assert submission is not None
+        to = holders(s, submission.report_envelope)
+        names = [{"filename": n, "size": len(d)} for n, _t, d in files or []]
+        env = sealing.seal(s, "message", payloads.encode(payloads.MESSAGE_FORMAT, {
+            "sent_at": payloads.utc_timestamp(now), "text": text, "attachments": names}),
+            to, today)
+        message = Message(submission_id=submission.id, direction="from_reporter",
+                          envelope_id=env.id, created_on=today)
+        s.add(message)
+        s.flush()
+        for name, content_type, data in files or []:
+            writer = sealing.FileWriter(s, to, today)
+            writer.write(payloads.file_meta_header(name, content_type))
+            writer.write(data)
+            s.add(Attachment(submission_id=submission.id, message_id=message.id,
+                             envelope_id=writer.finish().id))
