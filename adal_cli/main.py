@@ -5,9 +5,11 @@ from __future__ import annotations
 import click
 
 from adal_cli.audit import audit_group
+from adal_cli.backup import backup_command, restore_command
 from adal_cli.db import db_group
 from adal_cli.dbroles import grant_portal_command
 from adal_cli.init import init_command
+from adal_cli.recover import recover_command
 from adal_cli.serve import handler_command, portal_command, run_demo_command
 from adal_cli.users import user_group
 
@@ -24,7 +26,10 @@ cli.add_command(portal_command)
 cli.add_command(handler_command)
 cli.add_command(run_demo_command)
 cli.add_command(audit_group)
+cli.add_command(recover_command)
 db_group.add_command(grant_portal_command)
+cli.add_command(backup_command)
+cli.add_command(restore_command)
 
 
 def main() -> None:
