@@ -1,0 +1,128 @@
+"""A typed report is never lost: expired tokens and validation errors give the text back."""
+
+from __future__ import annotations
+
+import html
+from io import BytesIO
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from store.models import Envelope, FileChunk, Submission
+from tests.portal.conftest import csrf_token, login, post_report, receipt_code, report_fields
+from tests.support import DemoInstance
+
+TYPED = "Заместитель акима <b>требовал</b> 500 000 тенге & «откат» за договор."
+
+
+def count(demo: DemoInstance, model: type) -> int:
+    with demo.sessions() as s:
+        return int(s.execute(select(func.count()).select_from(model)).scalar_one())
+
+
+def test_expired_csrf_returns_the_typed_report(client: FlaskClient, demo: DemoInstance) -> None:
+    data = report_fields(client, facts=TYPED, persons="Сейтов А.", full_name="Маркер Ф.И.О.",
+                         consent="y", nda="y")
+    data["csrf_token"] = "expired-or-forged"
+    response = post_report(client, data, [(b"evidence" * 1000, "a.pdf", "application/pdf")])
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert html.escape(TYPED, quote=False) in page  # typed text is back, escaped
+    assert 'value="Сейтов А."' not in page  # persons is a textarea ...
+    assert "Сейтов А." in page and 'value="Маркер Ф.И.О."' in page
+    assert 'id="consent" name="consent" type="checkbox" value="y"' in page.replace(
+        "checked ", "")
+    assert "checked" in page
+    assert 'role="alert"' in page
+    assert count(demo, Submission) == 0 and count(demo, Envelope) == 0
+    # A fresh token is in the returned form: sending it again works.
+    data["csrf_token"] = csrf_token(page)
+    assert post_report(client, data).status_code == 200
+    assert count(demo, Submission) == 1
+
+
+def test_session_expired_returns_the_typed_report(app: Flask, demo: DemoInstance) -> None:
+    client = app.test_client()
+    data = report_fields(client, facts=TYPED)
+    client.delete_cookie("adal-portal")  # the server-side session is gone after 20 idle minutes
+    response = post_report(client, data)
+    assert response.status_code == 400
+    assert html.escape(TYPED, quote=False) in response.get_data(as_text=True)
+    assert count(demo, Submission) == 0
+
+
+def test_validation_errors_keep_text_and_point_at_fields(client: FlaskClient,
+                                                         demo: DemoInstance) -> None:
+    data = report_fields(client, facts="", persons=TYPED, when="весной", full_name="Ф.И.О.")
+    del data["acknowledge"]
+    response = post_report(client, data, [(b"x" * 300_000, "scan.png", "image/png")])
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert html.escape(TYPED, quote=False) in page and 'value="весной"' in page
+    assert 'value="Ф.И.О."' in page
+    for field in ("facts", "acknowledge", "consent"):
+        assert f'id="{field}-error"' in page
+        assert f'aria-describedby="{field}-hint {field}-error"' in page or \
+            f'aria-describedby="{field}-error"' in page
+        assert 'aria-invalid="true"' in page
+    assert "files" in page  # the note that files must be attached again
+    # The file that streamed in before validation was shredded, not left behind.
+    assert count(demo, Envelope) == 0 and count(demo, FileChunk) == 0
+
+
+def test_resent_form_is_not_a_second_report(client: FlaskClient, demo: DemoInstance) -> None:
+    data = report_fields(client)
+    assert post_report(client, data).status_code == 200
+    again = post_report(client, data)
+    assert again.status_code == 409
+    assert count(demo, Submission) == 1
+
+
+def _logged_in(client: FlaskClient) -> str:
+    response = post_report(client, report_fields(client))
+    assert login(client, receipt_code(response.get_data(as_text=True))).status_code == 303
+    return client.get("/mailbox").get_data(as_text=True)
+
+
+def test_followup_with_expired_token_keeps_text(client: FlaskClient) -> None:
+    _logged_in(client)
+    response = client.post("/mailbox/reply", data={"csrf_token": "stale", "text": TYPED},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert html.escape(TYPED, quote=False) in response.get_data(as_text=True)
+
+
+def test_followup_after_session_end_survives_login(client: FlaskClient) -> None:
+    page = _logged_in(client)
+    token = csrf_token(page)
+    code_page = post_report(client, report_fields(client)).get_data(as_text=True)
+    code = receipt_code(code_page)
+    client.delete_cookie("adal-portal")
+    response = client.post("/mailbox/reply", data={
+        "csrf_token": token, "text": TYPED,
+        "files": [(BytesIO(b"x"), "dropped.txt", "text/plain")],
+    }, content_type="multipart/form-data")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert html.escape(TYPED, quote=False) in page and 'name="code"' in page
+    relogin = client.post("/mailbox/login", data={"csrf_token": csrf_token(page), "code": code,
+                                                  "draft": TYPED})
+    assert relogin.status_code == 303
+    assert html.escape(TYPED, quote=False) in client.get("/mailbox").get_data(as_text=True)
+
+
+def test_empty_followup_is_refused_with_message(client: FlaskClient) -> None:
+    page = _logged_in(client)
+    response = client.post("/mailbox/reply", data={"csrf_token": csrf_token(page), "text": " "},
+                           content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert 'role="alert"' in response.get_data(as_text=True)
+
+
+def test_login_form_expired_token(client: FlaskClient) -> None:
+    client.get("/mailbox")
+    response = client.post("/mailbox/login", data={"csrf_token": "x", "code": "1" * 20})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'name="code"' in page and "1" * 20 not in page  # the code is never echoed
