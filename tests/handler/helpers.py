@@ -34,7 +34,7 @@ def compile_translations() -> None:
     catalogs = list((ROOT / "handler" / "translations").glob("*/LC_MESSAGES/messages.po"))
     if any(not po.with_suffix(".mo").exists() or
            po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime for po in catalogs):
-        subprocess.run(["bash", str(ROOT / "scripts" / "compile-translations.sh"),  # noqa: S607
+        subprocess.run(["bash", str(ROOT / "scripts" / "compile-translations.sh"),
                         str(ROOT / ".venv" / "bin")], check=True, cwd=ROOT)
 
 
@@ -99,6 +99,8 @@ def sign_in(browser: Browser, demo: DemoInstance, username: str, password: str,
     response = browser.post("/login", {"username": username, "password": password,
                                        "code": code})
     assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    # Sign-in starts a new session (and CSRF token); every signed-in page carries it.
+    browser.get(response.headers["Location"])
     return browser
 
 

@@ -38,7 +38,7 @@ def allowed(endpoint: str) -> set[str]:
 
 
 def _value(rule: Rule, name: str, ids: dict[str, str]) -> str | int:
-    converter = rule._converters[name]  # noqa: SLF001 - the converter decides the dummy
+    converter = rule._converters[name]
     if isinstance(converter, IntegerConverter):
         return int(ids.get(name, 1))
     return ids.get(name, "0" * 32)

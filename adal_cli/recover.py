@@ -1,0 +1,70 @@
+"""`adal recover`: give a user every case (or one) with the organization's recovery key.
+
+The path when every holder of a case has lost their password: an admin reset gives a user a new
+key pair, and this command, run on the server by someone holding the offline recovery key,
+grants the cases to it. A head also receives the identity blocks, as custodian (p14).
+The key is read with hidden input (or from standard input when piped) and never stored.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from sqlalchemy import select
+
+from adal_cli.context import load_context
+from crypto import keys as ckeys
+from crypto.errors import FormatError
+from handler import casework, sharing
+from store import audit
+from store.models import Submission, User
+from store.users import KEY_ROLES
+
+
+def _read_key() -> str:
+    if sys.stdin.isatty():
+        return str(click.prompt("Recovery key", hide_input=True))
+    return sys.stdin.readline()
+
+
+@click.command("recover")
+@click.option("--user", "username", required=True, help="Handler or head to grant the cases.")
+@click.option("--case", "case_id", default=None,
+              help="Only this case (the id in the case's address); default: every case.")
+def recover_command(username: str, case_id: str | None) -> None:
+    """Grant every case, or one, to USER using the offline recovery key."""
+    ctx = load_context()
+    try:
+        recovery = ckeys.parse_recovery_key(_read_key().strip())
+    except FormatError as exc:
+        raise click.ClickException(f"not a valid recovery key: {exc}") from None
+    if ckeys.key_id(recovery.public_key) != ctx.instance.recovery_key_id:
+        raise click.ClickException("this is not the recovery key of this installation")
+    with ctx.sessions() as session, session.begin():
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None or not user.active or user.role not in KEY_ROLES:
+            raise click.ClickException(f"{username!r} is not an active handler or head")
+        if case_id is None:
+            submissions = list(session.scalars(select(Submission).order_by(Submission.id)))
+        else:
+            found = casework.find_submission(session, case_id)
+            if found is None:
+                raise click.ClickException(f"no case {case_id!r}")
+            submissions = [found]
+        granted = skipped = 0
+        try:
+            for submission in submissions:
+                result = sharing.recover_case(session, submission, recovery, user)
+                granted += result.granted
+                skipped += result.skipped
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        audit.append(session, "recovery.grant", actor="cli", target=user.username,
+                     details={"cases": len(submissions), "case": case_id,
+                              "envelopes": granted, "unreadable": skipped})
+    click.echo(f"Granted {len(submissions)} cases to {user.username} "
+               f"({granted} new grants).")
+    if skipped:
+        click.echo(f"{skipped} envelopes were not sealed to the recovery key and stay closed.",
+                   err=True)
