@@ -1,0 +1,144 @@
+"""Upload benchmark: a large file through the real portal (gunicorn), and pages under a login flood.
+
+    .venv/bin/python bench/upload.py [--size-mib 1024] [--flood-seconds 5]
+
+Prints upload throughput (MB/s), the worker's peak RSS (VmHWM from /proc) before and after, whether
+any file appeared in the server's TMPDIR during or after the upload, and the latency of GET / while
+the receipt-KDF queue is saturated by concurrent logins (production Argon2 parameters, 1 slot).
+Everything runs on 127.0.0.1 in a throw-away instance; nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from crypto import receipt  # noqa: E402
+from tests.portal import server as srv  # noqa: E402
+
+
+def init_instance(path: Path, time_cost: int, memory_kib: int) -> None:
+    env = dict(os.environ, ADAL_INSTANCE=str(path), PYTHONPATH=str(ROOT))
+    env.pop("ADAL_DATABASE_URL", None)  # a private SQLite database in the instance
+    subprocess.run([sys.executable, "-c", "from adal_cli.main import main; main()", "init",
+                    "--demo", "--kdf-time-cost", str(time_cost), "--kdf-memory-kib",
+                    str(memory_kib)], cwd=ROOT, env=env, check=True, capture_output=True)
+
+
+def upload(work: Path, size_mib: int) -> None:
+    init_instance(work / "instance", 1, 8192)
+    server = srv.start(work / "instance", work / "run",
+                       ADAL_MAX_UPLOAD_BYTES=str((size_mib + 16) * 1024 * 1024))
+    try:
+        http = requests.Session()
+        csrf, nonce = srv.form_tokens(http, server)
+        warm = srv.StreamedBody({"csrf_token": csrf, "nonce": nonce, "facts": "warm-up",
+                                 "acknowledge": "y"}, "w.bin", 4 << 20, b"w" * 4099)
+        assert http.post(server.url("/report"), data=warm,
+                         headers={"Content-Type": warm.content_type}).status_code == 200
+        worker = server.worker_pid()
+        before = srv.vm_kib(worker, "VmHWM")
+        tmp_seen: set[str] = set()
+        rss_samples: list[int] = []
+
+        def during(pos: int, total: int) -> None:
+            if pos % (64 << 20) < (1 << 20):
+                tmp_seen.update(p.name for p in server.tmpdir.rglob("*"))
+                rss_samples.append(srv.vm_kib(worker, "VmRSS"))
+
+        csrf, nonce = srv.form_tokens(http, server)
+        size = size_mib << 20
+        body = srv.StreamedBody({"csrf_token": csrf, "nonce": nonce, "facts": "benchmark",
+                                 "acknowledge": "y"}, "big.bin", size, os.urandom(1 << 16),
+                                on_read=during)
+        start = time.perf_counter()
+        response = http.post(server.url("/report"), data=body,
+                             headers={"Content-Type": body.content_type})
+        elapsed = time.perf_counter() - start
+        assert response.status_code == 200, response.status_code
+        after = srv.vm_kib(worker, "VmHWM")
+        tmp_seen.update(p.name for p in server.tmpdir.rglob("*"))
+        print(f"upload: {size_mib} MiB in {elapsed:.1f} s = {size / elapsed / 1e6:.1f} MB/s")
+        print(f"worker VmHWM: {before / 1024:.1f} MiB after warm-up, {after / 1024:.1f} MiB "
+              f"after the upload (growth {(after - before) / 1024:.1f} MiB); VmRSS during "
+              f"upload {min(rss_samples) / 1024:.1f}-{max(rss_samples) / 1024:.1f} MiB")
+        print(f"files in the server's TMPDIR during/after the upload: {sorted(tmp_seen) or 0}")
+    finally:
+        server.stop()
+
+
+def flood(work: Path, seconds: float) -> None:
+    init_instance(work / "instance-kdf", 3, 65536)  # production receipt-KDF parameters
+    server = srv.start(work / "instance-kdf", work / "run-kdf", ADAL_KDF_SLOTS="1")
+    stop = threading.Event()
+    outcomes: dict[int, int] = {}
+    lock = threading.Lock()
+
+    def attacker() -> None:
+        http = requests.Session()
+        page = http.get(server.url("/mailbox")).text
+        token = srv.CSRF.search(page)
+        assert token
+        while not stop.is_set():
+            code = receipt.format_code(receipt.generate())
+            status = http.post(server.url("/mailbox/login"),
+                               data={"csrf_token": token.group(1), "code": code}).status_code
+            with lock:
+                outcomes[status] = outcomes.get(status, 0) + 1
+
+    try:
+        quiet = [timed_get(server) for _ in range(20)]
+        threads = [threading.Thread(target=attacker) for _ in range(3)]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        latencies = []
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            latencies.append(timed_get(server))
+            time.sleep(0.05)
+        stop.set()
+        for t in threads:
+            t.join()
+        print(f"GET / quiet: median {statistics.median(quiet) * 1000:.1f} ms")
+        print(f"GET / during a login flood (1 KDF slot, Argon2id t=3 m=64 MiB): median "
+              f"{statistics.median(latencies) * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms"
+              f" over {len(latencies)} requests; login answers: {dict(sorted(outcomes.items()))}")
+    finally:
+        server.stop()
+
+
+def timed_get(server: srv.Server) -> float:
+    start = time.perf_counter()
+    assert requests.get(server.url("/"), timeout=30).status_code == 200
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--flood-seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="adal-bench-"))
+    try:
+        upload(work, args.size_mib)
+        flood(work, args.flood_seconds)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
