@@ -132,6 +132,18 @@ def _met_at(
     return event.at
 
 
+def _nda_settled_at(events: Sequence[Event]) -> datetime | None:
+    moments = [
+        moment
+        for moment in (
+            _met_at(events, Step.NDA_SIGNED, "signed_at"),
+            _met_at(events, Step.NDA_DECLINED, "declined_at"),
+        )
+        if moment is not None
+    ]
+    return min(moments, default=None)
+
+
 def case_deadlines(
     facts: CaseFacts, events: Sequence[Event], calendar: WorkCalendar
 ) -> list[Deadline]:
@@ -144,7 +156,9 @@ def case_deadlines(
       as late, while a call left to the next morning always is.
     * ``nda`` (p7): 24 calendar hours from the report if the intention was on the report, or
       from when a later intention was recorded (the duty arises "при наличии его намерения").
-      Not for anonymous reports (no counterpart to sign with).
+      Not for anonymous reports (no counterpart to sign with). Settled by the signing or by the
+      reporter declining (``nda_declined``), whichever came first: a decline after the 24
+      hours leaves the deadline missed, because the duty stood unfulfilled until then.
     * ``rights_explained`` (p12, "at receipt"): end of the receipt day; not for anonymous reports.
     * ``written_confirmation`` (p9, "не позднее трех рабочих дней"): the receipt date in
       Kazakhstan plus 3 working days, counting from the next day; met by the outgoing letter's
@@ -172,7 +186,7 @@ def case_deadlines(
                 label="Sign the non-disclosure agreement",
                 kind="calendar",
                 due=start + NDA_HOURS,
-                met_at=_met_at(events, Step.NDA_SIGNED, "signed_at"),
+                met_at=_nda_settled_at(events),
                 basis="p7",
             )
         )

@@ -15,6 +15,11 @@ nda_intention             after registered; records an NDA intention the reporte
                           after the report (in person, in the mailbox). An intention ticked
                           on the report form is already known from ``CaseFacts.nda_intended``.
 nda_signed                after registered, only if an intention is known (p7).
+nda_declined              after registered, only if an intention is known and no NDA is signed
+                          yet: the reporter withdrew the intention or refused to sign. p7 makes
+                          the NDA a duty only "при наличии его намерения", so without this step
+                          a withdrawn intention would leave a case that can never close. A
+                          later change of mind can still be recorded as nda_signed.
 kns_notified              after registered (p8, 1424 call).
 confirmation_sent         after kns_notified (p9: the written confirmation follows the call).
 rights_explained          after registered; never for anonymous reports (p12).
@@ -22,8 +27,9 @@ decision_received         after confirmation_sent (the authorised body decides o
                           received in writing).
 reporter_informed         after decision_received (Appendix 3, right 4).
 closed                    after reporter_informed, and, for a reporter whose identity is known,
-                          after rights_explained and (if an NDA is intended) nda_signed: a
-                          careful head must not file away a case with an open legal duty.
+                          after rights_explained and (if an NDA is owed, see :func:`nda_owed`)
+                          nda_signed: a careful head must not file away a case with an open
+                          legal duty.
 ========================  ===============================================================
 
 Anonymous reports: the NDA (p7, form 1 of order No 153) is an agreement signed by the employee,
@@ -36,7 +42,8 @@ their identity). If the reporter later discloses their identity, the caller pass
 
 Time: ``Event.at`` is when the step was recorded (server clock, UTC). Where the legal deadline
 turns on an outside moment that may be recorded later, the details carry that moment and
-deadlines are judged on it: the 1424 call time, the outgoing letter's date, the NDA signing time.
+deadlines are judged on it: the 1424 call time, the outgoing letter's date, the NDA signing time,
+the moment the reporter declined it.
 """
 
 from __future__ import annotations
@@ -63,6 +70,7 @@ __all__ = [
     "detail_datetime",
     "done_steps",
     "nda_intended",
+    "nda_owed",
     "public_status",
 ]
 
@@ -71,6 +79,7 @@ class Step(StrEnum):
     REGISTERED = "registered"
     NDA_INTENTION = "nda_intention"
     NDA_SIGNED = "nda_signed"
+    NDA_DECLINED = "nda_declined"
     KNS_NOTIFIED = "kns_notified"
     CONFIRMATION_SENT = "confirmation_sent"
     RIGHTS_EXPLAINED = "rights_explained"
@@ -89,6 +98,7 @@ _REQUIRES: Mapping[Step, tuple[Step, ...]] = {
     Step.REGISTERED: (),
     Step.NDA_INTENTION: (Step.REGISTERED,),
     Step.NDA_SIGNED: (Step.REGISTERED,),
+    Step.NDA_DECLINED: (Step.REGISTERED,),
     Step.KNS_NOTIFIED: (Step.REGISTERED,),
     Step.CONFIRMATION_SENT: (Step.KNS_NOTIFIED,),
     Step.RIGHTS_EXPLAINED: (Step.REGISTERED,),
@@ -97,7 +107,9 @@ _REQUIRES: Mapping[Step, tuple[Step, ...]] = {
     Step.CLOSED: (Step.REPORTER_INFORMED,),
 }
 
-_NEEDS_IDENTITY = frozenset({Step.NDA_INTENTION, Step.NDA_SIGNED, Step.RIGHTS_EXPLAINED})
+_NEEDS_IDENTITY = frozenset(
+    {Step.NDA_INTENTION, Step.NDA_SIGNED, Step.NDA_DECLINED, Step.RIGHTS_EXPLAINED}
+)
 
 # Details that must be present and non-blank. A tuple inside the tuple means "at least one of".
 _REQUIRED_DETAILS: Mapping[Step, tuple[str | tuple[str, ...], ...]] = {
@@ -107,8 +119,11 @@ _REQUIRED_DETAILS: Mapping[Step, tuple[str | tuple[str, ...], ...]] = {
     Step.CONFIRMATION_SENT: ("outgoing_number", "outgoing_date"),
     # p7: the 24-hour limit is judged on the moment of signing, not of data entry.
     Step.NDA_SIGNED: ("signed_at",),
+    # A lapsed legal duty needs its evidence: the written statement, the mailbox message, the
+    # note of the conversation. `declined_at` (optional) is the moment the reporter said so.
+    Step.NDA_DECLINED: ("basis",),
 }
-_DATETIME_DETAILS = frozenset({"call_time", "signed_at"})
+_DATETIME_DETAILS = frozenset({"call_time", "signed_at", "declined_at"})
 _DATE_DETAILS = frozenset({"outgoing_date"})
 
 
@@ -152,11 +167,18 @@ def nda_intended(facts: CaseFacts, events: Sequence[Event]) -> bool:
     return facts.nda_intended or Step.NDA_INTENTION in done_steps(events)
 
 
+def nda_owed(facts: CaseFacts, events: Sequence[Event]) -> bool:
+    """Whether closing still waits for a signed NDA: one is intended and the reporter has not
+    declined it. A signed NDA after a decline is accepted (a change of mind), but not required.
+    """
+    return nda_intended(facts, events) and Step.NDA_DECLINED not in done_steps(events)
+
+
 def _prerequisites(facts: CaseFacts, events: Sequence[Event], step: Step) -> tuple[Step, ...]:
     required = list(_REQUIRES[step])
     if step is Step.CLOSED and not facts.anonymous:
         required.append(Step.RIGHTS_EXPLAINED)
-        if nda_intended(facts, events):
+        if nda_owed(facts, events):
             required.append(Step.NDA_SIGNED)
     return tuple(required)
 
@@ -177,11 +199,13 @@ def _refusal(facts: CaseFacts, events: Sequence[Event], step: Step) -> WorkflowE
         )
     if step is Step.NDA_INTENTION and facts.nda_intended:
         return WorkflowError("repeated", "the NDA intention is already stated on the report")
-    if step is Step.NDA_SIGNED and not nda_intended(facts, events):
+    if step in (Step.NDA_SIGNED, Step.NDA_DECLINED) and not nda_intended(facts, events):
         return WorkflowError(
             "not_applicable_no_intention",
             "no NDA intention is recorded; record the reporter's intention first",
         )
+    if step is Step.NDA_DECLINED and Step.NDA_SIGNED in done:
+        return WorkflowError("nda_already_signed", "the NDA is already signed")
     missing = tuple(s for s in _prerequisites(facts, events, step) if s not in done)
     if missing:
         names = ", ".join(missing)
@@ -206,7 +230,8 @@ def apply(
 
     Raises :class:`WorkflowError` with one of the codes: ``unknown_step``, ``missing_actor``,
     ``case_closed``, ``repeated``, ``not_applicable_anonymous``, ``not_applicable_no_intention``,
-    ``out_of_order``, ``not_chronological``, ``missing_detail:<name>``, ``invalid_detail:<name>``.
+    ``nda_already_signed``, ``out_of_order``, ``not_chronological``, ``missing_detail:<name>``,
+    ``invalid_detail:<name>``.
     """
     try:
         step = Step(step)

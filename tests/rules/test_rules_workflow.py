@@ -87,6 +87,7 @@ def test_available_steps_at_start_and_after_registration() -> None:
     events = run(KNOWN, [Step.REGISTERED])
     assert available_steps(KNOWN, events) == [
         Step.NDA_SIGNED,
+        Step.NDA_DECLINED,
         Step.KNS_NOTIFIED,
         Step.RIGHTS_EXPLAINED,
     ]
