@@ -3,6 +3,7 @@
 from store.models.audit import AuditEntry
 from store.models.base import Base, new_id
 from store.models.casework import CalendarDay, Case, CaseEvent, Setting, WebSession
+from store.models.protection import MATTER_BODIES, MATTER_KINDS, Protection, ProtectionMatter
 from store.models.reports import (
     Attachment,
     Envelope,
@@ -15,6 +16,8 @@ from store.models.reports import (
 from store.models.staff import ROLES, RecipientKey, User
 
 __all__ = [
+    "MATTER_BODIES",
+    "MATTER_KINDS",
     "ROLES",
     "Attachment",
     "AuditEntry",
@@ -27,6 +30,8 @@ __all__ = [
     "Grant",
     "Mailbox",
     "Message",
+    "Protection",
+    "ProtectionMatter",
     "RecipientKey",
     "Setting",
     "Submission",
