@@ -1,0 +1,342 @@
+"""Headless Chromium (Debian's) against the real servers, and the tours of their pages.
+
+The tours are generators: each brings a Playwright page to the next state a person would see
+(landing page, a form returned with errors, the receipt, the mailbox …) and yields its name, so
+the same walk serves the screenshots, the layout checks and axe. They only click, type and
+submit, so they work the same with JavaScript off (as reporters use the portal) and on (where
+the harness injects axe).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyotp
+import pytest
+import requests
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from sqlalchemy import select
+
+from handler import casework
+from store.models import Mailbox, Submission
+from tests import needs, servers
+from tests.support import DemoInstance
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Without the networking switches Chromium keeps calling Google's hosts, which this closed
+# network refuses; --no-sandbox because CI runs as root.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+ARTIFACTS = servers.ROOT / "test-artifacts"
+LANGUAGES = ("kk", "ru", "en")
+WIDTHS = (360, 1280)
+HEIGHT = 800
+# The scroll check, run through CDP: it works in a context whose page scripts are off.
+OVERFLOW_JS = ("(() => { const e = document.scrollingElement; "
+               "return [e.scrollWidth, e.clientWidth]; })()")
+RECEIPT_CODE = re.compile(r"^\d{4}( \d{4}){4}$")
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    needs.file(CHROMIUM, "Debian's chromium", "apt-get install chromium "
+               "(scripts/system-deps.sh does it in CI)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def reporter_context(browser: Browser, width: int = 1280) -> BrowserContext:
+    """What a reporter has: Tor Browser at "Safest", i.e. no JavaScript at all."""
+    return browser.new_context(java_script_enabled=False,
+                               viewport={"width": width, "height": HEIGHT})
+
+
+def inspector_context(browser: Browser, width: int = 1280) -> BrowserContext:
+    """JavaScript on and the CSP bypassed, only so the harness can inject axe; the pages
+    themselves still carry no script."""
+    return browser.new_context(java_script_enabled=True, bypass_csp=True,
+                               viewport={"width": width, "height": HEIGHT})
+
+
+def horizontal_overflow(page: Page) -> tuple[int, int]:
+    """(scrollWidth, clientWidth) of the document, read over CDP."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        result = cdp.send("Runtime.evaluate", {"expression": OVERFLOW_JS,
+                                               "returnByValue": True})
+    finally:
+        cdp.detach()
+    scroll, client = result["result"]["value"]
+    return int(scroll), int(client)
+
+
+# --- the site: an instance, a portal and a back office ------------------------------------
+
+
+class Totp:
+    """Fresh TOTP codes: the back office accepts each time step once per account, and one
+    step either side, so several sign-ins within 30 s take the next unused step."""
+
+    def __init__(self) -> None:
+        self.last: dict[str, int] = {}
+
+    def code(self, username: str, secret: str) -> str:
+        now = int(datetime.now(UTC).timestamp()) // 30
+        step = max(now, self.last.get(username, now - 1) + 1)
+        if step > now + 1:
+            raise RuntimeError("no unused TOTP step left in the window")
+        self.last[username] = step
+        return pyotp.TOTP(secret).at(step * 30)
+
+
+@dataclass
+class Site:
+    demo: DemoInstance
+    portal: servers.Server
+    handler: servers.Server
+    totp: Totp = field(default_factory=Totp)
+    # A report with a handler's reply and a follow-up, for the mailbox and case pages.
+    seed_code: str = ""
+    seed_submission: str = ""
+
+    def credentials(self, role: str) -> dict[str, str]:
+        return self.demo.credentials()[role]
+
+
+@contextmanager
+def running_site(folder: Path, log_dir: Path) -> Iterator[Site]:
+    servers.compile_translations()
+    with servers.scratch_database(folder) as url:
+        output = servers.init_demo(folder / "instance", url)
+        demo = servers.open_demo(folder / "instance", url, output)
+        try:
+            with servers.serving(servers.launch("portal", demo.path, url, log_dir),
+                                 servers.launch("handler", demo.path, url, log_dir)) as (
+                                     portal, handler):
+                site = Site(demo, portal, handler)
+                seed(site)
+                yield site
+        finally:
+            demo.engine.dispose()
+
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+_NONCE = re.compile(r'name="nonce"[^>]*value="([^"]+)"')
+_RECEIPT = re.compile(r'class="code"[^>]*><strong>([0-9 ]+)</strong>')
+
+
+def submit_report(portal_url: str, facts: str,
+                  files: list[tuple[str, bytes, str]] | None = None,
+                  http: requests.Session | None = None) -> str:
+    """A report through the portal's real form over HTTP; returns the receipt code."""
+    http = http or requests.Session()
+    page = http.get(f"{portal_url}/report", timeout=30).text
+    token = _CSRF.search(page)
+    nonce = _NONCE.search(page)
+    assert token and nonce, "the report form has no CSRF token or nonce"
+    # Token first, as the browser sends it: files are accepted only after a valid token.
+    fields = [("csrf_token", (None, token.group(1))), ("nonce", (None, nonce.group(1))),
+              ("facts", (None, facts)), ("acknowledge", (None, "y"))]
+    for name, data, ctype in files or []:
+        fields.append(("files", (name, data, ctype)))
+    response = http.post(f"{portal_url}/report", files=fields, timeout=60)
+    found = _RECEIPT.search(response.text)
+    assert response.status_code == 200 and found, (response.status_code, response.text[:500])
+    return found.group(1)
+
+
+def seed(site: Site) -> None:
+    """One report with a reply from the back office (its own casework code) and a
+    follow-up with a file from the mailbox, so every thread element has something to show."""
+    code = submit_report(site.portal.url, "Бөлім басшысы қолы үшін ақша талап етеді.",
+                         [("шот.txt", "Шот-фактура №17".encode(), "text/plain")])
+    with site.demo.sessions() as db, db.begin():
+        submission = db.scalars(select(Submission).join(Mailbox)).one()
+        casework.reply(db, submission, "Ақша қашан берілді? Когда были переданы деньги?",
+                       datetime.now(UTC))
+        site.seed_submission = submission.id
+    http = requests.Session()
+    page = http.get(f"{site.portal.url}/mailbox", timeout=30).text
+    token = _CSRF.search(page)
+    assert token
+    login = http.post(f"{site.portal.url}/mailbox/login",
+                      data={"csrf_token": token.group(1), "code": code}, timeout=30)
+    assert login.status_code == 200 and "thread" in login.text, login.status_code
+    token = _CSRF.search(login.text)
+    assert token
+    sent = http.post(f"{site.portal.url}/mailbox/reply", files=[
+        ("csrf_token", (None, token.group(1))), ("text", (None, "12 наурызда берілді.")),
+        ("files", ("түбіртек.pdf", b"%PDF-1.4 receipt", "application/pdf"))], timeout=30)
+    assert sent.status_code == 200, sent.status_code
+    site.seed_code = code
+
+
+# --- fixtures (imported by the conftest.py of tests/e2e and tests/quality) -----------------
+
+
+@pytest.fixture(scope="session")
+def chrome() -> Iterator[Browser]:
+    if needs.POSTGRES_PASS:
+        pytest.skip(needs.ONCE_REASON)
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """One instance with a portal and a back office for a whole test directory: starting them
+    costs seconds, and the tests only add reports to it."""
+    if needs.POSTGRES_PASS:
+        pytest.skip(needs.ONCE_REASON)
+    folder = tmp_path_factory.mktemp("site")
+    with running_site(folder, ARTIFACTS / "logs") as running:
+        yield running
+        problems = running.portal.problems() + running.handler.problems()
+    assert not problems, "the servers logged failures:\n" + "\n".join(problems)
+
+
+# --- tours ---------------------------------------------------------------------------------
+
+
+def choose_language(page: Page, lang: str) -> None:
+    """Switch with the page's own language link, as a person would."""
+    page.click(f'header a[hreflang="{lang}"]')
+    page.wait_for_load_state()
+
+
+def submit(page: Page, form: str) -> None:
+    """Press the form's submit button and wait for the answer page."""
+    with page.expect_navigation():
+        page.click(f"{form} button[type=submit]")
+
+
+PORTAL_PAGES = (
+    "landing", "rights", "report", "report-errors", "receipt", "mailbox-login",
+    "mailbox-login-empty", "mailbox-login-errors", "mailbox", "mailbox-reply-errors",
+    "logged-out", "not-found",
+)
+
+
+def portal_tour(page: Page, site: Site, lang: str) -> Iterator[str]:
+    """Every page of the portal (PORTAL_PAGES), as a reporter reaches it, in `lang`."""
+    page.goto(site.portal.url + "/")
+    choose_language(page, lang)
+    yield "landing"
+    page.goto(site.portal.url + "/rights")
+    yield "rights"
+    page.goto(site.portal.url + "/report")
+    yield "report"
+    submit(page, 'form[action="/report"]')  # nothing filled in: the form comes back
+    yield "report-errors"
+    page.fill("#facts", "Тест: " + lang)
+    page.check("#acknowledge")
+    submit(page, 'form[action="/report"]')
+    code = page.inner_text(".code strong").strip()
+    assert RECEIPT_CODE.match(code), f"receipt page shows no receipt code: {code!r}"
+    yield "receipt"
+    page.goto(site.portal.url + "/mailbox")
+    yield "mailbox-login"
+    submit(page, 'form[action="/mailbox/login"]')  # no code at all
+    yield "mailbox-login-empty"
+    page.fill("#code", "1234 5678")
+    submit(page, 'form[action="/mailbox/login"]')
+    yield "mailbox-login-errors"
+    page.fill("#code", site.seed_code)
+    submit(page, 'form[action="/mailbox/login"]')
+    yield "mailbox"
+    submit(page, 'form[action="/mailbox/reply"]')  # empty: "write a message or attach a file"
+    yield "mailbox-reply-errors"
+    submit(page, 'form[action="/mailbox/logout"]')
+    yield "logged-out"
+    page.goto(site.portal.url + "/no-such-page")
+    yield "not-found"
+
+
+def staff_sign_in(page: Page, site: Site, role: str) -> None:
+    creds = site.credentials(role)
+    page.goto(site.handler.url + "/login")
+    page.fill("#username", creds["username"])
+    page.fill("#password", creds["password"])
+    page.fill("#code", site.totp.code(creds["username"], creds["totp secret"]))
+    submit(page, 'form[action="/login"]')
+    assert "/login" not in page.url, f"{role} could not sign in: {page.url}"
+
+
+def no_browser_validation(page: Page) -> None:
+    """Let an incomplete form reach the server, whose answer with errors is what we check."""
+    page.evaluate("document.querySelectorAll('form').forEach(f => { f.noValidate = true; })")
+
+
+def backoffice_tour(page: Page, site: Site, role: str, lang: str) -> Iterator[str]:
+    """The main back-office pages of one role (already signed in), in `lang`."""
+    base = site.handler.url
+    if role == "handler":
+        page.goto(base + "/inbox")
+        choose_language(page, lang)
+        yield "inbox"
+        page.goto(f"{base}/cases/{site.seed_submission}")
+        yield "case"
+        no_browser_validation(page)
+        submit(page, 'form[action$="/reply"]')
+        yield "reply-errors"
+        page.goto(base + "/register")
+        yield "register"
+        no_browser_validation(page)
+        submit(page, 'form[action="/register"]')
+        yield "register-errors"
+        page.goto(base + "/account/password")
+        yield "password"
+        page.fill("#current", "not the password")
+        page.fill("#new", "a long enough new pass phrase")
+        page.fill("#confirm", "a different pass phrase")
+        submit(page, 'form[action="/account/password"]')  # only "confirm" is wrong
+        yield "password-errors"
+        page.goto(base + "/no-such-page")
+        yield "not-found"
+    elif role == "head":
+        page.goto(f"{base}/cases/{site.seed_submission}/identity")
+        choose_language(page, lang)
+        yield "identity"
+    elif role == "admin":
+        page.goto(base + "/admin/users")
+        choose_language(page, lang)
+        yield "users"
+        page.click("tbody a")
+        page.wait_for_load_state()
+        yield "user"
+        page.goto(base + "/admin/users/new")
+        yield "user-new"
+        no_browser_validation(page)
+        submit(page, 'form[action="/admin/users/new"]')
+        yield "user-new-errors"
+        page.goto(base + "/admin/settings")
+        yield "settings"
+        page.goto(base + "/inbox")  # a page of another role
+        yield "forbidden"
+    elif role == "auditor":
+        page.goto(base + "/audit")
+        choose_language(page, lang)
+        yield "audit"
+        page.goto(base + "/audit/verify")
+        yield "audit-verify"
+
+
+def signed_out_tour(page: Page, site: Site, lang: str) -> Iterator[str]:
+    page.goto(site.handler.url + "/login")
+    choose_language(page, lang)
+    yield "login"
+    page.fill("#username", "nobody-" + lang)  # an unknown name: no account gets a failure
+    page.fill("#password", "wrong")
+    submit(page, 'form[action="/login"]')
+    yield "login-failed"

@@ -1,0 +1,129 @@
+"""The whole path as people take it, in a real browser against gunicorn on loopback.
+
+A reporter with JavaScript off (Tor Browser "Safest") reports in Kazakh with a file and writes
+the receipt code down; a handler signs in with password and TOTP, opens the case, downloads the
+file and replies; the reporter opens the mailbox with the code, reads the reply and follows up
+with another file; the handler sees the follow-up. Every step leaves a screenshot in
+test-artifacts/e2e/.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page
+
+from tests import browser
+from tests.browser import Site, reporter_context, staff_sign_in, submit
+
+SHOTS = browser.ARTIFACTS / "e2e"
+FACTS = "Мемлекеттік сатып алу бөлімінің басшысы келісімшартқа қол қою үшін 500 000 теңге сұрады."
+EVIDENCE = "Хат алмасу: 2026 жылғы 3 наурыз.\n".encode() * 50
+FOLLOW_UP = "Ақша 12 наурызда кабинетте берілді. Куәгер бар."
+REPLY = "Рахмет. Ақша қашан және қайда берілгенін жазыңызшы?"
+
+
+def shot(page: Page, step: int, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{step:02d}-{name}.png"), full_page=True)
+
+
+def test_report_reply_and_follow_up_in_kazakh(chrome: Browser, site: Site,
+                                              tmp_path: Path) -> None:
+    evidence = tmp_path / "дәлел.txt"
+    evidence.write_bytes(EVIDENCE)
+    second = tmp_path / "куә.txt"
+    second.write_bytes("Куәгердің аты-жөні мөрленген хатта.".encode())
+
+    reporter = reporter_context(chrome)
+    staff = chrome.new_context(java_script_enabled=False, viewport={"width": 1280,
+                                                                     "height": 800})
+    portal = reporter.new_page()
+    office = staff.new_page()
+
+    # 1. The reporter reads the landing page in Kazakh and opens the form from it.
+    portal.goto(site.portal.url + "/")
+    browser.choose_language(portal, "kk")
+    assert portal.get_attribute("html", "lang") == "kk"
+    shot(portal, 1, "landing-kk")
+    portal.click('main a[href="/report"]')
+    portal.wait_for_load_state()
+    assert portal.locator("#facts").count() == 1, "the report form has no facts field"
+
+    # 2. Report with a file; the receipt page shows the code once.
+    portal.fill("#facts", FACTS)
+    portal.fill("#where", "Астана")
+    portal.set_input_files("#files", str(evidence))
+    portal.check("#acknowledge")
+    shot(portal, 2, "report-filled")
+    submit(portal, 'form[action="/report"]')
+    code = portal.inner_text(".code strong").strip()
+    assert browser.RECEIPT_CODE.match(code), f"no receipt code on the page: {code!r}"
+    shot(portal, 3, "receipt")
+
+    # 3. The handler signs in (password + TOTP) and opens the case from the inbox.
+    staff_sign_in(office, site, "handler")
+    assert office.url.endswith("/inbox"), office.url
+    shot(office, 4, "inbox")
+    case_links = office.locator('table a[href^="/cases/"]')
+    assert case_links.count() >= 1, "the new report is not in the handler's inbox"
+    # The newest report comes first (and this site holds only the seed report besides).
+    target = None
+    for i in range(case_links.count()):
+        href = case_links.nth(i).get_attribute("href") or ""
+        if site.seed_submission not in href:
+            target = href
+    assert target, "only the seed report is in the inbox"
+    office.goto(site.handler.url + target)
+    assert FACTS in office.inner_text("main"), "the case page does not show the report"
+    shot(office, 5, "case")
+
+    # 4. The file arrives intact, as a download (never shown in the browser).
+    link = office.locator('a[download]', has_text="дәлел.txt")
+    assert link.count() == 1, "the attachment is not listed on the case page"
+    with office.expect_download() as download:
+        link.click()
+    saved = tmp_path / "downloaded"
+    download.value.save_as(saved)
+    assert saved.read_bytes() == EVIDENCE
+    assert download.value.suggested_filename == "дәлел.txt"
+
+    # 5. The handler replies.
+    office.fill("#text", REPLY)
+    submit(office, 'form[action$="/reply"]')
+    assert REPLY in office.inner_text("main"), "the reply is not in the thread"
+    shot(office, 6, "case-replied")
+
+    # 6. The reporter opens the mailbox with the code and reads the reply.
+    portal.goto(site.portal.url + "/mailbox")
+    portal.fill("#code", code)
+    shot(portal, 7, "mailbox-login")
+    submit(portal, 'form[action="/mailbox/login"]')
+    assert portal.url.endswith("/mailbox"), portal.url
+    assert REPLY in portal.inner_text("main"), "the mailbox does not show the handler's reply"
+    shot(portal, 8, "mailbox-with-reply")
+
+    # 7. A follow-up with another file.
+    portal.fill("#text", FOLLOW_UP)
+    portal.set_input_files("#files", str(second))
+    submit(portal, 'form[action="/mailbox/reply"]')
+    text = portal.inner_text("main")
+    assert FOLLOW_UP in text, "the follow-up is not in the reporter's thread"
+    assert "куә.txt" in text, "the follow-up's file is not listed in the reporter's thread"
+    shot(portal, 9, "mailbox-followed-up")
+
+    # 8. The handler sees the follow-up and its file.
+    office.reload()
+    main = office.inner_text("main")
+    assert FOLLOW_UP in main and "куә.txt" in main, "the follow-up did not reach the case"
+    shot(office, 10, "case-with-follow-up")
+
+    # 9. The reporter closes the mailbox; the page says so.
+    submit(portal, 'form[action="/mailbox/logout"]')
+    shot(portal, 11, "logged-out")
+    portal.goto(site.portal.url + "/mailbox")
+    assert portal.locator("#code").count() == 1, "the mailbox stayed open after logout"
+
+    # The portal delivered no script to the reporter on any of these pages.
+    reporter.close()
+    staff.close()
