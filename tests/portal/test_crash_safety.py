@@ -1,0 +1,58 @@
+"""No half-written report: files stream into incomplete envelopes that only the final
+transaction completes and links; anything left behind is invisible and cleaned up."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from portal import intake
+from rules.clock import local_date, utcnow
+from store.cleanup import delete_orphan_files
+from store.models import Attachment, Envelope, FileChunk, Grant, Mailbox, Submission
+from store.recipients import report_recipients
+from store.sealing import FileWriter, mark_complete
+from tests.portal.conftest import post_report, report_fields
+from tests.support import DemoInstance
+
+
+def count(demo: DemoInstance, model: type) -> int:
+    with demo.sessions() as s:
+        return int(s.execute(select(func.count()).select_from(model)).scalar_one())
+
+
+def test_failure_in_final_transaction_leaves_nothing(client: FlaskClient, demo: DemoInstance,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("simulated crash while linking")
+
+    monkeypatch.setattr(intake, "mark_complete", crash)
+    client.application.config["TESTING"] = False  # answer with the 500 page, as in production
+    data = report_fields(client)
+    response = post_report(client, data, [(b"evidence" * 20_000, "a.pdf", "application/pdf")])
+    assert response.status_code == 500
+    for model in (Submission, Mailbox, Attachment, Envelope, Grant, FileChunk):
+        assert count(demo, model) == 0, model.__name__
+
+
+def test_orphans_are_removed_but_uploads_in_flight_are_not(demo: DemoInstance) -> None:
+    today = local_date(utcnow())
+    with demo.sessions() as s:
+        keys = report_recipients(s)
+        old = FileWriter(s, keys, today - timedelta(days=2), commit_batches=True)
+        old.write(b"abandoned upload")
+        old.close_stream()
+        fresh = FileWriter(s, keys, today - timedelta(days=1), commit_batches=True)
+        fresh.write(b"still arriving")
+    with demo.sessions() as s, s.begin():
+        assert delete_orphan_files(s, today) == 1
+    with demo.sessions() as s:
+        ids = set(s.execute(select(Envelope.id)).scalars())
+        assert ids == {fresh.envelope_id}
+        assert s.execute(select(func.count()).select_from(FileChunk)
+                         .where(FileChunk.envelope_id == old.envelope_id)).scalar_one() == 0
+    with demo.sessions() as s, s.begin(), pytest.raises(LookupError):
+        mark_complete(s, old.envelope_id, 1)  # gone: a late final transaction rolls back
