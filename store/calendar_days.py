@@ -1,0 +1,100 @@
+"""The working-day calendar as the admin keeps it: the decree's transfers on top of holidays.KZ.
+
+Each year a government decree moves days (a Saturday worked so a Monday can join a holiday). An
+admin enters them as CalendarDay rows; every deadline in the back office is counted on the
+calendar built here, so an entry changes the deadlines of open cases at once (nothing is cached
+in the case rows). Entries are audited: a moved day can move a legal deadline.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rules.calendar import CalendarOverrides, WorkCalendar
+from store import audit
+from store.models import CalendarDay, User
+
+DAY_OFF = "day_off"
+WORKING_DAY = "working_day"
+KINDS = (DAY_OFF, WORKING_DAY)
+MAX_NOTE = 200
+
+
+class CalendarDayError(ValueError):
+    """A refused calendar entry; `code` is stable for the UI to translate."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+
+
+def calendar_days(session: Session, year: int | None = None) -> list[CalendarDay]:
+    query = select(CalendarDay).order_by(CalendarDay.day)
+    if year is not None:
+        query = query.where(CalendarDay.day >= date(year, 1, 1),
+                            CalendarDay.day <= date(year, 12, 31))
+    return list(session.scalars(query))
+
+
+def _overrides(rows: list[CalendarDay]) -> CalendarOverrides:
+    return CalendarOverrides(
+        extra_days_off=frozenset(r.day for r in rows if r.kind == DAY_OFF),
+        extra_working_days=frozenset(r.day for r in rows if r.kind == WORKING_DAY),
+    )
+
+
+def calendar_overrides(session: Session) -> CalendarOverrides:
+    return _overrides(calendar_days(session))
+
+
+def work_calendar(session: Session) -> WorkCalendar:
+    """holidays.KZ plus every admin entry; build it once per request and pass it around."""
+    return WorkCalendar(calendar_overrides(session))
+
+
+def add_calendar_day(session: Session, day: date, kind: str, note: str, actor: User) -> CalendarDay:
+    """Enter (or change the kind of) one decree day, audited, in the caller's transaction.
+
+    An entry that would change nothing (a "working day" on an ordinary Tuesday, a "day off" on
+    a Sunday) is refused: it is almost always a typo for another date, and a silent no-op would
+    let the admin believe the decree is in.
+    """
+    if kind not in KINDS:
+        raise CalendarDayError("bad_kind", f"kind must be one of {', '.join(KINDS)}")
+    note = note.strip()
+    if len(note) > MAX_NOTE:
+        raise CalendarDayError("note_too_long", f"a note is at most {MAX_NOTE} characters")
+    rows = calendar_days(session)
+    existing = next((r for r in rows if r.day == day), None)
+    if existing is not None and existing.kind == kind:
+        raise CalendarDayError("exists", f"{day.isoformat()} is already entered as {kind}")
+    without = WorkCalendar(_overrides([r for r in rows if r.day != day]))
+    if without.is_working_day(day) == (kind == WORKING_DAY):
+        state = "a working day" if kind == WORKING_DAY else "a day off"
+        raise CalendarDayError("no_effect", f"{day.isoformat()} is already {state}")
+    details = {"kind": kind, "note": note}
+    if existing is None:
+        existing = CalendarDay(day=day, kind=kind, note=note)
+        session.add(existing)
+    else:
+        details["was"] = existing.kind
+        existing.kind = kind
+        existing.note = note
+    session.flush()
+    audit.append(session, "calendar.set", actor=actor.username, target=day.isoformat(),
+                 details=details)
+    return existing
+
+
+def remove_calendar_day(session: Session, day: date, actor: User) -> None:
+    row = session.get(CalendarDay, day)
+    if row is None:
+        raise CalendarDayError("not_found", f"{day.isoformat()} has no entry")
+    kind = row.kind
+    session.delete(row)
+    session.flush()
+    audit.append(session, "calendar.remove", actor=actor.username, target=day.isoformat(),
+                 details={"kind": kind})
