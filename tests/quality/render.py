@@ -1,0 +1,265 @@
+"""Every page state both apps can show, rendered through the Flask test client in one language.
+
+The HTML checker reads these. Each page is reached the way a person reaches it (a GET, a form
+sent with mistakes, a sign-in …) and its status is checked, so a page that should show the form
+with errors cannot silently be a crash page instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from io import BytesIO
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from werkzeug.test import TestResponse
+
+from handler import casework
+from store.models import Mailbox, Submission, User
+from store.users import create_user
+from tests.browser import Totp
+from tests.support import DemoInstance
+
+BASE = "https://adal.test"  # the production cookies are Secure and __Host-
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+_NONCE = re.compile(r'name="nonce"[^>]*value="([^"]+)"')
+_CODE = re.compile(r'class="code"[^>]*><strong>([0-9 ]+)</strong>')
+
+
+@dataclass(frozen=True)
+class Page:
+    app: str
+    lang: str
+    name: str
+    status: int
+    html: str
+
+    @property
+    def filename(self) -> str:
+        return f"{self.app}-{self.lang}-{self.name}.html"
+
+
+class Visitor:
+    """A test client over HTTPS that remembers the last CSRF token it was shown."""
+
+    def __init__(self, app: Flask, name: str, lang: str) -> None:
+        self.client: FlaskClient = app.test_client()
+        self.app_name = name
+        self.lang = lang
+        self.token = ""
+        self.pages: list[Page] = []
+        self.get(f"/lang/{lang}?next=/")
+
+    def _seen(self, response: TestResponse) -> TestResponse:
+        if response.mimetype == "text/html":
+            found = _CSRF.search(response.get_data(as_text=True))
+            if found:
+                self.token = found.group(1)
+        return response
+
+    def get(self, path: str) -> TestResponse:
+        return self._seen(self.client.get(path, base_url=BASE))
+
+    def post(self, path: str, data: dict[str, Any], *, multipart: bool = False,
+             token: bool = True) -> TestResponse:
+        body = {"csrf_token": self.token, **data} if token else dict(data)
+        kwargs: dict[str, Any] = {"content_type": "multipart/form-data"} if multipart else {}
+        return self._seen(self.client.post(path, data=body, base_url=BASE, **kwargs))
+
+    def keep(self, name: str, response: TestResponse, status: int) -> str:
+        html = response.get_data(as_text=True)
+        assert response.status_code == status, (
+            f"{self.app_name} {name} [{self.lang}]: status {response.status_code}, expected "
+            f"{status}:\n{html[:1500]}")
+        assert response.mimetype == "text/html", (name, response.mimetype)
+        self.pages.append(Page(self.app_name, self.lang, name, status, html))
+        return html
+
+    def page(self, name: str, path: str, status: int = 200) -> str:
+        return self.keep(name, self.get(path), status)
+
+
+# --- the portal ------------------------------------------------------------------------------
+
+
+def _report_form(visitor: Visitor) -> dict[str, Any]:
+    html = visitor.get("/report").get_data(as_text=True)
+    nonce = _NONCE.search(html)
+    assert nonce, "no nonce on the report form"
+    return {"nonce": nonce.group(1), "facts": "Бастық пара сұрады.", "acknowledge": "y"}
+
+
+def portal_pages(app: Flask, lang: str, code: str) -> list[Page]:
+    """`code` opens a mailbox whose thread has a reply and a follow-up with a file."""
+    v = Visitor(app, "portal", lang)
+    v.page("landing", "/")
+    v.page("rights", "/rights")
+    v.page("report", "/report")
+    v.keep("report-errors", v.post("/report", {"facts": "", "full_name": "Имя без согласия"},
+                                   multipart=True), 422)
+    v.keep("report-expired", v.post("/report", {**_report_form(v), "csrf_token": "stale"},
+                                    multipart=True, token=False), 400)
+    form = _report_form(v)
+    v.keep("receipt", v.post("/report", {**form, "files": (BytesIO(b"x"), "a.txt")},
+                             multipart=True), 200)
+    v.keep("already-sent", v.post("/report", form, multipart=True), 409)
+    v.keep("field-too-large", v.post("/report", {**_report_form(v), "facts": "ә" * 200_000},
+                                     multipart=True), 413)
+    v.keep("malformed-upload", v.client.post("/report", data=b"facts=1", base_url=BASE,
+                                             content_type="text/plain"), 400)
+    v.page("mailbox-login", "/mailbox")
+    v.keep("mailbox-login-empty", v.post("/mailbox/login", {"code": ""}), 422)
+    v.keep("mailbox-login-typo", v.post("/mailbox/login", {"code": "1234 5678 9012 3456 7890"}),
+           422)
+    v.keep("mailbox-login-expired", v.post("/mailbox/login", {"code": code}, token=False), 400)
+    assert v.post("/mailbox/login", {"code": code}).status_code == 303
+    v.page("mailbox", "/mailbox")
+    v.keep("mailbox-reply-empty", v.post("/mailbox/reply", {"text": ""}, multipart=True), 422)
+    v.keep("mailbox-reply-too-long", v.post("/mailbox/reply", {"text": "a" * 20_001},
+                                            multipart=True), 422)
+    v.keep("logged-out", v.post("/mailbox/logout", {}), 200)
+    v.keep("mailbox-reply-closed", v.post("/mailbox/reply", {"text": "Кейін жазамын."},
+                                          multipart=True), 400)
+    v.page("not-found", "/no/such/page", 404)
+    v.keep("method-not-allowed", v.client.delete("/report", base_url=BASE), 405)
+    return v.pages
+
+
+def seed_mailbox(app: Flask, demo: DemoInstance) -> tuple[str, str]:
+    """A report with a handler's reply and a follow-up with a file; (code, submission id)."""
+    v = Visitor(app, "portal", "kk")
+    response = v.post("/report", {**_report_form(v), "files": (BytesIO(b"%PDF"), "акт.pdf")},
+                      multipart=True)
+    found = _CODE.search(response.get_data(as_text=True))
+    assert found, response.get_data(as_text=True)[:1000]
+    code = found.group(1)
+    with demo.sessions() as db, db.begin():
+        submission = db.scalars(select(Submission).join(Mailbox)
+                                .order_by(Submission.id)).first()
+        assert submission is not None
+        casework.reply(db, submission, "Қашан? Когда?", datetime.now(UTC))
+        submission_id = submission.id
+    v.get("/mailbox")
+    assert v.post("/mailbox/login", {"code": code}).status_code == 303
+    v.get("/mailbox")
+    sent = v.post("/mailbox/reply", {"text": "12 наурыз.",
+                                     "files": (BytesIO(b"evidence"), "дәлел.txt")},
+                  multipart=True)
+    assert sent.status_code == 303, sent.get_data(as_text=True)[:1000]
+    return code, submission_id
+
+
+# --- the back office -------------------------------------------------------------------------
+
+
+@dataclass
+class Staff:
+    """Signed-in visitors, one per role, reused for every language (each TOTP step counts
+    once), plus a new account that has not set up two-factor sign-in yet."""
+
+    visitors: dict[str, Visitor]
+    newcomer: Visitor
+
+
+def sign_in(app: Flask, demo: DemoInstance, totp: Totp, role: str) -> Visitor:
+    creds = demo.credentials()[role]
+    v = Visitor(app, "backoffice", "kk")
+    v.get("/login")
+    response = v.post("/login", {"username": creds["username"], "password": creds["password"],
+                                 "code": totp.code(creds["username"], creds["totp secret"])})
+    assert response.status_code == 303, f"{role} cannot sign in: {response.status_code}"
+    v.get(response.headers["Location"])
+    return v
+
+
+def staff(app: Flask, demo: DemoInstance, totp: Totp) -> Staff:
+    visitors = {role: sign_in(app, demo, totp, role)
+                for role in ("handler", "head", "admin", "auditor")}
+    with demo.sessions() as db, db.begin():
+        created = create_user(db, username="newcomer", full_name="Жаңа Қызметкер",
+                              role="handler", instance_secret=demo.instance.secret_key,
+                              kdf=demo.instance.kdf)
+        password = created.password
+    newcomer = Visitor(app, "backoffice", "kk")
+    newcomer.get("/login")
+    answer = newcomer.post("/login", {"username": "newcomer", "password": password,
+                                      "code": ""})
+    assert answer.status_code == 303, answer.status_code
+    return Staff(visitors, newcomer)
+
+
+def _in(visitor: Visitor, lang: str) -> Visitor:
+    """The same signed-in visitor, switched to `lang` with the language link."""
+    visitor.lang = lang
+    visitor.pages = []
+    visitor.get(f"/lang/{lang}?next=/")
+    return visitor
+
+
+def backoffice_pages(app: Flask, team: Staff, lang: str, submission_id: str,
+                     demo: DemoInstance) -> list[Page]:
+    out = Visitor(app, "backoffice", lang)
+    out.page("login", "/login")
+    out.keep("login-failed", out.post("/login", {"username": "nobody", "password": "x",
+                                                 "code": "123456"}), 401)
+    out.keep("login-expired", out.post("/login", {"username": "nobody", "password": "x"},
+                                       token=False), 400)
+    out.page("not-found-signed-out", "/no/such/page", 404)
+    pages = out.pages
+
+    new = _in(team.newcomer, lang)
+    new.page("enrol", "/account/two-factor")
+    new.keep("enrol-errors", new.post("/account/two-factor", {"code": "000000"}), 400)
+    pages += new.pages
+
+    h = _in(team.visitors["handler"], lang)
+    case = f"/cases/{submission_id}"
+    h.page("inbox", "/inbox")
+    h.page("inbox-closed", "/inbox?show=closed")
+    h.page("case", case)
+    h.keep("reply-errors", h.post(f"{case}/reply", {"text": ""}), 400)
+    h.page("register", "/register")
+    h.keep("register-errors", h.post("/register", {"channel": "hotline", "facts": "",
+                                                   "received_at": "1999-01-01T10:00"},
+                                     multipart=True), 400)
+    h.page("password", "/account/password")
+    h.keep("password-errors", h.post("/account/password", {
+        "current": "x", "new": "short", "confirm": "other"}), 400)
+    h.page("forbidden", "/admin/users", 403)
+    h.page("not-found", "/no/such/page", 404)
+    h.page("case-not-held", "/cases/" + "0" * 32, 404)
+    h.keep("csrf-error", h.post(f"{case}/reply", {"text": "x"}, token=False), 400)
+    pages += h.pages
+
+    head = _in(team.visitors["head"], lang)
+    head.page("case-as-head", case)
+    head.page("identity", f"{case}/identity")
+    pages += head.pages
+
+    auditor = _in(team.visitors["auditor"], lang)
+    auditor.page("audit", "/audit")
+    auditor.page("audit-verify", "/audit/verify")
+    pages += auditor.pages
+
+    admin = _in(team.visitors["admin"], lang)
+    admin.page("users", "/admin/users")
+    with demo.sessions() as db:
+        handler_id = db.scalars(select(User.id).where(User.role == "handler")).first()
+    admin.page("user", f"/admin/users/{handler_id}")
+    admin.page("user-new", "/admin/users/new")
+    admin.keep("user-new-errors", admin.post("/admin/users/new", {
+        "username": "x", "full_name": "", "role": "nobody"}), 400)
+    admin.keep("user-created", admin.post("/admin/users/new", {
+        "username": f"auditor-{lang}", "full_name": f"Аудитор {lang}", "role": "auditor"}), 200)
+    admin.page("settings", "/admin/settings")
+    # What a browser sends: a number input whose text is not a number is submitted empty.
+    admin.keep("settings-errors", admin.post("/admin/settings", {
+        "organization_name": "Ұйым", "lockout_max_failures": "1",
+        "lockout_minutes": ""}), 400)
+    pages += admin.pages
+    return pages
+
