@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from nacl.public import PrivateKey
 from sqlalchemy import or_, select, update
@@ -21,6 +21,7 @@ from crypto import keys as ckeys
 from crypto import passwords
 from crypto.kdf import KdfParams
 from handler import totp
+from store.casefacts import utc
 from store.models import User
 from store.users import open_totp
 
@@ -40,16 +41,8 @@ class Outcome:
     locked_now: bool = False
 
 
-def aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes for timezone-aware columns; they were stored as UTC."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
-
-
 def is_locked(user: User, now: datetime) -> bool:
-    until = aware(user.locked_until)
-    return until is not None and until > now
+    return user.locked_until is not None and utc(user.locked_until) > now
 
 
 def credential_stamp(user: User) -> str:

@@ -32,6 +32,7 @@ from handler.downloads import content_disposition
 from handler.forms import GrantForm, ReplyForm
 from handler.gate import CASE_ROLES, allow, current_user
 from store import audit, payloads
+from store.casefacts import parse_received_at
 from store.models import Submission, User
 from store.sealing import iter_file
 from web.database import db
@@ -81,10 +82,8 @@ def case(submission_id: str) -> str:
     user = current_user()
     report = casework.open_report(submission, key)
     now = datetime.now(UTC)
-    case_row, created = casework.ensure_case(database, submission, report, user, now)
-    if created:
-        audit.append(database, "case.register", actor=user.username, target=submission.id,
-                     details={"channel": submission.channel})
+    # The first opening registers the case (and audits that step) in this same transaction.
+    case_row, _created = casework.register(database, submission, report, user, now)
     audit.append(database, "case.open", actor=user.username, target=submission.id)
     files = casework.report_files(database, submission, key)
     messages = casework.thread(database, submission, key)
@@ -96,7 +95,7 @@ def case(submission_id: str) -> str:
                                   for u in candidates]
     return render_template(
         "handler/case.html", submission=submission, case=case_row, report=_ordered(report),
-        received_at=casework.parse_time(report.get("received_at")),
+        received_at=parse_received_at(report.get("received_at")),
         identity_provided=bool(report.get("identity_provided")),
         consent=bool(report.get("consent")), files=files, messages=messages,
         holders=holders, grant_form=grant_form, can_grant=bool(candidates),

@@ -7,20 +7,20 @@ rest: a key without a grant on the report simply cannot open it (`NotHolder`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from nacl.public import PrivateKey
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crypto import keys as ckeys
 from crypto.errors import CryptoError
-from rules import workflow
 from rules.clock import local_date
 from store import payloads, sealing
-from store.models import Attachment, Case, CaseEvent, Envelope, Message, Submission, User
+from store.casefacts import facts_from_report, parse_received_at
+from store.casework import register_case
+from store.models import Attachment, Case, Envelope, Message, Submission, User
 from store.recipients import holders
 from store.sealing import iter_file
 
@@ -42,7 +42,7 @@ class FileView:
 class MessageView:
     id: int
     direction: str
-    created_on: Any
+    created_on: date
     text: str | None  # None: this key cannot open the message
     sent_at: datetime | None
     files: list[FileView]
@@ -85,50 +85,10 @@ def open_identity(submission: Submission, private_key: PrivateKey) -> dict[str, 
     return payloads.decode(body, payloads.IDENTITY_FORMAT)
 
 
-def parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None
-
-
-def find_case(db: Session, submission: Submission) -> Case | None:
-    return db.scalar(select(Case).where(Case.submission_id == submission.id))
-
-
-def ensure_case(db: Session, submission: Submission, report: dict[str, Any], actor: User,
-                now: datetime) -> tuple[Case, bool]:
-    """The submission's case, registered now if nobody has yet (p6: it cannot be refused).
-
-    Returns (case, created). Two handlers opening a new report at once race for the unique
-    submission id; the loser takes the winner's row.
-    """
-    existing = find_case(db, submission)
-    if existing is not None:
-        return existing, False
-    received = parse_time(report.get("received_at")) or now
-    facts = workflow.CaseFacts(received_at=received,
-                               anonymous=not bool(report.get("identity_provided")),
-                               nda_intended=bool(report.get("nda_intended")))
-    # A report stamped a little ahead of this server's clock must still register.
-    event = workflow.apply(facts, [], workflow.Step.REGISTERED, max(now, received),
-                           actor.username)
-    case = Case(submission_id=submission.id, status="registered", anonymous=facts.anonymous,
-                nda_intended=facts.nda_intended, registered_at=event.at)
-    case.events.append(CaseEvent(kind=event.kind, at=event.at, actor_id=actor.id,
-                                 details=dict(event.details)))
-    try:
-        with db.begin_nested():
-            db.add(case)
-    except IntegrityError:
-        winner = find_case(db, submission)
-        if winner is None:
-            raise
-        return winner, False
-    return case, True
+def register(db: Session, submission: Submission, report: dict[str, Any], actor: User,
+             now: datetime) -> tuple[Case, bool]:
+    """The submission's case, registered by `actor` on first opening (p6: never refused)."""
+    return register_case(db, submission, facts_from_report(report, submission), actor, at=now)
 
 
 def _file_view(db: Session, attachment: Attachment, private_key: PrivateKey) -> FileView:
@@ -176,8 +136,8 @@ def thread(db: Session, submission: Submission, private_key: PrivateKey) -> list
         else:
             text = payloads.message_text(body)
             try:
-                sent_at = parse_time(payloads.decode(body, payloads.MESSAGE_FORMAT)
-                                     .get("sent_at"))
+                sent_at = parse_received_at(payloads.decode(body, payloads.MESSAGE_FORMAT)
+                                            .get("sent_at"))
             except payloads.PayloadError:
                 sent_at = None
         views.append(MessageView(message.id, message.direction, message.created_on, text,

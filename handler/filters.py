@@ -8,7 +8,7 @@ from flask import Flask, g
 from flask_babel import format_date, format_datetime
 from flask_babel import lazy_gettext as _l
 
-from handler.accounts import aware
+from store.casefacts import utc
 
 CHANNELS = {
     "portal": _l("Anonymous web portal (p5.5)"),
@@ -55,7 +55,7 @@ def kz_datetime(value: datetime | None) -> str:
     """Babel converts to BABEL_DEFAULT_TIMEZONE (Asia/Almaty) for display."""
     if value is None:
         return ""
-    return format_datetime(aware(value), "medium")
+    return format_datetime(utc(value), "medium")
 
 
 def kz_date(value: date | None) -> str:

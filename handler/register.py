@@ -90,7 +90,7 @@ def register_report(database: Session, *, channel: str, received_at: datetime,
         envelope = writer.finish()
         database.add(Attachment(submission_id=submission.id, envelope_id=envelope.id))
     database.flush()
-    casework.ensure_case(database, submission, report, actor, now)
+    casework.register(database, submission, report, actor, now)
     return submission
 
 
@@ -111,14 +111,16 @@ def register() -> Response | tuple[str, int] | str:
     if form.received_at.data is not None:
         received_at = form.received_at.data.replace(tzinfo=KZ_TZ).astimezone(UTC)
         if not EARLIEST <= received_at <= now + CLOCK_SLACK:
-            form.received_at.errors = [_("The time of receipt cannot be in the future.")]
+            form.received_at.errors = [
+                _("Enter the real time of receipt: not in the future and not before the year "
+                  "2000.")]
             valid = False
     uploads = [
         Upload(f.filename or "file", f.mimetype or "", f.stream)
         for f in (form.files.data or []) if getattr(f, "filename", None)
     ]
     if len(uploads) > MAX_FILES:
-        form.files.errors = [_("At most %(n)d files at a time.", n=MAX_FILES)]
+        form.files.errors = [_("No more than %(n)d files at a time.", n=MAX_FILES)]
         valid = False
     if not valid or received_at is None:
         return render_template("handler/register.html", form=form), 400
@@ -136,7 +138,7 @@ def register() -> Response | tuple[str, int] | str:
         identity=identity, consent=bool(form.consent.data) and identity is not None,
         nda_intended=bool(form.nda_intended.data), uploads=uploads, actor=user, now=now,
     )
-    audit.append(database, "case.register", actor=user.username, target=submission.id,
+    audit.append(database, "report.register", actor=user.username, target=submission.id,
                  details={"channel": submission.channel, "files": len(uploads),
                           "identity": identity is not None})
     database.commit()

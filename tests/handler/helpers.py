@@ -46,6 +46,8 @@ class Browser:
         self.app = app
         self.client = app.test_client()
         self.token: str | None = None
+        # Assertions read English text; the other languages are tested in test_pages.py.
+        self.client.get("/lang/en", base_url=BASE)
 
     def _seen(self, response: TestResponse) -> TestResponse:
         if response.mimetype == "text/html":

@@ -76,7 +76,7 @@ def test_full_loop_with_the_reporter(demo: DemoInstance, as_role: Callable[[str]
         case = s.scalars(select(Case)).one()
         assert case.status == "registered" and case.anonymous
         assert s.scalars(select(CaseEvent.kind)).all() == ["registered"]
-    assert {"case.register", "case.open"} <= set(_actions(demo))
+    assert {"case.step", "case.open"} <= set(_actions(demo))
 
     # Reply: sealed to the mailbox; nothing plain changes but the message row.
     with demo.sessions() as s:
