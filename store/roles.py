@@ -18,7 +18,8 @@ role is all the attacker holds in the database. What it gets, and why:
 * row-level security also hides submissions from other channels (registered in person, by
   hotline ...), and lets the portal insert only reporter-to-handler messages, so it cannot plant
   a fake handler message in a reporter's mailbox;
-* nothing at all on users, cases, case_events, audit_log, calendar_days or alembic_version.
+* nothing at all on users, cases, case_events, audit_log, calendar_days, the protection
+  register (protections, protection_matters) or alembic_version.
 
 Row-level security is enabled with one permissive "open" policy for every role plus restrictive
 policies for the portal role only, so the owner (migrations, back office, CLI) and any other
@@ -51,7 +52,7 @@ TABLE_PRIVILEGES: dict[str, tuple[str, ...]] = {
 SEQUENCE_TABLES = ("grants", "messages")
 # Named so a reviewer sees the intent; the role gets nothing on these (tests prove it).
 DENIED_TABLES = ("users", "cases", "case_events", "audit_log", "calendar_days",
-                 "alembic_version")
+                 "protections", "protection_matters", "alembic_version")
 
 _INCOMPLETE_FILE = "purpose = 'file' AND chunk_count IS NULL"
 _OF_INCOMPLETE_FILE = (

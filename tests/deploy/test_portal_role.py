@@ -6,9 +6,11 @@ checks the clear refusal.
 
 from __future__ import annotations
 
+import io
+import re
 import secrets
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, timedelta
 
 import psycopg.errors
 import pytest
@@ -19,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crypto import keys as ckeys
-from store import recipients, sealing
+from store import cleanup, recipients, sealing
 from store.db import make_engine, session_factory, transaction
 from store.models import (
     Attachment,
@@ -36,6 +38,7 @@ from tests.conftest import POSTGRES_URL
 from tests.support import DemoInstance, run_cli
 
 TODAY = date(2026, 11, 25)
+OLD = TODAY - timedelta(days=3)
 needs_postgres = pytest.mark.skipif(not POSTGRES_URL, reason="ADAL_TEST_POSTGRES_URL is unset")
 
 
@@ -280,3 +283,62 @@ def test_grants_cover_every_table() -> None:
     placed = set(TABLE_PRIVILEGES) | set(DENIED_TABLES)
     assert set(Base.metadata.tables) <= placed, set(Base.metadata.tables) - placed
     assert not set(TABLE_PRIVILEGES) & set(DENIED_TABLES)
+
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+_NONCE = re.compile(r'name="nonce"[^>]*value="([^"]+)"')
+_CODE = re.compile(r'<p class="code"[^>]*><strong>([0-9 ]{24})</strong>')
+
+
+def _find(pattern: re.Pattern[str], page: str) -> str:
+    match = pattern.search(page)
+    assert match, page[:2000]
+    return match.group(1)
+
+
+@needs_postgres
+def test_the_portal_app_runs_as_the_portal_role(
+        as_portal: sessionmaker[Session], portal_role: str, demo: DemoInstance,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real portal, connected as the role: report with a file, mailbox, follow-up with a
+    file, and its hourly orphan cleanup."""
+    from portal import create_app
+    from portal.config import PortalConfig
+
+    url = make_url(demo.instance.database_url).set(username=portal_role, password=None)
+    monkeypatch.setenv("ADAL_DATABASE_URL", url.render_as_string(hide_password=False))
+    app = create_app(demo.instance, PortalConfig(secure_cookies=False, kdf_slots=1))
+    app.config["TESTING"] = True
+    client = app.test_client()
+    try:
+        form = client.get("/report").get_data(as_text=True)
+        sent = client.post("/report", content_type="multipart/form-data", data={
+            "csrf_token": _find(_CSRF, form), "nonce": _find(_NONCE, form),
+            "facts": "Взятка за подпись акта.", "acknowledge": "y",
+            "files": [(io.BytesIO(b"%PDF evidence" * 10_000), "акт.pdf", "application/pdf")],
+        })
+        assert sent.status_code == 200, sent.get_data(as_text=True)[:2000]
+        code = _find(_CODE, sent.get_data(as_text=True))
+        page = client.get("/mailbox").get_data(as_text=True)
+        login = client.post("/mailbox/login", data={"csrf_token": _find(_CSRF, page),
+                                                    "code": code})
+        assert login.status_code == 303, login.get_data(as_text=True)[:2000]
+        page = client.get("/mailbox").get_data(as_text=True)
+        reply = client.post("/mailbox/reply", content_type="multipart/form-data", data={
+            "csrf_token": _find(_CSRF, page), "text": "Дата: 12 марта.",
+            "files": [(io.BytesIO(b"more"), "note.txt", "text/plain")],
+        })
+        assert reply.status_code == 303, reply.get_data(as_text=True)[:2000]
+        assert "Дата: 12 марта." in client.get("/mailbox").get_data(as_text=True)
+    finally:
+        app.extensions["adal.engine"].dispose()
+
+    # Orphan cleanup (portal/report.py) shreds an old incomplete upload as this role.
+    with transaction(demo.sessions) as s:
+        orphan = Envelope(id="0" * 32, purpose="file", stream_header=b"h", created_on=OLD)
+        s.add(orphan)
+    with transaction(as_portal) as s:
+        assert cleanup.delete_orphan_files(s, TODAY) == 1
+    with demo.sessions() as s:
+        assert s.get(Envelope, "0" * 32) is None
+        assert s.execute(select(func.count()).select_from(Attachment)).scalar_one() == 2
