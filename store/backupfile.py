@@ -147,6 +147,8 @@ def _frames(src: BinaryIO, state: object, ad: bytes) -> Iterator[bytes]:
         if not ABYTES <= length <= FRAME_SIZE + ABYTES:
             raise BackupError("the backup is damaged (impossible frame length)")
         sealed = _read_exact(src, length)
+        if len(sealed) != length and index > 0:
+            raise BackupError("the backup is truncated: its last part is missing")
         try:
             plain, tag = sodium.crypto_secretstream_xchacha20poly1305_pull(state, sealed, ad)
         except nacl.exceptions.CryptoError:

@@ -31,6 +31,8 @@ from store.models import (
     Envelope,
     Mailbox,
     Message,
+    Protection,
+    ProtectionMatter,
     Setting,
     Submission,
     User,
@@ -88,6 +90,14 @@ def _populate(demo: DemoInstance, file_size: int = 200_000) -> dict[str, Any]:
         s.add(case)
         s.flush()
         s.add(CaseEvent(case_id=case.id, kind="registered", at=now, details={"p": "6"}))
+        protected = sealing.seal(s, "protection", b"who", recipients.identity_recipients(s),
+                                 TODAY)
+        s.flush()  # no relationship orders this insert after its envelope's
+        protection = Protection(case_id=case.id, envelope_id=protected.id, created_on=TODAY)
+        s.add(protection)
+        s.flush()
+        s.add(ProtectionMatter(protection_id=protection.id, kind="transfer", body="collegial",
+                               proposed_on=TODAY, meeting_on=date(2026, 12, 10)))
         s.add(Setting(key="organisation", value={"name": "Агенттік", "n": [1, 2]}))
         s.add(CalendarDay(day=date(2026, 12, 31), kind="day_off", note="decree"))
         s.add(WebSession(id_hash=b"s" * 32, app="portal", data=b"sealed", expires_on=TODAY))
@@ -202,64 +212,46 @@ def test_backup_wipe_restore_gives_everything_back(demo: DemoInstance, tmp_path:
     _assert_restored(demo, demo.instance, before, made)
 
 
-def test_wrong_passphrase_is_refused_and_changes_nothing(
+def test_every_refusal_changes_nothing(
         demo: DemoInstance, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _populate(demo, file_size=10)
-    target = _backup(tmp_path)
-    demo.engine.dispose()
-    _wipe(demo)
-    monkeypatch.setenv("ADAL_BACKUP_PASSPHRASE", "correct horse battery stapler")
-    code, output = run_cli("restore", str(target))
-    assert code != 0
-    assert "passphrase does not open this backup" in output
-    assert not demo.path.exists()
-    assert _rows(demo.engine) == {}
-
-
-@pytest.mark.parametrize("damage", ["truncate", "flip"])
-def test_damaged_backup_is_refused_and_changes_nothing(
-        demo: DemoInstance, tmp_path: Path, damage: str) -> None:
     _populate(demo)
     target = _backup(tmp_path)
-    raw = bytearray(target.read_bytes())
-    if damage == "truncate":
-        raw = raw[:-100]
-    else:
-        raw[len(raw) // 2] ^= 1
-    target.write_bytes(bytes(raw))
-    demo.engine.dispose()
-    _wipe(demo)
-    code, output = run_cli("restore", str(target))
-    assert code != 0
-    assert "truncated" in output or "damaged" in output
-    assert not demo.path.exists()
-    assert _rows(demo.engine) == {}
 
-
-def test_restore_into_a_used_instance_is_refused(demo: DemoInstance, tmp_path: Path) -> None:
-    _populate(demo, file_size=10)
-    target = _backup(tmp_path)
+    # Into the installation itself: its instance folder is in use.
     files, rows = _files(demo.path), _rows(demo.engine)
     code, output = run_cli("restore", str(target))
     assert code != 0
     assert "already holds an instance" in output and "Nothing was changed" in output
     assert _files(demo.path) == files and _rows(demo.engine) == rows
 
-
-def test_restore_into_a_used_database_is_refused(
-        demo: DemoInstance, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A fresh instance folder, but ADAL_DATABASE_URL still names a database with data."""
-    _populate(demo, file_size=10)
-    target = _backup(tmp_path)
-    rows = _rows(demo.engine)
+    # A fresh instance folder, but ADAL_DATABASE_URL still names a database with data.
     empty = tmp_path / "elsewhere"
     monkeypatch.setenv("ADAL_INSTANCE", str(empty))
-    monkeypatch.setenv("ADAL_DATABASE_URL", demo.instance.database_url)
     code, output = run_cli("restore", str(target))
     assert code != 0
     assert "already holds data" in output and "Nothing was changed" in output
-    assert not empty.exists()
-    assert _rows(demo.engine) == rows
+    assert not empty.exists() and _rows(demo.engine) == rows
+
+    # An empty target, but a wrong passphrase, a cut file or a flipped bit.
+    monkeypatch.setenv("ADAL_INSTANCE", str(demo.path))
+    demo.engine.dispose()
+    _wipe(demo)
+    raw = target.read_bytes()
+    flipped = bytearray(raw)
+    flipped[len(raw) // 2] ^= 1
+    cases = [("wrong", raw, "passphrase does not open this backup"),
+             ("truncated", raw[:-100], "truncated"),
+             ("flipped", bytes(flipped), "damaged")]
+    for name, data, message in cases:
+        damaged = tmp_path / f"{name}.backup"
+        damaged.write_bytes(data)
+        if name == "wrong":
+            monkeypatch.setenv("ADAL_BACKUP_PASSPHRASE", PASSPHRASE + "!")
+        code, output = run_cli("restore", str(damaged))
+        monkeypatch.setenv("ADAL_BACKUP_PASSPHRASE", PASSPHRASE)
+        assert code != 0 and message in output, (name, output)
+        assert not demo.path.exists(), name
+        assert _rows(demo.engine) == {}, name
 
 
 def test_backup_never_overwrites_and_wants_a_real_passphrase(
