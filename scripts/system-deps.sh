@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the full test run needs; installs only what is missing (needs root, as CI is).
 set -euo pipefail
-packages=(postgresql)
+packages=(postgresql caddy tor)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
