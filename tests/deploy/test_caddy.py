@@ -73,45 +73,67 @@ class Stack:
     portal_taps: list[harness.Tap]
     handler_tap: harness.Tap
     demo: DemoInstance
+    portal_role: str | None  # PostgreSQL pass: the role the portal processes connect as
 
     def processes(self) -> list[harness.Process]:
         return [*self.portals, self.handler, self.caddy.process]
 
 
+@dataclass(frozen=True)
+class Database:
+    owner_url: str
+    portal_role: str
+
+
 @pytest.fixture(scope="module")
-def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str | None]:
+def database() -> Iterator[Database | None]:
+    """In the PostgreSQL pass: a database, and a login role for the portal processes (the
+    production layout: portals connect with `adal db grant-portal` privileges only)."""
     if not POSTGRES_URL:
         yield None
         return
     admin = create_engine(make_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
     name = f"adal_deploy_{secrets.token_hex(6)}"
+    role = f"adal_portal_{secrets.token_hex(4)}"
     with admin.connect() as conn:
+        conn.execute(text(f"CREATE ROLE {role} LOGIN"))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        yield Database(url, role)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
         admin.dispose()
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, database: str | None) -> Iterator[Stack]:
+def stack(tmp_path_factory: pytest.TempPathFactory, database: Database | None,
+          ) -> Iterator[Stack]:
     require("caddy")
     base = tmp_path_factory.mktemp("stack")
     path = base / "instance"
     app_env = _env(ADAL_INSTANCE=str(path), ADAL_ONION_LOCATION=ONION,
-                   **({"ADAL_DATABASE_URL": database} if database else {}))
+                   **({"ADAL_DATABASE_URL": database.owner_url} if database else {}))
     init = subprocess.run([str(harness.ADAL), "init", "--demo", *TEST_KDF], env=app_env,
                           capture_output=True, text=True, timeout=120)
     assert init.returncode == 0, init.stdout + init.stderr
     instance = inst.load(path)
-    engine = make_engine(database or instance.default_database_url)
+    engine = make_engine(database.owner_url if database else instance.default_database_url)
     demo = DemoInstance(path, instance, engine, session_factory(engine), init.stdout)
+    portal_env = app_env
+    if database:
+        grant = subprocess.run([str(harness.ADAL), "db", "grant-portal", database.portal_role],
+                               env=app_env, capture_output=True, text=True, timeout=120)
+        assert grant.returncode == 0, grant.stdout + grant.stderr
+        role_url = make_url(database.owner_url).set(username=database.portal_role)
+        portal_env = {**app_env,
+                      "ADAL_DATABASE_URL": role_url.render_as_string(hide_password=False)}
 
     ports = [harness.free_port() for _ in range(3)]
-    apps = [harness.launch_app("portal", ports[0], app_env, base),
-            harness.launch_app("portal", ports[1], app_env, base),
+    apps = [harness.launch_app("portal", ports[0], portal_env, base),
+            harness.launch_app("portal", ports[1], portal_env, base),
             harness.launch_app("handler", ports[2], app_env, base)]
     taps: list[harness.Tap] = []
     caddy: harness.Caddy | None = None
@@ -120,7 +142,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, database: str | None) -> Ite
             harness.ready(app, port)
         taps = [harness.Tap(port) for port in ports]
         caddy = harness.start_caddy(base, [taps[0].port, taps[1].port], taps[2].port)
-        yield Stack(caddy, apps[:2], apps[2], taps[:2], taps[2], demo)
+        yield Stack(caddy, apps[:2], apps[2], taps[:2], taps[2], demo,
+                    database.portal_role if database else None)
     finally:
         if caddy is not None:
             caddy.process.stop()
@@ -266,6 +289,13 @@ def test_report_through_caddy_is_read_in_the_back_office(stack: Stack) -> None:
     for _ in range(2):
         assert "Спасибо, уточните дату." in reporter.get(caddy.portal("/mailbox"),
                                                           timeout=30).text
+    if stack.portal_role:
+        # All of this ran with the portal processes connected as the least-privilege role.
+        with stack.demo.engine.connect() as conn:
+            roles = set(conn.execute(text(
+                "SELECT usename FROM pg_stat_activity WHERE datname = current_database()"
+            )).scalars())
+        assert stack.portal_role in roles
 
 
 def _raw(port: int, data: bytes, tls: bool = False) -> None:
