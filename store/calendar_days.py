@@ -56,37 +56,29 @@ def work_calendar(session: Session) -> WorkCalendar:
 
 
 def add_calendar_day(session: Session, day: date, kind: str, note: str, actor: User) -> CalendarDay:
-    """Enter (or change the kind of) one decree day, audited, in the caller's transaction.
+    """Enter one decree day, audited, in the caller's transaction.
 
     An entry that would change nothing (a "working day" on an ordinary Tuesday, a "day off" on
     a Sunday) is refused: it is almost always a typo for another date, and a silent no-op would
-    let the admin believe the decree is in.
+    let the admin believe the decree is in. A day has at most one entry; to correct one, remove
+    it (an entry of the other kind would only restore the default, so it is never needed).
     """
     if kind not in KINDS:
         raise CalendarDayError("bad_kind", f"kind must be one of {', '.join(KINDS)}")
     note = note.strip()
     if len(note) > MAX_NOTE:
         raise CalendarDayError("note_too_long", f"a note is at most {MAX_NOTE} characters")
-    rows = calendar_days(session)
-    existing = next((r for r in rows if r.day == day), None)
-    if existing is not None and existing.kind == kind:
-        raise CalendarDayError("exists", f"{day.isoformat()} is already entered as {kind}")
-    without = WorkCalendar(_overrides([r for r in rows if r.day != day]))
-    if without.is_working_day(day) == (kind == WORKING_DAY):
+    if session.get(CalendarDay, day) is not None:
+        raise CalendarDayError("exists", f"{day.isoformat()} already has an entry")
+    if work_calendar(session).is_working_day(day) == (kind == WORKING_DAY):
         state = "a working day" if kind == WORKING_DAY else "a day off"
         raise CalendarDayError("no_effect", f"{day.isoformat()} is already {state}")
-    details = {"kind": kind, "note": note}
-    if existing is None:
-        existing = CalendarDay(day=day, kind=kind, note=note)
-        session.add(existing)
-    else:
-        details["was"] = existing.kind
-        existing.kind = kind
-        existing.note = note
+    row = CalendarDay(day=day, kind=kind, note=note)
+    session.add(row)
     session.flush()
     audit.append(session, "calendar.set", actor=actor.username, target=day.isoformat(),
-                 details=details)
-    return existing
+                 details={"kind": kind, "note": note})
+    return row
 
 
 def remove_calendar_day(session: Session, day: date, actor: User) -> None:

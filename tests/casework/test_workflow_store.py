@@ -44,7 +44,7 @@ def _register(demo: DemoInstance, **kw: object) -> str:
         submission = s.get(Submission, stored.submission_id)
         facts = facts_from_report(stored.report, submission)
         _case_row, created = register_case(s, submission, facts, user(s, "handler"),
-                                      at=RECEIVED + timedelta(minutes=20))
+                                           at=RECEIVED + timedelta(minutes=20))
         assert created
         return stored.submission_id
 

@@ -1,0 +1,152 @@
+"""Deadlines of stored cases and protection matters, for the case page, the dashboard and the
+statistics, computed from plain columns and events only: nothing is decrypted here.
+
+Each deadline comes as a :class:`DeadlineRow` with its state at ``now`` and an ``exact`` flag.
+``exact`` is False for the one deadline that turns on the sealed receipt time, the NDA's 24 hours
+counted from the report (p7), when the caller did not pass the decrypted ``received_at``: its
+``due`` is then the earliest the real deadline can be (the end of the receipt day), see
+store.casefacts. The case page, which has decrypted the report, passes ``received_at`` and gets
+exact rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from rules.calendar import WorkCalendar
+from rules.clock import require_aware, start_of_local_day
+from rules.deadlines import Deadline, DeadlineState, case_deadlines
+from rules.workflow import Event, Step
+from store.calendar_days import work_calendar
+from store.casefacts import case_events, case_facts
+from store.casework import NDA_VERDICT
+from store.models import Case, Protection, ProtectionMatter, Submission
+from store.protection import matter_deadlines
+
+OPEN_STATES: tuple[DeadlineState, ...] = ("overdue", "due_soon", "due")
+_STATE_ORDER = {state: i for i, state in enumerate((*OPEN_STATES, "met_late", "met"))}
+
+
+@dataclass(frozen=True)
+class DeadlineRow:
+    submission_id: str
+    deadline: Deadline
+    state: DeadlineState
+    exact: bool = True
+    matter_id: int | None = None  # set for the commission / agency deadlines (Section 3)
+
+    @property
+    def key(self) -> str:
+        return self.deadline.key
+
+    @property
+    def moment(self) -> datetime:
+        """When it falls due, as an instant (a day deadline at the end of its day)."""
+        if self.deadline.due is not None:
+            return self.deadline.due
+        assert self.deadline.due_date is not None
+        return start_of_local_day(self.deadline.due_date + timedelta(days=1))
+
+
+def _nda_from_report(case: Case, events: Sequence[Event]) -> bool:
+    """The NDA clock starts at the (sealed) receipt time, not at a recorded intention."""
+    return case.nda_intended and not any(e.kind == Step.NDA_INTENTION for e in events)
+
+
+def _settled_verdict(events: Sequence[Event]) -> str | None:
+    """The stored verdict on the NDA deadline. The latest settling event that carries one was
+    judged on the fullest history (rules.deadlines takes the earliest settling moment, which a
+    later entry can move back), so it wins."""
+    verdicts = [e.details[NDA_VERDICT] for e in events
+                if e.kind in (Step.NDA_SIGNED, Step.NDA_DECLINED) and NDA_VERDICT in e.details]
+    return verdicts[-1] if verdicts else None
+
+
+def case_deadline_rows(case: Case, calendar: WorkCalendar, now: datetime,
+                       received_at: datetime | None = None) -> list[DeadlineRow]:
+    """Every Section 2 deadline of one case (met ones included), in due order."""
+    require_aware(now, "now")
+    events = case_events(case)
+    rows = []
+    for deadline in case_deadlines(case_facts(case, received_at), events, calendar):
+        exact = True
+        if (deadline.key == "nda" and received_at is None
+                and _nda_from_report(case, events)):
+            deadline, exact = _dated_nda(deadline, events)
+        rows.append(DeadlineRow(case.submission_id, deadline, deadline.state(now), exact))
+    return rows
+
+
+def _dated_nda(deadline: Deadline, events: Sequence[Event]) -> tuple[Deadline, bool]:
+    """The NDA deadline from dated facts: its due is the earliest possible. A verdict stored
+    when the NDA was settled with the exact time makes the outcome exact again."""
+    verdict = _settled_verdict(events)
+    if deadline.met_at is None or verdict is None:
+        return deadline, False
+    assert deadline.due is not None
+    if verdict == "met" and deadline.met_at > deadline.due:
+        # Known to be met, so the real due is at least the settling moment: a valid bound.
+        deadline = replace(deadline, due=deadline.met_at)
+    return deadline, True
+
+
+def matter_rows(matter: ProtectionMatter, submission_id: str, calendar: WorkCalendar,
+                now: datetime) -> list[DeadlineRow]:
+    return [DeadlineRow(submission_id, d, d.state(now), True, matter.id)
+            for d in matter_deadlines(matter, calendar)]
+
+
+def _cases(session: Session, *, open_only: bool) -> list[Case]:
+    query = (select(Case).options(selectinload(Case.events), selectinload(Case.submission))
+             .order_by(Case.id))
+    if open_only:
+        query = query.where(Case.closed_at.is_(None))
+    return list(session.scalars(query))
+
+
+def _matters(session: Session) -> list[tuple[ProtectionMatter, str]]:
+    rows = session.execute(
+        select(ProtectionMatter, Submission.id)
+        .join(Protection, Protection.id == ProtectionMatter.protection_id)
+        .join(Case, Case.id == Protection.case_id)
+        .join(Submission, Submission.id == Case.submission_id)
+        .order_by(ProtectionMatter.id)
+    )
+    return [(matter, submission_id) for matter, submission_id in rows]
+
+
+def _sorted(rows: Iterable[DeadlineRow]) -> list[DeadlineRow]:
+    return sorted(rows, key=lambda r: (_STATE_ORDER[r.state], r.moment))
+
+
+def open_deadlines(session: Session, now: datetime,
+                   calendar: WorkCalendar | None = None) -> list[DeadlineRow]:
+    """Everything not yet done, most urgent first: overdue, due soon, due; then by due time.
+
+    Section 2 deadlines of open cases, and the commission / agency deadlines (Section 3) of
+    every protected reporter, closed case or not: protection outlives the case's handling.
+    """
+    require_aware(now, "now")
+    calendar = calendar if calendar is not None else work_calendar(session)
+    rows = [row for case in _cases(session, open_only=True)
+            for row in case_deadline_rows(case, calendar, now)]
+    rows += [row for matter, submission_id in _matters(session)
+             for row in matter_rows(matter, submission_id, calendar, now)]
+    return _sorted(row for row in rows if row.state in OPEN_STATES)
+
+
+def all_deadline_rows(session: Session, now: datetime,
+                      calendar: WorkCalendar | None = None) -> list[DeadlineRow]:
+    """Every deadline of every case and matter (met ones included), for the statistics."""
+    require_aware(now, "now")
+    calendar = calendar if calendar is not None else work_calendar(session)
+    rows = [row for case in _cases(session, open_only=False)
+            for row in case_deadline_rows(case, calendar, now)]
+    rows += [row for matter, submission_id in _matters(session)
+             for row in matter_rows(matter, submission_id, calendar, now)]
+    return rows
