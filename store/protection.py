@@ -1,0 +1,291 @@
+"""Section 3: protecting a reporter whose identity is known.
+
+* A **protection record** per case holds the protected employee's details sealed like the
+  identity block (heads + recovery key, envelope purpose "protection"); the 3-year period is
+  computed from the case (store.casefacts.protection_start / protection_end).
+* Its **register of matters**: each proposed disciplinary action, dismissal or transfer (p17),
+  or labour dispute (p16), that a commission must consider with the civil service agency's
+  representative invited, with its dates: invitation, meeting, materials sent (p18), decision,
+  copy sent (p19); and, after the agency's notice under art. 24-4 p.2 of the Law, the day the
+  employee's appeal reached the agency (p20) and the NDA owed then.
+
+Plain columns hold dates, kinds and flags; what the measure is about is sealed. Audit entries
+name the fields that changed, never their sealed content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from nacl.public import PrivateKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rules.calendar import WorkCalendar
+from rules.clock import start_of_local_day
+from rules.deadlines import Deadline, agency_notice_deadline, commission_deadlines
+from store import audit, payloads, sealing
+from store.casefacts import protection_end, protection_start
+from store.models import (
+    MATTER_BODIES,
+    MATTER_KINDS,
+    Case,
+    Envelope,
+    Protection,
+    ProtectionMatter,
+    User,
+)
+from store.recipients import identity_recipients
+
+PROTECTION_FORMAT = "adal/protection/v1"  # full_name, position, unit, note
+MATTER_FORMAT = "adal/protection-matter/v1"  # description
+MAX_TEXT = 4000
+
+# Dates that record something already done: none may lie in the future.
+_PAST_DATES = ("agency_invited_on", "materials_sent_on", "decided_on", "copy_sent_on",
+               "notice_received_on", "appeal_on", "nda_signed_on")
+MATTER_DATES = ("agency_invited_on", "meeting_on", *_PAST_DATES[1:])
+MATTER_FLAGS = ("agency_invited", "nda_required")
+
+
+class ProtectionError(ValueError):
+    """A refused change; `code` is stable for the UI to translate."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ProtectedPerson:
+    full_name: str
+    position: str = ""
+    unit: str = ""
+    note: str = ""
+
+    def payload(self) -> dict[str, str]:
+        return {"full_name": self.full_name.strip(), "position": self.position.strip(),
+                "unit": self.unit.strip(), "note": self.note.strip()}
+
+
+@dataclass(frozen=True)
+class Period:
+    starts_on: date
+    ends_on: date  # inclusive
+
+    def active(self, today: date) -> bool:
+        return self.starts_on <= today <= self.ends_on
+
+
+def protection_of(session: Session, case: Case) -> Protection | None:
+    return session.scalar(select(Protection).where(Protection.case_id == case.id))
+
+
+def period(case: Case) -> Period:
+    """The reporter's 3-year protection (Appendix 3 (1), (7)), from plain dates only."""
+    return Period(protection_start(case), protection_end(case))
+
+
+def _seal(session: Session, fmt: str, fields: Mapping[str, Any], today: date) -> str:
+    for value in fields.values():
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            raise ProtectionError("too_long", f"a text is at most {MAX_TEXT} characters")
+    body = payloads.encode(fmt, dict(fields))
+    envelope = sealing.seal(session, "protection", body, identity_recipients(session), today)
+    # No ORM relationship links the rows to their envelope: insert it before they point at it.
+    session.flush()
+    return envelope.id
+
+
+def create_protection(session: Session, case: Case, person: ProtectedPerson, actor: User,
+                      today: date) -> Protection:
+    """Open the protection record of a case whose reporter is known (audited).
+
+    Refused for an anonymous case: there is nobody to protect by name, and asking for a name
+    would defeat the anonymity (store.casework.mark_identity_known comes first if the reporter
+    chose to come forward).
+    """
+    if case.anonymous:
+        raise ProtectionError("not_applicable_anonymous",
+                              "the reporter is anonymous; record their identity first")
+    if not person.full_name.strip():
+        raise ProtectionError("missing_name", "the protected employee's full name is needed")
+    if protection_of(session, case) is not None:
+        raise ProtectionError("exists", "this case already has a protection record")
+    envelope_id = _seal(session, PROTECTION_FORMAT, person.payload(), today)
+    record = Protection(case_id=case.id, envelope_id=envelope_id, created_on=today)
+    session.add(record)
+    session.flush()
+    audit.append(session, "protection.create", actor=actor.username, target=case.submission_id)
+    return record
+
+
+def open_person(protection: Protection, session: Session,
+                private_key: PrivateKey) -> ProtectedPerson:
+    """Decrypt the protected employee's details (heads and the recovery key only).
+
+    Raises crypto.errors.DecryptionError for a key without a grant. The caller audits the view.
+    """
+    envelope = _envelope(session, protection.envelope_id)
+    data = payloads.decode(sealing.open_body(envelope, private_key), PROTECTION_FORMAT)
+    return ProtectedPerson(str(data.get("full_name", "")), str(data.get("position", "")),
+                           str(data.get("unit", "")), str(data.get("note", "")))
+
+
+def open_description(matter: ProtectionMatter, session: Session,
+                     private_key: PrivateKey) -> str | None:
+    if matter.envelope_id is None:
+        return None
+    envelope = _envelope(session, matter.envelope_id)
+    data = payloads.decode(sealing.open_body(envelope, private_key), MATTER_FORMAT)
+    return str(data.get("description", ""))
+
+
+def _envelope(session: Session, envelope_id: str) -> Envelope:
+    envelope = session.get(Envelope, envelope_id)
+    if envelope is None:
+        raise LookupError("the sealed record is gone")
+    return envelope
+
+
+def add_matter(session: Session, protection: Protection, *, kind: str, body: str,
+               proposed_on: date, actor: User, today: date,
+               description: str = "") -> ProtectionMatter:
+    """Register a proposed measure (p16-p17). The description, if any, is sealed."""
+    if kind not in MATTER_KINDS:
+        raise ProtectionError("bad_kind", f"kind must be one of {', '.join(MATTER_KINDS)}")
+    if body not in MATTER_BODIES:
+        raise ProtectionError("bad_body", f"body must be one of {', '.join(MATTER_BODIES)}")
+    if proposed_on > today:
+        raise ProtectionError("in_future:proposed_on", "proposed_on lies in the future")
+    envelope_id = None
+    if description.strip():
+        envelope_id = _seal(session, MATTER_FORMAT, {"description": description.strip()},
+                            today)
+    matter = ProtectionMatter(protection_id=protection.id, kind=kind, body=body,
+                              envelope_id=envelope_id, proposed_on=proposed_on,
+                              agency_invited=False, nda_required=False)
+    session.add(matter)
+    session.flush()
+    audit.append(session, "protection.matter_add", actor=actor.username,
+                 target=_target(session, protection),
+                 details={"matter": matter.id, "kind": kind, "body": body,
+                          "proposed_on": proposed_on.isoformat()})
+    return matter
+
+
+def _target(session: Session, protection: Protection) -> str:
+    case = session.get(Case, protection.case_id)
+    return case.submission_id if case is not None else f"protection/{protection.id}"
+
+
+def update_matter(session: Session, matter: ProtectionMatter, *, actor: User, today: date,
+                  **changes: date | bool | None) -> ProtectionMatter:
+    """Record dates and flags of a matter; all are checked together before anything changes.
+
+    Accepted keys: MATTER_DATES (a date or None to clear) and MATTER_FLAGS (bool). Refusals
+    (ProtectionError codes): ``unknown_field:<name>``, ``in_future:<name>``, and
+    ``order:<name>`` when dates contradict each other (a decision before the meeting, materials
+    after it, a copy before the decision, an appeal after the agency's notice, an invitation
+    date without the invitation, an NDA date when none is owed).
+    """
+    for name in changes:
+        if name not in MATTER_DATES and name not in MATTER_FLAGS:
+            raise ProtectionError(f"unknown_field:{name}", f"no such field: {name}")
+    merged: dict[str, Any] = {n: getattr(matter, n) for n in (*MATTER_DATES, *MATTER_FLAGS)}
+    merged.update(changes)
+    for name in MATTER_FLAGS:
+        if not isinstance(merged[name], bool):
+            raise ProtectionError(f"invalid:{name}", f"{name} is yes or no")
+    for name in MATTER_DATES:
+        if merged[name] is not None and not isinstance(merged[name], date):
+            raise ProtectionError(f"invalid:{name}", f"{name} is a date")
+    for name in _PAST_DATES:
+        if merged[name] is not None and merged[name] > today:
+            raise ProtectionError(f"in_future:{name}", f"{name} lies in the future")
+    _check_order(merged)
+    changed = sorted(n for n in changes if getattr(matter, n) != merged[n])
+    for name in changed:
+        setattr(matter, name, merged[name])
+    session.flush()
+    if changed:
+        protection = session.get(Protection, matter.protection_id)
+        assert protection is not None
+        audit.append(session, "protection.matter_update", actor=actor.username,
+                     target=_target(session, protection),
+                     details={"matter": matter.id, "fields": changed})
+    return matter
+
+
+def _check_order(m: Mapping[str, Any]) -> None:
+    def refuse(name: str, why: str) -> None:
+        raise ProtectionError(f"order:{name}", why)
+
+    if m["agency_invited_on"] is not None and not m["agency_invited"]:
+        refuse("agency_invited_on", "an invitation date needs the invitation")
+    meeting = m["meeting_on"]
+    if m["decided_on"] is not None:
+        if meeting is None:
+            refuse("decided_on", "a decision needs the meeting date")
+        elif m["decided_on"] < meeting:
+            refuse("decided_on", "a commission cannot decide before it meets")
+    if m["copy_sent_on"] is not None and (m["decided_on"] is None
+                                          or m["copy_sent_on"] < m["decided_on"]):
+        refuse("copy_sent_on", "the copy follows the decision")
+    if meeting is not None:
+        for name in ("materials_sent_on", "agency_invited_on"):
+            if m[name] is not None and m[name] > meeting:
+                refuse(name, f"{name} must come before the meeting")
+    if m["notice_received_on"] is not None and m["appeal_on"] is None:
+        refuse("appeal_on", "the agency's notice names the day the appeal reached it")
+    if (m["appeal_on"] is not None and m["notice_received_on"] is not None
+            and m["appeal_on"] > m["notice_received_on"]):
+        refuse("appeal_on", "the appeal reaches the agency before its notice")
+    if m["nda_signed_on"] is not None and not m["nda_required"]:
+        refuse("nda_signed_on", "no NDA is owed for this matter")
+
+
+def _start(day: date | None) -> datetime | None:
+    return start_of_local_day(day) if day is not None else None
+
+
+def matter_deadlines(matter: ProtectionMatter, calendar: WorkCalendar) -> list[Deadline]:
+    """p18 and p19 once the meeting is set; p20 once the appeal date is known.
+
+    p20 is met when the decision is taken and, if owed, the NDA is signed (the later of the
+    two): the 30 days bind both.
+    """
+    deadlines: list[Deadline] = []
+    if matter.meeting_on is not None:
+        deadlines += commission_deadlines(
+            matter.meeting_on, matter.decided_on, calendar,
+            materials_sent_at=_start(matter.materials_sent_on),
+            copy_sent_at=_start(matter.copy_sent_on),
+        )
+    if matter.appeal_on is not None:
+        done: date | None = matter.decided_on
+        if matter.nda_required:
+            done = (None if done is None or matter.nda_signed_on is None
+                    else max(done, matter.nda_signed_on))
+        deadlines.append(agency_notice_deadline(matter.appeal_on, calendar=calendar,
+                                                met_at=_start(done)))
+    return deadlines
+
+
+def matter_open(matter: ProtectionMatter) -> bool:
+    """Still in progress: a commission without its decision and copy, or an owed p20 NDA.
+
+    An open matter holds its case back from purging whatever the retention says.
+    """
+    if matter.decided_on is None or (matter.meeting_on is not None
+                                     and matter.copy_sent_on is None):
+        return True
+    return matter.nda_required and matter.nda_signed_on is None
+
+
+def invitation_missing(matter: ProtectionMatter) -> bool:
+    """p16-p17: the agency's representative must be invited to the meeting."""
+    return matter.meeting_on is not None and not matter.agency_invited
