@@ -9,6 +9,7 @@ from adal_cli.backup import backup_command, restore_command
 from adal_cli.db import db_group
 from adal_cli.dbroles import grant_portal_command
 from adal_cli.init import init_command
+from adal_cli.purge import purge_command
 from adal_cli.recover import recover_command
 from adal_cli.serve import handler_command, portal_command, run_demo_command
 from adal_cli.users import user_group
@@ -30,6 +31,7 @@ cli.add_command(recover_command)
 db_group.add_command(grant_portal_command)
 cli.add_command(backup_command)
 cli.add_command(restore_command)
+cli.add_command(purge_command)
 
 
 def main() -> None:
