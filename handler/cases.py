@@ -24,7 +24,6 @@ from flask import (
 from flask_babel import gettext as _
 from nacl.public import PrivateKey
 from sqlalchemy.orm import Session, sessionmaker
-from wtforms import SelectChoice
 
 from crypto.errors import CryptoError
 from handler import casework, keyring, sharing
@@ -91,8 +90,7 @@ def case(submission_id: str) -> str:
     candidates = sharing.grant_candidates(database, submission)
     database.commit()
     grant_form = GrantForm()
-    grant_form.user_id.choices = [SelectChoice(str(u.id), f"{u.full_name} ({u.username})")
-                                  for u in candidates]
+    grant_form.offer([(u.id, f"{u.full_name} ({u.username})") for u in candidates])
     return render_template(
         "handler/case.html", submission=submission, case=case_row, report=_ordered(report),
         received_at=parse_received_at(report.get("received_at")),
@@ -188,11 +186,11 @@ def grant(submission_id: str) -> Response | tuple[str, int]:
     database = db()
     form = GrantForm()
     candidates = {u.id: u for u in sharing.grant_candidates(database, submission)}
-    form.user_id.choices = [SelectChoice(str(uid), u.username) for uid, u in candidates.items()]
+    form.offer([(uid, u.username) for uid, u in candidates.items()])
     if not form.validate():
         return render_template("handler/form_error.html", form=form,
                                back=url_for("cases.case", submission_id=submission.id)), 400
-    grantee: User = candidates[form.user_id.data]
+    grantee: User = candidates[int(form.user_id.data or "")]  # a validated choice
     result = sharing.grant_case(database, submission, key, grantee)
     audit.append(database, "case.grant", actor=current_user().username, target=submission.id,
                  details={"to": grantee.username, "envelopes": result.granted,

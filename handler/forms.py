@@ -79,16 +79,21 @@ class ReplyForm(FlaskForm):
 
 
 class GrantForm(FlaskForm):
-    user_id = SelectField(_l("Share this case with"), coerce=int,
-                          validators=[InputRequired()])
+    user_id = SelectField(_l("Share this case with"), validators=[InputRequired()])
+
+    def offer(self, users: list[tuple[int, str]]) -> None:
+        self.user_id.choices = [SelectChoice("", _l("Choose a colleague")),
+                                *(SelectChoice(str(uid), label) for uid, label in users)]
 
 
 class RegisterForm(FlaskForm):
     """A report received through another channel (p5.1-p5.4, p5.6), Appendix 1 fields."""
 
+    # The empty first option makes the choice explicit: no report lands in a default channel.
     channel = SelectField(_l("Channel"), validators=[InputRequired()],
-                          choices=[SelectChoice(k, v) for k, v in CHANNELS.items()
-                                   if k != "portal"])
+                          choices=[SelectChoice("", _l("Choose the channel")),
+                                   *(SelectChoice(k, v) for k, v in CHANNELS.items()
+                                     if k != "portal")])
     received_at = DateTimeLocalField(
         _l("Date and time of receipt"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
         validators=[InputRequired()],
@@ -140,7 +145,8 @@ class NewUserForm(FlaskForm):
     full_name = StringField(_l("Full name"),
                             validators=[InputRequired(), Length(max=NAME_MAX)],
                             description=_l("As it is to appear on Appendix 1."))
-    role = SelectField(_l("Role"), choices=[SelectChoice(k, v) for k, v in ROLES.items()],
+    role = SelectField(_l("Role"), choices=[SelectChoice("", _l("Choose the role")),
+                                            *(SelectChoice(k, v) for k, v in ROLES.items())],
                        validators=[InputRequired()])
 
 

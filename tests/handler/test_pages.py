@@ -12,7 +12,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from tests.handler.helpers import ROOT, Browser, store_portal_report
-from tests.support import DemoInstance
+from tests.support import DemoInstance, run_cli
 
 TRANSLATIONS = ROOT / "handler" / "translations"
 LANGS = ("kk", "ru", "en")
@@ -66,6 +66,7 @@ class _Checker(HTMLParser):
         self.described: list[str] = []
         self.h1 = 0
         self.lang: str | None = None
+        self.required_select: str | None = None  # name of a required <select> just opened
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
@@ -88,6 +89,14 @@ class _Checker(HTMLParser):
             self.label_for.add(a["for"] or "")
         if tag in ("input", "select", "textarea") and a.get("type") not in ("hidden", "submit"):
             self.controls.append((tag, a))
+        if tag == "select" and "required" in a:
+            self.required_select = a.get("name") or "?"
+        elif tag == "option" and self.required_select is not None:
+            # A required select's first option must be an empty placeholder (HTML spec).
+            if a.get("value") != "":
+                self.errors.append(f"required <select {self.required_select}> has no "
+                                   "empty first option")
+            self.required_select = None
         if a.get("aria-describedby"):
             self.described += (a["aria-describedby"] or "").split()
         if tag not in VOID and not (tag in SVG and self.get_starttag_text().endswith("/>")):
@@ -125,8 +134,10 @@ class _Checker(HTMLParser):
         return errors
 
 
-def _check_page(browser: Browser, path: str, lang: str) -> str:
-    response = browser.get(path)
+def _check_page(browser: Browser, path: str, lang: str, data: dict[str, str] | None = None
+                ) -> str:
+    """GET the page, or POST `data` to it (a form coming back with its errors)."""
+    response = browser.get(path) if data is None else browser.post(path, data)
     assert response.status_code in (200, 400, 401, 403, 404), (path, response.status_code)
     assert response.mimetype == "text/html"
     csp = response.headers["Content-Security-Policy"]
@@ -146,6 +157,9 @@ def test_every_page_in_every_language(demo: DemoInstance, as_role: Callable[[str
                                                  "unit": "В"},
                                  files=[("a.pdf", "application/pdf", b"x")])
     case = f"/cases/{report.submission_id}"
+    # A colleague without access, so the case page also shows the share form.
+    code, output = run_cli("user", "add", "--role", "handler", "third-handler")
+    assert code == 0, output
     pages = {
         None: ["/login", "/no-such-page"],
         "handler": ["/inbox", "/inbox?show=closed", case, "/register", "/account/password",
@@ -154,12 +168,21 @@ def test_every_page_in_every_language(demo: DemoInstance, as_role: Callable[[str
         "admin": ["/admin/users", "/admin/users/new", "/admin/users/1", "/admin/settings"],
         "auditor": ["/audit", "/audit/verify"],
     }
+    with_errors = {
+        None: [("/login", {"username": "", "password": ""})],
+        "handler": [("/register", {"channel": "", "facts": ""}),
+                    ("/account/password", {"current": "x", "new": "y", "confirm": "z"})],
+        "admin": [("/admin/users/new", {"username": "a b", "role": ""}),
+                  ("/admin/settings", {"lockout_minutes": "abc"})],
+    }
     for role, paths in pages.items():
         client = browser() if role is None else as_role(role)
         for lang in LANGS:
             client.get(f"/lang/{lang}?next=/")
             for path in paths:
                 _check_page(client, path, lang)
+            for path, data in with_errors.get(role, []):
+                assert 'aria-invalid="true"' in _check_page(client, path, lang, data)
 
 
 def test_languages_are_really_used(demo: DemoInstance, as_role: Callable[[str], Browser],
@@ -182,8 +205,6 @@ def test_languages_are_really_used(demo: DemoInstance, as_role: Callable[[str], 
 
 
 def test_enrolment_page_is_valid(demo: DemoInstance, browser: Callable[[], Browser]) -> None:
-    from tests.support import run_cli
-
     code, output = run_cli("user", "add", "--role", "auditor", "fresh-auditor")
     assert code == 0, output
     password = output.split("login): ")[1].strip()
