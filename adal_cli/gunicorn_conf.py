@@ -1,4 +1,17 @@
-"""gunicorn settings shared by both apps (command-line flags set the per-app parts)."""
+"""gunicorn settings shared by both apps (command-line flags set the per-app parts).
+
+`adal portal` and `adal handler` (adal_cli/serve.py) load this with
+`--config python:adal_cli.gunicorn_conf`; so can a hand-written gunicorn command line.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from typing import Any
+
+from gunicorn.glogging import Logger
 
 # No request line, address or header in any log gunicorn writes.
 accesslog = None
@@ -9,3 +22,43 @@ limit_request_fields = 100
 # Don't trust forwarding headers from anyone: the app never needs the client's address.
 forwarded_allow_ips = ""
 proxy_allow_ips = ""
+# The worker heartbeat file on tmpfs: a busy disk never makes the master kill a worker that
+# is streaming a long upload. (gunicorn's documented choice; not a temporary file we write.)
+_SHM = "/dev/shm"  # noqa: S108  # nosec B108
+worker_tmp_dir = _SHM if os.path.isdir(_SHM) else None
+
+# IPv4, and IPv6 written with at least two colons (times like 12:30 have one).
+_ADDRESS = re.compile(
+    r"\b\d{1,3}(?:\.\d{1,3}){3}\b|(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])"
+)
+
+
+class _WithholdClientDetails(logging.Filter):
+    """gunicorn's error log names the client ("Invalid request from ip=...") and quotes the
+    request line of a failed request, which can carry a path or query. Neither may reach a
+    log; what stays is what an operator needs: that it happened."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message.startswith("Invalid request from"):
+            message = "Invalid request from a client (details withheld)"
+        elif message.startswith("Error handling request"):
+            message = "Error handling request (request line withheld)"
+        record.msg = _ADDRESS.sub("-", message)
+        record.args = ()
+        return True
+
+
+class AnonymousLogger(Logger):
+    """gunicorn's logger without client addresses, and with no access log at all."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        if not any(isinstance(f, _WithholdClientDetails) for f in self.error_log.filters):
+            self.error_log.addFilter(_WithholdClientDetails())
+
+    def access(self, *args: Any, **kwargs: Any) -> None:
+        """Never an access line, whatever --access-logfile says."""
+
+
+logger_class = AnonymousLogger

@@ -404,10 +404,17 @@ def test_no_client_address_reaches_a_log_or_an_app(stack: Stack) -> None:
     browser.post(stack.caddy.portal("/mailbox/login"), data={"code": "1"}, timeout=30)
     harness.get_until_ready(browser, stack.caddy.backoffice("/login"))
     _raw(stack.caddy.https_port, b"\x16\x03\x01\x00\x05garbage")
+    # Junk straight at the apps' gunicorn ports (as if one were ever exposed): gunicorn logs
+    # "Invalid request from ip=..." unless adal's logger withholds it.
+    for tap in (*stack.portal_taps, stack.handler_tap):
+        _raw(tap.upstream, b"GET /mailbox?code=1234 BAD\r\n\r\n")
 
     written = stack.caddy.written()
     for process in (*stack.portals, stack.handler):
         written[process.log] = process.log.read_bytes()
+        # The junk was seen and logged, just without who sent it or what it asked for.
+        assert b"Invalid request from a client (details withheld)" in written[process.log]
+        assert b"/mailbox?code" not in written[process.log]
     assert _leaks(written) == []
     # What the apps received: no marker, and no forwarding header at all.
     for tap in (*stack.portal_taps, stack.handler_tap):
