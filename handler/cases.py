@@ -210,6 +210,10 @@ def revoke(submission_id: str, user_id: int) -> Response:
     if target is None or target.id == me.id:
         # Revoking oneself would lock the case away from the person looking at it.
         abort(400 if target is not None else 404)
+    if target.role == "head" and me.role != "head":
+        # The head must act on every report (p6) and keeps the identities (p14): a handler
+        # cannot take a case away from them.
+        abort(403)
     removed = sharing.revoke_case(database, submission, target)
     audit.append(database, "case.revoke", actor=me.username, target=submission.id,
                  details={"from": target.username, "grants": removed})

@@ -189,6 +189,13 @@ def test_never_granted_handler_cannot_decrypt_then_grant_then_revoke(
     with demo.sessions() as s:
         me = s.scalars(select(User.id).where(User.username == "demo-handler")).one()
     assert handler.post(f"/cases/{report.submission_id}/grants/{me}/revoke").status_code == 400
+    # Nor can a handler take a case away from the head (p6, p14).
+    with demo.sessions() as s:
+        head_id = s.scalars(select(User.id).where(User.username == "demo-head")).one()
+    assert handler.post(f"/cases/{report.submission_id}/grants/{head_id}/revoke"
+                        ).status_code == 403
+    head = as_role("head")
+    assert head.get(f"/cases/{report.submission_id}").status_code == 200
 
 
 def test_recover_grants_every_case_to_a_new_user(demo: DemoInstance,

@@ -252,3 +252,18 @@ def test_session_cookie_is_hardened(browser: Callable[[], Browser]) -> None:
     for flag in ("Secure", "HttpOnly", "SameSite=Strict", "Path=/"):
         assert flag in cookie
     assert "Expires" not in cookie and "Domain" not in cookie
+
+
+def test_insecure_cookies_only_when_asked(demo: DemoInstance,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """ADAL_INSECURE_COOKIES=1 is for the loopback demo over plain HTTP, nothing else."""
+    from handler import create_app
+
+    monkeypatch.setenv("ADAL_INSECURE_COOKIES", "1")
+    app = create_app({"TESTING": True})
+    try:
+        cookie = app.test_client().get("/login").headers["Set-Cookie"]
+        assert cookie.startswith("adal-backoffice=") and "Secure" not in cookie
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    finally:
+        app.extensions["adal.engine"].dispose()
