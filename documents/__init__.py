@@ -1,0 +1,53 @@
+"""Appendix 1, 2 and 3 of the 2026 recommendations as DOCX files and print-ready pages.
+
+No Flask and no database: the back office (or the portal) passes plain data in, and gets
+bytes or HTML out. What may be printed is decided in documents.forms; the wording lives in
+documents.text.
+
+    sheet = appendix1(confirmation, "ru", include_identity=False)
+    form_docx(sheet) -> bytes          form_html(sheet) -> str
+    rights_docx(appendix3("kk"))       rights_html(appendix3("kk"))
+"""
+
+from documents.docx_render import form_docx, rights_docx
+from documents.forms import (
+    Confirmation,
+    FormSheet,
+    IdentityRefused,
+    Line,
+    ReporterDetails,
+    RightsSheet,
+    Signature,
+    appendix1,
+    appendix2,
+    appendix3,
+    check_identity_export,
+    confirmation_from_report,
+)
+from documents.html_render import form_html, print_css, rights_html
+from documents.text import LANGS, channel_name
+
+DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+__all__ = [
+    "DOCX_MIMETYPE",
+    "LANGS",
+    "Confirmation",
+    "FormSheet",
+    "IdentityRefused",
+    "Line",
+    "ReporterDetails",
+    "RightsSheet",
+    "Signature",
+    "appendix1",
+    "appendix2",
+    "appendix3",
+    "channel_name",
+    "check_identity_export",
+    "confirmation_from_report",
+    "form_docx",
+    "form_html",
+    "print_css",
+    "rights_docx",
+    "rights_html",
+]
