@@ -175,6 +175,14 @@ def test_caddyfile_validates(tmp_path: Path) -> None:
     del env["ADAL_PORTAL_DOMAIN"]
     result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
+    # The documented production environment (deploy/env/caddy.env.example) is valid too.
+    example = harness.ROOT / "deploy" / "env" / "caddy.env.example"
+    for line in example.read_text().splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            env[key] = value
+    result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def _check_headers(response: requests.Response, extra: dict[str, str],
