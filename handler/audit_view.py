@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from handler.gate import allow
@@ -12,6 +13,16 @@ from web.database import db, instance
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 PER_PAGE = 100
+# store.audit.Verification.code -> what the auditor reads.
+FAILURES = {
+    "link": _l("it does not follow the entry before it (an entry was removed, inserted or "
+               "moved)"),
+    "content": _l("its content was changed after it was written"),
+    "anchor_hash": _l("it differs from the copy recorded outside the database"),
+    "anchor_entry_missing": _l("it was recorded outside the database but is no longer in the "
+                               "log (the newest entries were deleted)"),
+    "anchor_missing": _l("the record kept outside the database (audit.anchor) is missing"),
+}
 
 
 @bp.get("")
@@ -32,4 +43,5 @@ def log() -> str:
 def verify() -> str:
     """The same check as `adal audit verify`, chain and anchor."""
     result = audit.verify(db(), anchor=instance().path / audit.ANCHOR_NAME)
-    return render_template("handler/audit_verify.html", result=result)
+    return render_template("handler/audit_verify.html", result=result,
+                           reason=FAILURES.get(result.code, result.reason))

@@ -166,6 +166,9 @@ class Verification:
     reason: str = ""
     # None: no anchor was given to check against; False: one was expected but is missing.
     anchored: bool | None = None
+    # Stable name of the failure, for translated messages: "link", "content", "anchor_hash",
+    # "anchor_entry_missing" or "anchor_missing".
+    code: str = ""
 
 
 def verify(session: Session, anchor: Path | None = None) -> Verification:
@@ -177,19 +180,23 @@ def verify(session: Session, anchor: Path | None = None) -> Verification:
     rows = session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars()
     for entry in rows:
         if entry.prev_hash != prev:
-            return Verification(False, checked, entry.id, "does not follow the previous entry")
+            return Verification(False, checked, entry.id, "does not follow the previous entry",
+                                code="link")
         if entry_hash(entry) != entry.entry_hash:
-            return Verification(False, checked, entry.id, "content does not match its hash")
+            return Verification(False, checked, entry.id, "content does not match its hash",
+                                code="content")
         if anchored is not None and entry.id == anchored[0]:
             if entry.entry_hash != anchored[1]:
                 return Verification(False, checked, entry.id,
-                                    "differs from the hash the anchor recorded")
+                                    "differs from the hash the anchor recorded",
+                                    code="anchor_hash")
             seen_anchor = True
         prev = entry.entry_hash
         checked += 1
     if anchored is not None and not seen_anchor:
         return Verification(False, checked, anchored[0],
-                            "is missing: the anchor recorded it, the log no longer has it")
+                            "is missing: the anchor recorded it, the log no longer has it",
+                            code="anchor_entry_missing")
     if anchor is None:
         return Verification(True, checked)
     if anchored is None:
@@ -197,6 +204,7 @@ def verify(session: Session, anchor: Path | None = None) -> Verification:
         # without the hook. Either way the newest entries are unprotected; say so.
         if checked:
             return Verification(False, checked, None,
-                                f"the anchor file {anchor} is missing or empty", anchored=False)
+                                f"the anchor file {anchor} is missing or empty", anchored=False,
+                                code="anchor_missing")
         return Verification(True, checked, anchored=False)
     return Verification(True, checked, anchored=True)
