@@ -32,7 +32,7 @@ from handler.forms import GrantForm, ReplyForm
 from handler.gate import CASE_ROLES, allow, current_user
 from store import audit, payloads
 from store.casefacts import parse_received_at
-from store.models import Submission, User
+from store.models import Envelope, Submission, User
 from store.sealing import iter_file
 from web.database import db
 
@@ -134,8 +134,8 @@ def download(submission_id: str, attachment_id: str) -> Response:
     factory: sessionmaker[Session] = current_app.extensions["adal.sessions"]
     stream_db = factory()
     try:
-        envelope = casework.envelope_by_id(stream_db, envelope_id)
-        assert envelope is not None
+        envelope = stream_db.get(Envelope, envelope_id)
+        assert envelope is not None  # the attachment row references it
         chunks = iter_file(stream_db, envelope, key)
         meta, body = payloads.split_file(chunks)
     except (CryptoError, payloads.PayloadError):

@@ -20,7 +20,7 @@ from rules.clock import local_date
 from store import payloads, sealing
 from store.casefacts import facts_from_report, parse_received_at
 from store.casework import register_case
-from store.models import Attachment, Case, Envelope, Message, Submission, User
+from store.models import Attachment, Case, Message, Submission, User
 from store.recipients import holders
 from store.sealing import iter_file
 
@@ -48,12 +48,13 @@ class MessageView:
     files: list[FileView]
 
 
+def is_id(value: str) -> bool:
+    """Our row ids are 32 lowercase hex characters; anything else never reaches a query."""
+    return len(value) == ID_LENGTH and all(c in "0123456789abcdef" for c in value)
+
+
 def find_submission(db: Session, submission_id: str) -> Submission | None:
-    # Ids are 32 hex characters; anything else never reaches the database.
-    if len(submission_id) != ID_LENGTH or not all(c in "0123456789abcdef" for c in
-                                                  submission_id):
-        return None
-    return db.get(Submission, submission_id)
+    return db.get(Submission, submission_id) if is_id(submission_id) else None
 
 
 def key_id_of(private_key: PrivateKey) -> str:
@@ -71,9 +72,13 @@ def holder_submission(db: Session, submission_id: str, private_key: PrivateKey) 
 def open_report(submission: Submission, private_key: PrivateKey) -> dict[str, Any]:
     try:
         body = sealing.open_body(submission.report_envelope, private_key)
-        return payloads.decode(body, payloads.REPORT_FORMAT)
     except CryptoError as exc:
         raise NotHolder(submission.id) from exc
+    try:
+        return payloads.decode(body, payloads.REPORT_FORMAT)
+    except payloads.PayloadError:
+        # Not our format, yet it opened: show it as text rather than refuse it (p6).
+        return {"text": body.decode("utf-8", errors="replace")}
 
 
 def open_identity(submission: Submission, private_key: PrivateKey) -> dict[str, Any] | None:
@@ -132,14 +137,14 @@ def thread(db: Session, submission: Submission, private_key: PrivateKey) -> list
         try:
             body = sealing.open_body(message.envelope, private_key)
         except CryptoError:
-            pass
+            pass  # sealed before this key held the case: shown as "no key"
         else:
-            text = payloads.message_text(body)
             try:
-                sent_at = parse_received_at(payloads.decode(body, payloads.MESSAGE_FORMAT)
-                                            .get("sent_at"))
+                payload = payloads.decode(body, payloads.MESSAGE_FORMAT)
+                text = str(payload.get("text", ""))
+                sent_at = parse_received_at(payload.get("sent_at"))
             except payloads.PayloadError:
-                sent_at = None
+                text = payloads.message_text(body)
         views.append(MessageView(message.id, message.direction, message.created_on, text,
                                  sent_at, files.get(message.id, [])))
     return views
@@ -168,14 +173,7 @@ def reply(db: Session, submission: Submission, text: str, now: datetime) -> Mess
 
 
 def attachment_of(db: Session, submission: Submission, attachment_id: str) -> Attachment | None:
-    if len(attachment_id) != ID_LENGTH or not all(c in "0123456789abcdef"
-                                                  for c in attachment_id):
-        return None
-    attachment = db.get(Attachment, attachment_id)
+    attachment = db.get(Attachment, attachment_id) if is_id(attachment_id) else None
     if attachment is None or attachment.submission_id != submission.id:
         return None
     return attachment
-
-
-def envelope_by_id(db: Session, envelope_id: str) -> Envelope | None:
-    return db.get(Envelope, envelope_id)
