@@ -6,11 +6,16 @@ a longer value is a clear validation error, never a truncation.
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
+    FileField,
     IntegerField,
     MultipleFileField,
     PasswordField,
@@ -19,6 +24,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.form import BaseForm
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
 
 from crypto.passwords import MAX_LENGTH as PASSWORD_MAX
@@ -31,7 +37,26 @@ SHORT_MAX = 300
 NAME_MAX = 200
 
 
-class LoginForm(FlaskForm):
+class Form(FlaskForm):
+    """Flask-WTF hands every field the uploaded files too; here only file fields get them.
+
+    Otherwise a file part sent under a text field's name (say "username") reaches a text
+    validator as a FileStorage object, which is a crash instead of a "this field is required".
+    """
+
+    class Meta:
+        def wrap_formdata(self, form: BaseForm, formdata: Any) -> Any:
+            wrapped = super().wrap_formdata(form, formdata)  # type: ignore[misc]
+            if not isinstance(wrapped, CombinedMultiDict):
+                return wrapped
+            text_only = MultiDict(request.form)
+            for name, field in form._fields.items():
+                if isinstance(field, FileField | MultipleFileField):
+                    text_only.setlist(name, request.files.getlist(name))
+            return text_only
+
+
+class LoginForm(Form):
     username = StringField(_l("Username"), validators=[InputRequired(), Length(max=64)])
     password = PasswordField(_l("Password"),
                              validators=[InputRequired(), Length(max=PASSWORD_MAX)])
@@ -43,13 +68,13 @@ class LoginForm(FlaskForm):
     )
 
 
-class EnrolForm(FlaskForm):
+class EnrolForm(Form):
     code = StringField(_l("Code shown by the app"),
                        validators=[InputRequired(), Length(max=16)],
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current = PasswordField(_l("Current password"),
                             validators=[InputRequired(), Length(max=PASSWORD_MAX)],
                             render_kw={"autocomplete": "current-password"})
@@ -69,7 +94,7 @@ class PasswordForm(FlaskForm):
     )
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(Form):
     text = TextAreaField(
         _l("Message to the reporter"),
         validators=[InputRequired(), Length(max=TEXT_MAX)],
@@ -78,7 +103,7 @@ class ReplyForm(FlaskForm):
     )
 
 
-class GrantForm(FlaskForm):
+class GrantForm(Form):
     user_id = SelectField(_l("Share this case with"), validators=[InputRequired()])
 
     def offer(self, users: list[tuple[int, str]]) -> None:
@@ -86,7 +111,7 @@ class GrantForm(FlaskForm):
                                 *(SelectChoice(str(uid), label) for uid, label in users)]
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     """A report received through another channel (p5.1-p5.4, p5.6), Appendix 1 fields."""
 
     # The empty first option makes the choice explicit: no report lands in a default channel.
@@ -139,7 +164,7 @@ class RegisterForm(FlaskForm):
     )
 
 
-class NewUserForm(FlaskForm):
+class NewUserForm(Form):
     username = StringField(_l("Username"), validators=[InputRequired(), Length(min=2, max=64)],
                            description=_l("Letters, digits, dot, dash, underscore."))
     full_name = StringField(_l("Full name"),
@@ -155,7 +180,7 @@ def _bounded(key: str) -> list[object]:
     return [InputRequired(), NumberRange(min=d.minimum, max=d.maximum)]
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     organization_name = StringField(
         _l("Organization name"),
         validators=[Optional(), Length(max=DEFINITIONS["organization_name"].maximum)],

@@ -239,3 +239,17 @@ def test_wrong_methods_and_unknown_pages(as_role: Callable[[str], Browser]) -> N
     _refused(client.get("/no/such/page"), 404)
     assert client.get("/inbox?page=abc").status_code == 200  # a bad page number is page 1
     assert client.get("/inbox?page=-5").status_code == 200
+
+
+def test_a_file_where_text_belongs(as_role: Callable[[str], Browser],
+                                   browser: Callable[[], Browser], demo: DemoInstance) -> None:
+    """A file part under a text field's name is an empty field, not a crash."""
+    _refused(browser().post("/login", {"username": (io.BytesIO(b"x"), "u.txt"),
+                                       "password": "p" * 20},
+                            content_type="multipart/form-data"), 400, 401)
+    client = as_role("handler")
+    before = _counts(demo)
+    _refused(client.post("/register", {**VALID_REGISTRATION,
+                                       "facts": (io.BytesIO(b"x"), "facts.txt")},
+                         content_type="multipart/form-data"), 400)
+    assert _counts(demo) == before
