@@ -85,6 +85,7 @@ class Server:
     process: subprocess.Popen[bytes]
     log_path: Path
     _log: IO[bytes] = field(repr=False)
+    ready_path: str = "/"
 
     @property
     def url(self) -> str:
@@ -98,7 +99,8 @@ class Server:
         return child_pids(self.master_pid)
 
     def log(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def problems(self, allowed: tuple[str, ...] = ()) -> list[str]:
@@ -108,7 +110,7 @@ class Server:
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
-        target = self.url + READY_PATHS[self.app]
+        target = self.url + self.ready_path
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.app} exited with {self.process.returncode}:\n"
@@ -155,14 +157,21 @@ def launch(app: str, instance: Path, database_url: str, log_dir: Path, *, worker
            extra_env: Mapping[str, str] | None = None) -> Server:
     """Start `adal <app>` without waiting for it (see Server.wait_ready)."""
     port = port or free_port()
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"{app}-{port}-{secrets.token_hex(3)}.log"
-    log = log_path.open("wb")
     argv = [str(BIN / "adal"), app, "--host", "127.0.0.1", "--port", str(port),
             "--workers", str(workers), "--threads", str(threads)]
+    return spawn(app, argv, port, server_env(instance, database_url, extra_env), log_dir,
+                 READY_PATHS[app])
+
+
+def spawn(label: str, argv: list[str], port: int, env: Mapping[str, str], log_dir: Path,
+          ready_path: str = "/") -> Server:
+    """Any HTTP server command on `port`, its output in a log file of its own."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{label}-{port}-{secrets.token_hex(3)}.log"
+    log = log_path.open("wb")
     process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-                               env=server_env(instance, database_url, extra_env))
-    return Server(app, port, process, log_path, log)
+                               env=dict(env))
+    return Server(label, port, process, log_path, log, ready_path)
 
 
 def start(app: str, instance: Path, database_url: str, log_dir: Path, *,
