@@ -1,0 +1,99 @@
+"""What every fuzz test shares: reproducible Hypothesis settings, a log watch, a counting client.
+
+The apps run as in production (TESTING off), so an exception becomes a 500 page and a log line;
+both are failures here: every response must be < 500, carry no traceback, and leave no ERROR
+record or exception in any log the apps write to.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask
+from hypothesis import HealthCheck, Phase, settings
+from werkzeug.test import TestResponse
+
+from tests import needs
+
+# Derandomized: CI draws the same examples on every run, so a failure reproduces; no example
+# database, so nothing is replayed from a developer's earlier runs either. CI reports a
+# failing example as drawn (shrinking one can take minutes of the CI budget); the same run on
+# a developer's machine finds the same example and shrinks it.
+_PHASES = (Phase.explicit, Phase.generate) if needs.in_ci() else (
+    Phase.explicit, Phase.generate, Phase.shrink)
+_BASE = settings(
+    deadline=None, derandomize=True, database=None, print_blob=True, phases=_PHASES,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                           HealthCheck.data_too_large, HealthCheck.filter_too_much,
+                           HealthCheck.large_base_example],
+)
+# Loggers the apps write to; the portal's own logger does not propagate to the root.
+LOGGERS = ("", "adal.portal", "adal.handler", "portal", "handler", "flask.app", "werkzeug",
+           "sqlalchemy")
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def fuzz_settings(examples: int) -> settings:
+    return settings(_BASE, max_examples=examples)
+
+
+class LogWatch(logging.Handler):
+    """Keeps every ERROR (or worse) record and every record that carries an exception."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.problems: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.ERROR or record.exc_info:
+            self.problems.append(f"{record.name} {record.levelname}: {record.getMessage()}")
+
+
+@contextmanager
+def watched_logs() -> Iterator[LogWatch]:
+    watch = LogWatch()
+    loggers = [logging.getLogger(name) for name in LOGGERS]
+    for logger in loggers:
+        logger.addHandler(watch)
+    try:
+        yield watch
+    finally:
+        for logger in loggers:
+            logger.removeHandler(watch)
+
+
+class Fuzzer:
+    """A test client that counts requests and checks each answer as it comes."""
+
+    def __init__(self, app: Flask, watch: LogWatch, base_url: str, *,
+                 cookies: bool = True) -> None:
+        self.app = app
+        self.watch = watch
+        self.base_url = base_url
+        self.client = app.test_client(use_cookies=cookies)
+        self.count = 0
+
+    def send(self, method: str, path: str, **kwargs: Any) -> TestResponse:
+        self.watch.problems.clear()  # each request answers for its own log lines
+        response = self.client.open(path, method=method, base_url=self.base_url, **kwargs)
+        self.count += 1
+        body = response.get_data()  # also runs a streamed body (downloads) to its end
+        response.close()
+        where = f"{method} {path[:200]!r}"
+        assert response.status_code < 500, f"{where} answered {response.status_code}"
+        assert b"Traceback (most recent call last)" not in body, f"{where}: traceback in body"
+        assert not self.watch.problems, f"{where} logged: {self.watch.problems}"
+        return response
+
+    def token(self, path: str) -> str:
+        """The CSRF token of the form on `path` (one GET, counted like any other)."""
+        return self.token_in(self.send("GET", path).get_data(as_text=True))
+
+    @staticmethod
+    def token_in(page: str) -> str:
+        found = _CSRF.search(page)
+        return found.group(1) if found else ""

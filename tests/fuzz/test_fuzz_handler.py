@@ -1,0 +1,196 @@
+"""Hostile requests against the back office, signed out and signed in as each role.
+
+Signed in, the requests carry the session's valid CSRF token (most of the time), so they get
+past the gate and reach the views: random case, file and user ids, random form fields on every
+form, random pages of the inbox and the audit log. A session an example ends (a logout, a
+lockout after wrong passwords) is opened again before the next example.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from io import BytesIO
+from typing import Any
+
+import pyotp
+import pytest
+from flask import Flask
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import select, update
+
+import handler
+import portal
+from portal.config import PortalConfig
+from store.models import Attachment, User
+from tests import servers
+from tests.fuzz import strategies as s
+from tests.fuzz.harness import Fuzzer, LogWatch, fuzz_settings, watched_logs
+from tests.fuzz.test_fuzz_portal import body_kwargs
+from tests.quality import render
+from tests.support import DemoInstance
+
+BASE = "https://backoffice.test"
+EXAMPLES = {"signed-out": 1500, "handler": 1100, "head": 300, "admin": 500, "auditor": 200}
+
+
+def floor(name: str) -> int:
+    """Requests the test sends at least: one per example."""
+    return EXAMPLES[name]
+FIELDS = ("csrf_token", "username", "password", "code", "text", "user_id", "channel",
+          "received_at", "received_by", "channel_details", "facts", "persons", "subject",
+          "position", "unit", "when", "where", "full_name", "reporter_position",
+          "reporter_unit", "consent", "nda_intended", "files", "role", "current", "new",
+          "confirm", "organization_name", "lockout_max_failures", "lockout_minutes")
+ids = st.one_of(st.text("0123456789abcdef", min_size=32, max_size=32),
+                st.sampled_from(["", "0", "x" * 33, "%00", "..", "-1"]), s.short_text)
+numbers = st.one_of(st.integers(-5, 10**12).map(str), s.short_text)
+
+
+@pytest.fixture
+def app(demo: DemoInstance) -> Iterator[Flask]:
+    servers.compile_translations()
+    application = handler.create_app()  # TESTING off: errors become pages and log lines
+    yield application
+    application.extensions["adal.engine"].dispose()
+
+
+@pytest.fixture
+def watch() -> Iterator[LogWatch]:
+    with watched_logs() as w:
+        yield w
+
+
+@pytest.fixture
+def case(demo: DemoInstance) -> dict[str, str]:
+    """A portal report with a reply, a follow-up and files; its ids for the paths."""
+    front = portal.create_app(demo.instance, PortalConfig(kdf_slots=1))
+    try:
+        submission_id = render.seed_mailbox(front, demo)[1]
+    finally:
+        front.extensions["adal.engine"].dispose()
+    with demo.sessions() as db:
+        attachment = db.scalars(select(Attachment.id)).first()
+        users = [str(u) for u in db.scalars(select(User.id))]
+    return {"submission": submission_id, "attachment": attachment or "", "users": ",".join(users)}
+
+
+def paths_for(role: str, case: dict[str, str]) -> st.SearchStrategy[str]:
+    sid = st.one_of(st.just(case["submission"]), ids)
+    uid = st.one_of(st.sampled_from(case["users"].split(",")), numbers)
+    common = [st.sampled_from(s.BACKOFFICE_PATHS), s.paths(s.BACKOFFICE_PATHS),
+              numbers.map(lambda n: f"/inbox?page={n}"),
+              numbers.map(lambda n: f"/audit?page={n}")]
+    by_role = {
+        "handler": [sid.map(lambda i: f"/cases/{i}"), sid.map(lambda i: f"/cases/{i}/reply"),
+                    sid.map(lambda i: f"/cases/{i}/grants"),
+                    st.builds(lambda i, u: f"/cases/{i}/grants/{u}/revoke", sid, uid),
+                    st.builds(lambda i, a: f"/cases/{i}/files/{a}", sid,
+                              st.one_of(st.just(case["attachment"]), ids)),
+                    st.just("/register"), st.just("/inbox?show=closed")],
+        "head": [sid.map(lambda i: f"/cases/{i}"), sid.map(lambda i: f"/cases/{i}/identity"),
+                 sid.map(lambda i: f"/cases/{i}/reply")],
+        "admin": [uid.map(lambda u: f"/admin/users/{u}"),
+                  st.builds(lambda u, a: f"/admin/users/{u}/{a}", uid, st.sampled_from(
+                      ["reset-password", "reset-two-factor", "unlock", "deactivate",
+                       "activate", "x"])),
+                  st.just("/admin/users/new"), st.just("/admin/settings")],
+        "auditor": [st.just("/audit/verify")],
+    }
+    return st.one_of(*common, *by_role.get(role, []))
+
+
+def sign_in(fuzz: Fuzzer, demo: DemoInstance, role: str) -> str:
+    """Sign in (test set-up: clear a lockout an earlier example caused, and let the current
+    TOTP step be used again); returns the session's CSRF token."""
+    creds = demo.credentials()[role]
+    with demo.sessions() as db, db.begin():
+        db.execute(update(User).where(User.username == creds["username"]).values(
+            locked_until=None, failed_attempts=0, totp_last_counter=None))
+    token = fuzz.token("/login")
+    answer = fuzz.send("POST", "/login", data={
+        "csrf_token": token, "username": creds["username"], "password": creds["password"],
+        "code": pyotp.TOTP(creds["totp secret"]).now()})
+    assert answer.status_code == 303, f"{role} cannot sign in ({answer.status_code})"
+    return fuzz.token(answer.headers["Location"])
+
+
+def _forms(case: dict[str, str]) -> dict[tuple[str, str, str], tuple[str, ...]]:
+    """Every form of the back office: (role, page with the form, action) -> its fields."""
+    sid = case["submission"]
+    return {
+        ("", "/login", "/login"): ("username", "password", "code"),
+        ("handler", f"/cases/{sid}", f"/cases/{sid}/reply"): ("text",),
+        ("handler", f"/cases/{sid}", f"/cases/{sid}/grants"): ("user_id",),
+        ("handler", "/register", "/register"): (
+            "channel", "received_at", "received_by", "channel_details", "facts", "persons",
+            "subject", "position", "unit", "when", "where", "full_name", "reporter_position",
+            "reporter_unit", "consent", "nda_intended"),
+        ("handler", "/account/password", "/account/password"): ("current", "new", "confirm"),
+        ("admin", "/admin/users/new", "/admin/users/new"): ("username", "full_name", "role"),
+        ("admin", "/admin/settings", "/admin/settings"): (
+            "organization_name", "lockout_max_failures", "lockout_minutes"),
+    }
+
+
+def test_a_file_under_any_field_name(app: Flask, watch: LogWatch, demo: DemoInstance,
+                                     case: dict[str, str]) -> None:
+    """A file part where a text field belongs (a crafted form) is refused politely."""
+    failures = []
+    fuzzers: dict[str, Fuzzer] = {}
+    for (role, page, action), fields in _forms(case).items():
+        if role not in fuzzers:
+            fuzzers[role] = Fuzzer(app, watch, BASE)
+            if role:
+                sign_in(fuzzers[role], demo, role)
+        fuzz = fuzzers[role]
+        for name in fields:
+            token = fuzz.token(page)
+            try:
+                fuzz.send("POST", action, content_type="multipart/form-data", data={
+                    "csrf_token": token, name: (BytesIO(b"not text"), "field.txt")})
+            except AssertionError as exc:
+                failures.append(f"{action} with a file part named {name!r}: {exc}")
+    assert not failures, "\n".join(failures)
+
+
+def test_signed_out(app: Flask, watch: LogWatch, case: dict[str, str]) -> None:
+    fuzz = Fuzzer(app, watch, BASE, cookies=False)
+
+    @fuzz_settings(EXAMPLES["signed-out"])
+    @given(method=st.sampled_from(s.METHODS), path=paths_for("handler", case),
+           headers=s.headers, body=st.one_of(
+               st.none(), st.tuples(st.just("form"), s.urlencoded(FIELDS)),
+               st.tuples(st.just("multipart"), s.multipart(FIELDS)),
+               st.tuples(st.just("raw"), st.tuples(st.binary(max_size=2000),
+                                                   s.content_types))))
+    def run(method: str, path: str, headers: dict[str, str], body: Any) -> None:
+        fuzz.send(method, path, headers=headers, **body_kwargs(body, None))
+
+    run()
+    assert fuzz.count >= floor("signed-out")
+
+
+@pytest.mark.parametrize("role", ["handler", "head", "admin", "auditor"])
+def test_signed_in(app: Flask, watch: LogWatch, demo: DemoInstance, case: dict[str, str],
+                   role: str) -> None:
+    fuzz = Fuzzer(app, watch, BASE)
+    session = {"token": sign_in(fuzz, demo, role)}
+
+    @fuzz_settings(EXAMPLES[role])
+    @given(method=st.sampled_from(["GET", "GET", "POST", "POST", "POST", "HEAD", "PUT",
+                                   "DELETE"]),
+           path=paths_for(role, case), with_token=st.sampled_from([True, True, True, False]),
+           body=st.one_of(st.none(), st.tuples(st.just("form"), s.urlencoded(FIELDS)),
+                          st.tuples(st.just("multipart"), s.multipart(FIELDS))))
+    def run(method: str, path: str, with_token: bool, body: Any) -> None:
+        if path.startswith("/logout") and method == "POST":
+            path = "/inbox"  # signing out is tested elsewhere; here it would only cost time
+        response = fuzz.send(method, path,
+                             **body_kwargs(body, session["token"] if with_token else None))
+        if response.status_code in (302, 303) and "/login" in response.headers.get(
+                "Location", ""):
+            session["token"] = sign_in(fuzz, demo, role)
+
+    run()
+    assert fuzz.count >= floor(role)
