@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Debian packages the full test run needs; installs only what is missing (needs root, as CI is).
 set -euo pipefail
-packages=(postgresql caddy tor)
+packages=(postgresql caddy tor chromium default-jre-headless fonts-dejavu-core)
+# Browser tests drive Debian's Chromium; the Nu HTML checker runs on Java; DejaVu draws Kazakh
+# letters in screenshots. Node.js with npm installs axe-core and vnu.jar; a machine that has
+# its own Node.js (npm included) keeps it.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

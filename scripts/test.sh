@@ -6,6 +6,9 @@ bin=.venv/bin
 
 bash scripts/system-deps.sh
 
+echo "== test tools from npm (axe-core, vnu.jar; --ignore-scripts: Debian's Java runs the jar)"
+(cd tests/quality && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+
 echo "== ruff"
 "$bin/ruff" check .
 
