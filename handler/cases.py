@@ -94,7 +94,6 @@ def case(submission_id: str) -> str:
     return render_template(
         "handler/case.html", submission=submission, case=case_row, report=_ordered(report),
         received_at=parse_received_at(report.get("received_at")),
-        identity_provided=bool(report.get("identity_provided")),
         consent=bool(report.get("consent")), files=files, messages=messages,
         holders=holders, grant_form=grant_form, can_grant=bool(candidates),
         reply_form=ReplyForm(), can_reply=submission.mailbox is not None,
