@@ -156,7 +156,10 @@ def record_step(
     *,
     received_at: datetime | None = None,
 ) -> CaseEvent:
-    """Validate and store one workflow step; raises WorkflowError (nothing is written then).
+    """Validate and store one workflow step; returns the new CaseEvent.
+
+    Raises WorkflowError (rules.workflow codes) before anything is added; the case row is
+    locked by then, so the caller should end its transaction (rollback) promptly.
 
     Pass ``received_at`` (decrypted from the report) whenever you have it: the step's details
     are then checked against the exact receipt moment, and an NDA step records whether the
@@ -168,9 +171,10 @@ def record_step(
     event = workflow.apply(facts, events, step, at, actor.username, details)
     stored = dict(event.details)
     after = [*events, event]
-    verdict = _nda_verdict(case, facts, after, exact=received_at is not None)
-    if event.kind in (Step.NDA_SIGNED, Step.NDA_DECLINED) and verdict is not None:
-        stored[NDA_VERDICT] = verdict
+    if event.kind in (Step.NDA_SIGNED, Step.NDA_DECLINED):
+        verdict = _nda_verdict(facts, after, exact=received_at is not None)
+        if verdict is not None:
+            stored[NDA_VERDICT] = verdict
     row = CaseEvent(kind=event.kind, at=event.at, actor_id=actor.id, details=stored)
     case.events.append(row)
     _sync(session, case, facts, after)
@@ -180,8 +184,7 @@ def record_step(
     return row
 
 
-def _nda_verdict(case: Case, facts: CaseFacts, events: Sequence[Event], *,
-                 exact: bool) -> str | None:
+def _nda_verdict(facts: CaseFacts, events: Sequence[Event], *, exact: bool) -> str | None:
     """"met" or "late" for a settled NDA deadline, when it can be judged: always with the
     exact receipt time, and without it only when the whole receipt day gives one answer."""
     calendar = WorkCalendar()  # the NDA deadline is in calendar hours: no calendar needed
@@ -205,15 +208,26 @@ def _find(deadlines: Sequence[Deadline], key: str) -> Deadline | None:
     return next((d for d in deadlines if d.key == key), None)
 
 
-def mark_identity_known(session: Session, case: Case, actor: User) -> None:
+def mark_identity_known(session: Session, case: Case, actor: User,
+                        at: datetime | None = None) -> None:
     """The reporter disclosed their identity after an anonymous report (e.g. in the mailbox,
     to sign the NDA): NDA and rights steps become available. Irreversible by design: the
-    duties owed to a known reporter do not lapse if they later ask to be anonymous again."""
+    duties owed to a known reporter do not lapse if they later ask to be anonymous again.
+
+    An NDA intention ticked on the anonymous report becomes an ``nda_intention`` event dated
+    now: the 24 hours of p7 need a counterpart to sign with, so they run from the disclosure,
+    not from a report nobody could have signed with.
+    """
     if not case.anonymous:
         return
+    moment = require_aware(at, "at") if at is not None else utcnow()
     _lock(session, case)
     case.anonymous = False
+    carried = case.nda_intended
     session.flush()
     audit.append(session, "case.identity_known", actor=actor.username,
                  target=case.submission_id)
-
+    if carried:
+        case.nda_intended = False
+        record_step(session, case, Step.NDA_INTENTION, actor, moment,
+                    {"basis": "stated on the report before the identity was known"})

@@ -11,6 +11,8 @@ from sqlalchemy.exc import OperationalError
 
 from rules.workflow import Step, WorkflowError, available_steps
 from store import audit
+from store.calendar_days import work_calendar
+from store.case_deadlines import case_deadline_rows
 from store.casefacts import case_events, case_facts, facts_from_report
 from store.casework import history, mark_identity_known, record_step, register_case
 from store.models import AuditEntry, Case, CaseEvent, Mailbox, Submission
@@ -244,3 +246,19 @@ def test_the_same_step_twice_at_once_is_stored_once(demo: DemoInstance) -> None:
     with demo.sessions() as s:
         kinds = [e.kind for e in _case(s, sid).events]
         assert kinds.count("kns_notified") == 1
+
+
+def test_an_anonymous_nda_intention_runs_from_the_disclosure(demo: DemoInstance) -> None:
+    sid = _register(demo, nda_intended=True)
+    disclosed = RECEIVED + timedelta(days=3)
+    with demo.sessions() as s, s.begin():
+        mark_identity_known(s, _case(s, sid), user(s, "head"), at=disclosed)
+    with demo.sessions() as s:
+        case = _case(s, sid)
+        assert not case.anonymous and not case.nda_intended
+        last = case.events[-1]
+        assert (last.kind, last.at.replace(tzinfo=UTC)) == ("nda_intention", disclosed)
+        rows = case_deadline_rows(case, work_calendar(s), disclosed + timedelta(hours=1))
+        (nda,) = [r for r in rows if r.key == "nda"]
+        assert nda.exact and nda.deadline.due == disclosed + timedelta(hours=24)
+        assert nda.state == "due_soon"
