@@ -10,7 +10,7 @@ included in the counts, where "late" may be too harsh, and named so the page can
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -35,7 +35,8 @@ class Statistics:
     deadlines: dict[str, DeadlineStats]  # per deadline key
     deadlines_total: DeadlineStats
     inexact: int = 0
-    period: tuple[date, date] | None = field(default=None)
+    since: date | None = None  # the period asked for, echoed for the page's heading
+    until: date | None = None
 
 
 def statistics(session: Session, now: datetime, *, since: date | None = None,
@@ -77,5 +78,6 @@ def statistics(session: Session, now: datetime, *, since: date | None = None,
         deadlines={k: deadline_stats(v, now) for k, v in sorted(per_key.items())},
         deadlines_total=deadline_stats([r.deadline for r in rows], now),
         inexact=sum(1 for r in rows if not r.exact),
-        period=(since, until) if since is not None and until is not None else None,
+        since=since,
+        until=until,
     )
