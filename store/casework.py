@@ -33,9 +33,26 @@ from rules.clock import require_aware, utcnow
 from rules.deadlines import Deadline, case_deadlines
 from rules.workflow import CaseFacts, Event, Step
 from store import audit
-from store.casefacts import case_events, case_facts
+from store.casefacts import case_events, case_facts, facts_from_report
 from store.models import Case, CaseEvent, Submission, User
 from store.retention import refresh_purge_date, retention_years
+
+# The facts helpers live in store.casefacts (retention and protection need them without
+# this module); they are re-exported so the back office has one place to import from.
+__all__ = [
+    "CASE_STATUSES",
+    "NDA_VERDICT",
+    "case_events",
+    "case_facts",
+    "case_status",
+    "facts_from_report",
+    "find_case",
+    "history",
+    "mark_identity_known",
+    "record_step",
+    "register_case",
+    "user_names",
+]
 
 # Case.status: the furthest milestone of the main path. Side steps (NDA, rights) do not move
 # it: the inbox sorts by where the report stands with the Anti-Corruption Service.
