@@ -17,10 +17,11 @@ from typing import Any
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from handler import errors, filters, gate, uploads
+from handler import errors, filters, gate, uploads, workflow_view
 from handler.audit_view import bp as audit_bp
 from handler.auth import bp as auth_bp
 from handler.cases import bp as cases_bp
+from handler.deadlines_view import bp as deadlines_bp
 from handler.inbox import bp as inbox_bp
 from handler.register import bp as register_bp
 from handler.users_admin import bp as admin_bp
@@ -72,6 +73,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     gate.install(app, csrf)
     errors.install(app)
     filters.install(app)
-    for blueprint in (auth_bp, inbox_bp, cases_bp, register_bp, admin_bp, audit_bp):
+    app.jinja_env.globals.update(workflow_view.TEMPLATE_GLOBALS)
+    for blueprint in (auth_bp, inbox_bp, cases_bp, register_bp, admin_bp, audit_bp,
+                      workflow_view.bp, deadlines_bp):
         app.register_blueprint(blueprint)
     return app

@@ -26,7 +26,7 @@ from nacl.public import PrivateKey
 from sqlalchemy.orm import Session, sessionmaker
 
 from crypto.errors import CryptoError
-from handler import casework, keyring, sharing
+from handler import casework, keyring, sharing, workflow_view
 from handler.downloads import content_disposition
 from handler.forms import GrantForm, ReplyForm
 from handler.gate import CASE_ROLES, allow, current_user
@@ -88,16 +88,18 @@ def case(submission_id: str) -> str:
     messages = casework.thread(database, submission, key)
     holders = sharing.case_holders(database, submission)
     candidates = sharing.grant_candidates(database, submission)
+    received_at = parse_received_at(report.get("received_at"))
+    workflow = workflow_view.case_view(case_row, received_at)
     database.commit()
     grant_form = GrantForm()
     grant_form.offer([(u.id, f"{u.full_name} ({u.username})") for u in candidates])
     return render_template(
         "handler/case.html", submission=submission, case=case_row, report=_ordered(report),
-        received_at=parse_received_at(report.get("received_at")),
-        consent=bool(report.get("consent")), files=files, messages=messages,
+        received_at=received_at, consent=bool(report.get("consent")), files=files,
+        messages=messages,
         holders=holders, grant_form=grant_form, can_grant=bool(candidates),
         reply_form=ReplyForm(), can_reply=submission.mailbox is not None,
-        is_head=user.role == "head",
+        is_head=user.role == "head", **workflow,
     )
 
 

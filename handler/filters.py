@@ -21,6 +21,10 @@ CHANNELS = {
 STATUSES = {
     "new": _l("New, not opened yet"),
     "registered": _l("Registered"),
+    "kns_notified": _l("Anti-Corruption Service notified"),
+    "confirmation_sent": _l("Written confirmation sent"),
+    "decision_received": _l("Decision received"),
+    "reporter_informed": _l("Reporter informed"),
     "closed": _l("Closed"),
 }
 # Appendix 1 wording for the fields of a report payload (store/payloads.py).

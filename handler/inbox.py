@@ -16,7 +16,9 @@ from werkzeug.wrappers import Response
 
 from handler import keyring
 from handler.auth import home_for
+from handler.deadlines_view import held_open_deadlines
 from handler.gate import CASE_ROLES, allow, allow_pending, current_user
+from store.case_deadlines import DeadlineRow
 from store.models import Case, Grant, Message, Submission
 from web.database import db
 
@@ -70,5 +72,12 @@ def inbox() -> str:
     page = max(1, min(page, 10_000))
     key_id = keyring.key_id()
     found, more = rows(db(), key_id, closed, page) if key_id else ([], False)
+    # Open deadlines of the listed cases: the most urgent per case, shown next to its status.
+    urgent: dict[str, DeadlineRow] = {}
+    if found and not closed:
+        on_page = {r.submission_id for r in found}
+        for row in held_open_deadlines(db(), key_id):
+            if row.submission_id in on_page:
+                urgent.setdefault(row.submission_id, row)
     return render_template("handler/inbox.html", rows=found, more=more, page=page,
-                           closed=closed, has_key=key_id is not None)
+                           closed=closed, has_key=key_id is not None, urgent=urgent)

@@ -18,6 +18,8 @@ SECRET_FACTS = "Secret facts that must not leak 7f3a"
 # Who may use which endpoint (by blueprint, with exceptions by endpoint).
 ALLOWED_BY_BLUEPRINT = {
     "cases": {"handler", "head"},
+    "workflow": {"handler", "head"},
+    "deadlines": {"handler", "head"},
     "register": {"handler", "head"},
     "admin": {"admin"},
     "audit": {"auditor"},

@@ -163,6 +163,7 @@ def test_every_page_in_every_language(demo: DemoInstance, as_role: Callable[[str
     pages = {
         None: ["/login", "/no-such-page"],
         "handler": ["/inbox", "/inbox?show=closed", case, "/register", "/account/password",
+                    "/deadlines",
                     "/admin/users"],
         "head": [case, f"{case}/identity"],
         "admin": ["/admin/users", "/admin/users/new", "/admin/users/1", "/admin/settings"],

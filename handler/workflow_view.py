@@ -1,0 +1,236 @@
+"""The workflow on the case page (Section 2, p6-p12): the steps that may be recorded now, the
+history of recorded steps, and the case's deadlines.
+
+The rules decide what is possible (rules.workflow.available_steps, the same checks apply()
+runs), so the page never offers a step the store would refuse; a refusal that still happens
+(two people at once, an out-of-range date) is shown as a translated message keyed off the stable
+WorkflowError code, and nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response
+from wtforms import DateField, DateTimeLocalField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from handler import casework
+from handler.forms import NAME_MAX, SHORT_MAX, Form
+from handler.gate import CASE_ROLES, allow, current_user
+from rules.workflow import CaseFacts, Event, Step, WorkflowError, available_steps
+from store.calendar_days import work_calendar
+from store.case_deadlines import case_deadline_rows
+from store.casefacts import case_facts, parse_received_at
+from store.casework import find_case, history, record_step
+from store.models import Case
+from web.database import db
+
+bp = Blueprint("workflow", __name__)
+NOTE_MAX = 2_000
+# What an HTML datetime-local field sends; rules.workflow reads it as Kazakhstan time.
+LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
+
+STEP_LABELS: Mapping[str, Any] = {
+    Step.REGISTERED: _l("Report registered (p6)"),
+    Step.NDA_INTENTION: _l("Reporter stated an intention to sign an NDA (p7)"),
+    Step.NDA_SIGNED: _l("Non-disclosure agreement signed (p7)"),
+    Step.NDA_DECLINED: _l("Reporter declined the non-disclosure agreement (p7)"),
+    Step.KNS_NOTIFIED: _l("Anti-Corruption Service notified via 1424 (p8)"),
+    Step.CONFIRMATION_SENT: _l("Written confirmation sent to the Anti-Corruption Service (p9)"),
+    Step.RIGHTS_EXPLAINED: _l("Rights and obligations explained to the reporter (p12)"),
+    Step.DECISION_RECEIVED: _l("Decision of the authorised body received"),
+    Step.REPORTER_INFORMED: _l("Reporter informed of the decision (Appendix 3)"),
+    Step.CLOSED: _l("Case closed"),
+}
+DETAIL_LABELS: Mapping[str, Any] = {
+    "call_time": _l("Time of the 1424 call"),
+    "operator": _l("Name of the operator who took the call"),
+    "call_reference": _l("Call reference"),
+    "outgoing_number": _l("Outgoing number"),
+    "outgoing_date": _l("Date of the letter"),
+    "signed_at": _l("Signed at"),
+    "declined_at": _l("Declined at"),
+    "basis": _l("Evidence of the refusal"),
+    "note": _l("Note"),
+    "nda_deadline": _l("NDA deadline (24 hours)"),
+}
+DEADLINE_LABELS: Mapping[str, Any] = {
+    "kns_notification": _l("Notify the Anti-Corruption Service via 1424 (p8)"),
+    "nda": _l("Sign the non-disclosure agreement (p7)"),
+    "rights_explained": _l("Explain rights and obligations to the reporter (p12)"),
+    "written_confirmation": _l("Send written confirmation to the Anti-Corruption Service (p9)"),
+    "commission_materials": _l("Send materials to the commission (p18)"),
+    "commission_decision_copy": _l("Send a copy of the commission's decision (p19)"),
+    "agency_notice": _l("Answer the agency's notice (p20)"),
+}
+# A text marker, not only a colour, so the state survives printing and colour blindness.
+DEADLINE_STATES: Mapping[str, Any] = {
+    "met": _l("Met"),
+    "met_late": _l("Met late"),
+    "due": _l("Due"),
+    "due_soon": _l("Due soon"),
+    "overdue": _l("Overdue"),
+}
+ERRORS: Mapping[str, Any] = {
+    "unknown_step": _l("There is no such step."),
+    "missing_actor": _l("Every step must name who recorded it."),
+    "case_closed": _l("The case is closed; nothing more can be recorded."),
+    "repeated": _l("This step has already been recorded."),
+    "not_applicable_anonymous": _l(
+        "This step needs a known reporter, and this report is anonymous."),
+    "not_applicable_no_intention": _l(
+        "No intention to sign an NDA is recorded; record the reporter's intention first."),
+    "nda_already_signed": _l("The non-disclosure agreement is already signed."),
+    "out_of_order": _l("This step cannot be recorded yet: earlier steps are missing."),
+    "not_chronological": _l("This step cannot be dated before the previous one."),
+    "missing_detail": _l("A required detail of this step is missing."),
+    "invalid_detail": _l("A date or time must lie between the receipt of the report and now."),
+}
+
+
+class NoteForm(Form):
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=NOTE_MAX)])
+
+
+class KnsForm(Form):
+    call_time = DateTimeLocalField(_l("Time of the 1424 call"), format=LOCAL_MINUTE,
+                                   validators=[InputRequired()],
+                                   description=_l("Kazakhstan time."))
+    operator = StringField(_l("Name of the operator who took the call"),
+                           validators=[Optional(), Length(max=NAME_MAX)])
+    call_reference = StringField(_l("Call reference"),
+                                 validators=[Optional(), Length(max=SHORT_MAX)],
+                                 description=_l("Give the operator's name or the reference."))
+
+
+class ConfirmationForm(Form):
+    outgoing_number = StringField(_l("Outgoing number"),
+                                  validators=[InputRequired(), Length(max=SHORT_MAX)])
+    outgoing_date = DateField(_l("Date of the letter"), validators=[InputRequired()])
+
+
+class NdaSignedForm(Form):
+    signed_at = DateTimeLocalField(_l("Signed at"), format=LOCAL_MINUTE,
+                                   validators=[InputRequired()],
+                                   description=_l("Kazakhstan time."))
+
+
+class NdaDeclinedForm(Form):
+    basis = TextAreaField(_l("Evidence of the refusal"),
+                          validators=[InputRequired(), Length(max=NOTE_MAX)],
+                          description=_l("The written statement, the mailbox message or a note "
+                                         "of the conversation."))
+    declined_at = DateTimeLocalField(_l("Declined at"), format=LOCAL_MINUTE,
+                                     validators=[Optional()],
+                                     description=_l("Kazakhstan time."))
+
+
+FORMS: Mapping[str, type[Form]] = {
+    Step.KNS_NOTIFIED: KnsForm,
+    Step.CONFIRMATION_SENT: ConfirmationForm,
+    Step.NDA_SIGNED: NdaSignedForm,
+    Step.NDA_DECLINED: NdaDeclinedForm,
+}
+
+
+def step_form(step: str, *, formdata: bool = False) -> Form:
+    # The prefix keeps field ids unique when several step forms share the case page. The token
+    # is checked by the gate for every POST (csrf.protect()); a prefixed per-form token field
+    # would only rename it.
+    cls = FORMS.get(step, NoteForm)
+    meta = {"csrf": False}
+    return cls(prefix=step, meta=meta) if formdata else cls(prefix=step, formdata=None,
+                                                           meta=meta)
+
+
+def details_of(form: Form) -> dict[str, str]:
+    """Form values as the string details rules.workflow expects (blank ones left out)."""
+    out: dict[str, str] = {}
+    for name, field in form._fields.items():
+        if field.data in (None, ""):
+            continue
+        value = field.data
+        if isinstance(value, datetime):
+            out[name] = value.strftime(LOCAL_MINUTE)
+        elif isinstance(value, date):
+            out[name] = value.isoformat()
+        else:
+            out[name] = str(value)
+    return out
+
+
+def error_message(error: WorkflowError) -> str:
+    base = error.code.split(":", 1)[0]
+    message = str(ERRORS.get(base, ERRORS["unknown_step"]))
+    if error.code.startswith(("missing_detail:", "invalid_detail:")):
+        names = error.code.split(":", 1)[1].split("|")
+        fields = " / ".join(str(DETAIL_LABELS.get(n, n)) for n in names)
+        message = f"{message} ({fields})"
+    if error.missing:
+        missing = "; ".join(str(STEP_LABELS.get(s, s)) for s in error.missing)
+        message = f"{message} {_('Missing: %(steps)s', steps=missing)}"
+    return message
+
+
+def steps_for(facts: CaseFacts, events: list[Event]) -> list[tuple[str, Form]]:
+    return [(s.value, step_form(s.value)) for s in available_steps(facts, events)]
+
+
+def case_view(case: Case, received_at: datetime | None) -> dict[str, Any]:
+    """What the case page shows of the workflow: history, available steps, deadlines."""
+    database = db()
+    events = history(database, case)
+    now = datetime.now(UTC)
+    return {
+        "events": events,
+        "steps": steps_for(case_facts(case, received_at), events),
+        "deadlines": case_deadline_rows(case, work_calendar(database), now, received_at),
+    }
+
+
+def _received_at(submission_id: str) -> tuple[Case, datetime | None, str]:
+    from handler.cases import _holder  # the case page's holder check, shared
+
+    submission, key = _holder(submission_id)
+    case = find_case(db(), submission)
+    if case is None:
+        abort(409)  # the case page registers a report on first opening
+    report = casework.open_report(submission, key)
+    return case, parse_received_at(report.get("received_at")), submission.id
+
+
+@bp.post("/cases/<submission_id>/steps/<step>")
+@allow(*CASE_ROLES)
+def record(submission_id: str, step: str) -> Response | tuple[str, int]:
+    if step not in STEP_LABELS or step == Step.REGISTERED:
+        abort(404)
+    case, received_at, sid = _received_at(submission_id)
+    back = url_for("cases.case", submission_id=sid) + "#workflow"
+    form = step_form(step, formdata=True)
+    if not form.validate():
+        return render_template("handler/form_error.html", form=form, back=back), 400
+    database = db()
+    try:
+        record_step(database, case, step, current_user(), datetime.now(UTC), details_of(form),
+                    received_at=received_at)
+    except WorkflowError as error:
+        database.rollback()
+        return render_template("handler/step_error.html", message=error_message(error),
+                               step=STEP_LABELS[step], back=back), 409
+    database.commit()
+    flash(_("Recorded: %(step)s.", step=STEP_LABELS[step]))
+    return redirect(back, code=303)
+
+
+TEMPLATE_GLOBALS: Mapping[str, Any] = {
+    "step_labels": STEP_LABELS,
+    "detail_labels": DETAIL_LABELS,
+    "deadline_labels": DEADLINE_LABELS,
+    "deadline_states": DEADLINE_STATES,
+}
