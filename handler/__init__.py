@@ -20,6 +20,7 @@ from flask_wtf.csrf import CSRFProtect
 from handler import errors, filters, gate, uploads, workflow_view
 from handler.audit_view import bp as audit_bp
 from handler.auth import bp as auth_bp
+from handler.calendar_admin import bp as calendar_bp
 from handler.cases import bp as cases_bp
 from handler.deadlines_view import bp as deadlines_bp
 from handler.inbox import bp as inbox_bp
@@ -75,6 +76,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     filters.install(app)
     app.jinja_env.globals.update(workflow_view.TEMPLATE_GLOBALS)
     for blueprint in (auth_bp, inbox_bp, cases_bp, register_bp, admin_bp, audit_bp,
-                      workflow_view.bp, deadlines_bp):
+                      workflow_view.bp, deadlines_bp, calendar_bp):
         app.register_blueprint(blueprint)
     return app

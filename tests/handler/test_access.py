@@ -20,6 +20,7 @@ ALLOWED_BY_BLUEPRINT = {
     "cases": {"handler", "head"},
     "workflow": {"handler", "head"},
     "deadlines": {"handler", "head"},
+    "calendar": {"admin"},
     "register": {"handler", "head"},
     "admin": {"admin"},
     "audit": {"auditor"},

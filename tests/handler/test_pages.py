@@ -166,7 +166,8 @@ def test_every_page_in_every_language(demo: DemoInstance, as_role: Callable[[str
                     "/deadlines",
                     "/admin/users"],
         "head": [case, f"{case}/identity"],
-        "admin": ["/admin/users", "/admin/users/new", "/admin/users/1", "/admin/settings"],
+        "admin": ["/admin/users", "/admin/users/new", "/admin/users/1", "/admin/settings",
+                  "/admin/calendar", "/admin/calendar?year=2027"],
         "auditor": ["/audit", "/audit/verify"],
     }
     with_errors = {
@@ -174,7 +175,8 @@ def test_every_page_in_every_language(demo: DemoInstance, as_role: Callable[[str
         "handler": [("/register", {"channel": "", "facts": ""}),
                     ("/account/password", {"current": "x", "new": "y", "confirm": "z"})],
         "admin": [("/admin/users/new", {"username": "a b", "role": ""}),
-                  ("/admin/settings", {"lockout_minutes": "abc"})],
+                  ("/admin/settings", {"lockout_minutes": "abc"}),
+                  ("/admin/calendar", {"day": "not a date", "kind": ""})],
     }
     for role, paths in pages.items():
         client = browser() if role is None else as_role(role)

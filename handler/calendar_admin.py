@@ -1,0 +1,135 @@
+"""The admin's calendar page: the decree's extra days off and transferred working days.
+
+Every deadline of the back office is counted on holidays.KZ plus these entries
+(store.calendar_days), so an entry moves the due dates of open cases at once; that is why each
+change is audited there, in the same transaction. The public holidays of the year are listed
+for reference, so the admin can see what the package already knows before adding a day.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import holidays
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response
+from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField
+from wtforms.validators import InputRequired, Length, Optional
+
+from handler.forms import Form
+from handler.gate import allow, current_user
+from store.calendar_days import (
+    DAY_OFF,
+    MAX_NOTE,
+    WORKING_DAY,
+    CalendarDayError,
+    add_calendar_day,
+    calendar_days,
+    remove_calendar_day,
+)
+from web.database import db
+
+bp = Blueprint("calendar", __name__)
+# Years an admin may look at: the decree is published a year ahead at most; older years still
+# matter for the deadlines of old cases and the statistics.
+MIN_YEAR, MAX_YEAR = 2020, 2100
+
+KINDS = {
+    DAY_OFF: _l("Extra day off (transferred rest day)"),
+    WORKING_DAY: _l("Working day (transferred from a weekend)"),
+}
+ERRORS = {
+    "bad_kind": _l("Choose what kind of day it is."),
+    "note_too_long": _l("The note is too long."),
+    "exists": _l("This date already has an entry. Remove it first to change it."),
+    "no_effect": _l("This would change nothing: the date already is that kind of day. "
+                    "Check the date."),
+    "not_found": _l("This date has no entry."),
+}
+
+
+class DayForm(Form):
+    day = DateField(_l("Date"), validators=[InputRequired()])
+    kind = SelectField(_l("Kind"),
+                       choices=[SelectChoice("", _l("Choose the kind of day")),
+                                *(SelectChoice(k, label) for k, label in KINDS.items())],
+                       validators=[InputRequired()])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=MAX_NOTE)],
+                       description=_l("For example the number and date of the decree."))
+
+
+class RemoveForm(Form):
+    day = HiddenField(validators=[InputRequired(), Length(max=10)])
+
+
+def _year() -> int:
+    year = request.args.get("year", type=int) or date.today().year
+    return min(max(year, MIN_YEAR), MAX_YEAR)
+
+
+def _holidays(year: int) -> list[tuple[date, str]]:
+    # The package names holidays in Kazakh or English; Russian names are not available.
+    language = "kk" if str(get_locale()) == "kk" else "en_US"
+    table = holidays.KZ(years=year, observed=True, language=language)
+    return sorted(table.items())
+
+
+def _page(form: DayForm, year: int, status: int = 200, error: str | None = None
+          ) -> tuple[str, int]:
+    return render_template(
+        "handler/calendar.html", form=form, year=year, entries=calendar_days(db(), year),
+        public=_holidays(year), kinds=KINDS, error=error, prev_year=max(MIN_YEAR, year - 1),
+        next_year=min(MAX_YEAR, year + 1)), status
+
+
+@bp.get("/admin/calendar")
+@allow("admin")
+def calendar() -> tuple[str, int]:
+    return _page(DayForm(formdata=None), _year())
+
+
+@bp.post("/admin/calendar")
+@allow("admin")
+def add() -> Response | tuple[str, int]:
+    form = DayForm()
+    if not form.validate() or form.day.data is None:
+        return _page(form, _year(), 400)
+    day: date = form.day.data
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        form.day.errors = [_("Choose a date between %(a)s and %(b)s.", a=MIN_YEAR, b=MAX_YEAR)]
+        return _page(form, _year(), 400)
+    database = db()
+    try:
+        add_calendar_day(database, day, form.kind.data or "", form.note.data or "",
+                         current_user())
+    except CalendarDayError as error:
+        database.rollback()
+        return _page(form, day.year, 409, str(ERRORS.get(error.code, error.code)))
+    database.commit()
+    flash(_("The calendar is updated; deadlines are counted with it from now on."))
+    return redirect(url_for("calendar.calendar", year=day.year), code=303)
+
+
+@bp.post("/admin/calendar/remove")
+@allow("admin")
+def remove() -> Response | tuple[str, int]:
+    form = RemoveForm()
+    try:
+        day = date.fromisoformat(form.day.data or "") if form.validate() else None
+    except ValueError:
+        day = None
+    if day is None:
+        return _page(DayForm(formdata=None), _year(), 400, _("There is no such date."))
+    database = db()
+    try:
+        remove_calendar_day(database, day, current_user())
+    except CalendarDayError as error:
+        database.rollback()
+        return _page(DayForm(formdata=None), day.year, 404,
+                     str(ERRORS.get(error.code, error.code)))
+    database.commit()
+    flash(_("The entry is removed."))
+    return redirect(url_for("calendar.calendar", year=day.year), code=303)
