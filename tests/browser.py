@@ -10,6 +10,7 @@ the harness injects axe).
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -183,9 +184,11 @@ def seed(site: Site) -> None:
 
 
 # --- fixtures (imported by the conftest.py of tests/e2e and tests/quality) -----------------
+# Package scope: each directory gets its own Chromium and site, and the first is closed before
+# the second starts; Playwright's sync API allows only one running instance per thread.
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chrome() -> Iterator[Browser]:
     if needs.POSTGRES_PASS:
         pytest.skip(needs.ONCE_REASON)
@@ -193,14 +196,17 @@ def chrome() -> Iterator[Browser]:
         yield browser
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+@pytest.fixture(scope="package")
+def site(request: pytest.FixtureRequest,
+         tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """One instance with a portal and a back office for a whole test directory: starting them
     costs seconds, and the tests only add reports to it."""
     if needs.POSTGRES_PASS:
         pytest.skip(needs.ONCE_REASON)
     folder = tmp_path_factory.mktemp("site")
-    with running_site(folder, ARTIFACTS / "logs") as running:
+    logs = ARTIFACTS / "logs" / Path(str(request.node.path)).name
+    shutil.rmtree(logs, ignore_errors=True)  # only this run's logs stay behind
+    with running_site(folder, logs) as running:
         yield running
         problems = running.portal.problems() + running.handler.problems()
     assert not problems, "the servers logged failures:\n" + "\n".join(problems)
