@@ -21,6 +21,7 @@ ALLOWED_BY_BLUEPRINT = {
     "workflow": {"handler", "head"},
     "deadlines": {"handler", "head"},
     "calendar": {"admin"},
+    "exports": {"handler", "head"},
     "register": {"handler", "head"},
     "admin": {"admin"},
     "audit": {"auditor"},

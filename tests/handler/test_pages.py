@@ -165,7 +165,7 @@ def test_every_page_in_every_language(demo: DemoInstance, as_role: Callable[[str
         "handler": ["/inbox", "/inbox?show=closed", case, "/register", "/account/password",
                     "/deadlines",
                     "/admin/users"],
-        "head": [case, f"{case}/identity"],
+        "head": [case, f"{case}/identity", f"{case}/appendix1"],
         "admin": ["/admin/users", "/admin/users/new", "/admin/users/1", "/admin/settings",
                   "/admin/calendar", "/admin/calendar?year=2027"],
         "auditor": ["/audit", "/audit/verify"],

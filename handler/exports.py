@@ -1,0 +1,221 @@
+"""Appendix 1 (the written confirmation, p10-p11) drafted from the decrypted case, and the
+blank Appendix 2 and full Appendix 3, as DOCX in Russian or Kazakh and as print pages.
+
+The draft is prefilled and editable: what goes to the Anti-Corruption Service is what the
+handler checked, not what the form happened to contain. The reporter's details go into
+Appendix 1 only when a head exports a report with written consent and ticks the box
+(documents.forms.check_identity_export decides; the identity block is opened only then). Every
+export is written to the audit log, with whether identity was included, never the content.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, Optional
+
+import documents
+from handler import casework
+from handler.downloads import content_disposition
+from handler.filters import CHANNELS
+from handler.forms import NAME_MAX, SHORT_MAX, TEXT_MAX, Form
+from handler.gate import CASE_ROLES, allow, current_user
+from rules.clock import KZ_TZ
+from store import audit, payloads
+from store.casefacts import parse_received_at
+from store.models import Submission
+from web.database import db
+
+bp = Blueprint("exports", __name__)
+LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
+LANG_CHOICES = [SelectChoice("ru", _l("Russian")), SelectChoice("kk", _l("Kazakh"))]
+FORMAT_CHOICES = [SelectChoice("docx", _l("Word document (DOCX)")),
+                  SelectChoice("html", _l("Page to print"))]
+
+
+class Appendix1Form(Form):
+    received_at = DateTimeLocalField(_l("Date and time of receipt"), format=LOCAL_MINUTE,
+                                     validators=[InputRequired()],
+                                     description=_l("Kazakhstan time."))
+    received_by = StringField(_l("Full name of the person who received the report"),
+                              validators=[InputRequired(), Length(max=NAME_MAX)])
+    channel = SelectField(_l("Channel"), validators=[InputRequired()],
+                          choices=[SelectChoice("", _l("Choose the channel")),
+                                   *(SelectChoice(k, v) for k, v in CHANNELS.items())])
+    channel_details = StringField(_l("How it was delivered"),
+                                  validators=[Optional(), Length(max=SHORT_MAX)])
+    facts = TextAreaField(_l("What happened (facts)"),
+                          validators=[InputRequired(), Length(max=TEXT_MAX)])
+    persons = TextAreaField(_l("Persons involved"), validators=[Optional(), Length(max=TEXT_MAX)])
+    subject = StringField(_l("Subject of the offence"),
+                          validators=[Optional(), Length(max=SHORT_MAX)])
+    when = StringField(_l("When it happened"), validators=[Optional(), Length(max=SHORT_MAX)])
+    where = StringField(_l("Where it happened"), validators=[Optional(), Length(max=SHORT_MAX)])
+    position = StringField(_l("Position of the person concerned"),
+                           validators=[Optional(), Length(max=SHORT_MAX)])
+    unit = StringField(_l("Unit of the person concerned"),
+                       validators=[Optional(), Length(max=SHORT_MAX)])
+    head_name = StringField(_l("Full name of the head who signs"),
+                            validators=[Optional(), Length(max=NAME_MAX)])
+    include_identity = BooleanField(_l("Include the reporter's details (Appendix 2 consent)"))
+    # Not "required": they always have a value, and SelectField refuses anything not offered.
+    lang = SelectField(_l("Language"), choices=LANG_CHOICES)
+    fmt = SelectField(_l("Format"), choices=FORMAT_CHOICES)
+
+
+def _case(submission_id: str) -> tuple[Submission, Any, dict[str, Any]]:
+    from handler.cases import _holder  # the case page's holder check, shared
+
+    submission, key = _holder(submission_id)
+    return submission, key, casework.open_report(submission, key)
+
+
+def _consent(submission: Submission, report: dict[str, Any]) -> bool:
+    return submission.identity_envelope_id is not None and bool(report.get("consent"))
+
+
+def _draft(submission: Submission, report: dict[str, Any]) -> dict[str, Any]:
+    received = parse_received_at(report.get("received_at"))
+    user = current_user()
+
+    def text(name: str) -> str:
+        value = report.get(name)
+        return value if isinstance(value, str) else ""
+
+    return {
+        "received_at": received.astimezone(KZ_TZ).replace(tzinfo=None) if received else None,
+        "received_by": text("received_by") or user.full_name,
+        "channel": submission.channel, "channel_details": text("channel_details"),
+        "facts": text("facts") or text("text"), "persons": text("persons"),
+        "subject": text("subject"), "when": text("when"), "where": text("where"),
+        "position": text("position"), "unit": text("unit"),
+        "head_name": user.full_name if user.role == "head" else "",
+        "lang": "ru", "fmt": "docx",
+    }
+
+
+def _page(form: Appendix1Form, submission: Submission, can_identity: bool,
+          status: int = 200, error: str | None = None) -> tuple[str, int]:
+    return render_template("handler/appendix1.html", form=form, submission=submission,
+                           can_identity=can_identity, error=error), status
+
+
+@bp.get("/cases/<submission_id>/appendix1")
+@allow(*CASE_ROLES)
+def appendix1_draft(submission_id: str) -> tuple[str, int]:
+    submission, _key, report = _case(submission_id)
+    can_identity = current_user().role == "head" and _consent(submission, report)
+    return _page(Appendix1Form(formdata=None, data=_draft(submission, report)), submission,
+                 can_identity)
+
+
+def _reporter(submission: Submission, key: Any, report: dict[str, Any]
+              ) -> documents.ReporterDetails | None:
+    try:
+        block = casework.open_identity(submission, key)
+    except payloads.PayloadError:
+        return None
+    if block is None:
+        return None
+
+    def text(name: str) -> str:
+        value = block.get(name)
+        return value if isinstance(value, str) else ""
+
+    return documents.ReporterDetails(full_name=text("full_name"), position=text("position"),
+                                     unit=text("unit"),
+                                     consent=bool(block.get("consent")) and _consent(
+                                         submission, report))
+
+
+@bp.post("/cases/<submission_id>/appendix1")
+@allow(*CASE_ROLES)
+def appendix1_export(submission_id: str) -> Response | tuple[str, int]:
+    submission, key, report = _case(submission_id)
+    user = current_user()
+    can_identity = user.role == "head" and _consent(submission, report)
+    form = Appendix1Form()
+    if not form.validate() or form.received_at.data is None:
+        return _page(form, submission, can_identity, 400)
+    include = bool(form.include_identity.data)
+    reporter = None
+    if include:
+        # Refused before anything is opened: only a head, only with consent (p11 (5), p14).
+        if not can_identity:
+            return _page(form, submission, can_identity, 403,
+                         _("Only a head may include the reporter's details, and only with "
+                           "their written consent."))
+        reporter = _reporter(submission, key, report)
+    data = documents.Confirmation(
+        received_at=form.received_at.data.replace(tzinfo=KZ_TZ),
+        received_by=form.received_by.data or "", channel=form.channel.data or "",
+        facts=form.facts.data or "", persons=form.persons.data or "",
+        subject=form.subject.data or "", position=form.position.data or "",
+        unit=form.unit.data or "", head_name=form.head_name.data or "",
+        channel_details=form.channel_details.data or "", when=form.when.data or "",
+        where=form.where.data or "", reporter=reporter)
+    lang, fmt = form.lang.data or "ru", form.fmt.data or "docx"
+    try:
+        sheet = documents.appendix1(data, lang, include_identity=include,
+                                    exporter_role=user.role)
+    except documents.IdentityRefused:
+        return _page(form, submission, can_identity, 403,
+                     _("The reporter's details cannot be included: the identity or the "
+                       "written consent is missing."))
+    database = db()
+    audit.append(database, "export.appendix1", actor=user.username, target=submission.id,
+                 details={"lang": lang, "format": fmt, "identity": include})
+    database.commit()
+    return _document(documents.form_docx(sheet) if fmt == "docx" else
+                     documents.form_html(sheet, stylesheet_href=url_for("exports.print_css")),
+                     fmt, f"appendix1-{submission.id[:8]}-{lang}")
+
+
+def _document(body: bytes | str, fmt: str, name: str) -> Response:
+    if fmt == "docx":
+        response = Response(body, mimetype=documents.DOCX_MIMETYPE)
+        response.headers["Content-Disposition"] = content_disposition(f"{name}.docx")
+    else:
+        response = Response(body, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/documents/appendix/<int:number>/<lang>/<fmt>")
+@allow(*CASE_ROLES)
+def blank(number: int, lang: str, fmt: str) -> Response:
+    """Appendix 2 (blank, for the reporter's own hand) and Appendix 3 (rights and duties)."""
+    if number not in (2, 3) or lang not in ("ru", "kk") or fmt not in ("docx", "html"):
+        abort(404)
+    href = url_for("exports.print_css")
+    if number == 2:
+        sheet = documents.appendix2(lang)
+        body: bytes | str = (documents.form_docx(sheet) if fmt == "docx"
+                             else documents.form_html(sheet, stylesheet_href=href))
+    else:
+        rights = documents.appendix3(lang)
+        body = (documents.rights_docx(rights) if fmt == "docx"
+                else documents.rights_html(rights, stylesheet_href=href))
+    database = db()
+    audit.append(database, f"export.appendix{number}", actor=current_user().username,
+                 details={"lang": lang, "format": fmt})
+    database.commit()
+    return _document(body, fmt, f"appendix{number}-{lang}")
+
+
+@bp.get("/documents/print.css")
+@allow(*CASE_ROLES)
+def print_css() -> Response:
+    # Served, not inlined: the back office's CSP allows style sheets from 'self' only.
+    return Response(documents.print_css(), mimetype="text/css")
