@@ -29,9 +29,9 @@ ROOT = Path(__file__).resolve().parents[2]
 APPS = ("portal", "handler")
 CHECKED = ("kk", "ru")  # English is the source language
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
-# Text that is the same in every language: the product name in Latin letters and the
-# language names, each written in its own language by design.
-WHITELIST = frozenset({"Adal", "Қазақша", "Русский", "English"})
+# Text that is the same in every language: the product name in Latin letters, the language
+# names (each written in its own language by design) and file format names.
+WHITELIST = frozenset({"Adal", "Қазақша", "Русский", "English", "DOCX", "PDF"})
 HUMAN_ATTRIBUTES = frozenset({"title", "alt", "placeholder", "aria-label", "aria-description",
                               "summary"})
 PLACEHOLDER = "\ue000"  # stands for a Jinja expression; not a letter
