@@ -22,6 +22,7 @@ ALLOWED_BY_BLUEPRINT = {
     "deadlines": {"handler", "head"},
     "calendar": {"admin"},
     "exports": {"handler", "head"},
+    "stats": {"head"},
     "register": {"handler", "head"},
     "admin": {"admin"},
     "audit": {"auditor"},
