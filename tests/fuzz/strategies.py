@@ -8,6 +8,7 @@ field, cookies that decrypt to nothing.
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
@@ -62,6 +63,27 @@ def paths(known: tuple[str, ...]) -> st.SearchStrategy[str]:
     query = st.dictionaries(short_text, short_text, max_size=4).map(
         lambda q: "?" + urlencode(q) if q else "")
     return st.builds(lambda p, q: p + q if "?" not in p else p, base, query)
+
+
+_PLACEHOLDER = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
+
+
+def rule_paths(rules: list[str],
+               values: dict[str, st.SearchStrategy[str]]) -> st.SearchStrategy[str]:
+    """Every route an app has (its url_map rules), each <placeholder> filled from `values`
+    (by name) or with random text, so routes added later are fuzzed without editing this."""
+
+    def fill(rule: str) -> st.SearchStrategy[str]:
+        names = _PLACEHOLDER.findall(rule)
+        drawn = [values.get(n, short_text).map(lambda v: quote(v, safe="")) for n in names]
+
+        def build(*parts: str) -> str:
+            pieces = iter(parts)
+            return _PLACEHOLDER.sub(lambda _m: next(pieces), rule)
+
+        return st.builds(build, *drawn)
+
+    return st.sampled_from(sorted(set(rules))).flatmap(fill)
 
 
 def _cookie_header(pairs: list[tuple[str, str]]) -> str:

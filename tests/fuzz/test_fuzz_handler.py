@@ -75,29 +75,32 @@ def case(demo: DemoInstance) -> dict[str, str]:
     return {"submission": submission_id, "attachment": attachment or "", "users": ",".join(users)}
 
 
-def paths_for(role: str, case: dict[str, str]) -> st.SearchStrategy[str]:
-    sid = st.one_of(st.just(case["submission"]), ids)
-    uid = st.one_of(st.sampled_from(case["users"].split(",")), numbers)
-    common = [st.sampled_from(s.BACKOFFICE_PATHS), s.paths(s.BACKOFFICE_PATHS),
-              numbers.map(lambda n: f"/inbox?page={n}"),
-              numbers.map(lambda n: f"/audit?page={n}")]
-    by_role = {
-        "handler": [sid.map(lambda i: f"/cases/{i}"), sid.map(lambda i: f"/cases/{i}/reply"),
-                    sid.map(lambda i: f"/cases/{i}/grants"),
-                    st.builds(lambda i, u: f"/cases/{i}/grants/{u}/revoke", sid, uid),
-                    st.builds(lambda i, a: f"/cases/{i}/files/{a}", sid,
-                              st.one_of(st.just(case["attachment"]), ids)),
-                    st.just("/register"), st.just("/inbox?show=closed")],
-        "head": [sid.map(lambda i: f"/cases/{i}"), sid.map(lambda i: f"/cases/{i}/identity"),
-                 sid.map(lambda i: f"/cases/{i}/reply")],
-        "admin": [uid.map(lambda u: f"/admin/users/{u}"),
-                  st.builds(lambda u, a: f"/admin/users/{u}/{a}", uid, st.sampled_from(
-                      ["reset-password", "reset-two-factor", "unlock", "deactivate",
-                       "activate", "x"])),
-                  st.just("/admin/users/new"), st.just("/admin/settings")],
-        "auditor": [st.just("/audit/verify")],
+def _step_names() -> list[str]:
+    try:
+        from rules import workflow
+
+        return [str(getattr(step, "value", step)) for step in workflow.Step]
+    except (ImportError, AttributeError, TypeError):
+        return []
+
+
+def paths_for(app: Flask, case: dict[str, str]) -> st.SearchStrategy[str]:
+    """The app's own routes with known and random ids, plus anything at all."""
+    users = case["users"].split(",")
+    values = {
+        "submission_id": st.one_of(st.just(case["submission"]), ids),
+        "attachment_id": st.one_of(st.just(case["attachment"]), ids),
+        "user_id": st.one_of(st.sampled_from(users), numbers),
+        "step": st.one_of(st.sampled_from([*_step_names(), "x"]), s.short_text),
+        "number": st.sampled_from(["1", "2", "3", "0", "-1", "99"]),
+        "lang": st.sampled_from(["ru", "kk", "en", "xx", ""]),
+        "fmt": st.sampled_from(["docx", "html", "pdf", "x"]),
     }
-    return st.one_of(*common, *by_role.get(role, []))
+    rules = [r.rule for r in app.url_map.iter_rules() if r.endpoint != "static"]
+    return st.one_of(
+        s.rule_paths(rules, values), s.rule_paths(rules, values), s.paths(s.BACKOFFICE_PATHS),
+        numbers.map(lambda n: f"/inbox?page={n}"), numbers.map(lambda n: f"/audit?page={n}"),
+    )
 
 
 def sign_in(fuzz: Fuzzer, demo: DemoInstance, role: str) -> str:
@@ -158,7 +161,7 @@ def test_signed_out(app: Flask, watch: LogWatch, case: dict[str, str]) -> None:
     fuzz = Fuzzer(app, watch, BASE, cookies=False)
 
     @fuzz_settings(EXAMPLES["signed-out"])
-    @given(method=st.sampled_from(s.METHODS), path=paths_for("handler", case),
+    @given(method=st.sampled_from(s.METHODS), path=paths_for(app, case),
            headers=s.headers, body=st.one_of(
                st.none(), st.tuples(st.just("form"), s.urlencoded(FIELDS)),
                st.tuples(st.just("multipart"), s.multipart(FIELDS)),
@@ -180,7 +183,7 @@ def test_signed_in(app: Flask, watch: LogWatch, demo: DemoInstance, case: dict[s
     @fuzz_settings(EXAMPLES[role])
     @given(method=st.sampled_from(["GET", "GET", "POST", "POST", "POST", "HEAD", "PUT",
                                    "DELETE"]),
-           path=paths_for(role, case), with_token=st.sampled_from([True, True, True, False]),
+           path=paths_for(app, case), with_token=st.sampled_from([True, True, True, False]),
            body=st.one_of(st.none(), st.tuples(st.just("form"), s.urlencoded(FIELDS)),
                           st.tuples(st.just("multipart"), s.multipart(FIELDS))))
     def run(method: str, path: str, with_token: bool, body: Any) -> None:
