@@ -24,7 +24,7 @@ from handler import settings
 from handler.accounts import is_locked
 from handler.forms import NewUserForm, SettingsForm
 from handler.gate import allow, current_user
-from store import audit
+from store import audit, retention
 from store.models import RecipientKey, User
 from store.users import KEY_ROLES, UserError, create_user, generate_password, issue_key, seal_totp
 from web.database import db, instance
@@ -193,13 +193,19 @@ def activate(user_id: int) -> Response:
 def settings_view() -> Response | tuple[str, int] | str:
     database = db()
     current = settings.values(database)
-    form = SettingsForm(data=current)
+    kept = retention.retention_years(database)
+    form = SettingsForm(data={**current, "retention_years": kept})
     if form.validate_on_submit():
         changed = settings.change(database, {key: getattr(form, key).data
                                              for key in settings.DEFINITIONS})
         for key, (old, new) in changed.items():
             audit.append(database, "setting.change", actor=current_user().username,
                          target=key, details={"old": old, "new": new})
+        years = form.retention_years.data
+        if years is not None and years != kept:
+            # Audited and re-dates closed cases inside this same transaction.
+            retention.set_retention_years(database, years, current_user())
+            changed["retention_years"] = (kept, years)
         database.commit()
         flash(_("Settings saved.") if changed else _("Nothing was changed."))
         return redirect(url_for("admin.settings_view"), code=303)
