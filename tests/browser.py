@@ -301,6 +301,10 @@ def backoffice_tour(page: Page, site: Site, role: str, lang: str) -> Iterator[st
         no_browser_validation(page)
         submit(page, 'form[action="/register"]')
         yield "register-errors"
+        page.goto(base + "/deadlines")
+        yield "deadlines"
+        page.goto(f"{base}/cases/{site.seed_submission}/appendix1")
+        yield "appendix1"
         page.goto(base + "/account/password")
         yield "password"
         page.fill("#current", "not the password")
@@ -314,6 +318,8 @@ def backoffice_tour(page: Page, site: Site, role: str, lang: str) -> Iterator[st
         page.goto(f"{base}/cases/{site.seed_submission}/identity")
         choose_language(page, lang)
         yield "identity"
+        page.goto(base + "/statistics")
+        yield "statistics"
     elif role == "admin":
         page.goto(base + "/admin/users")
         choose_language(page, lang)
@@ -328,6 +334,8 @@ def backoffice_tour(page: Page, site: Site, role: str, lang: str) -> Iterator[st
         yield "user-new-errors"
         page.goto(base + "/admin/settings")
         yield "settings"
+        page.goto(base + "/admin/calendar")
+        yield "calendar"
         page.goto(base + "/inbox")  # a page of another role
         yield "forbidden"
     elif role == "auditor":

@@ -226,6 +226,10 @@ def backoffice_pages(app: Flask, team: Staff, lang: str, submission_id: str,
     h.keep("register-errors", h.post("/register", {"channel": "hotline", "facts": "",
                                                    "received_at": "1999-01-01T10:00"},
                                      multipart=True), 400)
+    h.page("deadlines", "/deadlines")
+    h.page("appendix1", f"{case}/appendix1")
+    h.page("appendix2-print", f"/documents/appendix/2/{'kk' if lang == 'kk' else 'ru'}/html")
+    h.page("appendix3-print", f"/documents/appendix/3/{'kk' if lang == 'kk' else 'ru'}/html")
     h.page("password", "/account/password")
     h.keep("password-errors", h.post("/account/password", {
         "current": "x", "new": "short", "confirm": "other"}), 400)
@@ -238,6 +242,7 @@ def backoffice_pages(app: Flask, team: Staff, lang: str, submission_id: str,
     head = _in(team.visitors["head"], lang)
     head.page("case-as-head", case)
     head.page("identity", f"{case}/identity")
+    head.page("statistics", "/statistics")
     pages += head.pages
 
     auditor = _in(team.visitors["auditor"], lang)
@@ -256,6 +261,7 @@ def backoffice_pages(app: Flask, team: Staff, lang: str, submission_id: str,
     admin.keep("user-created", admin.post("/admin/users/new", {
         "username": f"auditor-{lang}", "full_name": f"Аудитор {lang}", "role": "auditor"}), 200)
     admin.page("settings", "/admin/settings")
+    admin.page("calendar", "/admin/calendar")
     # What a browser sends: a number input whose text is not a number is submitted empty.
     admin.keep("settings-errors", admin.post("/admin/settings", {
         "organization_name": "Ұйым", "lockout_max_failures": "1",
