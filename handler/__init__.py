@@ -25,6 +25,7 @@ from handler.cases import bp as cases_bp
 from handler.deadlines_view import bp as deadlines_bp
 from handler.exports import bp as exports_bp
 from handler.inbox import bp as inbox_bp
+from handler.protection_view import bp as protection_bp
 from handler.register import bp as register_bp
 from handler.stats_view import bp as stats_bp
 from handler.users_admin import bp as admin_bp
@@ -79,6 +80,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.globals.update(workflow_view.TEMPLATE_GLOBALS)
     for blueprint in (auth_bp, inbox_bp, cases_bp, register_bp, admin_bp, audit_bp,
                       workflow_view.bp, deadlines_bp, calendar_bp, exports_bp,
-                      stats_bp):
+                      stats_bp, protection_bp):
         app.register_blueprint(blueprint)
     return app

@@ -1,0 +1,237 @@
+"""Section 3 for the head: the protected employee's record and the register of matters a
+commission must consider (p16-p20), with their p18, p19 and p20 deadlines.
+
+Head only (p14: the head keeps the identities; the record is sealed to heads and the recovery
+key). Viewing the decrypted record is audited. The store (store.protection) checks every date
+against the others; its refusals come back as a translated message and nothing is saved.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response
+from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from crypto.errors import CryptoError
+from handler.forms import NAME_MAX, SHORT_MAX, Form
+from handler.gate import allow, current_user
+from rules.clock import local_date
+from store import audit, payloads
+from store import protection as prot
+from store.calendar_days import work_calendar
+from store.case_deadlines import matter_rows
+from store.casework import find_case
+from store.models import Case, ProtectionMatter
+from web.database import db
+
+bp = Blueprint("protection", __name__)
+
+KINDS = {
+    "disciplinary": _l("Disciplinary action (p17)"),
+    "dismissal": _l("Dismissal (p17)"),
+    "transfer": _l("Transfer (p17)"),
+    "labour_dispute": _l("Individual labour dispute (p16)"),
+}
+BODIES = {
+    "conciliation": _l("Conciliation commission"),
+    "collegial": _l("Disciplinary commission or other collegial body"),
+}
+DATE_LABELS = {
+    "agency_invited_on": _l("Agency representative invited on"),
+    "meeting_on": _l("Meeting date"),
+    "materials_sent_on": _l("Materials sent on (p18)"),
+    "decided_on": _l("Decision taken on"),
+    "copy_sent_on": _l("Copy of the decision sent on (p19)"),
+    "notice_received_on": _l("Agency's notice received on (p20)"),
+    "appeal_on": _l("Employee's appeal reached the agency on"),
+    "nda_signed_on": _l("NDA signed on"),
+}
+
+
+class PersonForm(Form):
+    full_name = StringField(_l("Full name of the protected employee"),
+                            validators=[InputRequired(), Length(max=NAME_MAX)])
+    position = StringField(_l("Position"), validators=[Optional(), Length(max=SHORT_MAX)])
+    unit = StringField(_l("Unit"), validators=[Optional(), Length(max=SHORT_MAX)])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=prot.MAX_TEXT)])
+
+
+class MatterForm(Form):
+    kind = SelectField(_l("Proposed measure"), validators=[InputRequired()],
+                       choices=[SelectChoice("", _l("Choose the measure")),
+                                *(SelectChoice(k, v) for k, v in KINDS.items())])
+    body = SelectField(_l("Considered by"), validators=[InputRequired()],
+                       choices=[SelectChoice("", _l("Choose the body")),
+                                *(SelectChoice(k, v) for k, v in BODIES.items())])
+    proposed_on = DateField(_l("Proposed on"), validators=[InputRequired()])
+    description = TextAreaField(_l("What the measure is about"),
+                                validators=[Optional(), Length(max=prot.MAX_TEXT)],
+                                description=_l("Sealed: only heads can read it."))
+
+
+class DatesForm(Form):
+    agency_invited = BooleanField(_l("The agency's representative was invited"))
+    nda_required = BooleanField(_l("An NDA is owed (p20)"))
+    agency_invited_on = DateField(DATE_LABELS["agency_invited_on"], validators=[Optional()])
+    meeting_on = DateField(DATE_LABELS["meeting_on"], validators=[Optional()])
+    materials_sent_on = DateField(DATE_LABELS["materials_sent_on"], validators=[Optional()])
+    decided_on = DateField(DATE_LABELS["decided_on"], validators=[Optional()])
+    copy_sent_on = DateField(DATE_LABELS["copy_sent_on"], validators=[Optional()])
+    notice_received_on = DateField(DATE_LABELS["notice_received_on"], validators=[Optional()])
+    appeal_on = DateField(DATE_LABELS["appeal_on"], validators=[Optional()])
+    nda_signed_on = DateField(DATE_LABELS["nda_signed_on"], validators=[Optional()])
+
+
+def _message(error: prot.ProtectionError) -> str:
+    base, _sep, name = error.code.partition(":")
+    label = str(DATE_LABELS.get(name, name)) if name else ""
+    messages = {
+        "not_applicable_anonymous": _("The reporter is anonymous: there is nobody to protect "
+                                      "by name."),
+        "missing_name": _("The full name is needed."),
+        "exists": _("This case already has a protection record."),
+        "too_long": _("A text is too long."),
+        "in_future": _("A date of something already done cannot lie in the future."),
+        "order": _("The dates contradict each other."),
+    }
+    text = messages.get(base, _("The change was refused."))
+    return f"{text} ({label})" if label else text
+
+
+def _case(submission_id: str) -> tuple[Case, Any]:
+    from handler.cases import _holder  # the case page's holder check, shared
+
+    submission, key = _holder(submission_id)
+    case = find_case(db(), submission)
+    if case is None:
+        abort(409)
+    return case, key
+
+
+def _matter(record: Any, matter_id: int) -> ProtectionMatter:
+    matter = db().get(ProtectionMatter, matter_id)
+    if matter is None or record is None or matter.protection_id != record.id:
+        abort(404)
+    return matter
+
+
+def _page(case: Case, key: Any, *, person_form: PersonForm | None = None,
+          matter_form: MatterForm | None = None, status: int = 200,
+          error: str | None = None) -> tuple[str, int]:
+    database = db()
+    record = prot.protection_of(database, case)
+    person = None
+    matters: list[dict[str, Any]] = []
+    if record is not None:
+        try:
+            person = prot.open_person(record, database, key)
+        except (CryptoError, payloads.PayloadError, LookupError):
+            person = None
+        if person is not None:
+            audit.append(database, "protection.open", actor=current_user().username,
+                         target=case.submission_id)
+        calendar = work_calendar(database)
+        now = datetime.now(UTC)
+        for matter in sorted(record.matters, key=lambda m: m.id):
+            try:
+                description = prot.open_description(matter, database, key)
+            except (CryptoError, payloads.PayloadError, LookupError):
+                description = None
+            matters.append({
+                "row": matter, "description": description,
+                "deadlines": matter_rows(matter, case.submission_id, calendar, now),
+                "form": DatesForm(formdata=None, obj=matter, prefix=f"m{matter.id}",
+                                  meta={"csrf": False}),
+            })
+    database.commit()
+    return render_template(
+        "handler/protection.html", case=case, record=record, person=person,
+        period=prot.period(case), matters=matters, kinds=KINDS, bodies=BODIES,
+        date_labels=DATE_LABELS, error=error,
+        person_form=person_form or PersonForm(formdata=None),
+        matter_form=matter_form or MatterForm(formdata=None)), status
+
+
+@bp.get("/cases/<submission_id>/protection")
+@allow("head")
+def page(submission_id: str) -> tuple[str, int]:
+    case, key = _case(submission_id)
+    return _page(case, key)
+
+
+def _back(case: Case) -> Response:
+    return redirect(url_for("protection.page", submission_id=case.submission_id), code=303)
+
+
+@bp.post("/cases/<submission_id>/protection")
+@allow("head")
+def create(submission_id: str) -> Response | tuple[str, int]:
+    case, key = _case(submission_id)
+    form = PersonForm()
+    if not form.validate():
+        return _page(case, key, person_form=form, status=400)
+    database = db()
+    person = prot.ProtectedPerson(form.full_name.data or "", form.position.data or "",
+                                  form.unit.data or "", form.note.data or "")
+    try:
+        prot.create_protection(database, case, person, current_user(),
+                               local_date(datetime.now(UTC)))
+    except prot.ProtectionError as error:
+        database.rollback()
+        return _page(case, key, person_form=form, status=409, error=_message(error))
+    database.commit()
+    flash(_("The protection record is opened."))
+    return _back(case)
+
+
+@bp.post("/cases/<submission_id>/protection/matters")
+@allow("head")
+def add(submission_id: str) -> Response | tuple[str, int]:
+    case, key = _case(submission_id)
+    database = db()
+    record = prot.protection_of(database, case)
+    if record is None:
+        abort(409)
+    form = MatterForm()
+    if not form.validate() or form.proposed_on.data is None:
+        return _page(case, key, matter_form=form, status=400)
+    try:
+        prot.add_matter(database, record, kind=form.kind.data or "", body=form.body.data or "",
+                        proposed_on=form.proposed_on.data, actor=current_user(),
+                        today=local_date(datetime.now(UTC)),
+                        description=form.description.data or "")
+    except prot.ProtectionError as error:
+        database.rollback()
+        return _page(case, key, matter_form=form, status=409, error=_message(error))
+    database.commit()
+    flash(_("The matter is registered."))
+    return _back(case)
+
+
+@bp.post("/cases/<submission_id>/protection/matters/<int:matter_id>")
+@allow("head")
+def update(submission_id: str, matter_id: int) -> Response | tuple[str, int]:
+    case, key = _case(submission_id)
+    database = db()
+    matter = _matter(prot.protection_of(database, case), matter_id)
+    form = DatesForm(prefix=f"m{matter.id}", meta={"csrf": False})
+    if not form.validate():
+        return _page(case, key, status=400, error=_("A date is not valid."))
+    changes: dict[str, date | bool | None] = {name: form[name].data
+                                              for name in (*prot.MATTER_DATES,
+                                                           *prot.MATTER_FLAGS)}
+    try:
+        prot.update_matter(database, matter, actor=current_user(),
+                           today=local_date(datetime.now(UTC)), **changes)
+    except prot.ProtectionError as error:
+        database.rollback()
+        return _page(case, key, status=409, error=_message(error))
+    database.commit()
+    flash(_("The matter is updated."))
+    return _back(case)
