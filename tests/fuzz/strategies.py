@@ -30,6 +30,8 @@ TRICKY_PATHS = ("//", "/..", "/%2e%2e/", "/%00", "/%ff%fe", "/static/../adal.jso
                 "/static/%2e%2e/%2e%2e/instance/secret.key", "/lang/kk?next=//evil.example",
                 "/lang/ru?next=%2F%2Fevil", "/lang/en?next=/%5Cevil", "/lang/kk?next=http:x",
                 "/report?%", "/mailbox?a=%zz", "/" + "a" * 3000, "/\u0430\u0434\u0430\u043b")
+# Host values Werkzeug cannot turn into a URL adapter (a label IDNA refuses, empty labels).
+BAD_HOSTS = ("..", "x" * 300, "a..b", "\u00e4" * 70 + ".kz")
 HEADER_NAMES = ("Cookie", "Content-Type", "Accept", "Accept-Language", "Accept-Encoding",
                 "X-Forwarded-For", "Forwarded", "X-Real-IP", "User-Agent", "Referer", "Origin",
                 "Range", "If-Modified-Since", "If-None-Match", "Authorization", "Host",

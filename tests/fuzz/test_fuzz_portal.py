@@ -123,6 +123,21 @@ def test_a_file_under_any_field_name(app: Flask, watch: LogWatch, code: str) -> 
     assert not failures, "\n".join(failures)
 
 
+def test_a_host_header_no_url_can_be_built_for(app: Flask, watch: LogWatch) -> None:
+    """Such a request reaches the app only without the proxy in front; it must still get a
+    4xx page, not an error page that fails to render (a bare 500 and a traceback)."""
+    fuzz = Fuzzer(app, watch, BASE, cookies=False)
+    failures = []
+    for host in s.BAD_HOSTS:
+        for method, path in (("GET", "/"), ("GET", "/no-such-page"), ("POST", "/")):
+            try:
+                fuzz.send(method, path, headers={"Host": host})
+            except Exception as exc:  # an exception out of the app is the finding
+                failures.append(f"Host {host[:20]!r}…: {method} {path}: "
+                                f"{type(exc).__name__}: {exc}")
+    assert not failures, "\n".join(failures)
+
+
 def test_anything(app: Flask, watch: LogWatch) -> None:
     # Without a cookie jar, so the random Cookie headers reach the app as they are.
     fuzz = Fuzzer(app, watch, BASE, cookies=False)
