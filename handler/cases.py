@@ -60,8 +60,10 @@ def _holder(submission_id: str) -> tuple[Submission, PrivateKey]:
         return casework.holder_submission(db(), submission_id, key), key
     except casework.NotHolder:
         # Recorded: trying case ids one does not hold is worth an auditor's look.
-        audit.append(db(), "case.denied", actor=current_user().username,
-                     target=submission_id[:64])
+        # Only printable characters: PostgreSQL refuses a NUL byte in text, and an id typed
+        # into the URL is attacker-chosen.
+        target = "".join(c if c.isprintable() else "?" for c in submission_id[:64])
+        audit.append(db(), "case.denied", actor=current_user().username, target=target)
         db().commit()
         abort(404)
 
