@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template
+from flask.globals import request_ctx
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -31,6 +32,9 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> tuple[str, int]:
+        if request_ctx.url_adapter is None:
+            # Routing failed (an unusable Host header): no URL can be built for a page.
+            return "Bad request\n", 400
         code = exc.code or 500
         message = MESSAGES.get(code, MESSAGES[400] if code < 500 else MESSAGES[500])
         return render_template("handler/error.html", code=code, message=message), code

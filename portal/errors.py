@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from flask import Flask, render_template
+from flask.globals import request_ctx
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
@@ -47,6 +48,9 @@ def error_page(code: int, title: object | None = None, text: object | None = Non
 def install(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
+        if request_ctx.url_adapter is None:
+            # Routing failed (an unusable Host header): no URL can be built for a page.
+            return Response("Bad request\n", status=400, mimetype="text/plain")
         code = exc.code or 500
         if code < 400:  # routing redirects (a missing trailing slash) are not errors
             return exc.get_response()

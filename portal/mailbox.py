@@ -143,7 +143,8 @@ def view() -> Response:
 
 @bp.post("/mailbox/login")
 def login() -> Response:
-    form = LoginForm()
+    # Only text fields: a file part under a field's name must be a validation error, not a 500.
+    form = LoginForm(formdata=request.form)
     if not form.validate():
         return _login_page(form, 422)
     try:
