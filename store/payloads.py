@@ -46,8 +46,9 @@ MESSAGE_FORMAT = "adal/message/v1"
 FILE_FORMAT = "adal/file/v1"
 
 # received: stored, nobody has opened it yet; in_review: a handler registered and is handling
-# it; forwarded: reported to the Anti-Corruption Service (p8-p9); closed: a decision was taken.
-MAILBOX_STATUSES = ("received", "in_review", "forwarded", "closed")
+# it; forwarded: reported to the Anti-Corruption Service (p8-p9); decided: the authorised
+# body's decision was received (Appendix 3 right 4); closed: work on the case has ended.
+MAILBOX_STATUSES = ("received", "in_review", "forwarded", "decided", "closed")
 
 _META_LENGTH = struct.Struct(">I")
 MAX_META_SIZE = 4096
