@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pyotp
-from crypto.kdf import KdfParams
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crypto import keys as ckeys
 from crypto import localbox, passwords
+from crypto.kdf import KdfParams
 from store.models import ROLES, RecipientKey, User
 
 KEY_ROLES = ("handler", "head")

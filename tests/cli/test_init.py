@@ -4,10 +4,10 @@ import hashlib
 import stat
 from pathlib import Path
 
-from crypto.keys import unwrap_private_key
 from sqlalchemy import func, select
 
 from crypto import keys as ckeys
+from crypto.keys import unwrap_private_key
 from store import audit
 from store.models import RecipientKey, User
 from tests.support import TEST_KDF, DemoInstance, run_cli
