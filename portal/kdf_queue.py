@@ -1,42 +1,137 @@
-"""A bound on concurrent receipt-code Argon2 runs in this process.
+"""A bounded queue for receipt-code Argon2 runs, each run in a child process.
 
 Each run takes the instance's KDF memory (64 MiB by default) and a core for a noticeable time.
 Without a bound, a flood of mailbox logins would take every worker thread and all memory, and
-the landing page would stall with them. Logins that find no free slot are refused at once
-(503 with Retry-After) instead of queueing: a waiting thread is a thread the other pages lose.
-No client address is involved: the bound is on work, not on who asks for it.
+the landing page would stall with them. So at most `slots` runs go at once, and at most
+`waiting` callers queue behind them for a short while; anyone past that is refused at once
+(KdfBusy → 503 with Retry-After): an unbounded line of waiting threads would be threads the
+other pages lose. No client address is involved: the bound is on work, not on who asks for it.
+
+The runs themselves happen in `crypto.kdf_process` children, one per slot, started on first use
+and reused; the worker's own memory then stays flat however large the KDF memory is.
 """
 
 from __future__ import annotations
 
+import os
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from crypto import receipt
+from crypto.kdf import KdfParams, ReceiptSecrets
+from crypto.kdf_process import KdfProcess, KdfProcessError
 
 RETRY_AFTER_SECONDS = 10
 
 
 class KdfBusy(Exception):
-    """Every slot is taken; the caller should answer 503 with Retry-After."""
+    """Every slot is taken and the line is full; the caller should answer 503 + Retry-After."""
+
+
+class KdfUnavailable(KdfBusy):
+    """A KDF child could not be started or died twice in a row; also a 503 for a login."""
+
+
+def _close_all(children: list[KdfProcess]) -> None:
+    while children:
+        children.pop().close()
 
 
 class KdfQueue:
-    def __init__(self, slots: int) -> None:
+    def __init__(self, slots: int, waiting: int | None = None) -> None:
         if slots < 1:
             raise ValueError("at least one KDF slot")
         self.slots = slots
+        self.max_waiting = slots if waiting is None else waiting
+        if self.max_waiting < 0:
+            raise ValueError("the waiting line cannot be negative")
         self._sem = threading.BoundedSemaphore(slots)
+        self._lock = threading.Lock()
+        self._waiting = 0
+        self._idle: list[KdfProcess] = []
+        self._owner = os.getpid()
+        # Children exit when their stdin closes; closing them here also reaps them.
+        self._finalizer = weakref.finalize(self, _close_all, self._idle)
 
     @contextmanager
-    def slot(self, wait: float = 0.0) -> Iterator[None]:
-        """Hold a slot for the body; KdfBusy if none is free within `wait` seconds.
-
-        Logins use wait=0. A new report waits (see portal.intake): p6 forbids refusing one.
-        """
-        acquired = self._sem.acquire(timeout=wait) if wait > 0 else self._sem.acquire(False)
-        if not acquired:
-            raise KdfBusy
+    def slot(self, wait: float = 0.0, *, always_wait: bool = False) -> Iterator[None]:
+        """Hold a slot for the body; KdfBusy if none is free within `wait` seconds, or at once
+        when `waiting` callers are already in line (unless `always_wait`: a new report)."""
+        if not self._sem.acquire(blocking=False):
+            if wait <= 0:
+                raise KdfBusy
+            if always_wait:
+                acquired = self._sem.acquire(timeout=wait)
+            elif self._join_line():
+                try:
+                    acquired = self._sem.acquire(timeout=wait)
+                finally:
+                    with self._lock:
+                        self._waiting -= 1
+            else:
+                raise KdfBusy
+            if not acquired:
+                raise KdfBusy
         try:
             yield
         finally:
             self._sem.release()
+
+    def _join_line(self) -> bool:
+        with self._lock:
+            if self._waiting >= self.max_waiting:
+                return False
+            self._waiting += 1
+            return True
+
+    def derive(self, code: str, salt: bytes, params: KdfParams, wait: float, *,
+               always_wait: bool = False) -> ReceiptSecrets:
+        """Secrets of a receipt code, computed in a child within a slot.
+
+        A mistyped code raises ReceiptFormatError/ReceiptChecksumError before taking a slot.
+        """
+        digits = receipt.normalize(code)
+        with self.slot(wait, always_wait=always_wait):
+            return self._in_child(digits, salt, params)
+
+    def _in_child(self, digits: str, salt: bytes, params: KdfParams) -> ReceiptSecrets:
+        # One retry with a fresh child: a child killed in between (OOM killer, an operator)
+        # must not cost the caller its login or report.
+        for _attempt in range(2):
+            try:
+                child = self._take()
+            except OSError as exc:
+                raise KdfUnavailable from exc
+            try:
+                found = child.derive(digits, salt, params)
+            except KdfProcessError:
+                child.close()
+                continue
+            self._give_back(child)
+            return found
+        raise KdfUnavailable
+
+    def _take(self) -> KdfProcess:
+        with self._lock:
+            if self._owner != os.getpid():
+                # Forked (a preloading server): the children belong to the parent process.
+                self._idle.clear()
+                self._owner = os.getpid()
+            while self._idle:
+                child = self._idle.pop()
+                if child.alive():
+                    return child
+                child.close()
+        return KdfProcess()
+
+    def _give_back(self, child: KdfProcess) -> None:
+        with self._lock:
+            if self._owner == os.getpid() and len(self._idle) < self.slots:
+                self._idle.append(child)
+                return
+        child.close()
+
+    def close(self) -> None:
+        self._finalizer()

@@ -1,9 +1,10 @@
 """Receipt-code work: new codes for reports, and codes typed at the mailbox login.
 
-Every Argon2 run goes through the process's KdfQueue. A login that finds the queue full is
-refused (KdfBusy → 503). A new report waits for a slot instead, and after KDF_WAIT_FOR_REPORT
-runs regardless: p6 forbids refusing a report, its files are already stored, and the overshoot
-is bounded by the worker's thread count (one run per thread at most).
+Every Argon2 run goes through the app's KdfQueue, in a child process. A login waits a moment
+for a slot when the line is short (a few new reports must not lock every reporter out of their
+mailbox) and is refused with 503 otherwise. A new report waits longer, and after
+KDF_WAIT_FOR_REPORT runs regardless in a child of its own: p6 forbids refusing a report, its
+files are already stored, and the overshoot is bounded by the worker's thread count.
 """
 
 from __future__ import annotations
@@ -16,11 +17,15 @@ from nacl.public import PrivateKey
 
 from crypto import receipt
 from crypto.kdf import ReceiptSecrets, derive_receipt_secrets, mailbox_private_key
+from crypto.kdf_process import KdfProcess, KdfProcessError
 from portal.kdf_queue import KdfBusy, KdfQueue
 from portal.logs import LOGGER_NAME
 from store.instance import Instance
 
 KDF_WAIT_FOR_REPORT = 30.0
+# About ten receipt derivations at production cost: long enough to get past a few new reports,
+# short enough that a waiting login never looks like a hung page.
+KDF_WAIT_FOR_LOGIN = 2.0
 
 
 def queue() -> KdfQueue:
@@ -45,23 +50,35 @@ class Opened:
         return bytes(self.private_key.public_key)
 
 
-def _derive(code: str) -> Opened:
-    inst = _instance()
-    secrets = derive_receipt_secrets(code, inst.salt, inst.kdf)
+def _opened(secrets: ReceiptSecrets) -> Opened:
     return Opened(secrets, mailbox_private_key(secrets.mailbox_seed))
+
+
+def _outside_queue(code: str, inst: Instance) -> ReceiptSecrets:
+    child = None
+    try:
+        child = KdfProcess()
+        return child.derive(code, inst.salt, inst.kdf)
+    except (OSError, KdfProcessError):
+        # No child can be started at all: derive here rather than lose the report.
+        return derive_receipt_secrets(code, inst.salt, inst.kdf)
+    finally:
+        if child is not None:
+            child.close()
 
 
 def new_code() -> tuple[str, Opened]:
     code = receipt.generate()
+    inst = _instance()
     try:
-        with queue().slot(wait=KDF_WAIT_FOR_REPORT):
-            return code, _derive(code)
+        return code, _opened(queue().derive(code, inst.salt, inst.kdf,
+                                                 wait=KDF_WAIT_FOR_REPORT, always_wait=True))
     except KdfBusy:
         logging.getLogger(LOGGER_NAME).warning("KDF queue full; a report's code derived anyway")
-        return code, _derive(code)
+        return code, _opened(_outside_queue(code, inst))
 
 
 def open_code(code: str) -> Opened:
-    """For a normalised code; raises KdfBusy when every slot is taken."""
-    with queue().slot():
-        return _derive(code)
+    """For a normalised code; raises KdfBusy when no slot frees up in time."""
+    inst = _instance()
+    return _opened(queue().derive(code, inst.salt, inst.kdf, wait=KDF_WAIT_FOR_LOGIN))

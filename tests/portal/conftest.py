@@ -48,6 +48,7 @@ def app(demo: DemoInstance) -> Iterator[Flask]:
     application = create_app(demo.instance, make_config())
     application.config["TESTING"] = True
     yield application
+    application.extensions["adal.kdf_queue"].close()
     application.extensions["adal.engine"].dispose()
 
 

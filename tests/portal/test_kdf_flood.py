@@ -1,16 +1,27 @@
-"""A full KDF queue refuses logins at once with 503 + Retry-After; other pages keep answering."""
+"""The receipt-KDF queue: a bounded line, 503 + Retry-After past it, pages keep answering,
+and every Argon2 run in a child process."""
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
+from pathlib import Path
 
+import pytest
 from flask import Flask
 
-from crypto import receipt
+from crypto import kdf, receipt
 from portal import create_app
 from portal.kdf_queue import KdfBusy, KdfQueue
-from tests.portal.conftest import csrf_token, make_config, post_report, report_fields
+from tests.portal.conftest import (
+    csrf_token,
+    make_config,
+    post_report,
+    receipt_code,
+    report_fields,
+)
 from tests.support import DemoInstance
 
 
@@ -70,3 +81,96 @@ def test_report_waits_for_a_slot_instead_of_being_refused(demo: DemoInstance) ->
     response = post_report(client, data)
     holder.join()
     assert response.status_code == 200
+
+
+def test_login_waits_briefly_behind_other_work(demo: DemoInstance) -> None:
+    """A few new reports holding every slot must not lock reporters out of their mailboxes."""
+    app: Flask = create_app(demo.instance, make_config(kdf_slots=1))
+    client = app.test_client()
+    code = receipt_code(post_report(client, report_fields(client)).get_data(as_text=True))
+    client = app.test_client()  # a new visitor with only the code
+    page = client.get("/mailbox").get_data(as_text=True)
+    queue = app.extensions["adal.kdf_queue"]
+    held = threading.Event()
+
+    def hold() -> None:
+        with queue.slot():
+            held.set()
+            time.sleep(0.4)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(5)
+    answer = client.post("/mailbox/login", data={"csrf_token": csrf_token(page), "code": code})
+    holder.join()
+    assert answer.status_code == 303
+    assert client.get("/mailbox").status_code == 200
+    queue.close()
+
+
+def test_waiting_line_is_bounded() -> None:
+    queue = KdfQueue(1, waiting=1)
+    in_line = threading.Event()
+    outcomes: list[str] = []
+
+    def wait_in_line() -> None:
+        in_line.set()
+        try:
+            with queue.slot(wait=2.0):
+                outcomes.append("ran")
+        except KdfBusy:
+            outcomes.append("busy")
+
+    with queue.slot():
+        waiter = threading.Thread(target=wait_in_line)
+        waiter.start()
+        in_line.wait(5)
+        time.sleep(0.1)  # the waiter is now in line
+        start = time.perf_counter()
+        try:
+            with queue.slot(wait=2.0):
+                raise AssertionError("a caller past the line's end got a slot")
+        except KdfBusy:
+            pass
+        assert time.perf_counter() - start < 0.5  # refused at once, not after waiting
+        # A new report waits even with the line full (and here gives up after its wait).
+        start = time.perf_counter()
+        with pytest.raises(KdfBusy), queue.slot(wait=0.3, always_wait=True):
+            pass
+        assert time.perf_counter() - start >= 0.25
+    waiter.join()
+    assert outcomes == ["ran"]  # the one in line got the slot when it was released
+
+
+def test_argon2_runs_in_a_child_not_in_the_web_process(
+        demo: DemoInstance, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker's memory must not carry the KDF's 64 MiB: the web process never runs it."""
+    app: Flask = create_app(demo.instance, make_config(kdf_slots=1))
+    client = app.test_client()
+    code = receipt_code(post_report(client, report_fields(client)).get_data(as_text=True))
+
+    def not_here(*_args: object) -> None:
+        raise AssertionError("Argon2 ran in the web process")
+
+    monkeypatch.setattr(kdf, "derive_receipt_secrets", not_here)
+    monkeypatch.setattr(kdf, "hash_secret_raw", not_here)
+    queue = app.extensions["adal.kdf_queue"]
+    for _ in range(2):
+        visitor = app.test_client()
+        page = visitor.get("/mailbox").get_data(as_text=True)
+        answer = visitor.post("/mailbox/login", data={"csrf_token": csrf_token(page),
+                                                       "code": code})
+        assert answer.status_code == 303
+        # A child killed between logins (OOM killer, an operator) is replaced unnoticed.
+        for pid in _children():
+            os.kill(pid, signal.SIGKILL)
+    new_report = post_report(client, report_fields(client))
+    assert new_report.status_code == 200
+    queue.close()
+
+
+def _children() -> list[int]:
+    pids: list[int] = []
+    for task in Path("/proc/self/task").iterdir():
+        pids += [int(p) for p in (task / "children").read_text().split()]
+    return pids
