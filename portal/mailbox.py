@@ -141,6 +141,13 @@ def view() -> Response:
     return _mailbox_page(opened, form, notice=notice)
 
 
+def _wrong_code(form: LoginForm, message: object) -> Response:
+    # Announced at the top (role=alert) and tied to the field itself, so a screen reader that
+    # lands on the code field hears that it is invalid and why (aria-invalid, -describedby).
+    form.code.errors = [*form.code.errors, message]
+    return _login_page(form, 422, message)
+
+
 @bp.post("/mailbox/login")
 def login() -> Response:
     # Only text fields: a file part under a field's name must be a validation error, not a 500.
@@ -151,20 +158,20 @@ def login() -> Response:
         code = receipt.normalize(form.code.data or "")
     except receipt.ReceiptChecksumError:
         # Caught before any expensive work: the check digit says this is a typo.
-        return _login_page(form, 422, _l("This code has a typing error: check the digits "
-                                         "against your note and enter it again."))
+        return _wrong_code(form, _l("This code has a typing error: check the digits against "
+                                    "your note and enter it again."))
     except receipt.ReceiptFormatError:
-        return _login_page(form, 422, _l("A receipt code is 20 digits, for example "
-                                         "1234 5678 9012 3456 7890. Check it and try again."))
+        return _wrong_code(form, _l("A receipt code is 20 digits, for example "
+                                    "1234 5678 9012 3456 7890. Check it and try again."))
     opened = receipts.open_code(code)
     mailbox = db().execute(
         select(Mailbox).where(Mailbox.lookup_tag == opened.secrets.lookup_tag)
     ).scalar_one_or_none()
     if mailbox is None or mailbox.public_key != opened.public_key:
         # The same answer whether no such code exists or it is wrong: a guesser learns nothing.
-        return _login_page(form, 422, _l("No mailbox opens with this code. Check the digits; "
-                                         "if they are right, the code may have been mistyped "
-                                         "when you wrote it down."))
+        return _wrong_code(form, _l("No mailbox opens with this code. Check the digits; if "
+                                    "they are right, the code may have been mistyped when you "
+                                    "wrote it down."))
     draft = (form.draft.data or "").strip()
     session.clear()
     regenerate(session)

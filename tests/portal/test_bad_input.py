@@ -136,8 +136,17 @@ def test_mistyped_code_answered_at_once(app: Flask, client: FlaskClient) -> None
         response = client.post("/mailbox/login", data={"csrf_token": csrf_token(page),
                                                         "code": typo})
     assert response.status_code == 422
-    assert 'role="alert"' in response.get_data(as_text=True)
-    assert typo not in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert 'role="alert"' in html
+    assert typo not in html
+    # The field itself is marked, and names the message that says why (WCAG 3.3.1).
+    field = re.search(r'<input[^>]*\bid="code"[^>]*>', html)
+    assert field, "no code field on the page"
+    assert 'aria-invalid="true"' in field.group(0)
+    described = re.search(r'aria-describedby="([^"]+)"', field.group(0))
+    assert described and "code-error" in described.group(1).split()
+    error = re.search(r'<p class="error" id="code-error">([^<]+)</p>', html)
+    assert error and "цифрлар" in error.group(1)  # Kazakh is the default language
 
 
 def test_unknown_code_same_answer_as_wrong_known(client: FlaskClient, demo: DemoInstance) -> None:
