@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import subprocess
 import sys
+import time
 from typing import BinaryIO
 
 from crypto import receipt
@@ -40,6 +42,19 @@ class KdfProcessError(RuntimeError):
 def _read_exact(stream: BinaryIO, size: int) -> bytes:
     data = b""
     while len(data) < size:
+        piece = stream.read(size - len(data))
+        if not piece:
+            raise EOFError
+        data += piece
+    return data
+
+
+def _read_before(stream: BinaryIO, size: int, deadline: float) -> bytes:
+    data = b""
+    while len(data) < size:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([stream], [], [], left)[0]:
+            raise TimeoutError
         piece = stream.read(size - len(data))
         if not piece:
             raise EOFError
@@ -74,7 +89,10 @@ def _serve(requests: BinaryIO, answers: BinaryIO) -> None:
 class KdfProcess:
     """One child interpreter, used by one thread at a time (the caller's KDF slot ensures it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, timeout: float = 120.0) -> None:
+        # A child that stops answering (stopped, swapped to death) must not hold a web thread
+        # forever: past `timeout` seconds per request it is killed and the caller told.
+        self.timeout = timeout
         # -I: no PYTHON* variables, no user site directory, no current directory on the path:
         # the process that sees receipt codes imports only this package and its two libraries.
         child = (f"import sys; sys.path.insert(0, {_package_root()!r}); "
@@ -82,7 +100,7 @@ class KdfProcess:
         self._proc = subprocess.Popen(  # noqa: S603  # nosec B603 - our own interpreter
             [sys.executable, "-I", "-c", child],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env={}, close_fds=True,
+            env={}, close_fds=True, bufsize=0,
         )
 
     @property
@@ -98,19 +116,21 @@ class KdfProcess:
         stdin, stdout = self._proc.stdin, self._proc.stdout
         if stdin is None or stdout is None:
             raise KdfProcessError("the KDF child has no pipes")
+        deadline = time.monotonic() + self.timeout
         try:
             stdin.write(request)
-            stdin.flush()
-            answer = _read_exact(stdout, 1)
+            answer = _read_before(stdout, 1, deadline)
             if answer != _OK:
                 raise KdfProcessError("the KDF child refused the request")
-            answer = _read_exact(stdout, _RESPONSE_SIZE - 1)
-        except (OSError, EOFError, ValueError) as exc:
-            self.close()
-            raise KdfProcessError("the KDF child is gone") from exc
+            answer = _read_before(stdout, _RESPONSE_SIZE - 1, deadline)
+        except (OSError, EOFError, ValueError, TimeoutError) as exc:
+            self.close(kill=True)
+            raise KdfProcessError("the KDF child is gone or hung") from exc
         return ReceiptSecrets(lookup_tag=answer[:KEY_SIZE], mailbox_seed=answer[KEY_SIZE:])
 
-    def close(self) -> None:
+    def close(self, kill: bool = False) -> None:
+        if kill and self.alive():
+            self._proc.kill()
         for stream in (self._proc.stdin, self._proc.stdout):
             if stream is not None:
                 with contextlib.suppress(OSError):
@@ -127,6 +147,10 @@ def _package_root() -> str:
 
 
 def main() -> None:
+    # Below the web workers' priority: with every core busy deriving, pages still get the CPU
+    # first, and a flood of logins slows only the logins.
+    with contextlib.suppress(OSError):
+        os.nice(10)
     _serve(sys.stdin.buffer, sys.stdout.buffer)
 
 

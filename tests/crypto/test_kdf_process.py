@@ -68,3 +68,14 @@ def test_child_ends_when_its_parent_closes_the_pipe(child: KdfProcess) -> None:
     child.derive(receipt.generate(), kdf.new_salt(), PARAMS)
     child.close()
     assert not child.alive()
+
+
+def test_a_hung_child_is_killed_after_the_timeout() -> None:
+    child = KdfProcess(timeout=0.5)
+    try:
+        os.kill(child.pid, signal.SIGSTOP)
+        with pytest.raises(KdfProcessError):
+            child.derive(receipt.generate(), kdf.new_salt(), PARAMS)
+        assert not child.alive()
+    finally:
+        child.close(kill=True)
