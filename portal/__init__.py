@@ -104,7 +104,7 @@ def create_app(instance: store_instance.Instance | None = None,
     )
     factory = database.init(app, inst)
     app.extensions["adal.portal"] = cfg
-    app.extensions["adal.kdf_queue"] = KdfQueue(cfg.kdf_slots)
+    app.extensions["adal.kdf_queue"] = KdfQueue(cfg.kdf_slots, cfg.kdf_waiting)
     sessions.install(app, "portal", factory, idle=timedelta(minutes=20))
     i18n.install(app, TRANSLATIONS)
     headers.install(app)

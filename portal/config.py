@@ -32,6 +32,9 @@ class PortalConfig:
     onion_location: str | None = None
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD
     kdf_slots: int = 1
+    # Logins that may wait for a slot (2 s at most) when all are busy. Each waits on a worker
+    # thread, so keep it well below the thread count: the other pages need the rest.
+    kdf_waiting: int = 1
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> PortalConfig:
@@ -45,4 +48,5 @@ class PortalConfig:
             onion_location=onion,
             max_upload_bytes=_int(env, "ADAL_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD, 1024),
             kdf_slots=_int(env, "ADAL_KDF_SLOTS", os.cpu_count() or 1, 1),
+            kdf_waiting=_int(env, "ADAL_KDF_WAITING", 1, 0),
         )

@@ -40,11 +40,11 @@ def _close_all(children: list[KdfProcess]) -> None:
 
 
 class KdfQueue:
-    def __init__(self, slots: int, waiting: int | None = None) -> None:
+    def __init__(self, slots: int, waiting: int = 1) -> None:
         if slots < 1:
             raise ValueError("at least one KDF slot")
         self.slots = slots
-        self.max_waiting = slots if waiting is None else waiting
+        self.max_waiting = waiting
         if self.max_waiting < 0:
             raise ValueError("the waiting line cannot be negative")
         self._sem = threading.BoundedSemaphore(slots)

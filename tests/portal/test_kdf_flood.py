@@ -174,3 +174,14 @@ def _children() -> list[int]:
     for task in Path("/proc/self/task").iterdir():
         pids += [int(p) for p in (task / "children").read_text().split()]
     return pids
+
+
+def test_queue_settings_from_the_environment() -> None:
+    from portal.config import ConfigError, PortalConfig
+
+    cfg = PortalConfig.from_env({"ADAL_KDF_SLOTS": "3", "ADAL_KDF_WAITING": "0"})
+    assert (cfg.kdf_slots, cfg.kdf_waiting) == (3, 0)
+    assert PortalConfig.from_env({}).kdf_waiting == 1
+    for bad in ("-1", "two", "1.5"):
+        with pytest.raises(ConfigError, match="ADAL_KDF_WAITING"):
+            PortalConfig.from_env({"ADAL_KDF_WAITING": bad})
