@@ -10,6 +10,9 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
+	@# The portal runs under -OO (adal_cli/serve.py) and its systemd unit cannot write bytecode:
+	@# compile it once here. Best effort: a file a dependency ships as data must not stop setup.
+	-$(BIN)/python -OO -m compileall -q -j 0 $(VENV)/lib crypto store web rules portal adal_cli >/dev/null
 	touch $@
 
 setup: $(VENV)/.installed

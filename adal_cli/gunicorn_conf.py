@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from gunicorn.glogging import Logger
+from gunicorn.http.unreader import SocketUnreader
 
 # No request line, address or header in any log gunicorn writes.
 accesslog = None
@@ -62,3 +63,9 @@ class AnonymousLogger(Logger):
 
 
 logger_class = AnonymousLogger
+
+# gunicorn reads a request body of known length ahead of the application, up to 1 MiB per
+# recv(), and then copies that buffer while handing it out in the pieces asked for: several MiB
+# in flight per upload. 128 KiB per recv() keeps an upload's share of a worker's memory small
+# (see bench/upload.py) and still reads large blocks.
+SocketUnreader.max_body_chunk = 128 * 1024

@@ -30,7 +30,7 @@ from werkzeug.sansio.multipart import (
     MultipartDecoder,
 )
 
-READ_SIZE = 256 * 1024
+READ_SIZE = 64 * 1024
 MAX_FIELD_BYTES = 256 * 1024
 MAX_FIELDS_TOTAL = 1024 * 1024
 MAX_PARTS = 64

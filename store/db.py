@@ -20,6 +20,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=FULL")
     # Deleted ciphertext pages are overwritten, so purged data does not linger in the file.
     cur.execute("PRAGMA secure_delete=ON")
+    # Most pages written are file-chunk ciphertext that is read again rarely, if ever; SQLite's
+    # default 2 MiB cache per connection would mostly hold those, in every web worker.
+    cur.execute("PRAGMA cache_size=-512")
     cur.close()
 
 

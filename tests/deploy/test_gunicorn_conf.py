@@ -49,3 +49,43 @@ def test_error_log_withholds_client_addresses_and_request_lines(tmp_path: Path) 
     assert "Error handling request (request line withheld)" in text
     assert "Booting worker with pid: 4242" in text
     assert "closed at 12:30" in text  # a time is not an address
+
+
+def test_upload_read_ahead_is_bounded() -> None:
+    """gunicorn would recv() up to 1 MiB of an upload ahead of the app and copy it around; the
+    portal's worker memory budget (bench/upload.py) counts on 128 KiB."""
+    import socket
+    import threading
+    import time
+
+    from gunicorn.http.unreader import SocketUnreader
+
+    assert gunicorn_conf.SocketUnreader is SocketUnreader
+    left, right = socket.socketpair()
+    left.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+    sender = threading.Thread(target=right.sendall, args=(b"x" * (1024 * 1024),))
+    try:
+        sender.start()
+        reader = SocketUnreader(left)
+        time.sleep(0.3)  # let more than 128 KiB pile up in the socket
+        sizes = [len(reader.chunk(size_hint=1024 * 1024))]
+        assert sizes[0] == 128 * 1024
+        while sum(sizes) < 1024 * 1024:
+            sizes.append(len(reader.chunk(size_hint=1024 * 1024)))
+        assert max(sizes) <= 128 * 1024
+    finally:
+        sender.join(10)
+        left.close()
+        right.close()
+
+
+def test_portal_runs_lean_and_the_back_office_as_is() -> None:
+    from adal_cli.serve import gunicorn_env
+
+    portal = gunicorn_argv("portal", "127.0.0.1", 8080, 2, 4)
+    handler = gunicorn_argv("handler", "127.0.0.1", 8081, 2, 4)
+    assert portal[1:4] == ["-OO", "-m", "gunicorn"]
+    assert handler[1:3] == ["-m", "gunicorn"]
+    env = gunicorn_env("portal", {"PATH": "/usr/bin"})
+    assert env["MALLOC_ARENA_MAX"] == "2" and env["PATH"] == "/usr/bin"
+    assert "MALLOC_ARENA_MAX" not in gunicorn_env("handler", {"PATH": "/usr/bin"})

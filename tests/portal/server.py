@@ -78,7 +78,7 @@ def start(instance: Path, workdir: Path, **env: str) -> Server:
         try:
             if requests.get(server.url("/"), timeout=2).status_code == 200:
                 return server
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # still starting (first -OO compile)
             time.sleep(0.2)
     server.stop()
     raise RuntimeError("portal did not start")
