@@ -32,7 +32,7 @@ class PortalConfig:
     onion_location: str | None = None
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD
     kdf_slots: int = 1
-    # Logins that may wait for a slot (2 s at most) when all are busy. Each waits on a worker
+    # Logins that may wait for a slot (5 s at most) when all are busy. Each waits on a worker
     # thread, so keep it well below the thread count: the other pages need the rest.
     kdf_waiting: int = 1
 

@@ -23,9 +23,11 @@ from portal.logs import LOGGER_NAME
 from store.instance import Instance
 
 KDF_WAIT_FOR_REPORT = 30.0
-# About ten receipt derivations at production cost: long enough to get past a few new reports,
-# short enough that a waiting login never looks like a hung page.
-KDF_WAIT_FOR_LOGIN = 2.0
+# Some twenty receipt derivations at production cost, more when the machine is busy (the KDF
+# children run niced): long enough to get past a burst of new reports, short enough that a
+# waiting login does not look like a hung page. The line's length, not this wait, is what keeps
+# threads free for the other pages.
+KDF_WAIT_FOR_LOGIN = 5.0
 
 
 def queue() -> KdfQueue:

@@ -40,7 +40,7 @@ def test_queue_is_non_blocking() -> None:
 
 
 def test_full_queue_refuses_logins_but_serves_pages(demo: DemoInstance) -> None:
-    app: Flask = create_app(demo.instance, make_config(kdf_slots=1))
+    app: Flask = create_app(demo.instance, make_config(kdf_slots=1, kdf_waiting=0))
     client = app.test_client()
     page = client.get("/mailbox").get_data(as_text=True)
     code = receipt.format_code(receipt.generate())
@@ -49,9 +49,11 @@ def test_full_queue_refuses_logins_but_serves_pages(demo: DemoInstance) -> None:
         landing = client.get("/")
         latency = time.perf_counter() - start
         assert landing.status_code == 200 and latency < 1.0
+        start = time.perf_counter()
         refused = client.post("/mailbox/login", data={"csrf_token": csrf_token(page),
                                                       "code": code})
         assert refused.status_code == 503
+        assert time.perf_counter() - start < 1.0  # no room in line: refused at once
         assert refused.headers["Retry-After"].isdigit()
         assert "<h1>" in refused.get_data(as_text=True)
         assert client.get("/rights").status_code == 200
