@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/upload.py [--size-mib 1024] [--flood-seconds 5]
 
-Prints upload throughput (MB/s), the worker's peak RSS (VmHWM from /proc) before and after, whether
-any file appeared in the server's TMPDIR during or after the upload, and the latency of GET / while
-the receipt-KDF queue is saturated by concurrent logins (production Argon2 parameters, 1 slot).
+Prints upload throughput (MB/s), the worker's peak RSS (VmHWM from /proc) before and after (the
+target: under 64 MiB), whether any file appeared in the server's TMPDIR during or after the upload,
+the peak RSS of the worker's receipt-KDF child processes, and the latency of GET / while the
+receipt-KDF queue is saturated by concurrent logins (production Argon2 parameters, 1 slot).
 Everything runs on 127.0.0.1 in a throw-away instance; nothing leaves the machine.
 """
 
@@ -76,6 +77,7 @@ def upload(work: Path, size_mib: int) -> None:
               f"after the upload (growth {(after - before) / 1024:.1f} MiB); VmRSS during "
               f"upload {min(rss_samples) / 1024:.1f}-{max(rss_samples) / 1024:.1f} MiB")
         print(f"files in the server's TMPDIR during/after the upload: {sorted(tmp_seen) or 0}")
+        print_kdf_children(worker, "Argon2id m=8 MiB here")
     finally:
         server.stop()
 
@@ -117,8 +119,19 @@ def flood(work: Path, seconds: float) -> None:
         print(f"GET / during a login flood (1 KDF slot, Argon2id t=3 m=64 MiB): median "
               f"{statistics.median(latencies) * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms"
               f" over {len(latencies)} requests; login answers: {dict(sorted(outcomes.items()))}")
+        print_kdf_children(server.worker_pid(), "Argon2id m=64 MiB")
     finally:
         server.stop()
+
+
+def print_kdf_children(worker: int, what: str) -> None:
+    """The receipt KDF runs in child processes of the worker (crypto/kdf_process.py): their
+    memory is the KDF's, not the upload's, and is shown apart."""
+    children = [pid for task in Path(f"/proc/{worker}/task").iterdir()
+                for pid in (task / "children").read_text().split()]
+    peaks = [srv.vm_kib(int(pid), "VmHWM") / 1024 for pid in children]
+    shown = ", ".join(f"{p:.1f}" for p in peaks) or "none running"
+    print(f"KDF child processes of the worker ({what}): VmHWM {shown} MiB")
 
 
 def timed_get(server: srv.Server) -> float:
