@@ -39,22 +39,15 @@ class KdfProcessError(RuntimeError):
     """The child failed, died or answered something unreadable; start a new one."""
 
 
-def _read_exact(stream: BinaryIO, size: int) -> bytes:
+def _read_exact(stream: BinaryIO, size: int, deadline: float | None = None) -> bytes:
+    """`size` bytes or EOFError; with a deadline (time.monotonic), TimeoutError once it passes
+    (the stream must then be unbuffered, or select() could miss bytes already read ahead)."""
     data = b""
     while len(data) < size:
-        piece = stream.read(size - len(data))
-        if not piece:
-            raise EOFError
-        data += piece
-    return data
-
-
-def _read_before(stream: BinaryIO, size: int, deadline: float) -> bytes:
-    data = b""
-    while len(data) < size:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([stream], [], [], left)[0]:
-            raise TimeoutError
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([stream], [], [], left)[0]:
+                raise TimeoutError
         piece = stream.read(size - len(data))
         if not piece:
             raise EOFError
@@ -119,10 +112,10 @@ class KdfProcess:
         deadline = time.monotonic() + self.timeout
         try:
             stdin.write(request)
-            answer = _read_before(stdout, 1, deadline)
+            answer = _read_exact(stdout, 1, deadline)
             if answer != _OK:
                 raise KdfProcessError("the KDF child refused the request")
-            answer = _read_before(stdout, _RESPONSE_SIZE - 1, deadline)
+            answer = _read_exact(stdout, _RESPONSE_SIZE - 1, deadline)
         except (OSError, EOFError, ValueError, TimeoutError) as exc:
             self.close(kill=True)
             raise KdfProcessError("the KDF child is gone or hung") from exc
