@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from io import BytesIO
 from typing import Any
 
 from flask import Flask
@@ -97,3 +98,28 @@ class Fuzzer:
     def token_in(page: str) -> str:
         found = _CSRF.search(page)
         return found.group(1) if found else ""
+
+
+def file_part_failure(fuzz: Fuzzer, page: str, action: str, name: str) -> str | None:
+    """Post a file part under a text field's name (a crafted form); the finding, if any."""
+    token = fuzz.token(page)
+    try:
+        fuzz.send("POST", action, content_type="multipart/form-data", data={
+            "csrf_token": token, name: (BytesIO(b"not text"), "field.txt")})
+    except AssertionError as exc:
+        return f"{action} with a file part named {name!r}: {exc}"
+    return None
+
+
+def bad_host_failures(fuzz: Fuzzer, hosts: Iterable[str]) -> list[str]:
+    """Such a request reaches an app only without the proxy in front; it must still get a
+    4xx page, not an error page that fails to render (a bare 500 and a traceback)."""
+    failures = []
+    for host in hosts:
+        for method, path in (("GET", "/"), ("GET", "/no-such-page"), ("POST", "/")):
+            try:
+                fuzz.send(method, path, headers={"Host": host})
+            except Exception as exc:  # an exception out of the app is the finding
+                failures.append(f"Host {host[:20]!r}…: {method} {path}: "
+                                f"{type(exc).__name__}: {exc}")
+    return failures
