@@ -69,20 +69,21 @@ class PortalFlask(Flask):
 
 
 def _derived_secret(secret: bytes, purpose: bytes) -> bytes:
-    # Flask's signing key is derived, so the instance secret itself never sits in app.config.
+    # Flask's signing key is derived, so the portal key itself never sits in app.config.
     return hashlib.blake2b(secret, digest_size=32, person=purpose).digest()
 
 
 def create_app(instance: store_instance.Instance | None = None,
                config: PortalConfig | None = None) -> Flask:
-    inst = instance or store_instance.load()
+    # load_portal never opens secret.key (it seals staff TOTP seeds): the portal host holds
+    # only adal.json and portal.key.
+    inst = instance or store_instance.load_portal()
     cfg = config or PortalConfig.from_env()
     logs.configure()
     app = PortalFlask(__name__, template_folder=str(TEMPLATES), static_folder="static")
-    secret = _derived_secret(inst.secret_key, b"adal-portal-app")
     app.config.update(
-        SECRET_KEY=secret,
-        WTF_CSRF_SECRET_KEY=_derived_secret(inst.secret_key, b"adal-portal-csrf"),
+        SECRET_KEY=_derived_secret(inst.portal_key, b"adal-portal-app"),
+        WTF_CSRF_SECRET_KEY=_derived_secret(inst.portal_key, b"adal-portal-csrf"),
         # The session ends after 20 idle minutes anyway; the token must not end sooner.
         WTF_CSRF_TIME_LIMIT=12 * 3600,
         # Flask-WTF's HTTPS check compares the Referer with the host; the portal sends
