@@ -16,6 +16,10 @@ Inside the encrypted container (store.backupfile) the plaintext is zlib-compress
 Values: JSON scalars as they are; bytes {"b": base64}; datetimes {"t": ISO, always UTC};
 dates {"d": ISO}; JSON documents {"j": value}.
 
+Every file of the instance folder travels as it is, so adding one (portal.key) needed no new
+format: a backup made before portal.key existed restores without it, and the next back-office
+load creates it (store.instance.load).
+
 Instance files are read *before* the database snapshot. The audit anchor (store.audit) then
 names an entry the snapshot contains, so `adal audit verify` passes on the restored copy.
 """

@@ -1,9 +1,10 @@
 """The encrypted backup container: a passphrase-protected stream of any length.
 
-A backup holds the instance secrets (secret.key decrypts TOTP seeds; the salt and KDF
-parameters find every mailbox) and metadata that is plain in the database (who works here,
-workflow times, the audit log). So the whole stream is encrypted, not only the secrets:
-a copy of the backup file alone reveals its size and nothing else.
+A backup holds the instance secrets (secret.key decrypts TOTP seeds; portal.key signs the
+portal's cookies; the salt and KDF parameters find every mailbox) and metadata that is plain
+in the database (who works here, workflow times, the audit log). So the whole stream is
+encrypted, not only the secrets: a copy of the backup file alone reveals its size and nothing
+else.
 
 Layout, version 1:
 

@@ -22,7 +22,7 @@ def _snapshot(path: Path) -> dict[str, str]:
 
 def test_init_demo_creates_private_instance(demo: DemoInstance) -> None:
     assert stat.S_IMODE(demo.path.stat().st_mode) == 0o700
-    for name in ("adal.json", "secret.key", "demo-credentials.txt"):
+    for name in ("adal.json", "secret.key", "portal.key", "demo-credentials.txt"):
         assert stat.S_IMODE((demo.path / name).stat().st_mode) == 0o600, name
     creds = demo.credentials()
     assert set(creds) == {"handler", "head", "admin", "auditor"}

@@ -200,7 +200,7 @@ def test_backup_wipe_restore_gives_everything_back(demo: DemoInstance, tmp_path:
     # The file is ciphertext throughout: no table, name or secret is readable in it.
     raw = target.read_bytes()
     for needle in (b"envelopes", b"demo-handler", b"secret", demo.instance.secret_key,
-                   "Агенттік".encode()):
+                   demo.instance.portal_key, "Агенттік".encode()):
         assert needle not in raw
     assert target.stat().st_mode & 0o777 == 0o600
 
@@ -209,7 +209,39 @@ def test_backup_wipe_restore_gives_everything_back(demo: DemoInstance, tmp_path:
     code, output = run_cli("restore", str(target))
     assert code == 0, output
     assert "Restored" in output
+    # portal.key comes back as it was: the portal hosts' copies stay valid.
+    key_file = demo.path / inst.PORTAL_KEY_NAME
+    assert key_file.read_bytes() == demo.instance.portal_key
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert inst.load_portal(demo.path).portal_key == demo.instance.portal_key
     _assert_restored(demo, demo.instance, before, made)
+
+
+def test_backup_from_before_portal_key_restores_and_gets_one(demo: DemoInstance,
+                                                             tmp_path: Path) -> None:
+    made = _populate(demo, file_size=10_000)
+    (demo.path / inst.PORTAL_KEY_NAME).unlink()  # an instance made before portal.key existed
+    # `adal backup` would create portal.key first (its instance load upgrades the folder), so
+    # dump directly, as Adal did before portal.key existed.
+    target = tmp_path / "old.backup"
+    with target.open("xb") as dst:
+        summary = backup.dump(demo.engine, demo.path, dst, PASSPHRASE,
+                              params=KdfParams(time_cost=1, memory_kib=8192))
+    assert inst.PORTAL_KEY_NAME not in summary.files and inst.SECRET_NAME in summary.files
+    before = _rows(demo.engine)
+    demo.engine.dispose()
+    _wipe(demo)
+    code, output = run_cli("restore", str(target))
+    assert code == 0, output
+    assert not (demo.path / inst.PORTAL_KEY_NAME).exists()
+    # The portal cannot run from it yet, and says what to do ...
+    with pytest.raises(inst.InstanceError, match="adal db upgrade"):
+        inst.load_portal(demo.path)
+    # ... and the first back-office load (here, the checks of a full restore) makes portal.key.
+    _assert_restored(demo, demo.instance, before, made)
+    key_file = demo.path / inst.PORTAL_KEY_NAME
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert inst.load_portal(demo.path).portal_key == key_file.read_bytes()
 
 
 def test_every_refusal_changes_nothing(
