@@ -9,44 +9,60 @@ the child's alone.
 
 Wire format over the child's stdin/stdout, one request at a time:
 
-    request   KdfParams.to_bytes() (10) ‖ u8 salt length ‖ salt ‖ u8 code length ‖ code digits
-    response  0x00 ‖ lookup tag (32) ‖ mailbox seed (32)     on success
-              0x01                                           on any failure (no detail: the
-                                                             child never writes about a code)
+    request   request id (16) ‖ KdfParams.to_bytes() (10) ‖ u8 salt length ‖ salt
+              ‖ u8 code length ‖ code digits
+    response  request id (16) ‖ 0x00 ‖ lookup tag (32) ‖ mailbox seed (32)    on success
+              request id (16) ‖ 0x01                                          on any failure
+                                                  (no detail: the child never writes about a code)
 
-The code is normalised by the parent first, so a mistyped code never reaches a child. The child
-exits when its stdin closes, so it cannot outlive the process that started it.
+The random request id makes an answer that belongs to another request an error rather than a
+wrong mailbox. The code is normalised by the parent first, so a mistyped code never reaches a
+child. The child exits when its stdin closes, so it cannot outlive the process that started it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import select
 import subprocess
 import sys
+import threading
 import time
 from typing import BinaryIO
 
-from crypto import receipt
+from crypto import memory, receipt
 from crypto.kdf import KEY_SIZE, PARAMS_SIZE, KdfParams, ReceiptSecrets, derive_receipt_secrets
 
 _OK, _FAILED = b"\x00", b"\x01"
-_RESPONSE_SIZE = 1 + 2 * KEY_SIZE
+_ID_SIZE = 16
+# Argon2id at production cost takes a fraction of a second; niced on a busy machine, a few.
+DEFAULT_TIMEOUT = 30.0
 
 
 class KdfProcessError(RuntimeError):
     """The child failed, died or answered something unreadable; start a new one."""
 
 
+class KdfTimeout(KdfProcessError):
+    """The child did not answer in time; it has been killed. Not worth a retry."""
+
+
 def _read_exact(stream: BinaryIO, size: int, deadline: float | None = None) -> bytes:
     """`size` bytes or EOFError; with a deadline (time.monotonic), TimeoutError once it passes
-    (the stream must then be unbuffered, or select() could miss bytes already read ahead)."""
+    (the stream must then be unbuffered, or poll() could miss bytes already read ahead)."""
     data = b""
+    poller = None
+    if deadline is not None:
+        # poll, not select: select() cannot watch a descriptor numbered 1024 or more, which a
+        # worker holding many connections reaches.
+        poller = select.poll()
+        poller.register(stream.fileno(), select.POLLIN)
     while len(data) < size:
-        if deadline is not None:
+        if poller is not None and deadline is not None:
             left = deadline - time.monotonic()
-            if left <= 0 or not select.select([stream], [], [], left)[0]:
+            if left <= 0 or not poller.poll(left * 1000):
                 raise TimeoutError
         piece = stream.read(size - len(data))
         if not piece:
@@ -55,16 +71,20 @@ def _read_exact(stream: BinaryIO, size: int, deadline: float | None = None) -> b
     return data
 
 
-def encode_request(digits: str, salt: bytes, params: KdfParams) -> bytes:
+def encode_request(request_id: bytes, digits: str, salt: bytes, params: KdfParams) -> bytes:
     code = digits.encode("ascii")
+    if len(request_id) != _ID_SIZE:
+        raise ValueError("a request id is 16 bytes")
     if len(salt) > 255 or len(code) > 255:
         raise ValueError("salt and code must each fit in 255 bytes")
-    return params.to_bytes() + bytes([len(salt)]) + salt + bytes([len(code)]) + code
+    return (request_id + params.to_bytes() + bytes([len(salt)]) + salt
+            + bytes([len(code)]) + code)
 
 
 def _serve(requests: BinaryIO, answers: BinaryIO) -> None:
     while True:
         try:
+            request_id = _read_exact(requests, _ID_SIZE)
             params = KdfParams.from_bytes(_read_exact(requests, PARAMS_SIZE))
             salt = _read_exact(requests, _read_exact(requests, 1)[0])
             digits = _read_exact(requests, _read_exact(requests, 1)[0]).decode("ascii")
@@ -72,26 +92,28 @@ def _serve(requests: BinaryIO, answers: BinaryIO) -> None:
             return
         try:
             found = derive_receipt_secrets(digits, salt, params)
-            answer = _OK + found.lookup_tag + found.mailbox_seed
+            answer = request_id + _OK + found.lookup_tag + found.mailbox_seed
         except Exception:  # the parent learns "failed", never why
-            answer = _FAILED
+            answer = request_id + _FAILED
         answers.write(answer)
         answers.flush()
 
 
 class KdfProcess:
-    """One child interpreter, used by one thread at a time (the caller's KDF slot ensures it)."""
+    """One child interpreter. Requests are serialised: one at a time, whoever asks."""
 
-    def __init__(self, timeout: float = 120.0) -> None:
+    def __init__(self, timeout: float = DEFAULT_TIMEOUT) -> None:
         # A child that stops answering (stopped, swapped to death) must not hold a web thread
-        # forever: past `timeout` seconds per request it is killed and the caller told.
+        # for long: past `timeout` seconds per request it is killed and the caller told.
         self.timeout = timeout
+        self._lock = threading.Lock()
         # -I: no PYTHON* variables, no user site directory, no current directory on the path:
         # the process that sees receipt codes imports only this package and its two libraries.
+        # -OO: the bytecode `make setup` compiled for the portal serves here too.
         child = (f"import sys; sys.path.insert(0, {_package_root()!r}); "
                  "from crypto.kdf_process import main; main()")
         self._proc = subprocess.Popen(  # noqa: S603  # nosec B603 - our own interpreter
-            [sys.executable, "-I", "-c", child],
+            [sys.executable, "-I", "-OO", "-c", child],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env={}, close_fds=True, bufsize=0,
         )
@@ -104,21 +126,36 @@ class KdfProcess:
         return self._proc.poll() is None
 
     def derive(self, code: str, salt: bytes, params: KdfParams) -> ReceiptSecrets:
-        """Raises ReceiptFormatError/ReceiptChecksumError (no child work) or KdfProcessError."""
-        request = encode_request(receipt.normalize(code), salt, params)
+        """Raises ReceiptFormatError/ReceiptChecksumError (no child work), KdfTimeout (the
+        child was killed) or KdfProcessError (the child is gone or refused)."""
+        request_id = secrets.token_bytes(_ID_SIZE)
+        request = encode_request(request_id, receipt.normalize(code), salt, params)
+        with self._lock:
+            return self._exchange(request_id, request)
+
+    def _exchange(self, request_id: bytes, request: bytes) -> ReceiptSecrets:
         stdin, stdout = self._proc.stdin, self._proc.stdout
         if stdin is None or stdout is None:
             raise KdfProcessError("the KDF child has no pipes")
         deadline = time.monotonic() + self.timeout
         try:
-            stdin.write(request)
-            answer = _read_exact(stdout, 1, deadline)
-            if answer != _OK:
+            if stdin.write(request) != len(request):
+                raise EOFError  # a pipe takes a request this small whole, or the child is gone
+            head = _read_exact(stdout, _ID_SIZE + 1, deadline)
+            if head[:_ID_SIZE] != request_id:
+                raise EOFError  # out of step with this child: never use what it says
+            if head[_ID_SIZE:] != _OK:
                 raise KdfProcessError("the KDF child refused the request")
-            answer = _read_exact(stdout, _RESPONSE_SIZE - 1, deadline)
-        except (OSError, EOFError, ValueError, TimeoutError) as exc:
+            answer = _read_exact(stdout, 2 * KEY_SIZE, deadline)
+        except TimeoutError as exc:
             self.close(kill=True)
-            raise KdfProcessError("the KDF child is gone or hung") from exc
+            raise KdfTimeout("the KDF child did not answer in time") from exc
+        except (OSError, EOFError, ValueError) as exc:
+            self.close(kill=True)
+            raise KdfProcessError("the KDF child is gone") from exc
+        except KdfProcessError:
+            self.close(kill=True)
+            raise
         return ReceiptSecrets(lookup_tag=answer[:KEY_SIZE], mailbox_seed=answer[KEY_SIZE:])
 
     def close(self, kill: bool = False) -> None:
@@ -140,6 +177,7 @@ def _package_root() -> str:
 
 
 def main() -> None:
+    memory.protect_process()
     # Below the web workers' priority: with every core busy deriving, pages still get the CPU
     # first, and a flood of logins slows only the logins.
     with contextlib.suppress(OSError):

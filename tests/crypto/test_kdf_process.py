@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from pathlib import Path
 
 import pytest
 
 from crypto import kdf, receipt
-from crypto.kdf_process import KdfProcess, KdfProcessError
+from crypto.kdf_process import KdfProcess, KdfProcessError, KdfTimeout
 
 PARAMS = kdf.KdfParams(time_cost=1, memory_kib=8192)
 
@@ -60,8 +61,42 @@ def test_a_killed_child_is_an_error_not_an_answer(child: KdfProcess) -> None:
 
 
 def test_child_inherits_no_environment(child: KdfProcess) -> None:
-    environ = Path(f"/proc/{child.pid}/environ").read_bytes()
-    assert environ == b""
+    child.derive(receipt.generate(), kdf.new_salt(), PARAMS)  # running, past its set-up
+    if os.geteuid() == 0:
+        assert Path(f"/proc/{child.pid}/environ").read_bytes() == b""
+    else:
+        # Not dumpable: even its own user cannot read it (see the next test).
+        with pytest.raises(PermissionError):
+            Path(f"/proc/{child.pid}/environ").read_bytes()
+
+
+def test_child_leaves_no_core_file(child: KdfProcess) -> None:
+    child.derive(receipt.generate(), kdf.new_salt(), PARAMS)
+    limits = Path(f"/proc/{child.pid}/limits").read_text()
+    core = next(line for line in limits.splitlines() if line.startswith("Max core file size"))
+    assert core.split()[4:6] == ["0", "0"]
+
+
+def test_one_child_shared_by_threads_answers_each_its_own() -> None:
+    """Requests are serialised per child: never another request's secrets."""
+    child = KdfProcess()
+    salt = kdf.new_salt()
+    codes = [receipt.generate() for _ in range(8)]
+    results: dict[str, object] = {}
+
+    def run(code: str) -> None:
+        results[code] = child.derive(code, salt, PARAMS)
+
+    try:
+        threads = [threading.Thread(target=run, args=(c,)) for c in codes]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        for code in codes:
+            assert results[code] == kdf.derive_receipt_secrets(code, salt, PARAMS)
+    finally:
+        child.close()
 
 
 def test_child_ends_when_its_parent_closes_the_pipe(child: KdfProcess) -> None:
@@ -74,7 +109,7 @@ def test_a_hung_child_is_killed_after_the_timeout() -> None:
     child = KdfProcess(timeout=0.5)
     try:
         os.kill(child.pid, signal.SIGSTOP)
-        with pytest.raises(KdfProcessError):
+        with pytest.raises(KdfTimeout):
             child.derive(receipt.generate(), kdf.new_salt(), PARAMS)
         assert not child.alive()
     finally:
