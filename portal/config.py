@@ -26,15 +26,30 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
     return value
 
 
+def kdf_budget(threads: int) -> int:
+    """Threads that KDF work (running or waiting) may hold in one worker."""
+    return max(1, threads // 2)
+
+
 @dataclass(frozen=True)
 class PortalConfig:
     secure_cookies: bool = True
     onion_location: str | None = None
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD
     kdf_slots: int = 1
-    # Logins that may wait for a slot (5 s at most) when all are busy. Each waits on a worker
-    # thread, so keep it well below the thread count: the other pages need the rest.
+    # Callers (logins, new reports) that may wait for a slot (5 s at most) when all are busy.
     kdf_waiting: int = 1
+    # The worker's thread count when known (`adal portal` passes ADAL_PORTAL_THREADS). Slots and
+    # line each hold a thread; together they may take at most half, the rest serve the pages.
+    threads: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.threads is not None and self.kdf_slots + self.kdf_waiting > kdf_budget(
+                self.threads):
+            raise ConfigError(
+                f"ADAL_KDF_SLOTS + ADAL_KDF_WAITING ({self.kdf_slots} + {self.kdf_waiting}) "
+                f"may take at most {kdf_budget(self.threads)} of the {self.threads} threads, "
+                "so that the other pages keep the rest: lower them or raise --threads")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> PortalConfig:
@@ -42,11 +57,22 @@ class PortalConfig:
         onion = env.get("ADAL_ONION_LOCATION", "").strip() or None
         if onion and not (onion.startswith("http://") and ".onion" in onion):
             raise ConfigError("ADAL_ONION_LOCATION must be an http://….onion address")
+        threads = _int(env, "ADAL_PORTAL_THREADS", 0, 1) or None
+        cores = os.cpu_count() or 1
+        if threads is None:
+            slots = _int(env, "ADAL_KDF_SLOTS", cores, 1)
+            default_waiting = 1
+        else:
+            # A core per slot at most, and a quarter of the threads: Argon2 is CPU-bound, and
+            # half the KDF budget is left to the line.
+            slots = _int(env, "ADAL_KDF_SLOTS", max(1, min(cores, threads // 4)), 1)
+            default_waiting = max(0, kdf_budget(threads) - slots)
         return cls(
             # Only the plain-HTTP loopback demo turns Secure off; anything else keeps it.
             secure_cookies=env.get("ADAL_INSECURE_COOKIES", "") != "1",
             onion_location=onion,
             max_upload_bytes=_int(env, "ADAL_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD, 1024),
-            kdf_slots=_int(env, "ADAL_KDF_SLOTS", os.cpu_count() or 1, 1),
-            kdf_waiting=_int(env, "ADAL_KDF_WAITING", 1, 0),
+            kdf_slots=slots,
+            kdf_waiting=_int(env, "ADAL_KDF_WAITING", default_waiting, 0),
+            threads=threads,
         )

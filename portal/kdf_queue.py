@@ -13,6 +13,7 @@ and reused; the worker's own memory then stays flat however large the KDF memory
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import weakref
@@ -21,9 +22,12 @@ from contextlib import contextmanager
 
 from crypto import receipt
 from crypto.kdf import KdfParams, ReceiptSecrets
-from crypto.kdf_process import KdfProcess, KdfProcessError
+from crypto.kdf_process import KdfProcess, KdfProcessError, KdfTimeout
+from portal.logs import LOGGER_NAME
 
 RETRY_AFTER_SECONDS = 10
+# Fixed messages only: nothing about which code, or whether a login or a report asked.
+_log = logging.getLogger(LOGGER_NAME)
 
 
 class KdfBusy(Exception):
@@ -56,22 +60,17 @@ class KdfQueue:
         self._finalizer = weakref.finalize(self, _close_all, self._idle)
 
     @contextmanager
-    def slot(self, wait: float = 0.0, *, always_wait: bool = False) -> Iterator[None]:
+    def slot(self, wait: float = 0.0) -> Iterator[None]:
         """Hold a slot for the body; KdfBusy if none is free within `wait` seconds, or at once
-        when `waiting` callers are already in line (unless `always_wait`: a new report)."""
+        when `waiting` callers are already in line."""
         if not self._sem.acquire(blocking=False):
-            if wait <= 0:
+            if wait <= 0 or not self._join_line():
                 raise KdfBusy
-            if always_wait:
+            try:
                 acquired = self._sem.acquire(timeout=wait)
-            elif self._join_line():
-                try:
-                    acquired = self._sem.acquire(timeout=wait)
-                finally:
-                    with self._lock:
-                        self._waiting -= 1
-            else:
-                raise KdfBusy
+            finally:
+                with self._lock:
+                    self._waiting -= 1
             if not acquired:
                 raise KdfBusy
         try:
@@ -86,19 +85,19 @@ class KdfQueue:
             self._waiting += 1
             return True
 
-    def derive(self, code: str, salt: bytes, params: KdfParams, wait: float, *,
-               always_wait: bool = False) -> ReceiptSecrets:
+    def derive(self, code: str, salt: bytes, params: KdfParams, wait: float) -> ReceiptSecrets:
         """Secrets of a receipt code, computed in a child within a slot.
 
         A mistyped code raises ReceiptFormatError/ReceiptChecksumError before taking a slot.
         """
         digits = receipt.normalize(code)
-        with self.slot(wait, always_wait=always_wait):
+        with self.slot(wait):
             return self._in_child(digits, salt, params)
 
     def _in_child(self, digits: str, salt: bytes, params: KdfParams) -> ReceiptSecrets:
         # One retry with a fresh child: a child killed in between (OOM killer, an operator)
-        # must not cost the caller its login or report.
+        # must not cost the caller its login or report. A child that hung has used up the
+        # caller's patience already: no second wait.
         for _attempt in range(2):
             try:
                 child = self._take()
@@ -106,8 +105,12 @@ class KdfQueue:
                 raise KdfUnavailable from exc
             try:
                 found = child.derive(digits, salt, params)
+            except KdfTimeout as exc:
+                _log.warning("A receipt-KDF child stopped answering and was killed")
+                raise KdfUnavailable from exc
             except KdfProcessError:
-                child.close()
+                child.close(kill=True)
+                _log.warning("A receipt-KDF child died (out of memory?) and is replaced")
                 continue
             self._give_back(child)
             return found

@@ -1,15 +1,14 @@
 """Receipt-code work: new codes for reports, and codes typed at the mailbox login.
 
-Every Argon2 run goes through the app's KdfQueue, in a child process. A login waits a moment
-for a slot when the line is short (a few new reports must not lock every reporter out of their
-mailbox) and is refused with 503 otherwise. A new report waits longer, and after
-KDF_WAIT_FOR_REPORT runs regardless in a child of its own: p6 forbids refusing a report, its
-files are already stored, and the overshoot is bounded by the worker's thread count.
+Every Argon2 run goes through the app's KdfQueue, in a child process. Logins and new reports
+wait a moment for a slot when the line is short (a few new reports must not lock reporters out
+of their mailboxes). Past that a login is refused with 503, while a report runs at once in a
+child of its own: p6 forbids refusing a report, its files are already stored, and the overshoot
+is bounded by the worker's thread count (one run per thread at most).
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from flask import current_app
@@ -19,15 +18,14 @@ from crypto import receipt
 from crypto.kdf import ReceiptSecrets, derive_receipt_secrets, mailbox_private_key
 from crypto.kdf_process import KdfProcess, KdfProcessError
 from portal.kdf_queue import KdfBusy, KdfQueue
-from portal.logs import LOGGER_NAME
 from store.instance import Instance
 
-KDF_WAIT_FOR_REPORT = 30.0
 # Some twenty receipt derivations at production cost, more when the machine is busy (the KDF
 # children run niced): long enough to get past a burst of new reports, short enough that a
 # waiting login does not look like a hung page. The line's length, not this wait, is what keeps
 # threads free for the other pages.
 KDF_WAIT_FOR_LOGIN = 5.0
+KDF_WAIT_FOR_REPORT = KDF_WAIT_FOR_LOGIN
 
 
 def queue() -> KdfQueue:
@@ -74,9 +72,9 @@ def new_code() -> tuple[str, Opened]:
     inst = _instance()
     try:
         return code, _opened(queue().derive(code, inst.salt, inst.kdf,
-                                                 wait=KDF_WAIT_FOR_REPORT, always_wait=True))
+                                                 wait=KDF_WAIT_FOR_REPORT))
     except KdfBusy:
-        logging.getLogger(LOGGER_NAME).warning("KDF queue full; a report's code derived anyway")
+        # No log line: its time stamp would be the time of a report.
         return code, _opened(_outside_queue(code, inst))
 
 

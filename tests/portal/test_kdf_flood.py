@@ -135,11 +135,6 @@ def test_waiting_line_is_bounded() -> None:
         except KdfBusy:
             pass
         assert time.perf_counter() - start < 0.5  # refused at once, not after waiting
-        # A new report waits even with the line full (and here gives up after its wait).
-        start = time.perf_counter()
-        with pytest.raises(KdfBusy), queue.slot(wait=0.3, always_wait=True):
-            pass
-        assert time.perf_counter() - start >= 0.25
     waiter.join()
     assert outcomes == ["ran"]  # the one in line got the slot when it was released
 
@@ -187,3 +182,31 @@ def test_queue_settings_from_the_environment() -> None:
     for bad in ("-1", "two", "1.5"):
         with pytest.raises(ConfigError, match="ADAL_KDF_WAITING"):
             PortalConfig.from_env({"ADAL_KDF_WAITING": bad})
+
+
+def test_kdf_work_leaves_half_the_threads_to_the_pages() -> None:
+    from portal.config import ConfigError, PortalConfig
+
+    for threads in (1, 2, 4, 16, 64):
+        cfg = PortalConfig.from_env({"ADAL_PORTAL_THREADS": str(threads)})
+        assert cfg.kdf_slots >= 1
+        assert cfg.kdf_slots + cfg.kdf_waiting <= max(1, threads // 2)
+        assert cfg.kdf_slots <= (os.cpu_count() or 1)
+    with pytest.raises(ConfigError, match="raise --threads"):
+        PortalConfig.from_env({"ADAL_PORTAL_THREADS": "4", "ADAL_KDF_SLOTS": "2",
+                               "ADAL_KDF_WAITING": "1"})
+
+
+def test_a_report_is_never_refused_even_with_the_line_full(demo: DemoInstance) -> None:
+    """p6: with every slot held and no room in line, a report derives in a child of its own."""
+    app: Flask = create_app(demo.instance, make_config(kdf_slots=1, kdf_waiting=0))
+    client = app.test_client()
+    data = report_fields(client)
+    queue = app.extensions["adal.kdf_queue"]
+    with queue.slot():
+        start = time.perf_counter()
+        response = post_report(client, data)
+        assert time.perf_counter() - start < 4.0  # did not wait for the held slot
+    assert response.status_code == 200
+    assert receipt_code(response.get_data(as_text=True))
+    queue.close()
