@@ -14,6 +14,8 @@ from typing import Any
 from gunicorn.glogging import Logger
 from gunicorn.http.unreader import SocketUnreader
 
+from crypto import memory
+
 # No request line, address or header in any log gunicorn writes.
 accesslog = None
 access_log_format = ""
@@ -69,3 +71,9 @@ logger_class = AnonymousLogger
 # in flight per upload. 128 KiB per recv() keeps an upload's share of a worker's memory small
 # (see bench/upload.py) and still reads large blocks.
 SocketUnreader.max_body_chunk = 128 * 1024
+
+
+def post_fork(_server: Any, _worker: Any) -> None:
+    """Workers hold mailbox keys and unwrapped staff keys in memory while they serve: no core
+    file of theirs, and no same-user process may read their memory (crypto.memory)."""
+    memory.protect_process()

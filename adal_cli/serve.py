@@ -36,11 +36,25 @@ PORTAL_PYTHON_FLAGS = ("-OO",)
 PORTAL_MALLOC_ENV = {"MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": "131072"}
 
 
-def gunicorn_env(app: str, base: dict[str, str] | None = None) -> dict[str, str]:
+def gunicorn_env(app: str, threads: int, base: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     if app == "portal":
         env.update(PORTAL_MALLOC_ENV)
+        # The KDF queue sizes itself to the threads (portal.config): slots and line together
+        # take at most half of them.
+        env["ADAL_PORTAL_THREADS"] = str(threads)
     return env
+
+
+def check_portal_config(env: dict[str, str]) -> None:
+    """A setting the portal cannot use stops `adal portal` here, with the reason, rather than
+    failing every worker's boot inside gunicorn."""
+    from portal.config import ConfigError, PortalConfig
+
+    try:
+        PortalConfig.from_env(env)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def gunicorn_argv(app: str, host: str, port: int, workers: int, threads: int) -> list[str]:
@@ -65,8 +79,10 @@ def gunicorn_argv(app: str, host: str, port: int, workers: int, threads: int) ->
 
 def _serve(app: str, host: str, port: int, workers: int, threads: int) -> None:
     load_context()  # fail here, clearly, rather than in every worker
-    os.execve(sys.executable, gunicorn_argv(app, host, port, workers, threads),  # noqa: S606
-              gunicorn_env(app))
+    env = gunicorn_env(app, threads)
+    if app == "portal":
+        check_portal_config(env)
+    os.execve(sys.executable, gunicorn_argv(app, host, port, workers, threads), env)  # noqa: S606
 
 
 def _options(default_port: int):  # type: ignore[no-untyped-def]
@@ -101,9 +117,9 @@ def run_demo_command(portal_port: int, handler_port: int) -> None:
     env = dict(os.environ, ADAL_INSECURE_COOKIES="1")  # plain HTTP on loopback for the demo
     procs = [
         subprocess.Popen(gunicorn_argv("portal", "127.0.0.1", portal_port, 1, 4),  # noqa: S603
-                         env=gunicorn_env("portal", env)),
+                         env=gunicorn_env("portal", 4, env)),
         subprocess.Popen(gunicorn_argv("handler", "127.0.0.1", handler_port, 1, 4),  # noqa: S603
-                         env=gunicorn_env("handler", env)),
+                         env=gunicorn_env("handler", 4, env)),
     ]
     click.echo(f"Portal:      http://127.0.0.1:{portal_port}/")
     click.echo(f"Back office: http://127.0.0.1:{handler_port}/")

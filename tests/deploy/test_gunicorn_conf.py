@@ -86,6 +86,7 @@ def test_portal_runs_lean_and_the_back_office_as_is() -> None:
     handler = gunicorn_argv("handler", "127.0.0.1", 8081, 2, 4)
     assert portal[1:4] == ["-OO", "-m", "gunicorn"]
     assert handler[1:3] == ["-m", "gunicorn"]
-    env = gunicorn_env("portal", {"PATH": "/usr/bin"})
+    env = gunicorn_env("portal", 16, {"PATH": "/usr/bin"})
     assert env["MALLOC_ARENA_MAX"] == "2" and env["PATH"] == "/usr/bin"
-    assert "MALLOC_ARENA_MAX" not in gunicorn_env("handler", {"PATH": "/usr/bin"})
+    assert env["ADAL_PORTAL_THREADS"] == "16"
+    assert "MALLOC_ARENA_MAX" not in gunicorn_env("handler", 16, {"PATH": "/usr/bin"})

@@ -137,3 +137,22 @@ def test_oversized_upload_gets_the_413_page_not_a_reset(portal: srv.Server) -> N
     assert "80" in response.text and "<h1>" in response.text
     # The connection pool still works afterwards, and the server is fine.
     assert http.get(portal.url("/")).status_code == 200
+
+
+def test_worker_and_kdf_children_keep_keys_out_of_core_files(portal: srv.Server) -> None:
+    """Workers hold mailbox keys, KDF children receipt codes: neither may leave a core file or
+    be read by another process of the same user (gunicorn_conf.post_fork, crypto.memory; the
+    "dumpable" half is checked in tests/crypto/test_memory.py: as root it shows in no file)."""
+    http = requests.Session()
+    csrf, nonce = srv.form_tokens(http, portal)
+    assert http.post(portal.url("/report"), data={"csrf_token": csrf, "nonce": nonce,
+                                                  "facts": "x", "acknowledge": "y"},
+                     files={"files": ("a.txt", b"a")}).status_code == 200
+    worker = portal.worker_pid()
+    children = [int(pid) for task in Path(f"/proc/{worker}/task").iterdir()
+                for pid in (task / "children").read_text().split()]
+    assert children, "the report's receipt code was derived in no child process"
+    for pid in (worker, *children):
+        limits = Path(f"/proc/{pid}/limits").read_text().splitlines()
+        core = next(line for line in limits if line.startswith("Max core file size"))
+        assert core.split()[4:6] == ["0", "0"], (pid, core)
