@@ -29,23 +29,10 @@ class Context:
         return factory
 
 
-# Commands that run on the portal host, whose instance folder holds adal.json and portal.key
-# only (README, Deployment). `adal portal` checks its instance through load_context() without
-# saying which view it needs, so its name decides.
-PORTAL_COMMANDS = frozenset({"portal"})
-
-
-def _running_portal_command() -> bool:
-    current = click.get_current_context(silent=True)
-    return current is not None and current.command.name in PORTAL_COMMANDS
-
-
-def load_context(portal: bool | None = None) -> Context:
-    """The back office's view of the instance (secret.key required), or the portal's
-    (`portal=True`; by default for the commands in PORTAL_COMMANDS), which never opens
-    secret.key."""
-    if portal is None:
-        portal = _running_portal_command()
+def load_context(portal: bool = False) -> Context:
+    """The back office's view of the instance (secret.key required), or with `portal` the
+    portal host's, whose folder holds adal.json and portal.key only and which never opens
+    secret.key (README, Deployment)."""
     try:
         return Context(inst.load_portal() if portal else inst.load())
     except inst.InstanceError as exc:

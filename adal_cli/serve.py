@@ -78,7 +78,7 @@ def gunicorn_argv(app: str, host: str, port: int, workers: int, threads: int) ->
 
 
 def _serve(app: str, host: str, port: int, workers: int, threads: int) -> None:
-    load_context()  # fail here, clearly, rather than in every worker
+    load_context(portal=app == "portal")  # fail here, clearly, not in every worker
     env = gunicorn_env(app, threads)
     if app == "portal":
         check_portal_config(env)

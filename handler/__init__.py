@@ -47,7 +47,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(TEMPLATES), static_folder="static")
     insecure = os.environ.get("ADAL_INSECURE_COOKIES") == "1"
     app.config.update(
-        # Flask-WTF signs CSRF tokens with this; derived, so the instance holds one secret.
+        # Flask-WTF signs CSRF tokens with this; derived from secret.key, which the portal
+        # never holds (it has portal.key), so a portal host cannot forge back-office tokens.
         SECRET_KEY=hashlib.blake2b(b"flask-secret", key=instance.secret_key, digest_size=32,
                                    person=b"adal-handler").digest(),
         SESSION_COOKIE_SECURE=not insecure,
