@@ -71,17 +71,20 @@ def start(instance: Path, workdir: Path, **env: str) -> Server:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=environ, stdout=out,
                                 stderr=subprocess.STDOUT)
     server = Server(proc, port, log, tmpdir)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("portal exited: " + log.read_text(errors="replace")[-2000:])
-        try:
-            if requests.get(server.url("/"), timeout=2).status_code == 200:
-                return server
-        except (requests.ConnectionError, requests.Timeout):  # still starting (first -OO compile)
-            time.sleep(0.2)
-    server.stop()
-    raise RuntimeError("portal did not start")
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError("portal exited: " + log.read_text(errors="replace")[-2000:])
+            try:
+                if requests.get(server.url("/"), timeout=2).status_code == 200:
+                    return server
+            except (requests.ConnectionError, requests.Timeout):  # still starting
+                time.sleep(0.2)
+        raise RuntimeError("portal did not start")
+    except BaseException:
+        server.stop()  # never leave a server running behind a failed start
+        raise
 
 
 def form_tokens(http: requests.Session, server: Server) -> tuple[str, str]:
