@@ -37,7 +37,7 @@ class PortalConfig:
     onion_location: str | None = None
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD
     kdf_slots: int = 1
-    # Callers (logins, new reports) that may wait for a slot (5 s at most) when all are busy.
+    # Logins that may wait for a slot (5 s at most) when all are busy.
     kdf_waiting: int = 1
     # The worker's thread count when known (`adal portal` passes ADAL_PORTAL_THREADS). Slots and
     # line each hold a thread; together they may take at most half, the rest serve the pages.

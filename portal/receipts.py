@@ -1,10 +1,11 @@
 """Receipt-code work: new codes for reports, and codes typed at the mailbox login.
 
-Every Argon2 run goes through the app's KdfQueue, in a child process. Logins and new reports
-wait a moment for a slot when the line is short (a few new reports must not lock reporters out
-of their mailboxes). Past that a login is refused with 503, while a report runs at once in a
-child of its own: p6 forbids refusing a report, its files are already stored, and the overshoot
-is bounded by the worker's thread count (one run per thread at most).
+Every Argon2 run happens in a child process. A login takes a slot of the app's KdfQueue, or
+waits a moment in its short line, or is refused with 503. A new report takes a free slot when
+there is one and otherwise runs at once in a child of its own: p6 forbids refusing a report,
+its files are already stored, and the overshoot is bounded by the worker's thread count (one
+run per thread at most). Reports never stand in the line, so a burst of them cannot lock
+reporters out of their mailboxes.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from store.instance import Instance
 # waiting login does not look like a hung page. The line's length, not this wait, is what keeps
 # threads free for the other pages.
 KDF_WAIT_FOR_LOGIN = 5.0
-KDF_WAIT_FOR_REPORT = KDF_WAIT_FOR_LOGIN
 
 
 def queue() -> KdfQueue:
@@ -71,8 +71,7 @@ def new_code() -> tuple[str, Opened]:
     code = receipt.generate()
     inst = _instance()
     try:
-        return code, _opened(queue().derive(code, inst.salt, inst.kdf,
-                                                 wait=KDF_WAIT_FOR_REPORT))
+        return code, _opened(queue().derive(code, inst.salt, inst.kdf, wait=0))
     except KdfBusy:
         # No log line: its time stamp would be the time of a report.
         return code, _opened(_outside_queue(code, inst))

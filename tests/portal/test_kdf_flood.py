@@ -62,29 +62,6 @@ def test_full_queue_refuses_logins_but_serves_pages(demo: DemoInstance) -> None:
     assert answered.status_code == 422
 
 
-def test_report_waits_for_a_slot_instead_of_being_refused(demo: DemoInstance) -> None:
-    """p6: a report may not be refused; it waits for (or, after a while, skips) the queue."""
-    app: Flask = create_app(demo.instance, make_config(kdf_slots=1))
-    client = app.test_client()
-    data = report_fields(client)
-    queue = app.extensions["adal.kdf_queue"]
-    held = threading.Event()
-    release = threading.Event()
-
-    def hold() -> None:
-        with queue.slot():
-            held.set()
-            release.wait(5)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    held.wait(5)
-    threading.Timer(0.3, release.set).start()
-    response = post_report(client, data)
-    holder.join()
-    assert response.status_code == 200
-
-
 def test_login_waits_briefly_behind_other_work(demo: DemoInstance) -> None:
     """A few new reports holding every slot must not lock reporters out of their mailboxes."""
     app: Flask = create_app(demo.instance, make_config(kdf_slots=1))
@@ -197,16 +174,34 @@ def test_kdf_work_leaves_half_the_threads_to_the_pages() -> None:
                                "ADAL_KDF_WAITING": "1"})
 
 
-def test_a_report_is_never_refused_even_with_the_line_full(demo: DemoInstance) -> None:
-    """p6: with every slot held and no room in line, a report derives in a child of its own."""
-    app: Flask = create_app(demo.instance, make_config(kdf_slots=1, kdf_waiting=0))
+def test_a_report_is_never_refused_nor_kept_waiting(demo: DemoInstance) -> None:
+    """p6: with every slot held and the line full, a report derives at once in a child of its
+    own; and it takes no place in the line that a login could have had."""
+    app: Flask = create_app(demo.instance, make_config(kdf_slots=1, kdf_waiting=1))
     client = app.test_client()
     data = report_fields(client)
     queue = app.extensions["adal.kdf_queue"]
+    in_line = threading.Event()
+    outcomes: list[str] = []
+
+    def login_in_line() -> None:
+        in_line.set()
+        try:
+            with queue.slot(wait=3.0):
+                outcomes.append("ran")
+        except KdfBusy:
+            outcomes.append("busy")
+
     with queue.slot():
+        waiter = threading.Thread(target=login_in_line)
+        waiter.start()
+        in_line.wait(5)
+        time.sleep(0.1)
         start = time.perf_counter()
         response = post_report(client, data)
-        assert time.perf_counter() - start < 4.0  # did not wait for the held slot
+        assert time.perf_counter() - start < 2.0  # did not wait for the held slot
+    waiter.join()
     assert response.status_code == 200
     assert receipt_code(response.get_data(as_text=True))
+    assert outcomes == ["ran"]  # the login in line got the slot, not the report
     queue.close()
