@@ -87,24 +87,31 @@ def test_login_waits_briefly_behind_other_work(demo: DemoInstance) -> None:
     queue.close()
 
 
-def test_waiting_line_is_bounded() -> None:
-    queue = KdfQueue(1, waiting=1)
+def _stand_in_line(queue: KdfQueue, outcomes: list[str], wait: float) -> threading.Thread:
+    """A caller waiting for a slot (the caller of this holds them all); returns once it is in
+    line. It appends "ran" when it got a slot, "busy" when it was refused."""
     in_line = threading.Event()
-    outcomes: list[str] = []
 
     def wait_in_line() -> None:
         in_line.set()
         try:
-            with queue.slot(wait=2.0):
+            with queue.slot(wait=wait):
                 outcomes.append("ran")
         except KdfBusy:
             outcomes.append("busy")
 
+    waiter = threading.Thread(target=wait_in_line)
+    waiter.start()
+    in_line.wait(5)
+    time.sleep(0.1)  # past the event, into the semaphore's wait
+    return waiter
+
+
+def test_waiting_line_is_bounded() -> None:
+    queue = KdfQueue(1, waiting=1)
+    outcomes: list[str] = []
     with queue.slot():
-        waiter = threading.Thread(target=wait_in_line)
-        waiter.start()
-        in_line.wait(5)
-        time.sleep(0.1)  # the waiter is now in line
+        waiter = _stand_in_line(queue, outcomes, wait=2.0)
         start = time.perf_counter()
         try:
             with queue.slot(wait=2.0):
@@ -181,22 +188,9 @@ def test_a_report_is_never_refused_nor_kept_waiting(demo: DemoInstance) -> None:
     client = app.test_client()
     data = report_fields(client)
     queue = app.extensions["adal.kdf_queue"]
-    in_line = threading.Event()
     outcomes: list[str] = []
-
-    def login_in_line() -> None:
-        in_line.set()
-        try:
-            with queue.slot(wait=3.0):
-                outcomes.append("ran")
-        except KdfBusy:
-            outcomes.append("busy")
-
     with queue.slot():
-        waiter = threading.Thread(target=login_in_line)
-        waiter.start()
-        in_line.wait(5)
-        time.sleep(0.1)
+        waiter = _stand_in_line(queue, outcomes, wait=3.0)  # a login
         start = time.perf_counter()
         response = post_report(client, data)
         assert time.perf_counter() - start < 2.0  # did not wait for the held slot
