@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 import shutil
 import stat
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -13,6 +15,8 @@ import pytest
 
 from crypto.kdf import KdfParams, new_salt
 from store import instance as inst
+
+ROOT = Path(__file__).resolve().parents[2]
 
 FAST = KdfParams(time_cost=1, memory_kib=8192)
 
@@ -128,28 +132,32 @@ def test_back_office_processes_upgrading_at_once_agree_on_one_key(tmp_path: Path
     assert not list(full.path.glob(".*"))
 
 
-def test_old_instance_in_a_folder_it_cannot_write_fails_clearly(tmp_path: Path) -> None:
+_LOAD_UNABLE_TO_WRITE = """
+import resource, signal, sys
+from pathlib import Path
+from store import instance as inst
+# No file may grow past 0 bytes (a full disk, a read-only folder: writing fails either way);
+# unlike file modes this holds for root too.
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (0, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+try:
+    inst.load(Path(sys.argv[1]))
+except inst.InstanceError as exc:
+    print("InstanceError:", exc)
+"""
+
+
+def test_old_instance_where_portal_key_cannot_be_written_fails_clearly(tmp_path: Path) -> None:
     full = _new(tmp_path / "instance")
     (full.path / inst.PORTAL_KEY_NAME).unlink()
-    full.path.chmod(0o500)
-    try:
-        if _can_write(full.path):
-            pytest.skip("running as root: file modes do not stop writes")
-        refusal = re.escape("portal.key is missing and cannot be created")
-        with pytest.raises(inst.InstanceError, match=refusal):
-            inst.load(full.path)
-    finally:
-        full.path.chmod(0o700)
-
-
-def _can_write(folder: Path) -> bool:
-    probe = folder / ".probe"
-    try:
-        probe.touch()
-    except PermissionError:
-        return False
-    probe.unlink()
-    return True
+    result = subprocess.run([sys.executable, "-c", _LOAD_UNABLE_TO_WRITE, str(full.path)],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "InstanceError:" in result.stdout
+    assert "portal.key is missing and cannot be created" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    assert not (full.path / inst.PORTAL_KEY_NAME).exists()
+    assert not list(full.path.glob(".*"))  # no temporary key left behind
 
 
 def test_a_folder_holding_only_portal_key_counts_as_initialised(tmp_path: Path) -> None:
