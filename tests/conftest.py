@@ -8,16 +8,14 @@ to run the same suite against a real PostgreSQL server: each test gets its own d
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from store import instance as inst
 from store.db import make_engine, session_factory
+from tests.servers import scratch_database
 from tests.support import TEST_KDF, DemoInstance, run_cli
 
 POSTGRES_URL = os.environ.get("ADAL_TEST_POSTGRES_URL")
@@ -25,20 +23,9 @@ POSTGRES_URL = os.environ.get("ADAL_TEST_POSTGRES_URL")
 
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
-    if not POSTGRES_URL:
-        yield f"sqlite:///{tmp_path / 'instance' / inst.DB_NAME}"
-        return
-    admin_url = make_url(POSTGRES_URL)
-    name = f"adal_test_{secrets.token_hex(6)}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    """SQLite in the test's instance folder, or a PostgreSQL database of its own."""
+    with scratch_database(tmp_path / "instance", prefix="adal_test") as url:
+        yield url
 
 
 @pytest.fixture

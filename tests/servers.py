@@ -208,14 +208,14 @@ def serving(*started: Server, timeout: float = 60.0) -> Iterator[list[Server]]:
 
 
 @contextmanager
-def scratch_database(folder: Path) -> Iterator[str]:
+def scratch_database(folder: Path, prefix: str = "adal_srv") -> Iterator[str]:
     """SQLite in `folder`, or a new database on ADAL_TEST_POSTGRES_URL, dropped afterwards."""
     admin_url = os.environ.get("ADAL_TEST_POSTGRES_URL")
     if not admin_url:
         yield f"sqlite:///{folder / 'adal.db'}"
         return
     url = make_url(admin_url)
-    name = f"adal_srv_{secrets.token_hex(6)}"
+    name = f"{prefix}_{secrets.token_hex(6)}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
