@@ -11,6 +11,8 @@ from pathlib import Path
 
 from flask import Flask, abort, redirect, request
 from flask_babel import Babel
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map
 from werkzeug.wrappers import Response
 
 LANGUAGES = ("kk", "ru", "en")
@@ -24,9 +26,19 @@ def current_language() -> str:
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
 
 
-def safe_next(target: str | None) -> str:
-    """Only a local path: an open redirect would let a link lead a reporter elsewhere."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+def safe_next(target: str | None, routes: Map) -> str:
+    """Only a path this app serves: an open redirect would let a link lead a reporter elsewhere.
+
+    Browsers drop tabs and newlines from a URL and read a backslash as a slash, so "/\t/host"
+    would become "//host": another site. Taking only what the app's own routes match, and
+    only printable ASCII, leaves no such trick.
+    """
+    if not target or not target.startswith("/") or target.startswith("//") \
+            or not all("!" <= c <= "~" for c in target) or "\\" in target:
+        return "/"
+    try:
+        routes.bind("portal.invalid").match(target, method="GET")
+    except HTTPException:  # no route, another method, or a redirect (merged slashes)
         return "/"
     return target
 
@@ -41,7 +53,7 @@ def install(app: Flask, translations: Path) -> Babel:
     def set_language(code: str) -> Response:
         if code not in LANGUAGES:
             abort(404)
-        response = redirect(safe_next(request.args.get("next")), code=303)
+        response = redirect(safe_next(request.args.get("next"), app.url_map), code=303)
         # A browser-session cookie: nothing stays behind on the device after the window closes.
         response.set_cookie(COOKIE, code, httponly=True,
                             samesite="Strict", secure=app.config.get("SESSION_COOKIE_SECURE",

@@ -127,6 +127,24 @@ def test_unknown_language_and_routes(client: FlaskClient) -> None:
     is_error_page(client.put("/report"), 405)
 
 
+@pytest.mark.parametrize("target", [
+    "//evil.example/", "/%09/evil.example", "/\t/evil.example", "/%0a/x", "/%0d%0aSet-Cookie:x",
+    "/\\evil.example", "/%5c%5cevil.example", "https://evil.example/", "/%2F%2Fevil.example",
+    "/ /evil.example", "/nowhere", "/report?next=//evil.example", "/%E2%80%8B/evil.example",
+])
+def test_language_switch_never_leaves_the_portal(client: FlaskClient, target: str) -> None:
+    # Browsers drop tabs and newlines from URLs: "/\t/host" becomes "//host", another site.
+    response = client.get(f"/lang/en?next={target}")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"
+
+
+def test_language_switch_returns_to_the_page(client: FlaskClient) -> None:
+    for page in ("/", "/report", "/rights", "/mailbox"):
+        response = client.get(f"/lang/ru?next={page}")
+        assert response.status_code == 303 and response.headers["Location"] == page
+
+
 def test_mistyped_code_answered_at_once(app: Flask, client: FlaskClient) -> None:
     code = receipt.generate()
     typo = code[:-1] + str((int(code[-1]) + 1) % 10)
