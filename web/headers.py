@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Flask, Response, request
 
 # No script source at all: the pages work in Tor Browser's "Safest" mode.
@@ -47,6 +49,10 @@ def install(app: Flask) -> None:
             response.headers["Pragma"] = "no-cache"
         onion = app.config.get("ONION_LOCATION")
         if onion:
-            response.headers["Onion-Location"] = onion.rstrip("/") + request.full_path.rstrip("?")
+            # The same page at the onion address. request.path is decoded, so it is quoted
+            # again: a header must be printable ASCII. The query string is left out; it could
+            # carry anything, and no portal page needs one to be found.
+            path = quote(request.path, safe="/-._~")
+            response.headers["Onion-Location"] = onion.rstrip("/") + path
         response.headers.pop("Server", None)
         return response

@@ -154,8 +154,19 @@ def test_cookies_are_secure_httponly_strict(demo: DemoInstance) -> None:
 def test_onion_location(demo: DemoInstance) -> None:
     onion = "http://" + "a" * 56 + ".onion"
     app = create_app(demo.instance, make_config(onion_location=onion))
-    response = app.test_client().get("/rights")
+    client = app.test_client()
+    response = client.get("/rights")
     assert response.headers["Onion-Location"] == onion + "/rights"
+    # The header is built from the decoded path: it must come out as plain ASCII (gunicorn
+    # refuses anything else with a bare 500 page), and a newline must not split it.
+    for path, status in (("/%D2%9B", 404), ("/%0a", 404), ("/%0d%0aX-Evil:1", 404),
+                         ("/lang/ru?next=/%0a", 303), ("/report?x=%D2%9B", 200)):
+        response = client.get(path)
+        assert response.status_code == status, path
+        header = response.headers["Onion-Location"]
+        assert header.startswith(onion + "/") and header.isascii() and header.isprintable()
+        assert " " not in header and "X-Evil" not in response.headers
+    assert client.get("/%D2%9B").headers["Onion-Location"] == onion + "/%D2%9B"
 
 
 def test_catalogs_are_complete() -> None:
