@@ -89,8 +89,9 @@ class Step(StrEnum):
 
 
 # Plain strings so templates can use them as translation msgids.
-PublicStatus = Literal["received", "forwarded", "decided", "closed"]
-PUBLIC_STATUSES: tuple[PublicStatus, ...] = ("received", "forwarded", "decided", "closed")
+PublicStatus = Literal["received", "in_review", "forwarded", "decided", "closed"]
+PUBLIC_STATUSES: tuple[PublicStatus, ...] = (
+    "received", "in_review", "forwarded", "decided", "closed")
 
 # Prerequisites that hold for every case; the identity-dependent ones for `closed` are added in
 # _prerequisites().
@@ -310,10 +311,13 @@ def detail_date(details: Mapping[str, str], name: str) -> date:
 
 
 def public_status(facts: CaseFacts, events: Sequence[Event]) -> PublicStatus:
-    """The reporter-facing status: ``received``, ``forwarded``, ``decided`` or ``closed``.
+    """The reporter-facing status: ``received``, ``in_review``, ``forwarded``, ``decided`` or
+    ``closed``.
 
     Deliberately coarse: it never reveals who handled the case, NDA or identity matters, or
-    internal dates. ``forwarded`` once the Anti-Corruption Service has been told (p8);
+    internal dates. ``in_review`` once a person authorised to receive reports has registered
+    it: a reporter who reads a reply must not still be told the report awaits that person.
+    ``forwarded`` once the Anti-Corruption Service has been told (p8);
     ``decided`` once the authorised body's decision is in (the reporter is then owed the
     information, Appendix 3 right 4). ``facts`` is accepted for symmetry with the other
     functions; the public status intentionally depends on nothing about the reporter.
@@ -326,4 +330,6 @@ def public_status(facts: CaseFacts, events: Sequence[Event]) -> PublicStatus:
         return "decided"
     if Step.KNS_NOTIFIED in done:
         return "forwarded"
+    if Step.REGISTERED in done:
+        return "in_review"
     return "received"

@@ -49,9 +49,12 @@ def test_portal_report_is_opened_answered_and_followed_up(
         assert handler.post(f"{case_url}/reply",
                             {"text": "Получили. Когда это было?"}).status_code == 303
 
+        reporter.get("/lang/en")
         assert login(reporter, code).status_code == 303
         mailbox = reporter.get("/mailbox").get_data(as_text=True)
         assert "Получили. Когда это было?" in mailbox
+        # Opened and answered: no longer "waiting for the person authorised to receive".
+        assert "Under review" in mailbox and "Received" not in mailbox
         followed = reporter.post("/mailbox/reply", data={
             "csrf_token": csrf_token(mailbox), "text": "Двенадцатого марта, в кабинете.",
             "files": [(io.BytesIO(b"note bytes"), "заметка.txt", "text/plain")],

@@ -290,7 +290,7 @@ def test_there_is_no_reject_step() -> None:
     ("upto", "status"),
     [
         (0, "received"),
-        (1, "received"),
+        (1, "in_review"),
         (2, "forwarded"),
         (3, "forwarded"),
         (4, "decided"),
@@ -304,7 +304,7 @@ def test_public_status(upto: int, status: str) -> None:
 
 def test_public_status_ignores_internal_steps() -> None:
     events = run(KNOWN, [Step.REGISTERED, Step.RIGHTS_EXPLAINED, Step.NDA_SIGNED])
-    assert public_status(KNOWN, events) == "received"
+    assert public_status(KNOWN, events) == "in_review"
 
 
 def test_case_facts_need_an_aware_receipt_time() -> None:
