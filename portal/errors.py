@@ -45,6 +45,17 @@ def error_page(code: int, title: object | None = None, text: object | None = Non
     return Response(body, status=code, mimetype="text/html")
 
 
+def refusal_text(exc: uploads.UploadRefused) -> object:
+    """Why a body was refused, for the error page or the form that comes back."""
+    if isinstance(exc, uploads.FieldTooLarge):
+        return _l("A text field is far longer than a form can hold. Nothing was stored. "
+                  "Shorten the text, or attach it as a file.")
+    limit_mib = config().max_upload_bytes // (1024 * 1024)
+    return _l("What you sent is larger than this portal accepts (%(limit)d MiB in one "
+              "sending). Nothing was stored. Send fewer or smaller files, or send them "
+              "later from your mailbox in several parts.", limit=limit_mib)
+
+
 def install(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
@@ -56,19 +67,11 @@ def install(app: Flask) -> None:
             return exc.get_response()
         return error_page(code if code in _PAGES else 400)
 
-    @app.errorhandler(uploads.UploadTooLarge)
-    def _too_large(_exc: uploads.UploadTooLarge) -> Response:
-        limit_mib = config().max_upload_bytes // (1024 * 1024)
-        text = _l("What you sent is larger than this portal accepts (%(limit)d MiB in one "
-                  "sending). Nothing was stored. Send fewer or smaller files, or send them "
-                  "later from your mailbox in several parts.", limit=limit_mib)
-        return drain_after(error_page(413, text=text))
-
-    @app.errorhandler(uploads.FieldTooLarge)
-    def _field_too_large(_exc: uploads.FieldTooLarge) -> Response:
-        text = _l("A text field is far longer than a form can hold. Nothing was stored. "
-                  "Shorten the text, or attach it as a file.")
-        return drain_after(error_page(413, text=text))
+    @app.errorhandler(uploads.UploadRefused)
+    def _refused(exc: uploads.UploadRefused) -> Response:
+        # The report and follow-up forms answer with the form itself (refusal_text); this is
+        # for any other route.
+        return drain_after(error_page(413, text=refusal_text(exc)))
 
     @app.errorhandler(uploads.MalformedUpload)
     def _malformed(_exc: uploads.MalformedUpload) -> Response:

@@ -10,18 +10,32 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-LONG_TEXT = 20_000
+# About 50 pages. portal.uploads reads at most MAX_FIELD_BYTES of a field, more than any text
+# within this limit can take in UTF-8, so a field it had to cut always fails this check.
+LONG_TEXT = 100_000
 MEDIUM_TEXT = 5_000
 SHORT_TEXT = 300
 NONCE_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
 
 
 def _too_long(limit: int) -> Length:
-    return Length(max=limit, message=_l("This field is too long (at most %(max)d characters).",
-                                        max=limit))
+    check = Length(max=limit, message=_l("This field is too long (at most %(max)d characters).",
+                                         max=limit))
+    # No maxlength attribute in the page: a browser cuts pasted text at it without a word, and
+    # the reporter never learns that the end of the report was not sent. The server says so.
+    check.field_flags = {}
+    return check
 
 
-class ReportForm(FlaskForm):
+class _CutAware(FlaskForm):
+    def mark_cut(self, name: str | None) -> None:
+        """Show the length error on a field the upload parser had to cut (uploads.FieldTooLarge)."""
+        field = self._fields.get(name) if name else None
+        if field is not None:
+            field.validate(self)
+
+
+class ReportForm(_CutAware):
     # Appendix 1: short description of the offence (facts, persons, subject) ...
     facts = TextAreaField(_l("What happened"), validators=[
         DataRequired(message=_l("Describe what happened: this is the only required field.")),
@@ -92,7 +106,7 @@ class LoginForm(FlaskForm):
                           validators=[Optional(), _too_long(LONG_TEXT)])
 
 
-class FollowUpForm(FlaskForm):
+class FollowUpForm(_CutAware):
     text = TextAreaField(_l("Your message"), validators=[Optional(), _too_long(LONG_TEXT)])
 
 

@@ -26,11 +26,11 @@ from werkzeug.wrappers import Response
 
 from crypto import receipt
 from crypto.errors import CryptoError
-from portal import receipts
-from portal.errors import error_page
+from portal import receipts, uploads
+from portal.errors import error_page, refusal_text
 from portal.forms import FollowUpForm, LoginForm, LogoutForm
 from portal.intake import store_followup
-from portal.receive import receive
+from portal.receive import drain_after, receive
 from rules.clock import local_date, utcnow
 from store import payloads
 from store.models import Attachment, Envelope, Mailbox, Message, Submission
@@ -182,6 +182,14 @@ def login() -> Response:
     return redirect(url_for("mailbox.view"), code=303)  # type: ignore[return-value]
 
 
+def _expired(form: FollowUpForm) -> Response:
+    login = LoginForm(formdata=None)
+    login.draft.data = (form.text.data or "").strip()
+    return _login_page(login, 400, _l(
+        "Your mailbox was closed after 20 minutes without activity, so your message "
+        "was not sent. It is kept below: enter your receipt code and send it again."))
+
+
 @bp.post("/mailbox/reply")
 def reply() -> Response:
     opened = _current(db())
@@ -191,18 +199,22 @@ def reply() -> Response:
     if opened is not None:
         recipients = holders(db(), opened.submission.report_envelope_id)
         db().rollback()
-    received = receive(recipients, today, files_allowed=opened is not None)
+    try:
+        received = receive(recipients, today, files_allowed=opened is not None)
+    except uploads.UploadRefused as refused:
+        form = FollowUpForm(formdata=refused.fields)
+        form.mark_cut(refused.cut)
+        if opened is None:
+            return drain_after(_expired(form))
+        return drain_after(_mailbox_page(opened, form, 413, error=refusal_text(refused),
+                                         files_dropped=True))
     intake = received.intake
     try:
         form = FollowUpForm(formdata=received.fields)
         text = (form.text.data or "").strip()
         if opened is None:
             intake.discard()
-            login = LoginForm(formdata=None)
-            login.draft.data = text
-            return _login_page(login, 400, _l(
-                "Your mailbox was closed after 20 minutes without activity, so your message "
-                "was not sent. It is kept below: enter your receipt code and send it again."))
+            return _expired(form)
         if not received.csrf_ok:
             intake.discard()
             return _mailbox_page(opened, form, 400, error=_l(

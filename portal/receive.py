@@ -1,5 +1,8 @@
 """The streamed POST of a form with files: limits, CSRF before files, polite refusal.
 
+A body over the limit raises uploads.UploadRefused carrying the text fields that came before
+the files, so the views can give the form back filled in rather than lose what was typed.
+
 Used by the report form and the mailbox follow-up form. Both views are exempt from
 CSRFProtect's hook, because that hook reads `request.form`, which would make Werkzeug parse (and
 spool to disk) the body before the view runs. The token is checked here instead, as soon as its
@@ -58,9 +61,14 @@ def receive(recipients: Sequence[bytes], today: date, *, files_allowed: bool = T
     limit = config().max_upload_bytes
     declared = request.content_length
     stream = _stream()
-    if declared is not None and declared > limit:
-        raise uploads.UploadTooLarge("declared length exceeds the limit")
+    too_large = declared is not None and declared > limit
     intake = FileIntake(current_app.extensions["adal.sessions"], recipients, today)
+
+    def on_file(name: str, filename: str, content_type: str) -> uploads.FileSink | None:
+        if too_large:
+            # Refused unread; the text fields before the first file are what the form needs.
+            raise uploads.UploadTooLarge("declared length exceeds the limit")
+        return intake.on_file(name, filename, content_type)
 
     def on_field(name: str, value: str) -> None:
         if name != CSRF_FIELD or not files_allowed:
@@ -72,7 +80,11 @@ def receive(recipients: Sequence[bytes], today: date, *, files_allowed: bool = T
         intake.accepting = True
 
     try:
-        form = uploads.parse(stream, request.content_type, limit, intake.on_file, on_field)
+        form = uploads.parse(stream, request.content_type, limit, on_file, on_field)
+        if too_large:
+            refused = uploads.UploadTooLarge("declared length exceeds the limit")
+            refused.fields = form.fields
+            raise refused
     except BaseException:
         intake.discard()
         raise

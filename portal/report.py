@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.wrappers import Response
 
 from crypto import receipt
-from portal import receipts
+from portal import receipts, uploads
+from portal.errors import refusal_text
 from portal.forms import ReportForm
 from portal.intake import ReportInput, store_report
 from portal.logs import LOGGER_NAME
-from portal.receive import receive
+from portal.receive import drain_after, receive
 from rules.clock import local_date, utcnow
 from store.cleanup import delete_orphan_files
 from store.recipients import identity_recipients, report_recipients
@@ -66,7 +67,12 @@ def submit() -> Response:
         report_keys = report_recipients(db)
         identity_keys = identity_recipients(db)
     today = local_date(utcnow())
-    received = receive(report_keys, today)
+    try:
+        received = receive(report_keys, today)
+    except uploads.UploadRefused as refused:
+        form = ReportForm(formdata=refused.fields)
+        form.mark_cut(refused.cut)
+        return drain_after(render_form(form, 413, refusal_text(refused), files_dropped=True))
     intake = received.intake
     try:
         form = ReportForm(formdata=received.fields)

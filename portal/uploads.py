@@ -31,7 +31,8 @@ from werkzeug.sansio.multipart import (
 )
 
 READ_SIZE = 64 * 1024
-MAX_FIELD_BYTES = 256 * 1024
+# A long text field (portal.forms.LONG_TEXT characters) in UTF-8, four bytes each at worst.
+MAX_FIELD_BYTES = 512 * 1024
 MAX_FIELDS_TOTAL = 1024 * 1024
 MAX_PARTS = 64
 # Bounds the decoder's own buffer: a part header that never ends cannot grow without limit.
@@ -45,11 +46,22 @@ class UploadError(Exception):
     """The body cannot be used; subclasses say why."""
 
 
-class UploadTooLarge(UploadError):
+class UploadRefused(UploadError):
+    """Too much data. `fields` holds the text fields read before that, so the form can come
+    back filled in; `cut` names a field that was itself too long (its value then holds the
+    first MAX_FIELD_BYTES of it)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.fields: MultiDict[str, str] = MultiDict()
+        self.cut: str | None = None
+
+
+class UploadTooLarge(UploadRefused):
     """The body is bigger than the configured limit."""
 
 
-class FieldTooLarge(UploadError):
+class FieldTooLarge(UploadRefused):
     """A text field, or all of them together, exceed what a form can hold."""
 
 
@@ -104,7 +116,11 @@ class _Reader:
 
 def parse(stream: IO[bytes], content_type: str | None, limit: int, on_file: FileStart,
           on_field: FieldDone | None = None) -> ParsedForm:
-    """Decode the whole body; file bytes go to the sinks `on_file` returns."""
+    """Decode the whole body; file bytes go to the sinks `on_file` returns.
+
+    On UploadRefused the exception carries the text fields read so far: forms put their text
+    before their files, so a reporter whose files were too large gets the typed text back.
+    """
     decoder = MultipartDecoder(boundary_of(content_type), MAX_DECODER_BUFFER,
                                max_parts=MAX_PARTS)
     reader = _Reader(stream, limit)
@@ -144,6 +160,12 @@ def parse(stream: IO[bytes], content_type: str | None, limit: int, on_file: File
                     name, text, sink = None, None, None
             elif isinstance(event, Epilogue):
                 break
+    except UploadRefused as exc:
+        exc.fields = form.fields
+        if isinstance(exc, FieldTooLarge) and text is not None and name is not None:
+            exc.cut = name
+            form.fields.add(name, bytes(text[:MAX_FIELD_BYTES]).decode("utf-8", "ignore"))
+        raise
     except UnicodeDecodeError as exc:
         raise MalformedUpload("text is not UTF-8") from exc
     except RequestEntityTooLarge as exc:

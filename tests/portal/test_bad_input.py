@@ -14,7 +14,7 @@ from werkzeug.test import TestResponse
 
 from crypto import receipt
 from portal import create_app
-from store.models import Envelope, Submission
+from store.models import Envelope, Message, Submission
 from tests.portal.conftest import (
     csrf_token,
     login,
@@ -49,22 +49,81 @@ def field(name: str, value: bytes, boundary: str = "b0und") -> bytes:
             .encode() + value + b"\r\n")
 
 
+TYPED = "Бастық актіге қол қою үшін ақша талап етті"
+
+
+def returned_form(response: TestResponse, *texts: str) -> str:
+    """A refused report comes back as the form itself, with what the reporter typed."""
+    is_error_page(response, 413)
+    page = response.get_data(as_text=True)
+    assert 'action="/report"' in page and 'role="alert"' in page
+    for text in texts:
+        assert text in page
+    return page
+
+
 def test_oversized_body_is_413_and_stores_nothing(demo: DemoInstance) -> None:
     app = create_app(demo.instance, make_config(max_upload_bytes=1024 * 1024))
     client = app.test_client()
-    data = report_fields(client)
+    data = report_fields(client, facts=TYPED, position="бөлім бастығы")
     response = post_report(client, data, [(b"z" * (3 * 1024 * 1024), "big.bin", "x/y")])
-    is_error_page(response, 413)
-    assert "1 МиБ" in response.get_data(as_text=True)  # the limit, in Kazakh
+    page = returned_form(response, TYPED, "бөлім бастығы")
+    assert "1 МиБ" in page  # the limit, in Kazakh
     # Without a declared length (chunked), the limit is enforced while streaming.
     body, ctype = multipart(data["csrf_token"],  # type: ignore[arg-type]
-                            field("facts", b"x"), field("acknowledge", b"y"),
+                            field("facts", TYPED.encode()), field("acknowledge", b"y"),
                             b'--b0und\r\nContent-Disposition: form-data; name="files"; '
                             b'filename="f.bin"\r\n\r\n' + b"q" * (2 * 1024 * 1024) + b"\r\n")
     response = client.post("/report", input_stream=io.BytesIO(body),
                            content_type=ctype, environ_overrides={"wsgi.input_terminated": True})
-    is_error_page(response, 413)
+    returned_form(response, TYPED)
     assert rows(demo, Submission) == 0 and rows(demo, Envelope) == 0
+
+
+def test_oversized_follow_up_comes_back_with_its_text(demo: DemoInstance) -> None:
+    app = create_app(demo.instance, make_config(max_upload_bytes=1024 * 1024))
+    client = app.test_client()
+    code = receipt_code(post_report(client, report_fields(client)).get_data(as_text=True))
+    assert login(client, code).status_code == 303
+    token = csrf_token(client.get("/mailbox").get_data(as_text=True))
+    response = client.post("/mailbox/reply", data={
+        "csrf_token": token, "text": TYPED,
+        "files": [(io.BytesIO(b"z" * (2 * 1024 * 1024)), "big.bin", "x/y")],
+    }, content_type="multipart/form-data")
+    is_error_page(response, 413)
+    page = response.get_data(as_text=True)
+    assert TYPED in page and 'action="/mailbox/reply"' in page and "1 МиБ" in page
+    with demo.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Message)) == 0
+        # Only the report's own envelope: the refused file left nothing behind.
+        assert s.scalar(select(func.count()).select_from(Envelope)) == 1
+
+
+def test_text_longer_than_a_form_holds_comes_back_marked(client: FlaskClient,
+                                                         demo: DemoInstance) -> None:
+    token = report_fields(client)["csrf_token"]
+    # Past what the parser reads of one field (512 KiB): refused while streaming.
+    huge = (TYPED + " ") * 20_000
+    body, ctype = multipart(token, field("where", "Астана".encode()),  # type: ignore[arg-type]
+                            field("facts", huge.encode()))
+    page = returned_form(client.post("/report", data=body, content_type=ctype),
+                         TYPED, "Астана")
+    assert 'aria-invalid="true"' in page and "100000" in page
+    # Within what a field may carry but over the form's limit: the same text, a 422.
+    long = "ә" * 100_001
+    response = post_report(client, report_fields(client, facts=long))
+    assert response.status_code == 422 and long in response.get_data(as_text=True)
+    assert rows(demo, Submission) == 0
+
+
+def test_no_field_is_cut_by_the_browser(client: FlaskClient) -> None:
+    # A maxlength attribute makes the browser drop the end of pasted text without a word.
+    assert "maxlength" not in client.get("/report").get_data(as_text=True)
+    login_page = client.get("/mailbox").get_data(as_text=True)
+    assert re.findall(r"<(\w+)[^>]*maxlength", login_page) == ["input"]  # the receipt code
+    fifty_pages = "Ақша берілді. " * 7000
+    response = post_report(client, report_fields(client, facts=fifty_pages))
+    assert response.status_code == 200 and receipt_code(response.get_data(as_text=True))
 
 
 def test_malformed_multipart(client: FlaskClient, demo: DemoInstance) -> None:
@@ -113,7 +172,7 @@ def test_huge_fields(client: FlaskClient) -> None:
     assert "7" * 100 not in response.get_data(as_text=True)
     token = report_fields(client)["csrf_token"]
     body, ctype = multipart(token, field("facts", b"a" * 2_000_000))  # type: ignore[arg-type]
-    is_error_page(client.post("/report", data=body, content_type=ctype), 413)
+    returned_form(client.post("/report", data=body, content_type=ctype), "a" * 100_001)
     many = b"".join(field(f"f{i}", b"v") for i in range(200))
     body, ctype = multipart(token, many)  # type: ignore[arg-type]
     assert client.post("/report", data=body, content_type=ctype).status_code == 400

@@ -135,6 +135,8 @@ def test_oversized_upload_gets_the_413_page_not_a_reset(portal: srv.Server) -> N
                          headers={"Content-Type": body.content_type})
     assert response.status_code == 413
     assert "80" in response.text and "<h1>" in response.text
+    # The form itself comes back with the typed text, not a bare error page.
+    assert 'action="/report"' in response.text and "too big</textarea>" in response.text
     # The connection pool still works afterwards, and the server is fine.
     assert http.get(portal.url("/")).status_code == 200
 
