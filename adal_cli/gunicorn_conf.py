@@ -25,6 +25,10 @@ limit_request_fields = 100
 # Don't trust forwarding headers from anyone: the app never needs the client's address.
 forwarded_allow_ips = ""
 proxy_allow_ips = ""
+# No control socket (gunicorn 25+): nothing uses it, and every instance of the same user
+# claims the same default path, so the second of the portal, the back office or the onion's
+# portal logged "Address … already in use" at every start. (Older gunicorn ignores the name.)
+control_socket_disable = True
 # The worker heartbeat file on tmpfs: a busy disk never makes the master kill a worker that
 # is streaming a long upload. (gunicorn's documented choice; not a temporary file we write.)
 _SHM = "/dev/shm"  # noqa: S108  # nosec B108

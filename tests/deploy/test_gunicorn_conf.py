@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import requests
 from gunicorn.config import Config
 
 from adal_cli import gunicorn_conf
 from adal_cli.serve import gunicorn_argv
+from tests.portal import server as srv
+from tests.support import DemoInstance
 
 
 def _config(errorlog: Path) -> Config:
@@ -90,3 +93,22 @@ def test_portal_runs_lean_and_the_back_office_as_is() -> None:
     assert env["MALLOC_ARENA_MAX"] == "2" and env["PATH"] == "/usr/bin"
     assert env["ADAL_PORTAL_THREADS"] == "16"
     assert "MALLOC_ARENA_MAX" not in gunicorn_env("handler", 16, {"PATH": "/usr/bin"})
+
+
+def test_two_instances_of_one_user_start_cleanly(demo: DemoInstance, tmp_path: Path) -> None:
+    # Production runs several portals (and the back office) as one user: gunicorn 25+ would
+    # give each the same control socket, and every one after the first logged an error.
+    home = tmp_path / "home"
+    home.mkdir()
+    servers = [srv.start(demo.path, tmp_path / f"run{i}", HOME=str(home),
+                         XDG_RUNTIME_DIR=str(home)) for i in range(2)]
+    try:
+        for server in servers:
+            assert requests.get(server.url("/"), timeout=30).status_code == 200
+    finally:
+        for server in servers:
+            server.stop()
+    for server in servers:
+        log = server.log.read_text(errors="replace")
+        assert "Control server" not in log and "already in use" not in log, log[-2000:]
+    assert not any(p.name.endswith(".ctl") for p in home.rglob("*"))
