@@ -136,7 +136,7 @@ def test_portal_role_writes_and_reads_what_the_portal_needs(
         assert mailbox is not None and mailbox.status == "received"
         messages = s.execute(select(Message).where(Message.submission_id == submission_id)
                              ).scalars().all()
-        assert [sealing.open_body(m.envelope, mailbox_key) for m in messages] == \
+        assert [sealing.open_body(m.envelope, mailbox_key, expect="message") for m in messages] == \
             [b"more evidence"]
         assert s.execute(select(func.count()).select_from(Attachment)
                          .where(Attachment.submission_id == submission_id)).scalar_one() == 2
