@@ -63,15 +63,16 @@ def key_id_of(private_key: PrivateKey) -> str:
 
 def holder_submission(db: Session, submission_id: str, private_key: PrivateKey) -> Submission:
     submission = find_submission(db, submission_id)
-    if submission is None or not sealing.holds(submission.report_envelope,
-                                               key_id_of(private_key)):
+    # A "report" that is another case's message or file (a forged row) is no case either.
+    if (submission is None or submission.report_envelope.purpose != "report"
+            or not sealing.holds(submission.report_envelope, key_id_of(private_key))):
         raise NotHolder(submission_id)
     return submission
 
 
 def open_report(submission: Submission, private_key: PrivateKey) -> dict[str, Any]:
     try:
-        body = sealing.open_body(submission.report_envelope, private_key)
+        body = sealing.open_body(submission.report_envelope, private_key, expect="report")
     except CryptoError as exc:
         raise NotHolder(submission.id) from exc
     try:
@@ -86,7 +87,7 @@ def open_identity(submission: Submission, private_key: PrivateKey) -> dict[str, 
     envelope = submission.identity_envelope
     if envelope is None or not sealing.holds(envelope, key_id_of(private_key)):
         return None
-    body = sealing.open_body(envelope, private_key)
+    body = sealing.open_body(envelope, private_key, expect="identity")
     return payloads.decode(body, payloads.IDENTITY_FORMAT)
 
 
@@ -135,7 +136,7 @@ def thread(db: Session, submission: Submission, private_key: PrivateKey) -> list
         text: str | None = None
         sent_at = None
         try:
-            body = sealing.open_body(message.envelope, private_key)
+            body = sealing.open_body(message.envelope, private_key, expect="message")
         except CryptoError:
             pass  # sealed before this key held the case: shown as "no key"
         else:

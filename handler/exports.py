@@ -26,6 +26,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 
 import documents
+from crypto.errors import CryptoError
 from handler import casework
 from handler.downloads import content_disposition
 from handler.filters import CHANNELS
@@ -124,7 +125,7 @@ def _reporter(submission: Submission, key: Any, report: dict[str, Any]
               ) -> documents.ReporterDetails | None:
     try:
         block = casework.open_identity(submission, key)
-    except payloads.PayloadError:
+    except (CryptoError, payloads.PayloadError):
         return None
     if block is None:
         return None

@@ -93,7 +93,7 @@ def _thread(database: Session, opened: OpenMailbox) -> list[ThreadItem]:
     for message in messages:
         item = ThreadItem(message.direction == "from_reporter", message.created_on, None)
         try:
-            data = open_body(message.envelope, opened.private_key)
+            data = open_body(message.envelope, opened.private_key, expect="message")
         except (CryptoError, ValueError):
             items.append(item)
             continue

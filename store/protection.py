@@ -130,7 +130,8 @@ def open_person(protection: Protection, session: Session,
     Raises crypto.errors.DecryptionError for a key without a grant. The caller audits the view.
     """
     envelope = _envelope(session, protection.envelope_id)
-    data = payloads.decode(sealing.open_body(envelope, private_key), PROTECTION_FORMAT)
+    body = sealing.open_body(envelope, private_key, expect="protection")
+    data = payloads.decode(body, PROTECTION_FORMAT)
     return ProtectedPerson(str(data.get("full_name", "")), str(data.get("position", "")),
                            str(data.get("unit", "")), str(data.get("note", "")))
 
@@ -140,7 +141,8 @@ def open_description(matter: ProtectionMatter, session: Session,
     if matter.envelope_id is None:
         return None
     envelope = _envelope(session, matter.envelope_id)
-    data = payloads.decode(sealing.open_body(envelope, private_key), MATTER_FORMAT)
+    body = sealing.open_body(envelope, private_key, expect="protection")
+    data = payloads.decode(body, MATTER_FORMAT)
     return str(data.get("description", ""))
 
 

@@ -64,11 +64,20 @@ def open_data_key(envelope: Envelope, private_key: PrivateKey) -> env.DataKey:
     return env.open_data_key(mine, private_key)
 
 
-def open_body(envelope: Envelope, private_key: PrivateKey) -> bytes:
+def open_body(envelope: Envelope, private_key: PrivateKey, *, expect: str) -> bytes:
+    """Open an envelope as what the caller found it referenced as (`expect`, e.g. "identity" for
+    a submission's identity envelope).
+
+    The associated data is built from `expect`, not from the row's own `purpose`, which is
+    written by whoever inserted the row: a report envelope that a forged submission names as its
+    identity block does not open, whatever its purpose column says.
+    """
+    if envelope.purpose != expect:
+        raise DecryptionError(f"a {envelope.purpose!r} envelope referenced as {expect!r}")
     if envelope.body is None:
         raise ValueError("a file envelope has no body; use read_file")
     key = open_data_key(envelope, private_key)
-    return env.open_body(envelope.body, key, aad(envelope.purpose, envelope.id))
+    return env.open_body(envelope.body, key, aad(expect, envelope.id))
 
 
 def holds(envelope: Envelope, key_id: str) -> bool:

@@ -78,15 +78,24 @@ class Mailbox(Base):
 
 
 class Submission(Base):
-    """A report from any channel; the portal's ones have a mailbox."""
+    """A report from any channel; the portal's ones have a mailbox.
+
+    Each envelope belongs to one row only (unique indexes here, on `messages` and on
+    `attachments`): the associated data names the envelope, not its owner, so without them a
+    hijacked portal could file another case's report or identity block under a mailbox of its own.
+    They are unique indexes rather than constraints because SQLite adds an index in place, while
+    adding a constraint rebuilds the table (see migration 0003).
+    """
 
     __tablename__ = "submissions"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     channel: Mapped[str] = mapped_column(String(24))
     received_on: Mapped[date] = mapped_column(index=True)
-    report_envelope_id: Mapped[str] = mapped_column(ForeignKey("envelopes.id"))
-    identity_envelope_id: Mapped[str | None] = mapped_column(ForeignKey("envelopes.id"))
+    report_envelope_id: Mapped[str] = mapped_column(ForeignKey("envelopes.id"), unique=True,
+                                                    index=True)
+    identity_envelope_id: Mapped[str | None] = mapped_column(ForeignKey("envelopes.id"),
+                                                             unique=True, index=True)
     mailbox_id: Mapped[str | None] = mapped_column(ForeignKey("mailboxes.id"), unique=True)
 
     report_envelope: Mapped[Envelope] = relationship(foreign_keys=[report_envelope_id])
@@ -105,7 +114,7 @@ class Message(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
     direction: Mapped[str] = mapped_column(String(16))  # "to_reporter" | "from_reporter"
-    envelope_id: Mapped[str] = mapped_column(ForeignKey("envelopes.id"))
+    envelope_id: Mapped[str] = mapped_column(ForeignKey("envelopes.id"), unique=True, index=True)
     created_on: Mapped[date]
 
     envelope: Mapped[Envelope] = relationship()
@@ -123,6 +132,6 @@ class Attachment(Base):
     message_id: Mapped[int | None] = mapped_column(
         ForeignKey("messages.id", ondelete="CASCADE"), index=True
     )
-    envelope_id: Mapped[str] = mapped_column(ForeignKey("envelopes.id"))
+    envelope_id: Mapped[str] = mapped_column(ForeignKey("envelopes.id"), unique=True, index=True)
 
     envelope: Mapped[Envelope] = relationship()

@@ -145,7 +145,7 @@ def check_opens(db: Session, demo: DemoInstance, outcome: Outcome, keys: dict[st
     submission = db.scalars(select(Submission).where(Submission.mailbox_id == mailbox.id)).one()
     problems = []
     for name, key in keys.items():
-        body = payloads.decode(open_body(submission.report_envelope, key),
+        body = payloads.decode(open_body(submission.report_envelope, key, expect="report"),
                                payloads.REPORT_FORMAT)
         if body.get("facts") != outcome.facts:
             problems.append(f"{outcome.code}: the {name} key opens another report's text")

@@ -136,7 +136,7 @@ def test_portal_role_writes_and_reads_what_the_portal_needs(
         assert mailbox is not None and mailbox.status == "received"
         messages = s.execute(select(Message).where(Message.submission_id == submission_id)
                              ).scalars().all()
-        assert [sealing.open_body(m.envelope, mailbox_key) for m in messages] == \
+        assert [sealing.open_body(m.envelope, mailbox_key, expect="message") for m in messages] == \
             [b"more evidence"]
         assert s.execute(select(func.count()).select_from(Attachment)
                          .where(Attachment.submission_id == submission_id)).scalar_one() == 2
@@ -250,6 +250,48 @@ def test_row_policies_bound_a_hijacked_portal(as_portal: sessionmaker[Session],
             forge(s)
             s.flush()
         assert isinstance(caught.value.orig, psycopg.errors.InsufficientPrivilege)
+
+
+@needs_postgres
+def test_a_hijacked_portal_cannot_give_an_envelope_a_second_owner(
+        as_portal: sessionmaker[Session], demo: DemoInstance) -> None:
+    """Its own case and mailbox, filled with another case's envelopes: the database refuses,
+    even for the in-person report the portal cannot see."""
+    in_person_report, _in_person, _session = _owner_rows(demo)
+    victim_id, victim_report, victim_file = _submit(as_portal, b"evidence", PrivateKey.generate())
+    own_id, _own_report, _own_file = _submit(as_portal, b"decoy", PrivateKey.generate())
+    with as_portal() as s:
+        victim_identity = s.get(Submission, victim_id).identity_envelope_id  # type: ignore[union-attr]
+        victim_message = s.execute(select(Message.envelope_id)
+                                   .where(Message.submission_id == victim_id)).scalar_one()
+
+    def posing_as(report: str | None, identity: str | None = None) -> Callable[[Session], None]:
+        def add(s: Session) -> None:
+            mailbox = Mailbox(lookup_tag=secrets.token_bytes(32), public_key=b"k" * 32,
+                              created_on=TODAY)
+            if report is None:
+                keys = recipients.report_recipients(s)
+                fresh = sealing.seal(s, "report", b'{"facts": "decoy"}', keys, TODAY)
+            s.add_all([mailbox, Submission(channel="portal", received_on=TODAY,
+                                           report_envelope_id=report or fresh.id,
+                                           identity_envelope_id=identity, mailbox=mailbox)])
+        return add
+
+    forged: list[Callable[[Session], None]] = [
+        posing_as(victim_report, victim_identity),
+        posing_as(None, victim_identity),
+        posing_as(in_person_report),
+        lambda s: s.add(Message(submission_id=own_id, direction="from_reporter",
+                                envelope_id=victim_message, created_on=TODAY)),
+        lambda s: s.add(Attachment(submission_id=own_id, envelope_id=victim_file)),
+    ]
+    for forge in forged:
+        with as_portal() as s, pytest.raises(DBAPIError) as caught:
+            forge(s)
+            s.flush()
+        assert isinstance(caught.value.orig, psycopg.errors.UniqueViolation), caught.value
+    with demo.sessions() as s:
+        assert s.execute(select(func.count()).select_from(Submission)).scalar_one() == 3
 
 
 @needs_postgres

@@ -164,7 +164,8 @@ def reporter_reads(demo: DemoInstance, report: PortalReport) -> list[str]:
         messages = s.scalars(select(Message).where(
             Message.submission_id == report.submission_id,
             Message.direction == "to_reporter").order_by(Message.id))
-        return [payloads.message_text(sealing.open_body(m.envelope, report.mailbox_key))
+        return [payloads.message_text(
+                    sealing.open_body(m.envelope, report.mailbox_key, expect="message"))
                 for m in messages]
 
 

@@ -155,6 +155,37 @@ def test_identity_only_for_the_head(demo: DemoInstance, as_role: Callable[[str],
                                  ckeys.key_id(private.public_key))
 
 
+def test_an_envelope_opens_only_as_what_it_is_referenced_as(
+        demo: DemoInstance, as_role: Callable[[str], Browser]) -> None:
+    """A hijacked portal points rows of a case it controls at another case's envelopes, each in
+    a column other than the one that owns it (so the unique indexes allow it): neither the
+    victim's report shown as a message, nor the victim's message shown as a report."""
+    victim = store_portal_report(demo, facts="Victim's facts 91c2")
+    reporter_follows_up(demo, victim, "Victim's follow-up 5e7a")
+    forged = store_portal_report(demo)
+    with demo.sessions() as s, s.begin():
+        victim_row = s.get(Submission, victim.submission_id)
+        victim_message = s.scalars(select(Message.envelope_id).where(
+            Message.submission_id == victim.submission_id)).one()
+        s.add(Message(submission_id=forged.submission_id, direction="from_reporter",
+                      envelope_id=victim_row.report_envelope_id,
+                      created_on=victim_row.received_on))
+        mailbox = Mailbox(lookup_tag=b"f" * 32, public_key=b"k" * 32,
+                          created_on=victim_row.received_on)
+        posing = Submission(channel="portal", received_on=victim_row.received_on,
+                            report_envelope_id=victim_message, mailbox=mailbox)
+        s.add(posing)
+        s.flush()
+        posing_id = posing.id
+    handler = as_role("handler")
+    page = handler.get(f"/cases/{forged.submission_id}").get_data(as_text=True)
+    assert "The head of procurement" in page  # the forged case's own report opens
+    assert "91c2" not in page
+    assert handler.get(f"/cases/{posing_id}").status_code == 404
+    page = handler.get(f"/cases/{victim.submission_id}").get_data(as_text=True)
+    assert "91c2" in page and "5e7a" in page
+
+
 def test_never_granted_handler_cannot_decrypt_then_grant_then_revoke(
         demo: DemoInstance, as_role: Callable[[str], Browser],
         browser: Callable[[], Browser]) -> None:
@@ -321,7 +352,8 @@ def test_register_a_hotline_report(demo: DemoInstance, as_role: Callable[[str], 
 
     private = ckeys.parse_recovery_key(demo.recovery_key())
     with demo.sessions() as s:
-        body = sealing.open_body(s.get(Submission, submission_id).report_envelope, private)
+        body = sealing.open_body(s.get(Submission, submission_id).report_envelope, private,
+                                 expect="report")
         stored = payloads.decode(body, payloads.REPORT_FORMAT)
     assert stored["received_at"].startswith("2026-03-02T05:15:00")
     assert stored["channel"] == "hotline" and stored["received_by"] == "Айгерім"

@@ -10,7 +10,7 @@ from typing import Any
 import docx
 from sqlalchemy import select
 
-from store.models import AuditEntry
+from store.models import AuditEntry, Submission
 from tests.handler.helpers import Browser, store_portal_report
 from tests.support import DemoInstance
 
@@ -99,6 +99,23 @@ def test_no_identity_without_consent(demo: DemoInstance,
     head.get(f"/cases/{sid}")
     assert _export(head, sid, include_identity="y").status_code == 403
     assert _audits(demo, "export.appendix1") == []
+
+
+def test_a_report_posing_as_an_identity_block_is_not_exported(
+        demo: DemoInstance, as_role: Callable[[str], Browser]) -> None:
+    """A forged case whose identity envelope is another case's report (heads hold reports
+    too): neither the identity page nor the export opens it."""
+    victim = store_portal_report(demo, facts="Victim's facts 91c2").submission_id
+    sid = store_portal_report(demo, identity=IDENTITY).submission_id
+    with demo.sessions() as s, s.begin():
+        forged = s.get(Submission, sid)
+        forged.identity_envelope_id = s.get(Submission, victim).report_envelope_id
+    head = as_role("head")
+    head.get(f"/cases/{sid}")
+    assert "91c2" not in head.get(f"/cases/{sid}/identity").get_data(as_text=True)
+    refused = _export(head, sid, include_identity="y")
+    assert refused.status_code == 403 and "91c2" not in refused.get_data(as_text=True)
+    assert _audits(demo, "identity.open") == []
 
 
 def test_bad_export_input_is_4xx(demo: DemoInstance,

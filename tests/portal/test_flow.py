@@ -84,7 +84,7 @@ def test_report_mailbox_followup_and_staff_keys(client: FlaskClient, demo: DemoI
     handler, head = staff_key(demo, "handler"), staff_key(demo, "head")
     with demo.sessions() as s:
         submission = s.execute(select(Submission)).scalar_one()
-        report = payloads.decode(open_body(submission.report_envelope, handler),
+        report = payloads.decode(open_body(submission.report_envelope, handler, expect="report"),
                                  payloads.REPORT_FORMAT)
         assert report["facts"].startswith("Начальник отдела")
         assert report["persons"] == "Иванов И.И." and report["unit"] == "отдел закупок"
@@ -92,16 +92,17 @@ def test_report_mailbox_followup_and_staff_keys(client: FlaskClient, demo: DemoI
         assert report["received_at"].endswith("Z") and "T" in report["received_at"]
         assert report["attachment_count"] == 2
         assert "Маркерова" not in json.dumps(report, ensure_ascii=False)
-        identity = payloads.decode(open_body(submission.identity_envelope, head),
+        identity = payloads.decode(open_body(submission.identity_envelope, head, expect="identity"),
                                    payloads.IDENTITY_FORMAT)
         assert identity["full_name"] == "Айгуль Маркерова" and identity["consent"] is True
         with pytest.raises(DecryptionError):
-            open_body(submission.identity_envelope, handler)
+            open_body(submission.identity_envelope, handler, expect="identity")
         files = s.execute(select(Attachment).where(Attachment.message_id.is_(None))).scalars()
         report_files = {a.envelope_id for a in files}
         followup = s.execute(
             select(Message).where(Message.direction == "from_reporter")).scalar_one()
-        text = payloads.decode(open_body(followup.envelope, handler), payloads.MESSAGE_FORMAT)
+        text = payloads.decode(open_body(followup.envelope, handler, expect="message"),
+                               payloads.MESSAGE_FORMAT)
         assert text["text"] == "Деньги передали 12 марта."
         followup_file = s.execute(
             select(Attachment).where(Attachment.message_id == followup.id)).scalar_one()

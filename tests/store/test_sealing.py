@@ -34,9 +34,9 @@ def test_report_opens_for_handler_head_and_recovery(demo: DemoInstance) -> None:
         env = s.get(Envelope, env_id)
         assert len(env.grants) == 3
         for key in (_private(demo, "handler"), _private(demo, "head"), recovery):
-            assert sealing.open_body(env, key).decode() == "Пара 500 000 теңге"
+            assert sealing.open_body(env, key, expect="report").decode() == "Пара 500 000 теңге"
         with pytest.raises(DecryptionError):
-            sealing.open_body(env, ckeys.generate_keypair())
+            sealing.open_body(env, ckeys.generate_keypair(), expect="report")
 
 
 def test_identity_is_not_sealed_to_handlers(demo: DemoInstance) -> None:
@@ -45,9 +45,9 @@ def test_identity_is_not_sealed_to_handlers(demo: DemoInstance) -> None:
         env_id = env.id
     with demo.sessions() as s:
         env = s.get(Envelope, env_id)
-        assert sealing.open_body(env, _private(demo, "head")) == b"Name"
+        assert sealing.open_body(env, _private(demo, "head"), expect="identity") == b"Name"
         with pytest.raises(DecryptionError):
-            sealing.open_body(env, _private(demo, "handler"))
+            sealing.open_body(env, _private(demo, "handler"), expect="identity")
 
 
 def test_body_moved_to_another_row_does_not_open(demo: DemoInstance) -> None:
@@ -63,7 +63,23 @@ def test_body_moved_to_another_row_does_not_open(demo: DemoInstance) -> None:
             b.grants.append(Grant(envelope_id=b.id, key_id=g.key_id, sealed_key=g.sealed_key))
         b_id = b.id
     with demo.sessions() as s, pytest.raises(DecryptionError):
-        sealing.open_body(s.get(Envelope, b_id), _private(demo, "handler"))
+        sealing.open_body(s.get(Envelope, b_id), _private(demo, "handler"), expect="report")
+
+
+def test_envelope_opens_only_as_the_purpose_it_is_expected_for(demo: DemoInstance) -> None:
+    """The caller says what it expects; the row's purpose column (written by whoever inserted
+    the row) cannot make a report open as an identity block."""
+    with transaction(demo.sessions) as s:
+        env_id = sealing.seal(s, "report", b"R", recipients.report_recipients(s), TODAY).id
+    head = _private(demo, "head")
+    with transaction(demo.sessions) as s:
+        env = s.get(Envelope, env_id)
+        assert sealing.open_body(env, head, expect="report") == b"R"
+        with pytest.raises(DecryptionError):
+            sealing.open_body(env, head, expect="identity")
+        env.purpose = "identity"
+    with demo.sessions() as s, pytest.raises(DecryptionError):
+        sealing.open_body(s.get(Envelope, env_id), head, expect="identity")
 
 
 def test_grant_and_revoke(demo: DemoInstance) -> None:
@@ -74,15 +90,15 @@ def test_grant_and_revoke(demo: DemoInstance) -> None:
     with transaction(demo.sessions) as s:
         env = s.get(Envelope, env_id)
         with pytest.raises(DecryptionError):
-            sealing.open_body(env, newcomer)
+            sealing.open_body(env, newcomer, expect="report")
         key = sealing.open_data_key(env, _private(demo, "handler"))
         sealing.add_grant(s, env, key, bytes(newcomer.public_key))
     with transaction(demo.sessions) as s:
         env = s.get(Envelope, env_id)
-        assert sealing.open_body(env, newcomer) == b"secret"
+        assert sealing.open_body(env, newcomer, expect="report") == b"secret"
         sealing.revoke_grant(s, env, ckeys.key_id(newcomer.public_key))
     with demo.sessions() as s, pytest.raises(DecryptionError):
-        sealing.open_body(s.get(Envelope, env_id), newcomer)
+        sealing.open_body(s.get(Envelope, env_id), newcomer, expect="report")
 
 
 def test_file_round_trip_and_shred(demo: DemoInstance) -> None:
