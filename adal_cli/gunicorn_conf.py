@@ -70,6 +70,27 @@ class AnonymousLogger(Logger):
 
 logger_class = AnonymousLogger
 
+
+def _body_idle_seconds() -> float:
+    raw = os.environ.get("ADAL_BODY_IDLE_SECONDS", "").strip()
+    try:
+        return max(1.0, float(raw)) if raw else 120.0
+    except ValueError:
+        return 120.0
+
+
+# A sender that goes quiet this long mid-request is given up and its thread freed. It bounds
+# the gap between bytes, not the whole upload: over Tor a large one can take hours.
+BODY_IDLE_SECONDS = _body_idle_seconds()
+
+
+def pre_request(worker: Any, req: Any) -> None:
+    """Before each request (and instead of gunicorn's default, which logs the path)."""
+    sock = getattr(req.unreader, "sock", None)
+    if sock is not None:
+        # gunicorn makes the socket blocking again before the next request on it.
+        sock.settimeout(BODY_IDLE_SECONDS)
+
 # gunicorn reads a request body of known length ahead of the application, up to 1 MiB per
 # recv(), and then copies that buffer while handing it out in the pieces asked for: several MiB
 # in flight per upload. 128 KiB per recv() keeps an upload's share of a worker's memory small

@@ -19,6 +19,7 @@ from flask_wtf.csrf import CSRFProtect
 from portal import errors, logs, mailbox, pages, report
 from portal.config import PortalConfig
 from portal.kdf_queue import KdfQueue
+from portal.upload_slots import UploadSlots
 from store import instance as store_instance
 from web import database, headers, i18n, sessions
 from web.scrub import ScrubClientInfo
@@ -106,6 +107,7 @@ def create_app(instance: store_instance.Instance | None = None,
     factory = database.init(app, inst)
     app.extensions["adal.portal"] = cfg
     app.extensions["adal.kdf_queue"] = KdfQueue(cfg.kdf_slots, cfg.kdf_waiting)
+    app.extensions["adal.upload_slots"] = UploadSlots(cfg.upload_slots)
     sessions.install(app, "portal", factory, idle=timedelta(minutes=20))
     i18n.install(app, TRANSLATIONS)
     headers.install(app)

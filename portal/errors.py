@@ -45,8 +45,30 @@ def error_page(code: int, title: object | None = None, text: object | None = Non
     return Response(body, status=code, mimetype="text/html")
 
 
+# A refusal for lack of an upload slot drains only briefly: a long drain would hold the very
+# thread the bound keeps for the other pages.
+BUSY_DRAIN_BYTES = 4 * 1024 * 1024
+BUSY_DRAIN_SECONDS = 5.0
+
+
+def refusal_status(exc: uploads.UploadRefused) -> int:
+    return 503 if isinstance(exc, uploads.UploadsBusy) else 413
+
+
+def answer_refusal(exc: uploads.UploadRefused, page: Response) -> Response:
+    """Retry-After and the lingering close, for a page that answers a refused body."""
+    if isinstance(exc, uploads.UploadsBusy):
+        page.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return drain_after(page, BUSY_DRAIN_BYTES, BUSY_DRAIN_SECONDS)
+    return drain_after(page)
+
+
 def refusal_text(exc: uploads.UploadRefused) -> object:
     """Why a body was refused, for the error page or the form that comes back."""
+    if isinstance(exc, uploads.UploadsBusy):
+        return _l("The portal is receiving many files right now, so yours were not accepted "
+                  "and nothing was sent yet. Your text is below: attach the files again and "
+                  "send in a minute.")
     if isinstance(exc, uploads.FieldTooLarge):
         return _l("A text field is far longer than a form can hold. Nothing was stored. "
                   "Shorten the text, or attach it as a file.")
@@ -71,7 +93,7 @@ def install(app: Flask) -> None:
     def _refused(exc: uploads.UploadRefused) -> Response:
         # The report and follow-up forms answer with the form itself (refusal_text); this is
         # for any other route.
-        return drain_after(error_page(413, text=refusal_text(exc)))
+        return answer_refusal(exc, error_page(refusal_status(exc), text=refusal_text(exc)))
 
     @app.errorhandler(uploads.MalformedUpload)
     def _malformed(_exc: uploads.MalformedUpload) -> Response:

@@ -27,10 +27,10 @@ from werkzeug.wrappers import Response
 from crypto import receipt
 from crypto.errors import CryptoError
 from portal import receipts, uploads
-from portal.errors import error_page, refusal_text
+from portal.errors import answer_refusal, error_page, refusal_status, refusal_text
 from portal.forms import FollowUpForm, LoginForm, LogoutForm
 from portal.intake import store_followup
-from portal.receive import drain_after, receive
+from portal.receive import receive
 from rules.clock import local_date, utcnow
 from store import payloads
 from store.models import Attachment, Envelope, Mailbox, Message, Submission
@@ -205,9 +205,10 @@ def reply() -> Response:
         form = FollowUpForm(formdata=refused.fields)
         form.mark_cut(refused.cut)
         if opened is None:
-            return drain_after(_expired(form))
-        return drain_after(_mailbox_page(opened, form, 413, error=refusal_text(refused),
-                                         files_dropped=True))
+            return answer_refusal(refused, _expired(form))
+        return answer_refusal(refused, _mailbox_page(
+            opened, form, refusal_status(refused), error=refusal_text(refused),
+            files_dropped=True))
     intake = received.intake
     try:
         form = FollowUpForm(formdata=received.fields)

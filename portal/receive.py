@@ -27,6 +27,7 @@ from wtforms.validators import ValidationError
 from portal import uploads
 from portal.config import PortalConfig
 from portal.intake import FileIntake
+from portal.upload_slots import UploadSlots
 
 CSRF_FIELD = "csrf_token"
 # After refusing a body, read (and drop) up to this much more of it before the connection
@@ -63,11 +64,18 @@ def receive(recipients: Sequence[bytes], today: date, *, files_allowed: bool = T
     stream = _stream()
     too_large = declared is not None and declared > limit
     intake = FileIntake(current_app.extensions["adal.sessions"], recipients, today)
+    slots: UploadSlots = current_app.extensions["adal.upload_slots"]
+    holding = False
 
     def on_file(name: str, filename: str, content_type: str) -> uploads.FileSink | None:
+        nonlocal holding
         if too_large:
             # Refused unread; the text fields before the first file are what the form needs.
             raise uploads.UploadTooLarge("declared length exceeds the limit")
+        if filename and intake.accepting and not holding:
+            if not slots.take():
+                raise uploads.UploadsBusy("every upload slot is taken")
+            holding = True
         return intake.on_file(name, filename, content_type)
 
     def on_field(name: str, value: str) -> None:
@@ -88,18 +96,23 @@ def receive(recipients: Sequence[bytes], today: date, *, files_allowed: bool = T
     except BaseException:
         intake.discard()
         raise
+    finally:
+        if holding:
+            slots.give_back()
     return Received(form.fields, intake, intake.accepting)
 
 
-def drain_after(response: Response) -> Response:
-    """Read what is left of a refused body once the response is sent (a lingering close)."""
+def drain_after(response: Response, limit: int = DRAIN_BYTES,
+                seconds: float = DRAIN_SECONDS) -> Response:
+    """Read what is left of a refused body once the response is sent (a lingering close), up
+    to `limit` bytes and `seconds`."""
     stream: IO[bytes] | None = g.get("adal_upload_stream")
     if stream is None:
         stream = _stream()
 
     def drain() -> None:
-        deadline = time.monotonic() + DRAIN_SECONDS
-        left = DRAIN_BYTES
+        deadline = time.monotonic() + seconds
+        left = limit
         try:
             while left > 0 and time.monotonic() < deadline:
                 data = stream.read(min(left, uploads.READ_SIZE))

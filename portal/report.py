@@ -13,11 +13,11 @@ from werkzeug.wrappers import Response
 
 from crypto import receipt
 from portal import receipts, uploads
-from portal.errors import refusal_text
+from portal.errors import answer_refusal, refusal_status, refusal_text
 from portal.forms import ReportForm
 from portal.intake import ReportInput, store_report
 from portal.logs import LOGGER_NAME
-from portal.receive import drain_after, receive
+from portal.receive import receive
 from rules.clock import local_date, utcnow
 from store.cleanup import delete_orphan_files
 from store.recipients import identity_recipients, report_recipients
@@ -72,7 +72,8 @@ def submit() -> Response:
     except uploads.UploadRefused as refused:
         form = ReportForm(formdata=refused.fields)
         form.mark_cut(refused.cut)
-        return drain_after(render_form(form, 413, refusal_text(refused), files_dropped=True))
+        return answer_refusal(refused, render_form(form, refusal_status(refused),
+                                                   refusal_text(refused), files_dropped=True))
     intake = received.intake
     try:
         form = ReportForm(formdata=received.fields)

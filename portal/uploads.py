@@ -65,6 +65,10 @@ class FieldTooLarge(UploadRefused):
     """A text field, or all of them together, exceed what a form can hold."""
 
 
+class UploadsBusy(UploadRefused):
+    """Every upload slot is taken (portal.upload_slots): files are refused, unread."""
+
+
 class MalformedUpload(UploadError):
     """Not multipart/form-data, broken framing, a truncated body or text that is not UTF-8."""
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -158,3 +160,70 @@ def test_worker_and_kdf_children_keep_keys_out_of_core_files(portal: srv.Server)
         limits = Path(f"/proc/{pid}/limits").read_text().splitlines()
         core = next(line for line in limits if line.startswith("Max core file size"))
         assert core.split()[4:6] == ["0", "0"], (pid, core)
+
+
+def _stalled_upload(server: srv.Server, http: requests.Session, facts: str) -> socket.socket:
+    """A report whose file part begins and then goes quiet, the socket left open."""
+    csrf, nonce = srv.form_tokens(http, server)
+    head = b"".join(
+        f'--stall\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in (("csrf_token", csrf), ("nonce", nonce), ("facts", facts),
+                     ("acknowledge", "y")))
+    head += (b'--stall\r\nContent-Disposition: form-data; name="files"; filename="s.bin"\r\n'
+             b"Content-Type: application/octet-stream\r\n\r\n" + b"s" * 200_000)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
+    request = (f"POST /report HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+               f"Content-Type: multipart/form-data; boundary=stall\r\n"
+               f"Content-Length: {len(head) + 50_000_000}\r\nCookie: {cookie}\r\n\r\n").encode()
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=60)
+    sock.sendall(request + head)
+    return sock
+
+
+def test_a_stalled_upload_is_given_up(demo: DemoInstance, tmp_path: Path) -> None:
+    server = srv.start(demo.path, tmp_path / "run", ADAL_BODY_IDLE_SECONDS="2")
+    try:
+        sock = _stalled_upload(server, requests.Session(), "stalled")
+        started = time.monotonic()
+        answer = sock.recv(65536)  # the server's answer, or its close
+        sock.close()
+        assert time.monotonic() - started < 20
+        assert answer == b"" or answer.startswith(b"HTTP/1.1 400"), answer[:200]
+        assert requests.get(server.url("/"), timeout=10).status_code == 200
+    finally:
+        server.stop()
+
+
+def test_upload_slots_keep_pages_and_plain_reports_going(demo: DemoInstance,
+                                                         tmp_path: Path) -> None:
+    server = srv.start(demo.path, tmp_path / "run", ADAL_UPLOAD_SLOTS="1")
+    try:
+        stalled = _stalled_upload(server, requests.Session(), "slow sender")
+        time.sleep(1.0)  # its file part has begun: the one slot is taken
+        http = requests.Session()
+        csrf, nonce = srv.form_tokens(http, server)
+        fields = {"csrf_token": csrf, "nonce": nonce, "facts": MARK_TEXT, "acknowledge": "y"}
+        busy = http.post(server.url("/report"), data=fields,
+                         files={"files": ("e.pdf", b"%PDF evidence")}, timeout=30)
+        assert busy.status_code == 503 and busy.headers["Retry-After"].isdigit()
+        # The form itself comes back, with the text, and a message that says why.
+        assert f"{MARK_TEXT}</textarea>" in busy.text and 'action="/report"' in busy.text
+        started = time.monotonic()
+        assert requests.get(server.url("/"), timeout=10).status_code == 200
+        assert time.monotonic() - started < 5
+        # A report without files needs no slot (the browser sends the empty file input).
+        plain = http.post(server.url("/report"), data=fields, files={"files": ("", b"")},
+                          timeout=30)
+        assert plain.status_code == 200 and srv.CODE.search(plain.text)
+        stalled.close()
+        deadline = time.monotonic() + 20
+        while True:  # the slot comes back once the stalled body is given up
+            csrf, nonce = srv.form_tokens(http, server)
+            sent = http.post(server.url("/report"), files={"files": ("e.pdf", b"%PDF")},
+                             data={**fields, "csrf_token": csrf, "nonce": nonce}, timeout=30)
+            if sent.status_code != 503 or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert sent.status_code == 200 and srv.CODE.search(sent.text)
+    finally:
+        server.stop()

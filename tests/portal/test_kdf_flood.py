@@ -199,3 +199,21 @@ def test_a_report_is_never_refused_nor_kept_waiting(demo: DemoInstance) -> None:
     assert receipt_code(response.get_data(as_text=True))
     assert outcomes == ["ran"]  # the login in line got the slot, not the report
     queue.close()
+
+
+def test_uploads_leave_threads_to_the_pages() -> None:
+    from portal.config import ConfigError, PortalConfig, kdf_budget
+
+    for threads in (1, 2, 4, 16, 64):
+        cfg = PortalConfig.from_env({"ADAL_PORTAL_THREADS": str(threads)})
+        assert cfg.upload_slots >= 1
+        if threads >= 4:  # below that, one upload and one KDF run are all there is
+            assert cfg.kdf_slots + cfg.kdf_waiting + cfg.upload_slots < threads
+    assert PortalConfig.from_env({"ADAL_PORTAL_THREADS": "16"}).upload_slots == 4
+    with pytest.raises(ConfigError, match="ADAL_UPLOAD_SLOTS"):
+        PortalConfig.from_env({"ADAL_PORTAL_THREADS": "16", "ADAL_UPLOAD_SLOTS": "8"})
+    assert PortalConfig.from_env({"ADAL_PORTAL_THREADS": "16",
+                                  "ADAL_UPLOAD_SLOTS": "7"}).upload_slots == 16 - kdf_budget(16) - 1
+    for bad in ("0", "many"):
+        with pytest.raises(ConfigError, match="ADAL_UPLOAD_SLOTS"):
+            PortalConfig.from_env({"ADAL_UPLOAD_SLOTS": bad})
