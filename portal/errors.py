@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from portal import uploads
 from portal.kdf_queue import RETRY_AFTER_SECONDS, KdfBusy
 from portal.receive import config, drain_after
+from portal.sizes import filesize
 from store.recipients import NoRecipients
 
 _PAGES = {
@@ -58,10 +59,10 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(uploads.UploadTooLarge)
     def _too_large(_exc: uploads.UploadTooLarge) -> Response:
-        limit_mib = config().max_upload_bytes // (1024 * 1024)
-        text = _l("What you sent is larger than this portal accepts (%(limit)d MiB in one "
+        text = _l("What you sent is larger than this portal accepts (%(limit)s in one "
                   "sending). Nothing was stored. Send fewer or smaller files, or send them "
-                  "later from your mailbox in several parts.", limit=limit_mib)
+                  "later from your mailbox in several parts.",
+                  limit=filesize(config().max_upload_bytes))
         return drain_after(error_page(413, text=text))
 
     @app.errorhandler(uploads.FieldTooLarge)

@@ -55,7 +55,7 @@ def test_oversized_body_is_413_and_stores_nothing(demo: DemoInstance) -> None:
     data = report_fields(client)
     response = post_report(client, data, [(b"z" * (3 * 1024 * 1024), "big.bin", "x/y")])
     is_error_page(response, 413)
-    assert "1 МиБ" in response.get_data(as_text=True)  # the limit, in Kazakh
+    assert "1 МБ" in response.get_data(as_text=True)  # the limit, in Kazakh
     # Without a declared length (chunked), the limit is enforced while streaming.
     body, ctype = multipart(data["csrf_token"],  # type: ignore[arg-type]
                             field("facts", b"x"), field("acknowledge", b"y"),
