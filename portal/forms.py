@@ -43,7 +43,9 @@ class ReportForm(FlaskForm):
                                                                 _too_long(SHORT_TEXT)])
     own_unit = StringField(_l("Your unit"), validators=[Optional(), _too_long(SHORT_TEXT)])
     consent = BooleanField(_l("I agree that the head of the organization may access these "
-                              "details about me."))
+                              "details about me and include them in the written confirmation "
+                              "to the Anti-Corruption Service of the National Security "
+                              "Committee."))
     nda = BooleanField(_l("I intend to sign a non-disclosure agreement about my report."))
     acknowledge = BooleanField(
         _l("I understand that knowingly false information about a corruption offence carries "
