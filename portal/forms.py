@@ -24,7 +24,7 @@ def _too_long(limit: int) -> Length:
 class ReportForm(FlaskForm):
     # Appendix 1: short description of the offence (facts, persons, subject) ...
     facts = TextAreaField(_l("What happened"), validators=[
-        DataRequired(message=_l("Describe what happened: this is the only required field.")),
+        DataRequired(message=_l("Describe what happened: this field is required.")),
         _too_long(LONG_TEXT)])
     persons = TextAreaField(_l("Who was involved"), validators=[Optional(),
                                                                 _too_long(MEDIUM_TEXT)])
