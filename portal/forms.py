@@ -90,12 +90,12 @@ class LoginForm(FlaskForm):
         Length(max=200, message=_l("A receipt code has 20 digits."))])
     # A follow-up typed while the mailbox session expired travels back through the login, so
     # it is not lost; it is offered again in the reply form after logging in.
-    draft = TextAreaField(_l("Your message that was not sent yet"),
+    draft = TextAreaField(_l("Your follow-up that was not sent yet"),
                           validators=[Optional(), _too_long(LONG_TEXT)])
 
 
 class FollowUpForm(FlaskForm):
-    text = TextAreaField(_l("Your message"), validators=[Optional(), _too_long(LONG_TEXT)])
+    text = TextAreaField(_l("Your follow-up"), validators=[Optional(), _too_long(LONG_TEXT)])
 
 
 class LogoutForm(FlaskForm):

@@ -24,6 +24,10 @@ RECEIVED = {"kk": "Хабарлама қабылданған күн: {}", "ru": 
 FILES = {"kk": "Хабарламаңызбен бірге 1 файл қабылданды.",
          "ru": "С вашим сообщением получен 1 файл.",
          "en": "1 file was received with your report."}
+# What the reporter sends from the mailbox is a follow-up, never a bare "message": in Russian and
+# Kazakh "сообщение"/"хабарлама" is the report itself.
+SENT = {"kk": "Толықтыруыңыз жіберілді.", "ru": "Ваше дополнение отправлено.",
+        "en": "Your follow-up was sent."}
 THREAD = {"kk": ("Уәкілетті адамның хаты · {}", "Сіздің толықтыруыңыз · {}"),
           "ru": ("От уполномоченного лица · {}", "Ваше дополнение · {}"),
           "en": ("From the authorised person · {}", "Your follow-up · {}")}
@@ -59,3 +63,4 @@ def test_mailbox_dates_and_authors(client: FlaskClient, demo: DemoInstance, lang
     theirs, mine = THREAD[lang]
     assert theirs.format(today) in page and mine.format(today) in page
     assert "г.." not in page
+    assert SENT[lang] in page
