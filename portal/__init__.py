@@ -16,7 +16,7 @@ from flask import Flask, Request
 from flask_babel import format_date
 from flask_wtf.csrf import CSRFProtect
 
-from portal import errors, logs, mailbox, pages, report
+from portal import errors, logs, mailbox, pages, report, sizes
 from portal.config import PortalConfig
 from portal.kdf_queue import KdfQueue
 from portal.upload_slots import UploadSlots
@@ -120,10 +120,11 @@ def create_app(instance: store_instance.Instance | None = None,
     errors.install(app)
     mailbox.install_csrf_handler(app)
     app.jinja_env.filters["long_date"] = lambda d: format_date(d, "long")
+    app.jinja_env.filters["filesize"] = sizes.filesize
 
     @app.context_processor
     def _limits() -> dict[str, object]:
-        return {"max_upload_mib": cfg.max_upload_bytes // (1024 * 1024)}
+        return {"max_upload_bytes": cfg.max_upload_bytes}
 
     app.wsgi_app = ScrubClientInfo(app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from portal import uploads
 from portal.kdf_queue import RETRY_AFTER_SECONDS, KdfBusy
 from portal.receive import config, drain_after
+from portal.sizes import filesize
 from store.recipients import NoRecipients
 
 _PAGES = {
@@ -72,10 +73,10 @@ def refusal_text(exc: uploads.UploadRefused) -> object:
     if isinstance(exc, uploads.FieldTooLarge):
         return _l("A text field is far longer than a form can hold. Nothing was stored. "
                   "Shorten the text, or attach it as a file.")
-    limit_mib = config().max_upload_bytes // (1024 * 1024)
-    return _l("What you sent is larger than this portal accepts (%(limit)d MiB in one "
+    return _l("What you sent is larger than this portal accepts (%(limit)s in one "
               "sending). Nothing was stored. Send fewer or smaller files, or send them "
-              "later from your mailbox in several parts.", limit=limit_mib)
+              "later from your mailbox in several parts.",
+              limit=filesize(config().max_upload_bytes))
 
 
 def install(app: Flask) -> None:

@@ -38,7 +38,7 @@ class _CutAware(FlaskForm):
 class ReportForm(_CutAware):
     # Appendix 1: short description of the offence (facts, persons, subject) ...
     facts = TextAreaField(_l("What happened"), validators=[
-        DataRequired(message=_l("Describe what happened: this is the only required field.")),
+        DataRequired(message=_l("Describe what happened: this field is required.")),
         _too_long(LONG_TEXT)])
     persons = TextAreaField(_l("Who was involved"), validators=[Optional(),
                                                                 _too_long(MEDIUM_TEXT)])
@@ -57,7 +57,9 @@ class ReportForm(_CutAware):
                                                                 _too_long(SHORT_TEXT)])
     own_unit = StringField(_l("Your unit"), validators=[Optional(), _too_long(SHORT_TEXT)])
     consent = BooleanField(_l("I agree that the head of the organization may access these "
-                              "details about me."))
+                              "details about me and include them in the written confirmation "
+                              "to the Anti-Corruption Service of the National Security "
+                              "Committee."))
     nda = BooleanField(_l("I intend to sign a non-disclosure agreement about my report."))
     acknowledge = BooleanField(
         _l("I understand that knowingly false information about a corruption offence carries "
@@ -102,12 +104,12 @@ class LoginForm(FlaskForm):
         Length(max=200, message=_l("A receipt code has 20 digits."))])
     # A follow-up typed while the mailbox session expired travels back through the login, so
     # it is not lost; it is offered again in the reply form after logging in.
-    draft = TextAreaField(_l("Your message that was not sent yet"),
+    draft = TextAreaField(_l("Your follow-up that was not sent yet"),
                           validators=[Optional(), _too_long(LONG_TEXT)])
 
 
 class FollowUpForm(_CutAware):
-    text = TextAreaField(_l("Your message"), validators=[Optional(), _too_long(LONG_TEXT)])
+    text = TextAreaField(_l("Your follow-up"), validators=[Optional(), _too_long(LONG_TEXT)])
 
 
 class LogoutForm(FlaskForm):

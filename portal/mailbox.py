@@ -137,7 +137,7 @@ def view() -> Response:
         return _login_page(LoginForm(formdata=None))
     form = FollowUpForm(formdata=None)
     form.text.data = session.pop(DRAFT, None) or ""
-    notice = _l("Your message was sent.") if session.pop(NOTICE, None) == "sent" else None
+    notice = _l("Your follow-up was sent.") if session.pop(NOTICE, None) == "sent" else None
     return _mailbox_page(opened, form, notice=notice)
 
 
@@ -186,7 +186,7 @@ def _expired(form: FollowUpForm) -> Response:
     login = LoginForm(formdata=None)
     login.draft.data = (form.text.data or "").strip()
     return _login_page(login, 400, _l(
-        "Your mailbox was closed after 20 minutes without activity, so your message "
+        "Your mailbox was closed after 20 minutes without activity, so your follow-up "
         "was not sent. It is kept below: enter your receipt code and send it again."))
 
 
@@ -219,12 +219,12 @@ def reply() -> Response:
         if not received.csrf_ok:
             intake.discard()
             return _mailbox_page(opened, form, 400, error=_l(
-                "This form had expired, so your message was not sent. It is below: press "
+                "This form had expired, so your follow-up was not sent. It is below: press "
                 "Send again."), files_dropped=intake.dropped > 0)
         if not form.validate() or not (text or intake.stored):
             dropped = intake.dropped > 0 or bool(intake.stored)
             intake.discard()
-            error = None if form.errors else _l("Write a message or attach a file.")
+            error = None if form.errors else _l("Write a follow-up or attach a file.")
             return _mailbox_page(opened, form, 422, error=error, files_dropped=dropped)
         with current_app.extensions["adal.sessions"]() as database, database.begin():
             submission = database.get(Submission, opened.submission.id)

@@ -68,7 +68,7 @@ def test_oversized_body_is_413_and_stores_nothing(demo: DemoInstance) -> None:
     data = report_fields(client, facts=TYPED, position="бөлім бастығы")
     response = post_report(client, data, [(b"z" * (3 * 1024 * 1024), "big.bin", "x/y")])
     page = returned_form(response, TYPED, "бөлім бастығы")
-    assert "1 МиБ" in page  # the limit, in Kazakh
+    assert "1 МБ" in page  # the limit, in Kazakh
     # Without a declared length (chunked), the limit is enforced while streaming.
     body, ctype = multipart(data["csrf_token"],  # type: ignore[arg-type]
                             field("facts", TYPED.encode()), field("acknowledge", b"y"),
@@ -92,7 +92,7 @@ def test_oversized_follow_up_comes_back_with_its_text(demo: DemoInstance) -> Non
     }, content_type="multipart/form-data")
     is_error_page(response, 413)
     page = response.get_data(as_text=True)
-    assert TYPED in page and 'action="/mailbox/reply"' in page and "1 МиБ" in page
+    assert TYPED in page and 'action="/mailbox/reply"' in page and "1 МБ" in page
     with demo.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Message)) == 0
         # Only the report's own envelope: the refused file left nothing behind.

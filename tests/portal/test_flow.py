@@ -80,6 +80,8 @@ def test_report_mailbox_followup_and_staff_keys(client: FlaskClient, demo: DemoI
     assert reply.status_code == 303
     page = client.get("/mailbox").get_data(as_text=True)
     assert "Деньги передали 12 марта." in page and "note.txt" in page
+    # The file's size in the page's language (Kazakh by default), not Jinja's "18 Bytes".
+    assert "note.txt (18 Б)" in page and "Bytes" not in page
 
     handler, head = staff_key(demo, "handler"), staff_key(demo, "head")
     with demo.sessions() as s:
