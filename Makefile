@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 export ADAL_INSTANCE ?= $(CURDIR)/instance
+PORTAL_PORT  ?= 8080
+HANDLER_PORT ?= 8081
 
 .PHONY: setup run test lint bench clean-instance
 
@@ -21,7 +23,7 @@ setup: $(VENV)/.installed
 ## run: a demo instance (created on first run) with the portal and the back office
 run: setup
 	@[ -f "$(ADAL_INSTANCE)/adal.json" ] || $(BIN)/adal init --demo
-	$(BIN)/adal run-demo
+	$(BIN)/adal run-demo --portal-port $(PORTAL_PORT) --handler-port $(HANDLER_PORT)
 
 ## test: everything CI runs: system packages, lint, the suite on SQLite and PostgreSQL
 test: setup
