@@ -34,7 +34,7 @@ KNOWN_PATH = [
     (Step.REPORTER_INFORMED, {}, timedelta(days=21)),
     (Step.CLOSED, {}, timedelta(days=22)),
 ]
-MAILBOX_AFTER = ["received", "received", "forwarded", "forwarded", "decided", "decided",
+MAILBOX_AFTER = ["in_review", "in_review", "forwarded", "forwarded", "decided", "decided",
                  "closed"]
 STATUS_AFTER = ["registered", "registered", "kns_notified", "confirmation_sent",
                 "decision_received", "reporter_informed", "closed"]
@@ -64,7 +64,7 @@ def test_each_step_is_recorded_with_who_when_and_details(demo: DemoInstance) -> 
     with demo.sessions() as s:
         case = _case(s, sid)
         assert case.status == "registered" and not case.anonymous and case.nda_intended
-        assert case.submission.mailbox.status == "received"
+        assert case.submission.mailbox.status == "in_review"
         # The plain registration time is the handler's action, not the reporter's moment.
         assert case.registered_at.replace(tzinfo=UTC) == RECEIVED + timedelta(minutes=20)
         entries = _audit_count(s)
@@ -138,7 +138,7 @@ def test_out_of_order_step_is_refused_and_nothing_is_saved(demo: DemoInstance) -
         case = _case(s, sid)
         assert after == before
         assert case.status == "registered"
-        assert case.submission.mailbox.status == "received"
+        assert case.submission.mailbox.status == "in_review"
 
 
 def test_anonymous_case_never_asks_for_nda_or_rights(demo: DemoInstance) -> None:
