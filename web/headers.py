@@ -50,9 +50,12 @@ def install(app: Flask) -> None:
         onion = app.config.get("ONION_LOCATION")
         if onion:
             # The same page at the onion address. request.path is decoded, so it is quoted
-            # again: a header must be printable ASCII. The query string is left out; it could
-            # carry anything, and no portal page needs one to be found.
-            path = quote(request.path, safe="/-._~")
-            response.headers["Onion-Location"] = onion.rstrip("/") + path
+            # again: a header must be printable ASCII. The raw query string is kept only when
+            # it already is (a browser sends it encoded); anything else is left out.
+            location = onion.rstrip("/") + quote(request.path, safe="/-._~")
+            query = request.query_string
+            if query and all(0x21 <= b <= 0x7E for b in query):
+                location += "?" + query.decode("ascii")
+            response.headers["Onion-Location"] = location
         response.headers.pop("Server", None)
         return response

@@ -167,6 +167,10 @@ def test_onion_location(demo: DemoInstance) -> None:
         assert header.startswith(onion + "/") and header.isascii() and header.isprintable()
         assert " " not in header and "X-Evil" not in response.headers
     assert client.get("/%D2%9B").headers["Onion-Location"] == onion + "/%D2%9B"
+    assert client.get("/report?lang=ru").headers["Onion-Location"] == onion + "/report?lang=ru"
+    # A raw byte a client put in the query is not copied into the header.
+    raw = client.get("/report", environ_overrides={"QUERY_STRING": "x=\xd2\x9b \n"})
+    assert raw.headers["Onion-Location"] == onion + "/report"
 
 
 def test_catalogs_are_complete() -> None:
