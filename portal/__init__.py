@@ -16,10 +16,10 @@ from flask import Flask, Request
 from flask_babel import format_date
 from flask_wtf.csrf import CSRFProtect
 
-from portal import errors, logs, mailbox, pages, report, sizes
+from portal import errors, logs, mailbox, pages, report, sizes, uploads
 from portal.config import PortalConfig
 from portal.kdf_queue import KdfQueue
-from portal.upload_slots import UploadSlots
+from portal.work_line import WorkLine
 from store import instance as store_instance
 from web import database, headers, i18n, sessions
 from web.scrub import ScrubClientInfo
@@ -107,7 +107,8 @@ def create_app(instance: store_instance.Instance | None = None,
     factory = database.init(app, inst)
     app.extensions["adal.portal"] = cfg
     app.extensions["adal.kdf_queue"] = KdfQueue(cfg.kdf_slots, cfg.kdf_waiting)
-    app.extensions["adal.upload_slots"] = UploadSlots(cfg.upload_slots)
+    app.extensions["adal.upload_line"] = WorkLine(cfg.upload_slots, cfg.upload_waiting,
+                                                  uploads.UploadsBusy.for_files)
     sessions.install(app, "portal", factory, idle=timedelta(minutes=20))
     i18n.install(app, TRANSLATIONS)
     headers.install(app)

@@ -31,9 +31,13 @@ def kdf_budget(threads: int) -> int:
     return max(1, threads // 2)
 
 
+def upload_budget(threads: int) -> int:
+    """Threads that receiving files (running or waiting) may hold in one worker: what KDF work
+    leaves, less one for the other pages, so slow or stalled uploads never hold them all."""
+    return max(1, threads - kdf_budget(threads) - 1)
+
+
 def default_upload_slots(threads: int) -> int:
-    """Files being received at once in one worker: half of what KDF work leaves, so a few slow
-    (or stalled) uploads never hold the threads the other pages need."""
     return max(1, (threads - kdf_budget(threads)) // 2)
 
 
@@ -48,9 +52,10 @@ class PortalConfig:
     # The worker's thread count when known (`adal portal` passes ADAL_PORTAL_THREADS). Slots and
     # line each hold a thread; together they may take at most half, the rest serve the pages.
     threads: int | None = None
-    # Requests receiving files at once (portal.upload_slots); past that, files are refused and
-    # the form comes back filled in with a 503.
+    # Requests receiving files at once, and how many may wait for one (UPLOAD_WAIT seconds at
+    # most); past that, their files are refused and the form comes back filled in (503).
     upload_slots: int = 2
+    upload_waiting: int = 2
 
     def __post_init__(self) -> None:
         if self.threads is not None and self.kdf_slots + self.kdf_waiting > kdf_budget(
@@ -72,18 +77,23 @@ class PortalConfig:
             slots = _int(env, "ADAL_KDF_SLOTS", cores, 1)
             default_waiting = 1
             uploads = _int(env, "ADAL_UPLOAD_SLOTS", 2, 1)
+            uploads_waiting = _int(env, "ADAL_UPLOAD_WAITING", 2, 0)
         else:
             # A core per slot at most, and a quarter of the threads: Argon2 is CPU-bound, and
             # half the KDF budget is left to the line.
             slots = _int(env, "ADAL_KDF_SLOTS", max(1, min(cores, threads // 4)), 1)
             default_waiting = max(0, kdf_budget(threads) - slots)
-            uploads = _int(env, "ADAL_UPLOAD_SLOTS", default_upload_slots(threads), 1)
-            if env.get("ADAL_UPLOAD_SLOTS", "").strip() and \
-                    uploads > threads - kdf_budget(threads) - 1:
+            budget = upload_budget(threads)
+            uploads = _int(env, "ADAL_UPLOAD_SLOTS", min(budget, default_upload_slots(threads)),
+                           1)
+            uploads_waiting = _int(env, "ADAL_UPLOAD_WAITING", max(0, budget - uploads), 0)
+            explicit = any(env.get(name, "").strip()
+                           for name in ("ADAL_UPLOAD_SLOTS", "ADAL_UPLOAD_WAITING"))
+            if explicit and uploads + uploads_waiting > budget:
                 raise ConfigError(
-                    f"ADAL_UPLOAD_SLOTS ({uploads}) must leave at least one of the "
-                    f"{threads - kdf_budget(threads)} threads that KDF work does not take to "
-                    "the other pages: lower it or raise --threads")
+                    f"ADAL_UPLOAD_SLOTS + ADAL_UPLOAD_WAITING ({uploads} + {uploads_waiting}) "
+                    f"may take at most {budget} of the {threads} threads, so that the other "
+                    "pages keep one besides KDF work: lower them or raise --threads")
         return cls(
             # Only the plain-HTTP loopback demo turns Secure off; anything else keeps it.
             secure_cookies=env.get("ADAL_INSECURE_COOKIES", "") != "1",
@@ -93,4 +103,5 @@ class PortalConfig:
             kdf_waiting=_int(env, "ADAL_KDF_WAITING", default_waiting, 0),
             threads=threads,
             upload_slots=uploads,
+            upload_waiting=uploads_waiting,
         )

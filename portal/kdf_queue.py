@@ -1,11 +1,9 @@
 """A bounded queue for receipt-code Argon2 runs, each run in a child process.
 
 Each run takes the instance's KDF memory (64 MiB by default) and a core for a noticeable time.
-Without a bound, a flood of mailbox logins would take every worker thread and all memory, and
-the landing page would stall with them. So at most `slots` runs go at once, and at most
-`waiting` callers queue behind them for a short while; anyone past that is refused at once
-(KdfBusy → 503 with Retry-After): an unbounded line of waiting threads would be threads the
-other pages lose. No client address is involved: the bound is on work, not on who asks for it.
+So the runs go through a WorkLine (portal.work_line): a few slots and a short line of logins
+waiting for one; past that, KdfBusy → 503 with Retry-After, and the other pages keep their
+threads.
 
 The runs themselves happen in `crypto.kdf_process` children, one per slot, started on first use
 and reused; the worker's own memory then stays flat however large the KDF memory is.
@@ -17,13 +15,13 @@ import logging
 import os
 import threading
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 from crypto import receipt
 from crypto.kdf import KdfParams, ReceiptSecrets
 from crypto.kdf_process import KdfProcess, KdfProcessError, KdfTimeout
 from portal.logs import LOGGER_NAME
+from portal.work_line import WorkLine
 
 RETRY_AFTER_SECONDS = 10
 # Fixed messages only: nothing about which code, or whether a login or a report asked.
@@ -45,45 +43,18 @@ def _close_all(children: list[KdfProcess]) -> None:
 
 class KdfQueue:
     def __init__(self, slots: int, waiting: int = 1) -> None:
-        if slots < 1:
-            raise ValueError("at least one KDF slot")
+        self._line = WorkLine(slots, waiting, KdfBusy)
         self.slots = slots
-        self.max_waiting = waiting
-        if self.max_waiting < 0:
-            raise ValueError("the waiting line cannot be negative")
-        self._sem = threading.BoundedSemaphore(slots)
         self._lock = threading.Lock()
-        self._waiting = 0
         self._idle: list[KdfProcess] = []
         self._owner = os.getpid()
         # Children exit when their stdin closes; closing them here also reaps them.
         self._finalizer = weakref.finalize(self, _close_all, self._idle)
 
-    @contextmanager
-    def slot(self, wait: float = 0.0) -> Iterator[None]:
+    def slot(self, wait: float = 0.0) -> AbstractContextManager[None]:
         """Hold a slot for the body; KdfBusy if none is free within `wait` seconds, or at once
         when `waiting` callers are already in line."""
-        if not self._sem.acquire(blocking=False):
-            if wait <= 0 or not self._join_line():
-                raise KdfBusy
-            try:
-                acquired = self._sem.acquire(timeout=wait)
-            finally:
-                with self._lock:
-                    self._waiting -= 1
-            if not acquired:
-                raise KdfBusy
-        try:
-            yield
-        finally:
-            self._sem.release()
-
-    def _join_line(self) -> bool:
-        with self._lock:
-            if self._waiting >= self.max_waiting:
-                return False
-            self._waiting += 1
-            return True
+        return self._line.slot(wait)
 
     def derive(self, code: str, salt: bytes, params: KdfParams, wait: float) -> ReceiptSecrets:
         """Secrets of a receipt code, computed in a child within a slot.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
 from typing import IO
@@ -27,13 +28,15 @@ from wtforms.validators import ValidationError
 from portal import uploads
 from portal.config import PortalConfig
 from portal.intake import FileIntake
-from portal.upload_slots import UploadSlots
+from portal.work_line import WorkLine
 
 CSRF_FIELD = "csrf_token"
 # After refusing a body, read (and drop) up to this much more of it before the connection
 # closes, so the browser receives our page rather than a connection reset.
 DRAIN_BYTES = 256 * 1024 * 1024
 DRAIN_SECONDS = 60.0
+# How long a request whose files begin may wait for an upload slot (in the line's few places).
+UPLOAD_WAIT = 15.0
 
 
 def config() -> PortalConfig:
@@ -64,18 +67,19 @@ def receive(recipients: Sequence[bytes], today: date, *, files_allowed: bool = T
     stream = _stream()
     too_large = declared is not None and declared > limit
     intake = FileIntake(current_app.extensions["adal.sessions"], recipients, today)
-    slots: UploadSlots = current_app.extensions["adal.upload_slots"]
-    holding = False
+    line: WorkLine = current_app.extensions["adal.upload_line"]
+    holding = ExitStack()
+    has_slot = False
 
     def on_file(name: str, filename: str, content_type: str) -> uploads.FileSink | None:
-        nonlocal holding
+        nonlocal has_slot
         if too_large:
             # Refused unread; the text fields before the first file are what the form needs.
             raise uploads.UploadTooLarge("declared length exceeds the limit")
-        if filename and intake.accepting and not holding:
-            if not slots.take():
-                raise uploads.UploadsBusy("every upload slot is taken")
-            holding = True
+        if filename and intake.accepting and not has_slot:
+            # From the first file on, the body holds an upload slot until it is read.
+            holding.enter_context(line.slot(wait=UPLOAD_WAIT))
+            has_slot = True
         return intake.on_file(name, filename, content_type)
 
     def on_field(name: str, value: str) -> None:
@@ -97,8 +101,7 @@ def receive(recipients: Sequence[bytes], today: date, *, files_allowed: bool = T
         intake.discard()
         raise
     finally:
-        if holding:
-            slots.give_back()
+        holding.close()
     return Received(form.fields, intake, intake.accepting)
 
 

@@ -66,7 +66,12 @@ class FieldTooLarge(UploadRefused):
 
 
 class UploadsBusy(UploadRefused):
-    """Every upload slot is taken (portal.upload_slots): files are refused, unread."""
+    """Every upload slot is taken and the line is full (portal.work_line): files are refused,
+    unread."""
+
+    @classmethod
+    def for_files(cls) -> UploadsBusy:
+        return cls("every upload slot is taken")
 
 
 class MalformedUpload(UploadError):

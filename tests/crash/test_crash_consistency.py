@@ -18,6 +18,7 @@ Runs on SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import os
+import random
 import re
 import secrets
 import shutil
@@ -70,12 +71,17 @@ class Outcome:
     code: str | None = None
     failure: str = ""
     dropped: int = 0  # connections cut by a kill
+    busy: int = 0  # 503s that gave the form back, each sent again after Retry-After
 
 
-def report(url: str, outcome: Outcome) -> None:
+def report(url: str, outcome: Outcome, deadline: float) -> None:
     """Send the report as a browser would; after a dropped connection, reload the form and
-    send again, as a person would (at most ATTEMPTS times)."""
-    for _attempt in range(ATTEMPTS):
+    send again, as a person would (at most ATTEMPTS times). A 503 that gives the form back
+    (every upload slot taken: nothing was stored) is sent again after its Retry-After, as the
+    page asks; that costs no attempt, only time."""
+    attempt = 0
+    while attempt < ATTEMPTS:
+        attempt += 1
         http = requests.Session()
         try:
             page = http.get(f"{url}/report", timeout=120).text
@@ -94,9 +100,18 @@ def report(url: str, outcome: Outcome) -> None:
         found = _RECEIPT.search(answer.text)
         if answer.status_code == 200 and found:
             outcome.code, outcome.failure = found.group(1), ""
-        else:
-            outcome.failure = f"HTTP {answer.status_code}"
-        return
+            return
+        outcome.failure = f"HTTP {answer.status_code}"
+        wait = answer.headers.get("Retry-After", "")
+        given_back = outcome.facts in answer.text and 'action="/report"' in answer.text
+        if answer.status_code != 503 or not wait.isdigit() or not given_back:
+            return
+        pause = int(wait) * random.uniform(0.5, 1.5)  # people are not in step
+        if time.monotonic() + pause > deadline:
+            return
+        outcome.busy += 1
+        attempt -= 1
+        time.sleep(pause)
 
 
 def kill_workers(server: servers.Server) -> list[int]:
@@ -110,12 +125,12 @@ def storm(server: servers.Server) -> tuple[list[Outcome], list[list[int]]]:
     outcomes = [Outcome(f"crash report {i}: {secrets.token_hex(8)}",
                         secrets.token_bytes(FILE_BYTES), f"evidence-{i}.bin")
                 for i in range(REPORTERS)]
-    threads = [threading.Thread(target=report, args=(server.url, o), daemon=True)
+    deadline = time.monotonic() + 600
+    threads = [threading.Thread(target=report, args=(server.url, o, deadline - 60), daemon=True)
                for o in outcomes]
     for thread in threads:
         thread.start()
     kills: list[list[int]] = []
-    deadline = time.monotonic() + 600
     for threshold in KILL_AFTER:
         while (sum(not t.is_alive() for t in threads) < threshold
                and time.monotonic() < deadline):
@@ -226,8 +241,10 @@ def test_sigkill_during_200_submissions(demo: DemoInstance) -> None:
         if not o.code:
             failures[o.failure] = failures.get(o.failure, 0) + 1
     dropped = sum(o.dropped for o in outcomes)
+    busy = sum(o.busy for o in outcomes)
     summary = (f"{len(receipted)} receipts, {dropped} connections dropped by the kills, "
-               f"unfinished {failures}, workers killed {kills}")
+               f"{busy} sent again after a busy 503, unfinished {failures}, "
+               f"workers killed {kills}")
     assert not [f for f in failures if f.startswith("HTTP")], (
         f"the portal refused reports instead of storing them or dropping the connection: "
         f"{summary}")

@@ -202,18 +202,22 @@ def test_a_report_is_never_refused_nor_kept_waiting(demo: DemoInstance) -> None:
 
 
 def test_uploads_leave_threads_to_the_pages() -> None:
-    from portal.config import ConfigError, PortalConfig, kdf_budget
+    from portal.config import ConfigError, PortalConfig
 
     for threads in (1, 2, 4, 16, 64):
         cfg = PortalConfig.from_env({"ADAL_PORTAL_THREADS": str(threads)})
-        assert cfg.upload_slots >= 1
+        assert cfg.upload_slots >= 1 and cfg.upload_waiting >= 0
         if threads >= 4:  # below that, one upload and one KDF run are all there is
-            assert cfg.kdf_slots + cfg.kdf_waiting + cfg.upload_slots < threads
-    assert PortalConfig.from_env({"ADAL_PORTAL_THREADS": "16"}).upload_slots == 4
+            held = cfg.kdf_slots + cfg.kdf_waiting + cfg.upload_slots + cfg.upload_waiting
+            assert held < threads
+    cfg = PortalConfig.from_env({"ADAL_PORTAL_THREADS": "16"})
+    assert (cfg.upload_slots, cfg.upload_waiting) == (4, 3)
     with pytest.raises(ConfigError, match="ADAL_UPLOAD_SLOTS"):
         PortalConfig.from_env({"ADAL_PORTAL_THREADS": "16", "ADAL_UPLOAD_SLOTS": "8"})
-    assert PortalConfig.from_env({"ADAL_PORTAL_THREADS": "16",
-                                  "ADAL_UPLOAD_SLOTS": "7"}).upload_slots == 16 - kdf_budget(16) - 1
+    with pytest.raises(ConfigError, match="ADAL_UPLOAD_WAITING"):
+        PortalConfig.from_env({"ADAL_PORTAL_THREADS": "4", "ADAL_UPLOAD_WAITING": "1"})
+    assert PortalConfig.from_env({"ADAL_PORTAL_THREADS": "16", "ADAL_UPLOAD_SLOTS": "7",
+                                  "ADAL_UPLOAD_WAITING": "0"}).upload_slots == 7
     for bad in ("0", "many"):
         with pytest.raises(ConfigError, match="ADAL_UPLOAD_SLOTS"):
             PortalConfig.from_env({"ADAL_UPLOAD_SLOTS": bad})
