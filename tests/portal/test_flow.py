@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from io import BytesIO
 
 import pytest
 from flask.testing import FlaskClient
@@ -11,6 +12,7 @@ from nacl.public import PrivateKey
 from sqlalchemy import select
 
 from crypto.errors import DecryptionError
+from crypto.keys import parse_recovery_key
 from rules.clock import local_date, utcnow
 from store import payloads
 from store.models import Attachment, Envelope, Mailbox, Message, Submission
@@ -122,3 +124,50 @@ def test_report_mailbox_followup_and_staff_keys(client: FlaskClient, demo: DemoI
     out = client.post("/mailbox/logout", data={"csrf_token": csrf_token(page)})
     assert out.status_code == 200
     assert 'name="code"' in client.get("/mailbox").get_data(as_text=True)
+
+
+def test_recovery_key_opens_everything_and_the_head_reads_the_report(
+        client: FlaskClient, demo: DemoInstance) -> None:
+    """The recovery key is the case's last holder: it must open every part a reporter sent.
+    The head signs Appendix 1, so the report itself is sealed to the head as well."""
+    data = report_fields(client, facts="Завхоз списал исправный генератор.",
+                         full_name="Ержан Маркеров", own_position="водитель",
+                         own_unit="гараж", consent="y")
+    response = post_report(client, data, [(FILE_A, "акт.pdf", "application/pdf"),
+                                          (FILE_B, "фото.jpg", "image/jpeg")])
+    assert response.status_code == 200
+    assert login(client, receipt_code(response.get_data(as_text=True))).status_code == 303
+    page = client.get("/mailbox").get_data(as_text=True)
+    reply = client.post("/mailbox/reply", data={
+        "csrf_token": csrf_token(page), "text": "Генератор вывезли ночью.",
+        "files": [(BytesIO(b"follow-up evidence"), "note.txt", "text/plain")],
+    }, content_type="multipart/form-data")
+    assert reply.status_code == 303
+
+    recovery = parse_recovery_key(demo.recovery_key())
+    head = staff_key(demo, "head")
+    with demo.sessions() as s:
+        submission = s.execute(select(Submission)).scalar_one()
+        for key in (recovery, head):
+            report = payloads.decode(open_body(submission.report_envelope, key, expect="report"),
+                                     payloads.REPORT_FORMAT)
+            assert report["facts"] == "Завхоз списал исправный генератор."
+            assert report["attachment_count"] == 2
+        identity = payloads.decode(
+            open_body(submission.identity_envelope, recovery, expect="identity"),
+            payloads.IDENTITY_FORMAT)
+        assert identity["full_name"] == "Ержан Маркеров" and identity["consent"] is True
+        followup = s.execute(
+            select(Message).where(Message.direction == "from_reporter")).scalar_one()
+        text = payloads.decode(open_body(followup.envelope, recovery, expect="message"),
+                               payloads.MESSAGE_FORMAT)
+        assert text["text"] == "Генератор вывезли ночью."
+        attachments = s.execute(select(Attachment)).scalars().all()
+        files = [(a.envelope_id, a.message_id) for a in attachments]
+    assert len(files) == 3
+    contents = {}
+    for envelope_id, message_id in files:
+        meta, body = _read_file(demo, envelope_id, recovery)
+        contents[meta.filename] = (message_id is None, body)
+    assert contents == {"акт.pdf": (True, FILE_A), "фото.jpg": (True, FILE_B),
+                        "note.txt": (False, b"follow-up evidence")}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from io import BytesIO
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -126,3 +127,46 @@ def test_login_form_expired_token(client: FlaskClient) -> None:
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert 'name="code"' in page and "1" * 20 not in page  # the code is never echoed
+
+
+FILES_NOT_KEPT = {  # the note, as the catalogs word it in each page language
+    "kk": "Форма сізге қайтарылғанда файлдар сақталмайды: оларды қайта тіркеңіз.",
+    "ru": "Когда форма возвращается вам, файлы не сохраняются: приложите их снова.",
+    "en": "Files are not kept when a form is returned to you: please attach them again.",
+}
+EVIDENCE = [(b"evidence" * 1000, "a.pdf", "application/pdf")]
+# What a browser sends for a file input left empty: a part with an empty filename.
+NO_FILE_CHOSEN = [(b"", "", "application/octet-stream")]
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru", "en"])
+def test_returned_report_says_files_were_not_kept(client: FlaskClient, lang: str) -> None:
+    client.get(f"/lang/{lang}")
+    note = FILES_NOT_KEPT[lang]
+    for files, sent in ((EVIDENCE, True), (NO_FILE_CHOSEN, False), ([], False)):
+        invalid = post_report(client, report_fields(client, facts=""), files)
+        assert invalid.status_code == 422
+        assert (note in invalid.get_data(as_text=True)) is sent, (files, "422")
+        data = report_fields(client, facts=TYPED)
+        data["csrf_token"] = "expired-or-forged"
+        expired = post_report(client, data, files)
+        assert expired.status_code == 400
+        assert (note in expired.get_data(as_text=True)) is sent, (files, "expired")
+
+
+def test_returned_followup_says_files_were_not_kept(client: FlaskClient) -> None:
+    page = _logged_in(client)
+    note = FILES_NOT_KEPT["kk"]
+    for files, sent in ((EVIDENCE, True), (NO_FILE_CHOSEN, False), ([], False)):
+        parts = [(BytesIO(content), name, ctype) for content, name, ctype in files]
+        expired = client.post("/mailbox/reply", data={
+            "csrf_token": "stale", "text": TYPED, "files": parts},
+            content_type="multipart/form-data")
+        assert expired.status_code == 400
+        assert (note in expired.get_data(as_text=True)) is sent, (files, "expired")
+        parts = [(BytesIO(content), name, ctype) for content, name, ctype in files]
+        too_long = client.post("/mailbox/reply", data={
+            "csrf_token": csrf_token(page), "text": "ә" * 100_001, "files": parts},
+            content_type="multipart/form-data")
+        assert too_long.status_code == 422
+        assert (note in too_long.get_data(as_text=True)) is sent, (files, "422")

@@ -212,3 +212,16 @@ def test_app_serves_language_from_cookie_only(app: Flask) -> None:
     client = app.test_client()
     page = client.get("/", headers={"Accept-Language": "ru"}).get_data(as_text=True)
     assert '<html lang="kk">' in page
+
+
+@pytest.mark.parametrize("accept", ["en", "ru", "ru-RU,en;q=0.5"])
+def test_accept_language_never_picks_the_language(client: FlaskClient, accept: str) -> None:
+    """The header is part of a browser's fingerprint: only the language links choose."""
+    for path in ("/", "/report", "/mailbox"):
+        response = client.get(path, headers={"Accept-Language": accept})
+        assert response.status_code == 200
+        page = PageAudit()
+        page.feed(response.get_data(as_text=True))
+        assert page.html_lang == "kk", (path, accept)
+        vary = {v.strip().lower() for v in response.headers.get("Vary", "").split(",")}
+        assert "accept-language" not in vary, (path, response.headers.get("Vary"))
