@@ -116,6 +116,9 @@ def create_app(instance: store_instance.Instance | None = None,
     # These two read their body as a stream and check the token themselves (portal.receive).
     csrf.exempt(report.submit)
     csrf.exempt(mailbox.reply)
+    # These only show what was sent back in another language; they store nothing.
+    csrf.exempt(report.in_language)
+    csrf.exempt(mailbox.in_language)
     for blueprint in (pages.bp, report.bp, mailbox.bp):
         app.register_blueprint(blueprint)
     errors.install(app)

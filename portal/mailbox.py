@@ -37,6 +37,7 @@ from store.models import Attachment, Envelope, Mailbox, Message, Submission
 from store.recipients import holders
 from store.sealing import open_body
 from web.database import db
+from web.i18n import remember_language, switch_language
 from web.sessions import regenerate
 
 bp = Blueprint("mailbox", __name__)
@@ -114,6 +115,23 @@ def _report_file_count(database: Session, submission: Submission) -> int:
     ).scalar_one())
 
 
+LANGUAGE_FORM = ("reply-form", "mailbox.in_language")
+
+
+@bp.post("/mailbox/language/<code>")
+def in_language(code: str) -> Response:
+    """The mailbox again in another language, with the follow-up typed so far (files
+    excepted). Nothing is stored, so no token is needed."""
+    switch_language(code)
+    form = FollowUpForm(formdata=request.form)
+    opened = _current(db())
+    if opened is None:
+        page = _expired(form)
+    else:
+        page = _mailbox_page(opened, form, files_dropped=any(request.form.getlist("files")))
+    return remember_language(page, code)
+
+
 def _mailbox_page(opened: OpenMailbox, form: FollowUpForm, status: int = 200,
                   notice: object | None = None, error: object | None = None,
                   files_dropped: bool = False) -> Response:
@@ -122,7 +140,8 @@ def _mailbox_page(opened: OpenMailbox, form: FollowUpForm, status: int = 200,
                  submission=opened.submission, thread=_thread(database, opened),
                  report_files=_report_file_count(database, opened.submission), form=form,
                  logout_form=LogoutForm(formdata=None), notice=notice, error=error,
-                 files_dropped=files_dropped, statuses=payloads.MAILBOX_STATUSES)
+                 files_dropped=files_dropped, statuses=payloads.MAILBOX_STATUSES,
+                 language_form=LANGUAGE_FORM)
 
 
 def _login_page(form: LoginForm, status: int = 200, error: object | None = None) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Blueprint, current_app, render_template, session
+from flask import Blueprint, current_app, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,6 +21,7 @@ from portal.receive import receive
 from rules.clock import local_date, utcnow
 from store.cleanup import delete_orphan_files
 from store.recipients import identity_recipients, report_recipients
+from web.i18n import remember_language, switch_language
 
 bp = Blueprint("report", __name__)
 
@@ -39,8 +40,21 @@ def render_form(form: ReportForm, status: int = 200, notice: object | None = Non
                 files_dropped: bool = False) -> Response:
     form.ensure_nonce()
     body = render_template("portal/report.html", form=form, notice=notice,
-                           files_dropped=files_dropped)
+                           files_dropped=files_dropped, language_form=LANGUAGE_FORM)
     return Response(body, status=status, mimetype="text/html")
+
+
+LANGUAGE_FORM = ("report-form", "report.in_language")
+
+
+@bp.post("/report/language/<code>")
+def in_language(code: str) -> Response:
+    """The form again in another language, with what was typed (files excepted: the language
+    buttons send the form without them). Nothing is stored, so no token is needed."""
+    switch_language(code)
+    form = ReportForm(formdata=request.form)
+    sent_files = any(request.form.getlist("files"))
+    return remember_language(render_form(form, files_dropped=sent_files), code)
 
 
 @bp.get("/report")

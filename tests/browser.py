@@ -216,9 +216,10 @@ def site(request: pytest.FixtureRequest,
 
 
 def choose_language(page: Page, lang: str) -> None:
-    """Switch with the page's own language link, as a person would."""
-    page.click(f'header a[hreflang="{lang}"]')
-    page.wait_for_load_state()
+    """Switch with the page's own language control, as a person would: a link, or on a page
+    with a form a button that carries what was typed."""
+    with page.expect_navigation():
+        page.click(f'header a[hreflang="{lang}"], header button[lang="{lang}"]')
 
 
 def submit(page: Page, form: str) -> None:

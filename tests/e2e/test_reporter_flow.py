@@ -137,3 +137,26 @@ def test_report_reply_and_follow_up_in_kazakh(chrome: Browser, site: Site,
     scripts = [url for url, ctype in fetched if "javascript" in ctype]
     assert not scripts, f"scripts reached the reporter: {scripts}"
     assert len(fetched) >= 8, f"only {len(fetched)} responses were seen"
+
+
+def test_switching_language_mid_report_keeps_the_text(chrome: Browser, site: Site,
+                                                     tmp_path: Path) -> None:
+    evidence = tmp_path / "scan.txt"
+    evidence.write_bytes(b"scan")
+    portal = reporter_context(chrome).new_page()
+    portal.goto(site.portal.url + "/report")
+    browser.choose_language(portal, "kk")
+    portal.fill("#facts", FACTS)
+    portal.fill("#position", "бөлім бастығы")
+    portal.check("#nda")
+    portal.set_input_files("#files", str(evidence))
+    browser.choose_language(portal, "ru")
+    assert portal.get_attribute("html", "lang") == "ru"
+    assert portal.input_value("#facts") == FACTS
+    assert portal.input_value("#position") == "бөлім бастығы" and portal.is_checked("#nda")
+    # The file stayed behind (it was not uploaded to switch language), and the page says so.
+    assert portal.locator('[role="alert"]').count() >= 1
+    shot(portal, 20, "report-switched-to-ru")
+    portal.check("#acknowledge")
+    submit(portal, 'form[action="/report"]')
+    assert browser.RECEIPT_CODE.match(portal.inner_text(".code strong").strip())

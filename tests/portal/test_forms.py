@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from io import BytesIO
 
 import pytest
@@ -170,3 +171,36 @@ def test_returned_followup_says_files_were_not_kept(client: FlaskClient) -> None
             content_type="multipart/form-data")
         assert too_long.status_code == 422
         assert (note in too_long.get_data(as_text=True)) is sent, (files, "422")
+
+
+def test_switching_language_keeps_the_typed_report(client: FlaskClient) -> None:
+    page = client.get("/report").get_data(as_text=True)
+    # The language controls send the form itself (without its files) instead of leaving it.
+    assert 'id="report-form"' in page and 'form="report-form"' in page
+    assert 'formaction="/report/language/ru"' in page
+    assert 'formenctype="application/x-www-form-urlencoded"' in page
+    typed = {"facts": "Бастық ақша талап етті", "position": "бөлім бастығы",
+             "full_name": "Асель Нурланова", "nda": "y", "files": "scan.pdf"}
+    response = client.post("/report/language/ru", data=typed)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and '<html lang="ru">' in html
+    assert "Бастық ақша талап етті</textarea>" in html and 'value="бөлім бастығы"' in html
+    assert 'value="Асель Нурланова"' in html
+    assert re.search(r'<input[^>]*\bchecked\b[^>]*name="nda"', html)
+    assert "<h1>Сообщить о коррупции</h1>" in html  # the page itself is in Russian now
+    assert "lang=ru" in response.headers["Set-Cookie"]
+    assert 'role="alert"' in html  # the file's name came, not the file: say it is not kept
+    # The next page stays in the chosen language, and nothing was stored.
+    assert '<html lang="ru">' in client.get("/").get_data(as_text=True)
+    assert client.post("/report/language/xx", data=typed).status_code == 404
+
+
+def test_switching_language_keeps_the_typed_follow_up(client: FlaskClient) -> None:
+    code = receipt_code(post_report(client, report_fields(client)).get_data(as_text=True))
+    assert login(client, code).status_code == 303
+    page = client.get("/mailbox").get_data(as_text=True)
+    assert 'id="reply-form"' in page and 'formaction="/mailbox/language/en"' in page
+    response = client.post("/mailbox/language/en", data={"text": "Ақша 12 наурызда берілді"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and '<html lang="en">' in html
+    assert "Ақша 12 наурызда берілді</textarea>" in html

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from handler import casework
+from portal.forms import LONG_TEXT
 from store.models import Mailbox, Submission, User
 from store.users import create_user
 from tests.browser import Totp
@@ -101,6 +102,9 @@ def portal_pages(app: Flask, lang: str, code: str) -> list[Page]:
     v.page("report", "/report")
     v.keep("report-errors", v.post("/report", {"facts": "", "full_name": "Имя без согласия"},
                                    multipart=True), 422)
+    # The language buttons post the typed form back in the chosen language (the pass's own).
+    v.keep("report-language", v.post(f"/report/language/{lang}",
+                                      {"facts": "Не болғаны", "files": "a.pdf"}), 200)
     v.keep("report-expired", v.post("/report", {**_report_form(v), "csrf_token": "stale"},
                                     multipart=True, token=False), 400)
     form = _report_form(v)
@@ -119,7 +123,8 @@ def portal_pages(app: Flask, lang: str, code: str) -> list[Page]:
     assert v.post("/mailbox/login", {"code": code}).status_code == 303
     v.page("mailbox", "/mailbox")
     v.keep("mailbox-reply-empty", v.post("/mailbox/reply", {"text": ""}, multipart=True), 422)
-    v.keep("mailbox-reply-too-long", v.post("/mailbox/reply", {"text": "a" * 20_001},
+    v.keep("mailbox-language", v.post(f"/mailbox/language/{lang}", {"text": "Толықтыру"}), 200)
+    v.keep("mailbox-reply-too-long", v.post("/mailbox/reply", {"text": "a" * (LONG_TEXT + 1)},
                                             multipart=True), 422)
     v.keep("logged-out", v.post("/mailbox/logout", {}), 200)
     v.keep("mailbox-reply-closed", v.post("/mailbox/reply", {"text": "Кейін жазамын."},
