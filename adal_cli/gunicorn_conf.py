@@ -15,6 +15,7 @@ from gunicorn.glogging import Logger
 from gunicorn.http.unreader import SocketUnreader
 
 from crypto import memory
+from web import read_deadline
 
 # No request line, address or header in any log gunicorn writes.
 accesslog = None
@@ -74,22 +75,26 @@ logger_class = AnonymousLogger
 def _body_idle_seconds() -> float:
     raw = os.environ.get("ADAL_BODY_IDLE_SECONDS", "").strip()
     try:
-        return max(1.0, float(raw)) if raw else 120.0
+        return max(1.0, float(raw)) if raw else 60.0
     except ValueError:
-        return 120.0
+        return 60.0
 
 
-# A sender that goes quiet this long mid-request is given up and its thread freed. It bounds
-# the gap between bytes, not the whole upload: over Tor a large one can take hours.
+# A sender that goes quiet this long mid-request is given up and its thread freed (nginx's
+# client_body_timeout has the same default). It bounds the gap between bytes, not the whole
+# upload: over Tor a large one can take hours.
 BODY_IDLE_SECONDS = _body_idle_seconds()
 
 
 def pre_request(worker: Any, req: Any) -> None:
     """Before each request (and instead of gunicorn's default, which logs the path)."""
-    sock = getattr(req.unreader, "sock", None)
-    if sock is not None:
-        # gunicorn makes the socket blocking again before the next request on it.
-        sock.settimeout(BODY_IDLE_SECONDS)
+    # gunicorn makes the socket blocking again before the next request on it.
+    read_deadline.attach(getattr(req.unreader, "sock", None), BODY_IDLE_SECONDS)
+
+
+def post_request(worker: Any, req: Any, environ: Any, resp: Any) -> None:
+    read_deadline.detach()
+
 
 # gunicorn reads a request body of known length ahead of the application, up to 1 MiB per
 # recv(), and then copies that buffer while handing it out in the pieces asked for: several MiB

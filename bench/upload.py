@@ -4,8 +4,10 @@
 
 Prints upload throughput (MB/s), the worker's peak RSS (VmHWM from /proc) before and after (the
 target: under 64 MiB), whether any file appeared in the server's TMPDIR during or after the upload,
-the peak RSS of the worker's receipt-KDF child processes, and the latency of GET / while the
-receipt-KDF queue is saturated by concurrent logins (production Argon2 parameters, 1 slot).
+the peak RSS of the worker's receipt-KDF child processes, the latency of GET / while uploads
+stall mid-file (slowloris) and what a real report with a file gets meanwhile, and the latency of
+GET / while the receipt-KDF queue is saturated by concurrent logins (production Argon2
+parameters, 1 slot). Exits 1 when the memory or temp-file target is not met.
 Everything runs on 127.0.0.1 in a throw-away instance; nothing leaves the machine.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -39,7 +42,10 @@ def init_instance(path: Path, time_cost: int, memory_kib: int) -> None:
                     str(memory_kib)], cwd=ROOT, env=env, check=True, capture_output=True)
 
 
-def upload(work: Path, size_mib: int) -> None:
+PEAK_TARGET_MIB = 64  # issue: the worker's peak RSS while streaming 1 GiB
+
+
+def upload(work: Path, size_mib: int) -> tuple[float, set[str]]:
     init_instance(work / "instance", 1, 8192)
     server = srv.start(work / "instance", work / "run",
                        ADAL_MAX_UPLOAD_BYTES=str((size_mib + 16) * 1024 * 1024))
@@ -78,7 +84,53 @@ def upload(work: Path, size_mib: int) -> None:
               f"upload {min(rss_samples) / 1024:.1f}-{max(rss_samples) / 1024:.1f} MiB")
         print(f"files in the server's TMPDIR during/after the upload: {sorted(tmp_seen) or 0}")
         print_kdf_children(worker, "Argon2id m=8 MiB here")
+        return after / 1024, tmp_seen
     finally:
+        server.stop()
+
+
+def stalled_uploads(work: Path, senders: int, seconds: float) -> None:
+    """Senders whose files begin and then go quiet, as a slowloris would: pages must still
+    answer, and a report with a file gets its form back (503) instead of a hung request."""
+    server = srv.start(work / "instance", work / "run-stall")
+    sockets: list[socket.socket] = []
+    try:
+        for i in range(senders):
+            http = requests.Session()
+            csrf, nonce = srv.form_tokens(http, server)
+            head = b"".join(
+                f'--s\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+                for k, v in (("csrf_token", csrf), ("nonce", nonce), ("facts", f"stall {i}"),
+                             ("acknowledge", "y")))
+            head += (b'--s\r\nContent-Disposition: form-data; name="files"; filename="s"\r\n'
+                     b"\r\n" + b"s" * 65536)
+            cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+            sock.sendall((f"POST /report HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\n"
+                          f"Content-Type: multipart/form-data; boundary=s\r\n"
+                          f"Content-Length: {len(head) + 10**8}\r\n\r\n").encode() + head)
+            sockets.append(sock)
+        time.sleep(1.0)
+        latencies = []
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            latencies.append(timed_get(server))
+            time.sleep(0.05)
+        http = requests.Session()
+        csrf, nonce = srv.form_tokens(http, server)
+        start = time.perf_counter()
+        answer = http.post(server.url("/report"), timeout=60, files={"files": ("e", b"e")},
+                           data={"csrf_token": csrf, "nonce": nonce, "facts": "real",
+                                 "acknowledge": "y"})
+        took = time.perf_counter() - start
+        print(f"GET / with {senders} stalled uploads (1 worker, 4 threads): median "
+              f"{statistics.median(latencies) * 1000:.1f} ms, max "
+              f"{max(latencies) * 1000:.1f} ms over {len(latencies)} requests; a report "
+              f"with a file meanwhile: HTTP {answer.status_code} in {took:.1f} s"
+              f"{', its form given back' if 'real</textarea>' in answer.text else ''}")
+    finally:
+        for sock in sockets:
+            sock.close()
         server.stop()
 
 
@@ -144,13 +196,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--flood-seconds", type=float, default=5.0)
+    parser.add_argument("--stalled", type=int, default=8, help="stalled uploads at once")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="adal-bench-"))
     try:
-        upload(work, args.size_mib)
+        peak_mib, tmp_seen = upload(work, args.size_mib)
+        stalled_uploads(work, args.stalled, args.flood_seconds)
         flood(work, args.flood_seconds)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    met = peak_mib < PEAK_TARGET_MIB and not tmp_seen
+    print(f"targets: worker peak {peak_mib:.1f} MiB < {PEAK_TARGET_MIB} MiB and no temporary "
+          f"file: {'met' if met else 'NOT MET'}")
+    sys.exit(0 if met else 1)
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ def error_page(code: int, title: object | None = None, text: object | None = Non
 # A refusal for lack of an upload slot drains only briefly: a long drain would hold the very
 # thread the bound keeps for the other pages.
 BUSY_DRAIN_BYTES = 4 * 1024 * 1024
-BUSY_DRAIN_SECONDS = 5.0
+BUSY_DRAIN_SECONDS = 2.0
 
 
 def refusal_status(exc: uploads.UploadRefused) -> int:

@@ -29,6 +29,7 @@ from portal import uploads
 from portal.config import PortalConfig
 from portal.intake import FileIntake
 from portal.work_line import WorkLine
+from web import read_deadline
 
 CSRF_FIELD = "csrf_token"
 # After refusing a body, read (and drop) up to this much more of it before the connection
@@ -118,6 +119,8 @@ def drain_after(response: Response, limit: int = DRAIN_BYTES,
         left = limit
         try:
             while left > 0 and time.monotonic() < deadline:
+                # A sender that trickles or stalls must not hold the thread past the deadline.
+                read_deadline.shorten(deadline - time.monotonic())
                 data = stream.read(min(left, uploads.READ_SIZE))
                 if not data:
                     break

@@ -227,3 +227,26 @@ def test_upload_slots_keep_pages_and_plain_reports_going(demo: DemoInstance,
         assert sent.status_code == 200 and srv.CODE.search(sent.text)
     finally:
         server.stop()
+
+
+def test_refused_stalled_uploads_free_their_threads_at_once(demo: DemoInstance,
+                                                            tmp_path: Path) -> None:
+    """A refusal drains what is left of a body only briefly, whatever the sender does: a crowd
+    of stalled uploads past the slots cannot hold the threads in the drain instead."""
+    server = srv.start(demo.path, tmp_path / "run", ADAL_UPLOAD_SLOTS="1")
+    holder = _stalled_upload(server, requests.Session(), "holds the slot")
+    crowd: list[socket.socket] = []
+    try:
+        time.sleep(1.0)
+        started = time.monotonic()
+        for i in range(6):  # more than the worker's threads
+            crowd.append(_stalled_upload(server, requests.Session(), f"crowd {i}"))
+        for sock in crowd:
+            answer = sock.recv(65536)
+            assert answer.startswith(b"HTTP/1.1 503"), answer[:100]
+        assert time.monotonic() - started < 30  # 2 s of drain each, on 3 free threads
+        assert requests.get(server.url("/"), timeout=10).status_code == 200
+    finally:
+        for sock in [holder, *crowd]:
+            sock.close()
+        server.stop()
