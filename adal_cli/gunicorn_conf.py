@@ -15,7 +15,7 @@ from gunicorn.glogging import Logger
 from gunicorn.http.unreader import SocketUnreader
 
 from crypto import memory
-from web import read_deadline
+from web import connection
 
 # No request line, address or header in any log gunicorn writes.
 accesslog = None
@@ -89,11 +89,11 @@ BODY_IDLE_SECONDS = _body_idle_seconds()
 def pre_request(worker: Any, req: Any) -> None:
     """Before each request (and instead of gunicorn's default, which logs the path)."""
     # gunicorn makes the socket blocking again before the next request on it.
-    read_deadline.attach(getattr(req.unreader, "sock", None), BODY_IDLE_SECONDS)
+    connection.attach(getattr(req.unreader, "sock", None), req, BODY_IDLE_SECONDS)
 
 
 def post_request(worker: Any, req: Any, environ: Any, resp: Any) -> None:
-    read_deadline.detach()
+    connection.detach()
 
 
 # gunicorn reads a request body of known length ahead of the application, up to 1 MiB per

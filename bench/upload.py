@@ -54,8 +54,22 @@ def upload(work: Path, size_mib: int) -> tuple[float, set[str]]:
         csrf, nonce = srv.form_tokens(http, server)
         warm = srv.StreamedBody({"csrf_token": csrf, "nonce": nonce, "facts": "warm-up",
                                  "acknowledge": "y"}, "w.bin", 4 << 20, b"w" * 4099)
-        assert http.post(server.url("/report"), data=warm,
-                         headers={"Content-Type": warm.content_type}).status_code == 200
+        sent = http.post(server.url("/report"), data=warm,
+                         headers={"Content-Type": warm.content_type})
+        assert sent.status_code == 200, sent.status_code
+        # The worker's steady state, not a fresh one: every page in every language, the
+        # mailbox with its thread among them, before the baseline is taken.
+        found = srv.CODE.search(sent.text)
+        assert found
+        login = srv.CSRF.search(http.get(server.url("/mailbox")).text)
+        assert login
+        http.post(server.url("/mailbox/login"),
+                  data={"csrf_token": login.group(1), "code": found.group(1)})
+        for lang in ("kk", "ru", "en"):
+            http.get(server.url(f"/lang/{lang}?next=/"))
+            for page in ("/", "/rights", "/report", "/mailbox"):
+                assert http.get(server.url(page)).status_code == 200
+        http = requests.Session()
         worker = server.worker_pid()
         before = srv.vm_kib(worker, "VmHWM")
         tmp_seen: set[str] = set()
@@ -123,9 +137,11 @@ def stalled_uploads(work: Path, senders: int, seconds: float) -> None:
                            data={"csrf_token": csrf, "nonce": nonce, "facts": "real",
                                  "acknowledge": "y"})
         took = time.perf_counter() - start
-        print(f"GET / with {senders} stalled uploads (1 worker, 4 threads): median "
-              f"{statistics.median(latencies) * 1000:.1f} ms, max "
-              f"{max(latencies) * 1000:.1f} ms over {len(latencies)} requests; a report "
+        first, rest = latencies[0], latencies[1:] or latencies
+        print(f"GET / with {senders} stalled uploads (1 worker, 4 threads): first "
+              f"{first * 1000:.0f} ms (while the refusals wind down), then median "
+              f"{statistics.median(rest) * 1000:.1f} ms, max {max(rest) * 1000:.1f} ms over "
+              f"{len(latencies)} requests; a report "
               f"with a file meanwhile: HTTP {answer.status_code} in {took:.1f} s"
               f"{', its form given back' if 'real</textarea>' in answer.text else ''}")
     finally:

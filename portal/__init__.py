@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from flask import Flask, Request
-from flask_babel import format_date
 from flask_wtf.csrf import CSRFProtect
 
-from portal import errors, logs, mailbox, pages, report, sizes, uploads
+from portal import errors, localized, logs, mailbox, pages, report, sizes, uploads
 from portal.config import PortalConfig
 from portal.kdf_queue import KdfQueue
 from portal.work_line import WorkLine
@@ -123,7 +122,7 @@ def create_app(instance: store_instance.Instance | None = None,
         app.register_blueprint(blueprint)
     errors.install(app)
     mailbox.install_csrf_handler(app)
-    app.jinja_env.filters["long_date"] = lambda d: format_date(d, "long")
+    app.jinja_env.filters["long_date"] = localized.long_date
     app.jinja_env.filters["filesize"] = sizes.filesize
 
     @app.context_processor

@@ -17,6 +17,7 @@ from portal.kdf_queue import RETRY_AFTER_SECONDS, KdfBusy
 from portal.receive import config, drain_after
 from portal.sizes import filesize
 from store.recipients import NoRecipients
+from web import connection
 
 _PAGES = {
     400: (_l("The request could not be read"),
@@ -46,10 +47,6 @@ def error_page(code: int, title: object | None = None, text: object | None = Non
     return Response(body, status=code, mimetype="text/html")
 
 
-# A refusal for lack of an upload slot drains only briefly: a long drain would hold the very
-# thread the bound keeps for the other pages.
-BUSY_DRAIN_BYTES = 4 * 1024 * 1024
-BUSY_DRAIN_SECONDS = 2.0
 
 
 def refusal_status(exc: uploads.UploadRefused) -> int:
@@ -60,7 +57,10 @@ def answer_refusal(exc: uploads.UploadRefused, page: Response) -> Response:
     """Retry-After and the lingering close, for a page that answers a refused body."""
     if isinstance(exc, uploads.UploadsBusy):
         page.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return drain_after(page, BUSY_DRAIN_BYTES, BUSY_DRAIN_SECONDS)
+        # No drain of our own: it would hold the very thread the upload line keeps for the
+        # other pages. gunicorn's closing of the connection lingers briefly instead.
+        connection.close_after_response()
+        return page
     return drain_after(page)
 
 

@@ -29,7 +29,7 @@ from portal import uploads
 from portal.config import PortalConfig
 from portal.intake import FileIntake
 from portal.work_line import WorkLine
-from web import read_deadline
+from web import connection
 
 CSRF_FIELD = "csrf_token"
 # After refusing a body, read (and drop) up to this much more of it before the connection
@@ -120,7 +120,7 @@ def drain_after(response: Response, limit: int = DRAIN_BYTES,
         try:
             while left > 0 and time.monotonic() < deadline:
                 # A sender that trickles or stalls must not hold the thread past the deadline.
-                read_deadline.shorten(deadline - time.monotonic())
+                connection.shorten_reads(deadline - time.monotonic())
                 data = stream.read(min(left, uploads.READ_SIZE))
                 if not data:
                     break
@@ -128,5 +128,8 @@ def drain_after(response: Response, limit: int = DRAIN_BYTES,
         except Exception:  # noqa: S110 - the client went away: nothing left to be polite to
             pass
 
+    # Now, before the headers go out, so they say "Connection: close": whatever is left of the
+    # body after the drain is not worth keeping the connection alive for.
+    connection.close_after_response()
     response.call_on_close(drain)
     return response

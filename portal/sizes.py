@@ -1,17 +1,18 @@
 """File sizes in the reader's language.
 
 Jinja's own filesizeformat prints English units ("71 Bytes", "2.0 GB") whatever the page's
-language. `filesize` writes the number the locale's way (Babel: "1,5" in kk and ru) and the unit
-from the catalogs: Б/КБ/МБ/ГБ in Kazakh and Russian, B/KB/MB/GB in English. The units are binary
-(1 KB = 1024 bytes), so the 2 GiB upload limit reads "2 GB", not "2048 MiB".
+language. `filesize` writes the number the language's way ("1,5" in kk and ru, portal.localized)
+and the unit from the catalogs: Б/КБ/МБ/ГБ in Kazakh and Russian, B/KB/MB/GB in English. The
+units are binary (1 KB = 1024 bytes), so the 2 GiB upload limit reads "2 GB", not "2048 MiB".
 """
 
 from __future__ import annotations
 
-from flask_babel import format_decimal, gettext
+from flask_babel import gettext
+
+from portal.localized import decimal
 
 STEP = 1024
-PATTERN = "#,##0.#"  # at most one decimal, none when the value is whole
 
 
 def filesize(size: int | float) -> str:
@@ -22,7 +23,7 @@ def filesize(size: int | float) -> str:
     while steps < 3 and round(value, 1) >= STEP:
         value /= STEP
         steps += 1
-    number = format_decimal(value, PATTERN)
+    number = decimal(value)
     if steps == 0:
         return gettext("%(size)s B", size=number)
     if steps == 1:
