@@ -106,26 +106,31 @@ def receive(recipients: Sequence[bytes], today: date, *, files_allowed: bool = T
     return Received(form.fields, intake, intake.accepting)
 
 
-def drain_after(response: Response, limit: int = DRAIN_BYTES,
-                seconds: float = DRAIN_SECONDS) -> Response:
-    """Read what is left of a refused body once the response is sent (a lingering close), up
-    to `limit` bytes and `seconds`."""
+def drain_after(response: Response) -> Response:
+    """Read what is left of a refused body once the response is sent (a lingering close, so
+    the browser shows our page rather than a reset), for DRAIN_SECONDS and DRAIN_BYTES at most.
+
+    Draining is receiving a body too: it takes a free upload slot, or does not happen (the
+    connection just closes), so refused bodies cannot hold the threads the upload line keeps.
+    """
     stream: IO[bytes] | None = g.get("adal_upload_stream")
     if stream is None:
         stream = _stream()
+    line: WorkLine = current_app.extensions["adal.upload_line"]
 
     def drain() -> None:
-        deadline = time.monotonic() + seconds
-        left = limit
+        deadline = time.monotonic() + DRAIN_SECONDS
+        left = DRAIN_BYTES
         try:
-            while left > 0 and time.monotonic() < deadline:
-                # A sender that trickles or stalls must not hold the thread past the deadline.
-                connection.shorten_reads(deadline - time.monotonic())
-                data = stream.read(min(left, uploads.READ_SIZE))
-                if not data:
-                    break
-                left -= len(data)
-        except Exception:  # noqa: S110 - the client went away: nothing left to be polite to
+            with line.slot():
+                while left > 0 and time.monotonic() < deadline:
+                    # A sender that trickles or stalls must not hold the thread past the end.
+                    connection.shorten_reads(deadline - time.monotonic())
+                    data = stream.read(min(left, uploads.READ_SIZE))
+                    if not data:
+                        break
+                    left -= len(data)
+        except Exception:  # noqa: S110 - no slot, or the client went away: nothing to wait for
             pass
 
     # Now, before the headers go out, so they say "Connection: close": whatever is left of the

@@ -164,7 +164,8 @@ def test_worker_and_kdf_children_keep_keys_out_of_core_files(portal: srv.Server)
         assert core.split()[4:6] == ["0", "0"], (pid, core)
 
 
-def _stalled_upload(server: srv.Server, http: requests.Session, facts: str) -> socket.socket:
+def _stalled_upload(server: srv.Server, http: requests.Session, facts: str,
+                    declared: int = 50_000_000) -> socket.socket:
     """A report whose file part begins and then goes quiet, the socket left open."""
     csrf, nonce = srv.form_tokens(http, server)
     head = b"".join(
@@ -176,7 +177,7 @@ def _stalled_upload(server: srv.Server, http: requests.Session, facts: str) -> s
     cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
     request = (f"POST /report HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
                f"Content-Type: multipart/form-data; boundary=stall\r\n"
-               f"Content-Length: {len(head) + 50_000_000}\r\nCookie: {cookie}\r\n\r\n").encode()
+               f"Content-Length: {len(head) + declared}\r\nCookie: {cookie}\r\n\r\n").encode()
     sock = socket.create_connection(("127.0.0.1", server.port), timeout=60)
     sock.sendall(request + head)
     return sock
@@ -234,20 +235,21 @@ def test_upload_slots_keep_pages_and_plain_reports_going(demo: DemoInstance,
 
 def test_refused_stalled_uploads_free_their_threads_at_once(demo: DemoInstance,
                                                             tmp_path: Path) -> None:
-    """A refusal drains what is left of a body only briefly, whatever the sender does: a crowd
-    of stalled uploads past the slots cannot hold the threads in the drain instead."""
+    """A refused body is drained only with a free upload slot, and never past its deadline: a
+    crowd of stalled uploads past the slots cannot hold the threads in the drain instead."""
     server = srv.start(demo.path, tmp_path / "run", ADAL_UPLOAD_SLOTS="1")
     holder = _stalled_upload(server, requests.Session(), "holds the slot")
     crowd: list[socket.socket] = []
     try:
         time.sleep(1.0)
         started = time.monotonic()
-        for i in range(6):  # more than the worker's threads
-            crowd.append(_stalled_upload(server, requests.Session(), f"crowd {i}"))
-        for sock in crowd:
+        for i in range(6):  # more than the worker's threads; half of them declared too large
+            crowd.append(_stalled_upload(server, requests.Session(), f"crowd {i}",
+                                         declared=3 << 30 if i % 2 else 50_000_000))
+        for i, sock in enumerate(crowd):
             answer = sock.recv(65536)
-            assert answer.startswith(b"HTTP/1.1 503"), answer[:100]
-        assert time.monotonic() - started < 30  # 1 s of drain each, on 3 free threads
+            assert answer.startswith(b"HTTP/1.1 413" if i % 2 else b"HTTP/1.1 503"), answer[:100]
+        assert time.monotonic() - started < 30  # no drain without a slot: 60 s each before
         assert requests.get(server.url("/"), timeout=10).status_code == 200
     finally:
         for sock in [holder, *crowd]:
