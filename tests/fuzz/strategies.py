@@ -29,7 +29,9 @@ BACKOFFICE_PATHS = ("/", "/login", "/logout", "/inbox", "/register", "/account/p
 TRICKY_PATHS = ("//", "/..", "/%2e%2e/", "/%00", "/%ff%fe", "/static/../adal.json",
                 "/static/%2e%2e/%2e%2e/instance/secret.key", "/lang/kk?next=//evil.example",
                 "/lang/ru?next=%2F%2Fevil", "/lang/en?next=/%5Cevil", "/lang/kk?next=http:x",
-                "/report?%", "/mailbox?a=%zz", "/" + "a" * 3000, "/\u0430\u0434\u0430\u043b")
+                "/report?%", "/mailbox?a=%zz", "/" + "a" * 3000, "/\u0430\u0434\u0430\u043b",
+                # Starts like a host ("//" + a label longer than IDNA allows): found by the fuzzer.
+                "//%C3%ABX" + "%C3%8D" * 30 + "/report?x=1")
 # Host values Werkzeug cannot turn into a URL adapter (a label IDNA refuses, empty labels).
 BAD_HOSTS = ("..", "x" * 300, "a..b", "\u00e4" * 70 + ".kz")
 HEADER_NAMES = ("Cookie", "Content-Type", "Accept", "Accept-Language", "Accept-Encoding",
