@@ -50,7 +50,9 @@ def error_page(code: int, title: object | None = None, text: object | None = Non
 
 
 def refusal_status(exc: uploads.UploadRefused) -> int:
-    return 503 if isinstance(exc, uploads.UploadsBusy) else 413
+    if isinstance(exc, uploads.UploadsBusy):
+        return 503
+    return 400 if isinstance(exc, uploads.FilesNotAccepted) else 413
 
 
 def answer_refusal(exc: uploads.UploadRefused, page: Response) -> Response:
@@ -70,6 +72,10 @@ def refusal_text(exc: uploads.UploadRefused) -> object:
         return _l("The portal is receiving many files right now, so yours were not accepted "
                   "and nothing was sent yet. Your text is below: attach the files again and "
                   "send in a minute.")
+    if isinstance(exc, uploads.FilesNotAccepted):
+        return _l("Your files could not be taken with this form, which had expired, so nothing "
+                  "was sent yet. Your text is below: check it, attach the files again and "
+                  "press Send.")
     if isinstance(exc, uploads.FieldTooLarge):
         return _l("A text field is far longer than a form can hold. Nothing was stored. "
                   "Shorten the text, or attach it as a file.")

@@ -77,7 +77,11 @@ def receive(recipients: Sequence[bytes], today: date, *, files_allowed: bool = T
         if too_large:
             # Refused unread; the text fields before the first file are what the form needs.
             raise uploads.UploadTooLarge("declared length exceeds the limit")
-        if filename and intake.accepting and not has_slot:
+        if filename and not intake.accepting:
+            # A file before a valid token (or for a closed mailbox) is never kept: refused
+            # now rather than read on without an upload slot.
+            raise uploads.FilesNotAccepted("a file part the form does not take")
+        if filename and not has_slot:
             # From the first file on, the body holds an upload slot until it is read.
             holding.enter_context(line.slot(wait=UPLOAD_WAIT))
             has_slot = True

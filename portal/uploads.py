@@ -35,6 +35,9 @@ READ_SIZE = 64 * 1024
 MAX_FIELD_BYTES = 512 * 1024
 MAX_FIELDS_TOTAL = 1024 * 1024
 MAX_PARTS = 64
+# File parts that are dropped unread (an empty file input sends one with no bytes) may carry
+# this much in all; past it the body is refused, not read on for nothing.
+MAX_DROPPED_BYTES = 64 * 1024
 # Bounds the decoder's own buffer: a part header that never ends cannot grow without limit.
 MAX_DECODER_BUFFER = 2 * READ_SIZE + 64 * 1024
 # RFC 2046 allows 70 characters; some clients (Werkzeug's own test client among them) send a
@@ -63,6 +66,11 @@ class UploadTooLarge(UploadRefused):
 
 class FieldTooLarge(UploadRefused):
     """A text field, or all of them together, exceed what a form can hold."""
+
+
+class FilesNotAccepted(UploadRefused):
+    """A file part the form cannot take (before a valid token, on a closed mailbox) or more
+    than MAX_DROPPED_BYTES of parts it drops: refused rather than read without an upload slot."""
 
 
 class UploadsBusy(UploadRefused):
@@ -135,6 +143,8 @@ def parse(stream: IO[bytes], content_type: str | None, limit: int, on_file: File
     reader = _Reader(stream, limit)
     form = ParsedForm()
     fields_total = 0
+    dropped = 0
+    in_file = False
     name: str | None = None
     text: bytearray | None = None
     sink: FileSink | None = None
@@ -145,11 +155,11 @@ def parse(stream: IO[bytes], content_type: str | None, limit: int, on_file: File
                 data = reader.read()
                 decoder.receive_data(data or None)
             elif isinstance(event, File):
-                name, text = None, None
+                name, text, in_file = None, None, True
                 sink = on_file(event.name, event.filename,
                                event.headers.get("content-type", ""))
             elif isinstance(event, Field):
-                name, text, sink = event.name, bytearray(), None
+                name, text, sink, in_file = event.name, bytearray(), None, False
             elif isinstance(event, Data):
                 if text is not None:
                     text += event.data
@@ -158,6 +168,10 @@ def parse(stream: IO[bytes], content_type: str | None, limit: int, on_file: File
                         raise FieldTooLarge("a text field is too long")
                 elif sink is not None and event.data:
                     sink.write(event.data)
+                elif in_file:
+                    dropped += len(event.data)
+                    if dropped > MAX_DROPPED_BYTES:
+                        raise FilesNotAccepted("file parts the form does not take")
                 if not event.more_data:
                     if text is not None and name is not None:
                         value = bytes(text).decode("utf-8")

@@ -256,3 +256,21 @@ def test_file_parts_without_token_are_never_stored(client: FlaskClient, demo: De
     response = client.post(path, data=body, content_type="multipart/form-data; boundary=q")
     assert 400 <= response.status_code < 500
     assert rows(demo, Envelope) == 0
+
+
+def test_files_the_form_cannot_take_are_refused_not_read(client: FlaskClient,
+                                                          demo: DemoInstance) -> None:
+    """A file after a stale token, or a nameless part with bytes in it, is refused at once
+    (a body read without an upload slot could hold a thread for hours), with the text back."""
+    stale, ctype = multipart("stale", field("facts", TYPED.encode()),
+                             b'--b0und\r\nContent-Disposition: form-data; name="files"; '
+                             b'filename="a.pdf"\r\n\r\n' + b"%PDF" * 10 + b"\r\n")
+    response = client.post("/report", data=stale, content_type=ctype)
+    assert response.status_code == 400 and TYPED in response.get_data(as_text=True)
+    token = report_fields(client)["csrf_token"]
+    nameless, ctype = multipart(token, field("facts", TYPED.encode()),  # type: ignore[arg-type]
+                                b'--b0und\r\nContent-Disposition: form-data; name="files"; '
+                                b'filename=""\r\n\r\n' + b"z" * (65 * 1024) + b"\r\n")
+    response = client.post("/report", data=nameless, content_type=ctype)
+    assert response.status_code == 400 and TYPED in response.get_data(as_text=True)
+    assert rows(demo, Envelope) == 0 and rows(demo, Submission) == 0
