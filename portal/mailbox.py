@@ -30,7 +30,7 @@ from portal import receipts, uploads
 from portal.errors import answer_refusal, error_page, refusal_status, refusal_text
 from portal.forms import FollowUpForm, LoginForm, LogoutForm
 from portal.intake import store_followup
-from portal.receive import receive
+from portal.receive import receive, token_valid
 from rules.clock import local_date, utcnow
 from store import payloads
 from store.models import Attachment, Envelope, Mailbox, Message, Submission
@@ -121,10 +121,11 @@ LANGUAGE_FORM = ("reply-form", "mailbox.in_language")
 @bp.post("/mailbox/language/<code>")
 def in_language(code: str) -> Response:
     """The mailbox again in another language, with the follow-up typed so far (files
-    excepted). Nothing is stored, so no token is needed."""
+    excepted). Nothing is stored; without a valid token (another site may post here) the
+    mailbox is not shown, only the login with the text kept."""
     switch_language(code)
     form = FollowUpForm(formdata=request.form)
-    opened = _current(db())
+    opened = _current(db()) if token_valid() else None
     if opened is None:
         page = _expired(form)
     else:

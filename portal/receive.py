@@ -61,6 +61,15 @@ def _stream() -> IO[bytes]:
     return stream
 
 
+def token_valid() -> bool:
+    """Whether the (small) form just posted carries a valid CSRF token."""
+    try:
+        validate_csrf(request.form.get(CSRF_FIELD, ""))
+    except ValidationError:
+        return False
+    return True
+
+
 def receive(recipients: Sequence[bytes], today: date, *, files_allowed: bool = True) -> Received:
     """Parse the body; on any error every file already stored is shredded before raising."""
     limit = config().max_upload_bytes

@@ -17,7 +17,7 @@ from portal.errors import answer_refusal, refusal_status, refusal_text
 from portal.forms import ReportForm
 from portal.intake import ReportInput, store_report
 from portal.logs import LOGGER_NAME
-from portal.receive import receive
+from portal.receive import receive, token_valid
 from rules.clock import local_date, utcnow
 from store.cleanup import delete_orphan_files
 from store.recipients import identity_recipients, report_recipients
@@ -45,16 +45,25 @@ def render_form(form: ReportForm, status: int = 200, notice: object | None = Non
 
 
 LANGUAGE_FORM = ("report-form", "report.in_language")
+EXPIRED = _l("For your safety this form expires after 20 minutes without activity, and it "
+             "had expired. Nothing was sent yet. Your text is below: check it and press "
+             "Send again.")
 
 
 @bp.post("/report/language/<code>")
 def in_language(code: str) -> Response:
     """The form again in another language, with what was typed (files excepted: the language
-    buttons send the form without them). Nothing is stored, so no token is needed."""
+    buttons send the form without them). Nothing is stored; without a valid token (another
+    site may post here) the text still comes back, but no box is ticked for the reporter and
+    the page says the form had expired."""
     switch_language(code)
     form = ReportForm(formdata=request.form)
+    notice = None
+    if not token_valid():
+        form.consent.data = form.nda.data = form.acknowledge.data = False
+        notice = EXPIRED
     sent_files = any(request.form.getlist("files"))
-    return remember_language(render_form(form, files_dropped=sent_files), code)
+    return remember_language(render_form(form, notice=notice, files_dropped=sent_files), code)
 
 
 @bp.get("/report")
@@ -97,10 +106,7 @@ def submit() -> Response:
                             mimetype="text/html")
         if not received.csrf_ok:
             intake.discard()
-            return render_form(form, 400, _l(
-                "For your safety this form expires after 20 minutes without activity, and it "
-                "had expired. Nothing was sent yet. Your text is below: check it and press "
-                "Send again."), files_dropped=intake.dropped > 0)
+            return render_form(form, 400, EXPIRED, files_dropped=intake.dropped > 0)
         if not form.validate():
             dropped = intake.dropped > 0 or bool(intake.stored)
             intake.discard()

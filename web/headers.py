@@ -48,7 +48,8 @@ def install(app: Flask) -> None:
             response.headers["Cache-Control"] = "no-store, max-age=0"
             response.headers["Pragma"] = "no-cache"
         onion = app.config.get("ONION_LOCATION")
-        if onion:
+        # Only for pages one can open: a POST's URL (a form's target) would answer 405 there.
+        if onion and request.method in ("GET", "HEAD"):
             # The same page at the onion address. request.path is decoded, so it is quoted
             # again: a header must be printable ASCII. The raw query string is kept only when
             # it already is (a browser sends it encoded); anything else is left out.

@@ -179,8 +179,9 @@ def test_switching_language_keeps_the_typed_report(client: FlaskClient) -> None:
     assert 'id="report-form"' in page and 'form="report-form"' in page
     assert 'formaction="/report/language/ru"' in page
     assert 'formenctype="application/x-www-form-urlencoded"' in page
-    typed = {"facts": "Бастық ақша талап етті", "position": "бөлім бастығы",
-             "full_name": "Асель Нурланова", "nda": "y", "files": "scan.pdf"}
+    typed = {"csrf_token": csrf_token(page), "facts": "Бастық ақша талап етті",
+             "position": "бөлім бастығы", "full_name": "Асель Нурланова", "nda": "y",
+             "files": "scan.pdf"}
     response = client.post("/report/language/ru", data=typed)
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and '<html lang="ru">' in html
@@ -193,6 +194,13 @@ def test_switching_language_keeps_the_typed_report(client: FlaskClient) -> None:
     # The next page stays in the chosen language, and nothing was stored.
     assert '<html lang="ru">' in client.get("/").get_data(as_text=True)
     assert client.post("/report/language/xx", data=typed).status_code == 404
+    # Posted from elsewhere (no valid token): the text comes back, but no box stays ticked
+    # for the reporter, and the page says the form had expired.
+    forged = client.post("/report/language/kk", data={**typed, "csrf_token": "x",
+                                                      "consent": "y", "acknowledge": "y"})
+    html = forged.get_data(as_text=True)
+    assert forged.status_code == 200 and "Бастық ақша талап етті</textarea>" in html
+    assert not re.search(r"<input[^>]*\bchecked\b", html) and 'role="alert"' in html
 
 
 def test_switching_language_keeps_the_typed_follow_up(client: FlaskClient) -> None:
@@ -200,7 +208,12 @@ def test_switching_language_keeps_the_typed_follow_up(client: FlaskClient) -> No
     assert login(client, code).status_code == 303
     page = client.get("/mailbox").get_data(as_text=True)
     assert 'id="reply-form"' in page and 'formaction="/mailbox/language/en"' in page
-    response = client.post("/mailbox/language/en", data={"text": "Ақша 12 наурызда берілді"})
+    text = "Ақша 12 наурызда берілді"
+    response = client.post("/mailbox/language/en",
+                           data={"csrf_token": csrf_token(page), "text": text})
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and '<html lang="en">' in html
-    assert "Ақша 12 наурызда берілді</textarea>" in html
+    assert f"{text}</textarea>" in html and 'id="reply-form"' in html
+    # Without a valid token the thread is not shown; the text waits at the login.
+    forged = client.post("/mailbox/language/en", data={"text": text}).get_data(as_text=True)
+    assert 'id="reply-form"' not in forged and f"{text}</textarea>" in forged

@@ -169,6 +169,8 @@ def test_onion_location(demo: DemoInstance) -> None:
     assert client.get("/%D2%9B").headers["Onion-Location"] == onion + "/%D2%9B"
     assert client.get("/report?lang=ru").headers["Onion-Location"] == onion + "/report?lang=ru"
     # A raw byte a client put in the query is not copied into the header.
+    # A POST's URL is a form's target, not a page to open at the onion address.
+    assert "Onion-Location" not in client.post("/report/language/ru", data={}).headers
     raw = client.get("/report", environ_overrides={"QUERY_STRING": "x=\xd2\x9b \n"})
     assert raw.headers["Onion-Location"] == onion + "/report"
 
