@@ -110,26 +110,9 @@ def stalled_uploads(work: Path, senders: int, seconds: float) -> None:
     sockets: list[socket.socket] = []
     try:
         for i in range(senders):
-            http = requests.Session()
-            csrf, nonce = srv.form_tokens(http, server)
-            head = b"".join(
-                f'--s\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-                for k, v in (("csrf_token", csrf), ("nonce", nonce), ("facts", f"stall {i}"),
-                             ("acknowledge", "y")))
-            head += (b'--s\r\nContent-Disposition: form-data; name="files"; filename="s"\r\n'
-                     b"\r\n" + b"s" * 65536)
-            cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
-            sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
-            sock.sendall((f"POST /report HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\n"
-                          f"Content-Type: multipart/form-data; boundary=s\r\n"
-                          f"Content-Length: {len(head) + 10**8}\r\n\r\n").encode() + head)
-            sockets.append(sock)
+            sockets.append(srv.stalled_upload(server, requests.Session(), f"stall {i}"))
         time.sleep(1.0)
-        latencies = []
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            latencies.append(timed_get(server))
-            time.sleep(0.05)
+        latencies = probe_pages(server, seconds)
         http = requests.Session()
         csrf, nonce = srv.form_tokens(http, server)
         start = time.perf_counter()
@@ -175,11 +158,7 @@ def flood(work: Path, seconds: float) -> None:
         for t in threads:
             t.start()
         time.sleep(0.5)
-        latencies = []
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            latencies.append(timed_get(server))
-            time.sleep(0.05)
+        latencies = probe_pages(server, seconds)
         stop.set()
         for t in threads:
             t.join()
@@ -200,6 +179,16 @@ def print_kdf_children(worker: int, what: str) -> None:
     peaks = [srv.vm_kib(int(pid), "VmHWM") / 1024 for pid in children]
     shown = ", ".join(f"{p:.1f}" for p in peaks) or "none running"
     print(f"KDF child processes of the worker ({what}): VmHWM {shown} MiB")
+
+
+def probe_pages(server: srv.Server, seconds: float) -> list[float]:
+    """GET / every 50 ms for `seconds`: each answer's latency."""
+    latencies = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        latencies.append(timed_get(server))
+        time.sleep(0.05)
+    return latencies
 
 
 def timed_get(server: srv.Server) -> float:

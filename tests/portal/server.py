@@ -138,3 +138,22 @@ class StreamedBody:
         if callable(self.on_read):
             self.on_read(self._pos, self._total)
         return bytes(out)
+
+
+def stalled_upload(server: Server, http: requests.Session, facts: str,
+                    declared: int = 50_000_000) -> socket.socket:
+    """A report whose file part begins and then goes quiet, the socket left open."""
+    csrf, nonce = form_tokens(http, server)
+    head = b"".join(
+        f'--stall\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in (("csrf_token", csrf), ("nonce", nonce), ("facts", facts),
+                     ("acknowledge", "y")))
+    head += (b'--stall\r\nContent-Disposition: form-data; name="files"; filename="s.bin"\r\n'
+             b"Content-Type: application/octet-stream\r\n\r\n" + b"s" * 200_000)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
+    request = (f"POST /report HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+               f"Content-Type: multipart/form-data; boundary=stall\r\n"
+               f"Content-Length: {len(head) + declared}\r\nCookie: {cookie}\r\n\r\n").encode()
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=60)
+    sock.sendall(request + head)
+    return sock

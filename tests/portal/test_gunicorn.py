@@ -164,29 +164,10 @@ def test_worker_and_kdf_children_keep_keys_out_of_core_files(portal: srv.Server)
         assert core.split()[4:6] == ["0", "0"], (pid, core)
 
 
-def _stalled_upload(server: srv.Server, http: requests.Session, facts: str,
-                    declared: int = 50_000_000) -> socket.socket:
-    """A report whose file part begins and then goes quiet, the socket left open."""
-    csrf, nonce = srv.form_tokens(http, server)
-    head = b"".join(
-        f'--stall\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-        for k, v in (("csrf_token", csrf), ("nonce", nonce), ("facts", facts),
-                     ("acknowledge", "y")))
-    head += (b'--stall\r\nContent-Disposition: form-data; name="files"; filename="s.bin"\r\n'
-             b"Content-Type: application/octet-stream\r\n\r\n" + b"s" * 200_000)
-    cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
-    request = (f"POST /report HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
-               f"Content-Type: multipart/form-data; boundary=stall\r\n"
-               f"Content-Length: {len(head) + declared}\r\nCookie: {cookie}\r\n\r\n").encode()
-    sock = socket.create_connection(("127.0.0.1", server.port), timeout=60)
-    sock.sendall(request + head)
-    return sock
-
-
 def test_a_stalled_upload_is_given_up(demo: DemoInstance, tmp_path: Path) -> None:
     server = srv.start(demo.path, tmp_path / "run", ADAL_BODY_IDLE_SECONDS="2")
     try:
-        sock = _stalled_upload(server, requests.Session(), "stalled")
+        sock = srv.stalled_upload(server, requests.Session(), "stalled")
         started = time.monotonic()
         answer = sock.recv(65536)  # the server's answer, or its close
         sock.close()
@@ -201,7 +182,7 @@ def test_upload_slots_keep_pages_and_plain_reports_going(demo: DemoInstance,
                                                          tmp_path: Path) -> None:
     server = srv.start(demo.path, tmp_path / "run", ADAL_UPLOAD_SLOTS="1")
     try:
-        stalled = _stalled_upload(server, requests.Session(), "slow sender")
+        stalled = srv.stalled_upload(server, requests.Session(), "slow sender")
         time.sleep(1.0)  # its file part has begun: the one slot is taken
         http = requests.Session()
         csrf, nonce = srv.form_tokens(http, server)
@@ -238,13 +219,13 @@ def test_refused_stalled_uploads_free_their_threads_at_once(demo: DemoInstance,
     """A refused body is drained only with a free upload slot, and never past its deadline: a
     crowd of stalled uploads past the slots cannot hold the threads in the drain instead."""
     server = srv.start(demo.path, tmp_path / "run", ADAL_UPLOAD_SLOTS="1")
-    holder = _stalled_upload(server, requests.Session(), "holds the slot")
+    holder = srv.stalled_upload(server, requests.Session(), "holds the slot")
     crowd: list[socket.socket] = []
     try:
         time.sleep(1.0)
         started = time.monotonic()
         for i in range(6):  # more than the worker's threads; half of them declared too large
-            crowd.append(_stalled_upload(server, requests.Session(), f"crowd {i}",
+            crowd.append(srv.stalled_upload(server, requests.Session(), f"crowd {i}",
                                          declared=3 << 30 if i % 2 else 50_000_000))
         for i, sock in enumerate(crowd):
             answer = sock.recv(65536)
