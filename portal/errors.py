@@ -47,8 +47,6 @@ def error_page(code: int, title: object | None = None, text: object | None = Non
     return Response(body, status=code, mimetype="text/html")
 
 
-
-
 def refusal_status(exc: uploads.UploadRefused) -> int:
     if isinstance(exc, uploads.UploadsBusy):
         return 503
