@@ -2,7 +2,10 @@
 
 200 reporters submit at once (each fetches the form for its token and cookie, then posts a
 report with a small file of several chunks) to the portal under gunicorn. While they are in
-flight every worker is killed with SIGKILL, twice; gunicorn's master starts new ones. Then the
+flight (the test waits until several posts are under way, so the kills cannot fall in a lull
+between waves of resent reports) every worker is killed with SIGKILL, twice; gunicorn's master
+starts new ones. The portal runs with the systemd unit's 16 threads, so uploads fill its slots
+and its waiting line as in production. Then the
 portal is stopped and started again, and:
   * every submission that returned a receipt opens: the mailbox accepts its code over HTTP, and
     the handler's key (and the organization's recovery key) decrypt the report and its file,
@@ -55,6 +58,8 @@ from tests.support import DemoInstance
 
 REPORTERS = 200
 KILL_AFTER = (50, 120)  # kill every worker when this many reporters have finished
+IN_FLIGHT = 4  # ... and at least this many posts are under way
+THREADS = 16  # as deploy/systemd/adal-portal@.service runs it
 ATTEMPTS = 3
 FILE_BYTES = 150 * 1024  # three 64 KiB chunks: a kill can land between two of them
 LOGS = servers.ROOT / "test-artifacts" / "logs" / "crash"
@@ -74,7 +79,19 @@ class Outcome:
     busy: int = 0  # 503s that gave the form back, each sent again after Retry-After
 
 
-def report(url: str, outcome: Outcome, deadline: float) -> None:
+class Posts:
+    """How many reports are being posted right now, for the kills to wait for."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def add(self, n: int) -> None:
+        with self._lock:
+            self.count += n
+
+
+def report(url: str, outcome: Outcome, deadline: float, posts: Posts) -> None:
     """Send the report as a browser would; after a dropped connection, reload the form and
     send again, as a person would (at most ATTEMPTS times). A 503 that gives the form back
     (every upload slot taken: nothing was stored) is sent again after its Retry-After, as the
@@ -89,10 +106,14 @@ def report(url: str, outcome: Outcome, deadline: float) -> None:
             if not (token and nonce):
                 outcome.failure = "form without token"
                 return
-            answer = http.post(f"{url}/report", timeout=120, files=[
-                ("csrf_token", (None, token.group(1))), ("nonce", (None, nonce.group(1))),
-                ("facts", (None, outcome.facts)), ("acknowledge", (None, "y")),
-                ("files", (outcome.filename, outcome.data, "application/octet-stream"))])
+            posts.add(1)
+            try:
+                answer = http.post(f"{url}/report", timeout=120, files=[
+                    ("csrf_token", (None, token.group(1))), ("nonce", (None, nonce.group(1))),
+                    ("facts", (None, outcome.facts)), ("acknowledge", (None, "y")),
+                    ("files", (outcome.filename, outcome.data, "application/octet-stream"))])
+            finally:
+                posts.add(-1)
         except requests.RequestException as exc:
             outcome.failure = f"connection: {type(exc).__name__}"
             outcome.dropped += 1
@@ -126,15 +147,17 @@ def storm(server: servers.Server) -> tuple[list[Outcome], list[list[int]]]:
                         secrets.token_bytes(FILE_BYTES), f"evidence-{i}.bin")
                 for i in range(REPORTERS)]
     deadline = time.monotonic() + 600
-    threads = [threading.Thread(target=report, args=(server.url, o, deadline - 60), daemon=True)
+    posts = Posts()
+    threads = [threading.Thread(target=report, args=(server.url, o, deadline - 60, posts),
+                                daemon=True)
                for o in outcomes]
     for thread in threads:
         thread.start()
     kills: list[list[int]] = []
     for threshold in KILL_AFTER:
-        while (sum(not t.is_alive() for t in threads) < threshold
+        while ((sum(not t.is_alive() for t in threads) < threshold or posts.count < IN_FLIGHT)
                and time.monotonic() < deadline):
-            time.sleep(0.02)
+            time.sleep(0.005)
         kills.append(kill_workers(server))
     for thread in threads:
         thread.join(timeout=max(1.0, deadline - time.monotonic()))
@@ -226,7 +249,7 @@ def test_sigkill_during_200_submissions(demo: DemoInstance) -> None:
     servers.compile_translations()
     url = demo.instance.database_url
     shutil.rmtree(LOGS, ignore_errors=True)  # only this run's logs stay behind
-    server = servers.start("portal", demo.path, url, LOGS, workers=2, threads=4)
+    server = servers.start("portal", demo.path, url, LOGS, workers=2, threads=THREADS)
     try:
         outcomes, kills = storm(server)
         assert all(kills), f"no worker to kill at some point: {kills}"
@@ -252,7 +275,7 @@ def test_sigkill_during_200_submissions(demo: DemoInstance) -> None:
     assert len(receipted) >= REPORTERS // 2, f"too few reports got through: {summary}"
     assert not log_problems, "the portal logged failures:\n" + "\n".join(log_problems)
 
-    restarted = servers.start("portal", demo.path, url, LOGS, workers=2, threads=4)
+    restarted = servers.start("portal", demo.path, url, LOGS, workers=2, threads=THREADS)
     try:
         unopened = [o.code for o in receipted if not open_mailbox(restarted.url, o.code or "")]
     finally:
