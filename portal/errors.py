@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
 from portal import uploads
+from portal.intake import MAX_FILES
 from portal.kdf_queue import RETRY_AFTER_SECONDS, KdfBusy
 from portal.receive import config, drain_after
 from portal.sizes import filesize
@@ -74,6 +75,11 @@ def refusal_text(exc: uploads.UploadRefused) -> object:
         return _l("Your files could not be taken with this form, which had expired, so nothing "
                   "was sent yet. Your text is below: check it, attach the files again and "
                   "press Send.")
+    if isinstance(exc, uploads.TooManyFiles):
+        return _l("One sending takes at most %(count)d files, and you attached more. Nothing "
+                  "was sent yet. Your text is below: attach at most %(count)d files and press "
+                  "Send; you can send the others afterwards from your mailbox.",
+                  count=MAX_FILES)
     if isinstance(exc, uploads.FieldTooLarge):
         return _l("A text field is far longer than a form can hold. Nothing was stored. "
                   "Shorten the text, or attach it as a file.")

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from crypto.kdf import ReceiptSecrets
+from portal.uploads import TooManyFiles
 from store import payloads
 from store.models import Attachment, Mailbox, Message, Submission
 from store.sealing import FileWriter, mark_complete, seal, shred
@@ -70,9 +71,11 @@ class FileIntake:
     def on_file(self, name: str, filename: str, content_type: str) -> _Sink | None:
         if name != FILE_FIELD or not filename:
             return None  # an empty file input sends a part with no name: nothing to keep
-        if not self.accepting or len(self._started) >= MAX_FILES:
+        if not self.accepting:
             self.dropped += 1
             return None
+        if len(self._started) >= MAX_FILES:
+            raise TooManyFiles("more files than one sending takes")
         if self._session is None:
             self._session = self.sessions()
         writer = FileWriter(self._session, self.recipients, self.today, batch=CHUNK_BATCH,

@@ -73,6 +73,11 @@ class FilesNotAccepted(UploadRefused):
     than MAX_DROPPED_BYTES of parts it drops: refused rather than read without an upload slot."""
 
 
+class TooManyFiles(UploadRefused):
+    """More files than one sending takes (portal.intake.MAX_FILES): the whole sending is
+    refused, so that no file is left out without the reporter knowing."""
+
+
 class UploadsBusy(UploadRefused):
     """Every upload slot is taken and the line is full (portal.work_line): files are refused,
     unread."""

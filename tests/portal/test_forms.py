@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from store.models import Envelope, FileChunk, Submission
+from store.models import Attachment, Envelope, FileChunk, Message, Submission
 from tests.portal.conftest import csrf_token, login, post_report, receipt_code, report_fields
 from tests.support import DemoInstance
 
@@ -217,3 +217,50 @@ def test_switching_language_keeps_the_typed_follow_up(client: FlaskClient) -> No
     # Without a valid token the thread is not shown; the text waits at the login.
     forged = client.post("/mailbox/language/en", data={"text": text}).get_data(as_text=True)
     assert 'id="reply-form"' not in forged and f"{text}</textarea>" in forged
+
+
+TOO_MANY_FILES = {  # the refusal, as the catalogs word its start in each page language
+    "kk": "Бір жіберуде ең көбі 20 файл қабылданады",
+    "ru": "За одну отправку принимается не более 20 файлов",
+    "en": "One sending takes at most 20 files",
+}
+
+
+def _files(n: int) -> list[tuple[bytes, str, str]]:
+    return [(f"evidence {i}".encode() * 100, f"scan-{i}.pdf", "application/pdf")
+            for i in range(n)]
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru", "en"])
+def test_a_21st_file_refuses_the_report_and_gives_it_back(client: FlaskClient, demo: DemoInstance,
+                                                          lang: str) -> None:
+    """No file is left out without a word: more files than one sending takes refuse the whole
+    report, with the text back and nothing stored (the 20 files read before are shredded)."""
+    client.get(f"/lang/{lang}")
+    page = client.get("/report").get_data(as_text=True)
+    assert "20" in page.split('id="files-hint"', 1)[1].split("</p>", 1)[0]  # the form says so
+    response = post_report(client, report_fields(client, facts=TYPED), _files(21))
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert TOO_MANY_FILES[lang] in page and FILES_NOT_KEPT[lang] in page
+    assert html.escape(TYPED, quote=False) in page
+    assert count(demo, Submission) == 0
+    assert count(demo, Envelope) == 0 and count(demo, FileChunk) == 0
+    twenty = post_report(client, report_fields(client, facts=TYPED), _files(20))
+    assert twenty.status_code == 200
+    assert count(demo, Attachment) == 20
+
+
+def test_a_21st_file_refuses_the_followup_and_gives_it_back(client: FlaskClient,
+                                                            demo: DemoInstance) -> None:
+    page = _logged_in(client)
+    assert "20" in page.split('id="files-hint"', 1)[1].split("</p>", 1)[0]
+    before = count(demo, Envelope)
+    parts = [(BytesIO(content), name, ctype) for content, name, ctype in _files(21)]
+    response = client.post("/mailbox/reply", data={
+        "csrf_token": csrf_token(page), "text": TYPED, "files": parts},
+        content_type="multipart/form-data")
+    assert response.status_code == 413
+    answer = response.get_data(as_text=True)
+    assert TOO_MANY_FILES["kk"] in answer and html.escape(TYPED, quote=False) in answer
+    assert count(demo, Message) == 0 and count(demo, Envelope) == before
