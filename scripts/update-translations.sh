@@ -2,7 +2,7 @@
 # Extract every message of each app into its messages.pot and merge that into the kk, ru and en
 # catalogues: new messages arrive untranslated (tests/quality/test_translations.py then names
 # them), removed ones are dropped. One fixed set of options, so a re-run changes no message that
-# a text change did not (only the header dates). Compile afterwards with scripts/compile-translations.sh.
+# a text change did not. Compile afterwards with scripts/compile-translations.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-.venv/bin}
@@ -11,5 +11,5 @@ for app in portal handler; do
     -w 100 --sort-output --no-location --omit-header -o "$app/translations/messages.pot" . \
     >/dev/null
   "$bin/pybabel" -q update -i "$app/translations/messages.pot" -d "$app/translations" -w 100 \
-    --no-fuzzy-matching --ignore-obsolete >/dev/null
+    --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date >/dev/null
 done
