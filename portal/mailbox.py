@@ -125,7 +125,12 @@ def in_language(code: str) -> Response:
     mailbox is not shown, only the login with the text kept."""
     switch_language(code)
     form = FollowUpForm(formdata=request.form)
-    opened = _current(db()) if token_valid() else None
+    if not token_valid():
+        page = _expired(form, _l(
+            "This page had expired, so your mailbox was not shown again. Your follow-up is "
+            "kept below: enter your receipt code to open the mailbox and send it."))
+        return remember_language(page, code)
+    opened = _current(db())
     if opened is None:
         page = _expired(form)
     else:
@@ -202,10 +207,10 @@ def login() -> Response:
     return redirect(url_for("mailbox.view"), code=303)  # type: ignore[return-value]
 
 
-def _expired(form: FollowUpForm) -> Response:
+def _expired(form: FollowUpForm, why: object | None = None) -> Response:
     login = LoginForm(formdata=None)
     login.draft.data = (form.text.data or "").strip()
-    return _login_page(login, 400, _l(
+    return _login_page(login, 400, why or _l(
         "Your mailbox was closed after 20 minutes without activity, so your follow-up "
         "was not sent. It is kept below: enter your receipt code and send it again."))
 

@@ -215,8 +215,14 @@ def test_switching_language_keeps_the_typed_follow_up(client: FlaskClient) -> No
     assert response.status_code == 200 and '<html lang="en">' in html
     assert f"{text}</textarea>" in html and 'id="reply-form"' in html
     # Without a valid token the thread is not shown; the text waits at the login.
-    forged = client.post("/mailbox/language/en", data={"text": text}).get_data(as_text=True)
-    assert 'id="reply-form"' not in forged and f"{text}</textarea>" in forged
+    forged = client.post("/mailbox/language/en", data={"text": text})
+    page = forged.get_data(as_text=True)
+    assert forged.status_code == 400
+    assert 'id="reply-form"' not in page and f"{text}</textarea>" in page
+    # ... and the page gives the real reason: the mailbox is still open, only the page expired.
+    assert "This page had expired, so your mailbox was not shown again." in page
+    assert "20 minutes" not in page
+    assert 'id="reply-form"' in client.get("/mailbox").get_data(as_text=True)
 
 
 TOO_MANY_FILES = {  # the refusal, as the catalogs word its start in each page language
