@@ -26,15 +26,16 @@ from tests.support import DemoInstance
 
 
 def test_queue_is_non_blocking() -> None:
-    queue = KdfQueue(1)
+    queue = KdfQueue(1, waiting=0)
     with queue.slot():
         start = time.perf_counter()
         try:
-            with queue.slot():
+            with queue.slot(wait=60.0):
                 raise AssertionError("a second slot was granted")
         except KdfBusy:
             pass
-        assert time.perf_counter() - start < 0.05
+        # No line to wait in: refused at once, not after the 60 s it was willing to wait.
+        assert time.perf_counter() - start < 30
     with queue.slot():  # released again
         pass
 
@@ -45,15 +46,13 @@ def test_full_queue_refuses_logins_but_serves_pages(demo: DemoInstance) -> None:
     page = client.get("/mailbox").get_data(as_text=True)
     code = receipt.format_code(receipt.generate())
     with app.extensions["adal.kdf_queue"].slot():  # every slot is held by "other logins"
-        start = time.perf_counter()
-        landing = client.get("/")
-        latency = time.perf_counter() - start
-        assert landing.status_code == 200 and latency < 1.0
+        assert client.get("/").status_code == 200
         start = time.perf_counter()
         refused = client.post("/mailbox/login", data={"csrf_token": csrf_token(page),
                                                       "code": code})
         assert refused.status_code == 503
-        assert time.perf_counter() - start < 1.0  # no room in line: refused at once
+        # No room in line: refused at once, not after KDF_WAIT_FOR_LOGIN (5 s) in line.
+        assert time.perf_counter() - start < 4.0
         assert refused.headers["Retry-After"].isdigit()
         assert "<h1>" in refused.get_data(as_text=True)
         assert client.get("/rights").status_code == 200
@@ -111,14 +110,14 @@ def test_waiting_line_is_bounded() -> None:
     queue = KdfQueue(1, waiting=1)
     outcomes: list[str] = []
     with queue.slot():
-        waiter = _stand_in_line(queue, outcomes, wait=2.0)
+        waiter = _stand_in_line(queue, outcomes, wait=60.0)
         start = time.perf_counter()
         try:
-            with queue.slot(wait=2.0):
+            with queue.slot(wait=60.0):
                 raise AssertionError("a caller past the line's end got a slot")
         except KdfBusy:
             pass
-        assert time.perf_counter() - start < 0.5  # refused at once, not after waiting
+        assert time.perf_counter() - start < 30  # refused at once, not after waiting
     waiter.join()
     assert outcomes == ["ran"]  # the one in line got the slot when it was released
 
@@ -190,10 +189,10 @@ def test_a_report_is_never_refused_nor_kept_waiting(demo: DemoInstance) -> None:
     queue = app.extensions["adal.kdf_queue"]
     outcomes: list[str] = []
     with queue.slot():
-        waiter = _stand_in_line(queue, outcomes, wait=3.0)  # a login
+        waiter = _stand_in_line(queue, outcomes, wait=60.0)  # a login
         start = time.perf_counter()
         response = post_report(client, data)
-        assert time.perf_counter() - start < 2.0  # did not wait for the held slot
+        assert time.perf_counter() - start < 30  # did not wait for the held slot
     waiter.join()
     assert response.status_code == 200
     assert receipt_code(response.get_data(as_text=True))
