@@ -64,7 +64,6 @@ class FileIntake:
     today: date
     accepting: bool = False  # set once the form's CSRF token has been checked
     stored: list[StoredFile] = field(default_factory=list)
-    dropped: int = 0
     _session: Session | None = None
     _started: list[str] = field(default_factory=list)
 
@@ -72,7 +71,8 @@ class FileIntake:
         if name != FILE_FIELD or not filename:
             return None  # an empty file input sends a part with no name: nothing to keep
         if not self.accepting:
-            self.dropped += 1
+            # portal.receive refuses such a part before it gets here; this only makes sure
+            # that no file is ever kept without a checked token.
             return None
         if len(self._started) >= MAX_FILES:
             raise TooManyFiles("more files than one sending takes")

@@ -245,12 +245,12 @@ def reply() -> Response:
             intake.discard()
             return _mailbox_page(opened, form, 400, error=_l(
                 "This form had expired, so your follow-up was not sent. It is below: press "
-                "Send again."), files_dropped=intake.dropped > 0)
+                "Send again."))
         if not form.validate() or not (text or intake.stored):
-            dropped = intake.dropped > 0 or bool(intake.stored)
+            had_files = bool(intake.stored)
             intake.discard()
             error = None if form.errors else _l("Write a follow-up or attach a file.")
-            return _mailbox_page(opened, form, 422, error=error, files_dropped=dropped)
+            return _mailbox_page(opened, form, 422, error=error, files_dropped=had_files)
         with current_app.extensions["adal.sessions"]() as database, database.begin():
             submission = database.get(Submission, opened.submission.id)
             store_followup(database, submission, recipients, opened.mailbox.public_key, text,

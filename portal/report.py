@@ -106,12 +106,12 @@ def submit() -> Response:
                             mimetype="text/html")
         if not received.csrf_ok:
             intake.discard()
-            return render_form(form, 400, EXPIRED, files_dropped=intake.dropped > 0)
+            return render_form(form, 400, EXPIRED)
         if not form.validate():
-            dropped = intake.dropped > 0 or bool(intake.stored)
+            had_files = bool(intake.stored)
             intake.discard()
             return render_form(form, 422, _l("The report was not sent yet: please correct the "
-                                             "marked fields."), files_dropped=dropped)
+                                             "marked fields."), files_dropped=had_files)
         identity = form.identity()
         report = ReportInput(
             fields=form.report_fields(), identity=identity,
