@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Flask, render_template
 from flask.globals import request_ctx
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
@@ -76,10 +77,14 @@ def refusal_text(exc: uploads.UploadRefused) -> object:
                   "was sent yet. Your text is below: check it, attach the files again and "
                   "press Send.")
     if isinstance(exc, uploads.TooManyFiles):
-        return _l("One sending takes at most %(count)d files, and you attached more. Nothing "
-                  "was sent yet. Your text is below: attach at most %(count)d files and press "
-                  "Send; you can send the others afterwards from your mailbox.",
-                  count=MAX_FILES)
+        return lazy_ngettext(
+            "One sending takes at most %(num)d file, and you attached more. Nothing was sent "
+            "yet. Your text is below: attach one file and press Send; you can send the others "
+            "afterwards from your mailbox.",
+            "One sending takes at most %(num)d files, and you attached more. Nothing was sent "
+            "yet. Your text is below: attach at most %(num)d files and press Send; you can send "
+            "the others afterwards from your mailbox.",
+            MAX_FILES)
     if isinstance(exc, uploads.FieldTooLarge):
         return _l("A text field is far longer than a form can hold. Nothing was stored. "
                   "Shorten the text, or attach it as a file.")

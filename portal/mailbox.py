@@ -125,16 +125,16 @@ def in_language(code: str) -> Response:
     mailbox is not shown, only the login with the text kept."""
     switch_language(code)
     form = FollowUpForm(formdata=request.form)
-    if not token_valid():
-        page = _expired(form, _l(
-            "This page had expired, so your mailbox was not shown again. Your follow-up is "
-            "kept below: enter your receipt code to open the mailbox and send it."))
-        return remember_language(page, code)
-    opened = _current(db())
-    if opened is None:
-        page = _expired(form)
-    else:
+    opened = _current(db()) if token_valid() else None
+    if opened is not None:
         page = _mailbox_page(opened, form, files_dropped=any(request.form.getlist("files")))
+    elif MAILBOX_ID in session:
+        # Still logged in: only the page's token had expired, not the mailbox.
+        page = _expired(form, _l(
+            "This page had expired, so your mailbox was not opened again. Your follow-up is "
+            "kept below: enter your receipt code to open the mailbox and send the follow-up."))
+    else:
+        page = _expired(form)
     return remember_language(page, code)
 
 

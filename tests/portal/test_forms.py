@@ -220,13 +220,18 @@ def test_switching_language_keeps_the_typed_follow_up(client: FlaskClient) -> No
     assert forged.status_code == 400
     assert 'id="reply-form"' not in page and f"{text}</textarea>" in page
     # ... and the page gives the real reason: the mailbox is still open, only the page expired.
-    assert "This page had expired, so your mailbox was not shown again." in page
+    assert "This page had expired, so your mailbox was not opened again." in page
     assert "20 minutes" not in page
     assert 'id="reply-form"' in client.get("/mailbox").get_data(as_text=True)
+    # Once the mailbox has closed (its session is gone), that is what the page says.
+    client.delete_cookie("adal-portal")
+    closed = client.post("/mailbox/language/en", data={"text": text}).get_data(as_text=True)
+    assert f"{text}</textarea>" in closed and "closed after 20 minutes" in closed
+    assert "This page had expired" not in closed
 
 
 TOO_MANY_FILES = {  # the refusal, as the catalogs word its start in each page language
-    "kk": "Бір жіберуде ең көбі 20 файл қабылданады",
+    "kk": "Бір рет жібергенде ең көбі 20 файл қабылданады",
     "ru": "За одну отправку принимается не более 20 файлов",
     "en": "One sending takes at most 20 files",
 }
