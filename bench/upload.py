@@ -7,7 +7,9 @@ target: under 64 MiB), whether any file appeared in the server's TMPDIR during o
 the peak RSS of the worker's receipt-KDF child processes, the latency of GET / while uploads
 stall mid-file (slowloris) and what a real report with a file gets meanwhile, and the latency of
 GET / while the receipt-KDF queue is saturated by concurrent logins (production Argon2
-parameters, 1 slot). Exits 1 when the memory or temp-file target is not met.
+parameters, 1 slot), after timing mailbox logins with a known code and with well-formed unknown
+ones (the answer's time must not tell them apart). Exits 1 when the memory or temp-file target
+is not met.
 Everything runs on 127.0.0.1 in a throw-away instance; nothing leaves the machine.
 """
 
@@ -154,6 +156,7 @@ def flood(work: Path, seconds: float) -> None:
 
     try:
         quiet = [timed_get(server) for _ in range(20)]
+        login_times(server)
         threads = [threading.Thread(target=attacker) for _ in range(3)]
         for t in threads:
             t.start()
@@ -169,6 +172,33 @@ def flood(work: Path, seconds: float) -> None:
         print_kdf_children(server.worker_pid(), "Argon2id m=64 MiB")
     finally:
         server.stop()
+
+
+def login_times(server: srv.Server, rounds: int = 10) -> None:
+    """A login with a receipt code that exists against one that does not, in turns, each in a
+    fresh session: both derive the code's secrets before anything is looked up."""
+    http = requests.Session()
+    csrf, nonce = srv.form_tokens(http, server)
+    sent = http.post(server.url("/report"), files={"files": ("", b"")},  # as a browser: multipart
+                     data={"csrf_token": csrf, "nonce": nonce, "facts": "login timing",
+                           "acknowledge": "y"})
+    found = srv.CODE.search(sent.text)
+    assert found, sent.status_code
+    times: dict[str, list[float]] = {"known": [], "unknown": []}
+    for _ in range(rounds):
+        for kind, code in (("known", found.group(1)),
+                           ("unknown", receipt.format_code(receipt.generate()))):
+            http = requests.Session()
+            token = srv.CSRF.search(http.get(server.url("/mailbox")).text)
+            assert token
+            start = time.perf_counter()
+            answer = http.post(server.url("/mailbox/login"), allow_redirects=False,
+                               data={"csrf_token": token.group(1), "code": code})
+            times[kind].append(time.perf_counter() - start)
+            assert answer.status_code == (303 if kind == "known" else 422), answer.status_code
+    known, unknown = (statistics.median(times[k]) * 1000 for k in ("known", "unknown"))
+    print(f"mailbox login, Argon2id t=3 m=64 MiB, median of {rounds}: known code {known:.0f} ms,"
+          f" unknown well-formed code {unknown:.0f} ms (unknown/known {unknown / known:.2f})")
 
 
 def print_kdf_children(worker: int, what: str) -> None:
