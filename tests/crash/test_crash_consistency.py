@@ -56,7 +56,9 @@ from tests import servers
 from tests.support import DemoInstance
 
 REPORTERS = 200
-KILL_AFTER = (40, 100)  # kill every worker when this many reporters have finished
+# Kill every worker when this many reporters have finished: early, while many are still
+# sending (the posts cut by the first kill are sent again at once, a crowd for the second).
+KILL_AFTER = (30, 60)
 IN_FLIGHT = 4  # ... and this many posts are under way; after BUSY_WAIT seconds, any one will do
 BUSY_WAIT = 20.0
 THREADS = 16  # as deploy/systemd/adal-portal@.service runs it
@@ -162,10 +164,13 @@ def storm(server: servers.Server) -> tuple[list[Outcome], list[list[int]], list[
         # Late in the storm the resent reports come back one by one (each waited a random
         # Retry-After), so a crowd of IN_FLIGHT may not come again; then one post will do.
         crowd_until = time.monotonic() + BUSY_WAIT
-        while (posts.count < (IN_FLIGHT if time.monotonic() < crowd_until else 1)
-               and any(t.is_alive() for t in threads) and time.monotonic() < deadline):
+        while True:
+            under_way = posts.count  # read once: the kill follows the figure that allowed it
+            if (under_way >= (IN_FLIGHT if time.monotonic() < crowd_until else 1)
+                    or not any(t.is_alive() for t in threads) or time.monotonic() > deadline):
+                break
             time.sleep(0.002)
-        hit.append(posts.count)
+        hit.append(under_way)
         kills.append(kill_workers(server))
     for thread in threads:
         thread.join(timeout=max(1.0, deadline - time.monotonic()))
