@@ -1,4 +1,4 @@
-"""`adal backup FILE` and `adal restore FILE` (store.backup, store.backupfile).
+"""`adal backup FILE` and `adal restore FILE` (installation.backup, installation.backupfile).
 
 The passphrase comes from ADAL_BACKUP_PASSPHRASE (automation, tests) or a hidden prompt; it is
 never a command-line argument, which other users of the machine could read in `ps`.
@@ -13,9 +13,10 @@ import click
 
 from adal_cli.context import load_context
 from crypto.kdf import KdfParams
-from store import audit, backup
-from store import instance as inst
-from store.backupfile import DEFAULT_PARAMS, BackupError, check_passphrase
+from installation import backup
+from installation import instance as inst
+from installation.backupfile import DEFAULT_PARAMS, BackupError, check_passphrase
+from store import audit
 from store.db import make_engine, transaction
 
 PASSPHRASE_ENV = "ADAL_BACKUP_PASSPHRASE"  # noqa: S105 - the variable's name, not a secret

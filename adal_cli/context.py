@@ -9,7 +9,7 @@ import click
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from store import instance as inst
+from installation import instance as inst
 from store.audit import ANCHOR_NAME, install_anchor
 from store.db import make_engine, session_factory
 

@@ -1,11 +1,12 @@
-"""`adal db grant-portal ROLE`: the portal's least-privilege PostgreSQL role (store.roles)."""
+"""`adal db grant-portal ROLE`: the portal's least-privilege PostgreSQL role
+(installation.roles)."""
 
 from __future__ import annotations
 
 import click
 
 from adal_cli.context import load_context
-from store import roles
+from installation import roles
 
 
 @click.command("grant-portal")

@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 import click
 from sqlalchemy import Engine, inspect, select
 
+from cases.staff import create_user
 from crypto import keys as ckeys
 from crypto.kdf import KdfParams, new_salt
+from installation import instance as inst
 from store import audit
-from store import instance as inst
 from store.db import make_engine, session_factory, transaction
 from store.migrate import upgrade
 from store.models import RecipientKey
-from store.users import create_user
 
 DEMO_USERS = (
     ("handler", "demo-handler", "Айгерім Сейтқалиқызы"),

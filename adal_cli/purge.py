@@ -10,9 +10,9 @@ import click
 from sqlalchemy import text
 
 from adal_cli.context import Context, load_context
+from cases.purge import TOUCHED_TABLES, purge_expired
+from cases.retention import retention_years
 from rules.clock import local_date, utcnow
-from store.purge import TOUCHED_TABLES, purge_expired
-from store.retention import retention_years
 
 ACTOR = "adal purge"
 

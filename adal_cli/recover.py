@@ -14,12 +14,12 @@ import click
 from sqlalchemy import select
 
 from adal_cli.context import load_context
+from cases.staff import KEY_ROLES
 from crypto import keys as ckeys
 from crypto.errors import FormatError
 from handler import casework, sharing
 from store import audit
 from store.models import Submission, User
-from store.users import KEY_ROLES
 
 
 def _read_key() -> str:

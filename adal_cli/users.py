@@ -5,10 +5,10 @@ from __future__ import annotations
 import click
 
 from adal_cli.context import load_context
+from cases.staff import UserError, create_user
 from store import audit
 from store.db import transaction
 from store.models import ROLES
-from store.users import UserError, create_user
 
 
 @click.group("user")

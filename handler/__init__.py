@@ -29,7 +29,7 @@ from handler.protection_view import bp as protection_bp
 from handler.register import bp as register_bp
 from handler.stats_view import bp as stats_bp
 from handler.users_admin import bp as admin_bp
-from store import instance as inst
+from installation import instance as inst
 from web import database, headers, i18n, sessions
 from web.scrub import ScrubClientInfo
 

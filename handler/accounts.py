@@ -17,13 +17,13 @@ from nacl.public import PrivateKey
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from cases.facts import utc
+from cases.staff import open_totp
 from crypto import keys as ckeys
 from crypto import passwords
 from crypto.kdf import KdfParams
 from handler import totp
-from store.casefacts import utc
 from store.models import User
-from store.users import open_totp
 
 
 @dataclass(frozen=True)

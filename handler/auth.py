@@ -9,11 +9,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
+from cases.staff import open_totp
 from handler import accounts, keyring, settings, totp
 from handler.forms import EnrolForm, LoginForm, PasswordForm
 from handler.gate import allow_pending, current_user, public, refresh_stamp, sign_in, stage
 from store import audit
-from store.users import open_totp
 from web.database import db, instance
 from web.sessions import regenerate
 

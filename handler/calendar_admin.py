@@ -1,7 +1,7 @@
 """The admin's calendar page: the decree's extra days off and transferred working days.
 
 Every deadline of the back office is counted on holidays.KZ plus these entries
-(store.calendar_days), so an entry moves the due dates of open cases at once; that is why each
+(cases.calendar), so an entry moves the due dates of open cases at once; that is why each
 change is audited there, in the same transaction. The public holidays of the year are listed
 for reference, so the admin can see what the package already knows before adding a day.
 """
@@ -19,9 +19,7 @@ from werkzeug.wrappers import Response
 from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
-from handler.forms import Form
-from handler.gate import allow, current_user
-from store.calendar_days import (
+from cases.calendar import (
     DAY_OFF,
     MAX_NOTE,
     WORKING_DAY,
@@ -30,6 +28,8 @@ from store.calendar_days import (
     calendar_days,
     remove_calendar_day,
 )
+from handler.forms import Form
+from handler.gate import allow, current_user
 from web.database import db
 
 bp = Blueprint("calendar", __name__)

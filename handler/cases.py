@@ -25,13 +25,13 @@ from flask_babel import gettext as _
 from nacl.public import PrivateKey
 from sqlalchemy.orm import Session, sessionmaker
 
+from cases.facts import parse_received_at
 from crypto.errors import CryptoError
 from handler import casework, keyring, sharing, workflow_view
 from handler.downloads import content_disposition
 from handler.forms import GrantForm, ReplyForm
 from handler.gate import CASE_ROLES, allow, current_user
 from store import audit, payloads
-from store.casefacts import parse_received_at
 from store.models import Envelope, Submission, User
 from store.sealing import iter_file
 from web.database import db

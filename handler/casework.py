@@ -14,12 +14,12 @@ from nacl.public import PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cases.facts import facts_from_report, parse_received_at
+from cases.workflow import register_case
 from crypto import keys as ckeys
 from crypto.errors import CryptoError
 from rules.clock import local_date
 from store import payloads, sealing
-from store.casefacts import facts_from_report, parse_received_at
-from store.casework import register_case
 from store.models import Attachment, Case, Message, Submission, User
 from store.recipients import holders
 from store.sealing import iter_file

@@ -1,6 +1,6 @@
 """The deadline dashboard: every open deadline of the cases the signed-in key holds.
 
-Computed from plain columns and events (store.case_deadlines), nothing decrypted, so the NDA's
+Computed from plain columns and events (cases.deadlines), nothing decrypted, so the NDA's
 24 hours show their earliest possible due time (marked as such). Cases the key does not hold are
 left out: the dashboard must not reveal that a case exists to someone who cannot open it.
 """
@@ -14,9 +14,9 @@ from flask import Blueprint, render_template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cases.deadlines import DeadlineRow, open_deadlines
 from handler import keyring
 from handler.gate import CASE_ROLES, allow
-from store.case_deadlines import DeadlineRow, open_deadlines
 from store.models import Grant, Submission
 from web.database import db
 

@@ -26,6 +26,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 
 import documents
+from cases.facts import parse_received_at
 from crypto.errors import CryptoError
 from handler import casework
 from handler.downloads import content_disposition
@@ -34,7 +35,6 @@ from handler.forms import NAME_MAX, SHORT_MAX, TEXT_MAX, Form
 from handler.gate import CASE_ROLES, allow, current_user
 from rules.clock import KZ_TZ
 from store import audit, payloads
-from store.casefacts import parse_received_at
 from store.models import Submission
 from web.database import db
 

@@ -8,7 +8,7 @@ from flask import Flask, g
 from flask_babel import format_date, format_datetime
 from flask_babel import lazy_gettext as _l
 
-from store.casefacts import utc
+from cases.facts import utc
 
 CHANNELS = {
     "portal": _l("Anonymous web portal (p5.5)"),

@@ -27,12 +27,12 @@ from wtforms import (
 from wtforms.form import BaseForm
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
 
+from cases.retention import MAX_YEARS as RETENTION_MAX
+from cases.retention import MIN_YEARS as RETENTION_MIN
 from crypto.passwords import MAX_LENGTH as PASSWORD_MAX
 from crypto.passwords import MIN_LENGTH as PASSWORD_MIN
 from handler.filters import CHANNELS, ROLES
 from handler.settings import DEFINITIONS
-from store.retention import MAX_YEARS as RETENTION_MAX
-from store.retention import MIN_YEARS as RETENTION_MIN
 
 TEXT_MAX = 20_000
 SHORT_MAX = 300
@@ -192,7 +192,7 @@ class SettingsForm(Form):
                                         validators=_bounded("lockout_max_failures"))
     lockout_minutes = IntegerField(_l("Minutes an account stays locked"),
                                    validators=_bounded("lockout_minutes"))
-    # Optional: without a period nothing is ever purged (store.retention); the lower bound is
+    # Optional: without a period nothing is ever purged (cases.retention); the lower bound is
     # the 3-year protection, so the page never accepts a number the system would not honour.
     retention_years = IntegerField(
         _l("Years a closed case is kept before it is destroyed"),

@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from cases.deadlines import DeadlineRow
 from handler import keyring
 from handler.auth import home_for
 from handler.deadlines_view import held_open_deadlines
 from handler.gate import CASE_ROLES, allow, allow_pending, current_user
-from store.case_deadlines import DeadlineRow
 from store.models import Case, Grant, Message, Submission
 from web.database import db
 

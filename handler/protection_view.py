@@ -2,7 +2,7 @@
 commission must consider (p16-p20), with their p18, p19 and p20 deadlines.
 
 Head only (p14: the head keeps the identities; the record is sealed to heads and the recovery
-key). Viewing the decrypted record is audited. The store (store.protection) checks every date
+key). Viewing the decrypted record is audited. The store (cases.protection) checks every date
 against the others; its refusals come back as a translated message and nothing is saved.
 """
 
@@ -18,15 +18,15 @@ from werkzeug.wrappers import Response
 from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from cases import protection as prot
+from cases.calendar import work_calendar
+from cases.deadlines import matter_rows
+from cases.workflow import find_case
 from crypto.errors import CryptoError
 from handler.forms import NAME_MAX, SHORT_MAX, Form
 from handler.gate import allow, current_user
 from rules.clock import local_date
 from store import audit, payloads
-from store import protection as prot
-from store.calendar_days import work_calendar
-from store.case_deadlines import matter_rows
-from store.casework import find_case
 from store.models import Case, ProtectionMatter
 from web.database import db
 

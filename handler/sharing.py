@@ -16,10 +16,10 @@ from nacl.public import PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cases.staff import KEY_ROLES
 from crypto.errors import CryptoError
 from store import sealing
 from store.models import Attachment, Envelope, Grant, Message, RecipientKey, Submission, User
-from store.users import KEY_ROLES
 
 
 @dataclass(frozen=True)

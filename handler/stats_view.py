@@ -1,6 +1,6 @@
 """Statistics for the head: counts by channel, status, month of receipt and deadline outcome.
 
-From plain columns only (store.stats): nothing is decrypted. Heads only, by least privilege:
+From plain columns only (cases.stats): nothing is decrypted. Heads only, by least privilege:
 the counts cover every report of the organisation, including those a handler does not hold, so
 a handler could learn from them that a report arrived on a day; an admin opens no casework at
 all. The head answers for every report (p6) and needs the overview.
@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime
 
 from flask import Blueprint, render_template, request
 
+from cases.stats import statistics
 from handler.gate import allow
-from store.stats import statistics
 from web.database import db
 
 bp = Blueprint("stats", __name__)

@@ -18,15 +18,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from cases import retention
+from cases.staff import KEY_ROLES, UserError, create_user, generate_password, issue_key, seal_totp
 from crypto import passwords
 from crypto.kdf import KdfParams
 from handler import settings
 from handler.accounts import is_locked
 from handler.forms import NewUserForm, SettingsForm
 from handler.gate import allow, current_user
-from store import audit, retention
+from store import audit
 from store.models import RecipientKey, User
-from store.users import KEY_ROLES, UserError, create_user, generate_password, issue_key, seal_totp
 from web.database import db, instance
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

@@ -20,14 +20,14 @@ from werkzeug.wrappers import Response
 from wtforms import DateField, DateTimeLocalField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from cases.calendar import work_calendar
+from cases.deadlines import case_deadline_rows
+from cases.facts import case_facts, parse_received_at
+from cases.workflow import find_case, history, record_step
 from handler import casework
 from handler.forms import NAME_MAX, SHORT_MAX, Form
 from handler.gate import CASE_ROLES, allow, current_user
 from rules.workflow import CaseFacts, Event, Step, WorkflowError, available_steps
-from store.calendar_days import work_calendar
-from store.case_deadlines import case_deadline_rows
-from store.casefacts import case_facts, parse_received_at
-from store.casework import find_case, history, record_step
 from store.models import Case
 from web.database import db
 

@@ -15,11 +15,11 @@ from typing import IO, Any
 from flask import Flask, Request
 from flask_wtf.csrf import CSRFProtect
 
+from installation import instance as store_instance
 from portal import errors, intake, localized, logs, mailbox, pages, report, sizes, uploads
 from portal.config import PortalConfig
 from portal.kdf_queue import KdfQueue
 from portal.work_line import WorkLine
-from store import instance as store_instance
 from web import database, headers, i18n, sessions
 from web.scrub import ScrubClientInfo
 

@@ -4,7 +4,7 @@ Two kinds of transaction, so a crash never leaves half a report:
   * while the body arrives, each file is encrypted into its own envelope, its chunks committed
     in small batches (a long upload must not hold the database's write lock). Such an envelope
     has no `chunk_count` and no Attachment row: it is invisible and, if the request dies, an
-    orphan that `store.cleanup` removes;
+    orphan that `cases.housekeeping` removes;
   * at the end, ONE transaction writes the submission (or message), its envelopes and grants,
     the mailbox, the Attachment rows, and marks each file complete. Either all of it exists
     afterwards, or none of it does.

@@ -18,8 +18,8 @@ from nacl.public import PrivateKey
 from crypto import receipt
 from crypto.kdf import ReceiptSecrets, derive_receipt_secrets, mailbox_private_key
 from crypto.kdf_process import KdfProcess, KdfProcessError
+from installation.instance import Instance
 from portal.kdf_queue import KdfBusy, KdfQueue
-from store.instance import Instance
 
 # Some twenty receipt derivations at production cost, more when the machine is busy (the KDF
 # children run niced): long enough to get past a burst of new reports, short enough that a

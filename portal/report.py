@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.wrappers import Response
 
+from cases.housekeeping import delete_orphan_files
 from crypto import receipt
 from portal import receipts, uploads
 from portal.errors import answer_refusal, refusal_status, refusal_text
@@ -19,7 +20,6 @@ from portal.intake import ReportInput, store_report
 from portal.logs import LOGGER_NAME
 from portal.receive import receive, token_valid
 from rules.clock import local_date, utcnow
-from store.cleanup import delete_orphan_files
 from store.recipients import identity_recipients, report_recipients
 from web.i18n import remember_language, switch_language
 

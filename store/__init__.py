@@ -1,6 +1,8 @@
-"""Adal's store: typed SQLAlchemy models, the engine, migrations and the instance folder.
+"""Adal's persistence: typed SQLAlchemy models, the engine, Alembic migrations, sealing into rows
+(envelopes, grants, file chunks), the payload formats, who receives a grant, and the audit chain.
 
 Everything sensitive reaches this package already sealed by `crypto`; the store keeps ciphertext,
 grants, public keys and the few plain facts the workflow needs (dates, never exact times, for
-anything the portal writes).
+anything the portal writes). What is done with a case lives in `cases`; operations on a whole
+installation in `installation`.
 """

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from store import instance as inst
+from installation import instance as inst
 from store.db import make_engine, session_factory
 from tests.servers import scratch_database
 from tests.support import TEST_KDF, DemoInstance, run_cli

@@ -28,7 +28,7 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from store import instance as store_instance
+from installation import instance as store_instance
 from store.db import make_engine, session_factory
 from tests.support import DemoInstance
 

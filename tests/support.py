@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from adal_cli.main import cli
-from store import instance as inst
+from installation import instance as inst
 
 # Fast Argon2 settings for tests; the production defaults are tested in tests/crypto.
 TEST_KDF = ["--kdf-time-cost", "1", "--kdf-memory-kib", "8192"]

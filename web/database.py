@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session, sessionmaker
 
+from installation.instance import Instance
 from store.audit import ANCHOR_NAME, install_anchor
 from store.db import make_engine, session_factory
-from store.instance import Instance
 
 
 def init(app: Flask, instance: Instance) -> sessionmaker[Session]:

@@ -7,19 +7,19 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from rules.clock import end_of_local_day
-from rules.workflow import Step
-from store import audit
-from store.calendar_days import (
+from cases.calendar import (
     CalendarDayError,
     add_calendar_day,
     calendar_days,
     remove_calendar_day,
     work_calendar,
 )
-from store.case_deadlines import case_deadline_rows, open_deadlines
-from store.casefacts import facts_from_report
-from store.casework import record_step, register_case
+from cases.deadlines import case_deadline_rows, open_deadlines
+from cases.facts import facts_from_report
+from cases.workflow import record_step, register_case
+from rules.clock import end_of_local_day
+from rules.workflow import Step
+from store import audit
 from store.models import AuditEntry, Case, Submission
 from tests.casework.support import store_report, user
 from tests.support import DemoInstance

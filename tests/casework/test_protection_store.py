@@ -8,15 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from crypto.errors import DecryptionError
-from rules.workflow import Step
-from store import audit
-from store.calendar_days import work_calendar
-from store.case_deadlines import open_deadlines
-from store.casefacts import facts_from_report
-from store.casework import record_step, register_case
-from store.models import AuditEntry, Case, Protection, ProtectionMatter, Submission
-from store.protection import (
+from cases.calendar import work_calendar
+from cases.deadlines import open_deadlines
+from cases.facts import facts_from_report
+from cases.protection import (
     ProtectedPerson,
     ProtectionError,
     add_matter,
@@ -30,6 +25,11 @@ from store.protection import (
     protection_of,
     update_matter,
 )
+from cases.workflow import record_step, register_case
+from crypto.errors import DecryptionError
+from rules.workflow import Step
+from store import audit
+from store.models import AuditEntry, Case, Protection, ProtectionMatter, Submission
 from tests.casework.support import private_key, store_report, user
 from tests.support import DemoInstance
 

@@ -9,10 +9,17 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cases.facts import facts_from_report
+from cases.protection import ProtectedPerson, add_matter, create_protection
+from cases.retention import (
+    RetentionError,
+    purge_after,
+    retention_years,
+    set_retention_years,
+)
+from cases.workflow import record_step, register_case
 from rules.workflow import Step
 from store import audit
-from store.casefacts import facts_from_report
-from store.casework import record_step, register_case
 from store.models import (
     Attachment,
     AuditEntry,
@@ -26,13 +33,6 @@ from store.models import (
     Protection,
     ProtectionMatter,
     Submission,
-)
-from store.protection import ProtectedPerson, add_matter, create_protection
-from store.retention import (
-    RetentionError,
-    purge_after,
-    retention_years,
-    set_retention_years,
 )
 from tests.casework.support import store_report, user
 from tests.support import DemoInstance, run_cli

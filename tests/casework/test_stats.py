@@ -7,13 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from cases.facts import facts_from_report
+from cases.stats import statistics
+from cases.workflow import record_step, register_case
 from crypto import envelope as crypto_envelope
 from rules.workflow import Step
 from store import sealing
-from store.casefacts import facts_from_report
-from store.casework import record_step, register_case
 from store.models import Case, Submission
-from store.stats import statistics
 from tests.casework.support import store_report, user
 from tests.support import DemoInstance
 

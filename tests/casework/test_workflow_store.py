@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
+from cases.calendar import work_calendar
+from cases.deadlines import case_deadline_rows
+from cases.facts import case_events, case_facts, facts_from_report
+from cases.workflow import history, mark_identity_known, record_step, register_case
 from rules.workflow import Step, WorkflowError, available_steps
 from store import audit
-from store.calendar_days import work_calendar
-from store.case_deadlines import case_deadline_rows
-from store.casefacts import case_events, case_facts, facts_from_report
-from store.casework import history, mark_identity_known, record_step, register_case
 from store.models import AuditEntry, Case, CaseEvent, Mailbox, Submission
 from tests.casework.support import store_report, user
 from tests.support import DemoInstance

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from store import instance as inst
+from installation import instance as inst
 from tests.support import DemoInstance, run_cli
 
 

@@ -35,12 +35,12 @@ from nacl.public import PrivateKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cases.housekeeping import delete_orphan_files
 from crypto import keys as ckeys
 from crypto import receipt
 from crypto.kdf import derive_receipt_secrets
 from rules.clock import local_date, utcnow
 from store import payloads
-from store.cleanup import delete_orphan_files
 from store.models import (
     Attachment,
     Envelope,

@@ -16,11 +16,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, MetaData, func, select
 
+from cases.staff import open_totp
 from crypto import keys as ckeys
 from crypto import receipt
 from crypto.kdf import KdfParams, derive_receipt_secrets, mailbox_private_key
-from store import audit, backup, payloads, recipients, sealing
-from store import instance as inst
+from installation import backup
+from installation import instance as inst
+from store import audit, payloads, recipients, sealing
 from store.db import make_engine, session_factory, transaction
 from store.models import (
     Attachment,
@@ -38,7 +40,6 @@ from store.models import (
     User,
     WebSession,
 )
-from store.users import open_totp
 from tests.conftest import POSTGRES_URL
 from tests.support import TEST_KDF, DemoInstance, run_cli
 

@@ -26,7 +26,7 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from store import instance as inst
+from installation import instance as inst
 from store.db import make_engine, session_factory
 from tests.conftest import POSTGRES_URL
 from tests.deploy import harness

@@ -20,8 +20,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from cases import housekeeping as cleanup
 from crypto import keys as ckeys
-from store import cleanup, recipients, sealing
+from installation.roles import DENIED_TABLES
+from store import recipients, sealing
 from store.db import make_engine, session_factory, transaction
 from store.models import (
     Attachment,
@@ -33,7 +35,6 @@ from store.models import (
     User,
     WebSession,
 )
-from store.roles import DENIED_TABLES
 from tests.conftest import POSTGRES_URL
 from tests.support import DemoInstance, run_cli
 
@@ -319,8 +320,8 @@ def test_grant_portal_refuses_sqlite_clearly(demo: DemoInstance) -> None:
 
 def test_grants_cover_every_table() -> None:
     """A new table must be placed on purpose: granted to the portal or denied."""
+    from installation.roles import TABLE_PRIVILEGES
     from store.models import Base
-    from store.roles import TABLE_PRIVILEGES
 
     placed = set(TABLE_PRIVILEGES) | set(DENIED_TABLES)
     assert set(Base.metadata.tables) <= placed, set(Base.metadata.tables) - placed

@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from handler import create_app
-from store import instance as inst
+from installation import instance as inst
 from store.db import make_engine, session_factory
 from tests.conftest import POSTGRES_URL
 from tests.handler.helpers import Browser, compile_translations, sign_in

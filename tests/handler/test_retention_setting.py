@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
+from cases.retention import retention_years
 from store.models import AuditEntry
-from store.retention import retention_years
 from tests.handler.helpers import Browser
 from tests.support import DemoInstance
 

@@ -9,9 +9,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from cases.housekeeping import delete_orphan_files
 from portal import intake
 from rules.clock import local_date, utcnow
-from store.cleanup import delete_orphan_files
 from store.models import Attachment, Envelope, FileChunk, Grant, Mailbox, Submission
 from store.recipients import report_recipients
 from store.sealing import FileWriter, mark_complete

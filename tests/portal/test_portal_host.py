@@ -17,8 +17,8 @@ import requests
 from flask import Flask
 
 import handler
+from installation import instance as inst
 from portal import create_app
-from store import instance as inst
 from tests.handler.helpers import Browser, compile_translations, sign_in
 from tests.portal import server as srv
 from tests.portal.conftest import login, make_config, post_report, receipt_code, report_fields

@@ -18,10 +18,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
+from cases.staff import create_user
 from handler import casework
 from portal.forms import LONG_TEXT
 from store.models import Mailbox, Submission, User
-from store.users import create_user
 from tests.browser import Totp
 from tests.support import DemoInstance
 

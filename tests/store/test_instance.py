@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from crypto.kdf import KdfParams, new_salt
-from store import instance as inst
+from installation import instance as inst
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -135,7 +135,7 @@ def test_back_office_processes_upgrading_at_once_agree_on_one_key(tmp_path: Path
 _LOAD_UNABLE_TO_WRITE = """
 import resource, signal, sys
 from pathlib import Path
-from store import instance as inst
+from installation import instance as inst
 # No file may grow past 0 bytes (a full disk, a read-only folder: writing fails either way);
 # unlike file modes this holds for root too.
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)

@@ -6,7 +6,7 @@ role is all the attacker holds in the database. What it gets, and why:
 
 * reports and follow-ups are INSERTed (envelopes, grants, file_chunks, mailboxes, submissions,
   messages, attachments); the mailbox page SELECTs the thread, its envelopes and grants;
-* files stream in before their report exists (store.cleanup): the envelope's `chunk_count` is
+* files stream in before their report exists (cases.housekeeping): the envelope's `chunk_count` is
   set in the final transaction (UPDATE of that one column), and an upload that is refused or
   abandoned is shredded by the portal itself, so it needs DELETE on envelopes, grants and
   file_chunks. Row-level security narrows both to *incomplete file* envelopes: a hijacked portal

@@ -5,7 +5,8 @@ restored onto PostgreSQL and back. The dump reads one consistent snapshot (REPEA
 only, on PostgreSQL; one read transaction on SQLite), table by table in foreign-key order,
 streaming rows (file chunks are never all in memory), and records the Alembic revision.
 
-Inside the encrypted container (store.backupfile) the plaintext is zlib-compressed JSON lines:
+Inside the encrypted container (installation.backupfile) the plaintext is zlib-compressed JSON
+lines:
 
     {"format": "adal-backup/1", "revision": ..., "dialect": ..., "tables": [...]}
     {"file": "adal.json", "mode": 384, "data": base64}          one per instance file
@@ -18,7 +19,7 @@ dates {"d": ISO}; JSON documents {"j": value}.
 
 Every file of the instance folder travels as it is, so adding one (portal.key) needed no new
 format: a backup made before portal.key existed restores without it, and the next back-office
-load creates it (store.instance.load).
+load creates it (installation.instance.load).
 
 Instance files are read *before* the database snapshot. The audit anchor (store.audit) then
 names an entry the snapshot contains, so `adal audit verify` passes on the restored copy.
@@ -41,9 +42,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, MetaData, Table, func, inspect, select, text
 
+from installation import instance as inst
+from installation.backupfile import BackupError, BackupWriter, open_stream
 from store import audit
-from store import instance as inst
-from store.backupfile import BackupError, BackupWriter, open_stream
 from store.db import session_factory, transaction
 from store.migrate import alembic_config, upgrade
 

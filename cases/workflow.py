@@ -7,7 +7,7 @@ Every change here does three things together, so they commit or roll back as one
 the CaseEvent row (who, when, details), the derived state (Case.status, and the reporter-facing
 Mailbox.status from rules.workflow.public_status) and an audit entry.
 
-Exact receipt times stay sealed (see store.casefacts). Functions that judge a step against the
+Exact receipt times stay sealed (see cases.facts). Functions that judge a step against the
 receipt moment take an optional ``received_at``: the case page passes the time it decrypted,
 lists and jobs pass nothing and get date-based, conservative answers.
 
@@ -27,17 +27,17 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from cases.facts import case_events, case_facts, facts_from_report
+from cases.retention import refresh_purge_date, retention_years
 from rules import workflow
 from rules.calendar import WorkCalendar
 from rules.clock import require_aware, utcnow
 from rules.deadlines import Deadline, case_deadlines
 from rules.workflow import CaseFacts, Event, Step
 from store import audit
-from store.casefacts import case_events, case_facts, facts_from_report
 from store.models import Case, CaseEvent, Submission, User
-from store.retention import refresh_purge_date, retention_years
 
-# The facts helpers live in store.casefacts (retention and protection need them without
+# The facts helpers live in cases.facts (retention and protection need them without
 # this module); they are re-exported so the back office has one place to import from.
 __all__ = [
     "CASE_STATUSES",
@@ -115,7 +115,7 @@ def register_case(
     """The submission's case, registered now if nobody has yet. Returns (case, created).
 
     p6: a report may not be refused, so this never refuses a submission. ``facts`` come from
-    the decrypted report (store.casefacts.facts_from_report); for other channels the handler
+    the decrypted report (cases.facts.facts_from_report); for other channels the handler
     typed the receipt time into the same payload. The event is dated ``at`` (default: now), or
     the receipt time if a report is stamped a little ahead of this server's clock.
 

@@ -2,7 +2,7 @@
 
 * A **protection record** per case holds the protected employee's details sealed like the
   identity block (heads + recovery key, envelope purpose "protection"); the 3-year period is
-  computed from the case (store.casefacts.protection_start / protection_end).
+  computed from the case (cases.facts.protection_start / protection_end).
 * Its **register of matters**: each proposed disciplinary action, dismissal or transfer (p17),
   or labour dispute (p16), that a commission must consider with the civil service agency's
   representative invited, with its dates: invitation, meeting, materials sent (p18), decision,
@@ -24,11 +24,11 @@ from nacl.public import PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cases.facts import protection_end, protection_start
 from rules.calendar import WorkCalendar
 from rules.clock import start_of_local_day
 from rules.deadlines import Deadline, agency_notice_deadline, commission_deadlines
 from store import audit, payloads, sealing
-from store.casefacts import protection_end, protection_start
 from store.models import (
     MATTER_BODIES,
     MATTER_KINDS,
@@ -105,7 +105,7 @@ def create_protection(session: Session, case: Case, person: ProtectedPerson, act
     """Open the protection record of a case whose reporter is known (audited).
 
     Refused for an anonymous case: there is nobody to protect by name, and asking for a name
-    would defeat the anonymity (store.casework.mark_identity_known comes first if the reporter
+    would defeat the anonymity (cases.workflow.mark_identity_known comes first if the reporter
     chose to come forward).
     """
     if case.anonymous:

@@ -5,7 +5,7 @@ Each deadline comes as a :class:`DeadlineRow` with its state at ``now`` and an `
 ``exact`` is False for the one deadline that turns on the sealed receipt time, the NDA's 24 hours
 counted from the report (p7), when the caller did not pass the decrypted ``received_at``: its
 ``due`` is then the earliest the real deadline can be (the end of the receipt day), see
-store.casefacts. The case page, which has decrypted the report, passes ``received_at`` and gets
+cases.facts. The case page, which has decrypted the report, passes ``received_at`` and gets
 exact rows.
 """
 
@@ -18,15 +18,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from cases.calendar import work_calendar
+from cases.facts import case_events, case_facts
+from cases.protection import matter_deadlines
+from cases.workflow import NDA_VERDICT
 from rules.calendar import WorkCalendar
 from rules.clock import require_aware, start_of_local_day
 from rules.deadlines import Deadline, DeadlineState, case_deadlines
 from rules.workflow import Event, Step
-from store.calendar_days import work_calendar
-from store.casefacts import case_events, case_facts
-from store.casework import NDA_VERDICT
 from store.models import Case, Protection, ProtectionMatter, Submission
-from store.protection import matter_deadlines
 
 OPEN_STATES: tuple[DeadlineState, ...] = ("overdue", "due_soon", "due")
 _STATE_ORDER = {state: i for i, state in enumerate((*OPEN_STATES, "met_late", "met"))}

@@ -3,7 +3,7 @@
 Counts by channel, by case status ("new" = not registered yet), by month of receipt, and how
 the deadlines went (rules.deadlines.deadline_stats), per deadline and overall. ``inexact``
 counts NDA deadlines that could only be judged on the conservative bound (their exact receipt
-time is sealed and no verdict was stored when they were settled, see store.casework): they are
+time is sealed and no verdict was stored when they were settled, see cases.workflow): they are
 included in the counts, where "late" may be too harsh, and named so the page can say so.
 """
 
@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from cases.deadlines import all_deadline_rows
 from rules.calendar import WorkCalendar
 from rules.clock import require_aware
 from rules.deadlines import Deadline, DeadlineStats, deadline_stats
-from store.case_deadlines import all_deadline_rows
 from store.models import Case, Submission
 
 NEW = "new"

@@ -117,7 +117,7 @@ def open_stream(src: BinaryIO, passphrase: str) -> Iterator[bytes]:
     """Plaintext frames of a backup, in order; raises WrongPassphrase before the first yield.
 
     The iterator raises BackupError at a damaged frame or a missing end: a caller that must
-    not act on a partial backup reads it to the end once before using it (see store.backup).
+    not act on a partial backup reads it to the end once before using it (see installation.backup).
     """
     preamble = _read_exact(src, PREAMBLE_SIZE)
     if len(preamble) != PREAMBLE_SIZE or not preamble.startswith(MAGIC):

@@ -16,10 +16,10 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cases.facts import protection_end, utc
 from rules.clock import local_date
 from rules.deadlines import PROTECTION_YEARS
 from store import audit
-from store.casefacts import protection_end, utc
 from store.models import Case, Setting, User
 
 SETTING_KEY = "retention_years"

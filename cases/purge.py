@@ -1,6 +1,6 @@
 """Crypto-shredding closed cases whose retention has run out.
 
-A case goes when today is after its purge date (store.retention: closing + the admin's period,
+A case goes when today is after its purge date (cases.retention: closing + the admin's period,
 never before the reporter's protection ends) and no protection matter of it is still open.
 Everything sealed for it is shredded (store.sealing.shred: grants, body, file chunks): the
 report, the identity block, every message and file, the protection records; the rows that
@@ -22,9 +22,11 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
+from cases.facts import utc
+from cases.protection import matter_open
+from cases.retention import case_purge_after, retention_years
 from rules.clock import local_date
 from store import audit
-from store.casefacts import utc
 from store.models import (
     Attachment,
     Case,
@@ -35,8 +37,6 @@ from store.models import (
     ProtectionMatter,
     Submission,
 )
-from store.protection import matter_open
-from store.retention import case_purge_after, retention_years
 from store.sealing import shred
 
 # Tables a purge deletes from; the CLI vacuums them on PostgreSQL afterwards.
