@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from nacl.public import PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cases.facts import protection_end, protection_start
+from crypto.keys import PrivateKey
 from rules.calendar import WorkCalendar
 from rules.clock import start_of_local_day
 from rules.deadlines import Deadline, agency_notice_deadline, commission_deadlines

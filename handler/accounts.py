@@ -13,7 +13,6 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from nacl.public import PrivateKey
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
@@ -22,6 +21,7 @@ from cases.staff import open_totp
 from crypto import keys as ckeys
 from crypto import passwords
 from crypto.kdf import KdfParams
+from crypto.keys import PrivateKey
 from handler import totp
 from store.models import User
 

@@ -22,11 +22,11 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from nacl.public import PrivateKey
 from sqlalchemy.orm import Session, sessionmaker
 
 from cases.facts import parse_received_at
 from crypto.errors import CryptoError
+from crypto.keys import PrivateKey
 from handler import casework, keyring, sharing, workflow_view
 from handler.downloads import content_disposition
 from handler.forms import GrantForm, ReplyForm

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from nacl.public import PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,6 +17,7 @@ from cases.facts import facts_from_report, parse_received_at
 from cases.workflow import register_case
 from crypto import keys as ckeys
 from crypto.errors import CryptoError
+from crypto.keys import PrivateKey
 from rules.clock import local_date
 from store import payloads, sealing
 from store.models import Attachment, Case, Message, Submission, User

@@ -9,9 +9,9 @@ change). Admins and auditors have no key at all.
 from __future__ import annotations
 
 from flask import g, session
-from nacl.public import PrivateKey
 
 from crypto import keys as ckeys
+from crypto.keys import PrivateKey
 
 _SESSION_KEY = "sk"
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from nacl.public import PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cases.staff import KEY_ROLES
 from crypto.errors import CryptoError
+from crypto.keys import PrivateKey
 from store import sealing
 from store.models import Attachment, Envelope, Grant, Message, RecipientKey, Submission, User
 

@@ -19,13 +19,13 @@ from typing import Any
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from nacl.public import PrivateKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.wrappers import Response
 
 from crypto import receipt
 from crypto.errors import CryptoError
+from crypto.keys import PrivateKey
 from portal import receipts, uploads
 from portal.errors import answer_refusal, error_page, refusal_status, refusal_text
 from portal.forms import FollowUpForm, LoginForm, LogoutForm

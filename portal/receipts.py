@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
-from nacl.public import PrivateKey
 
 from crypto import receipt
 from crypto.kdf import ReceiptSecrets, derive_receipt_secrets, mailbox_private_key
 from crypto.kdf_process import KdfProcess, KdfProcessError
+from crypto.keys import PrivateKey
 from installation.instance import Instance
 from portal.kdf_queue import KdfBusy, KdfQueue
 

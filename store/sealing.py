@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 
-from nacl.public import PrivateKey
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
@@ -17,6 +16,7 @@ from crypto import envelope as env
 from crypto import keys as ckeys
 from crypto import stream
 from crypto.errors import DecryptionError
+from crypto.keys import PrivateKey
 from store.models import Envelope, FileChunk, Grant, new_id
 
 PURPOSES = ("report", "identity", "message", "file", "protection")
