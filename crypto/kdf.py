@@ -1,4 +1,4 @@
-"""Argon2id key derivation for receipt codes and staff passwords.
+"""Argon2id key derivation for receipt codes, staff passwords and backup passphrases.
 
 Receipt: Argon2id(code, installation salt, params) → 32-byte master, from which BLAKE2b with two
 personalisations derives
@@ -8,8 +8,11 @@ The tag reveals nothing about the seed, so a database copy finds cases but opens
 
 Password: Argon2id(password, per-blob salt, params) → 32-byte key that wraps a staff private key.
 
-Each kind of input is prefixed with its own domain string before Argon2id, so a receipt code and
-a password can never produce the same key even under the same salt and parameters.
+Backup passphrase: Argon2id(passphrase, per-file salt, params) → 32-byte secretstream key of an
+encrypted backup (`installation.backupfile`).
+
+Each kind of input is prefixed with its own domain string before Argon2id, so a receipt code, a
+password and a passphrase can never produce the same key even under the same salt and parameters.
 
 Parameters are versioned and stored (installation settings, wrapped-key blobs) so they can be
 raised later without breaking what was derived before.
@@ -36,6 +39,7 @@ SALT_SIZE = 16
 
 _RECEIPT_DOMAIN = b"adal/receipt-code/v1\x00"
 _PASSWORD_DOMAIN = b"adal/staff-password/v1\x00"
+_BACKUP_DOMAIN = b"adal/backup-passphrase/v1\x00"
 _LOOKUP_PERSON = b"adal-lookup-tag"
 _MAILBOX_PERSON = b"adal-mbox-seed"
 
@@ -176,3 +180,15 @@ def derive_wrapping_key(password: str, salt: bytes, params: KdfParams) -> bytes:
         raise ValueError("password must be a non-empty string")
     normalised = unicodedata.normalize("NFKC", password).encode("utf-8")
     return _argon2id(_PASSWORD_DOMAIN + normalised, salt, params)
+
+
+def derive_backup_key(passphrase: str, salt: bytes, params: KdfParams) -> bytes:
+    """32-byte key of an encrypted backup, NFKC-normalised like a password.
+
+    Unlike a password, an empty passphrase is not refused here: a reader must answer it with
+    "wrong passphrase", and the backup's writer enforces its own minimum length.
+    """
+    if not isinstance(passphrase, str):
+        raise TypeError("passphrase must be a string")
+    normalised = unicodedata.normalize("NFKC", passphrase).encode("utf-8")
+    return _argon2id(_BACKUP_DOMAIN + normalised, salt, params)

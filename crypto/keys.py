@@ -16,6 +16,9 @@ Recovery key, printed once by `adal init` for offline keeping:
 
 where the body is unpadded RFC 4648 base32 of private key (32) ‖ BLAKE2b-32 checksum (4), so a
 mistyped character is detected before the key is used.
+
+`PrivateKey` and `PublicKey` are PyNaCl's X25519 key types. Code outside `crypto/` names them
+through this module, so that PyNaCl stays an implementation detail of this package.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import nacl.exceptions
 import nacl.hash
 import nacl.secret
 from nacl.encoding import HexEncoder, RawEncoder
-from nacl.public import PrivateKey, PublicKey
+from nacl.public import PrivateKey, PublicKey  # re-exported: see the module docstring
 
 from crypto import kdf
 from crypto.errors import DecryptionError, FormatError, WrongPassword

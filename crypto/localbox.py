@@ -1,4 +1,4 @@
-"""Secrets only this installation may read (TOTP seeds, session data), under the instance key.
+"""Secrets only this installation may read (TOTP seeds), under the instance key.
 
 Each use gets its own subkey (BLAKE2b keyed by the instance secret, personalised by purpose), so
 a ciphertext made for one purpose never opens as another.

@@ -26,26 +26,25 @@ import struct
 from collections.abc import Iterable, Sequence
 from typing import BinaryIO
 
-import nacl.bindings as sodium
-import nacl.exceptions
-from nacl.public import PrivateKey
-
+from crypto import secretstream
 from crypto.envelope import DataKey, Grant, Recipient, grants_for, open_data_key
 from crypto.errors import DecryptionError, FormatError
+from crypto.keys import PrivateKey
+from crypto.secretstream import Puller, Pusher
 
 CHUNK_SIZE = 64 * 1024
 MIN_CHUNK_SIZE = 1
 # Bounds what a stored header can make a reader allocate per chunk.
 MAX_CHUNK_SIZE = 16 * 1024 * 1024
 
-ABYTES = sodium.crypto_secretstream_xchacha20poly1305_ABYTES
-TAG_MESSAGE = sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
-TAG_FINAL = sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL
+# Part of this format's spec, so named here too.
+ABYTES = secretstream.ABYTES
+TAG_MESSAGE = secretstream.TAG_MESSAGE
+TAG_FINAL = secretstream.TAG_FINAL
 
 STREAM_VERSION = 1
 _HEADER_PREFIX = struct.Struct(">BI")
-_SS_HEADER_SIZE = sodium.crypto_secretstream_xchacha20poly1305_HEADERBYTES
-HEADER_SIZE = _HEADER_PREFIX.size + _SS_HEADER_SIZE
+HEADER_SIZE = _HEADER_PREFIX.size + secretstream.HEADER_SIZE
 
 FILE_MAGIC = b"adal-file/v1\n"
 
@@ -79,19 +78,14 @@ class StreamEncryptor:
         data_key = DataKey.generate()
         self.grants: list[Grant] = grants_for(data_key, recipients)
         self.chunk_size = chunk_size
-        self._state = sodium.crypto_secretstream_xchacha20poly1305_state()
-        ss_header = sodium.crypto_secretstream_xchacha20poly1305_init_push(
-            self._state, data_key.expose_secret()
-        )
-        self.header: bytes = _HEADER_PREFIX.pack(STREAM_VERSION, chunk_size) + ss_header
+        self._pusher = Pusher(data_key.expose_secret())
+        self.header: bytes = _HEADER_PREFIX.pack(STREAM_VERSION, chunk_size) + self._pusher.header
         self._ad = self.header + aad
         self._buffer = bytearray()
         self._finalized = False
 
-    def _push(self, plaintext: bytes, tag: int) -> bytes:
-        return sodium.crypto_secretstream_xchacha20poly1305_push(
-            self._state, plaintext, self._ad, tag
-        )
+    def _push(self, plaintext: bytes, *, final: bool = False) -> bytes:
+        return self._pusher.push(plaintext, self._ad, final=final)
 
     def update(self, data: bytes) -> list[bytes]:
         """Buffer `data`; return the chunks it completes (each exactly chunk_size plaintext).
@@ -108,12 +102,12 @@ class StreamEncryptor:
             self._buffer += data[:start]
             if len(self._buffer) < size:
                 return chunks
-            chunks.append(self._push(bytes(self._buffer), TAG_MESSAGE))
+            chunks.append(self._push(bytes(self._buffer)))
             self._buffer.clear()
         view = data if isinstance(data, bytes) else bytes(data)
         while len(view) - start >= size:
             # Slicing bytes copies once; push itself needs bytes, not a memoryview.
-            chunks.append(self._push(view[start : start + size], TAG_MESSAGE))
+            chunks.append(self._push(view[start : start + size]))
             start += size
         self._buffer += view[start:]
         return chunks
@@ -123,7 +117,7 @@ class StreamEncryptor:
         if self._finalized:
             raise ValueError("stream already finalised")
         self._finalized = True
-        last = self._push(bytes(self._buffer), TAG_FINAL)
+        last = self._push(bytes(self._buffer), final=True)
         self._buffer.clear()
         return last
 
@@ -151,10 +145,7 @@ class StreamDecryptor:
         self.chunk_size = parse_header(header)
         self._max_chunk = self.chunk_size + ABYTES
         self._ad = header + aad
-        self._state = sodium.crypto_secretstream_xchacha20poly1305_state()
-        sodium.crypto_secretstream_xchacha20poly1305_init_pull(
-            self._state, header[_HEADER_PREFIX.size :], data_key.expose_secret()
-        )
+        self._puller = Puller(header[_HEADER_PREFIX.size :], data_key.expose_secret())
         self._finished = False
         self._broken = False
 
@@ -180,15 +171,11 @@ class StreamDecryptor:
         if not ABYTES <= len(chunk) <= self._max_chunk:
             raise self._fail("chunk is truncated or oversized")
         try:
-            plaintext, tag = sodium.crypto_secretstream_xchacha20poly1305_pull(
-                self._state, chunk, self._ad
-            )
-        except nacl.exceptions.CryptoError:
-            raise self._fail("chunk does not open: wrong key, context, order or data") from None
-        if tag == TAG_FINAL:
+            plaintext, final = self._puller.pull(chunk, self._ad)
+        except DecryptionError as exc:
+            raise self._fail(f"chunk refused: {exc}") from None
+        if final:
             self._finished = True
-        elif tag != TAG_MESSAGE:
-            raise self._fail("unexpected chunk tag")
         elif len(plaintext) != self.chunk_size:
             raise self._fail("short chunk before the final one")
         return plaintext

@@ -11,9 +11,11 @@ Layout, version 1:
     b"adal-backup/v1\\n" (15) ‖ KdfParams.to_bytes() (10) ‖ salt (16) ‖ secretstream header (24)
     then frames: ciphertext length (u32, big-endian) ‖ secretstream ciphertext
 
-The key is Argon2id(domain ‖ NFKC(passphrase), salt, params). Every frame carries the 65-byte
-preamble as associated data, so the parameters cannot be swapped; secretstream makes dropped,
-reordered or altered frames fail, and the last frame's TAG_FINAL makes a truncated file fail.
+The key is `crypto.kdf.derive_backup_key(passphrase, salt, params)` (Argon2id over a domain
+string and the NFKC passphrase); the frames are `crypto.secretstream` messages. Every frame
+carries the 65-byte preamble as associated data, so the parameters cannot be swapped;
+secretstream makes dropped, reordered or altered frames fail, and the last frame's final tag
+makes a truncated file fail.
 The first frame is small, so a wrong passphrase is refused before anything else is read.
 """
 
@@ -21,26 +23,18 @@ from __future__ import annotations
 
 import secrets
 import struct
-import unicodedata
 from collections.abc import Iterator
 from typing import BinaryIO
 
-import nacl.bindings as sodium
-import nacl.exceptions
-from argon2.low_level import Type, hash_secret_raw
-
-from crypto.errors import FormatError
-from crypto.kdf import PARAMS_SIZE, KdfParams
+from crypto import secretstream
+from crypto.errors import DecryptionError, FormatError
+from crypto.kdf import PARAMS_SIZE, KdfParams, derive_backup_key
 
 MAGIC = b"adal-backup/v1\n"
 SALT_SIZE = 16
-_SS_HEADER = sodium.crypto_secretstream_xchacha20poly1305_HEADERBYTES
-PREAMBLE_SIZE = len(MAGIC) + PARAMS_SIZE + SALT_SIZE + _SS_HEADER
-_DOMAIN = b"adal/backup-passphrase/v1\x00"
+PREAMBLE_SIZE = len(MAGIC) + PARAMS_SIZE + SALT_SIZE + secretstream.HEADER_SIZE
 _FRAME = struct.Struct(">I")
-ABYTES = sodium.crypto_secretstream_xchacha20poly1305_ABYTES
-TAG_MESSAGE = sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
-TAG_FINAL = sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL
+ABYTES = secretstream.ABYTES
 FRAME_SIZE = 1024 * 1024  # plaintext bytes per frame; bounds a reader's memory
 MIN_PASSPHRASE = 12
 # Stronger than the receipt KDF's default: a backup leaves the building, and is opened rarely.
@@ -61,13 +55,6 @@ def check_passphrase(passphrase: str) -> None:
                           "characters; several unrelated words are best")
 
 
-def _key(passphrase: str, salt: bytes, params: KdfParams) -> bytes:
-    secret = _DOMAIN + unicodedata.normalize("NFKC", passphrase).encode()
-    return hash_secret_raw(secret=secret, salt=salt, time_cost=params.time_cost,
-                           memory_cost=params.memory_kib, parallelism=params.parallelism,
-                           hash_len=32, type=Type.ID)
-
-
 class BackupWriter:
     """Buffers plaintext into frames and writes them encrypted; `close` writes the final one."""
 
@@ -75,31 +62,28 @@ class BackupWriter:
                  params: KdfParams = DEFAULT_PARAMS) -> None:
         check_passphrase(passphrase)
         salt = secrets.token_bytes(SALT_SIZE)
-        self._state = sodium.crypto_secretstream_xchacha20poly1305_state()
-        header = sodium.crypto_secretstream_xchacha20poly1305_init_push(
-            self._state, _key(passphrase, salt, params))
-        self._ad = MAGIC + params.to_bytes() + salt + header
+        self._pusher = secretstream.Pusher(derive_backup_key(passphrase, salt, params))
+        self._ad = MAGIC + params.to_bytes() + salt + self._pusher.header
         self._dst = dst
         self._buffer = bytearray()
         self.written = len(self._ad)
         dst.write(self._ad)
         # A tiny first frame: a reader checks the passphrase before reading any volume.
-        self._frame(b"adal", TAG_MESSAGE)
+        self._frame(b"adal")
 
-    def _frame(self, plain: bytes, tag: int) -> None:
-        sealed = sodium.crypto_secretstream_xchacha20poly1305_push(self._state, plain,
-                                                                   self._ad, tag)
+    def _frame(self, plain: bytes, *, final: bool = False) -> None:
+        sealed = self._pusher.push(plain, self._ad, final=final)
         self._dst.write(_FRAME.pack(len(sealed)) + sealed)
         self.written += _FRAME.size + len(sealed)
 
     def write(self, data: bytes) -> None:
         self._buffer += data
         while len(self._buffer) >= FRAME_SIZE:
-            self._frame(bytes(self._buffer[:FRAME_SIZE]), TAG_MESSAGE)
+            self._frame(bytes(self._buffer[:FRAME_SIZE]))
             del self._buffer[:FRAME_SIZE]
 
     def close(self) -> None:
-        self._frame(bytes(self._buffer), TAG_FINAL)
+        self._frame(bytes(self._buffer), final=True)
         self._buffer.clear()
 
 
@@ -128,17 +112,16 @@ def open_stream(src: BinaryIO, passphrase: str) -> Iterator[bytes]:
     except FormatError as exc:
         raise BackupError(f"the backup header is damaged: {exc}") from exc
     salt = preamble[params_end:params_end + SALT_SIZE]
-    state = sodium.crypto_secretstream_xchacha20poly1305_state()
-    sodium.crypto_secretstream_xchacha20poly1305_init_pull(
-        state, preamble[params_end + SALT_SIZE:], _key(passphrase, salt, params))
-    frames = _frames(src, state, preamble)
+    puller = secretstream.Puller(preamble[params_end + SALT_SIZE:],
+                                 derive_backup_key(passphrase, salt, params))
+    frames = _frames(src, puller, preamble)
     first = next(frames, None)
     if first != b"adal":
         raise WrongPassphrase("the passphrase does not open this backup")
     return frames
 
 
-def _frames(src: BinaryIO, state: object, ad: bytes) -> Iterator[bytes]:
+def _frames(src: BinaryIO, puller: secretstream.Puller, ad: bytes) -> Iterator[bytes]:
     index = 0
     while True:
         raw_length = _read_exact(src, _FRAME.size)
@@ -151,15 +134,15 @@ def _frames(src: BinaryIO, state: object, ad: bytes) -> Iterator[bytes]:
         if len(sealed) != length and index > 0:
             raise BackupError("the backup is truncated: its last part is missing")
         try:
-            plain, tag = sodium.crypto_secretstream_xchacha20poly1305_pull(state, sealed, ad)
-        except nacl.exceptions.CryptoError:
+            plain, final = puller.pull(sealed, ad)
+        except DecryptionError:
             if index == 0:
                 yield b""  # open_stream turns this into WrongPassphrase
                 return
             raise BackupError("the backup is damaged or was altered") from None
         index += 1
         yield plain
-        if tag == TAG_FINAL:
+        if final:
             if src.read(1):
                 raise BackupError("the backup has data after its end")
             return

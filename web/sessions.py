@@ -1,10 +1,11 @@
 """Encrypted, server-side, process-independent sessions.
 
 The browser's cookie holds a random session id and a random key; the database row (found by a
-hash of the id) holds the session data sealed with that key. Neither half opens the session
-alone: a copy of the database reveals no mailbox key or staff private key, and a stolen cookie
-is useless once the row is gone. Logout (`session.clear()`) deletes the row. Any process that
-shares the database can serve any session, so portal instances can sit behind one proxy.
+hash of the id) holds the session data sealed with that key (`crypto.sessionbox`). Neither
+half opens the session alone: a copy of the database reveals no mailbox key or staff private
+key, and a stolen cookie is useless once the row is gone. Logout (`session.clear()`) deletes
+the row. Any process that shares the database can serve any session, so portal instances can
+sit behind one proxy.
 
 Idle and absolute lifetimes are enforced from timestamps inside the sealed data; the row itself
 carries only an expiry date, so it says nothing about when someone was active.
@@ -14,14 +15,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import secrets
 import time
 from datetime import date, timedelta
 from typing import Any
 
-import nacl.exceptions
-import nacl.secret
 from flask import Flask, Request, Response, request
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
@@ -29,6 +26,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.datastructures import CallbackDict
 
+from crypto import sessionbox
+from crypto.errors import DecryptionError
 from store.models import WebSession
 
 _serializer = TaggedJSONSerializer()  # keeps bytes (keys) and datetimes intact
@@ -57,10 +56,6 @@ def regenerate(session: SessionMixin) -> None:
         session.regenerate()
 
 
-def _id_hash(sid: bytes) -> bytes:
-    return hashlib.blake2b(sid, digest_size=32, person=b"adal-session-id").digest()
-
-
 class EncryptedSessionInterface(SessionInterface):
     def __init__(self, app_name: str, sessions: sessionmaker[Session], idle: timedelta,
                  absolute: timedelta) -> None:
@@ -76,9 +71,9 @@ class EncryptedSessionInterface(SessionInterface):
             raw = base64.urlsafe_b64decode(value.encode("ascii") + b"==")
         except (binascii.Error, ValueError, UnicodeEncodeError):
             return None
-        if len(raw) != 64:
+        if len(raw) != sessionbox.ID_SIZE + sessionbox.KEY_SIZE:
             return None
-        return raw[:32], raw[32:]
+        return raw[:sessionbox.ID_SIZE], raw[sessionbox.ID_SIZE:]
 
     def open_session(self, app: Flask, request: Request) -> EncryptedSession:
         cookie = request.cookies.get(self.get_cookie_name(app))
@@ -87,13 +82,13 @@ class EncryptedSessionInterface(SessionInterface):
             return EncryptedSession()
         sid, key = decoded
         with self.sessions() as db:
-            row = db.get(WebSession, _id_hash(sid))
+            row = db.get(WebSession, sessionbox.row_id(sid))
             if row is None or row.app != self.app_name:
                 return EncryptedSession()
             try:
-                plain = nacl.secret.SecretBox(key).decrypt(row.data)
+                plain = sessionbox.open_(key, row.data)
                 data = _serializer.loads(plain.decode())
-            except (nacl.exceptions.CryptoError, ValueError, UnicodeDecodeError):
+            except (DecryptionError, ValueError, UnicodeDecodeError):
                 return EncryptedSession()
         now = time.time()
         meta = data.pop("_adal", {})
@@ -109,7 +104,7 @@ class EncryptedSessionInterface(SessionInterface):
     # -- writing -------------------------------------------------------------------------
     def _delete(self, sid: bytes) -> None:
         with self.sessions() as db, db.begin():
-            db.execute(delete(WebSession).where(WebSession.id_hash == _id_hash(sid)))
+            db.execute(delete(WebSession).where(WebSession.id_hash == sessionbox.row_id(sid)))
 
     def _gc(self) -> None:
         # Rows carry only a date; anything past it is dead by the idle rule anyway.
@@ -142,14 +137,14 @@ class EncryptedSessionInterface(SessionInterface):
         data = {k: v for k, v in session.items() if k != "_born"}
         born = session.get("_born", now) if session.sid is not None else now
         data["_adal"] = {"seen": now, "born": born}
-        sid = session.sid or secrets.token_bytes(32)
-        key = session.key or secrets.token_bytes(32)
-        sealed = bytes(nacl.secret.SecretBox(key).encrypt(_serializer.dumps(data).encode()))
+        sid = session.sid or sessionbox.new_id()
+        key = session.key or sessionbox.new_key()
+        sealed = sessionbox.seal(key, _serializer.dumps(data).encode())
         expires_on = date.today() + timedelta(days=1 + self.absolute.days)
         with self.sessions() as db, db.begin():
-            row = db.get(WebSession, _id_hash(sid))
+            row = db.get(WebSession, sessionbox.row_id(sid))
             if row is None:
-                db.add(WebSession(id_hash=_id_hash(sid), app=self.app_name, data=sealed,
+                db.add(WebSession(id_hash=sessionbox.row_id(sid), app=self.app_name, data=sealed,
                                   expires_on=expires_on))
             else:
                 row.data = sealed
