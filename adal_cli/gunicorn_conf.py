@@ -14,7 +14,7 @@ from typing import Any
 from gunicorn.glogging import Logger
 from gunicorn.http.unreader import SocketUnreader
 
-from crypto import memory
+from hardening.process import protect_process
 from web import connection
 
 # No request line, address or header in any log gunicorn writes.
@@ -105,5 +105,5 @@ SocketUnreader.max_body_chunk = 128 * 1024
 
 def post_fork(_server: Any, _worker: Any) -> None:
     """Workers hold mailbox keys and unwrapped staff keys in memory while they serve: no core
-    file of theirs, and no same-user process may read their memory (crypto.memory)."""
-    memory.protect_process()
+    file of theirs, and no same-user process may read their memory (hardening.process)."""
+    protect_process()

@@ -4,8 +4,8 @@ Argon2id is memory-hard on purpose: one receipt derivation takes the installatio
 (64 MiB by default). Run inside a web worker, that memory lands in the worker's own footprint and
 stays there as its high-water mark, beside the uploads it is streaming. A `KdfProcess` runs the
 same `kdf.derive_receipt_secrets` in a small child interpreter that imports nothing but this
-package, so the worker's memory stays what its pages and uploads need, and the Argon2 memory is
-the child's alone.
+package and `hardening`, so the worker's memory stays what its pages and uploads need, and the
+Argon2 memory is the child's alone.
 
 Wire format over the child's stdin/stdout, one request at a time:
 
@@ -32,8 +32,9 @@ import threading
 import time
 from typing import BinaryIO
 
-from crypto import memory, receipt
+from crypto import receipt
 from crypto.kdf import KEY_SIZE, PARAMS_SIZE, KdfParams, ReceiptSecrets, derive_receipt_secrets
+from hardening.process import protect_process
 
 _OK, _FAILED = b"\x00", b"\x01"
 _ID_SIZE = 16
@@ -108,7 +109,8 @@ class KdfProcess:
         self.timeout = timeout
         self._lock = threading.Lock()
         # -I: no PYTHON* variables, no user site directory, no current directory on the path:
-        # the process that sees receipt codes imports only this package and its two libraries.
+        # the process that sees receipt codes imports only this package, its two libraries and
+        # `hardening` (stdlib only: the child makes itself undumpable, which exec resets).
         # -OO: the bytecode `make setup` compiled for the portal serves here too.
         child = (f"import sys; sys.path.insert(0, {_package_root()!r}); "
                  "from crypto.kdf_process import main; main()")
@@ -177,7 +179,7 @@ def _package_root() -> str:
 
 
 def main() -> None:
-    memory.protect_process()
+    protect_process()
     # Below the web workers' priority: with every core busy deriving, pages still get the CPU
     # first, and a flood of logins slows only the logins.
     with contextlib.suppress(OSError):

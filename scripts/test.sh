@@ -13,7 +13,7 @@ echo "== ruff"
 "$bin/ruff" check .
 
 echo "== bandit (medium and high findings; exceptions are justified inline)"
-"$bin/bandit" -q -ll -r crypto store cases installation rules web portal handler documents adal_cli
+"$bin/bandit" -q -ll -r crypto hardening store cases installation rules web portal handler documents adal_cli
 
 echo "== pip-audit"
 "$bin/python" scripts/audit_deps.py

@@ -147,8 +147,9 @@ def test_oversized_upload_gets_the_413_page_not_a_reset(portal: srv.Server) -> N
 
 def test_worker_and_kdf_children_keep_keys_out_of_core_files(portal: srv.Server) -> None:
     """Workers hold mailbox keys, KDF children receipt codes: neither may leave a core file or
-    be read by another process of the same user (gunicorn_conf.post_fork, crypto.memory; the
-    "dumpable" half is checked in tests/crypto/test_memory.py: as root it shows in no file)."""
+    be read by another process of the same user (gunicorn_conf.post_fork, hardening.process;
+    the "dumpable" half is checked in tests/hardening/test_process.py: as root it shows in no
+    file)."""
     http = requests.Session()
     csrf, nonce = srv.form_tokens(http, portal)
     assert http.post(portal.url("/report"), data={"csrf_token": csrf, "nonce": nonce,

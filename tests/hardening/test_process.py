@@ -1,4 +1,4 @@
-"""crypto.memory: a protected process can leave no core file and is not dumpable (so no other
+"""hardening.process: a protected process can leave no core file and is not dumpable (so no other
 process of its user may ptrace it or read its memory)."""
 
 from __future__ import annotations
@@ -8,12 +8,12 @@ import sys
 
 PROBE = """
 import resource, sys
-from crypto import memory
-before = memory.is_protected()
-memory.protect_process()
+from hardening import process
+before = process.is_protected()
+process.protect_process()
 import ctypes
 dumpable = ctypes.CDLL(None).prctl(3, 0, 0, 0, 0)  # PR_GET_DUMPABLE
-print(before, memory.is_protected(), resource.getrlimit(resource.RLIMIT_CORE), dumpable)
+print(before, process.is_protected(), resource.getrlimit(resource.RLIMIT_CORE), dumpable)
 """
 
 
