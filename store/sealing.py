@@ -33,10 +33,6 @@ def _grant_rows(envelope_id: str, grants: Iterable[env.Grant]) -> list[Grant]:
             for g in grants]
 
 
-def crypto_grants(envelope: Envelope) -> list[env.Grant]:
-    return [env.Grant(recipient_id=g.key_id, sealed_key=g.sealed_key) for g in envelope.grants]
-
-
 def seal(
     session: Session,
     purpose: str,

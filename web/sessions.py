@@ -22,7 +22,7 @@ from typing import Any
 from flask import Flask, Request, Response, request
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.datastructures import CallbackDict
 
@@ -162,11 +162,6 @@ def install(app: Flask, app_name: str, sessions: sessionmaker[Session], idle: ti
     app.session_interface = EncryptedSessionInterface(app_name, sessions, idle, absolute)
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
-
-
-def count_rows(sessions: sessionmaker[Session]) -> int:
-    with sessions() as db:
-        return len(db.execute(select(WebSession.id_hash)).all())
 
 
 __all__ = ["EncryptedSession", "EncryptedSessionInterface", "install", "regenerate"]
