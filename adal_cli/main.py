@@ -8,6 +8,7 @@ from adal_cli.audit import audit_group
 from adal_cli.backup import backup_command, restore_command
 from adal_cli.db import db_group
 from adal_cli.dbroles import grant_portal_command
+from adal_cli.housekeeping import housekeeping_command
 from adal_cli.init import init_command
 from adal_cli.purge import purge_command
 from adal_cli.recover import recover_command
@@ -32,6 +33,7 @@ db_group.add_command(grant_portal_command)
 cli.add_command(backup_command)
 cli.add_command(restore_command)
 cli.add_command(purge_command)
+cli.add_command(housekeeping_command)
 
 
 def main() -> None:

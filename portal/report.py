@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import logging
-import time
-
 from flask import Blueprint, current_app, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.wrappers import Response
 
-from cases.housekeeping import delete_orphan_files
 from crypto import receipt
 from portal import receipts, uploads
 from portal.errors import answer_refusal, refusal_status, refusal_text
 from portal.forms import ReportForm
 from portal.intake import ReportInput, store_report
-from portal.logs import LOGGER_NAME
 from portal.receive import receive, token_valid
 from rules.clock import local_date, utcnow
 from store.recipients import identity_recipients, report_recipients
@@ -27,8 +22,6 @@ bp = Blueprint("report", __name__)
 
 SPENT_KEY = "spent_forms"
 SPENT_KEEP = 20
-CLEANUP_EVERY = 3600.0
-_cleanup = {"last": 0.0}  # per process, like the session GC's timer
 
 
 def _sessions() -> sessionmaker[Session]:
@@ -69,19 +62,6 @@ def in_language(code: str) -> Response:
 @bp.get("/report")
 def form() -> Response:
     return render_form(ReportForm(formdata=None))
-
-
-def _cleanup_orphans() -> None:
-    """Now and then, shred file envelopes left by uploads that never completed."""
-    now = time.monotonic()
-    if now - _cleanup["last"] < CLEANUP_EVERY:
-        return
-    _cleanup["last"] = now
-    try:
-        with _sessions()() as db, db.begin():
-            delete_orphan_files(db, local_date(utcnow()))
-    except Exception:
-        logging.getLogger(LOGGER_NAME).warning("orphan file cleanup failed; will retry later")
 
 
 @bp.post("/report")
@@ -129,7 +109,6 @@ def submit() -> Response:
     finally:
         intake.close()
     session[SPENT_KEY] = [*session.get(SPENT_KEY, [])[-(SPENT_KEEP - 1):], form.nonce.data]
-    _cleanup_orphans()
     body = render_template("portal/receipt.html", code=receipt.format_code(code),
                            files=len(intake.stored))
     return Response(body, status=200, mimetype="text/html")

@@ -8,7 +8,9 @@ the row. Any process that shares the database can serve any session, so portal i
 sit behind one proxy.
 
 Idle and absolute lifetimes are enforced from timestamps inside the sealed data; the row itself
-carries only an expiry date, so it says nothing about when someone was active.
+carries only an expiry date (`store.websessions`), so it says nothing about when someone was
+active. Requests delete only the row they present; rows nobody presents again are deleted past
+that date by the housekeeping worker (`adal housekeeping`), not inside a request.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from werkzeug.datastructures import CallbackDict
 
 from crypto import sessionbox
 from crypto.errors import DecryptionError
+from store import websessions
 from store.models import WebSession
 
 _serializer = TaggedJSONSerializer()  # keeps bytes (keys) and datetimes intact
@@ -63,7 +66,6 @@ class EncryptedSessionInterface(SessionInterface):
         self.sessions = sessions
         self.idle = idle
         self.absolute = absolute
-        self._last_gc = 0.0
 
     # -- reading -------------------------------------------------------------------------
     def _decode_cookie(self, value: str) -> tuple[bytes, bytes] | None:
@@ -106,15 +108,6 @@ class EncryptedSessionInterface(SessionInterface):
         with self.sessions() as db, db.begin():
             db.execute(delete(WebSession).where(WebSession.id_hash == sessionbox.row_id(sid)))
 
-    def _gc(self) -> None:
-        # Rows carry only a date; anything past it is dead by the idle rule anyway.
-        now = time.monotonic()
-        if now - self._last_gc < 600:
-            return
-        self._last_gc = now
-        with self.sessions() as db, db.begin():
-            db.execute(delete(WebSession).where(WebSession.expires_on < date.today()))
-
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         assert isinstance(session, EncryptedSession)
         name = self.get_cookie_name(app)
@@ -132,7 +125,6 @@ class EncryptedSessionInterface(SessionInterface):
                 return
         if not session.modified:
             return
-        self._gc()
         now = time.time()
         data = {k: v for k, v in session.items() if k != "_born"}
         born = session.get("_born", now) if session.sid is not None else now
@@ -140,7 +132,7 @@ class EncryptedSessionInterface(SessionInterface):
         sid = session.sid or sessionbox.new_id()
         key = session.key or sessionbox.new_key()
         sealed = sessionbox.seal(key, _serializer.dumps(data).encode())
-        expires_on = date.today() + timedelta(days=1 + self.absolute.days)
+        expires_on = websessions.expires_on(date.today(), self.absolute)
         with self.sessions() as db, db.begin():
             row = db.get(WebSession, sessionbox.row_id(sid))
             if row is None:

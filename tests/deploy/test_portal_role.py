@@ -344,7 +344,7 @@ def test_the_portal_app_runs_as_the_portal_role(
         as_portal: sessionmaker[Session], portal_role: str, demo: DemoInstance,
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The real portal, connected as the role: report with a file, mailbox, follow-up with a
-    file, and its hourly orphan cleanup."""
+    file, and shredding an orphan as the role (which `adal housekeeping` does as the owner)."""
     from portal import create_app
     from portal.config import PortalConfig
 
@@ -376,7 +376,7 @@ def test_the_portal_app_runs_as_the_portal_role(
     finally:
         app.extensions["adal.engine"].dispose()
 
-    # Orphan cleanup (portal/report.py) shreds an old incomplete upload as this role.
+    # The orphan cleanup (cases.housekeeping) can shred an old incomplete upload as this role.
     with transaction(demo.sessions) as s:
         orphan = Envelope(id="0" * 32, purpose="file", stream_header=b"h", created_on=OLD)
         s.add(orphan)

@@ -20,7 +20,9 @@ def test_units_verify(tmp_path: Path) -> None:
     if analyze is None:
         pytest.skip("systemd-analyze is not installed (optional: systemd hosts only)")
     names = {"adal-portal@.service": "adal-portal@8080.service",
-             "adal-handler.service": "adal-handler.service"}
+             "adal-handler.service": "adal-handler.service",
+             "adal-housekeeping.service": "adal-housekeeping.service",
+             "adal-housekeeping.timer": "adal-housekeeping.timer"}
     for source, target in names.items():
         text = (UNITS / source).read_text().replace("/opt/adal/.venv/bin/adal", str(ADAL))
         (tmp_path / target).write_text(text)
