@@ -15,8 +15,8 @@ The key is `crypto.kdf.derive_backup_key(passphrase, salt, params)` (Argon2id ov
 string and the NFKC passphrase); the frames are `crypto.secretstream` messages. Every frame
 carries the 65-byte preamble as associated data, so the parameters cannot be swapped;
 secretstream makes dropped, reordered or altered frames fail, and the last frame's final tag
-makes a truncated file fail.
-The first frame is small, so a wrong passphrase is refused before anything else is read.
+makes a truncated file fail. The first frame is small, so a wrong passphrase is refused before
+anything else is read.
 """
 
 from __future__ import annotations
