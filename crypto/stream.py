@@ -30,7 +30,6 @@ from crypto import secretstream
 from crypto.envelope import DataKey, Grant, Recipient, grants_for, open_data_key
 from crypto.errors import DecryptionError, FormatError
 from crypto.keys import PrivateKey
-from crypto.secretstream import Puller, Pusher
 
 CHUNK_SIZE = 64 * 1024
 MIN_CHUNK_SIZE = 1
@@ -78,7 +77,7 @@ class StreamEncryptor:
         data_key = DataKey.generate()
         self.grants: list[Grant] = grants_for(data_key, recipients)
         self.chunk_size = chunk_size
-        self._pusher = Pusher(data_key.expose_secret())
+        self._pusher = secretstream.Pusher(data_key.expose_secret())
         self.header: bytes = _HEADER_PREFIX.pack(STREAM_VERSION, chunk_size) + self._pusher.header
         self._ad = self.header + aad
         self._buffer = bytearray()
@@ -145,7 +144,7 @@ class StreamDecryptor:
         self.chunk_size = parse_header(header)
         self._max_chunk = self.chunk_size + ABYTES
         self._ad = header + aad
-        self._puller = Puller(header[_HEADER_PREFIX.size :], data_key.expose_secret())
+        self._puller = secretstream.Puller(header[_HEADER_PREFIX.size :], data_key.expose_secret())
         self._finished = False
         self._broken = False
 
