@@ -2,7 +2,7 @@
 
 Plain functions taking a SQLAlchemy Session (the caller owns the transaction), no Flask: receiving
 a report from any channel, writing messages, who may open a case, the workflow steps and their
-deadlines, protection records, retention and purging, statistics, staff accounts and the
-working-day calendar. They sit between the apps above and `store` (persistence) and `rules`
-(the law as plain functions) below.
+deadlines, protection records, retention and purging, statistics, staff accounts, the
+working-day calendar, and the housekeeping worker's pass. They sit between the apps above and
+`store` (persistence) and `rules` (the law as plain functions) below.
 """
