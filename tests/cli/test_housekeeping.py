@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from cases.housekeeping import Summary, run_housekeeping
 from rules.clock import local_date, utcnow
 from store.db import transaction
 from store.models import Envelope, FileChunk, WebSession
@@ -50,3 +51,15 @@ def test_housekeeping_removes_what_is_dead_and_keeps_the_rest(demo: DemoInstance
     code, output = run_cli("housekeeping", "--once")
     assert code == 0, output
     assert "Shredded 0 abandoned upload(s), deleted 0 expired session(s)." in output
+
+
+def test_a_backlog_is_shredded_in_batches(demo: DemoInstance) -> None:
+    today = local_date(utcnow())
+    with demo.sessions() as s:
+        keys = report_recipients(s)
+        for _ in range(3):
+            FileWriter(s, keys, today - timedelta(days=5), commit_batches=True).write(b"x")
+    with transaction(demo.sessions) as s:
+        assert run_housekeeping(s, today, batch=2) == Summary(orphan_files=3, expired_sessions=0)
+    with transaction(demo.sessions) as s:
+        assert run_housekeeping(s, today, batch=2) == Summary(orphan_files=0, expired_sessions=0)
