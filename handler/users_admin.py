@@ -30,7 +30,8 @@ from handler.messages import describe
 from rules.errors import AdalError
 from store import audit
 from store.models import RecipientKey, User
-from web.database import db, instance
+from web.database import db
+from web.extensions import instance
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Blueprint, current_app, render_template, request, session
+from flask import Blueprint, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.wrappers import Response
 
 from cases.housekeeping import delete_orphan_files
@@ -21,6 +20,7 @@ from portal.logs import LOGGER_NAME
 from portal.receive import receive, token_valid
 from rules.clock import local_date, utcnow
 from store.recipients import identity_recipients, report_recipients
+from web.extensions import sessions
 from web.i18n import remember_language, switch_language
 
 bp = Blueprint("report", __name__)
@@ -29,11 +29,6 @@ SPENT_KEY = "spent_forms"
 SPENT_KEEP = 20
 CLEANUP_EVERY = 3600.0
 _cleanup = {"last": 0.0}  # per process, like the session GC's timer
-
-
-def _sessions() -> sessionmaker[Session]:
-    factory: sessionmaker[Session] = current_app.extensions["adal.sessions"]
-    return factory
 
 
 def render_form(form: ReportForm, status: int = 200, notice: object | None = None,
@@ -78,7 +73,7 @@ def _cleanup_orphans() -> None:
         return
     _cleanup["last"] = now
     try:
-        with _sessions()() as db, db.begin():
+        with sessions()() as db, db.begin():
             delete_orphan_files(db, local_date(utcnow()))
     except Exception:
         logging.getLogger(LOGGER_NAME).warning("orphan file cleanup failed; will retry later")
@@ -86,7 +81,7 @@ def _cleanup_orphans() -> None:
 
 @bp.post("/report")
 def submit() -> Response:
-    with _sessions()() as db:
+    with sessions()() as db:
         report_keys = report_recipients(db)
         identity_keys = identity_recipients(db)
     today = local_date(utcnow())
@@ -120,7 +115,7 @@ def submit() -> Response:
             language=str(get_locale() or "kk"))
         code, opened = receipts.new_code()
         received_at = utcnow()
-        with _sessions()() as db, db.begin():
+        with sessions()() as db, db.begin():
             store_report(db, report, intake.stored, report_keys, identity_keys,
                          opened.secrets, opened.public_key, received_at, today)
     except BaseException:
