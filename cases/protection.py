@@ -183,7 +183,7 @@ def update_matter(session: Session, matter: ProtectionMatter, *, actor: User, to
     """Record dates and flags of a matter; all are checked together before anything changes.
 
     Accepted keys: MATTER_DATES (a date or None to clear) and MATTER_FLAGS (bool). Refusals
-    (ProtectionError codes): ``unknown_field:<name>``, ``in_future:<name>``, and
+    (AdalError codes, area ``protection``): ``unknown_field:<name>``, ``in_future:<name>``, and
     ``order:<name>`` when dates contradict each other (a decision before the meeting, materials
     after it, a copy before the decision, an appeal after the agency's notice, an invitation
     date without the invitation, an NDA date when none is owed).
