@@ -15,8 +15,8 @@ from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+import documents.forms
 from cases import calendar, protection, staff
-from documents import forms as documents
 from rules import workflow
 from rules.errors import AdalError
 from rules.workflow import Step
@@ -107,7 +107,7 @@ TEXTS: Mapping[str, Mapping[str, LazyString]] = {
         "exists": _l("That username is taken."),
         "bad_username": _l("Use 2-64 letters, digits, '.', '_' or '-'."),
     },
-    documents.AREA: {
+    documents.forms.AREA: {
         "no_identity": _NO_IDENTITY,
         "no_consent": _NO_IDENTITY,
         "not_head": _NO_IDENTITY,
@@ -117,7 +117,7 @@ TEXTS: Mapping[str, Mapping[str, LazyString]] = {
 _OTHERWISE: Mapping[str, LazyString] = {
     workflow.AREA: _NO_STEP,
     staff.AREA: _l("This cannot be used."),
-    documents.AREA: _NO_IDENTITY,
+    documents.forms.AREA: _NO_IDENTITY,
 }
 
 
