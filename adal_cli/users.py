@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from adal_cli.context import load_context
-from cases.staff import UserError, create_user
+from cases.staff import create_user
+from rules.errors import AdalError
 from store import audit
 from store.db import transaction
 from store.models import ROLES
@@ -29,7 +30,8 @@ def add_command(role: str, full_name: str, username: str) -> None:
                               instance_secret=ctx.instance.secret_key, kdf=ctx.instance.kdf)
             audit.append(session, "user.create", actor="cli", target=new.user.username,
                          details={"role": role})
-    except UserError as exc:
-        raise click.ClickException(str(exc)) from exc
+    except AdalError as exc:
+        # The message alone, as always: the code is for the back office's translations.
+        raise click.ClickException(exc.message) from exc
     click.echo(f"User {new.user.username} ({role}) created.")
     click.echo(f"One-time password (must be changed at first login): {new.password}")

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rules.calendar import CalendarOverrides, WorkCalendar
+from rules.errors import AdalError
 from store import audit
 from store.models import CalendarDay, User
 
@@ -21,14 +22,7 @@ DAY_OFF = "day_off"
 WORKING_DAY = "working_day"
 KINDS = (DAY_OFF, WORKING_DAY)
 MAX_NOTE = 200
-
-
-class CalendarDayError(ValueError):
-    """A refused calendar entry; `code` is stable for the UI to translate."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
+AREA = "calendar"  # of the AdalError codes raised here
 
 
 def calendar_days(session: Session, year: int | None = None) -> list[CalendarDay]:
@@ -64,15 +58,15 @@ def add_calendar_day(session: Session, day: date, kind: str, note: str, actor: U
     it (an entry of the other kind would only restore the default, so it is never needed).
     """
     if kind not in KINDS:
-        raise CalendarDayError("bad_kind", f"kind must be one of {', '.join(KINDS)}")
+        raise AdalError(AREA, "bad_kind", f"kind must be one of {', '.join(KINDS)}")
     note = note.strip()
     if len(note) > MAX_NOTE:
-        raise CalendarDayError("note_too_long", f"a note is at most {MAX_NOTE} characters")
+        raise AdalError(AREA, "note_too_long", f"a note is at most {MAX_NOTE} characters")
     if session.get(CalendarDay, day) is not None:
-        raise CalendarDayError("exists", f"{day.isoformat()} already has an entry")
+        raise AdalError(AREA, "exists", f"{day.isoformat()} already has an entry")
     if work_calendar(session).is_working_day(day) == (kind == WORKING_DAY):
         state = "a working day" if kind == WORKING_DAY else "a day off"
-        raise CalendarDayError("no_effect", f"{day.isoformat()} is already {state}")
+        raise AdalError(AREA, "no_effect", f"{day.isoformat()} is already {state}")
     row = CalendarDay(day=day, kind=kind, note=note)
     session.add(row)
     session.flush()
@@ -84,7 +78,7 @@ def add_calendar_day(session: Session, day: date, kind: str, note: str, actor: U
 def remove_calendar_day(session: Session, day: date, actor: User) -> None:
     row = session.get(CalendarDay, day)
     if row is None:
-        raise CalendarDayError("not_found", f"{day.isoformat()} has no entry")
+        raise AdalError(AREA, "not_found", f"{day.isoformat()} has no entry")
     kind = row.kind
     session.delete(row)
     session.flush()

@@ -28,6 +28,7 @@ from crypto.keys import PrivateKey
 from rules.calendar import WorkCalendar
 from rules.clock import start_of_local_day
 from rules.deadlines import Deadline, agency_notice_deadline, commission_deadlines
+from rules.errors import AdalError
 from store import audit, payloads, sealing
 from store.models import (
     MATTER_BODIES,
@@ -43,20 +44,13 @@ from store.recipients import identity_recipients
 PROTECTION_FORMAT = "adal/protection/v1"  # full_name, position, unit, note
 MATTER_FORMAT = "adal/protection-matter/v1"  # description
 MAX_TEXT = 4000
+AREA = "protection"  # of the AdalError codes raised here
 
 # Dates that record something already done: none may lie in the future.
 _PAST_DATES = ("agency_invited_on", "materials_sent_on", "decided_on", "copy_sent_on",
                "notice_received_on", "appeal_on", "nda_signed_on")
 MATTER_DATES = ("agency_invited_on", "meeting_on", *_PAST_DATES[1:])
 MATTER_FLAGS = ("agency_invited", "nda_required")
-
-
-class ProtectionError(ValueError):
-    """A refused change; `code` is stable for the UI to translate."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -92,7 +86,7 @@ def period(case: Case) -> Period:
 def _seal(session: Session, fmt: str, fields: Mapping[str, Any], today: date) -> str:
     for value in fields.values():
         if isinstance(value, str) and len(value) > MAX_TEXT:
-            raise ProtectionError("too_long", f"a text is at most {MAX_TEXT} characters")
+            raise AdalError(AREA, "too_long", f"a text is at most {MAX_TEXT} characters")
     body = payloads.encode(fmt, dict(fields))
     envelope = sealing.seal(session, "protection", body, identity_recipients(session), today)
     # No ORM relationship links the rows to their envelope: insert it before they point at it.
@@ -109,12 +103,12 @@ def create_protection(session: Session, case: Case, person: ProtectedPerson, act
     chose to come forward).
     """
     if case.anonymous:
-        raise ProtectionError("not_applicable_anonymous",
-                              "the reporter is anonymous; record their identity first")
+        raise AdalError(AREA, "not_applicable_anonymous",
+                        "the reporter is anonymous; record their identity first")
     if not person.full_name.strip():
-        raise ProtectionError("missing_name", "the protected employee's full name is needed")
+        raise AdalError(AREA, "missing_name", "the protected employee's full name is needed")
     if protection_of(session, case) is not None:
-        raise ProtectionError("exists", "this case already has a protection record")
+        raise AdalError(AREA, "exists", "this case already has a protection record")
     envelope_id = _seal(session, PROTECTION_FORMAT, person.payload(), today)
     record = Protection(case_id=case.id, envelope_id=envelope_id, created_on=today)
     session.add(record)
@@ -158,11 +152,11 @@ def add_matter(session: Session, protection: Protection, *, kind: str, body: str
                description: str = "") -> ProtectionMatter:
     """Register a proposed measure (p16-p17). The description, if any, is sealed."""
     if kind not in MATTER_KINDS:
-        raise ProtectionError("bad_kind", f"kind must be one of {', '.join(MATTER_KINDS)}")
+        raise AdalError(AREA, "bad_kind", f"kind must be one of {', '.join(MATTER_KINDS)}")
     if body not in MATTER_BODIES:
-        raise ProtectionError("bad_body", f"body must be one of {', '.join(MATTER_BODIES)}")
+        raise AdalError(AREA, "bad_body", f"body must be one of {', '.join(MATTER_BODIES)}")
     if proposed_on > today:
-        raise ProtectionError("in_future:proposed_on", "proposed_on lies in the future")
+        raise AdalError(AREA, "in_future:proposed_on", "proposed_on lies in the future")
     envelope_id = None
     if description.strip():
         envelope_id = _seal(session, MATTER_FORMAT, {"description": description.strip()},
@@ -189,25 +183,25 @@ def update_matter(session: Session, matter: ProtectionMatter, *, actor: User, to
     """Record dates and flags of a matter; all are checked together before anything changes.
 
     Accepted keys: MATTER_DATES (a date or None to clear) and MATTER_FLAGS (bool). Refusals
-    (ProtectionError codes): ``unknown_field:<name>``, ``in_future:<name>``, and
+    (AdalError codes, area ``protection``): ``unknown_field:<name>``, ``in_future:<name>``, and
     ``order:<name>`` when dates contradict each other (a decision before the meeting, materials
     after it, a copy before the decision, an appeal after the agency's notice, an invitation
     date without the invitation, an NDA date when none is owed).
     """
     for name in changes:
         if name not in MATTER_DATES and name not in MATTER_FLAGS:
-            raise ProtectionError(f"unknown_field:{name}", f"no such field: {name}")
+            raise AdalError(AREA, f"unknown_field:{name}", f"no such field: {name}")
     merged: dict[str, Any] = {n: getattr(matter, n) for n in (*MATTER_DATES, *MATTER_FLAGS)}
     merged.update(changes)
     for name in MATTER_FLAGS:
         if not isinstance(merged[name], bool):
-            raise ProtectionError(f"invalid:{name}", f"{name} is yes or no")
+            raise AdalError(AREA, f"invalid:{name}", f"{name} is yes or no")
     for name in MATTER_DATES:
         if merged[name] is not None and not isinstance(merged[name], date):
-            raise ProtectionError(f"invalid:{name}", f"{name} is a date")
+            raise AdalError(AREA, f"invalid:{name}", f"{name} is a date")
     for name in _PAST_DATES:
         if merged[name] is not None and merged[name] > today:
-            raise ProtectionError(f"in_future:{name}", f"{name} lies in the future")
+            raise AdalError(AREA, f"in_future:{name}", f"{name} lies in the future")
     _check_order(merged)
     changed = sorted(n for n in changes if getattr(matter, n) != merged[n])
     for name in changed:
@@ -224,7 +218,7 @@ def update_matter(session: Session, matter: ProtectionMatter, *, actor: User, to
 
 def _check_order(m: Mapping[str, Any]) -> None:
     def refuse(name: str, why: str) -> None:
-        raise ProtectionError(f"order:{name}", why)
+        raise AdalError(AREA, f"order:{name}", why)
 
     if m["agency_invited_on"] is not None and not m["agency_invited"]:
         refuse("agency_invited_on", "an invitation date needs the invitation")

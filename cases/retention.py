@@ -19,18 +19,14 @@ from sqlalchemy.orm import Session
 from cases.facts import protection_end, utc
 from rules.clock import local_date
 from rules.deadlines import PROTECTION_YEARS
+from rules.errors import AdalError
 from store import audit
 from store.models import Case, Setting, User
 
 SETTING_KEY = "retention_years"
 MIN_YEARS = PROTECTION_YEARS
 MAX_YEARS = 100  # beyond this a value is a typo, not a policy
-
-
-class RetentionError(ValueError):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
+AREA = "retention"  # of the AdalError codes raised here
 
 
 def add_years(day: date, years: int) -> date:
@@ -56,7 +52,7 @@ def retention_years(session: Session) -> int | None:
 def purge_after(closed_on: date, protection_ends: date, years: int) -> date:
     """The last day a closed case is kept; it may be purged from the next day on."""
     if years < MIN_YEARS:
-        raise RetentionError("too_short", f"retention is at least {MIN_YEARS} years")
+        raise AdalError(AREA, "too_short", f"retention is at least {MIN_YEARS} years")
     return max(add_years(closed_on, years), protection_ends)
 
 
@@ -80,14 +76,14 @@ def set_retention_years(session: Session, years: int, actor: User) -> int:
     this case go", for the purge job and for the case page alike.
     """
     if isinstance(years, bool) or not isinstance(years, int):
-        raise RetentionError("not_a_number", "retention is a whole number of years")
+        raise AdalError(AREA, "not_a_number", "retention is a whole number of years")
     if years < MIN_YEARS:
-        raise RetentionError(
-            "too_short",
+        raise AdalError(
+            AREA, "too_short",
             f"retention cannot be shorter than the {PROTECTION_YEARS}-year protection period",
         )
     if years > MAX_YEARS:
-        raise RetentionError("too_long", f"retention is at most {MAX_YEARS} years")
+        raise AdalError(AREA, "too_long", f"retention is at most {MAX_YEARS} years")
     row = session.get(Setting, SETTING_KEY)
     before = retention_years(session)
     if row is None:

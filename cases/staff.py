@@ -17,16 +17,12 @@ from sqlalchemy.orm import Session
 from crypto import keys as ckeys
 from crypto import localbox, passwords
 from crypto.kdf import KdfParams
+from rules.errors import AdalError
 from store.models import ROLES, RecipientKey, User
 
 KEY_ROLES = ("handler", "head")
 TOTP_PURPOSE = b"adal-totp"
-
-
-class UserError(ValueError):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+AREA = "staff"  # of the AdalError codes raised here
 
 
 @dataclass(frozen=True)
@@ -53,7 +49,7 @@ def open_totp(instance_secret: bytes, sealed: bytes) -> str:
 def validate_username(username: str) -> str:
     username = username.strip()
     if not (2 <= len(username) <= 64) or not all(c.isalnum() or c in "._-" for c in username):
-        raise UserError("bad_username", "a username is 2-64 letters, digits, '.', '_' or '-'")
+        raise AdalError(AREA, "bad_username", "a username is 2-64 letters, digits, '.', '_' or '-'")
     return username
 
 
@@ -75,12 +71,12 @@ def create_user(session: Session, *, username: str, full_name: str, role: str,
                 must_change_password: bool = True) -> NewUser:
     username = validate_username(username)
     if role not in ROLES:
-        raise UserError("bad_role", f"role must be one of {', '.join(ROLES)}")
+        raise AdalError(AREA, "bad_role", f"role must be one of {', '.join(ROLES)}")
     if session.execute(select(User.id).where(User.username == username)).first():
-        raise UserError("exists", f"user {username!r} already exists")
+        raise AdalError(AREA, "exists", f"user {username!r} already exists")
     password = password or generate_password()
     if (problem := passwords.check_policy(password)) is not None:
-        raise UserError(problem, "password does not meet the policy")
+        raise AdalError(AREA, problem, "password does not meet the policy")
     totp_secret = pyotp.random_base32()
     user = User(
         username=username,

@@ -1,7 +1,7 @@
 """Casework: register a case and record its workflow steps, inside the caller's transaction.
 
 Plain functions, a Session in, no Flask: the back office's views call them and translate the
-errors (rules.workflow.WorkflowError passes through unchanged, its `code` is stable).
+errors (rules.workflow's AdalError passes through unchanged, its `code` is stable).
 
 Every change here does three things together, so they commit or roll back as one:
 the CaseEvent row (who, when, details), the derived state (Case.status, and the reporter-facing
@@ -175,7 +175,7 @@ def record_step(
 ) -> CaseEvent:
     """Validate and store one workflow step; returns the new CaseEvent.
 
-    Raises WorkflowError (rules.workflow codes) before anything is added; the case row is
+    Raises AdalError (rules.workflow codes) before anything is added; the case row is
     locked by then, so the caller should end its transaction (rollback) promptly.
 
     Pass ``received_at`` (decrypted from the report) whenever you have it: the step's details

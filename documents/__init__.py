@@ -13,7 +13,6 @@ from documents.docx_render import form_docx, rights_docx
 from documents.forms import (
     Confirmation,
     FormSheet,
-    IdentityRefused,
     Line,
     ReporterDetails,
     RightsSheet,
@@ -34,7 +33,6 @@ __all__ = [
     "LANGS",
     "Confirmation",
     "FormSheet",
-    "IdentityRefused",
     "Line",
     "ReporterDetails",
     "RightsSheet",

@@ -16,8 +16,11 @@ from typing import Any
 
 from documents.text import FormText, Lang, channel_name, form_text, rights_text
 from rules.clock import require_aware, to_local
+from rules.errors import AdalError
 
 HEAD_ROLE = "head"
+# Of the AdalError codes raised here: the reporter's details may not go into this document.
+AREA = "identity"
 # Characters XML 1.0 cannot hold (C0 controls except tab and newline, lone surrogates, U+FFFE,
 # U+FFFF): a report's text is the reporter's, and one stray control character must not make
 # the confirmation impossible to export.
@@ -27,14 +30,6 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 def printable(text: str) -> str:
     """``text`` with Windows and old Mac line ends as "\n" and XML-illegal characters gone."""
     return _NOT_XML.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
-
-
-class IdentityRefused(PermissionError):
-    """The reporter's details may not go into this document; `code` says why."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -135,13 +130,13 @@ def _lang(lang: str) -> Lang:
 
 
 def check_identity_export(reporter: ReporterDetails | None, exporter_role: str | None) -> None:
-    """Raise IdentityRefused unless these details may be printed for this exporter."""
+    """Raise AdalError (area "identity") unless these details may be printed for this exporter."""
     if reporter is None or not reporter.full_name.strip():
-        raise IdentityRefused("no_identity", "the reporter's identity is not known")
+        raise AdalError(AREA, "no_identity", "the reporter's identity is not known")
     if not reporter.consent:
-        raise IdentityRefused("no_consent", "the reporter gave no written consent (Appendix 2)")
+        raise AdalError(AREA, "no_consent", "the reporter gave no written consent (Appendix 2)")
     if exporter_role != HEAD_ROLE:
-        raise IdentityRefused("not_head", "only a head may export the reporter's details")
+        raise AdalError(AREA, "not_head", "only a head may export the reporter's details")
 
 
 def received_at_text(moment: datetime, lang: str) -> str:
@@ -160,10 +155,10 @@ def appendix1(data: Confirmation, lang: str, *, include_identity: bool = False,
               exporter_role: str | None = None) -> FormSheet:
     """The written confirmation (p10-p11, Appendix 1).
 
-    ``include_identity`` puts the reporter's details in (p11 (5)); it raises IdentityRefused
-    unless the identity is known, consent is given and ``exporter_role`` is "head". Without
-    it the line reads "not given", the same words for an anonymous report and for a known
-    reporter without consent, so the document does not tell which it was.
+    ``include_identity`` puts the reporter's details in (p11 (5)); it raises AdalError (area
+    "identity") unless the identity is known, consent is given and ``exporter_role`` is "head".
+    Without it the line reads "not given", the same words for an anonymous report and for a
+    known reporter without consent, so the document does not tell which it was.
     """
     if include_identity:
         check_identity_export(data.reporter, exporter_role)
@@ -203,7 +198,7 @@ def appendix2(lang: str, reporter: ReporterDetails | None = None, *,
     value = ""
     if reporter is not None:
         if exporter_role != HEAD_ROLE:
-            raise IdentityRefused("not_head", "only a head may print the reporter's details")
+            raise AdalError(AREA, "not_head", "only a head may print the reporter's details")
         value = reporter.line()
     return FormSheet(
         lang=_lang(lang),

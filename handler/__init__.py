@@ -8,7 +8,6 @@ with TOTP, a deny-by-default gate in front of every view, and the audit log.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +21,7 @@ from handler.audit_view import bp as audit_bp
 from handler.auth import bp as auth_bp
 from handler.calendar_admin import bp as calendar_bp
 from handler.cases import bp as cases_bp
+from handler.config import HandlerConfig
 from handler.deadlines_view import bp as deadlines_bp
 from handler.exports import bp as exports_bp
 from handler.inbox import bp as inbox_bp
@@ -42,19 +42,32 @@ IDLE_MINUTES = 15
 ABSOLUTE_HOURS = 10
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    instance = inst.load()
-    app = Flask(__name__, template_folder=str(TEMPLATES), static_folder="static")
-    insecure = os.environ.get("ADAL_INSECURE_COOKIES") == "1"
+class HandlerFlask(Flask):
+    request_class = uploads.MemoryUploadRequest
+
+
+def _derived_secret(secret_key: bytes) -> bytes:
+    # Keyed with secret.key, which the portal never holds (it has portal.key), so a portal host
+    # cannot forge back-office tokens. Not the portal's derivation (that one hashes its key as
+    # the message): changing either would void every signed token in use at the upgrade.
+    return hashlib.blake2b(b"flask-secret", key=secret_key, digest_size=32,
+                           person=b"adal-handler").digest()
+
+
+def create_app(overrides: Mapping[str, Any] | None = None, *,
+               instance: inst.Instance | None = None,
+               config: HandlerConfig | None = None) -> Flask:
+    """`overrides` are Flask settings applied last (tests pass {"TESTING": True})."""
+    instance = instance or inst.load()
+    cfg = config or HandlerConfig.from_env()
+    app = HandlerFlask(__name__, template_folder=str(TEMPLATES), static_folder="static")
     app.config.update(
-        # Flask-WTF signs CSRF tokens with this; derived from secret.key, which the portal
-        # never holds (it has portal.key), so a portal host cannot forge back-office tokens.
-        SECRET_KEY=hashlib.blake2b(b"flask-secret", key=instance.secret_key, digest_size=32,
-                                   person=b"adal-handler").digest(),
-        SESSION_COOKIE_SECURE=not insecure,
+        # Flask-WTF signs CSRF tokens with this.
+        SECRET_KEY=_derived_secret(instance.secret_key),
+        SESSION_COOKIE_SECURE=cfg.secure_cookies,
         # __Host- binds the cookie to this exact origin (Secure, Path=/, no Domain). A distinct
         # name keeps it apart from the portal's cookie when both run on one host (the demo).
-        SESSION_COOKIE_NAME="adal-backoffice" if insecure else "__Host-adal-backoffice",
+        SESSION_COOKIE_NAME="__Host-adal-backoffice" if cfg.secure_cookies else "adal-backoffice",
         MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
         # The gate calls CSRF protection itself, after sign-in and role checks.
         WTF_CSRF_CHECK_DEFAULT=False,
@@ -63,10 +76,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         ADAL_IDLE_MINUTES=IDLE_MINUTES,
     )
-    if config:
-        app.config.update(config)
-    app.request_class = uploads.MemoryUploadRequest
-    app.wsgi_app = ScrubClientInfo(app.wsgi_app)  # type: ignore[method-assign]
+    if overrides:
+        app.config.update(overrides)
 
     factory = database.init(app, instance)
     sessions.install(app, "handler", factory,
@@ -83,4 +94,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                       workflow_view.bp, deadlines_bp, calendar_bp, exports_bp,
                       stats_bp, protection_bp):
         app.register_blueprint(blueprint)
+
+    app.wsgi_app = ScrubClientInfo(app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from handler.gate import allow
 from store import audit
 from store.models import AuditEntry
-from web.database import db, instance
+from web.database import db
+from web.extensions import instance
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 PER_PAGE = 100

@@ -14,7 +14,8 @@ from handler import accounts, keyring, settings, totp
 from handler.forms import EnrolForm, LoginForm, PasswordForm
 from handler.gate import allow_pending, current_user, public, refresh_stamp, sign_in, stage
 from store import audit
-from web.database import db, instance
+from web.database import db
+from web.extensions import instance
 from web.sessions import regenerate
 
 bp = Blueprint("auth", __name__)

@@ -23,13 +23,14 @@ from cases.calendar import (
     DAY_OFF,
     MAX_NOTE,
     WORKING_DAY,
-    CalendarDayError,
     add_calendar_day,
     calendar_days,
     remove_calendar_day,
 )
 from handler.forms import Form
 from handler.gate import allow, current_user
+from handler.messages import describe
+from rules.errors import AdalError
 from web.database import db
 
 bp = Blueprint("calendar", __name__)
@@ -40,14 +41,6 @@ MIN_YEAR, MAX_YEAR = 2020, 2100
 KINDS = {
     DAY_OFF: _l("Extra day off (transferred rest day)"),
     WORKING_DAY: _l("Working day (transferred from a weekend)"),
-}
-ERRORS = {
-    "bad_kind": _l("Choose what kind of day it is."),
-    "note_too_long": _l("The note is too long."),
-    "exists": _l("This date already has an entry. Remove it first to change it."),
-    "no_effect": _l("This would change nothing: the date already is that kind of day. "
-                    "Check the date."),
-    "not_found": _l("This date has no entry."),
 }
 
 
@@ -105,9 +98,9 @@ def add() -> Response | tuple[str, int]:
     try:
         add_calendar_day(database, day, form.kind.data or "", form.note.data or "",
                          current_user())
-    except CalendarDayError as error:
+    except AdalError as error:
         database.rollback()
-        return _page(form, day.year, 409, str(ERRORS.get(error.code, error.code)))
+        return _page(form, day.year, 409, describe(error))
     database.commit()
     flash(_("The calendar is updated; deadlines are counted with it from now on."))
     return redirect(url_for("calendar.calendar", year=day.year), code=303)
@@ -126,10 +119,10 @@ def remove() -> Response | tuple[str, int]:
     database = db()
     try:
         remove_calendar_day(database, day, current_user())
-    except CalendarDayError as error:
+    except AdalError as error:
         database.rollback()
         return _page(DayForm(formdata=None), day.year, 404,
-                     str(ERRORS.get(error.code, error.code)))
+                     describe(error))
     database.commit()
     flash(_("The entry is removed."))
     return redirect(url_for("calendar.calendar", year=day.year), code=303)

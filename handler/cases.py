@@ -14,7 +14,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -22,7 +21,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from sqlalchemy.orm import Session, sessionmaker
 
 from cases.facts import parse_received_at
 from crypto.errors import CryptoError
@@ -35,6 +33,7 @@ from store import audit, payloads
 from store.models import Envelope, Submission, User
 from store.sealing import iter_file
 from web.database import db
+from web.extensions import sessions
 
 bp = Blueprint("cases", __name__)
 
@@ -134,8 +133,7 @@ def download(submission_id: str, attachment_id: str) -> Response:
     envelope_id = attachment.envelope_id
     # Streaming outlives the request's session: the body is read through a session of its
     # own, closed when the last chunk is sent or the client goes away.
-    factory: sessionmaker[Session] = current_app.extensions["adal.sessions"]
-    stream_db = factory()
+    stream_db = sessions()()
     try:
         envelope = stream_db.get(Envelope, envelope_id)
         assert envelope is not None  # the attachment row references it

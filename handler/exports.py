@@ -33,7 +33,9 @@ from handler.downloads import content_disposition
 from handler.filters import CHANNELS
 from handler.forms import NAME_MAX, SHORT_MAX, TEXT_MAX, Form
 from handler.gate import CASE_ROLES, allow, current_user
+from handler.messages import describe
 from rules.clock import KZ_TZ
+from rules.errors import AdalError
 from store import audit, payloads
 from store.models import Submission
 from web.database import db
@@ -170,10 +172,8 @@ def appendix1_export(submission_id: str) -> Response | tuple[str, int]:
     try:
         sheet = documents.appendix1(data, lang, include_identity=include,
                                     exporter_role=user.role)
-    except documents.IdentityRefused:
-        return _page(form, submission, can_identity, 403,
-                     _("The reporter's details cannot be included: the identity or the "
-                       "written consent is missing."))
+    except AdalError as refused:
+        return _page(form, submission, can_identity, 403, describe(refused))
     database = db()
     audit.append(database, "export.appendix1", actor=user.username, target=submission.id,
                  details={"lang": lang, "format": fmt, "identity": include})

@@ -25,7 +25,9 @@ from cases.workflow import find_case
 from crypto.errors import CryptoError
 from handler.forms import NAME_MAX, SHORT_MAX, Form
 from handler.gate import allow, current_user
+from handler.messages import DATE_LABELS, describe
 from rules.clock import local_date
+from rules.errors import AdalError
 from store import audit, payloads
 from store.models import Case, ProtectionMatter
 from web.database import db
@@ -41,16 +43,6 @@ KINDS = {
 BODIES = {
     "conciliation": _l("Conciliation commission"),
     "collegial": _l("Disciplinary commission or other collegial body"),
-}
-DATE_LABELS = {
-    "agency_invited_on": _l("Agency representative invited on"),
-    "meeting_on": _l("Meeting date"),
-    "materials_sent_on": _l("Materials sent on (p18)"),
-    "decided_on": _l("Decision taken on"),
-    "copy_sent_on": _l("Copy of the decision sent on (p19)"),
-    "notice_received_on": _l("Agency's notice received on (p20)"),
-    "appeal_on": _l("Employee's appeal reached the agency on"),
-    "nda_signed_on": _l("NDA signed on"),
 }
 
 
@@ -86,22 +78,6 @@ class DatesForm(Form):
     notice_received_on = DateField(DATE_LABELS["notice_received_on"], validators=[Optional()])
     appeal_on = DateField(DATE_LABELS["appeal_on"], validators=[Optional()])
     nda_signed_on = DateField(DATE_LABELS["nda_signed_on"], validators=[Optional()])
-
-
-def _message(error: prot.ProtectionError) -> str:
-    base, _sep, name = error.code.partition(":")
-    label = str(DATE_LABELS.get(name, name)) if name else ""
-    messages = {
-        "not_applicable_anonymous": _("The reporter is anonymous: there is nobody to protect "
-                                      "by name."),
-        "missing_name": _("The full name is needed."),
-        "exists": _("This case already has a protection record."),
-        "too_long": _("A text is too long."),
-        "in_future": _("A date of something already done cannot lie in the future."),
-        "order": _("The dates contradict each other."),
-    }
-    text = messages.get(base, _("The change was refused."))
-    return f"{text} ({label})" if label else text
 
 
 def _case(submission_id: str) -> tuple[Case, Any]:
@@ -182,9 +158,9 @@ def create(submission_id: str) -> Response | tuple[str, int]:
     try:
         prot.create_protection(database, case, person, current_user(),
                                local_date(datetime.now(UTC)))
-    except prot.ProtectionError as error:
+    except AdalError as error:
         database.rollback()
-        return _page(case, key, person_form=form, status=409, error=_message(error))
+        return _page(case, key, person_form=form, status=409, error=describe(error))
     database.commit()
     flash(_("The protection record is opened."))
     return _back(case)
@@ -206,9 +182,9 @@ def add(submission_id: str) -> Response | tuple[str, int]:
                         proposed_on=form.proposed_on.data, actor=current_user(),
                         today=local_date(datetime.now(UTC)),
                         description=form.description.data or "")
-    except prot.ProtectionError as error:
+    except AdalError as error:
         database.rollback()
-        return _page(case, key, matter_form=form, status=409, error=_message(error))
+        return _page(case, key, matter_form=form, status=409, error=describe(error))
     database.commit()
     flash(_("The matter is registered."))
     return _back(case)
@@ -229,9 +205,9 @@ def update(submission_id: str, matter_id: int) -> Response | tuple[str, int]:
     try:
         prot.update_matter(database, matter, actor=current_user(),
                            today=local_date(datetime.now(UTC)), **changes)
-    except prot.ProtectionError as error:
+    except AdalError as error:
         database.rollback()
-        return _page(case, key, status=409, error=_message(error))
+        return _page(case, key, status=409, error=describe(error))
     database.commit()
     flash(_("The matter is updated."))
     return _back(case)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handler.accounts import LockoutPolicy
+from rules.errors import AdalError
 from store.models import Setting
 
 
@@ -35,26 +36,24 @@ DEFINITIONS: dict[str, Definition] = {
     )
 }
 
-
-class SettingError(ValueError):
-    pass
+AREA = "settings"  # of the AdalError codes raised here
 
 
 def validate(key: str, value: Any) -> int | str:
     definition = DEFINITIONS.get(key)
     if definition is None:
-        raise SettingError(f"unknown setting {key!r}")
+        raise AdalError(AREA, "unknown", f"unknown setting {key!r}")
     if definition.kind is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise SettingError("not a whole number")
+            raise AdalError(AREA, "not_a_number", "not a whole number")
         if not definition.minimum <= value <= definition.maximum:
-            raise SettingError("out of range")
+            raise AdalError(AREA, "out_of_range", "out of range")
         return value
     if not isinstance(value, str):
-        raise SettingError("not text")
+        raise AdalError(AREA, "not_text", "not text")
     value = " ".join(value.split())
     if len(value) > definition.maximum:
-        raise SettingError("too long")
+        raise AdalError(AREA, "too_long", "too long")
     return value
 
 
@@ -64,7 +63,7 @@ def values(db: Session) -> dict[str, int | str]:
     for key, definition in DEFINITIONS.items():
         try:
             result[key] = validate(key, stored.get(key, definition.default))
-        except SettingError:
+        except AdalError:
             # A row edited by hand into nonsense falls back to the default, never to a crash.
             result[key] = definition.default
     return result

@@ -19,16 +19,19 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from cases import retention
-from cases.staff import KEY_ROLES, UserError, create_user, generate_password, issue_key, seal_totp
+from cases.staff import KEY_ROLES, create_user, generate_password, issue_key, seal_totp
 from crypto import passwords
 from crypto.kdf import KdfParams
 from handler import settings
 from handler.accounts import is_locked
 from handler.forms import NewUserForm, SettingsForm
 from handler.gate import allow, current_user
+from handler.messages import describe
+from rules.errors import AdalError
 from store import audit
 from store.models import RecipientKey, User
-from web.database import db, instance
+from web.database import db
+from web.extensions import instance
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -100,11 +103,9 @@ def new_user() -> str | tuple[str, int]:
                                   full_name=form.full_name.data or "",
                                   role=form.role.data or "",
                                   instance_secret=instance().secret_key, kdf=instance().kdf)
-        except UserError as exc:
+        except AdalError as exc:
             database.rollback()
-            messages = {"exists": _("That username is taken."),
-                        "bad_username": _("Use 2-64 letters, digits, '.', '_' or '-'.")}
-            form.username.errors = [messages.get(exc.code, _("This cannot be used."))]
+            form.username.errors = [describe(exc)]
         else:
             audit.append(database, "user.create", actor=current_user().username,
                          target=created.user.username, details={"role": created.user.role})

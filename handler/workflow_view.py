@@ -3,8 +3,8 @@ history of recorded steps, and the case's deadlines.
 
 The rules decide what is possible (rules.workflow.available_steps, the same checks apply()
 runs), so the page never offers a step the store would refuse; a refusal that still happens
-(two people at once, an out-of-range date) is shown as a translated message keyed off the stable
-WorkflowError code, and nothing is written.
+(two people at once, an out-of-range date) is shown as a translated message keyed off the error's
+stable code (handler.messages), and nothing is written.
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ from cases.workflow import find_case, history, record_step
 from handler import casework
 from handler.forms import NAME_MAX, SHORT_MAX, Form
 from handler.gate import CASE_ROLES, allow, current_user
-from rules.workflow import CaseFacts, Event, Step, WorkflowError, available_steps
+from handler.messages import DETAIL_LABELS, STEP_LABELS, describe
+from rules.errors import AdalError
+from rules.workflow import CaseFacts, Event, Step, available_steps
 from store.models import Case
 from web.database import db
 
@@ -36,30 +38,6 @@ NOTE_MAX = 2_000
 # What an HTML datetime-local field sends; rules.workflow reads it as Kazakhstan time.
 LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
 
-STEP_LABELS: Mapping[str, Any] = {
-    Step.REGISTERED: _l("Report registered (p6)"),
-    Step.NDA_INTENTION: _l("Reporter stated an intention to sign an NDA (p7)"),
-    Step.NDA_SIGNED: _l("Non-disclosure agreement signed (p7)"),
-    Step.NDA_DECLINED: _l("Reporter declined the non-disclosure agreement (p7)"),
-    Step.KNS_NOTIFIED: _l("Anti-Corruption Service notified via 1424 (p8)"),
-    Step.CONFIRMATION_SENT: _l("Written confirmation sent to the Anti-Corruption Service (p9)"),
-    Step.RIGHTS_EXPLAINED: _l("Rights and obligations explained to the reporter (p12)"),
-    Step.DECISION_RECEIVED: _l("Decision of the authorised body received"),
-    Step.REPORTER_INFORMED: _l("Reporter informed of the decision (Appendix 3)"),
-    Step.CLOSED: _l("Case closed"),
-}
-DETAIL_LABELS: Mapping[str, Any] = {
-    "call_time": _l("Time of the 1424 call"),
-    "operator": _l("Name of the operator who took the call"),
-    "call_reference": _l("Call reference"),
-    "outgoing_number": _l("Outgoing number"),
-    "outgoing_date": _l("Date of the letter"),
-    "signed_at": _l("Signed at"),
-    "declined_at": _l("Declined at"),
-    "basis": _l("Evidence of the refusal"),
-    "note": _l("Note"),
-    "nda_deadline": _l("NDA deadline (24 hours)"),
-}
 DEADLINE_LABELS: Mapping[str, Any] = {
     "kns_notification": _l("Notify the Anti-Corruption Service via 1424 (p8)"),
     "nda": _l("Sign the non-disclosure agreement (p7)"),
@@ -76,21 +54,6 @@ DEADLINE_STATES: Mapping[str, Any] = {
     "due": _l("Due"),
     "due_soon": _l("Due soon"),
     "overdue": _l("Overdue"),
-}
-ERRORS: Mapping[str, Any] = {
-    "unknown_step": _l("There is no such step."),
-    "missing_actor": _l("Every step must name who recorded it."),
-    "case_closed": _l("The case is closed; nothing more can be recorded."),
-    "repeated": _l("This step has already been recorded."),
-    "not_applicable_anonymous": _l(
-        "This step needs a known reporter, and this report is anonymous."),
-    "not_applicable_no_intention": _l(
-        "No intention to sign an NDA is recorded; record the reporter's intention first."),
-    "nda_already_signed": _l("The non-disclosure agreement is already signed."),
-    "out_of_order": _l("This step cannot be recorded yet: earlier steps are missing."),
-    "not_chronological": _l("This step cannot be dated before the previous one."),
-    "missing_detail": _l("A required detail of this step is missing."),
-    "invalid_detail": _l("A date or time must lie between the receipt of the report and now."),
 }
 
 
@@ -165,19 +128,6 @@ def details_of(form: Form) -> dict[str, str]:
     return out
 
 
-def error_message(error: WorkflowError) -> str:
-    base = error.code.split(":", 1)[0]
-    message = str(ERRORS.get(base, ERRORS["unknown_step"]))
-    if error.code.startswith(("missing_detail:", "invalid_detail:")):
-        names = error.code.split(":", 1)[1].split("|")
-        fields = " / ".join(str(DETAIL_LABELS.get(n, n)) for n in names)
-        message = f"{message} ({fields})"
-    if error.missing:
-        missing = "; ".join(str(STEP_LABELS.get(s, s)) for s in error.missing)
-        message = f"{message} {_('Missing: %(steps)s', steps=missing)}"
-    return message
-
-
 def steps_for(facts: CaseFacts, events: list[Event]) -> list[tuple[str, Form]]:
     return [(s.value, step_form(s.value)) for s in available_steps(facts, events)]
 
@@ -219,9 +169,9 @@ def record(submission_id: str, step: str) -> Response | tuple[str, int]:
     try:
         record_step(database, case, step, current_user(), datetime.now(UTC), details_of(form),
                     received_at=received_at)
-    except WorkflowError as error:
+    except AdalError as error:
         database.rollback()
-        return render_template("handler/step_error.html", message=error_message(error),
+        return render_template("handler/step_error.html", message=describe(error),
                                step=STEP_LABELS[step], back=back), 409
     database.commit()
     flash(_("Recorded: %(step)s.", step=STEP_LABELS[step]))

@@ -18,6 +18,7 @@ from flask_wtf.csrf import CSRFProtect
 from installation import instance as store_instance
 from portal import errors, intake, localized, logs, mailbox, pages, report, sizes, uploads
 from portal.config import PortalConfig
+from portal.extensions import kdf_queue, portal_config, upload_line
 from portal.kdf_queue import KdfQueue
 from portal.work_line import WorkLine
 from web import database, headers, i18n, sessions
@@ -104,10 +105,10 @@ def create_app(instance: store_instance.Instance | None = None,
         SEND_FILE_MAX_AGE_DEFAULT=3600,
     )
     factory = database.init(app, inst)
-    app.extensions["adal.portal"] = cfg
-    app.extensions["adal.kdf_queue"] = KdfQueue(cfg.kdf_slots, cfg.kdf_waiting)
-    app.extensions["adal.upload_line"] = WorkLine(cfg.upload_slots, cfg.upload_waiting,
-                                                  uploads.UploadsBusy.for_files)
+    portal_config.register(app, cfg)
+    kdf_queue.register(app, KdfQueue(cfg.kdf_slots, cfg.kdf_waiting))
+    upload_line.register(app, WorkLine(cfg.upload_slots, cfg.upload_waiting,
+                                       uploads.UploadsBusy.for_files))
     sessions.install(app, "portal", factory, idle=timedelta(minutes=20))
     i18n.install(app, TRANSLATIONS)
     headers.install(app)

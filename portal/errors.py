@@ -14,9 +14,10 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
 from portal import uploads
+from portal.extensions import portal_config
 from portal.intake import MAX_FILES
 from portal.kdf_queue import RETRY_AFTER_SECONDS, KdfBusy
-from portal.receive import config, drain_after
+from portal.receive import drain_after
 from portal.sizes import filesize
 from store.recipients import NoRecipients
 from web import connection
@@ -91,7 +92,7 @@ def refusal_text(exc: uploads.UploadRefused) -> object:
     return _l("What you sent is larger than this portal accepts (%(limit)s in one "
               "sending). Nothing was stored. Send fewer or smaller files, or send them "
               "later from your mailbox in several parts.",
-              limit=filesize(config().max_upload_bytes))
+              limit=filesize(portal_config().max_upload_bytes))
 
 
 def install(app: Flask) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select
@@ -37,6 +37,7 @@ from store.models import Attachment, Envelope, Mailbox, Message, Submission
 from store.recipients import holders
 from store.sealing import open_body
 from web.database import db
+from web.extensions import sessions
 from web.i18n import remember_language, switch_language
 from web.sessions import regenerate
 
@@ -251,7 +252,7 @@ def reply() -> Response:
             intake.discard()
             error = None if form.errors else _l("Write a follow-up or attach a file.")
             return _mailbox_page(opened, form, 422, error=error, files_dropped=had_files)
-        with current_app.extensions["adal.sessions"]() as database, database.begin():
+        with sessions()() as database, database.begin():
             submission = database.get(Submission, opened.submission.id)
             store_followup(database, submission, recipients, opened.mailbox.public_key, text,
                            intake.stored, utcnow(), today)

@@ -12,30 +12,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
-
 from crypto import receipt
 from crypto.kdf import ReceiptSecrets, derive_receipt_secrets, mailbox_private_key
 from crypto.kdf_process import KdfProcess, KdfProcessError
 from crypto.keys import PrivateKey
 from installation.instance import Instance
-from portal.kdf_queue import KdfBusy, KdfQueue
+from portal.extensions import kdf_queue
+from portal.kdf_queue import KdfBusy
+from web.extensions import instance
 
 # Some twenty receipt derivations at production cost, more when the machine is busy (the KDF
 # children run niced): long enough to get past a burst of new reports, short enough that a
 # waiting login does not look like a hung page. The line's length, not this wait, is what keeps
 # threads free for the other pages.
 KDF_WAIT_FOR_LOGIN = 5.0
-
-
-def queue() -> KdfQueue:
-    q: KdfQueue = current_app.extensions["adal.kdf_queue"]
-    return q
-
-
-def _instance() -> Instance:
-    inst: Instance = current_app.extensions["adal.instance"]
-    return inst
 
 
 @dataclass(frozen=True, repr=False)
@@ -69,9 +59,9 @@ def _outside_queue(code: str, inst: Instance) -> ReceiptSecrets:
 
 def new_code() -> tuple[str, Opened]:
     code = receipt.generate()
-    inst = _instance()
+    inst = instance()
     try:
-        return code, _opened(queue().derive(code, inst.salt, inst.kdf, wait=0))
+        return code, _opened(kdf_queue().derive(code, inst.salt, inst.kdf, wait=0))
     except KdfBusy:
         # No log line: its time stamp would be the time of a report.
         return code, _opened(_outside_queue(code, inst))
@@ -79,5 +69,5 @@ def new_code() -> tuple[str, Opened]:
 
 def open_code(code: str) -> Opened:
     """For a normalised code; raises KdfBusy when no slot frees up in time."""
-    inst = _instance()
-    return _opened(queue().derive(code, inst.salt, inst.kdf, wait=KDF_WAIT_FOR_LOGIN))
+    inst = instance()
+    return _opened(kdf_queue().derive(code, inst.salt, inst.kdf, wait=KDF_WAIT_FOR_LOGIN))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import IO
 
-from flask import current_app, g, request
+from flask import g, request
 from flask_wtf.csrf import validate_csrf
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
@@ -26,10 +26,10 @@ from werkzeug.wsgi import get_input_stream
 from wtforms.validators import ValidationError
 
 from portal import uploads
-from portal.config import PortalConfig
+from portal.extensions import portal_config, upload_line
 from portal.intake import FileIntake
-from portal.work_line import WorkLine
 from web import connection
+from web.extensions import sessions
 
 CSRF_FIELD = "csrf_token"
 # After refusing a body, read (and drop) up to this much more of it before the connection
@@ -38,11 +38,6 @@ DRAIN_BYTES = 256 * 1024 * 1024
 DRAIN_SECONDS = 60.0
 # How long a request whose files begin may wait for an upload slot (in the line's few places).
 UPLOAD_WAIT = 15.0
-
-
-def config() -> PortalConfig:
-    cfg: PortalConfig = current_app.extensions["adal.portal"]
-    return cfg
 
 
 @dataclass
@@ -72,12 +67,12 @@ def token_valid() -> bool:
 
 def receive(recipients: Sequence[bytes], today: date, *, files_allowed: bool = True) -> Received:
     """Parse the body; on any error every file already stored is shredded before raising."""
-    limit = config().max_upload_bytes
+    limit = portal_config().max_upload_bytes
     declared = request.content_length
     stream = _stream()
     too_large = declared is not None and declared > limit
-    intake = FileIntake(current_app.extensions["adal.sessions"], recipients, today)
-    line: WorkLine = current_app.extensions["adal.upload_line"]
+    intake = FileIntake(sessions(), recipients, today)
+    line = upload_line()
     holding = ExitStack()
     has_slot = False
 
@@ -129,7 +124,7 @@ def drain_after(response: Response) -> Response:
     stream: IO[bytes] | None = g.get("adal_upload_stream")
     if stream is None:
         stream = _stream()
-    line: WorkLine = current_app.extensions["adal.upload_line"]
+    line = upload_line()
 
     def drain() -> None:
         deadline = time.monotonic() + DRAIN_SECONDS

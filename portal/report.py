@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request, session
+from flask import Blueprint, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.wrappers import Response
 
 from crypto import receipt
@@ -16,17 +15,13 @@ from portal.intake import ReportInput, store_report
 from portal.receive import receive, token_valid
 from rules.clock import local_date, utcnow
 from store.recipients import identity_recipients, report_recipients
+from web.extensions import sessions
 from web.i18n import remember_language, switch_language
 
 bp = Blueprint("report", __name__)
 
 SPENT_KEY = "spent_forms"
 SPENT_KEEP = 20
-
-
-def _sessions() -> sessionmaker[Session]:
-    factory: sessionmaker[Session] = current_app.extensions["adal.sessions"]
-    return factory
 
 
 def render_form(form: ReportForm, status: int = 200, notice: object | None = None,
@@ -66,7 +61,7 @@ def form() -> Response:
 
 @bp.post("/report")
 def submit() -> Response:
-    with _sessions()() as db:
+    with sessions()() as db:
         report_keys = report_recipients(db)
         identity_keys = identity_recipients(db)
     today = local_date(utcnow())
@@ -100,7 +95,7 @@ def submit() -> Response:
             language=str(get_locale() or "kk"))
         code, opened = receipts.new_code()
         received_at = utcnow()
-        with _sessions()() as db, db.begin():
+        with sessions()() as db, db.begin():
             store_report(db, report, intake.stored, report_keys, identity_keys,
                          opened.secrets, opened.public_key, received_at, today)
     except BaseException:

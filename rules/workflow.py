@@ -56,6 +56,7 @@ from types import MappingProxyType
 from typing import Literal
 
 from rules.clock import KZ_TZ, local_date, require_aware
+from rules.errors import AdalError
 
 __all__ = [
     "PUBLIC_STATUSES",
@@ -63,7 +64,6 @@ __all__ = [
     "Event",
     "PublicStatus",
     "Step",
-    "WorkflowError",
     "apply",
     "available_steps",
     "detail_date",
@@ -126,16 +126,7 @@ _REQUIRED_DETAILS: Mapping[Step, tuple[str | tuple[str, ...], ...]] = {
 }
 _DATETIME_DETAILS = frozenset({"call_time", "signed_at", "declined_at"})
 _DATE_DETAILS = frozenset({"outgoing_date"})
-
-
-class WorkflowError(Exception):
-    """A refused step. ``code`` is stable and machine-readable (UI messages key off it)."""
-
-    def __init__(self, code: str, message: str, missing: tuple[Step, ...] = ()) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.missing = missing
+AREA = "workflow"  # of the AdalError codes raised here
 
 
 @dataclass(frozen=True)
@@ -184,33 +175,33 @@ def _prerequisites(facts: CaseFacts, events: Sequence[Event], step: Step) -> tup
     return tuple(required)
 
 
-def _refusal(facts: CaseFacts, events: Sequence[Event], step: Step) -> WorkflowError | None:
+def _refusal(facts: CaseFacts, events: Sequence[Event], step: Step) -> AdalError | None:
     """Why ``step`` cannot be taken now, judged on state alone (not on time or details)."""
     done = done_steps(events)
     if Step.CLOSED in done:
         if step is Step.CLOSED:
-            return WorkflowError("repeated", "the case is already closed")
-        return WorkflowError("case_closed", "the case is closed; nothing more can be recorded")
+            return AdalError(AREA, "repeated", "the case is already closed")
+        return AdalError(AREA, "case_closed", "the case is closed; nothing more can be recorded")
     if step in done:
-        return WorkflowError("repeated", f"{step} has already been recorded")
+        return AdalError(AREA, "repeated", f"{step} has already been recorded")
     if facts.anonymous and step in _NEEDS_IDENTITY:
-        return WorkflowError(
-            "not_applicable_anonymous",
+        return AdalError(
+            AREA, "not_applicable_anonymous",
             f"{step} needs a known reporter and this report is anonymous",
         )
     if step is Step.NDA_INTENTION and facts.nda_intended:
-        return WorkflowError("repeated", "the NDA intention is already stated on the report")
+        return AdalError(AREA, "repeated", "the NDA intention is already stated on the report")
     if step in (Step.NDA_SIGNED, Step.NDA_DECLINED) and not nda_intended(facts, events):
-        return WorkflowError(
-            "not_applicable_no_intention",
+        return AdalError(
+            AREA, "not_applicable_no_intention",
             "no NDA intention is recorded; record the reporter's intention first",
         )
     if step is Step.NDA_DECLINED and Step.NDA_SIGNED in done:
-        return WorkflowError("nda_already_signed", "the NDA is already signed")
+        return AdalError(AREA, "nda_already_signed", "the NDA is already signed")
     missing = tuple(s for s in _prerequisites(facts, events, step) if s not in done)
     if missing:
         names = ", ".join(missing)
-        return WorkflowError("out_of_order", f"{step} must come after {names}", missing)
+        return AdalError(AREA, "out_of_order", f"{step} must come after {names}", missing=missing)
     return None
 
 
@@ -229,18 +220,19 @@ def apply(
 ) -> Event:
     """Validate ``step`` against the history and return the new event (not stored here).
 
-    Raises :class:`WorkflowError` with one of the codes: ``unknown_step``, ``missing_actor``,
-    ``case_closed``, ``repeated``, ``not_applicable_anonymous``, ``not_applicable_no_intention``,
-    ``nda_already_signed``, ``out_of_order``, ``not_chronological``, ``missing_detail:<name>``,
-    ``invalid_detail:<name>``.
+    Raises :class:`~rules.errors.AdalError` (area ``workflow``) with one of the codes:
+    ``unknown_step``, ``missing_actor``, ``case_closed``, ``repeated``,
+    ``not_applicable_anonymous``, ``not_applicable_no_intention``, ``nda_already_signed``,
+    ``out_of_order`` (params: ``missing``, the steps still needed), ``not_chronological``,
+    ``missing_detail:<name>``, ``invalid_detail:<name>``.
     """
     try:
         step = Step(step)
     except ValueError:
-        raise WorkflowError("unknown_step", f"no such step: {step!r}") from None
+        raise AdalError(AREA, "unknown_step", f"no such step: {step!r}") from None
     require_aware(at, "at")
     if not actor.strip():
-        raise WorkflowError("missing_actor", "every step must name who recorded it")
+        raise AdalError(AREA, "missing_actor", "every step must name who recorded it")
     refusal = _refusal(facts, events, step)
     if refusal is not None:
         raise refusal
@@ -248,8 +240,8 @@ def apply(
     # the report existed, is a data-entry or clock error that would corrupt the deadline view.
     floor = max([facts.received_at, *(e.at for e in events)])
     if at < floor:
-        raise WorkflowError(
-            "not_chronological",
+        raise AdalError(
+            AREA, "not_chronological",
             f"{step} at {at.isoformat()} is earlier than {floor.isoformat()}",
         )
     clean = _clean_details(details or {})
@@ -267,8 +259,8 @@ def _check_details(facts: CaseFacts, step: Step, at: datetime, details: Mapping[
     for requirement in _REQUIRED_DETAILS.get(step, ()):
         options = (requirement,) if isinstance(requirement, str) else requirement
         if not any(name in details for name in options):
-            raise WorkflowError(
-                f"missing_detail:{'|'.join(options)}", f"{step} needs {' or '.join(options)}"
+            raise AdalError(
+                AREA, f"missing_detail:{'|'.join(options)}", f"{step} needs {' or '.join(options)}"
             )
     # An outside moment must fall between the report and the recording of it: a call before the
     # report arrived, or a letter dated in the future, is a typo the head would sign off on.
@@ -276,20 +268,20 @@ def _check_details(facts: CaseFacts, step: Step, at: datetime, details: Mapping[
         try:
             moment = detail_datetime(details, name)
         except ValueError:
-            raise WorkflowError(f"invalid_detail:{name}", f"{name} is not a date-time") from None
+            raise AdalError(AREA, f"invalid_detail:{name}", f"{name} is not a date-time") from None
         # Handlers type minutes, the report carries seconds: compare from the report's minute.
         if not facts.received_at.replace(second=0, microsecond=0) <= moment <= at:
-            raise WorkflowError(
-                f"invalid_detail:{name}", f"{name} must lie between the report and now"
+            raise AdalError(
+                AREA, f"invalid_detail:{name}", f"{name} must lie between the report and now"
             )
     for name in _DATE_DETAILS & details.keys():
         try:
             day = detail_date(details, name)
         except ValueError:
-            raise WorkflowError(f"invalid_detail:{name}", f"{name} is not a date") from None
+            raise AdalError(AREA, f"invalid_detail:{name}", f"{name} is not a date") from None
         if not local_date(facts.received_at) <= day <= local_date(at):
-            raise WorkflowError(
-                f"invalid_detail:{name}", f"{name} must lie between the report and today"
+            raise AdalError(
+                AREA, f"invalid_detail:{name}", f"{name} must lie between the report and today"
             )
 
 

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g
+from flask import Flask, g
 from sqlalchemy.orm import Session, sessionmaker
 
 from installation.instance import Instance
 from store.audit import ANCHOR_NAME, install_anchor
 from store.db import make_engine, session_factory
+from web import extensions
 
 
 def init(app: Flask, instance: Instance) -> sessionmaker[Session]:
     engine = make_engine(instance.database_url)
     factory = session_factory(engine)
     install_anchor(factory, instance.path / ANCHOR_NAME)
-    app.extensions["adal.instance"] = instance
-    app.extensions["adal.engine"] = engine
-    app.extensions["adal.sessions"] = factory
+    extensions.instance.register(app, instance)
+    extensions.engine.register(app, engine)
+    extensions.sessions.register(app, factory)
 
     @app.teardown_appcontext
     def _close(_exc: BaseException | None) -> None:
@@ -30,11 +31,6 @@ def init(app: Flask, instance: Instance) -> sessionmaker[Session]:
 def db() -> Session:
     """The request's session; callers commit explicitly (`with db().begin():` or commit())."""
     if "adal_db" not in g:
-        g.adal_db = current_app.extensions["adal.sessions"]()
+        g.adal_db = extensions.sessions()()
     session: Session = g.adal_db
     return session
-
-
-def instance() -> Instance:
-    inst: Instance = current_app.extensions["adal.instance"]
-    return inst

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import select
 
 from cases.calendar import (
-    CalendarDayError,
     add_calendar_day,
     calendar_days,
     remove_calendar_day,
@@ -18,6 +17,7 @@ from cases.deadlines import case_deadline_rows, open_deadlines
 from cases.facts import facts_from_report
 from cases.workflow import record_step, register_case
 from rules.clock import end_of_local_day
+from rules.errors import AdalError
 from rules.workflow import Step
 from store import audit
 from store.models import AuditEntry, Case, Submission
@@ -84,7 +84,7 @@ def test_calendar_entries_that_change_nothing_are_refused(
     demo: DemoInstance, day: date, kind: str, code: str
 ) -> None:
     with demo.sessions() as s:
-        with pytest.raises(CalendarDayError) as caught:
+        with pytest.raises(AdalError) as caught:
             add_calendar_day(s, day, kind, "", user(s, "admin"))
         assert caught.value.code == code
         s.rollback()
@@ -95,12 +95,12 @@ def test_a_day_has_one_entry_corrected_by_removing_it(demo: DemoInstance) -> Non
     with demo.sessions() as s, s.begin():
         add_calendar_day(s, date(2026, 3, 23), "working_day", "typo", user(s, "admin"))
         for kind in ("working_day", "day_off"):
-            with pytest.raises(CalendarDayError) as caught:
+            with pytest.raises(AdalError) as caught:
                 add_calendar_day(s, date(2026, 3, 23), kind, "", user(s, "admin"))
             assert caught.value.code == "exists"
         remove_calendar_day(s, date(2026, 3, 23), user(s, "admin"))
         add_calendar_day(s, date(2026, 3, 28), "working_day", "decree", user(s, "admin"))
-        with pytest.raises(CalendarDayError) as caught:
+        with pytest.raises(AdalError) as caught:
             remove_calendar_day(s, date(2026, 3, 24), user(s, "admin"))
         assert caught.value.code == "not_found"
     with demo.sessions() as s:

@@ -10,11 +10,11 @@ import pytest
 
 from rules.calendar import WorkCalendar
 from rules.deadlines import case_deadlines
+from rules.errors import AdalError
 from rules.workflow import (
     CaseFacts,
     Event,
     Step,
-    WorkflowError,
     apply,
     available_steps,
     nda_owed,
@@ -42,7 +42,7 @@ def run(facts: CaseFacts, steps: list[Step], start: datetime = RECEIVED) -> list
 
 def refused(facts: CaseFacts, events: list[Event], step: Step, details=None) -> str:
     at = events[-1].at + timedelta(hours=1) if events else RECEIVED
-    with pytest.raises(WorkflowError) as caught:
+    with pytest.raises(AdalError) as caught:
         apply(facts, events, step, at, "h", DETAILS.get(step, {}) if details is None else details)
     return caught.value.code
 

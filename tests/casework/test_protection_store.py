@@ -13,7 +13,6 @@ from cases.deadlines import open_deadlines
 from cases.facts import facts_from_report
 from cases.protection import (
     ProtectedPerson,
-    ProtectionError,
     add_matter,
     create_protection,
     invitation_missing,
@@ -27,6 +26,7 @@ from cases.protection import (
 )
 from cases.workflow import record_step, register_case
 from crypto.errors import DecryptionError
+from rules.errors import AdalError
 from rules.workflow import Step
 from store import audit
 from store.models import AuditEntry, Case, Protection, ProtectionMatter, Submission
@@ -94,10 +94,10 @@ def test_protection_refused_for_anonymous_or_twice(demo: DemoInstance) -> None:
     _protected(demo, known)
     with demo.sessions() as s:
         for sid, code in [(anonymous, "not_applicable_anonymous"), (known, "exists")]:
-            with pytest.raises(ProtectionError) as caught:
+            with pytest.raises(AdalError) as caught:
                 create_protection(s, _load(s, sid), PERSON, user(s, "head"), TODAY)
             assert caught.value.code == code
-        with pytest.raises(ProtectionError) as caught:
+        with pytest.raises(AdalError) as caught:
             create_protection(s, _load(s, known), ProtectedPerson(" "), user(s, "head"), TODAY)
         assert caught.value.code in ("missing_name", "exists")
 
@@ -218,7 +218,7 @@ def test_contradictory_matter_dates_are_refused_whole(
     matter_id = _matter(demo, sid)
     with demo.sessions() as s:
         matter = s.get(ProtectionMatter, matter_id)
-        with pytest.raises(ProtectionError) as caught:
+        with pytest.raises(AdalError) as caught:
             update_matter(s, matter, actor=user(s, "head"), today=TODAY, **changes)  # type: ignore[arg-type]
         assert caught.value.code == code
         assert matter.meeting_on is None and matter.decided_on is None

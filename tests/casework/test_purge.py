@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 from cases.facts import facts_from_report
 from cases.protection import ProtectedPerson, add_matter, create_protection
 from cases.retention import (
-    RetentionError,
     purge_after,
     retention_years,
     set_retention_years,
 )
 from cases.workflow import record_step, register_case
+from rules.errors import AdalError
 from rules.workflow import Step
 from store import audit
 from store.models import (
@@ -121,7 +121,7 @@ def test_retention_shorter_than_protection_is_refused(
     demo: DemoInstance, value: object, code: str
 ) -> None:
     with demo.sessions() as s:
-        with pytest.raises(RetentionError) as caught:
+        with pytest.raises(AdalError) as caught:
             set_retention_years(s, value, user(s, "admin"))  # type: ignore[arg-type]
         assert caught.value.code == code
         assert retention_years(s) is None
@@ -131,7 +131,7 @@ def test_purge_date_is_the_later_of_retention_and_protection() -> None:
     assert purge_after(date(2026, 4, 10), date(2029, 3, 20), 3) == date(2029, 4, 10)
     assert purge_after(date(2026, 4, 10), date(2030, 1, 1), 3) == date(2030, 1, 1)
     assert purge_after(date(2028, 2, 29), date(2031, 2, 28), 5) == date(2033, 2, 28)
-    with pytest.raises(RetentionError):
+    with pytest.raises(AdalError):
         purge_after(date(2026, 4, 10), date(2029, 3, 20), 2)
 
 

@@ -13,7 +13,8 @@ from cases.calendar import work_calendar
 from cases.deadlines import case_deadline_rows
 from cases.facts import case_events, case_facts, facts_from_report
 from cases.workflow import history, mark_identity_known, record_step, register_case
-from rules.workflow import Step, WorkflowError, available_steps
+from rules.errors import AdalError
+from rules.workflow import Step, available_steps
 from store import audit
 from store.models import AuditEntry, Case, CaseEvent, Mailbox, Submission
 from tests.casework.support import store_report, user
@@ -127,7 +128,7 @@ def test_out_of_order_step_is_refused_and_nothing_is_saved(demo: DemoInstance) -
     ]:
         with demo.sessions() as s:
             case = _case(s, sid)
-            with pytest.raises(WorkflowError) as caught:
+            with pytest.raises(AdalError) as caught:
                 record_step(s, case, step, user(s, "handler"), RECEIVED + timedelta(hours=2),
                             details)
             assert caught.value.code == code
@@ -161,7 +162,7 @@ def test_anonymous_case_never_asks_for_nda_or_rights(demo: DemoInstance) -> None
             assert not offered & identity_steps
             assert step in offered
             for refused in identity_steps:
-                with pytest.raises(WorkflowError) as caught:
+                with pytest.raises(AdalError) as caught:
                     record_step(s, case, refused, user(s, "head"), RECEIVED + timedelta(days=i),
                                 {"signed_at": "2026-03-20T15:00", "basis": "x"})
                 assert caught.value.code == "not_applicable_anonymous"
@@ -231,7 +232,7 @@ def test_the_same_step_twice_at_once_is_stored_once(demo: DemoInstance) -> None:
                 record_step(s, _case(s, sid), Step.KNS_NOTIFIED, user(s, "head"),
                             RECEIVED + timedelta(hours=1), details)
             outcomes.append("stored")
-        except WorkflowError as exc:
+        except AdalError as exc:
             outcomes.append(exc.code)
         except OperationalError:
             # SQLite refuses a write from a stale snapshot outright: also no duplicate.

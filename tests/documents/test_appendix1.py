@@ -11,7 +11,6 @@ import pytest
 
 from documents import (
     Confirmation,
-    IdentityRefused,
     ReporterDetails,
     appendix1,
     confirmation_from_report,
@@ -19,6 +18,7 @@ from documents import (
     form_html,
 )
 from documents.text import FORMS
+from rules.errors import AdalError
 
 RECEIVED = datetime(2026, 3, 20, 9, 3, 27, tzinfo=UTC)  # 14:03 in Kazakhstan
 REPORTER = ReporterDetails("Нурланова Асель Маратовна", "главный бухгалтер", "бухгалтерия",
@@ -125,7 +125,7 @@ def test_builder_refuses_identity_otherwise(
     reporter: ReporterDetails | None, role: str | None, code: str
 ) -> None:
     data = Confirmation(**{**DATA.__dict__, "reporter": reporter})
-    with pytest.raises(IdentityRefused) as caught:
+    with pytest.raises(AdalError) as caught:
         appendix1(data, "ru", include_identity=True, exporter_role=role)
     assert caught.value.code == code
 

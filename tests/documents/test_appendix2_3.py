@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from documents import (
-    IdentityRefused,
     ReporterDetails,
     appendix1,
     appendix2,
@@ -21,6 +20,7 @@ from documents import (
     rights_html,
 )
 from documents.text import FORMS, RIGHTS, SEED_CORRECTIONS
+from rules.errors import AdalError
 from tests.documents.test_appendix1 import DATA, assert_no_script, docx_text
 
 SEED = Path(os.environ.get("ADAL_SEED_TEXT",
@@ -48,7 +48,7 @@ def test_prefilled_consent_form_only_for_a_head() -> None:
     text, _ = docx_text(form_docx(appendix2("kk", reporter, exporter_role="head")))
     assert "Нурланова Асель, бухгалтер, бухгалтерия" in text
     for role in ("handler", "admin", None):
-        with pytest.raises(IdentityRefused):
+        with pytest.raises(AdalError):
             appendix2("ru", reporter, exporter_role=role)
 
 

@@ -5,11 +5,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from rules.errors import AdalError
 from rules.workflow import (
     CaseFacts,
     Event,
     Step,
-    WorkflowError,
     apply,
     available_steps,
     public_status,
@@ -54,11 +54,11 @@ def run(facts: CaseFacts, steps: list[Step]) -> list[Event]:
     return events
 
 
-def refuse(facts: CaseFacts, events: list[Event], step: Step | str, **kw: str) -> WorkflowError:
+def refuse(facts: CaseFacts, events: list[Event], step: Step | str, **kw: str) -> AdalError:
     at = (events[-1].at if events else RECEIVED) + timedelta(days=10)
     standard = DETAILS.get(step, {}) if isinstance(step, Step) else {}
     details = kw or standard
-    with pytest.raises(WorkflowError) as caught:
+    with pytest.raises(AdalError) as caught:
         apply(facts, events, step, at, "handler1", details)
     return caught.value
 
@@ -127,7 +127,7 @@ def test_out_of_order_steps_are_refused(
     events = run(KNOWN, done)
     error = refuse(KNOWN, events, step)
     assert error.code == "out_of_order"
-    assert error.missing == missing
+    assert error.params["missing"] == missing
     assert step not in available_steps(KNOWN, events)
 
 
@@ -183,7 +183,7 @@ def test_nda_needs_an_intention() -> None:
     assert Step.NDA_SIGNED in available_steps(facts, events)
     assert Step.NDA_INTENTION not in available_steps(facts, events)
     # ... and closing now requires it.
-    assert refuse(facts, events, Step.CLOSED).missing[-1] == Step.NDA_SIGNED
+    assert refuse(facts, events, Step.CLOSED).params["missing"][-1] == Step.NDA_SIGNED
 
 
 def test_intention_on_the_report_is_not_recorded_twice() -> None:
@@ -263,14 +263,14 @@ def test_nda_signed_needs_signing_time() -> None:
 
 def test_other_refusals() -> None:
     assert refuse(KNOWN, [], "reject").code == "unknown_step"
-    with pytest.raises(WorkflowError) as caught:
+    with pytest.raises(AdalError) as caught:
         apply(KNOWN, [], Step.REGISTERED, RECEIVED, "  ")
     assert caught.value.code == "missing_actor"
-    with pytest.raises(WorkflowError) as caught:
+    with pytest.raises(AdalError) as caught:
         apply(KNOWN, [], Step.REGISTERED, RECEIVED - timedelta(minutes=1), "h")
     assert caught.value.code == "not_chronological"
     events = run(KNOWN, [Step.REGISTERED, Step.KNS_NOTIFIED])
-    with pytest.raises(WorkflowError) as caught:
+    with pytest.raises(AdalError) as caught:
         apply(KNOWN, events, Step.RIGHTS_EXPLAINED, events[-1].at - timedelta(seconds=1), "h")
     assert caught.value.code == "not_chronological"
     with pytest.raises(ValueError, match="naive"):

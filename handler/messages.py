@@ -1,0 +1,136 @@
+"""What a refusal says to staff: every AdalError code the back office can show, as translated text.
+
+One table for the whole back office, keyed by the error's area and code, so a new code gets its
+words here and nowhere else, and the same code in two areas ("exists") can say two things. The
+step and field names that refusals point at (a missing step, the date at fault) are labelled
+here too, because a message is built from them; the views take their labels from here as well,
+so a form and its refusal name a field in the same words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+import documents.forms
+from cases import calendar, protection, staff
+from rules import workflow
+from rules.errors import AdalError
+from rules.workflow import Step
+
+STEP_LABELS: Mapping[str, LazyString] = {
+    Step.REGISTERED: _l("Report registered (p6)"),
+    Step.NDA_INTENTION: _l("Reporter stated an intention to sign an NDA (p7)"),
+    Step.NDA_SIGNED: _l("Non-disclosure agreement signed (p7)"),
+    Step.NDA_DECLINED: _l("Reporter declined the non-disclosure agreement (p7)"),
+    Step.KNS_NOTIFIED: _l("Anti-Corruption Service notified via 1424 (p8)"),
+    Step.CONFIRMATION_SENT: _l("Written confirmation sent to the Anti-Corruption Service (p9)"),
+    Step.RIGHTS_EXPLAINED: _l("Rights and obligations explained to the reporter (p12)"),
+    Step.DECISION_RECEIVED: _l("Decision of the authorised body received"),
+    Step.REPORTER_INFORMED: _l("Reporter informed of the decision (Appendix 3)"),
+    Step.CLOSED: _l("Case closed"),
+}
+# The details of a workflow step (rules.workflow).
+DETAIL_LABELS: Mapping[str, LazyString] = {
+    "call_time": _l("Time of the 1424 call"),
+    "operator": _l("Name of the operator who took the call"),
+    "call_reference": _l("Call reference"),
+    "outgoing_number": _l("Outgoing number"),
+    "outgoing_date": _l("Date of the letter"),
+    "signed_at": _l("Signed at"),
+    "declined_at": _l("Declined at"),
+    "basis": _l("Evidence of the refusal"),
+    "note": _l("Note"),
+    "nda_deadline": _l("NDA deadline (24 hours)"),
+}
+# The dates of a protection matter (cases.protection).
+DATE_LABELS: Mapping[str, LazyString] = {
+    "agency_invited_on": _l("Agency representative invited on"),
+    "meeting_on": _l("Meeting date"),
+    "materials_sent_on": _l("Materials sent on (p18)"),
+    "decided_on": _l("Decision taken on"),
+    "copy_sent_on": _l("Copy of the decision sent on (p19)"),
+    "notice_received_on": _l("Agency's notice received on (p20)"),
+    "appeal_on": _l("Employee's appeal reached the agency on"),
+    "nda_signed_on": _l("NDA signed on"),
+}
+_FIELD_LABELS: Mapping[str, Mapping[str, LazyString]] = {
+    workflow.AREA: DETAIL_LABELS,
+    protection.AREA: DATE_LABELS,
+}
+
+_NO_STEP = _l("There is no such step.")
+# The views refuse these earlier with words of their own; reaching one is someone's typo.
+_REFUSED = _l("The change was refused.")
+# One answer whatever the reason: the page must not say which of identity or consent is absent.
+_NO_IDENTITY = _l("The reporter's details cannot be included: the identity or the written "
+                  "consent is missing.")
+
+TEXTS: Mapping[str, Mapping[str, LazyString]] = {
+    workflow.AREA: {
+        "unknown_step": _NO_STEP,
+        "missing_actor": _l("Every step must name who recorded it."),
+        "case_closed": _l("The case is closed; nothing more can be recorded."),
+        "repeated": _l("This step has already been recorded."),
+        "not_applicable_anonymous": _l(
+            "This step needs a known reporter, and this report is anonymous."),
+        "not_applicable_no_intention": _l(
+            "No intention to sign an NDA is recorded; record the reporter's intention first."),
+        "nda_already_signed": _l("The non-disclosure agreement is already signed."),
+        "out_of_order": _l("This step cannot be recorded yet: earlier steps are missing."),
+        "not_chronological": _l("This step cannot be dated before the previous one."),
+        "missing_detail": _l("A required detail of this step is missing."),
+        "invalid_detail": _l(
+            "A date or time must lie between the receipt of the report and now."),
+    },
+    protection.AREA: {
+        "not_applicable_anonymous": _l("The reporter is anonymous: there is nobody to protect "
+                                       "by name."),
+        "missing_name": _l("The full name is needed."),
+        "exists": _l("This case already has a protection record."),
+        "too_long": _l("A text is too long."),
+        "in_future": _l("A date of something already done cannot lie in the future."),
+        "order": _l("The dates contradict each other."),
+    },
+    calendar.AREA: {
+        "bad_kind": _l("Choose what kind of day it is."),
+        "note_too_long": _l("The note is too long."),
+        "exists": _l("This date already has an entry. Remove it first to change it."),
+        "no_effect": _l("This would change nothing: the date already is that kind of day. "
+                        "Check the date."),
+        "not_found": _l("This date has no entry."),
+    },
+    staff.AREA: {
+        "exists": _l("That username is taken."),
+        "bad_username": _l("Use 2-64 letters, digits, '.', '_' or '-'."),
+    },
+    documents.forms.AREA: {
+        "no_identity": _NO_IDENTITY,
+        "no_consent": _NO_IDENTITY,
+        "not_head": _NO_IDENTITY,
+    },
+}
+# For a code an area does not list: the words that area has always used for "something else".
+_OTHERWISE: Mapping[str, LazyString] = {
+    workflow.AREA: _NO_STEP,
+    staff.AREA: _l("This cannot be used."),
+    documents.forms.AREA: _NO_IDENTITY,
+}
+
+
+def describe(error: AdalError) -> str:
+    """The refusal in the user's language, naming the fields at fault and any missing steps."""
+    base, _sep, fields = error.code.partition(":")
+    found = TEXTS.get(error.area, {}).get(base)
+    text = str(_OTHERWISE.get(error.area, _REFUSED) if found is None else found)
+    if fields:
+        labels = _FIELD_LABELS.get(error.area, {})
+        text = f"{text} ({' / '.join(str(labels.get(n, n)) for n in fields.split('|'))})"
+    missing = error.params.get("missing")
+    if isinstance(missing, tuple) and missing:
+        steps = "; ".join(str(STEP_LABELS.get(s, s)) for s in missing)
+        text = f"{text} {_('Missing: %(steps)s', steps=steps)}"
+    return text
