@@ -27,8 +27,9 @@ from wtforms.validators import InputRequired, Length, Optional
 
 import documents
 from cases.facts import parse_received_at
+from cases.reading import open_identity, open_report
 from crypto.errors import CryptoError
-from handler import casework
+from handler.access import require_holder
 from handler.downloads import content_disposition
 from handler.filters import CHANNELS
 from handler.forms import NAME_MAX, SHORT_MAX, TEXT_MAX, Form
@@ -76,10 +77,8 @@ class Appendix1Form(Form):
 
 
 def _case(submission_id: str) -> tuple[Submission, Any, dict[str, Any]]:
-    from handler.cases import _holder  # the case page's holder check, shared
-
-    submission, key = _holder(submission_id)
-    return submission, key, casework.open_report(submission, key)
+    submission, key = require_holder(submission_id)
+    return submission, key, open_report(submission, key)
 
 
 def _consent(submission: Submission, report: dict[str, Any]) -> bool:
@@ -124,7 +123,7 @@ def appendix1_draft(submission_id: str) -> tuple[str, int]:
 def _reporter(submission: Submission, key: Any, report: dict[str, Any]
               ) -> documents.ReporterDetails | None:
     try:
-        block = casework.open_identity(submission, key)
+        block = open_identity(submission, key)
     except (CryptoError, payloads.PayloadError):
         return None
     if block is None:

@@ -23,6 +23,7 @@ from cases.calendar import work_calendar
 from cases.deadlines import matter_rows
 from cases.workflow import find_case
 from crypto.errors import CryptoError
+from handler.access import require_holder
 from handler.forms import NAME_MAX, SHORT_MAX, Form
 from handler.gate import allow, current_user
 from rules.clock import local_date
@@ -105,9 +106,7 @@ def _message(error: prot.ProtectionError) -> str:
 
 
 def _case(submission_id: str) -> tuple[Case, Any]:
-    from handler.cases import _holder  # the case page's holder check, shared
-
-    submission, key = _holder(submission_id)
+    submission, key = require_holder(submission_id)
     case = find_case(db(), submission)
     if case is None:
         abort(409)

@@ -23,8 +23,9 @@ from wtforms.validators import InputRequired, Length, Optional
 from cases.calendar import work_calendar
 from cases.deadlines import case_deadline_rows
 from cases.facts import case_facts, parse_received_at
+from cases.reading import open_report
 from cases.workflow import find_case, history, record_step
-from handler import casework
+from handler.access import require_holder
 from handler.forms import NAME_MAX, SHORT_MAX, Form
 from handler.gate import CASE_ROLES, allow, current_user
 from rules.workflow import CaseFacts, Event, Step, WorkflowError, available_steps
@@ -195,13 +196,11 @@ def case_view(case: Case, received_at: datetime | None) -> dict[str, Any]:
 
 
 def _received_at(submission_id: str) -> tuple[Case, datetime | None, str]:
-    from handler.cases import _holder  # the case page's holder check, shared
-
-    submission, key = _holder(submission_id)
+    submission, key = require_holder(submission_id)
     case = find_case(db(), submission)
     if case is None:
         abort(409)  # the case page registers a report on first opening
-    report = casework.open_report(submission, key)
+    report = open_report(submission, key)
     return case, parse_received_at(report.get("received_at")), submission.id
 
 

@@ -13,8 +13,8 @@ from flask_babel import lazy_ngettext
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
+from cases.attachments import MAX_FILES
 from portal import uploads
-from portal.intake import MAX_FILES
 from portal.kdf_queue import RETRY_AFTER_SECONDS, KdfBusy
 from portal.receive import config, drain_after
 from portal.sizes import filesize
