@@ -31,11 +31,11 @@ from cases.messages import reply as write_reply
 from cases.messages import thread
 from cases.workflow import register_from_report
 from crypto.errors import CryptoError
-from handler import workflow_view
 from handler.access import require_holder
 from handler.downloads import content_disposition
 from handler.forms import GrantForm, ReplyForm
 from handler.gate import CASE_ROLES, allow, current_user
+from handler.workflow import case_view
 from store import audit, payloads
 from store.models import Envelope, User
 from store.sealing import iter_file
@@ -75,7 +75,7 @@ def case(submission_id: str) -> str:
     holders = sharing.case_holders(database, submission)
     candidates = sharing.grant_candidates(database, submission)
     received_at = parse_received_at(report.get("received_at"))
-    workflow = workflow_view.case_view(case_row, received_at)
+    workflow = case_view(case_row, received_at)
     database.commit()
     grant_form = GrantForm()
     grant_form.offer([(u.id, f"{u.full_name} ({u.username})") for u in candidates])
