@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, url_for
 from flask_babel import gettext as _
+from nacl.public import PrivateKey
 
 import documents
 from cases.facts import parse_received_at
@@ -31,7 +32,7 @@ from web.database import db
 bp = Blueprint("exports", __name__)
 
 
-def _case(submission_id: str) -> tuple[Submission, Any, dict[str, Any]]:
+def _case(submission_id: str) -> tuple[Submission, PrivateKey, dict[str, Any]]:
     submission, key = require_holder(submission_id)
     return submission, key, open_report(submission, key)
 
@@ -75,7 +76,7 @@ def appendix1_draft(submission_id: str) -> tuple[str, int]:
                  can_identity)
 
 
-def _reporter(submission: Submission, key: Any, report: dict[str, Any]
+def _reporter(submission: Submission, key: PrivateKey, report: dict[str, Any]
               ) -> documents.ReporterDetails | None:
     try:
         block = open_identity(submission, key)

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from nacl.public import PrivateKey
 from werkzeug.wrappers import Response
 
 from cases import protection as prot
@@ -54,7 +55,7 @@ def _message(error: prot.ProtectionError) -> str:
     return f"{text} ({label})" if label else text
 
 
-def _case(submission_id: str) -> tuple[Case, Any]:
+def _case(submission_id: str) -> tuple[Case, PrivateKey]:
     submission, key = require_holder(submission_id)
     case = find_case(db(), submission)
     if case is None:
@@ -69,7 +70,7 @@ def _matter(record: Any, matter_id: int) -> ProtectionMatter:
     return matter
 
 
-def _page(case: Case, key: Any, *, person_form: PersonForm | None = None,
+def _page(case: Case, key: PrivateKey, *, person_form: PersonForm | None = None,
           matter_form: MatterForm | None = None, status: int = 200,
           error: str | None = None) -> tuple[str, int]:
     database = db()
