@@ -77,8 +77,13 @@ def submit_report(session: Session, *, channel: str, report: ReportInput,
     now. `today` dates the rows written; the day of receipt is `today` for the portal (received
     now) and the day of `received_at` for another channel (received when the person noted).
     """
-    if (channel == PORTAL) != (portal is not None) or (portal is None) == (registration is None):
-        raise ValueError("a portal report has a mailbox; any other is registered by staff")
+    if channel == PORTAL:
+        if portal is None or registration is not None:
+            raise ValueError("a portal report comes with its mailbox; its case waits for a "
+                             "handler to open it")
+    elif portal is not None or registration is None:
+        raise ValueError("a report from another channel is registered by the staff member "
+                         "who typed it in")
     stamp = payloads.utc_timestamp(received_at)
     body: dict[str, Any] = {
         "received_at": stamp,
