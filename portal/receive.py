@@ -37,6 +37,7 @@ from portal.work_line import WorkLine
 from web import connection
 
 CSRF_FIELD = "csrf_token"
+FILE_FIELD = "files"
 # After refusing a body, read (and drop) up to this much more of it before the connection
 # closes, so the browser receives our page rather than a connection reset.
 DRAIN_BYTES = 256 * 1024 * 1024
@@ -48,9 +49,6 @@ UPLOAD_WAIT = 15.0
 def config() -> PortalConfig:
     cfg: PortalConfig = current_app.extensions["adal.portal"]
     return cfg
-
-
-FILE_FIELD = "files"
 
 
 @dataclass
@@ -88,9 +86,11 @@ class FileIntake:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        if not self._kept:
-            self.files.shred()
-        self.files.close()
+        try:
+            if not self._kept:
+                self.files.shred()
+        finally:
+            self.files.close()
 
 
 @dataclass
