@@ -14,10 +14,11 @@ import click
 from sqlalchemy import select
 
 from adal_cli.context import load_context
+from cases import sharing
+from cases.access import find_submission
 from cases.staff import KEY_ROLES
 from crypto import keys as ckeys
 from crypto.errors import FormatError
-from handler import casework, sharing
 from store import audit
 from store.models import Submission, User
 
@@ -48,7 +49,7 @@ def recover_command(username: str, case_id: str | None) -> None:
         if case_id is None:
             submissions = list(session.scalars(select(Submission).order_by(Submission.id)))
         else:
-            found = casework.find_submission(session, case_id)
+            found = find_submission(session, case_id)
             if found is None:
                 raise click.ClickException(f"no case {case_id!r}")
             submissions = [found]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -51,6 +52,7 @@ __all__ = [
     "mark_identity_known",
     "record_step",
     "register_case",
+    "register_from_report",
     "user_names",
 ]
 
@@ -147,6 +149,14 @@ def register_case(
     audit.append(session, "case.step", actor=actor.username, target=submission.id,
                  details={"step": event.kind, "channel": submission.channel})
     return case, True
+
+
+def register_from_report(session: Session, submission: Submission, report: Mapping[str, Any],
+                         actor: User, at: datetime) -> tuple[Case, bool]:
+    """`register_case` with the facts read from the decrypted (or just sealed) report: on a
+    handler's first opening, or at once for a report typed in by staff."""
+    return register_case(session, submission, facts_from_report(report, submission), actor,
+                         at=at)
 
 
 def _lock(session: Session, case: Case) -> None:

@@ -16,18 +16,18 @@ from typing import Any
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from handler import errors, filters, gate, uploads, workflow_view
-from handler.audit_view import bp as audit_bp
+from handler import errors, filters, gate, uploads, workflow
+from handler.audit_log import bp as audit_bp
 from handler.auth import bp as auth_bp
 from handler.calendar_admin import bp as calendar_bp
-from handler.cases import bp as cases_bp
+from handler.case_page import bp as cases_bp
 from handler.config import HandlerConfig
-from handler.deadlines_view import bp as deadlines_bp
+from handler.deadlines import bp as deadlines_bp
 from handler.exports import bp as exports_bp
 from handler.inbox import bp as inbox_bp
-from handler.protection_view import bp as protection_bp
+from handler.protection import bp as protection_bp
 from handler.register import bp as register_bp
-from handler.stats_view import bp as stats_bp
+from handler.statistics import bp as stats_bp
 from handler.users_admin import bp as admin_bp
 from installation import instance as inst
 from web import database, headers, i18n, sessions
@@ -89,9 +89,9 @@ def create_app(overrides: Mapping[str, Any] | None = None, *,
     gate.install(app, csrf)
     errors.install(app)
     filters.install(app)
-    app.jinja_env.globals.update(workflow_view.TEMPLATE_GLOBALS)
+    app.jinja_env.globals.update(workflow.TEMPLATE_GLOBALS)
     for blueprint in (auth_bp, inbox_bp, cases_bp, register_bp, admin_bp, audit_bp,
-                      workflow_view.bp, deadlines_bp, calendar_bp, exports_bp,
+                      workflow.bp, deadlines_bp, calendar_bp, exports_bp,
                       stats_bp, protection_bp):
         app.register_blueprint(blueprint)
 

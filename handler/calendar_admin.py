@@ -14,20 +14,14 @@ import holidays
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
-from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField
-from wtforms.validators import InputRequired, Length, Optional
 
 from cases.calendar import (
-    DAY_OFF,
-    MAX_NOTE,
-    WORKING_DAY,
     add_calendar_day,
     calendar_days,
     remove_calendar_day,
 )
-from handler.forms import Form
+from handler.forms import DAY_KINDS, DayForm, RemoveForm
 from handler.gate import allow, current_user
 from handler.messages import describe
 from rules.errors import AdalError
@@ -37,26 +31,6 @@ bp = Blueprint("calendar", __name__)
 # Years an admin may look at: the decree is published a year ahead at most; older years still
 # matter for the deadlines of old cases and the statistics.
 MIN_YEAR, MAX_YEAR = 2020, 2100
-
-KINDS = {
-    DAY_OFF: _l("Extra day off (transferred rest day)"),
-    WORKING_DAY: _l("Working day (transferred from a weekend)"),
-}
-
-
-class DayForm(Form):
-    day = DateField(_l("Date"), validators=[InputRequired()])
-    kind = SelectField(_l("Kind"),
-                       choices=[SelectChoice("", _l("Choose the kind of day")),
-                                *(SelectChoice(k, label) for k, label in KINDS.items())],
-                       validators=[InputRequired()])
-    note = StringField(_l("Note"), validators=[Optional(), Length(max=MAX_NOTE)],
-                       description=_l("For example the number and date of the decree."))
-
-
-class RemoveForm(Form):
-    day = HiddenField(validators=[InputRequired(), Length(max=10)])
-
 
 def _year() -> int:
     year = request.args.get("year", type=int) or date.today().year
@@ -74,7 +48,7 @@ def _page(form: DayForm, year: int, status: int = 200, error: str | None = None
           ) -> tuple[str, int]:
     return render_template(
         "handler/calendar.html", form=form, year=year, entries=calendar_days(db(), year),
-        public=_holidays(year), kinds=KINDS, error=error, prev_year=max(MIN_YEAR, year - 1),
+        public=_holidays(year), kinds=DAY_KINDS, error=error, prev_year=max(MIN_YEAR, year - 1),
         next_year=min(MAX_YEAR, year + 1)), status
 
 

@@ -14,24 +14,15 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from wtforms import (
-    BooleanField,
-    DateTimeLocalField,
-    SelectChoice,
-    SelectField,
-    StringField,
-    TextAreaField,
-)
-from wtforms.validators import InputRequired, Length, Optional
 
 import documents
 from cases.facts import parse_received_at
+from cases.reading import open_identity, open_report
 from crypto.errors import CryptoError
-from handler import casework
+from crypto.keys import PrivateKey
+from handler.access import require_holder
 from handler.downloads import content_disposition
-from handler.filters import CHANNELS
-from handler.forms import NAME_MAX, SHORT_MAX, TEXT_MAX, Form
+from handler.forms import Appendix1Form
 from handler.gate import CASE_ROLES, allow, current_user
 from handler.messages import describe
 from rules.clock import KZ_TZ
@@ -41,47 +32,11 @@ from store.models import Submission
 from web.database import db
 
 bp = Blueprint("exports", __name__)
-LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
-LANG_CHOICES = [SelectChoice("ru", _l("Russian")), SelectChoice("kk", _l("Kazakh"))]
-FORMAT_CHOICES = [SelectChoice("docx", _l("Word document (DOCX)")),
-                  SelectChoice("html", _l("Page to print"))]
 
 
-class Appendix1Form(Form):
-    received_at = DateTimeLocalField(_l("Date and time of receipt"), format=LOCAL_MINUTE,
-                                     validators=[InputRequired()],
-                                     description=_l("Kazakhstan time."))
-    received_by = StringField(_l("Full name of the person who received the report"),
-                              validators=[InputRequired(), Length(max=NAME_MAX)])
-    channel = SelectField(_l("Channel"), validators=[InputRequired()],
-                          choices=[SelectChoice("", _l("Choose the channel")),
-                                   *(SelectChoice(k, v) for k, v in CHANNELS.items())])
-    channel_details = StringField(_l("How it was delivered"),
-                                  validators=[Optional(), Length(max=SHORT_MAX)])
-    facts = TextAreaField(_l("What happened (facts)"),
-                          validators=[InputRequired(), Length(max=TEXT_MAX)])
-    persons = TextAreaField(_l("Persons involved"), validators=[Optional(), Length(max=TEXT_MAX)])
-    subject = StringField(_l("Subject of the offence"),
-                          validators=[Optional(), Length(max=SHORT_MAX)])
-    when = StringField(_l("When it happened"), validators=[Optional(), Length(max=SHORT_MAX)])
-    where = StringField(_l("Where it happened"), validators=[Optional(), Length(max=SHORT_MAX)])
-    position = StringField(_l("Position of the person concerned"),
-                           validators=[Optional(), Length(max=SHORT_MAX)])
-    unit = StringField(_l("Unit of the person concerned"),
-                       validators=[Optional(), Length(max=SHORT_MAX)])
-    head_name = StringField(_l("Full name of the head who signs"),
-                            validators=[Optional(), Length(max=NAME_MAX)])
-    include_identity = BooleanField(_l("Include the reporter's details (Appendix 2 consent)"))
-    # Not "required": they always have a value, and SelectField refuses anything not offered.
-    lang = SelectField(_l("Language"), choices=LANG_CHOICES)
-    fmt = SelectField(_l("Format"), choices=FORMAT_CHOICES)
-
-
-def _case(submission_id: str) -> tuple[Submission, Any, dict[str, Any]]:
-    from handler.cases import _holder  # the case page's holder check, shared
-
-    submission, key = _holder(submission_id)
-    return submission, key, casework.open_report(submission, key)
+def _case(submission_id: str) -> tuple[Submission, PrivateKey, dict[str, Any]]:
+    submission, key = require_holder(submission_id)
+    return submission, key, open_report(submission, key)
 
 
 def _consent(submission: Submission, report: dict[str, Any]) -> bool:
@@ -123,10 +78,10 @@ def appendix1_draft(submission_id: str) -> tuple[str, int]:
                  can_identity)
 
 
-def _reporter(submission: Submission, key: Any, report: dict[str, Any]
+def _reporter(submission: Submission, key: PrivateKey, report: dict[str, Any]
               ) -> documents.ReporterDetails | None:
     try:
-        block = casework.open_identity(submission, key)
+        block = open_identity(submission, key)
     except (CryptoError, payloads.PayloadError):
         return None
     if block is None:

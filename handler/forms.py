@@ -1,4 +1,6 @@
-"""Every form of the back office, with bounds on every field (Flask-WTF adds the CSRF token).
+"""Every form of the back office, with bounds on every field (Flask-WTF adds the CSRF token),
+and the choice and field labels they share with their pages: views import their forms from
+here and define none of their own.
 
 Limits are generous for real use and small enough that no field can carry a denial of service;
 a longer value is a clear validation error, never a truncation.
@@ -14,8 +16,10 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from wtforms import (
     BooleanField,
+    DateField,
     DateTimeLocalField,
     FileField,
+    HiddenField,
     IntegerField,
     MultipleFileField,
     PasswordField,
@@ -27,11 +31,15 @@ from wtforms import (
 from wtforms.form import BaseForm
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
 
+from cases.calendar import DAY_OFF, WORKING_DAY
+from cases.calendar import MAX_NOTE as CALENDAR_NOTE_MAX
+from cases.protection import MAX_TEXT as PROTECTION_TEXT_MAX
 from cases.retention import MAX_YEARS as RETENTION_MAX
 from cases.retention import MIN_YEARS as RETENTION_MIN
 from crypto.passwords import MAX_LENGTH as PASSWORD_MAX
 from crypto.passwords import MIN_LENGTH as PASSWORD_MIN
 from handler.filters import CHANNELS, ROLES
+from handler.messages import DATE_LABELS
 from handler.settings import DEFINITIONS
 
 TEXT_MAX = 20_000
@@ -200,3 +208,154 @@ class SettingsForm(Form):
         description=_l("At least 3 years (the reporter's protection period). Empty: closed "
                        "cases are kept until a period is set."),
     )
+
+
+# Workflow steps (handler.workflow): one form per step that needs details, a note otherwise.
+NOTE_MAX = 2_000
+# What an HTML datetime-local field sends; rules.workflow reads it as Kazakhstan time.
+LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
+
+
+class NoteForm(Form):
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=NOTE_MAX)])
+
+
+class KnsForm(Form):
+    call_time = DateTimeLocalField(_l("Time of the 1424 call"), format=LOCAL_MINUTE,
+                                   validators=[InputRequired()],
+                                   description=_l("Kazakhstan time."))
+    operator = StringField(_l("Name of the operator who took the call"),
+                           validators=[Optional(), Length(max=NAME_MAX)])
+    call_reference = StringField(_l("Call reference"),
+                                 validators=[Optional(), Length(max=SHORT_MAX)],
+                                 description=_l("Give the operator's name or the reference."))
+
+
+class ConfirmationForm(Form):
+    outgoing_number = StringField(_l("Outgoing number"),
+                                  validators=[InputRequired(), Length(max=SHORT_MAX)])
+    outgoing_date = DateField(_l("Date of the letter"), validators=[InputRequired()])
+
+
+class NdaSignedForm(Form):
+    signed_at = DateTimeLocalField(_l("Signed at"), format=LOCAL_MINUTE,
+                                   validators=[InputRequired()],
+                                   description=_l("Kazakhstan time."))
+
+
+class NdaDeclinedForm(Form):
+    basis = TextAreaField(_l("Evidence of the refusal"),
+                          validators=[InputRequired(), Length(max=NOTE_MAX)],
+                          description=_l("The written statement, the mailbox message or a note "
+                                         "of the conversation."))
+    declined_at = DateTimeLocalField(_l("Declined at"), format=LOCAL_MINUTE,
+                                     validators=[Optional()],
+                                     description=_l("Kazakhstan time."))
+
+
+# The protection record and the commission's matters (handler.protection, p16-p20).
+MEASURE_KINDS = {
+    "disciplinary": _l("Disciplinary action (p17)"),
+    "dismissal": _l("Dismissal (p17)"),
+    "transfer": _l("Transfer (p17)"),
+    "labour_dispute": _l("Individual labour dispute (p16)"),
+}
+MEASURE_BODIES = {
+    "conciliation": _l("Conciliation commission"),
+    "collegial": _l("Disciplinary commission or other collegial body"),
+}
+
+
+class PersonForm(Form):
+    full_name = StringField(_l("Full name of the protected employee"),
+                            validators=[InputRequired(), Length(max=NAME_MAX)])
+    position = StringField(_l("Position"), validators=[Optional(), Length(max=SHORT_MAX)])
+    unit = StringField(_l("Unit"), validators=[Optional(), Length(max=SHORT_MAX)])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=PROTECTION_TEXT_MAX)])
+
+
+class MatterForm(Form):
+    kind = SelectField(_l("Proposed measure"), validators=[InputRequired()],
+                       choices=[SelectChoice("", _l("Choose the measure")),
+                                *(SelectChoice(k, v) for k, v in MEASURE_KINDS.items())])
+    body = SelectField(_l("Considered by"), validators=[InputRequired()],
+                       choices=[SelectChoice("", _l("Choose the body")),
+                                *(SelectChoice(k, v) for k, v in MEASURE_BODIES.items())])
+    proposed_on = DateField(_l("Proposed on"), validators=[InputRequired()])
+    description = TextAreaField(_l("What the measure is about"),
+                                validators=[Optional(), Length(max=PROTECTION_TEXT_MAX)],
+                                description=_l("Sealed: only heads can read it."))
+
+
+def _matter_date(name: str) -> DateField:
+    return DateField(DATE_LABELS[name], validators=[Optional()])
+
+
+class DatesForm(Form):
+    agency_invited = BooleanField(_l("The agency's representative was invited"))
+    nda_required = BooleanField(_l("An NDA is owed (p20)"))
+    agency_invited_on = _matter_date("agency_invited_on")
+    meeting_on = _matter_date("meeting_on")
+    materials_sent_on = _matter_date("materials_sent_on")
+    decided_on = _matter_date("decided_on")
+    copy_sent_on = _matter_date("copy_sent_on")
+    notice_received_on = _matter_date("notice_received_on")
+    appeal_on = _matter_date("appeal_on")
+    nda_signed_on = _matter_date("nda_signed_on")
+
+
+# The draft of Appendix 1 (handler.exports).
+LANG_CHOICES = [SelectChoice("ru", _l("Russian")), SelectChoice("kk", _l("Kazakh"))]
+FORMAT_CHOICES = [SelectChoice("docx", _l("Word document (DOCX)")),
+                  SelectChoice("html", _l("Page to print"))]
+
+
+class Appendix1Form(Form):
+    received_at = DateTimeLocalField(_l("Date and time of receipt"), format=LOCAL_MINUTE,
+                                     validators=[InputRequired()],
+                                     description=_l("Kazakhstan time."))
+    received_by = StringField(_l("Full name of the person who received the report"),
+                              validators=[InputRequired(), Length(max=NAME_MAX)])
+    channel = SelectField(_l("Channel"), validators=[InputRequired()],
+                          choices=[SelectChoice("", _l("Choose the channel")),
+                                   *(SelectChoice(k, v) for k, v in CHANNELS.items())])
+    channel_details = StringField(_l("How it was delivered"),
+                                  validators=[Optional(), Length(max=SHORT_MAX)])
+    facts = TextAreaField(_l("What happened (facts)"),
+                          validators=[InputRequired(), Length(max=TEXT_MAX)])
+    persons = TextAreaField(_l("Persons involved"), validators=[Optional(), Length(max=TEXT_MAX)])
+    subject = StringField(_l("Subject of the offence"),
+                          validators=[Optional(), Length(max=SHORT_MAX)])
+    when = StringField(_l("When it happened"), validators=[Optional(), Length(max=SHORT_MAX)])
+    where = StringField(_l("Where it happened"), validators=[Optional(), Length(max=SHORT_MAX)])
+    position = StringField(_l("Position of the person concerned"),
+                           validators=[Optional(), Length(max=SHORT_MAX)])
+    unit = StringField(_l("Unit of the person concerned"),
+                       validators=[Optional(), Length(max=SHORT_MAX)])
+    head_name = StringField(_l("Full name of the head who signs"),
+                            validators=[Optional(), Length(max=NAME_MAX)])
+    include_identity = BooleanField(_l("Include the reporter's details (Appendix 2 consent)"))
+    # Not "required": they always have a value, and SelectField refuses anything not offered.
+    lang = SelectField(_l("Language"), choices=LANG_CHOICES)
+    fmt = SelectField(_l("Format"), choices=FORMAT_CHOICES)
+
+
+# The working-day calendar (handler.calendar_admin).
+DAY_KINDS = {
+    DAY_OFF: _l("Extra day off (transferred rest day)"),
+    WORKING_DAY: _l("Working day (transferred from a weekend)"),
+}
+
+
+class DayForm(Form):
+    day = DateField(_l("Date"), validators=[InputRequired()])
+    kind = SelectField(_l("Kind"),
+                       choices=[SelectChoice("", _l("Choose the kind of day")),
+                                *(SelectChoice(k, label) for k, label in DAY_KINDS.items())],
+                       validators=[InputRequired()])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=CALENDAR_NOTE_MAX)],
+                       description=_l("For example the number and date of the decree."))
+
+
+class RemoveForm(Form):
+    day = HiddenField(validators=[InputRequired(), Length(max=10)])

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 from cases.deadlines import DeadlineRow
 from handler import keyring
 from handler.auth import home_for
-from handler.deadlines_view import held_open_deadlines
+from handler.deadlines import held_open_deadlines
 from handler.gate import CASE_ROLES, allow, allow_pending, current_user
 from store.models import Case, Grant, Message, Submission
 from web.database import db

@@ -15,8 +15,9 @@ from typing import IO, Any
 from flask import Flask, Request
 from flask_wtf.csrf import CSRFProtect
 
+from cases.attachments import MAX_FILES
 from installation import instance as store_instance
-from portal import errors, intake, localized, logs, mailbox, pages, report, sizes, uploads
+from portal import errors, localized, logs, mailbox, pages, report, sizes, uploads
 from portal.config import PortalConfig
 from portal.extensions import kdf_queue, portal_config, upload_line
 from portal.kdf_queue import KdfQueue
@@ -128,7 +129,7 @@ def create_app(instance: store_instance.Instance | None = None,
 
     @app.context_processor
     def _limits() -> dict[str, object]:
-        return {"max_upload_bytes": cfg.max_upload_bytes, "max_files": intake.MAX_FILES}
+        return {"max_upload_bytes": cfg.max_upload_bytes, "max_files": MAX_FILES}
 
     app.wsgi_app = ScrubClientInfo(app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -13,9 +13,9 @@ from flask_babel import lazy_ngettext
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
+from cases.attachments import MAX_FILES
 from portal import uploads
 from portal.extensions import portal_config
-from portal.intake import MAX_FILES
 from portal.kdf_queue import RETRY_AFTER_SECONDS, KdfBusy
 from portal.receive import drain_after
 from portal.sizes import filesize

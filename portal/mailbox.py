@@ -23,14 +23,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.wrappers import Response
 
+from cases.messages import write_message
 from crypto import receipt
 from crypto.errors import CryptoError
 from crypto.keys import PrivateKey
 from portal import receipts, uploads
 from portal.errors import answer_refusal, error_page, refusal_status, refusal_text
 from portal.forms import FollowUpForm, LoginForm, LogoutForm
-from portal.intake import store_followup
-from portal.receive import receive, token_valid
+from portal.receive import receive_form, token_valid
 from rules.clock import local_date, utcnow
 from store import payloads
 from store.models import Attachment, Envelope, Mailbox, Message, Submission
@@ -226,7 +226,25 @@ def reply() -> Response:
         recipients = holders(db(), opened.submission.report_envelope_id)
         db().rollback()
     try:
-        received = receive(recipients, today, files_allowed=opened is not None)
+        with receive_form(recipients, today, files_allowed=opened is not None) as received:
+            form = FollowUpForm(formdata=received.fields)
+            text = (form.text.data or "").strip()
+            if opened is None:
+                return _expired(form)
+            if not received.csrf_ok:
+                return _mailbox_page(opened, form, 400, error=_l(
+                    "This form had expired, so your follow-up was not sent. It is below: press "
+                    "Send again."))
+            if not form.validate() or not (text or received.stored):
+                error = None if form.errors else _l("Write a follow-up or attach a file.")
+                return _mailbox_page(opened, form, 422, error=error,
+                                     files_dropped=bool(received.stored))
+            with sessions()() as database, database.begin():
+                submission = database.get(Submission, opened.submission.id)
+                write_message(database, submission, direction="from_reporter", text=text,
+                              holder_keys=recipients, sent_at=utcnow(), today=today,
+                              files=received.stored)
+            received.keep()
     except uploads.UploadRefused as refused:
         form = FollowUpForm(formdata=refused.fields)
         form.mark_cut(refused.cut)
@@ -235,32 +253,6 @@ def reply() -> Response:
         return answer_refusal(refused, _mailbox_page(
             opened, form, refusal_status(refused), error=refusal_text(refused),
             files_dropped=True))
-    intake = received.intake
-    try:
-        form = FollowUpForm(formdata=received.fields)
-        text = (form.text.data or "").strip()
-        if opened is None:
-            intake.discard()
-            return _expired(form)
-        if not received.csrf_ok:
-            intake.discard()
-            return _mailbox_page(opened, form, 400, error=_l(
-                "This form had expired, so your follow-up was not sent. It is below: press "
-                "Send again."))
-        if not form.validate() or not (text or intake.stored):
-            had_files = bool(intake.stored)
-            intake.discard()
-            error = None if form.errors else _l("Write a follow-up or attach a file.")
-            return _mailbox_page(opened, form, 422, error=error, files_dropped=had_files)
-        with sessions()() as database, database.begin():
-            submission = database.get(Submission, opened.submission.id)
-            store_followup(database, submission, recipients, opened.mailbox.public_key, text,
-                           intake.stored, utcnow(), today)
-    except BaseException:
-        intake.discard()
-        raise
-    finally:
-        intake.close()
     session[NOTICE] = "sent"
     return redirect(url_for("mailbox.view"), code=303)  # type: ignore[return-value]
 

@@ -7,15 +7,20 @@ Used by the report form and the mailbox follow-up form. Both views are exempt fr
 CSRFProtect's hook, because that hook reads `request.form`, which would make Werkzeug parse (and
 spool to disk) the body before the view runs. The token is checked here instead, as soon as its
 field has arrived: files are accepted only after a valid token, and forms put the token first.
+
+The files are sealed as they stream in (cases.attachments). `receive_form` owns them: leaving
+its `with` block shreds every one of them, on a refusal, an error or any early return, unless
+the view has stored what they belong to and called `keep()`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from contextlib import ExitStack
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from datetime import date
+from types import TracebackType
 from typing import IO
 
 from flask import g, request
@@ -25,13 +30,14 @@ from werkzeug.wrappers import Response
 from werkzeug.wsgi import get_input_stream
 from wtforms.validators import ValidationError
 
+from cases.attachments import MAX_FILES, SealingSink, StoredFile, StreamedFiles
 from portal import uploads
 from portal.extensions import portal_config, upload_line
-from portal.intake import FileIntake
 from web import connection
 from web.extensions import sessions
 
 CSRF_FIELD = "csrf_token"
+FILE_FIELD = "files"
 # After refusing a body, read (and drop) up to this much more of it before the connection
 # closes, so the browser receives our page rather than a connection reset.
 DRAIN_BYTES = 256 * 1024 * 1024
@@ -41,10 +47,59 @@ UPLOAD_WAIT = 15.0
 
 
 @dataclass
+class FileIntake:
+    """The file parts of one request (see portal.uploads.parse), and what becomes of them.
+
+    A context manager: on leaving it, the files are shredded unless `keep()` was called.
+    """
+
+    files: StreamedFiles
+    accepting: bool = False  # set once the form's CSRF token has been checked
+    _kept: bool = field(default=False, init=False)
+
+    @property
+    def stored(self) -> list[StoredFile]:
+        return self.files.stored
+
+    def on_file(self, name: str, filename: str, content_type: str) -> SealingSink | None:
+        if name != FILE_FIELD or not filename:
+            return None  # an empty file input sends a part with no name: nothing to keep
+        if not self.accepting:
+            # receive_form refuses such a part before it gets here; this only makes sure
+            # that no file is ever kept without a checked token.
+            return None
+        if self.files.started >= MAX_FILES:
+            raise uploads.TooManyFiles("more files than one sending takes")
+        return self.files.begin(filename, content_type)
+
+    def keep(self) -> None:
+        """What the files belong to is stored: they are no longer this request's to shred."""
+        self._kept = True
+
+    def __enter__(self) -> FileIntake:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            if not self._kept:
+                self.files.shred()
+        finally:
+            self.files.close()
+
+
+@dataclass
 class Received:
     fields: MultiDict[str, str]
     intake: FileIntake
     csrf_ok: bool
+
+    @property
+    def stored(self) -> list[StoredFile]:
+        return self.intake.stored
+
+    def keep(self) -> None:
+        self.intake.keep()
 
 
 def _stream() -> IO[bytes]:
@@ -65,13 +120,20 @@ def token_valid() -> bool:
     return True
 
 
-def receive(recipients: Sequence[bytes], today: date, *, files_allowed: bool = True) -> Received:
-    """Parse the body; on any error every file already stored is shredded before raising."""
+@contextmanager
+def receive_form(recipients: Sequence[bytes], today: date, *,
+                 files_allowed: bool = True) -> Iterator[Received]:
+    """Parse the body; the files are shredded on leaving, unless the view calls `keep()`.
+
+    A refused body (uploads.UploadRefused) raises before the block is entered, its files
+    already shredded.
+    """
     limit = portal_config().max_upload_bytes
     declared = request.content_length
     stream = _stream()
     too_large = declared is not None and declared > limit
-    intake = FileIntake(sessions(), recipients, today)
+    files = StreamedFiles(sessions(), recipients, today)
+    intake = FileIntake(files)
     line = upload_line()
     holding = ExitStack()
     has_slot = False
@@ -100,18 +162,16 @@ def receive(recipients: Sequence[bytes], today: date, *, files_allowed: bool = T
             return
         intake.accepting = True
 
-    try:
-        form = uploads.parse(stream, request.content_type, limit, on_file, on_field)
-        if too_large:
-            refused = uploads.UploadTooLarge("declared length exceeds the limit")
-            refused.fields = form.fields
-            raise refused
-    except BaseException:
-        intake.discard()
-        raise
-    finally:
-        holding.close()
-    return Received(form.fields, intake, intake.accepting)
+    with intake:
+        try:
+            form = uploads.parse(stream, request.content_type, limit, on_file, on_field)
+            if too_large:
+                refused = uploads.UploadTooLarge("declared length exceeds the limit")
+                refused.fields = form.fields
+                raise refused
+        finally:
+            holding.close()
+        yield Received(form.fields, intake, intake.accepting)
 
 
 def drain_after(response: Response) -> Response:

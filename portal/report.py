@@ -7,12 +7,12 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
+from cases.intake import PORTAL, PortalSending, ReportInput, submit_report
 from crypto import receipt
 from portal import receipts, uploads
 from portal.errors import answer_refusal, refusal_status, refusal_text
 from portal.forms import ReportForm
-from portal.intake import ReportInput, store_report
-from portal.receive import receive, token_valid
+from portal.receive import receive_form, token_valid
 from rules.clock import local_date, utcnow
 from store.recipients import identity_recipients, report_recipients
 from web.extensions import sessions
@@ -66,44 +66,38 @@ def submit() -> Response:
         identity_keys = identity_recipients(db)
     today = local_date(utcnow())
     try:
-        received = receive(report_keys, today)
+        with receive_form(report_keys, today) as received:
+            form = ReportForm(formdata=received.fields)
+            if form.nonce.data and form.nonce.data in session.get(SPENT_KEY, []):
+                return Response(render_template("portal/already_sent.html"), status=409,
+                                mimetype="text/html")
+            if not received.csrf_ok:
+                return render_form(form, 400, EXPIRED)
+            if not form.validate():
+                return render_form(form, 422, _l("The report was not sent yet: please correct "
+                                                 "the marked fields."),
+                                   files_dropped=bool(received.stored))
+            identity = form.identity()
+            report = ReportInput(
+                fields=form.report_fields(), identity=identity,
+                consent=bool(form.consent.data) and identity is not None,
+                nda_intended=bool(form.nda.data))
+            code, opened = receipts.new_code()
+            portal = PortalSending(language=str(get_locale() or "kk"),
+                                   consent_text=str(form.consent.label.text),
+                                   secrets=opened.secrets, mailbox_public=opened.public_key)
+            received_at = utcnow()
+            with sessions()() as db, db.begin():
+                submit_report(db, channel=PORTAL, report=report, received_at=received_at,
+                              today=today, portal=portal, files=received.stored,
+                              report_keys=report_keys, identity_keys=identity_keys)
+            received.keep()
     except uploads.UploadRefused as refused:
         form = ReportForm(formdata=refused.fields)
         form.mark_cut(refused.cut)
         return answer_refusal(refused, render_form(form, refusal_status(refused),
                                                    refusal_text(refused), files_dropped=True))
-    intake = received.intake
-    try:
-        form = ReportForm(formdata=received.fields)
-        if form.nonce.data and form.nonce.data in session.get(SPENT_KEY, []):
-            intake.discard()
-            return Response(render_template("portal/already_sent.html"), status=409,
-                            mimetype="text/html")
-        if not received.csrf_ok:
-            intake.discard()
-            return render_form(form, 400, EXPIRED)
-        if not form.validate():
-            had_files = bool(intake.stored)
-            intake.discard()
-            return render_form(form, 422, _l("The report was not sent yet: please correct the "
-                                             "marked fields."), files_dropped=had_files)
-        identity = form.identity()
-        report = ReportInput(
-            fields=form.report_fields(), identity=identity,
-            consent=bool(form.consent.data) and identity is not None,
-            consent_text=str(form.consent.label.text), nda_intended=bool(form.nda.data),
-            language=str(get_locale() or "kk"))
-        code, opened = receipts.new_code()
-        received_at = utcnow()
-        with sessions()() as db, db.begin():
-            store_report(db, report, intake.stored, report_keys, identity_keys,
-                         opened.secrets, opened.public_key, received_at, today)
-    except BaseException:
-        intake.discard()
-        raise
-    finally:
-        intake.close()
     session[SPENT_KEY] = [*session.get(SPENT_KEY, [])[-(SPENT_KEEP - 1):], form.nonce.data]
     body = render_template("portal/receipt.html", code=receipt.format_code(code),
-                           files=len(intake.stored))
+                           files=len(received.stored))
     return Response(body, status=200, mimetype="text/html")

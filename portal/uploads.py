@@ -74,7 +74,7 @@ class FilesNotAccepted(UploadRefused):
 
 
 class TooManyFiles(UploadRefused):
-    """More files than one sending takes (portal.intake.MAX_FILES): the whole sending is
+    """More files than one sending takes (cases.attachments.MAX_FILES): the whole sending is
     refused, so that no file is left out without the reporter knowing."""
 
 

@@ -23,7 +23,7 @@ import requests
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from sqlalchemy import select
 
-from handler import casework
+from cases import messages
 from store.models import Mailbox, Submission
 from tests import needs, servers
 from tests.support import DemoInstance
@@ -164,7 +164,7 @@ def seed(site: Site) -> None:
                          [("шот.txt", "Шот-фактура №17".encode(), "text/plain")])
     with site.demo.sessions() as db, db.begin():
         submission = db.scalars(select(Submission).join(Mailbox)).one()
-        casework.reply(db, submission, "Ақша қашан берілді? Когда были переданы деньги?",
+        messages.reply(db, submission, "Ақша қашан берілді? Когда были переданы деньги?",
                        datetime.now(UTC))
         site.seed_submission = submission.id
     http = requests.Session()

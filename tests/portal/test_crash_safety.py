@@ -9,8 +9,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from cases import attachments
 from cases.housekeeping import delete_orphan_files
-from portal import intake
 from rules.clock import local_date, utcnow
 from store.models import Attachment, Envelope, FileChunk, Grant, Mailbox, Submission
 from store.recipients import report_recipients
@@ -29,7 +29,7 @@ def test_failure_in_final_transaction_leaves_nothing(client: FlaskClient, demo: 
     def crash(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("simulated crash while linking")
 
-    monkeypatch.setattr(intake, "mark_complete", crash)
+    monkeypatch.setattr(attachments, "mark_complete", crash)
     client.application.config["TESTING"] = False  # answer with the 500 page, as in production
     data = report_fields(client)
     response = post_report(client, data, [(b"evidence" * 20_000, "a.pdf", "application/pdf")])

@@ -18,8 +18,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
+from cases import messages
 from cases.staff import create_user
-from handler import casework
 from portal.forms import LONG_TEXT
 from store.models import Mailbox, Submission, User
 from tests.browser import Totp
@@ -146,7 +146,7 @@ def seed_mailbox(app: Flask, demo: DemoInstance) -> tuple[str, str]:
         submission = db.scalars(select(Submission).join(Mailbox)
                                 .order_by(Submission.id)).first()
         assert submission is not None
-        casework.reply(db, submission, "Қашан? Когда?", datetime.now(UTC))
+        messages.reply(db, submission, "Қашан? Когда?", datetime.now(UTC))
         submission_id = submission.id
     v.get("/mailbox")
     assert v.post("/mailbox/login", {"code": code}).status_code == 303

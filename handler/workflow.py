@@ -17,15 +17,22 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
-from wtforms import DateField, DateTimeLocalField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
 
 from cases.calendar import work_calendar
 from cases.deadlines import case_deadline_rows
 from cases.facts import case_facts, parse_received_at
+from cases.reading import open_report
 from cases.workflow import find_case, history, record_step
-from handler import casework
-from handler.forms import NAME_MAX, SHORT_MAX, Form
+from handler.access import require_holder
+from handler.forms import (
+    LOCAL_MINUTE,
+    ConfirmationForm,
+    Form,
+    KnsForm,
+    NdaDeclinedForm,
+    NdaSignedForm,
+    NoteForm,
+)
 from handler.gate import CASE_ROLES, allow, current_user
 from handler.messages import DETAIL_LABELS, STEP_LABELS, describe
 from rules.errors import AdalError
@@ -34,9 +41,6 @@ from store.models import Case
 from web.database import db
 
 bp = Blueprint("workflow", __name__)
-NOTE_MAX = 2_000
-# What an HTML datetime-local field sends; rules.workflow reads it as Kazakhstan time.
-LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
 
 DEADLINE_LABELS: Mapping[str, Any] = {
     "kns_notification": _l("Notify the Anti-Corruption Service via 1424 (p8)"),
@@ -55,43 +59,6 @@ DEADLINE_STATES: Mapping[str, Any] = {
     "due_soon": _l("Due soon"),
     "overdue": _l("Overdue"),
 }
-
-
-class NoteForm(Form):
-    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=NOTE_MAX)])
-
-
-class KnsForm(Form):
-    call_time = DateTimeLocalField(_l("Time of the 1424 call"), format=LOCAL_MINUTE,
-                                   validators=[InputRequired()],
-                                   description=_l("Kazakhstan time."))
-    operator = StringField(_l("Name of the operator who took the call"),
-                           validators=[Optional(), Length(max=NAME_MAX)])
-    call_reference = StringField(_l("Call reference"),
-                                 validators=[Optional(), Length(max=SHORT_MAX)],
-                                 description=_l("Give the operator's name or the reference."))
-
-
-class ConfirmationForm(Form):
-    outgoing_number = StringField(_l("Outgoing number"),
-                                  validators=[InputRequired(), Length(max=SHORT_MAX)])
-    outgoing_date = DateField(_l("Date of the letter"), validators=[InputRequired()])
-
-
-class NdaSignedForm(Form):
-    signed_at = DateTimeLocalField(_l("Signed at"), format=LOCAL_MINUTE,
-                                   validators=[InputRequired()],
-                                   description=_l("Kazakhstan time."))
-
-
-class NdaDeclinedForm(Form):
-    basis = TextAreaField(_l("Evidence of the refusal"),
-                          validators=[InputRequired(), Length(max=NOTE_MAX)],
-                          description=_l("The written statement, the mailbox message or a note "
-                                         "of the conversation."))
-    declined_at = DateTimeLocalField(_l("Declined at"), format=LOCAL_MINUTE,
-                                     validators=[Optional()],
-                                     description=_l("Kazakhstan time."))
 
 
 FORMS: Mapping[str, type[Form]] = {
@@ -145,13 +112,11 @@ def case_view(case: Case, received_at: datetime | None) -> dict[str, Any]:
 
 
 def _received_at(submission_id: str) -> tuple[Case, datetime | None, str]:
-    from handler.cases import _holder  # the case page's holder check, shared
-
-    submission, key = _holder(submission_id)
+    submission, key = require_holder(submission_id)
     case = find_case(db(), submission)
     if case is None:
         abort(409)  # the case page registers a report on first opening
-    report = casework.open_report(submission, key)
+    report = open_report(submission, key)
     return case, parse_received_at(report.get("received_at")), submission.id
 
 

@@ -1,8 +1,8 @@
 """The case page and what can be done from it: read, download, reply, share, revoke.
 
-Every view first proves that the signed-in key holds the report (`_holder`); a case the key
-does not hold answers 404, exactly like one that does not exist. Each decryption is written to
-the audit log in the same transaction as anything else the request changes.
+Every view first proves that the signed-in key holds the report (handler.access.require_holder);
+a case the key does not hold answers 404, exactly like one that does not exist. Each decryption
+is written to the audit log in the same transaction as anything else the request changes.
 """
 
 from __future__ import annotations
@@ -22,15 +22,20 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from cases import reading, sharing
+from cases.access import attachment_of
 from cases.facts import parse_received_at
+from cases.messages import reply as write_reply
+from cases.messages import thread
+from cases.workflow import register_from_report
 from crypto.errors import CryptoError
-from crypto.keys import PrivateKey
-from handler import casework, keyring, sharing, workflow_view
+from handler.access import require_holder
 from handler.downloads import content_disposition
 from handler.forms import GrantForm, ReplyForm
 from handler.gate import CASE_ROLES, allow, current_user
+from handler.workflow import case_view
 from store import audit, payloads
-from store.models import Envelope, Submission, User
+from store.models import Envelope, User
 from store.sealing import iter_file
 from web.database import db
 from web.extensions import sessions
@@ -46,27 +51,6 @@ REPORT_FIELDS = ("received_at", "channel", "received_by", "channel_details", "fa
 HIDDEN_FIELDS = frozenset({"format", "registered_by"})
 
 
-def _key() -> PrivateKey:
-    key = keyring.private_key()
-    if key is None:
-        abort(404)  # an account without a key holds nothing
-    return key
-
-
-def _holder(submission_id: str) -> tuple[Submission, PrivateKey]:
-    key = _key()
-    try:
-        return casework.holder_submission(db(), submission_id, key), key
-    except casework.NotHolder:
-        # Recorded: trying case ids one does not hold is worth an auditor's look.
-        # Only printable characters: PostgreSQL refuses a NUL byte in text, and an id typed
-        # into the URL is attacker-chosen.
-        target = "".join(c if c.isprintable() else "?" for c in submission_id[:64])
-        audit.append(db(), "case.denied", actor=current_user().username, target=target)
-        db().commit()
-        abort(404)
-
-
 def _ordered(report: dict[str, object]) -> list[tuple[str, object]]:
     known = [(k, report[k]) for k in REPORT_FIELDS if k in report]
     extra = sorted((k, v) for k, v in report.items()
@@ -77,20 +61,20 @@ def _ordered(report: dict[str, object]) -> list[tuple[str, object]]:
 @bp.get("/cases/<submission_id>")
 @allow(*CASE_ROLES)
 def case(submission_id: str) -> str:
-    submission, key = _holder(submission_id)
+    submission, key = require_holder(submission_id)
     database = db()
     user = current_user()
-    report = casework.open_report(submission, key)
+    report = reading.open_report(submission, key)
     now = datetime.now(UTC)
     # The first opening registers the case (and audits that step) in this same transaction.
-    case_row, _created = casework.register(database, submission, report, user, now)
+    case_row, _created = register_from_report(database, submission, report, user, now)
     audit.append(database, "case.open", actor=user.username, target=submission.id)
-    files = casework.report_files(database, submission, key)
-    messages = casework.thread(database, submission, key)
+    files = reading.report_files(database, submission, key)
+    messages = thread(database, submission, key)
     holders = sharing.case_holders(database, submission)
     candidates = sharing.grant_candidates(database, submission)
     received_at = parse_received_at(report.get("received_at"))
-    workflow = workflow_view.case_view(case_row, received_at)
+    workflow = case_view(case_row, received_at)
     database.commit()
     grant_form = GrantForm()
     grant_form.offer([(u.id, f"{u.full_name} ({u.username})") for u in candidates])
@@ -108,9 +92,9 @@ def case(submission_id: str) -> str:
 @allow("head")
 def identity(submission_id: str) -> str:
     """The reporter's identity (Appendix 2): heads only, on an explicit request, audited."""
-    submission, key = _holder(submission_id)
+    submission, key = require_holder(submission_id)
     try:
-        block = casework.open_identity(submission, key)
+        block = reading.open_identity(submission, key)
     except (CryptoError, payloads.PayloadError):
         block = None
     database = db()
@@ -125,9 +109,9 @@ def identity(submission_id: str) -> str:
 @bp.get("/cases/<submission_id>/files/<attachment_id>")
 @allow(*CASE_ROLES)
 def download(submission_id: str, attachment_id: str) -> Response:
-    submission, key = _holder(submission_id)
+    submission, key = require_holder(submission_id)
     database = db()
-    attachment = casework.attachment_of(database, submission, attachment_id)
+    attachment = attachment_of(database, submission, attachment_id)
     if attachment is None:
         abort(404)
     envelope_id = attachment.envelope_id
@@ -164,7 +148,7 @@ def download(submission_id: str, attachment_id: str) -> Response:
 @bp.post("/cases/<submission_id>/reply")
 @allow(*CASE_ROLES)
 def reply(submission_id: str) -> Response | tuple[str, int]:
-    submission = _holder(submission_id)[0]
+    submission = require_holder(submission_id)[0]
     if submission.mailbox is None:
         abort(409)
     form = ReplyForm()
@@ -172,7 +156,7 @@ def reply(submission_id: str) -> Response | tuple[str, int]:
         return render_template("handler/form_error.html", form=form,
                                back=url_for("cases.case", submission_id=submission.id)), 400
     database = db()
-    message = casework.reply(database, submission, form.text.data or "", datetime.now(UTC))
+    message = write_reply(database, submission, form.text.data or "", datetime.now(UTC))
     audit.append(database, "message.reply", actor=current_user().username,
                  target=submission.id, details={"message": message.id})
     database.commit()
@@ -183,7 +167,7 @@ def reply(submission_id: str) -> Response | tuple[str, int]:
 @bp.post("/cases/<submission_id>/grants")
 @allow(*CASE_ROLES)
 def grant(submission_id: str) -> Response | tuple[str, int]:
-    submission, key = _holder(submission_id)
+    submission, key = require_holder(submission_id)
     database = db()
     form = GrantForm()
     candidates = {u.id: u for u in sharing.grant_candidates(database, submission)}
@@ -204,7 +188,7 @@ def grant(submission_id: str) -> Response | tuple[str, int]:
 @bp.post("/cases/<submission_id>/grants/<int:user_id>/revoke")
 @allow(*CASE_ROLES)
 def revoke(submission_id: str, user_id: int) -> Response:
-    submission = _holder(submission_id)[0]
+    submission = require_holder(submission_id)[0]
     database = db()
     me = current_user()
     target = database.get(User, user_id)

@@ -13,17 +13,22 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
 
 from cases import protection as prot
 from cases.calendar import work_calendar
 from cases.deadlines import matter_rows
 from cases.workflow import find_case
 from crypto.errors import CryptoError
-from handler.forms import NAME_MAX, SHORT_MAX, Form
+from crypto.keys import PrivateKey
+from handler.access import require_holder
+from handler.forms import (
+    MEASURE_BODIES,
+    MEASURE_KINDS,
+    DatesForm,
+    MatterForm,
+    PersonForm,
+)
 from handler.gate import allow, current_user
 from handler.messages import DATE_LABELS, describe
 from rules.clock import local_date
@@ -34,56 +39,10 @@ from web.database import db
 
 bp = Blueprint("protection", __name__)
 
-KINDS = {
-    "disciplinary": _l("Disciplinary action (p17)"),
-    "dismissal": _l("Dismissal (p17)"),
-    "transfer": _l("Transfer (p17)"),
-    "labour_dispute": _l("Individual labour dispute (p16)"),
-}
-BODIES = {
-    "conciliation": _l("Conciliation commission"),
-    "collegial": _l("Disciplinary commission or other collegial body"),
-}
 
 
-class PersonForm(Form):
-    full_name = StringField(_l("Full name of the protected employee"),
-                            validators=[InputRequired(), Length(max=NAME_MAX)])
-    position = StringField(_l("Position"), validators=[Optional(), Length(max=SHORT_MAX)])
-    unit = StringField(_l("Unit"), validators=[Optional(), Length(max=SHORT_MAX)])
-    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=prot.MAX_TEXT)])
-
-
-class MatterForm(Form):
-    kind = SelectField(_l("Proposed measure"), validators=[InputRequired()],
-                       choices=[SelectChoice("", _l("Choose the measure")),
-                                *(SelectChoice(k, v) for k, v in KINDS.items())])
-    body = SelectField(_l("Considered by"), validators=[InputRequired()],
-                       choices=[SelectChoice("", _l("Choose the body")),
-                                *(SelectChoice(k, v) for k, v in BODIES.items())])
-    proposed_on = DateField(_l("Proposed on"), validators=[InputRequired()])
-    description = TextAreaField(_l("What the measure is about"),
-                                validators=[Optional(), Length(max=prot.MAX_TEXT)],
-                                description=_l("Sealed: only heads can read it."))
-
-
-class DatesForm(Form):
-    agency_invited = BooleanField(_l("The agency's representative was invited"))
-    nda_required = BooleanField(_l("An NDA is owed (p20)"))
-    agency_invited_on = DateField(DATE_LABELS["agency_invited_on"], validators=[Optional()])
-    meeting_on = DateField(DATE_LABELS["meeting_on"], validators=[Optional()])
-    materials_sent_on = DateField(DATE_LABELS["materials_sent_on"], validators=[Optional()])
-    decided_on = DateField(DATE_LABELS["decided_on"], validators=[Optional()])
-    copy_sent_on = DateField(DATE_LABELS["copy_sent_on"], validators=[Optional()])
-    notice_received_on = DateField(DATE_LABELS["notice_received_on"], validators=[Optional()])
-    appeal_on = DateField(DATE_LABELS["appeal_on"], validators=[Optional()])
-    nda_signed_on = DateField(DATE_LABELS["nda_signed_on"], validators=[Optional()])
-
-
-def _case(submission_id: str) -> tuple[Case, Any]:
-    from handler.cases import _holder  # the case page's holder check, shared
-
-    submission, key = _holder(submission_id)
+def _case(submission_id: str) -> tuple[Case, PrivateKey]:
+    submission, key = require_holder(submission_id)
     case = find_case(db(), submission)
     if case is None:
         abort(409)
@@ -97,7 +56,7 @@ def _matter(record: Any, matter_id: int) -> ProtectionMatter:
     return matter
 
 
-def _page(case: Case, key: Any, *, person_form: PersonForm | None = None,
+def _page(case: Case, key: PrivateKey, *, person_form: PersonForm | None = None,
           matter_form: MatterForm | None = None, status: int = 200,
           error: str | None = None) -> tuple[str, int]:
     database = db()
@@ -128,7 +87,7 @@ def _page(case: Case, key: Any, *, person_form: PersonForm | None = None,
     database.commit()
     return render_template(
         "handler/protection.html", case=case, record=record, person=person,
-        period=prot.period(case), matters=matters, kinds=KINDS, bodies=BODIES,
+        period=prot.period(case), matters=matters, kinds=MEASURE_KINDS, bodies=MEASURE_BODIES,
         date_labels=DATE_LABELS, error=error,
         person_form=person_form or PersonForm(formdata=None),
         matter_form=matter_form or MatterForm(formdata=None)), status
