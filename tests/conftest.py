@@ -1,5 +1,5 @@
 """Shared fixtures: a fresh database per test (SQLite, or PostgreSQL when configured) and an
-initialised instance made through the real `adal init`.
+initialised demo instance made through the real `adal init`.
 
 Set ADAL_TEST_POSTGRES_URL (e.g. postgresql+psycopg://postgres@/postgres?host=/run/postgresql)
 to run the same suite against a real PostgreSQL server: each test gets its own database.
@@ -13,18 +13,25 @@ from pathlib import Path
 
 import pytest
 
-from installation import instance as inst
-from store.db import make_engine, session_factory
-from tests.servers import scratch_database
-from tests.support import TEST_KDF, DemoInstance, run_cli
+from bench import loopback
+from tests.support.instance import (
+    TEST_KDF,
+    DemoInstance,
+    open_demo,
+    run_cli,
+)
 
-POSTGRES_URL = os.environ.get("ADAL_TEST_POSTGRES_URL")
+
+@pytest.fixture(scope="session", autouse=True)
+def _translations() -> None:
+    """.mo files are build output (not committed); both apps need them up to date."""
+    loopback.compile_translations()
 
 
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
     """SQLite in the test's instance folder, or a PostgreSQL database of its own."""
-    with scratch_database(tmp_path / "instance", prefix="adal_test") as url:
+    with loopback.scratch_database(tmp_path / "instance", prefix="adal_test") as url:
         yield url
 
 
@@ -41,7 +48,6 @@ def env(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> P
 def demo(env: Path) -> Iterator[DemoInstance]:
     code, output = run_cli("init", "--demo", *TEST_KDF)
     assert code == 0, output
-    instance = inst.load(env)
-    engine = make_engine(instance.database_url)
-    yield DemoInstance(env, instance, engine, session_factory(engine), output)
-    engine.dispose()
+    handle = open_demo(env, os.environ["ADAL_DATABASE_URL"], output)
+    yield handle
+    handle.engine.dispose()

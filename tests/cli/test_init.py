@@ -10,7 +10,7 @@ from crypto import keys as ckeys
 from crypto.keys import unwrap_private_key
 from store import audit
 from store.models import RecipientKey, User
-from tests.support import TEST_KDF, DemoInstance, run_cli
+from tests.support.instance import TEST_KDF, DemoInstance, run_cli
 
 
 def _snapshot(path: Path) -> dict[str, str]:

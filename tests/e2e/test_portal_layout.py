@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser
 
-from tests import browser
-from tests.browser import LANGUAGES, WIDTHS, Site
+from tests.support import browser
+from tests.support.browser import LANGUAGES, WIDTHS, Site
 
 SHOTS = browser.ARTIFACTS / "screenshots" / "portal"
 

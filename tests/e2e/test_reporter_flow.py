@@ -13,8 +13,8 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page
 
-from tests import browser
-from tests.browser import Site, reporter_context, staff_sign_in, submit
+from tests.support import browser
+from tests.support.browser import Site, reporter_context, staff_sign_in, submit
 
 SHOTS = browser.ARTIFACTS / "e2e"
 FACTS = "Мемлекеттік сатып алу бөлімінің басшысы келісімшартқа қол қою үшін 500 000 теңге сұрады."

@@ -22,9 +22,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests import browser
-from tests.browser import LANGUAGES, Site
-from tests.quality import tools
+from tests.support import browser, tools
+from tests.support.browser import LANGUAGES, Site
 
 REPORTS = browser.ARTIFACTS / "axe"
 BLOCKING = ("serious", "critical")

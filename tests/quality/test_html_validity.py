@@ -20,10 +20,9 @@ from flask import Flask
 import handler
 import portal
 from portal.config import PortalConfig
-from tests import browser, needs
-from tests.browser import LANGUAGES, Totp
-from tests.quality import render, tools
-from tests.support import DemoInstance
+from tests.support import browser, needs, render, tools
+from tests.support.browser import LANGUAGES, Totp
+from tests.support.instance import DemoInstance
 
 pytestmark = needs.run_once
 OUT = browser.ARTIFACTS / "vnu"
@@ -33,7 +32,7 @@ STYLESHEETS = [Path(portal.__file__).parent / "static" / "portal.css",
 
 @pytest.fixture
 def apps(demo: DemoInstance) -> Iterator[tuple[Flask, Flask]]:
-    from tests import servers
+    from bench import loopback as servers
 
     servers.compile_translations()
     front = portal.create_app(demo.instance, PortalConfig(kdf_slots=2))

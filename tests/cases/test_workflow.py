@@ -16,8 +16,8 @@ from cases.workflow import history, mark_identity_known, record_step, register_c
 from rules.workflow import Step, WorkflowError, available_steps
 from store import audit
 from store.models import AuditEntry, Case, CaseEvent, Mailbox, Submission
-from tests.casework.support import store_report, user
-from tests.support import DemoInstance
+from tests.support.instance import DemoInstance
+from tests.support.reports import store_report, user
 
 RECEIVED = datetime(2026, 3, 20, 9, 3, 27, tzinfo=UTC)  # Friday 14:03:27 in Kazakhstan
 IDENTITY = {"full_name": "Асель Нурланова", "position": "бухгалтер", "unit": "бухгалтерия"}

@@ -23,10 +23,11 @@ import requests
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from sqlalchemy import select
 
+from bench import loopback as servers
 from handler import casework
 from store.models import Mailbox, Submission
-from tests import needs, servers
-from tests.support import DemoInstance
+from tests.support import needs
+from tests.support.instance import DemoInstance, open_demo
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the networking switches Chromium keeps calling Google's hosts, which this closed
@@ -120,7 +121,7 @@ def running_site(folder: Path, log_dir: Path) -> Iterator[Site]:
     servers.compile_translations()
     with servers.scratch_database(folder) as url:
         output = servers.init_demo(folder / "instance", url)
-        demo = servers.open_demo(folder / "instance", url, output)
+        demo = open_demo(folder / "instance", url, output)
         try:
             with servers.serving(servers.launch("portal", demo.path, url, log_dir),
                                  servers.launch("handler", demo.path, url, log_dir)) as (
@@ -183,22 +184,20 @@ def seed(site: Site) -> None:
     site.seed_code = code
 
 
-# --- fixtures (imported by the conftest.py of tests/e2e and tests/quality) -----------------
-# Package scope: each directory gets its own Chromium and site, and the first is closed before
-# the second starts; Playwright's sync API allows only one running instance per thread.
+# --- what the fixtures of tests/e2e and tests/quality yield ---------------------------------
+# Package scope there: each directory gets its own Chromium and site, and the first is closed
+# before the second starts; Playwright's sync API allows only one running instance per thread.
 
 
-@pytest.fixture(scope="package")
-def chrome() -> Iterator[Browser]:
+def package_chrome() -> Iterator[Browser]:
     if needs.POSTGRES_PASS:
         pytest.skip(needs.ONCE_REASON)
     with chromium() as browser:
         yield browser
 
 
-@pytest.fixture(scope="package")
-def site(request: pytest.FixtureRequest,
-         tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def package_site(request: pytest.FixtureRequest,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """One instance with a portal and a back office for a whole test directory: starting them
     costs seconds, and the tests only add reports to it."""
     if needs.POSTGRES_PASS:

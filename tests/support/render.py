@@ -22,8 +22,8 @@ from cases.staff import create_user
 from handler import casework
 from portal.forms import LONG_TEXT
 from store.models import Mailbox, Submission, User
-from tests.browser import Totp
-from tests.support import DemoInstance
+from tests.support.browser import Totp
+from tests.support.instance import DemoInstance
 
 BASE = "https://adal.test"  # the production cookies are Secure and __Host-
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

@@ -26,7 +26,8 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-ROOT = Path(__file__).resolve().parents[2]
+from bench.loopback import ROOT, free_port
+
 CADDYFILE = ROOT / "Caddyfile"
 ADAL = Path(sys.executable).with_name("adal")
 
@@ -45,12 +46,6 @@ MARKER_HEADERS = {
 # Forwarding headers Caddy would add itself; the portal must never receive one.
 FORWARDING = (b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"x-real-ip",
               b"forwarded:", b"via:")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_for_port(port: int, proc: subprocess.Popen[Any], log: Path,
