@@ -12,7 +12,6 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import pyotp
 import pytest
 from flask import Flask
 from hypothesis import given
@@ -23,7 +22,7 @@ from portal.config import PortalConfig
 from store.models import Attachment, User
 from tests.support import fuzz_strategies as s
 from tests.support import render
-from tests.support.backoffice import handler_app
+from tests.support.backoffice import handler_app, login_fields
 from tests.support.fuzz import (
     BACKOFFICE_EXAMPLES,
     Fuzzer,
@@ -112,9 +111,8 @@ def sign_in(fuzz: Fuzzer, demo: DemoInstance, role: str) -> str:
         db.execute(update(User).where(User.username == creds["username"]).values(
             locked_until=None, failed_attempts=0, totp_last_counter=None))
     token = fuzz.token("/login")
-    answer = fuzz.send("POST", "/login", data={
-        "csrf_token": token, "username": creds["username"], "password": creds["password"],
-        "code": pyotp.TOTP(creds["totp secret"]).now()})
+    answer = fuzz.send("POST", "/login", data={"csrf_token": token,
+                                               **login_fields(demo, role)})
     assert answer.status_code == 303, f"{role} cannot sign in ({answer.status_code})"
     return fuzz.token(answer.headers["Location"])
 

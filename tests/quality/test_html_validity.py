@@ -21,7 +21,7 @@ import handler
 import portal
 from portal.config import PortalConfig
 from tests.support import browser, needs, render, tools
-from tests.support.browser import LANGUAGES, Totp
+from tests.support.browser import LANGUAGES
 from tests.support.instance import DemoInstance
 
 pytestmark = needs.run_once
@@ -46,7 +46,7 @@ def test_every_page_is_valid_html(apps: tuple[Flask, Flask], demo: DemoInstance)
     front, back = apps
     command = tools.vnu_command()
     code, submission_id = render.seed_mailbox(front, demo)
-    team = render.staff(back, demo, Totp())
+    team = render.staff(back, demo)
     pages: list[render.Page] = []
     for lang in LANGUAGES:
         pages += render.portal_pages(front, lang, code)

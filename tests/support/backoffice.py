@@ -95,6 +95,14 @@ def code_for(demo: DemoInstance, username: str, secret: str) -> str:
     return pyotp.HOTP(secret).at(counter)
 
 
+def login_fields(demo: DemoInstance, role: str) -> dict[str, str]:
+    """What the demo user of `role` types into the sign-in form, with an unused TOTP code: the
+    one definition behind every client's sign-in (test client, Playwright, fuzzer)."""
+    creds = demo.credentials()[role]
+    return {"username": creds["username"], "password": creds["password"],
+            "code": code_for(demo, creds["username"], creds["totp secret"])}
+
+
 def sign_in(browser: Browser, demo: DemoInstance, username: str, password: str,
             secret: str | None) -> Browser:
     code = code_for(demo, username, secret) if secret else ""

@@ -13,11 +13,10 @@ import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pyotp
 import pytest
 import requests
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
@@ -27,6 +26,7 @@ from bench import loopback as servers
 from handler import casework
 from store.models import Mailbox, Submission
 from tests.support import needs
+from tests.support.backoffice import login_fields
 from tests.support.instance import DemoInstance, open_demo
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -86,28 +86,11 @@ def horizontal_overflow(page: Page) -> tuple[int, int]:
 # --- the site: an instance, a portal and a back office ------------------------------------
 
 
-class Totp:
-    """Fresh TOTP codes: the back office accepts each time step once per account, and one
-    step either side, so several sign-ins within 30 s take the next unused step."""
-
-    def __init__(self) -> None:
-        self.last: dict[str, int] = {}
-
-    def code(self, username: str, secret: str) -> str:
-        now = int(datetime.now(UTC).timestamp()) // 30
-        step = max(now, self.last.get(username, now - 1) + 1)
-        if step > now + 1:
-            raise RuntimeError("no unused TOTP step left in the window")
-        self.last[username] = step
-        return pyotp.TOTP(secret).at(step * 30)
-
-
 @dataclass
 class Site:
     demo: DemoInstance
     portal: servers.Server
     handler: servers.Server
-    totp: Totp = field(default_factory=Totp)
     # A report with a handler's reply and a follow-up, for the mailbox and case pages.
     seed_code: str = ""
     seed_submission: str = ""
@@ -270,11 +253,10 @@ def portal_tour(page: Page, site: Site, lang: str) -> Iterator[str]:
 
 
 def staff_sign_in(page: Page, site: Site, role: str) -> None:
-    creds = site.credentials(role)
+    fields = login_fields(site.demo, role)
     page.goto(site.handler.url + "/login")
-    page.fill("#username", creds["username"])
-    page.fill("#password", creds["password"])
-    page.fill("#code", site.totp.code(creds["username"], creds["totp secret"]))
+    for name in ("username", "password", "code"):
+        page.fill(f"#{name}", fields[name])
     submit(page, 'form[action="/login"]')
     assert "/login" not in page.url, f"{role} could not sign in: {page.url}"
 
