@@ -15,6 +15,10 @@ from playwright.sync_api import Browser
 from tests.support import browser
 from tests.support.browser import LANGUAGES, WIDTHS, Site
 
+# One worker per directory under pytest-xdist (--dist loadgroup): the directory's site
+# fixture owns test-artifacts/logs/<dir>, and a second copy on another worker would clear it.
+pytestmark = pytest.mark.xdist_group("e2e-site")
+
 SHOTS = browser.ARTIFACTS / "screenshots" / "portal"
 
 

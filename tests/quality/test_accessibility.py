@@ -25,6 +25,10 @@ from playwright.sync_api import Browser, Page
 from tests.support import browser, tools
 from tests.support.browser import LANGUAGES, Site
 
+# One worker per directory under pytest-xdist (--dist loadgroup): the directory's site
+# fixture owns test-artifacts/logs/<dir>, and a second copy on another worker would clear it.
+pytestmark = pytest.mark.xdist_group("quality-site")
+
 REPORTS = browser.ARTIFACTS / "axe"
 BLOCKING = ("serious", "critical")
 CYRILLIC = re.compile(r"[\u0400-\u04ff]")
