@@ -1,6 +1,6 @@
 """Every rendered page of both apps is valid HTML for the Nu HTML checker (vnu): zero errors.
 
-Pages come from the Flask test client in kk, ru and en (tests/quality/render.py), including
+Pages come from the Flask test client in kk, ru and en (tests/support/render.py), including
 error pages and forms returned with errors; they are written to one folder and checked by one
 vnu run (one JVM start), together with both stylesheets. Warnings are not failures; they are
 kept in test-artifacts/vnu/ beside the pages for review.
