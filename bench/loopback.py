@@ -26,7 +26,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import requests
 from sqlalchemy import create_engine, text
@@ -61,6 +61,17 @@ def compile_translations() -> None:
     if stale:
         subprocess.run(["bash", str(ROOT / "scripts" / "compile-translations.sh"), str(BIN)],
                        check=True, cwd=ROOT, capture_output=True)
+
+
+def terminate(process: subprocess.Popen[Any], timeout: float = 30.0) -> None:
+    """SIGTERM (a graceful stop for gunicorn and Caddy), SIGKILL if it is not gone in time."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def child_pids(parent: int) -> list[int]:
@@ -126,13 +137,7 @@ class Server:
     def stop(self, timeout: float = 30.0) -> int:
         """SIGTERM to the master (gunicorn's graceful stop); SIGKILL after `timeout`."""
         workers = self.workers()
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        terminate(self.process, timeout)
         for pid in workers:  # orphaned workers of a killed master: only ours, by pid
             with suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
@@ -295,13 +300,7 @@ class PortalServer:
         return int(children.split()[0])
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
 
 
 def vm_kib(pid: int, field: str) -> int:

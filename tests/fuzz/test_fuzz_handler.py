@@ -32,7 +32,6 @@ from tests.support.fuzz import (
     body_kwargs,
     file_part_failure,
     fuzz_settings,
-    watched_logs,
 )
 from tests.support.instance import DemoInstance
 from tests.support.portal import portal_app
@@ -56,12 +55,6 @@ numbers = st.one_of(st.integers(-5, 10**12).map(str), s.short_text)
 def app(demo: DemoInstance) -> Iterator[Flask]:
     with handler_app() as application:  # TESTING off: errors become pages and log lines
         yield application
-
-
-@pytest.fixture
-def watch() -> Iterator[LogWatch]:
-    with watched_logs() as w:
-        yield w
 
 
 @pytest.fixture

@@ -31,7 +31,6 @@ from tests.support.fuzz import (
     file_part_failure,
     fuzz_settings,
     portal_floor,
-    watched_logs,
 )
 from tests.support.instance import DemoInstance
 from tests.support.portal import portal_app
@@ -61,12 +60,6 @@ def app(demo: DemoInstance) -> Iterator[Flask]:
     config = PortalConfig(kdf_slots=2, max_upload_bytes=UPLOAD_LIMIT)
     with portal_app(demo.instance, config) as application:  # TESTING off, as in production
         yield application
-
-
-@pytest.fixture
-def watch() -> Iterator[LogWatch]:
-    with watched_logs() as w:
-        yield w
 
 
 @pytest.fixture

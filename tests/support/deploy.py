@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from bench.loopback import ROOT, free_port
+from bench.loopback import ROOT, free_port, terminate
 
 CADDYFILE = ROOT / "Caddyfile"
 ADAL = Path(sys.executable).with_name("adal")
@@ -75,13 +74,7 @@ class Process:
     log: Path
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        terminate(self.proc)
 
 
 def launch(name: str, argv: list[str], env: Mapping[str, str], logdir: Path) -> Process:
