@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Browser
 
 from tests.support.browser import Site, package_chrome, package_site
+from tests.support.instance import Template
 
 
 @pytest.fixture(scope="package")
@@ -17,6 +18,6 @@ def chrome() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="package")
-def site(request: pytest.FixtureRequest,
-         tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    yield from package_site(request, tmp_path_factory)
+def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+         demo_template: Template) -> Iterator[Site]:
+    yield from package_site(request, tmp_path_factory, demo_template)

@@ -27,7 +27,7 @@ from handler import casework
 from store.models import Mailbox, Submission
 from tests.support import needs
 from tests.support.backoffice import login_fields
-from tests.support.instance import DemoInstance, open_demo
+from tests.support.instance import DemoInstance, Template, copy_template, open_demo
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the networking switches Chromium keeps calling Google's hosts, which this closed
@@ -100,20 +100,22 @@ class Site:
 
 
 @contextmanager
-def running_site(folder: Path, log_dir: Path) -> Iterator[Site]:
+def running_site(folder: Path, log_dir: Path, template: Template) -> Iterator[Site]:
+    """A copy of the demo template served by a real portal and back office."""
     servers.compile_translations()
-    with servers.scratch_database(folder) as url:
-        output = servers.init_demo(folder / "instance", url)
-        demo = open_demo(folder / "instance", url, output)
-        try:
-            with servers.serving(servers.launch("portal", demo.path, url, log_dir),
-                                 servers.launch("handler", demo.path, url, log_dir)) as (
-                                     portal, handler):
-                site = Site(demo, portal, handler)
-                seed(site)
-                yield site
-        finally:
-            demo.engine.dispose()
+    url, database = copy_template(template, folder / "instance")
+    demo = open_demo(folder / "instance", url, template.init_output)
+    try:
+        with servers.serving(servers.launch("portal", demo.path, url, log_dir),
+                             servers.launch("handler", demo.path, url, log_dir)) as (
+                                 portal, handler):
+            site = Site(demo, portal, handler)
+            seed(site)
+            yield site
+    finally:
+        demo.engine.dispose()
+        if database:
+            servers.drop_database(database)
 
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -179,8 +181,8 @@ def package_chrome() -> Iterator[Browser]:
         yield browser
 
 
-def package_site(request: pytest.FixtureRequest,
-                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def package_site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                 template: Template) -> Iterator[Site]:
     """One instance with a portal and a back office for a whole test directory: starting them
     costs seconds, and the tests only add reports to it."""
     if needs.POSTGRES_PASS:
@@ -188,7 +190,7 @@ def package_site(request: pytest.FixtureRequest,
     folder = tmp_path_factory.mktemp("site")
     logs = ARTIFACTS / "logs" / Path(str(request.node.path)).name
     shutil.rmtree(logs, ignore_errors=True)  # only this run's logs stay behind
-    with running_site(folder, logs) as running:
+    with running_site(folder, logs, template) as running:
         yield running
         problems = running.portal.problems() + running.handler.problems()
     assert not problems, "the servers logged failures:\n" + "\n".join(problems)
