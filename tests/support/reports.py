@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from nacl.public import PrivateKey
 from sqlalchemy import select
@@ -71,7 +71,7 @@ def store_report(session: Session, received_at: datetime, *, channel: str = "por
     return Stored(submission.id, report)
 
 
-def _file(session: Session, submission: Submission, recipients: list[bytes], today, name: str,
+def _file(session: Session, submission: Submission, recipients: list[bytes], today: date, name: str,
           message_id: int | None = None) -> None:
     writer = sealing.FileWriter(session, recipients, today, batch=2)
     writer.write(payloads.file_meta_header(name, "application/pdf"))
