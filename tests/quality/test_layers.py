@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.loopback import ROOT
+from tests.support import needs
+
+pytestmark = needs.run_once
 
 # Lower number, lower layer. A package imports only packages of a strictly lower layer, so
 # packages of one layer never import each other. Read from the code as it stands: `web`
