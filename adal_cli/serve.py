@@ -15,6 +15,7 @@ import time
 import click
 
 from adal_cli.context import load_context
+from portal.config import ConfigError, PortalConfig
 
 APPS = {
     "portal": "portal:create_app()",
@@ -49,8 +50,6 @@ def gunicorn_env(app: str, threads: int, base: dict[str, str] | None = None) -> 
 def check_portal_config(env: dict[str, str]) -> None:
     """A setting the portal cannot use stops `adal portal` here, with the reason, rather than
     failing every worker's boot inside gunicorn."""
-    from portal.config import ConfigError, PortalConfig
-
     try:
         PortalConfig.from_env(env)
     except ConfigError as exc:

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a script from anywhere: the tests package is a sibling
+if str(ROOT) not in sys.path:  # run as a script from anywhere: imports bench.loopback
     sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
@@ -307,8 +307,8 @@ def main() -> int:
         args.flooders, args.flood_seconds = 4, 5.0
 
     from adal_cli.serve import gunicorn_argv
+    from bench import loopback as servers
     from crypto.kdf import KdfParams
-    from tests import servers
 
     kdf = servers.FAST_KDF if args.fast_kdf else (
         "--kdf-time-cost", str(KdfParams().time_cost),

@@ -32,8 +32,8 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import loopback as srv  # noqa: E402
 from crypto import receipt  # noqa: E402
-from tests.portal import server as srv  # noqa: E402
 
 
 def init_instance(path: Path, time_cost: int, memory_kib: int) -> None:
@@ -49,7 +49,7 @@ PEAK_TARGET_MIB = 64  # issue: the worker's peak RSS while streaming 1 GiB
 
 def upload(work: Path, size_mib: int) -> tuple[float, set[str]]:
     init_instance(work / "instance", 1, 8192)
-    server = srv.start(work / "instance", work / "run",
+    server = srv.start_portal(work / "instance", work / "run",
                        ADAL_MAX_UPLOAD_BYTES=str((size_mib + 16) * 1024 * 1024))
     try:
         http = requests.Session()
@@ -108,7 +108,7 @@ def upload(work: Path, size_mib: int) -> tuple[float, set[str]]:
 def stalled_uploads(work: Path, senders: int, seconds: float) -> None:
     """Senders whose files begin and then go quiet, as a slowloris would: pages must still
     answer, and a report with a file gets its form back (503) instead of a hung request."""
-    server = srv.start(work / "instance", work / "run-stall")
+    server = srv.start_portal(work / "instance", work / "run-stall")
     sockets: list[socket.socket] = []
     try:
         for i in range(senders):
@@ -137,7 +137,7 @@ def stalled_uploads(work: Path, senders: int, seconds: float) -> None:
 
 def flood(work: Path, seconds: float) -> None:
     init_instance(work / "instance-kdf", 3, 65536)  # production receipt-KDF parameters
-    server = srv.start(work / "instance-kdf", work / "run-kdf", ADAL_KDF_SLOTS="1")
+    server = srv.start_portal(work / "instance-kdf", work / "run-kdf", ADAL_KDF_SLOTS="1")
     stop = threading.Event()
     outcomes: dict[int, int] = {}
     lock = threading.Lock()
@@ -174,7 +174,7 @@ def flood(work: Path, seconds: float) -> None:
         server.stop()
 
 
-def login_times(server: srv.Server, rounds: int = 10) -> None:
+def login_times(server: srv.PortalServer, rounds: int = 10) -> None:
     """A login with a receipt code that exists against one that does not, in turns, each in a
     fresh session: both derive the code's secrets before anything is looked up."""
     http = requests.Session()
@@ -211,7 +211,7 @@ def print_kdf_children(worker: int, what: str) -> None:
     print(f"KDF child processes of the worker ({what}): VmHWM {shown} MiB")
 
 
-def probe_pages(server: srv.Server, seconds: float) -> list[float]:
+def probe_pages(server: srv.PortalServer, seconds: float) -> list[float]:
     """GET / every 50 ms for `seconds`: each answer's latency."""
     latencies = []
     deadline = time.monotonic() + seconds
@@ -221,7 +221,7 @@ def probe_pages(server: srv.Server, seconds: float) -> list[float]:
     return latencies
 
 
-def timed_get(server: srv.Server) -> float:
+def timed_get(server: srv.PortalServer) -> float:
     start = time.perf_counter()
     assert requests.get(server.url("/"), timeout=30).status_code == 200
     return time.perf_counter() - start

@@ -13,7 +13,7 @@ from store.db import transaction
 from store.models import Envelope, FileChunk, WebSession
 from store.recipients import report_recipients
 from store.sealing import FileWriter
-from tests.support import DemoInstance, run_cli
+from tests.support.instance import DemoInstance, run_cli
 
 
 def test_housekeeping_removes_what_is_dead_and_keeps_the_rest(demo: DemoInstance) -> None:

@@ -10,7 +10,10 @@ from crypto import keys as ckeys
 from crypto.keys import unwrap_private_key
 from store import audit
 from store.models import RecipientKey, User
-from tests.support import TEST_KDF, DemoInstance, run_cli
+from tests.support.instance import TEST_KDF, DemoInstance, run_cli
+
+# The tests of what `adal init` creates and refuses take `fresh_demo` (the command run for that
+# test); the others take the shared template's copy, `demo`.
 
 
 def _snapshot(path: Path) -> dict[str, str]:
@@ -20,13 +23,13 @@ def _snapshot(path: Path) -> dict[str, str]:
     }
 
 
-def test_init_demo_creates_private_instance(demo: DemoInstance) -> None:
-    assert stat.S_IMODE(demo.path.stat().st_mode) == 0o700
+def test_init_demo_creates_private_instance(fresh_demo: DemoInstance) -> None:
+    assert stat.S_IMODE(fresh_demo.path.stat().st_mode) == 0o700
     for name in ("adal.json", "secret.key", "portal.key", "demo-credentials.txt"):
-        assert stat.S_IMODE((demo.path / name).stat().st_mode) == 0o600, name
-    creds = demo.credentials()
+        assert stat.S_IMODE((fresh_demo.path / name).stat().st_mode) == 0o600, name
+    creds = fresh_demo.credentials()
     assert set(creds) == {"handler", "head", "admin", "auditor"}
-    with demo.sessions() as s:
+    with fresh_demo.sessions() as s:
         users = {u.username: u for u in s.scalars(select(User))}
         assert {u.role for u in users.values()} == {"handler", "head", "admin", "auditor"}
         for role, c in creds.items():
@@ -44,33 +47,33 @@ def test_init_demo_creates_private_instance(demo: DemoInstance) -> None:
         assert audit.verify(s).ok
 
 
-def test_recovery_key_printed_once_and_matches(demo: DemoInstance) -> None:
-    printed = demo.recovery_key()
+def test_recovery_key_printed_once_and_matches(fresh_demo: DemoInstance) -> None:
+    printed = fresh_demo.recovery_key()
     private = ckeys.parse_recovery_key(printed)
-    with demo.sessions() as s:
+    with fresh_demo.sessions() as s:
         recovery = s.scalars(select(RecipientKey).where(RecipientKey.purpose == "recovery")).one()
     assert bytes(private.public_key) == recovery.public_key
     # The private part is never written to the instance folder.
     body = printed.split("ADAL-RECOVERY-1-", 1)[1]
-    for p in demo.path.rglob("*"):
+    for p in fresh_demo.path.rglob("*"):
         if p.is_file():
             assert body.encode() not in p.read_bytes(), p
 
 
-def test_second_init_refuses_and_changes_nothing(demo: DemoInstance) -> None:
-    demo.engine.dispose()
-    before = _snapshot(demo.path)
+def test_second_init_refuses_and_changes_nothing(fresh_demo: DemoInstance) -> None:
+    fresh_demo.engine.dispose()
+    before = _snapshot(fresh_demo.path)
     code, output = run_cli("init", "--demo", *TEST_KDF)
     assert code != 0
     assert "already initialised" in output and "nothing was changed" in output
-    assert _snapshot(demo.path) == before
+    assert _snapshot(fresh_demo.path) == before
 
 
-def test_init_refuses_database_of_another_installation(demo: DemoInstance, tmp_path: Path,
+def test_init_refuses_database_of_another_installation(fresh_demo: DemoInstance, tmp_path: Path,
                                                        monkeypatch) -> None:
     # A new instance folder pointed at a database that already has a recovery key.
     monkeypatch.setenv("ADAL_INSTANCE", str(tmp_path / "other"))
-    monkeypatch.setenv("ADAL_DATABASE_URL", demo.instance.database_url)
+    monkeypatch.setenv("ADAL_DATABASE_URL", fresh_demo.instance.database_url)
     code, output = run_cli("init", *TEST_KDF)
     assert code != 0 and "nothing was changed" in output
     assert not (tmp_path / "other" / "adal.json").exists()

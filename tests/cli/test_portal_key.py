@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from installation import instance as inst
-from tests.support import DemoInstance, run_cli
+from tests.support.instance import DemoInstance, run_cli
 
 
 def test_an_old_instance_gets_portal_key_from_its_next_command(demo: DemoInstance) -> None:

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from tests.support import DemoInstance, run_cli
+from tests.support.instance import DemoInstance, run_cli
 
 
 @pytest.fixture(autouse=True)

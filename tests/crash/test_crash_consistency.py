@@ -35,6 +35,7 @@ from nacl.public import PrivateKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bench import loopback as servers
 from cases.housekeeping import delete_orphan_files
 from crypto import keys as ckeys
 from crypto import receipt
@@ -49,11 +50,9 @@ from store.models import (
     Mailbox,
     Message,
     Submission,
-    User,
 )
 from store.sealing import iter_file, open_body
-from tests import servers
-from tests.support import DemoInstance
+from tests.support.instance import DemoInstance
 
 REPORTERS = 200
 # Kill every worker when this many reporters have finished: early, while many are still
@@ -250,14 +249,6 @@ def half_written(db: Session) -> list[str]:
     return problems
 
 
-def staff_key(demo: DemoInstance, role: str) -> PrivateKey:
-    creds = demo.credentials()[role]
-    with demo.sessions() as db:
-        user = db.scalars(select(User).where(User.username == creds["username"])).one()
-        assert user.wrapped_key is not None
-        return ckeys.unwrap_private_key(user.wrapped_key, creds["password"])
-
-
 def test_sigkill_during_200_submissions(demo: DemoInstance) -> None:
     servers.compile_translations()
     url = demo.instance.database_url
@@ -296,7 +287,7 @@ def test_sigkill_during_200_submissions(demo: DemoInstance) -> None:
         restarted.stop()
     assert not unopened, f"receipts whose mailbox does not open after restart: {unopened}"
 
-    keys: dict[str, PrivateKey] = {"handler": staff_key(demo, "handler"),
+    keys: dict[str, PrivateKey] = {"handler": demo.staff_key("handler"),
             "recovery": ckeys.parse_recovery_key(demo.recovery_key())}
     with demo.sessions() as db:
         problems = half_written(db)

@@ -28,10 +28,9 @@ from sqlalchemy.engine import make_url
 
 from installation import instance as inst
 from store.db import make_engine, session_factory
-from tests.conftest import POSTGRES_URL
-from tests.deploy import harness
-from tests.deploy.binaries import require
-from tests.support import TEST_KDF, DemoInstance
+from tests.support import deploy as harness
+from tests.support.instance import TEST_KDF, DemoInstance
+from tests.support.needs import POSTGRES_URL, require
 from web.headers import CSP, PERMISSIONS_POLICY
 
 ONION = "http://" + "a" * 56 + ".onion"

@@ -9,8 +9,8 @@ from gunicorn.config import Config
 
 from adal_cli import gunicorn_conf
 from adal_cli.serve import gunicorn_argv
-from tests.portal import server as srv
-from tests.support import DemoInstance
+from bench import loopback as srv
+from tests.support.instance import DemoInstance
 
 
 def _config(errorlog: Path) -> Config:
@@ -100,7 +100,7 @@ def test_two_instances_of_one_user_start_cleanly(demo: DemoInstance, tmp_path: P
     # give each the same control socket, and every one after the first logged an error.
     home = tmp_path / "home"
     home.mkdir()
-    servers = [srv.start(demo.path, tmp_path / f"run{i}", HOME=str(home),
+    servers = [srv.start_portal(demo.path, tmp_path / f"run{i}", HOME=str(home),
                          XDG_RUNTIME_DIR=str(home)) for i in range(2)]
     try:
         for server in servers:

@@ -7,7 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.deploy.binaries import require
+from tests.support.needs import require
 
 ROOT = Path(__file__).resolve().parents[2]
 TORRC = ROOT / "deploy" / "torrc.example"

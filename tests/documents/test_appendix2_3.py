@@ -21,7 +21,7 @@ from documents import (
 )
 from documents.text import FORMS, RIGHTS, SEED_CORRECTIONS
 from rules.errors import AdalError
-from tests.documents.test_appendix1 import DATA, assert_no_script, docx_text
+from tests.support.documents import DATA, assert_no_script, docx_text
 
 SEED = Path(os.environ.get("ADAL_SEED_TEXT",
                            "/work/shared/seed/000_fa95bc1488beccf1.txt"))

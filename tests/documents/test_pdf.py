@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from documents import appendix1, appendix2, appendix3, form_docx, rights_docx
-from tests import needs
-from tests.documents.test_appendix1 import DATA
+from tests.support import needs
+from tests.support.documents import DATA
 
 # Rendering does not touch the database.
 pytestmark = needs.run_once

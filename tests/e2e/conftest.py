@@ -1,5 +1,23 @@
-"""One Chromium and one running site for the browser tests (see tests/browser.py)."""
+"""One Chromium and one running site per directory for the browser tests
+(tests/support/browser.py)."""
 
-from tests.browser import chrome, site
+from __future__ import annotations
 
-__all__ = ["chrome", "site"]
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser
+
+from tests.support.browser import Site, package_chrome, package_site
+from tests.support.instance import Template
+
+
+@pytest.fixture(scope="package")
+def chrome() -> Iterator[Browser]:
+    yield from package_chrome()
+
+
+@pytest.fixture(scope="package")
+def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+         demo_template: Template) -> Iterator[Site]:
+    yield from package_site(request, tmp_path_factory, demo_template)

@@ -12,8 +12,12 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser
 
-from tests import browser
-from tests.browser import LANGUAGES, WIDTHS, Site
+from tests.support import browser
+from tests.support.browser import LANGUAGES, WIDTHS, Site
+
+# One worker per directory under pytest-xdist (--dist loadgroup): the directory's site
+# fixture owns test-artifacts/logs/<dir>, and a second copy on another worker would clear it.
+pytestmark = pytest.mark.xdist_group("e2e-site")
 
 SHOTS = browser.ARTIFACTS / "screenshots" / "portal"
 

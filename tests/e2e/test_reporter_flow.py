@@ -11,10 +11,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Browser, Page
 
-from tests import browser
-from tests.browser import Site, reporter_context, staff_sign_in, submit
+from tests.support import browser
+from tests.support.browser import Site, reporter_context, staff_sign_in, submit
+
+# One worker per directory under pytest-xdist (--dist loadgroup): the directory's site
+# fixture owns test-artifacts/logs/<dir>, and a second copy on another worker would clear it.
+pytestmark = pytest.mark.xdist_group("e2e-site")
 
 SHOTS = browser.ARTIFACTS / "e2e"
 FACTS = "Мемлекеттік сатып алу бөлімінің басшысы келісімшартқа қол қою үшін 500 000 теңге сұрады."

@@ -12,38 +12,33 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import pyotp
 import pytest
 from flask import Flask
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
-import handler
-import portal
 from portal.config import PortalConfig
 from store.models import Attachment, User
-from tests import servers
-from tests.fuzz import strategies as s
-from tests.fuzz.harness import (
+from tests.support import fuzz_strategies as s
+from tests.support import render
+from tests.support.backoffice import handler_app, login_fields
+from tests.support.fuzz import (
+    BACKOFFICE_EXAMPLES,
     Fuzzer,
     LogWatch,
+    backoffice_floor,
     bad_host_failures,
+    body_kwargs,
     file_part_failure,
     fuzz_settings,
-    watched_logs,
 )
-from tests.fuzz.test_fuzz_portal import body_kwargs
-from tests.quality import render
-from tests.support import DemoInstance
+from tests.support.instance import DemoInstance
+from tests.support.portal import portal_app
 
 BASE = "https://backoffice.test"
-EXAMPLES = {"signed-out": 1500, "handler": 1100, "head": 300, "admin": 500, "auditor": 200}
-
-
-def floor(name: str) -> int:
-    """Requests the test sends at least: one per example."""
-    return EXAMPLES[name]
+EXAMPLES = BACKOFFICE_EXAMPLES
+floor = backoffice_floor
 FIELDS = ("csrf_token", "username", "password", "code", "text", "user_id", "channel",
           "received_at", "received_by", "channel_details", "facts", "persons", "subject",
           "position", "unit", "when", "where", "full_name", "reporter_position",
@@ -58,26 +53,15 @@ numbers = st.one_of(st.integers(-5, 10**12).map(str), s.short_text)
 
 @pytest.fixture
 def app(demo: DemoInstance) -> Iterator[Flask]:
-    servers.compile_translations()
-    application = handler.create_app()  # TESTING off: errors become pages and log lines
-    yield application
-    application.extensions["adal.engine"].dispose()
-
-
-@pytest.fixture
-def watch() -> Iterator[LogWatch]:
-    with watched_logs() as w:
-        yield w
+    with handler_app() as application:  # TESTING off: errors become pages and log lines
+        yield application
 
 
 @pytest.fixture
 def case(demo: DemoInstance) -> dict[str, str]:
     """A portal report with a reply, a follow-up and files; its ids for the paths."""
-    front = portal.create_app(demo.instance, PortalConfig(kdf_slots=1))
-    try:
+    with portal_app(demo.instance, PortalConfig(kdf_slots=1)) as front:
         submission_id = render.seed_mailbox(front, demo)[1]
-    finally:
-        front.extensions["adal.engine"].dispose()
     with demo.sessions() as db:
         attachment = db.scalars(select(Attachment.id)).first()
         users = [str(u) for u in db.scalars(select(User.id))]
@@ -120,9 +104,8 @@ def sign_in(fuzz: Fuzzer, demo: DemoInstance, role: str) -> str:
         db.execute(update(User).where(User.username == creds["username"]).values(
             locked_until=None, failed_attempts=0, totp_last_counter=None))
     token = fuzz.token("/login")
-    answer = fuzz.send("POST", "/login", data={
-        "csrf_token": token, "username": creds["username"], "password": creds["password"],
-        "code": pyotp.TOTP(creds["totp secret"]).now()})
+    answer = fuzz.send("POST", "/login", data={"csrf_token": token,
+                                               **login_fields(demo, role)})
     assert answer.status_code == 303, f"{role} cannot sign in ({answer.status_code})"
     return fuzz.token(answer.headers["Location"])
 

@@ -17,20 +17,23 @@ from flask import Flask
 from hypothesis import given
 from hypothesis import strategies as st
 
-import portal
 from portal.config import PortalConfig
-from tests import servers
-from tests.fuzz import strategies as s
-from tests.fuzz.harness import (
+from tests.support import fuzz_strategies as s
+from tests.support import render
+from tests.support.fuzz import (
+    BACKOFFICE_EXAMPLES,
+    PORTAL_EXAMPLES,
     Fuzzer,
     LogWatch,
+    backoffice_floor,
     bad_host_failures,
+    body_kwargs,
     file_part_failure,
     fuzz_settings,
-    watched_logs,
+    portal_floor,
 )
-from tests.quality import render
-from tests.support import DemoInstance
+from tests.support.instance import DemoInstance
+from tests.support.portal import portal_app
 
 BASE = "https://adal.test"
 # Small on purpose, so random bodies also reach the "too large" path.
@@ -40,14 +43,9 @@ REPORT_FIELDS = ("csrf_token", "nonce", "facts", "persons", "subject", "position
                  "acknowledge", "files")
 MAILBOX_FIELDS = ("csrf_token", "text", "files", "code", "draft")
 _NONCE = re.compile(r'name="nonce"[^>]*value="([^"]+)"')
-# Examples per test, and the requests each example sends at least: every test asserts its
-# floor (examples × requests), and the floors of both apps add up to the 10,000 CI promises.
-EXAMPLES = {"anything": 2500, "report": 900, "login": 1000, "mailbox": 600}
-PER_EXAMPLE = {"anything": 1, "report": 2, "login": 2, "mailbox": 2}
+EXAMPLES = PORTAL_EXAMPLES
+floor = portal_floor
 
-
-def floor(name: str) -> int:
-    return EXAMPLES[name] * PER_EXAMPLE[name]
 
 bodies = st.one_of(
     st.none(),
@@ -57,34 +55,11 @@ bodies = st.one_of(
 )
 
 
-def body_kwargs(body: Any, token: str | None) -> dict[str, Any]:
-    if body is None:
-        return {}
-    kind, payload = body
-    if kind == "form":
-        data = dict(payload)
-        if token is not None:
-            data.setdefault("csrf_token", token)
-        return {"data": data}
-    if kind == "raw":
-        raw, content_type = payload
-        return {"data": raw, "content_type": content_type}
-    return {"data": payload.body(token), "content_type": payload.content_type}
-
-
 @pytest.fixture
 def app(demo: DemoInstance) -> Iterator[Flask]:
-    servers.compile_translations()
-    application = portal.create_app(demo.instance, PortalConfig(
-        kdf_slots=2, max_upload_bytes=UPLOAD_LIMIT))
-    yield application
-    application.extensions["adal.engine"].dispose()
-
-
-@pytest.fixture
-def watch() -> Iterator[LogWatch]:
-    with watched_logs() as w:
-        yield w
+    config = PortalConfig(kdf_slots=2, max_upload_bytes=UPLOAD_LIMIT)
+    with portal_app(demo.instance, config) as application:  # TESTING off, as in production
+        yield application
 
 
 @pytest.fixture
@@ -94,9 +69,7 @@ def code(app: Flask, demo: DemoInstance) -> str:
 
 
 def test_the_plan_reaches_ten_thousand_requests() -> None:
-    from tests.fuzz import test_fuzz_handler as backoffice
-
-    total = sum(map(floor, EXAMPLES)) + sum(map(backoffice.floor, backoffice.EXAMPLES))
+    total = sum(map(floor, EXAMPLES)) + sum(map(backoffice_floor, BACKOFFICE_EXAMPLES))
     assert total >= 10_000, total
 
 

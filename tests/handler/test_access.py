@@ -9,8 +9,8 @@ import pytest
 from flask import Flask, url_for
 from werkzeug.routing import IntegerConverter, Rule
 
-from tests.handler.helpers import Browser, PortalReport, store_portal_report
-from tests.support import DemoInstance
+from tests.support.backoffice import Browser, PortalReport, store_portal_report
+from tests.support.instance import DemoInstance
 
 PUBLIC = {"auth.login", "set_language", "static"}
 SECRET_FACTS = "Secret facts that must not leak 7f3a"

@@ -9,8 +9,8 @@ import pyotp
 from sqlalchemy import func, select, text
 
 from store.models import AuditEntry, RecipientKey, User
-from tests.handler.helpers import Browser, code_for, store_portal_report
-from tests.support import DemoInstance
+from tests.support.backoffice import Browser, code_for, store_portal_report
+from tests.support.instance import DemoInstance
 
 
 def _actions(demo: DemoInstance) -> list[str]:

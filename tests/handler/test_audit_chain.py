@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 
 from store import audit
 from store.models import AuditEntry
-from tests.support import DemoInstance, run_cli
+from tests.support.instance import DemoInstance, run_cli
 
 
 def _verify() -> tuple[int, str]:

@@ -20,8 +20,8 @@ from store.models import (
     Submission,
     User,
 )
-from tests.handler.helpers import Browser, store_portal_report
-from tests.support import DemoInstance
+from tests.support.backoffice import Browser, store_portal_report
+from tests.support.instance import DemoInstance
 
 HUGE = "я" * 300_000  # 600 KB of UTF-8: over the form memory limit
 

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from rules.calendar import WorkCalendar
 from rules.clock import local_date
 from store.models import AuditEntry, CalendarDay
-from tests.handler.helpers import Browser, store_portal_report
-from tests.support import DemoInstance
+from tests.support.backoffice import Browser, store_portal_report
+from tests.support.instance import DemoInstance
 
 
 def _confirmation_due(today):  # type: ignore[no-untyped-def]

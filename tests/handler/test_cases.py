@@ -8,6 +8,7 @@ from collections.abc import Callable
 from flask import Flask
 from sqlalchemy import func, select
 
+from crypto import keys as ckeys
 from store import audit, payloads, sealing
 from store.models import (
     Attachment,
@@ -20,14 +21,14 @@ from store.models import (
     Submission,
     User,
 )
-from tests.handler.helpers import (
+from tests.support.backoffice import (
     Browser,
     code_for,
     reporter_follows_up,
     reporter_reads,
     store_portal_report,
 )
-from tests.support import DemoInstance, run_cli
+from tests.support.instance import DemoInstance, run_cli
 
 
 def _actions(demo: DemoInstance) -> list[str]:
@@ -145,8 +146,6 @@ def test_identity_only_for_the_head(demo: DemoInstance, as_role: Callable[[str],
     assert "identity.open" in _actions(demo)
     # The handler's key holds no grant on the identity block at all.
     creds = demo.credentials()["handler"]
-    from crypto import keys as ckeys
-
     with demo.sessions() as s:
         handler_user = s.scalars(select(User).where(User.username == creds["username"])).one()
         private = ckeys.unwrap_private_key(handler_user.wrapped_key, creds["password"])

@@ -11,8 +11,8 @@ import docx
 from sqlalchemy import select
 
 from store.models import AuditEntry, Submission
-from tests.handler.helpers import Browser, store_portal_report
-from tests.support import DemoInstance
+from tests.support.backoffice import Browser, store_portal_report
+from tests.support.instance import DemoInstance
 
 IDENTITY = {"full_name": "Серікбаев Ерлан", "position": "бухгалтер", "unit": "қаржы бөлімі"}
 

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from crypto import keys as ckeys
 from handler import totp
 from store.models import AuditEntry, User, WebSession
-from tests.handler.helpers import Browser, code_for, sign_in, store_portal_report
-from tests.support import DemoInstance, run_cli
+from tests.support.backoffice import Browser, code_for, sign_in, store_portal_report
+from tests.support.instance import DemoInstance, run_cli
 
 FAILED = "Sign-in failed."
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from tests.handler.helpers import ROOT, Browser, store_portal_report
-from tests.support import DemoInstance, run_cli
+from bench.loopback import ROOT
+from tests.support.backoffice import Browser, store_portal_report
+from tests.support.instance import DemoInstance, run_cli
 
 TRANSLATIONS = ROOT / "handler" / "translations"
 LANGS = ("kk", "ru", "en")

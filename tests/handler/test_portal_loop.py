@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from portal import create_app as create_portal
 from store.models import Attachment, Message
-from tests.handler.helpers import Browser
-from tests.portal.conftest import (
+from tests.support.backoffice import Browser
+from tests.support.instance import DemoInstance
+from tests.support.portal import (
     csrf_token,
     login,
     make_config,
@@ -22,7 +23,6 @@ from tests.portal.conftest import (
     receipt_code,
     report_fields,
 )
-from tests.support import DemoInstance
 
 
 def test_portal_report_is_opened_answered_and_followed_up(

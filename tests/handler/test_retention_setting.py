@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from cases.retention import retention_years
 from store.models import AuditEntry
-from tests.handler.helpers import Browser
-from tests.support import DemoInstance
+from tests.support.backoffice import Browser
+from tests.support.instance import DemoInstance
 
 BASE = {"organization_name": "", "lockout_max_failures": "5", "lockout_minutes": "15"}
 

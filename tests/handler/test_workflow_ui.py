@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from rules.clock import KZ_TZ
 from store.models import Case, CaseEvent
-from tests.handler.helpers import Browser, store_portal_report
-from tests.support import DemoInstance
+from tests.support.backoffice import Browser, store_portal_report
+from tests.support.instance import DemoInstance
 
 
 def _events(demo: DemoInstance, submission_id: str) -> list[str]:

@@ -14,7 +14,8 @@ from werkzeug.test import TestResponse
 from crypto import receipt
 from portal import create_app
 from store.models import Envelope, Message, Submission
-from tests.portal.conftest import (
+from tests.support.instance import DemoInstance
+from tests.support.portal import (
     csrf_token,
     login,
     make_config,
@@ -22,7 +23,6 @@ from tests.portal.conftest import (
     receipt_code,
     report_fields,
 )
-from tests.support import DemoInstance
 
 
 def rows(demo: DemoInstance, model: type) -> int:

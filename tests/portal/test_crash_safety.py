@@ -15,8 +15,8 @@ from rules.clock import local_date, utcnow
 from store.models import Attachment, Envelope, FileChunk, Grant, Mailbox, Submission
 from store.recipients import report_recipients
 from store.sealing import FileWriter, mark_complete
-from tests.portal.conftest import post_report, report_fields
-from tests.support import DemoInstance
+from tests.support.instance import DemoInstance
+from tests.support.portal import post_report, report_fields
 
 
 def count(demo: DemoInstance, model: type) -> int:

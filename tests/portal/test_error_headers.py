@@ -18,9 +18,15 @@ from werkzeug.test import TestResponse
 from crypto import receipt
 from portal import create_app
 from store.models import RecipientKey
-from tests.portal.conftest import csrf_token, make_config, post_report, report_fields
-from tests.portal.test_pages import CSP, audit
-from tests.support import DemoInstance
+from tests.support.instance import DemoInstance
+from tests.support.portal import (
+    CSP,
+    audit,
+    csrf_token,
+    make_config,
+    post_report,
+    report_fields,
+)
 
 # Written out here, not imported from web.headers: a feature dropped there must fail this.
 DENIED_FEATURES = (

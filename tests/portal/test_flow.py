@@ -18,15 +18,14 @@ from store import payloads
 from store.models import Attachment, Envelope, Mailbox, Message, Submission
 from store.recipients import holders
 from store.sealing import iter_file, open_body, seal
-from tests.portal.conftest import (
+from tests.support.instance import DemoInstance
+from tests.support.portal import (
     csrf_token,
     login,
     post_report,
     receipt_code,
     report_fields,
-    staff_key,
 )
-from tests.support import DemoInstance
 
 FILE_A = b"%PDF-1.4 first evidence " * 5000
 FILE_B = bytes(range(256)) * 300
@@ -85,7 +84,7 @@ def test_report_mailbox_followup_and_staff_keys(client: FlaskClient, demo: DemoI
     # The file's size in the page's language (Kazakh by default), not Jinja's "18 Bytes".
     assert "note.txt (18 Б)" in page and "Bytes" not in page
 
-    handler, head = staff_key(demo, "handler"), staff_key(demo, "head")
+    handler, head = demo.staff_key("handler"), demo.staff_key("head")
     with demo.sessions() as s:
         submission = s.execute(select(Submission)).scalar_one()
         report = payloads.decode(open_body(submission.report_envelope, handler, expect="report"),
@@ -145,7 +144,7 @@ def test_recovery_key_opens_everything_and_the_head_reads_the_report(
     assert reply.status_code == 303
 
     recovery = parse_recovery_key(demo.recovery_key())
-    head = staff_key(demo, "head")
+    head = demo.staff_key("head")
     with demo.sessions() as s:
         submission = s.execute(select(Submission)).scalar_one()
         for key in (recovery, head):

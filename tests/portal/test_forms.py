@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from store.models import Attachment, Envelope, FileChunk, Message, Submission
-from tests.portal.conftest import csrf_token, login, post_report, receipt_code, report_fields
-from tests.support import DemoInstance
+from tests.support.instance import DemoInstance
+from tests.support.portal import csrf_token, login, post_report, receipt_code, report_fields
 
 TYPED = "Заместитель акима <b>требовал</b> 500 000 тенге & «откат» за договор."
 

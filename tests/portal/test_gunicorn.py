@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.portal import server as srv
-from tests.support import DemoInstance
+from bench import loopback as srv
+from tests.support.instance import DemoInstance
 
 MARK_IP = "203.0.113.77"
 MARK_FWD = "for=198.51.100.23;proto=https"
@@ -46,13 +46,14 @@ def leaks(markers: dict[str, list[bytes]], *roots: Path) -> list[str]:
 
 
 @pytest.fixture
-def portal(demo: DemoInstance, tmp_path: Path) -> Iterator[srv.Server]:
-    server = srv.start(demo.path, tmp_path / "run", ADAL_MAX_UPLOAD_BYTES=str(80 * 1024 * 1024))
+def portal(demo: DemoInstance, tmp_path: Path) -> Iterator[srv.PortalServer]:
+    server = srv.start_portal(demo.path, tmp_path / "run",
+                              ADAL_MAX_UPLOAD_BYTES=str(80 * 1024 * 1024))
     yield server
     server.stop()
 
 
-def test_nothing_identifying_reaches_disk(portal: srv.Server, demo: DemoInstance,
+def test_nothing_identifying_reaches_disk(portal: srv.PortalServer, demo: DemoInstance,
                                           tmp_path: Path) -> None:
     http = requests.Session()
     http.headers.update(HEADERS)
@@ -96,7 +97,7 @@ def test_nothing_identifying_reaches_disk(portal: srv.Server, demo: DemoInstance
     assert list(files_under(portal.tmpdir)) == []
 
 
-def test_large_upload_streams_with_flat_memory(portal: srv.Server) -> None:
+def test_large_upload_streams_with_flat_memory(portal: srv.PortalServer) -> None:
     http = requests.Session()
     csrf, nonce = srv.form_tokens(http, portal)
     # Warm up: imports, KDF, database connection and a small upload.
@@ -128,7 +129,7 @@ def test_large_upload_streams_with_flat_memory(portal: srv.Server) -> None:
     assert peak - baseline < 16 * 1024, (baseline, peak)
 
 
-def test_oversized_upload_gets_the_413_page_not_a_reset(portal: srv.Server) -> None:
+def test_oversized_upload_gets_the_413_page_not_a_reset(portal: srv.PortalServer) -> None:
     http = requests.Session()
     csrf, nonce = srv.form_tokens(http, portal)
     body = srv.StreamedBody({"csrf_token": csrf, "nonce": nonce, "facts": "too big",
@@ -145,7 +146,7 @@ def test_oversized_upload_gets_the_413_page_not_a_reset(portal: srv.Server) -> N
     assert http.get(portal.url("/")).status_code == 200
 
 
-def test_worker_and_kdf_children_keep_keys_out_of_core_files(portal: srv.Server) -> None:
+def test_worker_and_kdf_children_keep_keys_out_of_core_files(portal: srv.PortalServer) -> None:
     """Workers hold mailbox keys, KDF children receipt codes: neither may leave a core file or
     be read by another process of the same user (gunicorn_conf.post_fork, hardening.process;
     the "dumpable" half is checked in tests/hardening/test_process.py: as root it shows in no
@@ -166,7 +167,7 @@ def test_worker_and_kdf_children_keep_keys_out_of_core_files(portal: srv.Server)
 
 
 def test_a_stalled_upload_is_given_up(demo: DemoInstance, tmp_path: Path) -> None:
-    server = srv.start(demo.path, tmp_path / "run", ADAL_BODY_IDLE_SECONDS="2")
+    server = srv.start_portal(demo.path, tmp_path / "run", ADAL_BODY_IDLE_SECONDS="2")
     try:
         sock = srv.stalled_upload(server, requests.Session(), "stalled")
         started = time.monotonic()
@@ -181,7 +182,7 @@ def test_a_stalled_upload_is_given_up(demo: DemoInstance, tmp_path: Path) -> Non
 
 def test_upload_slots_keep_pages_and_plain_reports_going(demo: DemoInstance,
                                                          tmp_path: Path) -> None:
-    server = srv.start(demo.path, tmp_path / "run", ADAL_UPLOAD_SLOTS="1")
+    server = srv.start_portal(demo.path, tmp_path / "run", ADAL_UPLOAD_SLOTS="1")
     try:
         stalled = srv.stalled_upload(server, requests.Session(), "slow sender")
         time.sleep(1.0)  # its file part has begun: the one slot is taken
@@ -219,7 +220,7 @@ def test_refused_stalled_uploads_free_their_threads_at_once(demo: DemoInstance,
                                                             tmp_path: Path) -> None:
     """A refused body is drained only with a free upload slot, and never past its deadline: a
     crowd of stalled uploads past the slots cannot hold the threads in the drain instead."""
-    server = srv.start(demo.path, tmp_path / "run", ADAL_UPLOAD_SLOTS="1")
+    server = srv.start_portal(demo.path, tmp_path / "run", ADAL_UPLOAD_SLOTS="1")
     holder = srv.stalled_upload(server, requests.Session(), "holds the slot")
     crowd: list[socket.socket] = []
     try:

@@ -15,14 +15,14 @@ from flask import Flask
 from crypto import kdf, receipt
 from portal import create_app
 from portal.kdf_queue import KdfBusy, KdfQueue
-from tests.portal.conftest import (
+from tests.support.instance import DemoInstance
+from tests.support.portal import (
     csrf_token,
     make_config,
     post_report,
     receipt_code,
     report_fields,
 )
-from tests.support import DemoInstance
 
 
 def _seconds_to_refusal(queue: KdfQueue, wait: float) -> float:

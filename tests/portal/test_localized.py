@@ -11,7 +11,7 @@ from babel.numbers import format_decimal
 from flask import Flask
 
 from portal import localized
-from tests.portal.conftest import csrf_token, login, post_report, receipt_code, report_fields
+from tests.support.portal import csrf_token, login, post_report, receipt_code, report_fields
 from web.i18n import COOKIE, LANGUAGES
 
 NUMBERS = [0, 0.05, 0.15, 0.25, 0.35, 1, 1.04, 1.05, 1.45, 1.5, 2.675, 9.95, 99.95, 999.96,

@@ -8,7 +8,7 @@ import logging
 from flask import Flask, request
 
 from portal.logs import LOGGER_NAME
-from tests.support import DemoInstance
+from tests.support.instance import DemoInstance
 
 SECRET = "Маркер секретного текста 4242"
 

@@ -16,8 +16,8 @@ from sqlalchemy import MetaData, select
 
 from crypto.kdf import derive_receipt_secrets, mailbox_private_key
 from store.models import Mailbox, WebSession
-from tests.portal.conftest import csrf_token, login, post_report, receipt_code, report_fields
-from tests.support import DemoInstance
+from tests.support.instance import DemoInstance
+from tests.support.portal import csrf_token, login, post_report, receipt_code, report_fields
 
 COOKIE = "adal-portal"  # make_config() turns Secure off, so no __Host- prefix
 MINUTE = 60.0

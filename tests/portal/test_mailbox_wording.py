@@ -14,8 +14,8 @@ from store import payloads
 from store.models import Mailbox, Message, Submission
 from store.recipients import holders
 from store.sealing import seal
-from tests.portal.conftest import csrf_token, login, post_report, receipt_code, report_fields
-from tests.support import DemoInstance
+from tests.support.instance import DemoInstance
+from tests.support.portal import csrf_token, login, post_report, receipt_code, report_fields
 
 # The long date is a label's value, never inside a sentence: Kazakh needs no case ending for
 # it, and the Russian date's own "г." is not followed by a sentence's full stop.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -13,8 +12,12 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from portal import create_app
-from tests.portal.conftest import (
+from tests.support.instance import DemoInstance
+from tests.support.portal import (
+    CSP,
     TRANSLATIONS,
+    PageAudit,
+    audit,
     csrf_token,
     login,
     make_config,
@@ -22,74 +25,6 @@ from tests.portal.conftest import (
     receipt_code,
     report_fields,
 )
-from tests.support import DemoInstance
-
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-       "base-uri 'none'; frame-ancestors 'none'")
-URL_ATTRS = {"src", "href", "action", "formaction", "data", "poster", "srcset", "background"}
-
-
-class PageAudit(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.problems: list[str] = []
-        self.labels: set[str] = set()
-        self.inputs: list[str] = []
-        self.html_lang: str | None = None
-        self._in_style = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
-        if tag == "script":
-            self.problems.append("script element")
-        if tag == "html":
-            self.html_lang = values.get("lang")
-        if tag == "style":
-            self._in_style = True
-        for name, value in attrs:
-            value = value or ""
-            if name.startswith("on"):
-                self.problems.append(f"event handler {name}")
-            if name in URL_ATTRS or name == "style":
-                lowered = value.strip().lower()
-                if lowered.startswith("javascript:"):
-                    self.problems.append(f"javascript: URL in {name}")
-                if "//" in lowered or lowered.startswith(("http:", "https:", "data:")):
-                    self.problems.append(f"external URL in {name}: {value}")
-                if "url(" in lowered:
-                    self.problems.append("url() in inline style")
-        if tag == "label" and values.get("for"):
-            self.labels.add(values["for"] or "")
-        if tag in ("input", "textarea", "select") and values.get("type") != "hidden":
-            self.inputs.append(values.get("id") or "<no id>")
-
-    def handle_data(self, data: str) -> None:
-        if self._in_style and ("url(" in data or "@import" in data):
-            self.problems.append("external reference in a style element")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "style":
-            self._in_style = False
-
-
-def audit(response: TestResponse, lang: str = "kk") -> None:
-    assert response.headers["Content-Security-Policy"] == CSP
-    assert response.headers["Referrer-Policy"] == "no-referrer"
-    assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
-    assert response.headers["Cross-Origin-Resource-Policy"] == "same-origin"
-    assert "camera=()" in response.headers["Permissions-Policy"]
-    assert "geolocation=()" in response.headers["Permissions-Policy"]
-    assert "no-store" in response.headers["Cache-Control"]
-    assert "Server" not in response.headers
-    if response.mimetype != "text/html":
-        return
-    page = PageAudit()
-    page.feed(response.get_data(as_text=True))
-    assert page.problems == []
-    assert page.html_lang == lang
-    unlabelled = [i for i in page.inputs if i not in page.labels]
-    assert unlabelled == [], f"inputs without a label: {unlabelled}"
 
 
 def every_page(client: FlaskClient) -> dict[str, TestResponse]:

@@ -17,12 +17,12 @@ import requests
 from flask import Flask
 
 import handler
+from bench import loopback as srv
 from installation import instance as inst
 from portal import create_app
-from tests.handler.helpers import Browser, compile_translations, sign_in
-from tests.portal import server as srv
-from tests.portal.conftest import login, make_config, post_report, receipt_code, report_fields
-from tests.support import DemoInstance, run_cli
+from tests.support.backoffice import Browser, sign_in
+from tests.support.instance import DemoInstance, run_cli
+from tests.support.portal import login, make_config, post_report, receipt_code, report_fields
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,7 +60,7 @@ def test_portal_host_folder_takes_a_report_the_back_office_opens(
     assert 'name="code"' not in reporter.get("/mailbox").get_data(as_text=True)  # signed in
 
     # The back office, on its own full instance folder, opens the report.
-    compile_translations()
+    srv.compile_translations()
     monkeypatch.setenv("ADAL_INSTANCE", str(demo.path))
     back_office = handler.create_app({"TESTING": True})
     try:
@@ -102,7 +102,7 @@ opened = []
 sys.addaudithook(lambda event, args: opened.append(os.fsdecode(args[0]))
                  if event == "open" and isinstance(args[0], (str, bytes, os.PathLike)) else None)
 from portal import create_app
-from tests.portal.conftest import make_config, post_report, receipt_code, report_fields
+from tests.support.portal import make_config, post_report, receipt_code, report_fields
 app = create_app(config=make_config())
 app.config["TESTING"] = True
 client = app.test_client()
@@ -131,7 +131,7 @@ def test_portal_never_opens_secret_key_even_beside_it(demo: DemoInstance) -> Non
 def test_adal_portal_serves_from_the_portal_host_folder(portal_folder: Path,
                                                         tmp_path: Path) -> None:
     """The real `adal portal` (gunicorn), as the systemd unit starts it on the portal host."""
-    server = srv.start(portal_folder, tmp_path / "run")
+    server = srv.start_portal(portal_folder, tmp_path / "run")
     try:
         http = requests.Session()
         csrf, nonce = srv.form_tokens(http, server)

@@ -10,8 +10,8 @@ from rules.workflow import PUBLIC_STATUSES
 from store.db import transaction
 from store.models import Mailbox
 from store.payloads import MAILBOX_STATUSES
-from tests.portal.conftest import login, post_report, receipt_code, report_fields
-from tests.support import DemoInstance
+from tests.support.instance import DemoInstance
+from tests.support.portal import login, post_report, receipt_code, report_fields
 
 SHOWN = {"received": "Received", "in_review": "Under review",
          "forwarded": "Passed to the Anti-Corruption Service", "decided": "Decision taken",

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from portal import create_app
 from store.models import Submission
-from tests.portal.conftest import make_config, post_report, receipt_code, report_fields
-from tests.support import DemoInstance
+from tests.support.instance import DemoInstance
+from tests.support.portal import make_config, post_report, receipt_code, report_fields
 
 TYPED = "Қойма меңгерушісі генераторды сатып жіберді"
 EVIDENCE = [(b"%PDF-1.4 evidence", "act.pdf", "application/pdf")]

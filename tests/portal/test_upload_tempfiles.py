@@ -13,8 +13,8 @@ from pathlib import Path
 import requests
 from sqlalchemy import make_url
 
-from tests.portal import server as srv
-from tests.support import DemoInstance
+from bench import loopback as srv
+from tests.support.instance import DemoInstance
 
 TEMP_ROOTS = ("/tmp", "/var/tmp", "/dev/shm")  # nosec B108
 # gunicorn's worker heartbeat: mkstemp(prefix="wgunicorn-") in worker_tmp_dir (/dev/shm, see
@@ -81,7 +81,7 @@ def test_no_hidden_temp_file_during_or_after_an_upload(demo: DemoInstance,
                                                        tmp_path: Path) -> None:
     began = time.time() - 1
     marker = b"TEMPFILE-PLAINTEXT-" + os.urandom(8).hex().encode()
-    server = srv.start(demo.path, tmp_path / "run")
+    server = srv.start_portal(demo.path, tmp_path / "run")
     try:
         worker = server.worker_pid()
         # The test's own instance lives under /tmp: its SQLite database and the server's log.

@@ -22,9 +22,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests import browser
-from tests.browser import LANGUAGES, Site
-from tests.quality import tools
+from tests.support import browser, tools
+from tests.support.browser import LANGUAGES, Site
+
+# One worker per directory under pytest-xdist (--dist loadgroup): the directory's site
+# fixture owns test-artifacts/logs/<dir>, and a second copy on another worker would clear it.
+pytestmark = pytest.mark.xdist_group("quality-site")
 
 REPORTS = browser.ARTIFACTS / "axe"
 BLOCKING = ("serious", "critical")

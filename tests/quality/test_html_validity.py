@@ -1,6 +1,6 @@
 """Every rendered page of both apps is valid HTML for the Nu HTML checker (vnu): zero errors.
 
-Pages come from the Flask test client in kk, ru and en (tests/quality/render.py), including
+Pages come from the Flask test client in kk, ru and en (tests/support/render.py), including
 error pages and forms returned with errors; they are written to one folder and checked by one
 vnu run (one JVM start), together with both stylesheets. Warnings are not failures; they are
 kept in test-artifacts/vnu/ beside the pages for review.
@@ -20,10 +20,9 @@ from flask import Flask
 import handler
 import portal
 from portal.config import PortalConfig
-from tests import browser, needs
-from tests.browser import LANGUAGES, Totp
-from tests.quality import render, tools
-from tests.support import DemoInstance
+from tests.support import browser, needs, render, tools
+from tests.support.browser import LANGUAGES
+from tests.support.instance import DemoInstance
 
 pytestmark = needs.run_once
 OUT = browser.ARTIFACTS / "vnu"
@@ -33,7 +32,7 @@ STYLESHEETS = [Path(portal.__file__).parent / "static" / "portal.css",
 
 @pytest.fixture
 def apps(demo: DemoInstance) -> Iterator[tuple[Flask, Flask]]:
-    from tests import servers
+    from bench import loopback as servers
 
     servers.compile_translations()
     front = portal.create_app(demo.instance, PortalConfig(kdf_slots=2))
@@ -47,7 +46,7 @@ def test_every_page_is_valid_html(apps: tuple[Flask, Flask], demo: DemoInstance)
     front, back = apps
     command = tools.vnu_command()
     code, submission_id = render.seed_mailbox(front, demo)
-    team = render.staff(back, demo, Totp())
+    team = render.staff(back, demo)
     pages: list[render.Page] = []
     for lang in LANGUAGES:
         pages += render.portal_pages(front, lang, code)

@@ -22,7 +22,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from jinja2 import Environment
 
-from tests import needs
+from tests.support import needs
 
 pytestmark = needs.run_once
 ROOT = Path(__file__).resolve().parents[2]

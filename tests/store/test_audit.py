@@ -7,7 +7,7 @@ from sqlalchemy import delete, select, update
 from store import audit
 from store.db import transaction
 from store.models import AuditEntry
-from tests.support import DemoInstance
+from tests.support.instance import DemoInstance
 
 
 def _fill(demo: DemoInstance, n: int) -> list[int]:

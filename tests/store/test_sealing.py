@@ -11,17 +11,10 @@ from crypto import keys as ckeys
 from crypto.errors import DecryptionError
 from store import recipients, sealing
 from store.db import transaction
-from store.models import Envelope, FileChunk, Grant, User
-from tests.support import DemoInstance
+from store.models import Envelope, FileChunk, Grant
+from tests.support.instance import DemoInstance
 
 TODAY = date(2026, 11, 25)
-
-
-def _private(demo: DemoInstance, role: str):
-    creds = demo.credentials()[role]
-    with demo.sessions() as s:
-        user = s.scalars(select(User).where(User.username == creds["username"])).one()
-        return ckeys.unwrap_private_key(user.wrapped_key, creds["password"])
 
 
 def test_report_opens_for_handler_head_and_recovery(demo: DemoInstance) -> None:
@@ -33,7 +26,7 @@ def test_report_opens_for_handler_head_and_recovery(demo: DemoInstance) -> None:
     with demo.sessions() as s:
         env = s.get(Envelope, env_id)
         assert len(env.grants) == 3
-        for key in (_private(demo, "handler"), _private(demo, "head"), recovery):
+        for key in (demo.staff_key("handler"), demo.staff_key("head"), recovery):
             assert sealing.open_body(env, key, expect="report").decode() == "Пара 500 000 теңге"
         with pytest.raises(DecryptionError):
             sealing.open_body(env, ckeys.generate_keypair(), expect="report")
@@ -45,9 +38,9 @@ def test_identity_is_not_sealed_to_handlers(demo: DemoInstance) -> None:
         env_id = env.id
     with demo.sessions() as s:
         env = s.get(Envelope, env_id)
-        assert sealing.open_body(env, _private(demo, "head"), expect="identity") == b"Name"
+        assert sealing.open_body(env, demo.staff_key("head"), expect="identity") == b"Name"
         with pytest.raises(DecryptionError):
-            sealing.open_body(env, _private(demo, "handler"), expect="identity")
+            sealing.open_body(env, demo.staff_key("handler"), expect="identity")
 
 
 def test_body_moved_to_another_row_does_not_open(demo: DemoInstance) -> None:
@@ -63,7 +56,7 @@ def test_body_moved_to_another_row_does_not_open(demo: DemoInstance) -> None:
             b.grants.append(Grant(envelope_id=b.id, key_id=g.key_id, sealed_key=g.sealed_key))
         b_id = b.id
     with demo.sessions() as s, pytest.raises(DecryptionError):
-        sealing.open_body(s.get(Envelope, b_id), _private(demo, "handler"), expect="report")
+        sealing.open_body(s.get(Envelope, b_id), demo.staff_key("handler"), expect="report")
 
 
 def test_envelope_opens_only_as_the_purpose_it_is_expected_for(demo: DemoInstance) -> None:
@@ -71,7 +64,7 @@ def test_envelope_opens_only_as_the_purpose_it_is_expected_for(demo: DemoInstanc
     the row) cannot make a report open as an identity block."""
     with transaction(demo.sessions) as s:
         env_id = sealing.seal(s, "report", b"R", recipients.report_recipients(s), TODAY).id
-    head = _private(demo, "head")
+    head = demo.staff_key("head")
     with transaction(demo.sessions) as s:
         env = s.get(Envelope, env_id)
         assert sealing.open_body(env, head, expect="report") == b"R"
@@ -91,7 +84,7 @@ def test_grant_and_revoke(demo: DemoInstance) -> None:
         env = s.get(Envelope, env_id)
         with pytest.raises(DecryptionError):
             sealing.open_body(env, newcomer, expect="report")
-        key = sealing.open_data_key(env, _private(demo, "handler"))
+        key = sealing.open_data_key(env, demo.staff_key("handler"))
         sealing.add_grant(s, env, key, bytes(newcomer.public_key))
     with transaction(demo.sessions) as s:
         env = s.get(Envelope, env_id)
@@ -109,7 +102,7 @@ def test_file_round_trip_and_shred(demo: DemoInstance) -> None:
         while piece := src.read(7_777):
             writer.write(piece)
         env_id = writer.finish().id
-    handler = _private(demo, "handler")
+    handler = demo.staff_key("handler")
     with demo.sessions() as s:
         env = s.get(Envelope, env_id)
         assert b"".join(sealing.iter_file(s, env, handler)) == data
@@ -137,7 +130,7 @@ def test_incomplete_or_truncated_file_never_opens(demo: DemoInstance) -> None:
         last = s.scalar(select(func.max(FileChunk.seq)).where(FileChunk.envelope_id == truncated))
         s.execute(FileChunk.__table__.delete().where(FileChunk.envelope_id == truncated,
                                                      FileChunk.seq == last))
-    handler = _private(demo, "handler")
+    handler = demo.staff_key("handler")
     with demo.sessions() as s:
         for env_id in (unfinished, truncated):
             with pytest.raises(DecryptionError):

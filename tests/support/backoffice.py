@@ -1,14 +1,14 @@
-"""Test helpers for the back office: a browser that keeps its CSRF token, TOTP codes, and
+"""The back office under test: the app, a browser that keeps its CSRF token, TOTP codes, and
 reports stored exactly as the portal stores them (store/payloads.py formats)."""
 
 from __future__ import annotations
 
 import re
 import secrets
-import subprocess
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pyotp
@@ -17,25 +17,25 @@ from nacl.public import PrivateKey
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from handler import totp
+from handler import create_app, totp
 from rules.clock import local_date
 from store import payloads, sealing
 from store.models import Attachment, Mailbox, Message, Submission, User
 from store.recipients import holders, identity_recipients, report_recipients
-from tests.support import DemoInstance
+from tests.support.instance import DemoInstance
 
 BASE = "https://backoffice.example"
-ROOT = Path(__file__).resolve().parents[2]
 _TOKEN = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 
 
-def compile_translations() -> None:
-    """The .mo files are build output (not committed): compile them when missing."""
-    catalogs = list((ROOT / "handler" / "translations").glob("*/LC_MESSAGES/messages.po"))
-    if any(not po.with_suffix(".mo").exists() or
-           po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime for po in catalogs):
-        subprocess.run(["bash", str(ROOT / "scripts" / "compile-translations.sh"),
-                        str(ROOT / ".venv" / "bin")], check=True, cwd=ROOT)
+@contextmanager
+def handler_app(config: Mapping[str, Any] | None = None) -> Iterator[Flask]:
+    """The back office on the instance the environment names (the `demo` fixture sets it)."""
+    app = create_app(config)
+    try:
+        yield app
+    finally:
+        app.extensions["adal.engine"].dispose()
 
 
 class Browser:
@@ -93,6 +93,14 @@ def code_for(demo: DemoInstance, username: str, secret: str) -> str:
             user.totp_last_counter = None
             counter = now
     return pyotp.HOTP(secret).at(counter)
+
+
+def login_fields(demo: DemoInstance, role: str) -> dict[str, str]:
+    """What the demo user of `role` types into the sign-in form, with an unused TOTP code: the
+    one definition behind every client's sign-in (test client, Playwright, fuzzer)."""
+    creds = demo.credentials()[role]
+    return {"username": creds["username"], "password": creds["password"],
+            "code": code_for(demo, creds["username"], creds["totp secret"])}
 
 
 def sign_in(browser: Browser, demo: DemoInstance, username: str, password: str,

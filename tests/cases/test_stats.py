@@ -14,8 +14,8 @@ from crypto import envelope as crypto_envelope
 from rules.workflow import Step
 from store import sealing
 from store.models import Case, Submission
-from tests.casework.support import store_report, user
-from tests.support import DemoInstance
+from tests.support.instance import DemoInstance
+from tests.support.reports import store_report, user
 
 MARCH = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)  # Friday 14:00 in Kazakhstan
 APRIL = datetime(2026, 4, 6, 4, 0, tzinfo=UTC)  # Monday 09:00

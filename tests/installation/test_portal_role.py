@@ -21,7 +21,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cases import housekeeping as cleanup
-from crypto import keys as ckeys
 from installation.roles import DENIED_TABLES
 from store import recipients, sealing
 from store.db import make_engine, session_factory, transaction
@@ -35,8 +34,8 @@ from store.models import (
     User,
     WebSession,
 )
-from tests.conftest import POSTGRES_URL
-from tests.support import DemoInstance, run_cli
+from tests.support.instance import DemoInstance, run_cli
+from tests.support.needs import POSTGRES_URL
 
 TODAY = date(2026, 11, 25)
 OLD = TODAY - timedelta(days=3)
@@ -147,11 +146,9 @@ def test_portal_role_writes_and_reads_what_the_portal_needs(
         assert recipients.holders(s, report_id)
 
     # The staff side (as the owner) opens the file the portal role wrote, byte for byte.
-    creds = demo.credentials()["handler"]
+    key = demo.staff_key("handler")
     with demo.sessions() as s:
         assert s.get(Envelope, orphan) is None
-        user = s.execute(select(User).where(User.username == creds["username"])).scalar_one()
-        key = ckeys.unwrap_private_key(user.wrapped_key, creds["password"])
         envelope = s.get(Envelope, file_id)
         assert b"".join(sealing.iter_file(s, envelope, key)) == file_data
 

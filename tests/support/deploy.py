@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -26,7 +25,8 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-ROOT = Path(__file__).resolve().parents[2]
+from bench.loopback import ROOT, free_port, terminate
+
 CADDYFILE = ROOT / "Caddyfile"
 ADAL = Path(sys.executable).with_name("adal")
 
@@ -45,12 +45,6 @@ MARKER_HEADERS = {
 # Forwarding headers Caddy would add itself; the portal must never receive one.
 FORWARDING = (b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"x-real-ip",
               b"forwarded:", b"via:")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_for_port(port: int, proc: subprocess.Popen[Any], log: Path,
@@ -80,13 +74,7 @@ class Process:
     log: Path
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        terminate(self.proc)
 
 
 def launch(name: str, argv: list[str], env: Mapping[str, str], logdir: Path) -> Process:

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from rules.clock import KZ_TZ
-from tests.handler.helpers import Browser, store_portal_report
-from tests.support import DemoInstance
+from tests.support.backoffice import Browser, store_portal_report
+from tests.support.instance import DemoInstance
 
 
 def _cell(page: str, label: str) -> str:

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from nacl.public import PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crypto import keys as ckeys
 from rules.clock import local_date
 from store import payloads, sealing
 from store.models import Attachment, Mailbox, Message, Submission, User
 from store.recipients import holders, identity_recipients, report_recipients
-from tests.support import DemoInstance
 
 
 @dataclass(frozen=True)
@@ -73,7 +71,7 @@ def store_report(session: Session, received_at: datetime, *, channel: str = "por
     return Stored(submission.id, report)
 
 
-def _file(session: Session, submission: Submission, recipients: list[bytes], today, name: str,
+def _file(session: Session, submission: Submission, recipients: list[bytes], today: date, name: str,
           message_id: int | None = None) -> None:
     writer = sealing.FileWriter(session, recipients, today, batch=2)
     writer.write(payloads.file_meta_header(name, "application/pdf"))
@@ -84,10 +82,3 @@ def _file(session: Session, submission: Submission, recipients: list[bytes], tod
 
 def user(session: Session, role: str) -> User:
     return session.scalars(select(User).where(User.role == role).order_by(User.id)).first()
-
-
-def private_key(demo: DemoInstance, session: Session, role: str) -> PrivateKey:
-    creds = demo.credentials()[role]
-    account = session.scalars(select(User).where(User.username == creds["username"])).one()
-    assert account.wrapped_key is not None
-    return ckeys.unwrap_private_key(account.wrapped_key, creds["password"])

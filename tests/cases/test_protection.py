@@ -30,8 +30,8 @@ from rules.errors import AdalError
 from rules.workflow import Step
 from store import audit
 from store.models import AuditEntry, Case, Protection, ProtectionMatter, Submission
-from tests.casework.support import private_key, store_report, user
-from tests.support import DemoInstance
+from tests.support.instance import DemoInstance
+from tests.support.reports import store_report, user
 
 RECEIVED = datetime(2026, 3, 20, 9, 3, tzinfo=UTC)
 TODAY = date(2026, 6, 1)
@@ -71,13 +71,13 @@ def test_protection_record_is_sealed_to_heads_and_plain_columns_hold_no_name(
     with demo.sessions() as s:
         record = protection_of(s, _load(s, sid))
         assert record is not None
-        assert open_person(record, s, private_key(demo, s, "head")) == PERSON
+        assert open_person(record, s, demo.staff_key("head")) == PERSON
         matter = record.matters[0]
-        assert open_description(matter, s, private_key(demo, s, "head")).startswith("Перевод")
+        assert open_description(matter, s, demo.staff_key("head")).startswith("Перевод")
         with pytest.raises(DecryptionError):
-            open_person(record, s, private_key(demo, s, "handler"))
+            open_person(record, s, demo.staff_key("handler"))
         with pytest.raises(DecryptionError):
-            open_description(matter, s, private_key(demo, s, "handler"))
+            open_description(matter, s, demo.staff_key("handler"))
         for row in (record, matter):
             plain = " ".join(str(getattr(row, c.key)) for c in row.__table__.columns)
             assert "Асель" not in plain and "филиал" not in plain

@@ -11,9 +11,10 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests import needs
+from tests.support import needs
 
-HERE = Path(__file__).resolve().parent
+# package.json, its lock and node_modules stay beside the tests that use them.
+HERE = Path(__file__).resolve().parents[1] / "quality"
 MODULES = HERE / "node_modules"
 AXE = MODULES / "axe-core" / "axe.min.js"
 VNU = MODULES / "vnu-jar" / "build" / "dist" / "vnu.jar"

@@ -19,7 +19,7 @@ from flask import Flask
 from hypothesis import HealthCheck, Phase, settings
 from werkzeug.test import TestResponse
 
-from tests import needs
+from tests.support import needs
 
 # Derandomized: CI draws the same examples on every run, so a failure reproduces; no example
 # database, so nothing is replayed from a developer's earlier runs either. CI reports a
@@ -133,3 +133,36 @@ def bad_host_failures(fuzz: Fuzzer, hosts: Iterable[str]) -> list[str]:
                 failures.append(f"Host {host[:20]!r}…: {method} {path}: "
                                 f"{type(exc).__name__}: {exc}")
     return failures
+
+
+# Examples per test, and the requests each example sends at least: every test asserts its
+# floor (examples × requests), and the floors of both apps add up to the 10,000 CI promises
+# (test_fuzz_portal.py checks the sum, so both tables live here).
+PORTAL_EXAMPLES = {"anything": 2500, "report": 900, "login": 1000, "mailbox": 600}
+PORTAL_PER_EXAMPLE = {"anything": 1, "report": 2, "login": 2, "mailbox": 2}
+BACKOFFICE_EXAMPLES = {"signed-out": 1500, "handler": 1100, "head": 300, "admin": 500,
+                       "auditor": 200}
+
+
+def portal_floor(name: str) -> int:
+    return PORTAL_EXAMPLES[name] * PORTAL_PER_EXAMPLE[name]
+
+
+def backoffice_floor(name: str) -> int:
+    """Requests the test sends at least: one per example."""
+    return BACKOFFICE_EXAMPLES[name]
+
+
+def body_kwargs(body: Any, token: str | None) -> dict[str, Any]:
+    if body is None:
+        return {}
+    kind, payload = body
+    if kind == "form":
+        data = dict(payload)
+        if token is not None:
+            data.setdefault("csrf_token", token)
+        return {"data": data}
+    if kind == "raw":
+        raw, content_type = payload
+        return {"data": raw, "content_type": content_type}
+    return {"data": payload.body(token), "content_type": payload.content_type}

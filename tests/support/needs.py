@@ -1,4 +1,5 @@
-"""External programs some tests need (Chromium, Java, Node): found, or a loud failure in CI.
+"""External programs some tests need (Chromium, Java, Node, Caddy, Tor): found, or a loud
+failure in CI.
 
 On a developer's machine a missing program skips the test with the reason; with CI=true it is a
 failure, because CI installs every one of them (scripts/system-deps.sh) and a quietly skipped
@@ -13,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-POSTGRES_PASS = bool(os.environ.get("ADAL_TEST_POSTGRES_URL"))
+# The PostgreSQL pass of scripts/test.sh: the server's admin URL, or None on SQLite.
+POSTGRES_URL = os.environ.get("ADAL_TEST_POSTGRES_URL") or None
+POSTGRES_PASS = POSTGRES_URL is not None
 # Browser, axe, Nu checker and catalogue checks look at rendered pages, not at SQL: the
 # database cannot change their outcome, so they run in the SQLite pass only.
 ONCE_REASON = "database-independent; run once, in the SQLite pass"
@@ -45,3 +48,8 @@ def file(path: Path, what: str, hint: str) -> Path:
     if not path.is_file():
         missing(f"{what} ({path})", hint)
     return path
+
+
+def require(name: str) -> str:
+    """A program the deployment tests drive (caddy, tor)."""
+    return program(name, "scripts/system-deps.sh installs it; the deployment tests need it")

@@ -21,8 +21,8 @@ from rules.errors import AdalError
 from rules.workflow import Step
 from store import audit
 from store.models import AuditEntry, Case, Submission
-from tests.casework.support import store_report, user
-from tests.support import DemoInstance
+from tests.support.instance import DemoInstance
+from tests.support.reports import store_report, user
 
 FRIDAY = datetime(2026, 3, 20, 9, 3, 27, tzinfo=UTC)  # 14:03:27 in Kazakhstan, before Nauryz
 IDENTITY = {"full_name": "Асель Нурланова", "position": "бухгалтер", "unit": "бухгалтерия"}

@@ -13,20 +13,21 @@ import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pyotp
 import pytest
 import requests
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from sqlalchemy import select
 
+from bench import loopback as servers
 from cases import messages
 from store.models import Mailbox, Submission
-from tests import needs, servers
-from tests.support import DemoInstance
+from tests.support import needs
+from tests.support.backoffice import login_fields
+from tests.support.instance import DemoInstance, Template, copy_template, open_demo
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the networking switches Chromium keeps calling Google's hosts, which this closed
@@ -85,28 +86,11 @@ def horizontal_overflow(page: Page) -> tuple[int, int]:
 # --- the site: an instance, a portal and a back office ------------------------------------
 
 
-class Totp:
-    """Fresh TOTP codes: the back office accepts each time step once per account, and one
-    step either side, so several sign-ins within 30 s take the next unused step."""
-
-    def __init__(self) -> None:
-        self.last: dict[str, int] = {}
-
-    def code(self, username: str, secret: str) -> str:
-        now = int(datetime.now(UTC).timestamp()) // 30
-        step = max(now, self.last.get(username, now - 1) + 1)
-        if step > now + 1:
-            raise RuntimeError("no unused TOTP step left in the window")
-        self.last[username] = step
-        return pyotp.TOTP(secret).at(step * 30)
-
-
 @dataclass
 class Site:
     demo: DemoInstance
     portal: servers.Server
     handler: servers.Server
-    totp: Totp = field(default_factory=Totp)
     # A report with a handler's reply and a follow-up, for the mailbox and case pages.
     seed_code: str = ""
     seed_submission: str = ""
@@ -116,20 +100,22 @@ class Site:
 
 
 @contextmanager
-def running_site(folder: Path, log_dir: Path) -> Iterator[Site]:
+def running_site(folder: Path, log_dir: Path, template: Template) -> Iterator[Site]:
+    """A copy of the demo template served by a real portal and back office."""
     servers.compile_translations()
-    with servers.scratch_database(folder) as url:
-        output = servers.init_demo(folder / "instance", url)
-        demo = servers.open_demo(folder / "instance", url, output)
-        try:
-            with servers.serving(servers.launch("portal", demo.path, url, log_dir),
-                                 servers.launch("handler", demo.path, url, log_dir)) as (
-                                     portal, handler):
-                site = Site(demo, portal, handler)
-                seed(site)
-                yield site
-        finally:
-            demo.engine.dispose()
+    url, database = copy_template(template, folder / "instance")
+    demo = open_demo(folder / "instance", url, template.init_output)
+    try:
+        with servers.serving(servers.launch("portal", demo.path, url, log_dir),
+                             servers.launch("handler", demo.path, url, log_dir)) as (
+                                 portal, handler):
+            site = Site(demo, portal, handler)
+            seed(site)
+            yield site
+    finally:
+        demo.engine.dispose()
+        if database:
+            servers.drop_database(database)
 
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -183,22 +169,20 @@ def seed(site: Site) -> None:
     site.seed_code = code
 
 
-# --- fixtures (imported by the conftest.py of tests/e2e and tests/quality) -----------------
-# Package scope: each directory gets its own Chromium and site, and the first is closed before
-# the second starts; Playwright's sync API allows only one running instance per thread.
+# --- what the fixtures of tests/e2e and tests/quality yield ---------------------------------
+# Package scope there: each directory gets its own Chromium and site, and the first is closed
+# before the second starts; Playwright's sync API allows only one running instance per thread.
 
 
-@pytest.fixture(scope="package")
-def chrome() -> Iterator[Browser]:
+def package_chrome() -> Iterator[Browser]:
     if needs.POSTGRES_PASS:
         pytest.skip(needs.ONCE_REASON)
     with chromium() as browser:
         yield browser
 
 
-@pytest.fixture(scope="package")
-def site(request: pytest.FixtureRequest,
-         tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def package_site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                 template: Template) -> Iterator[Site]:
     """One instance with a portal and a back office for a whole test directory: starting them
     costs seconds, and the tests only add reports to it."""
     if needs.POSTGRES_PASS:
@@ -206,7 +190,7 @@ def site(request: pytest.FixtureRequest,
     folder = tmp_path_factory.mktemp("site")
     logs = ARTIFACTS / "logs" / Path(str(request.node.path)).name
     shutil.rmtree(logs, ignore_errors=True)  # only this run's logs stay behind
-    with running_site(folder, logs) as running:
+    with running_site(folder, logs, template) as running:
         yield running
         problems = running.portal.problems() + running.handler.problems()
     assert not problems, "the servers logged failures:\n" + "\n".join(problems)
@@ -271,11 +255,10 @@ def portal_tour(page: Page, site: Site, lang: str) -> Iterator[str]:
 
 
 def staff_sign_in(page: Page, site: Site, role: str) -> None:
-    creds = site.credentials(role)
+    fields = login_fields(site.demo, role)
     page.goto(site.handler.url + "/login")
-    page.fill("#username", creds["username"])
-    page.fill("#password", creds["password"])
-    page.fill("#code", site.totp.code(creds["username"], creds["totp secret"]))
+    for name in ("username", "password", "code"):
+        page.fill(f"#{name}", fields[name])
     submit(page, 'form[action="/login"]')
     assert "/login" not in page.url, f"{role} could not sign in: {page.url}"
 

@@ -22,8 +22,8 @@ from cases import messages
 from cases.staff import create_user
 from portal.forms import LONG_TEXT
 from store.models import Mailbox, Submission, User
-from tests.browser import Totp
-from tests.support import DemoInstance
+from tests.support.backoffice import login_fields
+from tests.support.instance import DemoInstance
 
 BASE = "https://adal.test"  # the production cookies are Secure and __Host-
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -170,19 +170,17 @@ class Staff:
     newcomer: Visitor
 
 
-def sign_in(app: Flask, demo: DemoInstance, totp: Totp, role: str) -> Visitor:
-    creds = demo.credentials()[role]
+def sign_in(app: Flask, demo: DemoInstance, role: str) -> Visitor:
     v = Visitor(app, "backoffice", "kk")
     v.get("/login")
-    response = v.post("/login", {"username": creds["username"], "password": creds["password"],
-                                 "code": totp.code(creds["username"], creds["totp secret"])})
+    response = v.post("/login", login_fields(demo, role))
     assert response.status_code == 303, f"{role} cannot sign in: {response.status_code}"
     v.get(response.headers["Location"])
     return v
 
 
-def staff(app: Flask, demo: DemoInstance, totp: Totp) -> Staff:
-    visitors = {role: sign_in(app, demo, totp, role)
+def staff(app: Flask, demo: DemoInstance) -> Staff:
+    visitors = {role: sign_in(app, demo, role)
                 for role in ("handler", "head", "admin", "auditor")}
     with demo.sessions() as db, db.begin():
         created = create_user(db, username="newcomer", full_name="Жаңа Қызметкер",

@@ -40,8 +40,8 @@ from store.models import (
     User,
     WebSession,
 )
-from tests.conftest import POSTGRES_URL
-from tests.support import TEST_KDF, DemoInstance, run_cli
+from tests.support.instance import TEST_KDF, DemoInstance, run_cli
+from tests.support.needs import POSTGRES_URL
 
 PASSPHRASE = "correct horse battery staple"
 FAST = ["--kdf-time-cost", "1", "--kdf-memory-kib", "8192"]

@@ -34,8 +34,8 @@ from store.models import (
     ProtectionMatter,
     Submission,
 )
-from tests.casework.support import store_report, user
-from tests.support import DemoInstance, run_cli
+from tests.support.instance import DemoInstance, run_cli
+from tests.support.reports import store_report, user
 
 IDENTITY = {"full_name": "Асель Нурланова", "position": "бухгалтер", "unit": "бухгалтерия"}
 OLD = datetime(2021, 3, 1, 5, 0, tzinfo=UTC)  # closed in 2021: past 3 years + protection
