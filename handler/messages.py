@@ -50,9 +50,11 @@ DETAIL_LABELS: Mapping[str, LazyString] = {
 DATE_LABELS: Mapping[str, LazyString] = {
     "agency_invited_on": _l("Agency representative invited on"),
     "meeting_on": _l("Meeting date"),
-    "materials_sent_on": _l("Materials sent on (p18)"),
+    "materials_sent_on": _l("Materials sent to the authorised body for civil service affairs "
+                            "on (p18)"),
     "decided_on": _l("Decision taken on"),
-    "copy_sent_on": _l("Copy of the decision sent on (p19)"),
+    "copy_sent_on": _l("Copy of the decision or minutes sent to the authorised body for civil "
+                       "service affairs on (p19)"),
     "notice_received_on": _l("Agency's notice received on (p20)"),
     "appeal_on": _l("Employee's appeal reached the agency on"),
     "nda_signed_on": _l("NDA signed on"),

@@ -47,8 +47,12 @@ DEADLINE_LABELS: Mapping[str, Any] = {
     "nda": _l("Sign the non-disclosure agreement (p7)"),
     "rights_explained": _l("Explain rights and obligations to the reporter (p12)"),
     "written_confirmation": _l("Send written confirmation to the Anti-Corruption Service (p9)"),
-    "commission_materials": _l("Send materials to the commission (p18)"),
-    "commission_decision_copy": _l("Send a copy of the commission's decision (p19)"),
+    # p18 and p19 name the addressee: the authorised body for civil service affairs, never the
+    # commission itself (the commission meets in the state body; the agency reviews it).
+    "commission_materials": _l("Send the materials to the authorised body for civil service "
+                               "affairs before the commission meets (p18)"),
+    "commission_decision_copy": _l("Send a copy of the commission's decision or of the minutes "
+                                   "to the authorised body for civil service affairs (p19)"),
     "agency_notice": _l("Answer the agency's notice (p20)"),
 }
 # A text marker, not only a colour, so the state survives printing and colour blindness.

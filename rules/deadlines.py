@@ -282,7 +282,7 @@ def commission_deadlines(
     return [
         _day_deadline(
             "commission_materials",
-            "Send materials to the civil service agency",
+            "Send materials to the authorised body for civil service affairs",
             "working",
             calendar.working_days_before(meeting_date, COMMISSION_WORKING_DAYS),
             calendar,
@@ -291,7 +291,8 @@ def commission_deadlines(
         ),
         _day_deadline(
             "commission_decision_copy",
-            "Send the commission decision to the civil service agency",
+            "Send a copy of the decision or minutes to the authorised body for civil service "
+            "affairs",
             "working",
             calendar.add_working_days(decided, COMMISSION_WORKING_DAYS),
             calendar,
