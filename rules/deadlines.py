@@ -67,6 +67,13 @@ class Deadline:
     met_at: datetime | None = None
     basis: str = ""
     warn_from: date | None = None
+    # p20: the 30th calendar day, shown as the date to aim for when the term's legal last day
+    # (``due_date``) moved past a day off; None when there is nothing to aim for but the due.
+    aim_date: date | None = None
+
+    @property
+    def moved_by_day_off(self) -> bool:
+        return self.aim_date is not None and self.aim_date != self.due_date
 
     def __post_init__(self) -> None:
         if (self.due is None) == (self.due_date is None):
@@ -309,23 +316,32 @@ def agency_notice_deadline(
     met_at: datetime | None = None,
 ) -> Deadline:
     """p20: after the agency's notice, NDA, commission meeting and decision within 30 calendar
-    days from the day the employee's appeal reached the agency.
+    days from the day the employee's appeal reached the authorised body for civil service
+    affairs.
 
-    Counted from the next day (appeal on 10 April → 10 May) and never shifted, even when the
-    last day is a weekend or holiday: the text says "не превышающий тридцати календарных дней",
-    and the civil-law "move to the next working day" rule would only ever make the head later.
-    The 30 days bind the meeting and the decision; the NDA has to come before the commission
-    handles the case, so it shares the date.
+    Counted from the next day (appeal on 10 April → 10 May). That 30th calendar day is the date
+    to aim for (``aim_date``). When it is a day off, the term legally ends on the next working
+    day (``due_date``): the general rule of Kazakh law for periods moves a last day that falls
+    on a non-working day to the next working day, and "не превышающий тридцати календарных
+    дней" sets the length of the term, not an exception to that rule. So the deadline is
+    overdue only after the legal last day, and the page shows both dates. Example: appeal on
+    Friday 10 April 2026 → 30th day Sunday 10 May, Monday 11 May is the day off for Victory
+    Day → the term ends on Tuesday 12 May 2026. The 30 days bind the meeting and the decision;
+    the NDA has to come before the commission handles the case, so it shares the dates.
     """
-    due = appeal_date + timedelta(days=AGENCY_NOTICE_DAYS)
-    return _day_deadline(
-        "agency_notice",
-        "Sign the NDA and hold the commission after the agency's notice",
-        "calendar",
-        due,
-        calendar if calendar is not None else WorkCalendar(),
-        "p20",
-        met_at,
+    work = calendar if calendar is not None else WorkCalendar()
+    aim = appeal_date + timedelta(days=AGENCY_NOTICE_DAYS)
+    legal_end = aim if work.is_working_day(aim) else work.next_working_day(aim)
+    return Deadline(
+        key="agency_notice",
+        label="Sign the NDA and hold the commission after the agency's notice",
+        kind="calendar",
+        due_date=legal_end,
+        met_at=met_at,
+        basis="p20",
+        # Warn ahead of the date to aim for, not of the legal end: the head should aim for it.
+        warn_from=work.previous_working_day(aim),
+        aim_date=aim,
     )
 
 
