@@ -35,6 +35,7 @@ from handler.forms import (
 )
 from handler.gate import CASE_ROLES, allow, current_user
 from handler.messages import DETAIL_LABELS, STEP_LABELS, describe
+from rules.deadlines import case_duties
 from rules.errors import AdalError
 from rules.workflow import CaseFacts, Event, Step, available_steps
 from store.models import Case
@@ -45,7 +46,7 @@ bp = Blueprint("workflow", __name__)
 DEADLINE_LABELS: Mapping[str, Any] = {
     "kns_notification": _l("Notify the Anti-Corruption Service via 1424 (p8)"),
     "nda": _l("Sign the non-disclosure agreement (p7)"),
-    "rights_explained": _l("Explain rights and obligations to the reporter (p12)"),
+    # p12 sets no term: listed as a duty at receipt (DUTY_LABELS), never as a deadline.
     "written_confirmation": _l("Send written confirmation to the Anti-Corruption Service (p9)"),
     # p18 and p19 name the addressee: the authorised body for civil service affairs, never the
     # commission itself (the commission meets in the state body; the agency reviews it).
@@ -54,6 +55,9 @@ DEADLINE_LABELS: Mapping[str, Any] = {
     "commission_decision_copy": _l("Send a copy of the commission's decision or of the minutes "
                                    "to the authorised body for civil service affairs (p19)"),
     "agency_notice": _l("Answer the agency's notice (p20)"),
+}
+DUTY_LABELS: Mapping[str, Any] = {
+    "rights_explained": _l("Explain rights and obligations to the reporter (p12)"),
 }
 # A text marker, not only a colour, so the state survives printing and colour blindness.
 DEADLINE_STATES: Mapping[str, Any] = {
@@ -108,9 +112,11 @@ def case_view(case: Case, received_at: datetime | None) -> dict[str, Any]:
     database = db()
     events = history(database, case)
     now = datetime.now(UTC)
+    facts = case_facts(case, received_at)
     return {
         "events": events,
-        "steps": steps_for(case_facts(case, received_at), events),
+        "steps": steps_for(facts, events),
+        "duties": case_duties(facts, events),
         "deadlines": case_deadline_rows(case, work_calendar(database), now, received_at),
     }
 
@@ -151,5 +157,6 @@ TEMPLATE_GLOBALS: Mapping[str, Any] = {
     "step_labels": STEP_LABELS,
     "detail_labels": DETAIL_LABELS,
     "deadline_labels": DEADLINE_LABELS,
+    "duty_labels": DUTY_LABELS,
     "deadline_states": DEADLINE_STATES,
 }

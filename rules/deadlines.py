@@ -38,8 +38,10 @@ __all__ = [
     "DeadlineKind",
     "DeadlineState",
     "DeadlineStats",
+    "Duty",
     "agency_notice_deadline",
     "case_deadlines",
+    "case_duties",
     "case_protection_end",
     "commission_deadlines",
     "deadline_stats",
@@ -166,7 +168,8 @@ def case_deadlines(
       Not for anonymous reports (no counterpart to sign with). Settled by the signing or by the
       reporter declining (``nda_declined``), whichever came first: a decline after the 24
       hours leaves the deadline missed, because the duty stood unfulfilled until then.
-    * ``rights_explained`` (p12, "at receipt"): end of the receipt day; not for anonymous reports.
+    * p12 (explaining rights and obligations) is not here: the text sets no term for it, so it is
+      a duty at receipt (:func:`case_duties`) with no missed/met verdict.
     * ``written_confirmation`` (p9, "не позднее трех рабочих дней"): the receipt date in
       Kazakhstan plus 3 working days, counting from the next day; met by the outgoing letter's
       date.
@@ -197,18 +200,6 @@ def case_deadlines(
                 basis="p7",
             )
         )
-    if not facts.anonymous:
-        deadlines.append(
-            _day_deadline(
-                "rights_explained",
-                "Explain rights and obligations to the reporter",
-                "calendar",
-                received_day,
-                calendar,
-                "p12",
-                _met_at(events, Step.RIGHTS_EXPLAINED),
-            )
-        )
     confirmation = _event(events, Step.CONFIRMATION_SENT)
     letter_met: datetime | None = None
     if confirmation is not None:
@@ -230,6 +221,30 @@ def case_deadlines(
         )
     )
     return sorted(deadlines, key=_sort_key)
+
+
+@dataclass(frozen=True)
+class Duty:
+    """A duty the recommendations set without a term: shown as to do or done, never judged."""
+
+    key: str
+    label: str
+    basis: str
+    done_at: datetime | None = None
+
+
+def case_duties(facts: CaseFacts, events: Sequence[Event]) -> list[Duty]:
+    """The report's duties without a deadline in the text.
+
+    * ``rights_explained`` (p12): the head or the person who received the report explains the
+      reporter's rights and obligations (Appendix 3); not for anonymous reports. p12 gives no
+      term, and we do not invent one: it belongs to the receipt of the report, so it is shown
+      as a duty at receipt, done or not yet, and never counted as missed.
+    """
+    if facts.anonymous:
+        return []
+    return [Duty("rights_explained", "Explain rights and obligations to the reporter", "p12",
+                 _met_at(events, Step.RIGHTS_EXPLAINED))]
 
 
 def _sort_key(deadline: Deadline) -> datetime:

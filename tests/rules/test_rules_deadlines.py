@@ -116,7 +116,7 @@ def test_anonymous_case_has_no_nda_or_rights_deadline() -> None:
 def test_known_case_deadlines_sorted_by_due() -> None:
     received = kz(2026, 3, 20, 10, 0)
     keys = [d.key for d in case_deadlines(facts(received, nda=True), [], CAL)]
-    assert keys == ["kns_notification", "rights_explained", "nda", "written_confirmation"]
+    assert keys == ["kns_notification", "nda", "written_confirmation"]
 
 
 def test_kns_notification_is_due_by_the_end_of_the_receipt_day() -> None:
