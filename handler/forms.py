@@ -253,6 +253,29 @@ class NdaDeclinedForm(Form):
                                      description=_l("Kazakhstan time."))
 
 
+class InstructionFields(Form):
+    """Added to a head's duty (rules.workflow.HEAD_STEPS) when someone else records it."""
+
+    on_instruction_of = StringField(
+        _l("On the instruction of the head (full name)"),
+        validators=[InputRequired(), Length(max=NAME_MAX)],
+        description=_l("This is the head's duty. Record it only on the head's instruction; "
+                       "the head's name is kept with the step."),
+    )
+
+
+class InstructedConfirmationForm(ConfirmationForm, InstructionFields):
+    pass
+
+
+class InstructedNdaSignedForm(NdaSignedForm, InstructionFields):
+    pass
+
+
+class InstructedNoteForm(NoteForm, InstructionFields):
+    pass
+
+
 # The protection record and the commission's matters (handler.protection, p16-p20).
 MEASURE_KINDS = {
     "disciplinary": _l("Disciplinary action (p17)"),

@@ -45,6 +45,7 @@ DETAIL_LABELS: Mapping[str, LazyString] = {
     "basis": _l("Evidence of the refusal"),
     "note": _l("Note"),
     "nda_deadline": _l("NDA deadline (24 hours)"),
+    "on_instruction_of": _l("On the instruction of the head"),
 }
 # The dates of a protection matter (cases.protection).
 DATE_LABELS: Mapping[str, LazyString] = {
@@ -87,6 +88,8 @@ TEXTS: Mapping[str, Mapping[str, LazyString]] = {
         "missing_detail": _l("A required detail of this step is missing."),
         "invalid_detail": _l(
             "A date or time must lie between the receipt of the report and now."),
+        "head_duty": _l("This is the head's duty: only the head records it, or someone who "
+                        "names the head on whose instruction they record it."),
     },
     protection.AREA: {
         "not_applicable_anonymous": _l("The reporter is anonymous: there is nobody to protect "

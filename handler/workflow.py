@@ -28,6 +28,9 @@ from handler.forms import (
     LOCAL_MINUTE,
     ConfirmationForm,
     Form,
+    InstructedConfirmationForm,
+    InstructedNdaSignedForm,
+    InstructedNoteForm,
     KnsForm,
     NdaDeclinedForm,
     NdaSignedForm,
@@ -37,7 +40,7 @@ from handler.gate import CASE_ROLES, allow, current_user
 from handler.messages import DETAIL_LABELS, STEP_LABELS, describe
 from rules.deadlines import case_duties
 from rules.errors import AdalError
-from rules.workflow import CaseFacts, Event, Step, available_steps
+from rules.workflow import HEAD_STEPS, CaseFacts, Event, Step, available_steps
 from store.models import Case
 from web.database import db
 
@@ -77,11 +80,22 @@ FORMS: Mapping[str, type[Form]] = {
 }
 
 
+# A head's duty recorded by someone else names the instructing head (rules.workflow).
+INSTRUCTED_FORMS: Mapping[str, type[Form]] = {
+    Step.CONFIRMATION_SENT: InstructedConfirmationForm,
+    Step.NDA_SIGNED: InstructedNdaSignedForm,
+    Step.CLOSED: InstructedNoteForm,
+}
+
+
 def step_form(step: str, *, formdata: bool = False) -> Form:
     # The prefix keeps field ids unique when several step forms share the case page. The token
     # is checked by the gate for every POST (csrf.protect()); a prefixed per-form token field
     # would only rename it.
-    cls = FORMS.get(step, NoteForm)
+    if step in HEAD_STEPS and current_user().role != "head":
+        cls = INSTRUCTED_FORMS[step]
+    else:
+        cls = FORMS.get(step, NoteForm)
     meta = {"csrf": False}
     return cls(prefix=step, meta=meta) if formdata else cls(prefix=step, formdata=None,
                                                            meta=meta)

@@ -11,7 +11,7 @@ from cases.facts import facts_from_report
 from cases.stats import statistics
 from cases.workflow import record_step, register_case
 from crypto import envelope as crypto_envelope
-from rules.workflow import Step
+from rules.workflow import HEAD_STEPS, Step
 from store import sealing
 from store.models import Case, Submission
 from tests.casework.support import store_report, user
@@ -38,7 +38,8 @@ def _step(demo: DemoInstance, sid: str, step: Step, at: datetime,
           details: dict[str, str]) -> None:
     with demo.sessions() as s, s.begin():
         case = s.scalars(select(Case).where(Case.submission_id == sid)).one()
-        record_step(s, case, step, user(s, "handler"), at, details)
+        record_step(s, case, step, user(s, "head" if step in HEAD_STEPS else "handler"), at,
+                    details)
 
 
 @pytest.fixture
