@@ -310,6 +310,18 @@ class MatterForm(Form):
                                 description=_l("Sealed: only heads can read it."))
 
 
+class ProtectionShareForm(Form):
+    user_id = SelectField(_l("Share the protection record with"), validators=[InputRequired()],
+                          description=_l("A handler who holds this case (HR or the ethics "
+                                         "officer keeping the commission's dates). They will "
+                                         "see the protected employee's details and may enter "
+                                         "the dates of the matters."))
+
+    def offer(self, users: list[tuple[int, str]]) -> None:
+        self.user_id.choices = [SelectChoice("", _l("Choose a colleague")),
+                                *(SelectChoice(str(uid), label) for uid, label in users)]
+
+
 def _matter_date(name: str) -> DateField:
     return DateField(DATE_LABELS[name], validators=[Optional()])
 

@@ -99,6 +99,9 @@ TEXTS: Mapping[str, Mapping[str, LazyString]] = {
         "too_long": _l("A text is too long."),
         "in_future": _l("A date of something already done cannot lie in the future."),
         "order": _l("The dates contradict each other."),
+        "not_shareable": _l("The record can be shared only with an active handler who holds "
+                            "this case."),
+        "no_key": _l("Your key does not open this record, so you cannot share it."),
     },
     calendar.AREA: {
         "bad_kind": _l("Choose what kind of day it is."),
