@@ -66,7 +66,8 @@ DUTY_LABELS: Mapping[str, Any] = {
 DEADLINE_STATES: Mapping[str, Any] = {
     "met": _l("Met"),
     "met_late": _l("Met late"),
-    "due": _l("Due"),
+    # Not "Due": that was also the column header, and a header and a state are two messages.
+    "due": _l("Within the term"),
     "due_soon": _l("Due soon"),
     "overdue": _l("Overdue"),
 }
