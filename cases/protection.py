@@ -11,6 +11,12 @@
 
 Plain columns hold dates, kinds and flags; what the measure is about is sealed. Audit entries
 name the fields that changed, never their sealed content.
+
+p16-p17 in practice: HR or the ethics officer (a handler) often keeps the commission's dates. A
+head may share the protection record with a handler who holds the case (:func:`share_protection`
+grants the record's envelope, audited); from then on that handler's key opens the record and
+may enter the matters' dates (:func:`may_enter_dates`). Only heads open records, register
+matters and share; the grant is what proves the share, not a flag a handler could set.
 """
 
 from __future__ import annotations
@@ -24,6 +30,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cases.facts import protection_end, protection_start
+from cases.sharing import active_key, case_holders
+from crypto import keys as ckeys
+from crypto.errors import CryptoError
 from crypto.keys import PrivateKey
 from rules.calendar import WorkCalendar
 from rules.clock import start_of_local_day
@@ -37,6 +46,7 @@ from store.models import (
     Envelope,
     Protection,
     ProtectionMatter,
+    Submission,
     User,
 )
 from store.recipients import identity_recipients
@@ -285,3 +295,61 @@ def matter_open(matter: ProtectionMatter) -> bool:
 def invitation_missing(matter: ProtectionMatter) -> bool:
     """p16-p17: the agency's representative must be invited to the meeting."""
     return matter.meeting_on is not None and not matter.agency_invited
+
+
+def meeting_on_day_off(matter: ProtectionMatter, calendar: WorkCalendar) -> bool:
+    """p16-p17: a commission meets on a working day; a day off is almost always a typo, and it
+    moves the p18 deadline for the materials onto an earlier working day."""
+    return matter.meeting_on is not None and not calendar.is_working_day(matter.meeting_on)
+
+
+def holds_record(session: Session, protection: Protection, private_key: PrivateKey) -> bool:
+    """Whether this key holds a grant on the protection record (a head, or a handler it was
+    shared with)."""
+    envelope = session.get(Envelope, protection.envelope_id)
+    return envelope is not None and sealing.holds(envelope, ckeys.key_id(private_key.public_key))
+
+
+def may_enter_dates(session: Session, protection: Protection, role: str,
+                    private_key: PrivateKey) -> bool:
+    """A head, or a handler a head shared the record with (p16-p17)."""
+    if role == "head":
+        return True
+    return role == "handler" and holds_record(session, protection, private_key)
+
+
+def share_candidates(session: Session, protection: Protection) -> list[User]:
+    """Handlers who hold the case but not yet the protection record."""
+    case = session.get(Case, protection.case_id)
+    submission = session.get(Submission, case.submission_id) if case is not None else None
+    envelope = session.get(Envelope, protection.envelope_id)
+    if submission is None or envelope is None:
+        return []
+    out = []
+    for user in case_holders(session, submission):
+        key = active_key(session, user)
+        if (user.role == "handler" and user.active and key is not None
+                and not sealing.holds(envelope, key.key_id)):
+            out.append(user)
+    return out
+
+
+def share_protection(session: Session, protection: Protection, private_key: PrivateKey,
+                     grantee: User, actor: User) -> None:
+    """Grant the protection record to a handler who holds the case (audited).
+
+    Refused (``not_shareable``) for anyone but an active handler with a key who holds the case,
+    and (``no_key``) when the granting key does not open the record itself.
+    """
+    if grantee not in share_candidates(session, protection):
+        raise AdalError(AREA, "not_shareable", "only a handler who holds the case")
+    key = active_key(session, grantee)
+    envelope = _envelope(session, protection.envelope_id)
+    assert key is not None
+    try:
+        data_key = sealing.open_data_key(envelope, private_key)
+    except CryptoError:
+        raise AdalError(AREA, "no_key", "this key does not open the record") from None
+    sealing.add_grant(session, envelope, data_key, key.public_key)
+    audit.append(session, "protection.share", actor=actor.username,
+                 target=_target(session, protection), details={"to": grantee.username})

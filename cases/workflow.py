@@ -188,6 +188,10 @@ def record_step(
     Raises AdalError (rules.workflow codes) before anything is added; the case row is
     locked by then, so the caller should end its transaction (rollback) promptly.
 
+    A head's duty (rules.workflow.HEAD_STEPS) recorded by anyone but a head needs the
+    instructing head's name in ``details["on_instruction_of"]``; it is stored with the event and
+    named in the audit entry's fields.
+
     Pass ``received_at`` (decrypted from the report) whenever you have it: the step's details
     are then checked against the exact receipt moment, and an NDA step records whether the
     24-hour deadline was met. Without it the checks use the start of the receipt day.
@@ -195,7 +199,8 @@ def record_step(
     _lock(session, case)
     facts = case_facts(case, received_at)
     events = case_events(case)
-    event = workflow.apply(facts, events, step, at, actor.username, details)
+    event = workflow.apply(facts, events, step, at, actor.username, details,
+                           actor_is_head=actor.role == "head")
     stored = dict(event.details)
     after = [*events, event]
     if event.kind in (Step.NDA_SIGNED, Step.NDA_DECLINED):

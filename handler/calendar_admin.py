@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-import holidays
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -23,6 +21,7 @@ from cases.calendar import (
 )
 from handler.forms import DAY_KINDS, DayForm, RemoveForm
 from handler.gate import allow, current_user
+from handler.holiday_names import holiday_names
 from handler.messages import describe
 from rules.errors import AdalError
 from web.database import db
@@ -32,23 +31,17 @@ bp = Blueprint("calendar", __name__)
 # matter for the deadlines of old cases and the statistics.
 MIN_YEAR, MAX_YEAR = 2020, 2100
 
+
 def _year() -> int:
     year = request.args.get("year", type=int) or date.today().year
     return min(max(year, MIN_YEAR), MAX_YEAR)
-
-
-def _holidays(year: int) -> list[tuple[date, str]]:
-    # The package names holidays in Kazakh or English; Russian names are not available.
-    language = "kk" if str(get_locale()) == "kk" else "en_US"
-    table = holidays.KZ(years=year, observed=True, language=language)
-    return sorted(table.items())
 
 
 def _page(form: DayForm, year: int, status: int = 200, error: str | None = None
           ) -> tuple[str, int]:
     return render_template(
         "handler/calendar.html", form=form, year=year, entries=calendar_days(db(), year),
-        public=_holidays(year), kinds=DAY_KINDS, error=error, prev_year=max(MIN_YEAR, year - 1),
+        public=holiday_names(year), kinds=DAY_KINDS, error=error, prev_year=max(MIN_YEAR, year - 1),
         next_year=min(MAX_YEAR, year + 1)), status
 
 

@@ -22,7 +22,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from cases import reading, sharing
+from cases import protection, reading, sharing
 from cases.access import attachment_of
 from cases.facts import parse_received_at
 from cases.messages import reply as write_reply
@@ -75,6 +75,10 @@ def case(submission_id: str) -> str:
     candidates = sharing.grant_candidates(database, submission)
     received_at = parse_received_at(report.get("received_at"))
     workflow = case_view(case_row, received_at)
+    record = protection.protection_of(database, case_row)
+    # A handler reaches the protection page only through a head's share (p16-p17).
+    protection_shared = (user.role == "handler" and record is not None
+                         and protection.holds_record(database, record, key))
     database.commit()
     grant_form = GrantForm()
     grant_form.offer([(u.id, f"{u.full_name} ({u.username})") for u in candidates])
@@ -84,7 +88,7 @@ def case(submission_id: str) -> str:
         messages=messages,
         holders=holders, grant_form=grant_form, can_grant=bool(candidates),
         reply_form=ReplyForm(), can_reply=submission.mailbox is not None,
-        is_head=user.role == "head", **workflow,
+        is_head=user.role == "head", protection_shared=protection_shared, **workflow,
     )
 
 

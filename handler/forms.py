@@ -253,6 +253,29 @@ class NdaDeclinedForm(Form):
                                      description=_l("Kazakhstan time."))
 
 
+class InstructionFields(Form):
+    """Added to a head's duty (rules.workflow.HEAD_STEPS) when someone else records it."""
+
+    on_instruction_of = StringField(
+        _l("On the instruction of the head (full name)"),
+        validators=[InputRequired(), Length(max=NAME_MAX)],
+        description=_l("This is the head's duty. Record it only on the head's instruction; "
+                       "the head's name is kept with the step."),
+    )
+
+
+class InstructedConfirmationForm(ConfirmationForm, InstructionFields):
+    pass
+
+
+class InstructedNdaSignedForm(NdaSignedForm, InstructionFields):
+    pass
+
+
+class InstructedNoteForm(NoteForm, InstructionFields):
+    pass
+
+
 # The protection record and the commission's matters (handler.protection, p16-p20).
 MEASURE_KINDS = {
     "disciplinary": _l("Disciplinary action (p17)"),
@@ -285,6 +308,18 @@ class MatterForm(Form):
     description = TextAreaField(_l("What the measure is about"),
                                 validators=[Optional(), Length(max=PROTECTION_TEXT_MAX)],
                                 description=_l("Sealed: only heads can read it."))
+
+
+class ProtectionShareForm(Form):
+    user_id = SelectField(_l("Share the protection record with"), validators=[InputRequired()],
+                          description=_l("A handler who holds this case (HR or the ethics "
+                                         "officer keeping the commission's dates). They will "
+                                         "see the protected employee's details and may enter "
+                                         "the dates of the matters."))
+
+    def offer(self, users: list[tuple[int, str]]) -> None:
+        self.user_id.choices = [SelectChoice("", _l("Choose a colleague")),
+                                *(SelectChoice(str(uid), label) for uid, label in users)]
 
 
 def _matter_date(name: str) -> DateField:

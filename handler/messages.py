@@ -45,14 +45,17 @@ DETAIL_LABELS: Mapping[str, LazyString] = {
     "basis": _l("Evidence of the refusal"),
     "note": _l("Note"),
     "nda_deadline": _l("NDA deadline (24 hours)"),
+    "on_instruction_of": _l("On the instruction of the head"),
 }
 # The dates of a protection matter (cases.protection).
 DATE_LABELS: Mapping[str, LazyString] = {
     "agency_invited_on": _l("Agency representative invited on"),
     "meeting_on": _l("Meeting date"),
-    "materials_sent_on": _l("Materials sent on (p18)"),
+    "materials_sent_on": _l("Materials sent to the authorised body for civil service affairs "
+                            "on (p18)"),
     "decided_on": _l("Decision taken on"),
-    "copy_sent_on": _l("Copy of the decision sent on (p19)"),
+    "copy_sent_on": _l("Copy of the decision or minutes sent to the authorised body for civil "
+                       "service affairs on (p19)"),
     "notice_received_on": _l("Agency's notice received on (p20)"),
     "appeal_on": _l("Employee's appeal reached the agency on"),
     "nda_signed_on": _l("NDA signed on"),
@@ -85,6 +88,8 @@ TEXTS: Mapping[str, Mapping[str, LazyString]] = {
         "missing_detail": _l("A required detail of this step is missing."),
         "invalid_detail": _l(
             "A date or time must lie between the receipt of the report and now."),
+        "head_duty": _l("This is the head's duty: only the head records it, or someone who "
+                        "names the head on whose instruction they record it."),
     },
     protection.AREA: {
         "not_applicable_anonymous": _l("The reporter is anonymous: there is nobody to protect "
@@ -94,6 +99,9 @@ TEXTS: Mapping[str, Mapping[str, LazyString]] = {
         "too_long": _l("A text is too long."),
         "in_future": _l("A date of something already done cannot lie in the future."),
         "order": _l("The dates contradict each other."),
+        "not_shareable": _l("The record can be shared only with an active handler who holds "
+                            "this case."),
+        "no_key": _l("Your key does not open this record, so you cannot share it."),
     },
     calendar.AREA: {
         "bad_kind": _l("Choose what kind of day it is."),

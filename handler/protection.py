@@ -1,9 +1,13 @@
 """Section 3 for the head: the protected employee's record and the register of matters a
 commission must consider (p16-p20), with their p18, p19 and p20 deadlines.
 
-Head only (p14: the head keeps the identities; the record is sealed to heads and the recovery
-key). Viewing the decrypted record is audited. The store (cases.protection) checks every date
-against the others; its refusals come back as a translated message and nothing is saved.
+Heads (p14: the head keeps the identities; the record is sealed to heads and the recovery key).
+A head may share the record with a handler who holds the case (HR or the ethics officer who keeps
+the commission's dates, p16-p17): that handler then sees the record and enters the matters'
+dates, nothing more. Viewing the decrypted record is audited. The page warns when a meeting is
+set on a day off and when the civil service body's representative is recorded as not invited.
+The store (cases.protection) checks every date against the others; its refusals come back as a
+translated message and nothing is saved.
 """
 
 from __future__ import annotations
@@ -22,19 +26,21 @@ from cases.workflow import find_case
 from crypto.errors import CryptoError
 from crypto.keys import PrivateKey
 from handler.access import require_holder
+from handler.filters import kz_date
 from handler.forms import (
     MEASURE_BODIES,
     MEASURE_KINDS,
     DatesForm,
     MatterForm,
     PersonForm,
+    ProtectionShareForm,
 )
 from handler.gate import allow, current_user
 from handler.messages import DATE_LABELS, describe
 from rules.clock import local_date
 from rules.errors import AdalError
 from store import audit, payloads
-from store.models import Case, ProtectionMatter
+from store.models import Case, ProtectionMatter, User
 from web.database import db
 
 bp = Blueprint("protection", __name__)
@@ -47,6 +53,16 @@ def _case(submission_id: str) -> tuple[Case, PrivateKey]:
     if case is None:
         abort(409)
     return case, key
+
+
+def _allowed(case: Case, key: PrivateKey) -> None:
+    """A handler comes in only through a head's share of an existing record (403 otherwise,
+    the same answer as before sharing existed)."""
+    if current_user().role == "head":
+        return
+    record = prot.protection_of(db(), case)
+    if record is None or not prot.may_enter_dates(db(), record, current_user().role, key):
+        abort(403)
 
 
 def _matter(record: Any, matter_id: int) -> ProtectionMatter:
@@ -74,6 +90,15 @@ def _page(case: Case, key: PrivateKey, *, person_form: PersonForm | None = None,
         calendar = work_calendar(database)
         now = datetime.now(UTC)
         for matter in sorted(record.matters, key=lambda m: m.id):
+            warnings = []
+            if prot.meeting_on_day_off(matter, calendar):
+                warnings.append(_("The meeting is set on a day off (%(day)s). Check the date: "
+                                  "a commission meets on a working day.",
+                                  day=kz_date(matter.meeting_on)))
+            if prot.invitation_missing(matter):
+                warnings.append(_("The representative of the authorised body for civil service "
+                                  "affairs is recorded as not invited. Inviting them is "
+                                  "obligatory (p16, p17)."))
             try:
                 description = prot.open_description(matter, database, key)
             except (CryptoError, payloads.PayloadError, LookupError):
@@ -81,12 +106,20 @@ def _page(case: Case, key: PrivateKey, *, person_form: PersonForm | None = None,
             matters.append({
                 "row": matter, "description": description,
                 "deadlines": matter_rows(matter, case.submission_id, calendar, now),
+                "warnings": warnings,
                 "form": DatesForm(formdata=None, obj=matter, prefix=f"m{matter.id}",
                                   meta={"csrf": False}),
             })
+    is_head = current_user().role == "head"
+    share_form = None
+    if record is not None and is_head:
+        share_form = ProtectionShareForm(formdata=None)
+        share_form.offer([(u.id, f"{u.full_name} ({u.username})")
+                          for u in prot.share_candidates(database, record)])
     database.commit()
     return render_template(
         "handler/protection.html", case=case, record=record, person=person,
+        is_head=is_head, share_form=share_form,
         period=prot.period(case), matters=matters, kinds=MEASURE_KINDS, bodies=MEASURE_BODIES,
         date_labels=DATE_LABELS, error=error,
         person_form=person_form or PersonForm(formdata=None),
@@ -94,10 +127,37 @@ def _page(case: Case, key: PrivateKey, *, person_form: PersonForm | None = None,
 
 
 @bp.get("/cases/<submission_id>/protection")
-@allow("head")
+@allow("head", "handler")
 def page(submission_id: str) -> tuple[str, int]:
     case, key = _case(submission_id)
+    _allowed(case, key)
     return _page(case, key)
+
+
+@bp.post("/cases/<submission_id>/protection/share")
+@allow("head")
+def share(submission_id: str) -> Response | tuple[str, int]:
+    case, key = _case(submission_id)
+    database = db()
+    record = prot.protection_of(database, case)
+    if record is None:
+        abort(409)
+    form = ProtectionShareForm()
+    form.offer([(u.id, u.username) for u in prot.share_candidates(database, record)])
+    if not form.validate():
+        return _page(case, key, status=400, error=_("Choose a colleague who holds the case."))
+    grantee = database.get(User, int(form.user_id.data or 0))
+    try:
+        if grantee is None:
+            raise AdalError(prot.AREA, "not_shareable", "no such user")
+        prot.share_protection(database, record, key, grantee, current_user())
+    except AdalError as error:
+        database.rollback()
+        return _page(case, key, status=409, error=describe(error))
+    database.commit()
+    flash(_("The protection record is shared: %(name)s may now enter the commission's dates.",
+            name=grantee.full_name))
+    return _back(case)
 
 
 def _back(case: Case) -> Response:
@@ -150,9 +210,10 @@ def add(submission_id: str) -> Response | tuple[str, int]:
 
 
 @bp.post("/cases/<submission_id>/protection/matters/<int:matter_id>")
-@allow("head")
+@allow("head", "handler")
 def update(submission_id: str, matter_id: int) -> Response | tuple[str, int]:
     case, key = _case(submission_id)
+    _allowed(case, key)
     database = db()
     matter = _matter(prot.protection_of(database, case), matter_id)
     form = DatesForm(prefix=f"m{matter.id}", meta={"csrf": False})

@@ -28,6 +28,9 @@ from handler.forms import (
     LOCAL_MINUTE,
     ConfirmationForm,
     Form,
+    InstructedConfirmationForm,
+    InstructedNdaSignedForm,
+    InstructedNoteForm,
     KnsForm,
     NdaDeclinedForm,
     NdaSignedForm,
@@ -35,8 +38,9 @@ from handler.forms import (
 )
 from handler.gate import CASE_ROLES, allow, current_user
 from handler.messages import DETAIL_LABELS, STEP_LABELS, describe
+from rules.deadlines import case_duties
 from rules.errors import AdalError
-from rules.workflow import CaseFacts, Event, Step, available_steps
+from rules.workflow import HEAD_STEPS, CaseFacts, Event, Step, available_steps
 from store.models import Case
 from web.database import db
 
@@ -45,17 +49,25 @@ bp = Blueprint("workflow", __name__)
 DEADLINE_LABELS: Mapping[str, Any] = {
     "kns_notification": _l("Notify the Anti-Corruption Service via 1424 (p8)"),
     "nda": _l("Sign the non-disclosure agreement (p7)"),
-    "rights_explained": _l("Explain rights and obligations to the reporter (p12)"),
+    # p12 sets no term: listed as a duty at receipt (DUTY_LABELS), never as a deadline.
     "written_confirmation": _l("Send written confirmation to the Anti-Corruption Service (p9)"),
-    "commission_materials": _l("Send materials to the commission (p18)"),
-    "commission_decision_copy": _l("Send a copy of the commission's decision (p19)"),
+    # p18 and p19 name the addressee: the authorised body for civil service affairs, never the
+    # commission itself (the commission meets in the state body; the agency reviews it).
+    "commission_materials": _l("Send the materials to the authorised body for civil service "
+                               "affairs before the commission meets (p18)"),
+    "commission_decision_copy": _l("Send a copy of the commission's decision or of the minutes "
+                                   "to the authorised body for civil service affairs (p19)"),
     "agency_notice": _l("Answer the agency's notice (p20)"),
+}
+DUTY_LABELS: Mapping[str, Any] = {
+    "rights_explained": _l("Explain rights and obligations to the reporter (p12)"),
 }
 # A text marker, not only a colour, so the state survives printing and colour blindness.
 DEADLINE_STATES: Mapping[str, Any] = {
     "met": _l("Met"),
     "met_late": _l("Met late"),
-    "due": _l("Due"),
+    # Not "Due": that was also the column header, and a header and a state are two messages.
+    "due": _l("Within the term"),
     "due_soon": _l("Due soon"),
     "overdue": _l("Overdue"),
 }
@@ -69,11 +81,22 @@ FORMS: Mapping[str, type[Form]] = {
 }
 
 
+# A head's duty recorded by someone else names the instructing head (rules.workflow).
+INSTRUCTED_FORMS: Mapping[str, type[Form]] = {
+    Step.CONFIRMATION_SENT: InstructedConfirmationForm,
+    Step.NDA_SIGNED: InstructedNdaSignedForm,
+    Step.CLOSED: InstructedNoteForm,
+}
+
+
 def step_form(step: str, *, formdata: bool = False) -> Form:
     # The prefix keeps field ids unique when several step forms share the case page. The token
     # is checked by the gate for every POST (csrf.protect()); a prefixed per-form token field
     # would only rename it.
-    cls = FORMS.get(step, NoteForm)
+    if step in HEAD_STEPS and current_user().role != "head":
+        cls = INSTRUCTED_FORMS[step]
+    else:
+        cls = FORMS.get(step, NoteForm)
     meta = {"csrf": False}
     return cls(prefix=step, meta=meta) if formdata else cls(prefix=step, formdata=None,
                                                            meta=meta)
@@ -104,9 +127,11 @@ def case_view(case: Case, received_at: datetime | None) -> dict[str, Any]:
     database = db()
     events = history(database, case)
     now = datetime.now(UTC)
+    facts = case_facts(case, received_at)
     return {
         "events": events,
-        "steps": steps_for(case_facts(case, received_at), events),
+        "steps": steps_for(facts, events),
+        "duties": case_duties(facts, events),
         "deadlines": case_deadline_rows(case, work_calendar(database), now, received_at),
     }
 
@@ -147,5 +172,6 @@ TEMPLATE_GLOBALS: Mapping[str, Any] = {
     "step_labels": STEP_LABELS,
     "detail_labels": DETAIL_LABELS,
     "deadline_labels": DEADLINE_LABELS,
+    "duty_labels": DUTY_LABELS,
     "deadline_states": DEADLINE_STATES,
 }

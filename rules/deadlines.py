@@ -38,8 +38,10 @@ __all__ = [
     "DeadlineKind",
     "DeadlineState",
     "DeadlineStats",
+    "Duty",
     "agency_notice_deadline",
     "case_deadlines",
+    "case_duties",
     "case_protection_end",
     "commission_deadlines",
     "deadline_stats",
@@ -67,6 +69,13 @@ class Deadline:
     met_at: datetime | None = None
     basis: str = ""
     warn_from: date | None = None
+    # p20: the 30th calendar day, shown as the date to aim for when the term's legal last day
+    # (``due_date``) moved past a day off; None when there is nothing to aim for but the due.
+    aim_date: date | None = None
+
+    @property
+    def moved_by_day_off(self) -> bool:
+        return self.aim_date is not None and self.aim_date != self.due_date
 
     def __post_init__(self) -> None:
         if (self.due is None) == (self.due_date is None):
@@ -159,7 +168,8 @@ def case_deadlines(
       Not for anonymous reports (no counterpart to sign with). Settled by the signing or by the
       reporter declining (``nda_declined``), whichever came first: a decline after the 24
       hours leaves the deadline missed, because the duty stood unfulfilled until then.
-    * ``rights_explained`` (p12, "at receipt"): end of the receipt day; not for anonymous reports.
+    * p12 (explaining rights and obligations) is not here: the text sets no term for it, so it is
+      a duty at receipt (:func:`case_duties`) with no missed/met verdict.
     * ``written_confirmation`` (p9, "не позднее трех рабочих дней"): the receipt date in
       Kazakhstan plus 3 working days, counting from the next day; met by the outgoing letter's
       date.
@@ -190,18 +200,6 @@ def case_deadlines(
                 basis="p7",
             )
         )
-    if not facts.anonymous:
-        deadlines.append(
-            _day_deadline(
-                "rights_explained",
-                "Explain rights and obligations to the reporter",
-                "calendar",
-                received_day,
-                calendar,
-                "p12",
-                _met_at(events, Step.RIGHTS_EXPLAINED),
-            )
-        )
     confirmation = _event(events, Step.CONFIRMATION_SENT)
     letter_met: datetime | None = None
     if confirmation is not None:
@@ -223,6 +221,30 @@ def case_deadlines(
         )
     )
     return sorted(deadlines, key=_sort_key)
+
+
+@dataclass(frozen=True)
+class Duty:
+    """A duty the recommendations set without a term: shown as to do or done, never judged."""
+
+    key: str
+    label: str
+    basis: str
+    done_at: datetime | None = None
+
+
+def case_duties(facts: CaseFacts, events: Sequence[Event]) -> list[Duty]:
+    """The report's duties without a deadline in the text.
+
+    * ``rights_explained`` (p12): the head or the person who received the report explains the
+      reporter's rights and obligations (Appendix 3); not for anonymous reports. p12 gives no
+      term, and we do not invent one: it belongs to the receipt of the report, so it is shown
+      as a duty at receipt, done or not yet, and never counted as missed.
+    """
+    if facts.anonymous:
+        return []
+    return [Duty("rights_explained", "Explain rights and obligations to the reporter", "p12",
+                 _met_at(events, Step.RIGHTS_EXPLAINED))]
 
 
 def _sort_key(deadline: Deadline) -> datetime:
@@ -282,7 +304,7 @@ def commission_deadlines(
     return [
         _day_deadline(
             "commission_materials",
-            "Send materials to the civil service agency",
+            "Send materials to the authorised body for civil service affairs",
             "working",
             calendar.working_days_before(meeting_date, COMMISSION_WORKING_DAYS),
             calendar,
@@ -291,7 +313,8 @@ def commission_deadlines(
         ),
         _day_deadline(
             "commission_decision_copy",
-            "Send the commission decision to the civil service agency",
+            "Send a copy of the decision or minutes to the authorised body for civil service "
+            "affairs",
             "working",
             calendar.add_working_days(decided, COMMISSION_WORKING_DAYS),
             calendar,
@@ -308,23 +331,32 @@ def agency_notice_deadline(
     met_at: datetime | None = None,
 ) -> Deadline:
     """p20: after the agency's notice, NDA, commission meeting and decision within 30 calendar
-    days from the day the employee's appeal reached the agency.
+    days from the day the employee's appeal reached the authorised body for civil service
+    affairs.
 
-    Counted from the next day (appeal on 10 April → 10 May) and never shifted, even when the
-    last day is a weekend or holiday: the text says "не превышающий тридцати календарных дней",
-    and the civil-law "move to the next working day" rule would only ever make the head later.
-    The 30 days bind the meeting and the decision; the NDA has to come before the commission
-    handles the case, so it shares the date.
+    Counted from the next day (appeal on 10 April → 10 May). That 30th calendar day is the date
+    to aim for (``aim_date``). When it is a day off, the term legally ends on the next working
+    day (``due_date``): the general rule of Kazakh law for periods moves a last day that falls
+    on a non-working day to the next working day, and "не превышающий тридцати календарных
+    дней" sets the length of the term, not an exception to that rule. So the deadline is
+    overdue only after the legal last day, and the page shows both dates. Example: appeal on
+    Friday 10 April 2026 → 30th day Sunday 10 May, Monday 11 May is the day off for Victory
+    Day → the term ends on Tuesday 12 May 2026. The 30 days bind the meeting and the decision;
+    the NDA has to come before the commission handles the case, so it shares the dates.
     """
-    due = appeal_date + timedelta(days=AGENCY_NOTICE_DAYS)
-    return _day_deadline(
-        "agency_notice",
-        "Sign the NDA and hold the commission after the agency's notice",
-        "calendar",
-        due,
-        calendar if calendar is not None else WorkCalendar(),
-        "p20",
-        met_at,
+    work = calendar if calendar is not None else WorkCalendar()
+    aim = appeal_date + timedelta(days=AGENCY_NOTICE_DAYS)
+    legal_end = aim if work.is_working_day(aim) else work.next_working_day(aim)
+    return Deadline(
+        key="agency_notice",
+        label="Sign the NDA and hold the commission after the agency's notice",
+        kind="calendar",
+        due_date=legal_end,
+        met_at=met_at,
+        basis="p20",
+        # Warn ahead of the date to aim for, not of the legal end: the head should aim for it.
+        warn_from=work.previous_working_day(aim),
+        aim_date=aim,
     )
 
 

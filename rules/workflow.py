@@ -40,6 +40,11 @@ allows it: the back office should then invite the reporter, through the mailbox,
 their identity). If the reporter later discloses their identity, the caller passes facts with
 ``anonymous=False`` and the steps become available.
 
+Who records what (p7, p9, and the closing): signing the NDA, sending the written confirmation and
+closing the case are the head's duties. A handler may prepare them and record them, but only on
+the head's instruction, naming the head (detail ``on_instruction_of``, kept in the event); a head
+records them in their own name. See :data:`HEAD_STEPS`.
+
 Time: ``Event.at`` is when the step was recorded (server clock, UTC). Where the legal deadline
 turns on an outside moment that may be recorded later, the details carry that moment and
 deadlines are judged on it: the 1424 call time, the outgoing letter's date, the NDA signing time,
@@ -59,6 +64,8 @@ from rules.clock import KZ_TZ, local_date, require_aware
 from rules.errors import AdalError
 
 __all__ = [
+    "HEAD_STEPS",
+    "INSTRUCTION",
     "PUBLIC_STATUSES",
     "CaseFacts",
     "Event",
@@ -124,6 +131,10 @@ _REQUIRED_DETAILS: Mapping[Step, tuple[str | tuple[str, ...], ...]] = {
     # note of the conversation. `declined_at` (optional) is the moment the reporter said so.
     Step.NDA_DECLINED: ("basis",),
 }
+# The head's own duties: p7 (the head concludes the NDA), p9 (the head sends the written
+# confirmation) and closing the case, which ends the head's handling of it.
+HEAD_STEPS = frozenset({Step.NDA_SIGNED, Step.CONFIRMATION_SENT, Step.CLOSED})
+INSTRUCTION = "on_instruction_of"  # detail: the head on whose instruction a handler recorded it
 _DATETIME_DETAILS = frozenset({"call_time", "signed_at", "declined_at"})
 _DATE_DETAILS = frozenset({"outgoing_date"})
 AREA = "workflow"  # of the AdalError codes raised here
@@ -217,8 +228,15 @@ def apply(
     at: datetime,
     actor: str,
     details: Mapping[str, str] | None = None,
+    *,
+    actor_is_head: bool = True,
 ) -> Event:
     """Validate ``step`` against the history and return the new event (not stored here).
+
+    ``actor_is_head``: whether ``actor`` is a head. The store passes the signed-in user's real
+    role; for a step of :data:`HEAD_STEPS` anyone else must name the instructing head in the
+    ``on_instruction_of`` detail (code ``head_duty:on_instruction_of``). A head's own entry
+    keeps no such detail: it is recorded in the head's name.
 
     Raises :class:`~rules.errors.AdalError` (area ``workflow``) with one of the codes:
     ``unknown_step``, ``missing_actor``, ``case_closed``, ``repeated``,
@@ -245,6 +263,16 @@ def apply(
             f"{step} at {at.isoformat()} is earlier than {floor.isoformat()}",
         )
     clean = _clean_details(details or {})
+    if step in HEAD_STEPS:
+        if actor_is_head:
+            clean.pop(INSTRUCTION, None)
+        elif INSTRUCTION not in clean:
+            raise AdalError(
+                AREA, f"head_duty:{INSTRUCTION}",
+                f"{step} is the head's duty: name the head on whose instruction it is recorded",
+            )
+    else:
+        clean.pop(INSTRUCTION, None)
     _check_details(facts, step, at, clean)
     return Event(kind=step.value, at=at, actor=actor.strip(), details=MappingProxyType(clean))
 

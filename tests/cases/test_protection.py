@@ -179,13 +179,14 @@ def test_agency_notice_gives_thirty_calendar_days_for_nda_and_decision(
     matter_id = _matter(demo, sid, notice_received_on=date(2026, 4, 15),
                         appeal_on=date(2026, 4, 10), nda_required=True,
                         meeting_on=date(2026, 5, 5), decided_on=date(2026, 5, 5))
-    assert _deadlines(demo, matter_id)["agency_notice"] == (date(2026, 5, 10), "overdue")
+    # 30th day Sunday 10 May 2026, Monday 11 May off: the term ends on Tuesday 12 May.
+    assert _deadlines(demo, matter_id)["agency_notice"] == (date(2026, 5, 12), "overdue")
     with demo.sessions() as s:
         assert matter_open(s.get(ProtectionMatter, matter_id))  # NDA owed, copy not sent
     with demo.sessions() as s, s.begin():
         update_matter(s, s.get(ProtectionMatter, matter_id), actor=user(s, "head"), today=TODAY,
                       nda_signed_on=date(2026, 5, 6), copy_sent_on=date(2026, 5, 7))
-    assert _deadlines(demo, matter_id)["agency_notice"] == (date(2026, 5, 10), "met")
+    assert _deadlines(demo, matter_id)["agency_notice"] == (date(2026, 5, 12), "met")
     with demo.sessions() as s:
         assert not matter_open(s.get(ProtectionMatter, matter_id))
 

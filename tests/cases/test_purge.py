@@ -18,7 +18,7 @@ from cases.retention import (
 )
 from cases.workflow import record_step, register_case
 from rules.errors import AdalError
-from rules.workflow import Step
+from rules.workflow import HEAD_STEPS, Step
 from store import audit
 from store.models import (
     Attachment,
@@ -54,8 +54,8 @@ def _close(s: Session, case: Case, start: datetime, *, known: bool) -> None:
     if known:
         steps.insert(0, (Step.RIGHTS_EXPLAINED, {}))
     for i, (step, details) in enumerate(steps):
-        record_step(s, case, step, user(s, "handler"), start + timedelta(hours=8, minutes=i),
-                    details)
+        record_step(s, case, step, user(s, "head" if step in HEAD_STEPS else "handler"),
+                    start + timedelta(hours=8, minutes=i), details)
 
 
 def _case(demo: DemoInstance, received: datetime, *, close: bool,

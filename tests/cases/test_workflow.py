@@ -14,7 +14,7 @@ from cases.deadlines import case_deadline_rows
 from cases.facts import case_events, case_facts, facts_from_report
 from cases.workflow import history, mark_identity_known, record_step, register_case
 from rules.errors import AdalError
-from rules.workflow import Step, available_steps
+from rules.workflow import HEAD_STEPS, Step, available_steps
 from store import audit
 from store.models import AuditEntry, Case, CaseEvent, Mailbox, Submission
 from tests.support.instance import DemoInstance
@@ -70,7 +70,7 @@ def test_each_step_is_recorded_with_who_when_and_details(demo: DemoInstance) -> 
         assert case.registered_at.replace(tzinfo=UTC) == RECEIVED + timedelta(minutes=20)
         entries = _audit_count(s)
     for i, (step, details, after) in enumerate(KNOWN_PATH):
-        actor_role = "head" if step in (Step.NDA_SIGNED, Step.CLOSED) else "handler"
+        actor_role = "head" if step in HEAD_STEPS else "handler"
         with demo.sessions() as s, s.begin():
             case = _case(s, sid)
             actor = user(s, actor_role)
@@ -166,7 +166,7 @@ def test_anonymous_case_never_asks_for_nda_or_rights(demo: DemoInstance) -> None
                     record_step(s, case, refused, user(s, "head"), RECEIVED + timedelta(days=i),
                                 {"signed_at": "2026-03-20T15:00", "basis": "x"})
                 assert caught.value.code == "not_applicable_anonymous"
-            record_step(s, case, step, user(s, "handler"),
+            record_step(s, case, step, user(s, "head" if step in HEAD_STEPS else "handler"),
                         RECEIVED + timedelta(days=i, hours=1), details)
     with demo.sessions() as s:
         case = _case(s, sid)

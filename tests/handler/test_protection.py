@@ -58,7 +58,7 @@ def test_protection_record_and_matter(demo: DemoInstance,
     assert head.post(url, {f"m{matter_id}-meeting_on": "bad"}).status_code == 400
     assert head.post(url, {f"m{matter_id}-meeting_on": meeting.isoformat()}).status_code == 303
     page = head.get(base).get_data(as_text=True)
-    assert "Send materials to the commission (p18)" in page
+    assert "authorised body for civil service affairs before the commission meets (p18)" in page
     assert "Приказ о увольнении" in page
     assert head.get(f"{base}/matters/999").status_code == 405
     assert head.post(f"{base}/matters/999", {}).status_code == 404

@@ -44,10 +44,11 @@ def test_each_step_in_order_anonymous(demo: DemoInstance,
     steps = [
         ("kns_notified", {"call_time": _kz_now().strftime("%Y-%m-%dT%H:%M"),
                           "operator": "Operator A"}),
-        ("confirmation_sent", {"outgoing_number": "01-12/345", "outgoing_date": today}),
+        ("confirmation_sent", {"outgoing_number": "01-12/345", "outgoing_date": today,
+                               "on_instruction_of": "Head A"}),
         ("decision_received", {"note": "registered in ERDR"}),
         ("reporter_informed", {}),
-        ("closed", {}),
+        ("closed", {"on_instruction_of": "Head A"}),
     ]
     for step, data in steps:
         response = _step(client, sid, step, data)

@@ -116,7 +116,7 @@ def test_anonymous_case_has_no_nda_or_rights_deadline() -> None:
 def test_known_case_deadlines_sorted_by_due() -> None:
     received = kz(2026, 3, 20, 10, 0)
     keys = [d.key for d in case_deadlines(facts(received, nda=True), [], CAL)]
-    assert keys == ["kns_notification", "rights_explained", "nda", "written_confirmation"]
+    assert keys == ["kns_notification", "nda", "written_confirmation"]
 
 
 def test_kns_notification_is_due_by_the_end_of_the_receipt_day() -> None:
@@ -212,14 +212,16 @@ def test_deadline_needs_exactly_one_due() -> None:
         Deadline(key="x", label="X", kind="calendar", due=datetime(2026, 1, 5, 9))
 
 
-def test_agency_notice_is_30_calendar_days_never_shifted() -> None:
+def test_agency_notice_is_30_calendar_days_to_aim_for() -> None:
     deadline = agency_notice_deadline(date(2026, 4, 10))
-    assert deadline.due_date == date(2026, 5, 10)  # a Sunday: stays a Sunday
+    # 10 May 2026 is a Sunday and 11 May the day off for Victory Day (issue 11 item 9).
+    assert (deadline.aim_date, deadline.due_date) == (date(2026, 5, 10), date(2026, 5, 12))
     assert deadline.kind == "calendar"
     assert deadline.warn_from == date(2026, 5, 8)
     assert deadline.state(kz(2026, 5, 7, 12, 0)) == "due"
     assert deadline.state(kz(2026, 5, 9, 12, 0)) == "due_soon"
-    assert deadline.state(kz(2026, 5, 11, 0, 0)) == "overdue"
+    assert deadline.state(kz(2026, 5, 12, 23, 0)) == "due_soon"
+    assert deadline.state(kz(2026, 5, 13, 0, 0)) == "overdue"
     met = agency_notice_deadline(date(2026, 4, 10), met_at=kz(2026, 5, 10, 20, 0))
     assert met.state(kz(2026, 6, 1, 0, 0)) == "met"
 
