@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.handler.helpers import Browser
+from tests.support.backoffice import Browser
 
 # (language, Kurban Ait 2026, a day moved from a weekend, Constitution Day 2027)
 NAMES = [

@@ -14,8 +14,8 @@ from rules.clock import KZ_TZ
 from rules.errors import AdalError
 from rules.workflow import CaseFacts, Step, apply
 from store.models import Case
-from tests.handler.helpers import Browser, store_portal_report
-from tests.support import DemoInstance
+from tests.support.backoffice import Browser, store_portal_report
+from tests.support.instance import DemoInstance
 
 FIELD = "On the instruction of the head (full name)"
 

@@ -11,8 +11,8 @@ from rules.calendar import WorkCalendar
 from rules.clock import KZ_TZ
 from rules.deadlines import case_deadlines, case_duties
 from rules.workflow import CaseFacts
-from tests.handler.helpers import Browser, store_portal_report
-from tests.support import DemoInstance
+from tests.support.backoffice import Browser, store_portal_report
+from tests.support.instance import DemoInstance
 
 IDENTITY = {"full_name": "Серікбаев Ерлан", "position": "бухгалтер", "unit": "қаржы бөлімі"}
 LABEL = "Explain rights and obligations to the reporter (p12)"

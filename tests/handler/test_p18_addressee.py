@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from rules.clock import local_date
 from store.models import ProtectionMatter
-from tests.handler.helpers import Browser, store_portal_report
-from tests.support import DemoInstance
+from tests.support.backoffice import Browser, store_portal_report
+from tests.support.instance import DemoInstance
 
 IDENTITY = {"full_name": "Серікбаев Ерлан", "position": "бухгалтер", "unit": "қаржы бөлімі"}
 

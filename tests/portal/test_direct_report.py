@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from tests.portal.conftest import post_report, receipt_code, report_fields
+from tests.support.portal import post_report, receipt_code, report_fields
 
 TEXTS = {
     "en": ("Anti-Corruption Service of the National Security Committee",
