@@ -121,6 +121,19 @@ class GrantForm(Form):
                                 *(SelectChoice(str(uid), label) for uid, label in users)]
 
 
+class HandoverForm(Form):
+    """A change of head: the outgoing head gives everything they hold to the incoming one."""
+
+    user_id = SelectField(_l("Incoming head"), validators=[InputRequired()])
+    confirm = BooleanField(
+        _l("I hand over every case, identity and protection record I hold"),
+        validators=[InputRequired()])
+
+    def offer(self, users: list[tuple[int, str]]) -> None:
+        self.user_id.choices = [SelectChoice("", _l("Choose the incoming head")),
+                                *(SelectChoice(str(uid), label) for uid, label in users)]
+
+
 class RegisterForm(Form):
     """A report received through another channel (p5.1-p5.4, p5.6), Appendix 1 fields."""
 

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 import documents.forms
-from cases import calendar, protection, staff
+from cases import calendar, handover, protection, staff
 from rules import workflow
 from rules.errors import AdalError
 from rules.workflow import Step
@@ -106,6 +106,10 @@ TEXTS: Mapping[str, Mapping[str, LazyString]] = {
     staff.AREA: {
         "exists": _l("That username is taken."),
         "bad_username": _l("Use 2-64 letters, digits, '.', '_' or '-'."),
+    },
+    handover.AREA: {
+        "not_a_head": _l("The incoming head must be an active head with a key."),
+        "same_person": _l("You cannot hand over to yourself."),
     },
     documents.forms.AREA: {
         "no_identity": _NO_IDENTITY,

@@ -24,6 +24,7 @@ ALLOWED_BY_BLUEPRINT = {
     "exports": {"handler", "head"},
     "stats": {"head"},
     "protection": {"head"},
+    "handover": {"head"},
     "register": {"handler", "head"},
     "admin": {"admin"},
     "audit": {"auditor"},
