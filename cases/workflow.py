@@ -34,6 +34,7 @@ from rules import workflow
 from rules.calendar import WorkCalendar
 from rules.clock import require_aware, utcnow
 from rules.deadlines import Deadline, case_deadlines
+from rules.errors import AdalError
 from rules.workflow import CaseFacts, Event, Step
 from store import audit
 from store.models import Case, CaseEvent, Submission, User
@@ -65,11 +66,14 @@ MILESTONES = (
     Step.DECISION_RECEIVED,
     Step.REPORTER_INFORMED,
     Step.CLOSED,
+    Step.CLOSED_WITHOUT_DECISION,
 )
 CASE_STATUSES: tuple[str, ...] = tuple(s.value for s in MILESTONES)
 NDA_VERDICT = "nda_deadline"  # detail key on nda_signed / nda_declined: "met" | "late"
 # Dated facts put the receipt at the start of its day; this reaches its last instant.
 _DAY_MINUS_TICK = timedelta(days=1, microseconds=-1)
+# The inbox shows a case's first 8 characters; fewer could name several cases.
+DUPLICATE_PREFIX = 8
 
 
 def find_case(session: Session, submission: Submission) -> Case | None:
@@ -97,7 +101,7 @@ def case_status(events: Sequence[Event]) -> str:
 def _sync(session: Session, case: Case, facts: CaseFacts, events: Sequence[Event]) -> None:
     """Derived state after a new event: case status, closing and purge dates, mailbox status."""
     case.status = case_status(events)
-    closed = next((e for e in events if e.kind == Step.CLOSED), None)
+    closed = next((e for e in events if e.kind in workflow.CLOSING_STEPS), None)
     if closed is not None and case.closed_at is None:
         case.closed_at = closed.at
         refresh_purge_date(case, retention_years(session))
@@ -195,6 +199,9 @@ def record_step(
     _lock(session, case)
     facts = case_facts(case, received_at)
     events = case_events(case)
+    if step == Step.CLOSED_WITHOUT_DECISION and details and details.get("duplicate_of"):
+        details = {**details, "duplicate_of": _other_case(session, case,
+                                                          details["duplicate_of"])}
     event = workflow.apply(facts, events, step, at, actor.username, details)
     stored = dict(event.details)
     after = [*events, event]
@@ -209,6 +216,20 @@ def record_step(
     audit.append(session, "case.step", actor=actor.username, target=case.submission_id,
                  details={"step": event.kind, "fields": sorted(stored)})
     return row
+
+
+def _other_case(session: Session, case: Case, named: str) -> str:
+    """The full id of the case a duplicate repeats, from its id or the first characters of it
+    that the inbox shows; it must be another registered case."""
+    prefix = named.strip().lower()
+    found = [] if len(prefix) < DUPLICATE_PREFIX or not all(
+        c in "0123456789abcdef" for c in prefix) else list(session.scalars(
+            select(Case.submission_id).where(Case.submission_id.startswith(prefix))
+            .limit(2)))
+    if len(found) != 1 or found[0] == case.submission_id:
+        raise AdalError(workflow.AREA, "invalid_detail:duplicate_of",
+                        "duplicate_of must name one other registered case")
+    return found[0]
 
 
 def _nda_verdict(facts: CaseFacts, events: Sequence[Event], *, exact: bool) -> str | None:

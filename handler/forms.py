@@ -39,7 +39,7 @@ from cases.retention import MIN_YEARS as RETENTION_MIN
 from crypto.passwords import MAX_LENGTH as PASSWORD_MAX
 from crypto.passwords import MIN_LENGTH as PASSWORD_MIN
 from handler.filters import CHANNELS, ROLES
-from handler.messages import DATE_LABELS
+from handler.messages import CLOSING_REASON_LABELS, DATE_LABELS
 from handler.settings import DEFINITIONS
 
 TEXT_MAX = 20_000
@@ -248,6 +248,23 @@ class ConfirmationForm(Form):
     outgoing_number = StringField(_l("Outgoing number"),
                                   validators=[InputRequired(), Length(max=SHORT_MAX)])
     outgoing_date = DateField(_l("Date of the letter"), validators=[InputRequired()])
+
+
+class ClosedWithoutDecisionForm(Form):
+    """Closing without the authorised body's decision: a reason and the detail it needs."""
+
+    reason = SelectField(_l("Reason"), validators=[InputRequired()],
+                         choices=[SelectChoice("", _l("Choose the reason")),
+                                  *(SelectChoice(k, v) for k, v in CLOSING_REASON_LABELS.items())])
+    no_decision_by = DateField(
+        _l("No decision had been received by"), validators=[Optional()],
+        description=_l("For \"no decision received\": the date by which none had come."))
+    transferred_to = StringField(
+        _l("Transferred to"), validators=[Optional(), Length(max=SHORT_MAX)],
+        description=_l("For \"transferred\": the body or official who took the case over."))
+    duplicate_of = StringField(
+        _l("Duplicate of the case"), validators=[Optional(), Length(max=40)],
+        description=_l("For \"duplicate\": the other case's number as the inbox shows it."))
 
 
 class NdaSignedForm(Form):

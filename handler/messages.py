@@ -32,6 +32,13 @@ STEP_LABELS: Mapping[str, LazyString] = {
     Step.DECISION_RECEIVED: _l("Decision of the authorised body received"),
     Step.REPORTER_INFORMED: _l("Reporter informed of the decision (Appendix 3)"),
     Step.CLOSED: _l("Case closed"),
+    Step.CLOSED_WITHOUT_DECISION: _l("Case closed without a decision (head)"),
+}
+# Why a case is closed without the authorised body's decision (rules.workflow.CLOSING_REASONS).
+CLOSING_REASON_LABELS: Mapping[str, LazyString] = {
+    "no_decision": _l("No decision received by a stated date"),
+    "transferred": _l("Case transferred"),
+    "duplicate": _l("Duplicate of another case"),
 }
 # The details of a workflow step (rules.workflow).
 DETAIL_LABELS: Mapping[str, LazyString] = {
@@ -45,6 +52,10 @@ DETAIL_LABELS: Mapping[str, LazyString] = {
     "basis": _l("Evidence of the refusal"),
     "note": _l("Note"),
     "nda_deadline": _l("NDA deadline (24 hours)"),
+    "reason": _l("Reason"),
+    "no_decision_by": _l("No decision had been received by"),
+    "transferred_to": _l("Transferred to"),
+    "duplicate_of": _l("Duplicate of the case"),
 }
 # The dates of a protection matter (cases.protection).
 DATE_LABELS: Mapping[str, LazyString] = {
@@ -80,6 +91,8 @@ TEXTS: Mapping[str, Mapping[str, LazyString]] = {
         "not_applicable_no_intention": _l(
             "No intention to sign an NDA is recorded; record the reporter's intention first."),
         "nda_already_signed": _l("The non-disclosure agreement is already signed."),
+        "decision_received": _l("A decision is received: inform the reporter and close the "
+                                "case the usual way."),
         "out_of_order": _l("This step cannot be recorded yet: earlier steps are missing."),
         "not_chronological": _l("This step cannot be dated before the previous one."),
         "missing_detail": _l("A required detail of this step is missing."),

@@ -26,6 +26,7 @@ from cases.workflow import find_case, history, record_step
 from handler.access import require_holder
 from handler.forms import (
     LOCAL_MINUTE,
+    ClosedWithoutDecisionForm,
     ConfirmationForm,
     Form,
     KnsForm,
@@ -34,7 +35,7 @@ from handler.forms import (
     NoteForm,
 )
 from handler.gate import CASE_ROLES, allow, current_user
-from handler.messages import DETAIL_LABELS, STEP_LABELS, describe
+from handler.messages import CLOSING_REASON_LABELS, DETAIL_LABELS, STEP_LABELS, describe
 from rules.errors import AdalError
 from rules.workflow import CaseFacts, Event, Step, available_steps
 from store.models import Case
@@ -66,7 +67,11 @@ FORMS: Mapping[str, type[Form]] = {
     Step.CONFIRMATION_SENT: ConfirmationForm,
     Step.NDA_SIGNED: NdaSignedForm,
     Step.NDA_DECLINED: NdaDeclinedForm,
+    Step.CLOSED_WITHOUT_DECISION: ClosedWithoutDecisionForm,
 }
+# Steps only a head records: closing without the authorised body's decision ends the head's
+# duties on the case with no outside document to show for it, so it is the head's own call.
+HEAD_ONLY: frozenset[str] = frozenset({Step.CLOSED_WITHOUT_DECISION})
 
 
 def step_form(step: str, *, formdata: bool = False) -> Form:
@@ -95,8 +100,9 @@ def details_of(form: Form) -> dict[str, str]:
     return out
 
 
-def steps_for(facts: CaseFacts, events: list[Event]) -> list[tuple[str, Form]]:
-    return [(s.value, step_form(s.value)) for s in available_steps(facts, events)]
+def steps_for(facts: CaseFacts, events: list[Event], role: str) -> list[tuple[str, Form]]:
+    return [(s.value, step_form(s.value)) for s in available_steps(facts, events)
+            if role == "head" or s not in HEAD_ONLY]
 
 
 def case_view(case: Case, received_at: datetime | None) -> dict[str, Any]:
@@ -106,7 +112,7 @@ def case_view(case: Case, received_at: datetime | None) -> dict[str, Any]:
     now = datetime.now(UTC)
     return {
         "events": events,
-        "steps": steps_for(case_facts(case, received_at), events),
+        "steps": steps_for(case_facts(case, received_at), events, current_user().role),
         "deadlines": case_deadline_rows(case, work_calendar(database), now, received_at),
     }
 
@@ -125,6 +131,8 @@ def _received_at(submission_id: str) -> tuple[Case, datetime | None, str]:
 def record(submission_id: str, step: str) -> Response | tuple[str, int]:
     if step not in STEP_LABELS or step == Step.REGISTERED:
         abort(404)
+    if step in HEAD_ONLY and current_user().role != "head":
+        abort(403)
     case, received_at, sid = _received_at(submission_id)
     back = url_for("cases.case", submission_id=sid) + "#workflow"
     form = step_form(step, formdata=True)
@@ -148,4 +156,5 @@ TEMPLATE_GLOBALS: Mapping[str, Any] = {
     "detail_labels": DETAIL_LABELS,
     "deadline_labels": DEADLINE_LABELS,
     "deadline_states": DEADLINE_STATES,
+    "closing_reasons": CLOSING_REASON_LABELS,
 }
