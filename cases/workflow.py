@@ -35,6 +35,7 @@ from rules.calendar import WorkCalendar
 from rules.clock import require_aware, utcnow
 from rules.deadlines import Deadline, case_deadlines
 from rules.errors import AdalError
+from rules.offences import OFFENCE_TYPES
 from rules.workflow import CaseFacts, Event, Step
 from store import audit
 from store.models import Case, CaseEvent, Submission, User
@@ -54,6 +55,7 @@ __all__ = [
     "record_step",
     "register_case",
     "register_from_report",
+    "set_offence_type",
     "user_names",
 ]
 
@@ -279,3 +281,22 @@ def mark_identity_known(session: Session, case: Case, actor: User,
         case.nda_intended = False
         record_step(session, case, Step.NDA_INTENTION, actor, moment,
                     {"basis": "stated on the report before the identity was known"})
+
+
+def set_offence_type(session: Session, case: Case, offence_type: str, actor: User) -> bool:
+    """Record which kind of offence of p3 the report concerns (or that it is undetermined);
+    audited with the old and new value. Returns whether anything changed.
+
+    Recordable on a closed case too: the authorised body's decision often settles it last.
+    """
+    if offence_type not in OFFENCE_TYPES:
+        raise AdalError(workflow.AREA, "invalid_detail:offence_type",
+                        f"offence_type must be one of {', '.join(OFFENCE_TYPES)}")
+    before = case.offence_type
+    if before == offence_type:
+        return False
+    case.offence_type = offence_type
+    session.flush()
+    audit.append(session, "case.offence_type", actor=actor.username, target=case.submission_id,
+                 details={"from": before, "to": offence_type})
+    return True

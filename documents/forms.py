@@ -17,6 +17,7 @@ from typing import Any
 from documents.text import FormText, Lang, channel_name, form_text, rights_text
 from rules.clock import require_aware, to_local
 from rules.errors import AdalError
+from rules.offences import UNDETERMINED
 
 HEAD_ROLE = "head"
 # Of the AdalError codes raised here: the reporter's details may not go into this document.
@@ -63,6 +64,7 @@ class Confirmation:
     when: str = ""
     where: str = ""
     reporter: ReporterDetails | None = None
+    offence_type: str = UNDETERMINED  # p3 (rules.offences)
 
     def __post_init__(self) -> None:
         require_aware(self.received_at, "received_at")
@@ -145,8 +147,12 @@ def received_at_text(moment: datetime, lang: str) -> str:
 
 
 def _description(data: Confirmation, text: FormText) -> str:
+    """The description's labelled lines, ending with the kind of offence of p3 (always
+    printed, "not determined" included, so the reader never has to guess)."""
+    kind = text.offence_types.get(data.offence_type, text.offence_types[UNDETERMINED])
     parts = [(text.facts, data.facts), (text.persons, data.persons),
-             (text.subject, data.subject), (text.when, data.when), (text.where, data.where)]
+             (text.subject, data.subject), (text.when, data.when), (text.where, data.where),
+             (text.offence_type, kind)]
     return "\n".join(f"{label}: {printable(value)}" for label, value in parts
                      if printable(value))
 

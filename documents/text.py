@@ -58,6 +58,9 @@ class FormText:
     signature_blank: str
     channel_reference: str  # formatted with n
     channels: MappingProxyType[str, str]
+    # p3: the kind of offence, printed in the description (keys of rules.offences)
+    offence_type: str
+    offence_types: MappingProxyType[str, str]
     # Appendix 2
     title2: str
     reporter_caption: str
@@ -127,6 +130,15 @@ FORMS: MappingProxyType[str, FormText] = MappingProxyType({
             "other": "иные каналы связи, предусмотренные действующим законодательством "
                      "Республики Казахстан",
         }),
+        offence_type="Вид правонарушения (пункт 3 Рекомендаций)",
+        offence_types=MappingProxyType({
+            "crime": "коррупционное преступление (подпункт 29) статьи 3 Уголовного кодекса "
+                     "Республики Казахстан)",
+            "administrative": "административное коррупционное правонарушение (глава 34 "
+                              "Кодекса Республики Казахстан об административных "
+                              "правонарушениях)",
+            "undetermined": "не определен",
+        }),
         title2="Сведения о работнике сообщившим информацию о коррупционном преступлении или "
                "административном коррупционном правонарушении",
         reporter_caption="(ФИО, должность, структурное подразделение)",
@@ -167,6 +179,15 @@ FORMS: MappingProxyType[str, FormText] = MappingProxyType({
             "portal": "анонимдік веб-портал",
             "other": "Қазақстан Республикасының қолданыстағы заңнамасында көзделген өзге де "
                      "байланыс арналары",
+        }),
+        offence_type="Құқық бұзушылықтың түрі (Ұсынымдардың 3-тармағы)",
+        offence_types=MappingProxyType({
+            "crime": "сыбайлас жемқорлық қылмыс (Қазақстан Республикасы Қылмыстық кодексінің "
+                     "3-бабының 29) тармақшасы)",
+            "administrative": "әкімшілік сыбайлас жемқорлық құқық бұзушылық (Қазақстан "
+                              "Республикасының Әкімшілік құқық бұзушылық туралы кодексінің "
+                              "34-тарауы)",
+            "undetermined": "айқындалмаған",
         }),
         title2="Сыбайлас жемқорлық қылмыс немесе әкімшілік сыбайлас жемқорлық құқық бұзушылық "
                "туралы ақпаратты хабарлаған қызметкер туралы мәліметтер",

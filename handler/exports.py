@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 import documents
 from cases.facts import parse_received_at
 from cases.reading import open_identity, open_report
+from cases.workflow import find_case
 from crypto.errors import CryptoError
 from crypto.keys import PrivateKey
 from handler.access import require_holder
@@ -27,6 +28,7 @@ from handler.gate import CASE_ROLES, allow, current_user
 from handler.messages import describe
 from rules.clock import KZ_TZ
 from rules.errors import AdalError
+from rules.offences import UNDETERMINED
 from store import audit, payloads
 from store.models import Submission
 from web.database import db
@@ -46,6 +48,7 @@ def _consent(submission: Submission, report: dict[str, Any]) -> bool:
 def _draft(submission: Submission, report: dict[str, Any]) -> dict[str, Any]:
     received = parse_received_at(report.get("received_at"))
     user = current_user()
+    case = find_case(db(), submission)
 
     def text(name: str) -> str:
         value = report.get(name)
@@ -57,6 +60,7 @@ def _draft(submission: Submission, report: dict[str, Any]) -> dict[str, Any]:
         "channel": submission.channel, "channel_details": text("channel_details"),
         "facts": text("facts") or text("text"), "persons": text("persons"),
         "subject": text("subject"), "when": text("when"), "where": text("where"),
+        "offence_type": case.offence_type if case is not None else UNDETERMINED,
         "position": text("position"), "unit": text("unit"),
         "head_name": user.full_name if user.role == "head" else "",
         "lang": "ru", "fmt": "docx",
@@ -122,7 +126,8 @@ def appendix1_export(submission_id: str) -> Response | tuple[str, int]:
         subject=form.subject.data or "", position=form.position.data or "",
         unit=form.unit.data or "", head_name=form.head_name.data or "",
         channel_details=form.channel_details.data or "", when=form.when.data or "",
-        where=form.where.data or "", reporter=reporter)
+        where=form.where.data or "", reporter=reporter,
+        offence_type=form.offence_type.data or UNDETERMINED)
     lang, fmt = form.lang.data or "ru", form.fmt.data or "docx"
     try:
         sheet = documents.appendix1(data, lang, include_identity=include,

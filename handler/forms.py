@@ -39,8 +39,9 @@ from cases.retention import MIN_YEARS as RETENTION_MIN
 from crypto.passwords import MAX_LENGTH as PASSWORD_MAX
 from crypto.passwords import MIN_LENGTH as PASSWORD_MIN
 from handler.filters import CHANNELS, ROLES
-from handler.messages import CLOSING_REASON_LABELS, DATE_LABELS
+from handler.messages import CLOSING_REASON_LABELS, DATE_LABELS, OFFENCE_TYPE_LABELS
 from handler.settings import DEFINITIONS
+from rules.offences import UNDETERMINED
 
 TEXT_MAX = 20_000
 SHORT_MAX = 300
@@ -250,6 +251,12 @@ class ConfirmationForm(Form):
     outgoing_date = DateField(_l("Date of the letter"), validators=[InputRequired()])
 
 
+class OffenceTypeForm(Form):
+    offence_type = SelectField(_l("Type of offence (p3)"), validators=[InputRequired()],
+                               choices=[SelectChoice(k, v)
+                                        for k, v in OFFENCE_TYPE_LABELS.items()])
+
+
 class ClosedWithoutDecisionForm(Form):
     """Closing without the authorised body's decision: a reason and the detail it needs."""
 
@@ -356,6 +363,10 @@ class Appendix1Form(Form):
     persons = TextAreaField(_l("Persons involved"), validators=[Optional(), Length(max=TEXT_MAX)])
     subject = StringField(_l("Subject of the offence"),
                           validators=[Optional(), Length(max=SHORT_MAX)])
+    # Prefilled from the case (p3); always has a value, like lang and fmt below.
+    offence_type = SelectField(_l("Type of offence (p3)"), default=UNDETERMINED,
+                               choices=[SelectChoice(k, v)
+                                        for k, v in OFFENCE_TYPE_LABELS.items()])
     when = StringField(_l("When it happened"), validators=[Optional(), Length(max=SHORT_MAX)])
     where = StringField(_l("Where it happened"), validators=[Optional(), Length(max=SHORT_MAX)])
     position = StringField(_l("Position of the person concerned"),

@@ -34,6 +34,13 @@ STEP_LABELS: Mapping[str, LazyString] = {
     Step.CLOSED: _l("Case closed"),
     Step.CLOSED_WITHOUT_DECISION: _l("Case closed without a decision (head)"),
 }
+# p3: the kind of offence a report concerns (rules.offences).
+OFFENCE_TYPE_LABELS: Mapping[str, LazyString] = {
+    "crime": _l("Corruption crime (Criminal Code, art. 3 (29))"),
+    "administrative": _l("Administrative corruption offence (Code of Administrative Offences, "
+                         "chapter 34)"),
+    "undetermined": _l("Not yet determined"),
+}
 # Why a case is closed without the authorised body's decision (rules.workflow.CLOSING_REASONS).
 CLOSING_REASON_LABELS: Mapping[str, LazyString] = {
     "no_decision": _l("No decision received by a stated date"),
@@ -56,6 +63,7 @@ DETAIL_LABELS: Mapping[str, LazyString] = {
     "no_decision_by": _l("No decision had been received by"),
     "transferred_to": _l("Transferred to"),
     "duplicate_of": _l("Duplicate of the case"),
+    "offence_type": _l("Type of offence (p3)"),
 }
 # The dates of a protection matter (cases.protection).
 DATE_LABELS: Mapping[str, LazyString] = {

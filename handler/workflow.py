@@ -22,7 +22,7 @@ from cases.calendar import work_calendar
 from cases.deadlines import case_deadline_rows
 from cases.facts import case_facts, parse_received_at
 from cases.reading import open_report
-from cases.workflow import find_case, history, record_step
+from cases.workflow import find_case, history, record_step, set_offence_type
 from handler.access import require_holder
 from handler.forms import (
     LOCAL_MINUTE,
@@ -33,9 +33,16 @@ from handler.forms import (
     NdaDeclinedForm,
     NdaSignedForm,
     NoteForm,
+    OffenceTypeForm,
 )
 from handler.gate import CASE_ROLES, allow, current_user
-from handler.messages import CLOSING_REASON_LABELS, DETAIL_LABELS, STEP_LABELS, describe
+from handler.messages import (
+    CLOSING_REASON_LABELS,
+    DETAIL_LABELS,
+    OFFENCE_TYPE_LABELS,
+    STEP_LABELS,
+    describe,
+)
 from rules.errors import AdalError
 from rules.workflow import CaseFacts, Event, Step, available_steps
 from store.models import Case
@@ -114,6 +121,7 @@ def case_view(case: Case, received_at: datetime | None) -> dict[str, Any]:
         "events": events,
         "steps": steps_for(case_facts(case, received_at), events, current_user().role),
         "deadlines": case_deadline_rows(case, work_calendar(database), now, received_at),
+        "offence_form": OffenceTypeForm(formdata=None, data={"offence_type": case.offence_type}),
     }
 
 
@@ -151,10 +159,30 @@ def record(submission_id: str, step: str) -> Response | tuple[str, int]:
     return redirect(back, code=303)
 
 
+@bp.post("/cases/<submission_id>/offence-type")
+@allow(*CASE_ROLES)
+def offence_type(submission_id: str) -> Response | tuple[str, int]:
+    """p3: which kind of offence the report concerns; a handler or the head records it."""
+    submission = require_holder(submission_id)[0]
+    case = find_case(db(), submission)
+    if case is None:
+        abort(409)
+    back = url_for("cases.case", submission_id=submission.id) + "#offence"
+    form = OffenceTypeForm()
+    if not form.validate():
+        return render_template("handler/form_error.html", form=form, back=back), 400
+    database = db()
+    set_offence_type(database, case, form.offence_type.data or "", current_user())
+    database.commit()
+    flash(_("Recorded: %(step)s.", step=OFFENCE_TYPE_LABELS[case.offence_type]))
+    return redirect(back, code=303)
+
+
 TEMPLATE_GLOBALS: Mapping[str, Any] = {
     "step_labels": STEP_LABELS,
     "detail_labels": DETAIL_LABELS,
     "deadline_labels": DEADLINE_LABELS,
     "deadline_states": DEADLINE_STATES,
     "closing_reasons": CLOSING_REASON_LABELS,
+    "offence_types": OFFENCE_TYPE_LABELS,
 }

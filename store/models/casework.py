@@ -27,6 +27,10 @@ class Case(Base):
     registered_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     purge_after: Mapped[date | None]
+    # p3: "crime" (Criminal Code art. 3 (29)), "administrative" (Code of Administrative
+    # Offences, chapter 34) or "undetermined" (rules.offences).
+    offence_type: Mapped[str] = mapped_column(String(16), default="undetermined",
+                                              server_default="undetermined")
 
     submission: Mapped[Submission] = relationship()
     events: Mapped[list[CaseEvent]] = relationship(
