@@ -311,6 +311,18 @@ class PersonForm(Form):
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=PROTECTION_TEXT_MAX)])
 
 
+class CameForwardForm(Form):
+    """An anonymous reporter who identified themselves later (cases.identity)."""
+
+    full_name = StringField(_l("Full name"), validators=[InputRequired(), Length(max=NAME_MAX)])
+    position = StringField(_l("Position"), validators=[Optional(), Length(max=SHORT_MAX)])
+    unit = StringField(_l("Unit"), validators=[Optional(), Length(max=SHORT_MAX)])
+    how = TextAreaField(_l("How the reporter identified themselves"),
+                        validators=[InputRequired(), Length(max=PROTECTION_TEXT_MAX)],
+                        description=_l("In person, by a message in the mailbox, by a letter: "
+                                       "with the date, so the record shows its source."))
+
+
 class MatterForm(Form):
     kind = SelectField(_l("Proposed measure"), validators=[InputRequired()],
                        choices=[SelectChoice("", _l("Choose the measure")),

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 import documents.forms
-from cases import calendar, handover, protection, staff
+from cases import calendar, handover, identity, protection, staff
 from rules import workflow
 from rules.errors import AdalError
 from rules.workflow import Step
@@ -127,6 +127,12 @@ TEXTS: Mapping[str, Mapping[str, LazyString]] = {
     staff.AREA: {
         "exists": _l("That username is taken."),
         "bad_username": _l("Use 2-64 letters, digits, '.', '_' or '-'."),
+    },
+    identity.AREA: {
+        "not_anonymous": _l("The reporter of this case is already known."),
+        "missing_name": _l("The full name is needed."),
+        "missing_how": _l("Say how the reporter identified themselves."),
+        "too_long": _l("A text is too long."),
     },
     handover.AREA: {
         "not_a_head": _l("The incoming head must be an active head with a key."),

@@ -25,6 +25,7 @@ ALLOWED_BY_BLUEPRINT = {
     "stats": {"head"},
     "protection": {"head"},
     "handover": {"head"},
+    "identity": {"head"},
     "register": {"handler", "head"},
     "admin": {"admin"},
     "audit": {"auditor"},
