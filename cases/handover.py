@@ -21,6 +21,7 @@ from typing import Literal
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from cases import disclosure
 from cases.sharing import CUSTODIAN, active_key, case_envelopes
 from crypto import keys as ckeys
 from crypto.errors import CryptoError
@@ -39,7 +40,8 @@ class Handover:
     """Per kind of record: how many the incoming head now holds, and how many could not move.
 
     ``case`` counts reports, ``identity`` identity blocks, ``protection`` protection records
-    (the protected employee); ``other`` the messages, files and matter descriptions with them.
+    (the protected employee); ``other`` the messages, files, matter descriptions and disclosure
+    records with them.
     """
 
     moved: dict[str, int]
@@ -73,6 +75,11 @@ def _labelled(db: Session, submission: Submission) -> list[tuple[Kind, Envelope]
         envelope = db.get(Envelope, protection.envelope_id)
         if envelope is not None:
             envelopes.append(("protection", envelope))
+    case = db.scalar(select(Case).where(Case.submission_id == submission.id))
+    if case is not None:
+        envelopes += [("other", e) for e in (db.get(Envelope, i)
+                                             for i in disclosure.envelope_ids(db, case))
+                      if e is not None]
     envelopes += [("other", e) for e in db.scalars(
         select(Envelope).join(ProtectionMatter, ProtectionMatter.envelope_id == Envelope.id)
         .join(Protection, Protection.id == ProtectionMatter.protection_id)

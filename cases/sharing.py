@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cases import disclosure
 from cases.staff import KEY_ROLES
 from crypto import keys as ckeys
 from crypto.errors import CryptoError
@@ -60,8 +61,13 @@ def case_envelopes(db: Session, submission: Submission) -> list[Envelope]:
 
 
 def custodial_envelopes(db: Session, submission: Submission) -> list[Envelope]:
-    """Identity block, protection record and matter descriptions of the case (heads only)."""
+    """Identity block, protection record, matter descriptions and disclosure records (the
+    signed Appendix 2's scan, a court decision) of the case: heads only."""
     envelopes = [submission.identity_envelope] if submission.identity_envelope else []
+    case = db.scalar(select(Case).where(Case.submission_id == submission.id))
+    if case is not None:
+        envelopes += [e for e in (db.get(Envelope, i) for i in disclosure.envelope_ids(db, case))
+                      if e is not None]
     envelopes += db.scalars(select(Envelope)
                             .join(Protection, Protection.envelope_id == Envelope.id)
                             .join(Case, Case.id == Protection.case_id)

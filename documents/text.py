@@ -61,6 +61,10 @@ class FormText:
     # p3: the kind of offence, printed in the description (keys of rules.offences)
     offence_type: str
     offence_types: MappingProxyType[str, str]
+    # p11 (5), p14: the ground on which the reporter's details are printed
+    consent_statement: str
+    consent_appendix2: str  # formatted with date
+    court_basis: str  # formatted with court, number, date
     # Appendix 2
     title2: str
     reporter_caption: str
@@ -139,6 +143,10 @@ FORMS: MappingProxyType[str, FormText] = MappingProxyType({
                               "правонарушениях)",
             "undetermined": "не определен",
         }),
+        consent_statement="согласие выражено отметкой на анонимном веб-портале (подписанное "
+                          "приложение 2 не получено)",
+        consent_appendix2="письменное согласие по приложению 2 получено {date}",
+        court_basis="раскрываются на основании решения суда: {court}, № {number} от {date}",
         title2="Сведения о работнике сообщившим информацию о коррупционном преступлении или "
                "административном коррупционном правонарушении",
         reporter_caption="(ФИО, должность, структурное подразделение)",
@@ -189,6 +197,10 @@ FORMS: MappingProxyType[str, FormText] = MappingProxyType({
                               "34-тарауы)",
             "undetermined": "айқындалмаған",
         }),
+        consent_statement="келісім анонимдік веб-порталдағы белгімен білдірілген (қол қойылған "
+                          "2-қосымша алынбаған)",
+        consent_appendix2="2-қосымшаға сәйкес жазбаша келісім {date} алынды",
+        court_basis="сот шешімі негізінде ашылады: {court}, {date} № {number}",
         title2="Сыбайлас жемқорлық қылмыс немесе әкімшілік сыбайлас жемқорлық құқық бұзушылық "
                "туралы ақпаратты хабарлаған қызметкер туралы мәліметтер",
         reporter_caption="(тегі, аты, әкесінің аты (бар болса), лауазымы, құрылымдық "

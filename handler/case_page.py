@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 
 from cases import reading, sharing
 from cases.access import attachment_of
+from cases.disclosure import consent_of
 from cases.facts import parse_received_at
 from cases.messages import reply as write_reply
 from cases.messages import thread
@@ -75,12 +76,13 @@ def case(submission_id: str) -> str:
     candidates = sharing.grant_candidates(database, submission)
     received_at = parse_received_at(report.get("received_at"))
     workflow = case_view(case_row, received_at)
+    consent_record = consent_of(database, case_row, portal_statement=bool(report.get("consent")))
     database.commit()
     grant_form = GrantForm()
     grant_form.offer([(u.id, f"{u.full_name} ({u.username})") for u in candidates])
     return render_template(
         "handler/case.html", submission=submission, case=case_row, report=_ordered(report),
-        received_at=received_at, consent=bool(report.get("consent")), files=files,
+        received_at=received_at, consent_record=consent_record, files=files,
         messages=messages,
         holders=holders, grant_form=grant_form, can_grant=bool(candidates),
         reply_form=ReplyForm(), can_reply=submission.mailbox is not None,

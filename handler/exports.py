@@ -16,6 +16,7 @@ from flask import Blueprint, Response, abort, render_template, url_for
 from flask_babel import gettext as _
 
 import documents
+from cases.disclosure import APPENDIX2, Consent, consent_of
 from cases.facts import parse_received_at
 from cases.reading import open_identity, open_report
 from cases.workflow import find_case
@@ -41,8 +42,13 @@ def _case(submission_id: str) -> tuple[Submission, PrivateKey, dict[str, Any]]:
     return submission, key, open_report(submission, key)
 
 
-def _consent(submission: Submission, report: dict[str, Any]) -> bool:
-    return submission.identity_envelope_id is not None and bool(report.get("consent"))
+def _consent(submission: Submission, report: dict[str, Any]) -> Consent | None:
+    """The reporter's consent as the case has it (cases.disclosure): the signed Appendix 2 or
+    the portal statement; None without an identity or without consent."""
+    case = find_case(db(), submission)
+    if case is None:
+        return None
+    return consent_of(db(), case, portal_statement=bool(report.get("consent")))
 
 
 def _draft(submission: Submission, report: dict[str, Any]) -> dict[str, Any]:
@@ -77,12 +83,12 @@ def _page(form: Appendix1Form, submission: Submission, can_identity: bool,
 @allow(*CASE_ROLES)
 def appendix1_draft(submission_id: str) -> tuple[str, int]:
     submission, _key, report = _case(submission_id)
-    can_identity = current_user().role == "head" and _consent(submission, report)
+    can_identity = current_user().role == "head" and _consent(submission, report) is not None
     return _page(Appendix1Form(formdata=None, data=_draft(submission, report)), submission,
                  can_identity)
 
 
-def _reporter(submission: Submission, key: PrivateKey, report: dict[str, Any]
+def _reporter(submission: Submission, key: PrivateKey, consent: Consent
               ) -> documents.ReporterDetails | None:
     try:
         block = open_identity(submission, key)
@@ -95,10 +101,12 @@ def _reporter(submission: Submission, key: PrivateKey, report: dict[str, Any]
         value = block.get(name)
         return value if isinstance(value, str) else ""
 
+    # The portal's statement must be in the identity block too; a signed Appendix 2 stands on
+    # its own (a reporter who came forward later has no consent in their block).
+    given = consent.form == APPENDIX2 or bool(block.get("consent"))
     return documents.ReporterDetails(full_name=text("full_name"), position=text("position"),
-                                     unit=text("unit"),
-                                     consent=bool(block.get("consent")) and _consent(
-                                         submission, report))
+                                     unit=text("unit"), consent=given,
+                                     consent_form=consent.form, basis_on=consent.received_on)
 
 
 @bp.post("/cases/<submission_id>/appendix1")
@@ -106,7 +114,8 @@ def _reporter(submission: Submission, key: PrivateKey, report: dict[str, Any]
 def appendix1_export(submission_id: str) -> Response | tuple[str, int]:
     submission, key, report = _case(submission_id)
     user = current_user()
-    can_identity = user.role == "head" and _consent(submission, report)
+    consent = _consent(submission, report)
+    can_identity = user.role == "head" and consent is not None
     form = Appendix1Form()
     if not form.validate() or form.received_at.data is None:
         return _page(form, submission, can_identity, 400)
@@ -114,11 +123,11 @@ def appendix1_export(submission_id: str) -> Response | tuple[str, int]:
     reporter = None
     if include:
         # Refused before anything is opened: only a head, only with consent (p11 (5), p14).
-        if not can_identity:
+        if not can_identity or consent is None:
             return _page(form, submission, can_identity, 403,
                          _("Only a head may include the reporter's details, and only with "
                            "their written consent."))
-        reporter = _reporter(submission, key, report)
+        reporter = _reporter(submission, key, consent)
     data = documents.Confirmation(
         received_at=form.received_at.data.replace(tzinfo=KZ_TZ),
         received_by=form.received_by.data or "", channel=form.channel.data or "",
@@ -136,7 +145,8 @@ def appendix1_export(submission_id: str) -> Response | tuple[str, int]:
         return _page(form, submission, can_identity, 403, describe(refused))
     database = db()
     audit.append(database, "export.appendix1", actor=user.username, target=submission.id,
-                 details={"lang": lang, "format": fmt, "identity": include})
+                 details={"lang": lang, "format": fmt, "identity": include,
+                          **({"basis": consent.form} if include and consent else {})})
     database.commit()
     return _document(documents.form_docx(sheet) if fmt == "docx" else
                      documents.form_html(sheet, stylesheet_href=url_for("exports.print_css")),

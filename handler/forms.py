@@ -323,6 +323,14 @@ class CameForwardForm(Form):
                                        "with the date, so the record shows its source."))
 
 
+class Appendix2ReceivedForm(Form):
+    """The signed Appendix 2 (written consent, p11 (5), p14) reached the head."""
+
+    received_on = DateField(_l("Signed Appendix 2 received on"), validators=[InputRequired()])
+    scan = FileField(_l("Scan of the signed form (optional)"),
+                     description=_l("Sealed for the heads only, like the identity."))
+
+
 class MatterForm(Form):
     kind = SelectField(_l("Proposed measure"), validators=[InputRequired()],
                        choices=[SelectChoice("", _l("Choose the measure")),

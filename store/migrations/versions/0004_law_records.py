@@ -1,4 +1,5 @@
-"""law records (issue 11): the offence type of p3 on each case
+"""law records (issue 11): the offence type of p3 on each case, and the grounds for
+disclosing a reporter's identity (p14: the signed Appendix 2, a court decision)
 
 Revision ID: 0004
 Revises: 0003
@@ -21,8 +22,33 @@ def upgrade() -> None:
     with op.batch_alter_table("cases") as batch:
         batch.add_column(sa.Column("offence_type", sa.String(length=16), nullable=False,
                                    server_default="undetermined"))
+    op.create_table(
+        "disclosure_bases",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("dated_on", sa.Date(), nullable=False),
+        sa.Column("envelope_id", sa.String(length=32), nullable=True),
+        sa.Column("scan_envelope_id", sa.String(length=32), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_disclosure_bases_case_id_cases"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["envelope_id"], ["envelopes.id"],
+            name=op.f("fk_disclosure_bases_envelope_id_envelopes"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["scan_envelope_id"], ["envelopes.id"],
+            name=op.f("fk_disclosure_bases_scan_envelope_id_envelopes"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_disclosure_bases")),
+    )
+    op.create_index(op.f("ix_disclosure_bases_case_id"), "disclosure_bases", ["case_id"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_disclosure_bases_case_id"), table_name="disclosure_bases")
+    op.drop_table("disclosure_bases")
     with op.batch_alter_table("cases") as batch:
         batch.drop_column("offence_type")
