@@ -12,9 +12,9 @@ import docx
 from sqlalchemy import select
 
 from rules.clock import local_date
-from store.models import AuditEntry, DisclosureBasis, Grant, RecipientKey
+from store.models import AuditEntry, DisclosureBasis, Envelope, Grant, RecipientKey
 from tests.handler.helpers import Browser, store_portal_report
-from tests.support import DemoInstance
+from tests.support import DemoInstance, run_cli
 
 NAME = "Жанар Әбенова"
 STATEMENT = "The reporter ticked the consent box on the portal: a statement of consent"
@@ -76,6 +76,11 @@ def test_signed_appendix2_is_recorded_and_named_in_appendix1(
             Grant, Grant.key_id == RecipientKey.key_id).where(
             Grant.envelope_id == row.scan_envelope_id)))
         assert holders == {"head", "recovery"}  # sealed like the identity, never to handlers
+    # Housekeeping shreds unlinked upload files after a day; the scan is no such orphan.
+    with demo.sessions() as s, s.begin():
+        s.get(Envelope, row.scan_envelope_id).created_on = today - timedelta(days=5)  # type: ignore[union-attr]
+    code, output = run_cli("housekeeping", "--once")
+    assert code == 0, output
     download = head.get(f"{page}/{row.id}/scan")
     assert download.status_code == 200 and download.data == scan
     assert handler.get(f"{page}/{row.id}/scan").status_code == 403
