@@ -10,13 +10,16 @@ export is written to the audit log, with whether identity was included, never th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 
 import documents
-from cases.disclosure import APPENDIX2, Consent, consent_of
+from cases import disclosure
+from cases.disclosure import APPENDIX2, STATEMENT, Consent, consent_of
 from cases.facts import parse_received_at
 from cases.reading import open_identity, open_report
 from cases.workflow import find_case
@@ -73,22 +76,63 @@ def _draft(submission: Submission, report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _page(form: Appendix1Form, submission: Submission, can_identity: bool,
+@dataclass(frozen=True)
+class Ground:
+    """One ground on which a head may put the reporter's details into Appendix 1 (p14)."""
+
+    value: str  # the form's choice: "consent" or "court:<record id>"
+    label: str
+    details: dict[str, Any]  # documents.ReporterDetails fields naming the ground
+    audit: dict[str, Any]  # what the export's audit entry records about it
+
+
+def _grounds(submission: Submission, key: PrivateKey, report: dict[str, Any]) -> list[Ground]:
+    """The case's grounds for disclosure, for a head only: the reporter's consent (the signed
+    Appendix 2, else the portal statement) and each recorded court decision the key opens."""
+    if current_user().role != "head":
+        return []
+    database = db()
+    found: list[Ground] = []
+    consent = _consent(submission, report)
+    if consent is not None:
+        label = (_("Written consent: signed Appendix 2") if consent.form == APPENDIX2
+                 else _("Consent ticked on the portal (not the signed Appendix 2)"))
+        found.append(Ground("consent", label,
+                            {"consent_form": consent.form, "basis_on": consent.received_on},
+                            {"basis": consent.form}))
+    case = find_case(database, submission)
+    if case is None or submission.identity_envelope_id is None:
+        return found
+    for row in disclosure.records(database, case, disclosure.COURT):
+        decision = disclosure.open_court_decision(database, row, key)
+        if decision is None:
+            continue
+        found.append(Ground(
+            f"court:{row.id}",
+            _("Court decision: %(court)s, No %(number)s of %(date)s", court=decision.court,
+              number=decision.number, date=format_date(decision.decided_on, "medium")),
+            {"consent_form": disclosure.COURT, "basis_on": decision.decided_on,
+             "court": decision.court, "number": decision.number},
+            {"basis": disclosure.COURT, "court_decision": row.id}))
+    return found
+
+
+def _page(form: Appendix1Form, submission: Submission, grounds: list[Ground],
           status: int = 200, error: str | None = None) -> tuple[str, int]:
+    form.offer_grounds([(g.value, g.label) for g in grounds])
     return render_template("handler/appendix1.html", form=form, submission=submission,
-                           can_identity=can_identity, error=error), status
+                           can_identity=bool(grounds), error=error), status
 
 
 @bp.get("/cases/<submission_id>/appendix1")
 @allow(*CASE_ROLES)
 def appendix1_draft(submission_id: str) -> tuple[str, int]:
-    submission, _key, report = _case(submission_id)
-    can_identity = current_user().role == "head" and _consent(submission, report) is not None
+    submission, key, report = _case(submission_id)
     return _page(Appendix1Form(formdata=None, data=_draft(submission, report)), submission,
-                 can_identity)
+                 _grounds(submission, key, report))
 
 
-def _reporter(submission: Submission, key: PrivateKey, consent: Consent
+def _reporter(submission: Submission, key: PrivateKey, ground: Ground
               ) -> documents.ReporterDetails | None:
     try:
         block = open_identity(submission, key)
@@ -101,12 +145,11 @@ def _reporter(submission: Submission, key: PrivateKey, consent: Consent
         value = block.get(name)
         return value if isinstance(value, str) else ""
 
-    # The portal's statement must be in the identity block too; a signed Appendix 2 stands on
-    # its own (a reporter who came forward later has no consent in their block).
-    given = consent.form == APPENDIX2 or bool(block.get("consent"))
+    # The portal's statement must be in the identity block too; a signed Appendix 2 or a court
+    # decision stands on its own (a reporter who came forward later has no consent there).
+    given = ground.details["consent_form"] != STATEMENT or bool(block.get("consent"))
     return documents.ReporterDetails(full_name=text("full_name"), position=text("position"),
-                                     unit=text("unit"), consent=given,
-                                     consent_form=consent.form, basis_on=consent.received_on)
+                                     unit=text("unit"), consent=given, **ground.details)
 
 
 @bp.post("/cases/<submission_id>/appendix1")
@@ -114,20 +157,23 @@ def _reporter(submission: Submission, key: PrivateKey, consent: Consent
 def appendix1_export(submission_id: str) -> Response | tuple[str, int]:
     submission, key, report = _case(submission_id)
     user = current_user()
-    consent = _consent(submission, report)
-    can_identity = user.role == "head" and consent is not None
+    grounds = _grounds(submission, key, report)
     form = Appendix1Form()
     if not form.validate() or form.received_at.data is None:
-        return _page(form, submission, can_identity, 400)
+        return _page(form, submission, grounds, 400)
     include = bool(form.include_identity.data)
     reporter = None
+    # No choice sent (an old form): the first ground, which is the consent when there is one.
+    ground = next((g for g in grounds if g.value == form.basis.data),
+                  grounds[0] if grounds and not form.basis.data else None)
     if include:
-        # Refused before anything is opened: only a head, only with consent (p11 (5), p14).
-        if not can_identity or consent is None:
-            return _page(form, submission, can_identity, 403,
+        # Refused before anything is opened: only a head, only with consent or a court
+        # decision, and only on a ground this case has (p11 (5), p14).
+        if ground is None:
+            return _page(form, submission, grounds, 403,
                          _("Only a head may include the reporter's details, and only with "
-                           "their written consent."))
-        reporter = _reporter(submission, key, consent)
+                           "their written consent or a court decision."))
+        reporter = _reporter(submission, key, ground)
     data = documents.Confirmation(
         received_at=form.received_at.data.replace(tzinfo=KZ_TZ),
         received_by=form.received_by.data or "", channel=form.channel.data or "",
@@ -142,11 +188,11 @@ def appendix1_export(submission_id: str) -> Response | tuple[str, int]:
         sheet = documents.appendix1(data, lang, include_identity=include,
                                     exporter_role=user.role)
     except AdalError as refused:
-        return _page(form, submission, can_identity, 403, describe(refused))
+        return _page(form, submission, grounds, 403, describe(refused))
     database = db()
     audit.append(database, "export.appendix1", actor=user.username, target=submission.id,
                  details={"lang": lang, "format": fmt, "identity": include,
-                          **({"basis": consent.form} if include and consent else {})})
+                          **(ground.audit if include and ground else {})})
     database.commit()
     return _document(documents.form_docx(sheet) if fmt == "docx" else
                      documents.form_html(sheet, stylesheet_href=url_for("exports.print_css")),

@@ -331,6 +331,19 @@ class Appendix2ReceivedForm(Form):
                      description=_l("Sealed for the heads only, like the identity."))
 
 
+class CourtDecisionForm(Form):
+    """A court decision allowing the reporter's identity to be disclosed (p14)."""
+
+    court = StringField(_l("Court"), validators=[InputRequired(), Length(max=SHORT_MAX)])
+    number = StringField(_l("Number of the decision"),
+                         validators=[InputRequired(), Length(max=SHORT_MAX)])
+    decided_on = DateField(_l("Date of the decision"), validators=[InputRequired()])
+    scope = TextAreaField(_l("Scope of the disclosure"),
+                          validators=[InputRequired(), Length(max=PROTECTION_TEXT_MAX)],
+                          description=_l("What may be disclosed, and to whom, as the decision "
+                                         "says."))
+
+
 class MatterForm(Form):
     kind = SelectField(_l("Proposed measure"), validators=[InputRequired()],
                        choices=[SelectChoice("", _l("Choose the measure")),
@@ -396,6 +409,12 @@ class Appendix1Form(Form):
     head_name = StringField(_l("Full name of the head who signs"),
                             validators=[Optional(), Length(max=NAME_MAX)])
     include_identity = BooleanField(_l("Include the reporter's details (Appendix 2 consent)"))
+    # The ground for including them (p14): the offered choices are the case's own, set by the
+    # view; checked there, because a choice only matters when the details are included.
+    basis = SelectField(_l("On the ground of"), validate_choice=False)
+
+    def offer_grounds(self, grounds: list[tuple[str, str]]) -> None:
+        self.basis.choices = [SelectChoice(value, label) for value, label in grounds]
     # Not "required": they always have a value, and SelectField refuses anything not offered.
     lang = SelectField(_l("Language"), choices=LANG_CHOICES)
     fmt = SelectField(_l("Format"), choices=FORMAT_CHOICES)

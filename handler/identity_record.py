@@ -25,7 +25,7 @@ from cases.workflow import find_case
 from crypto.errors import CryptoError
 from handler.access import require_holder, require_key
 from handler.downloads import content_disposition
-from handler.forms import Appendix2ReceivedForm, CameForwardForm
+from handler.forms import Appendix2ReceivedForm, CameForwardForm, CourtDecisionForm
 from handler.gate import allow, current_user
 from handler.messages import describe
 from rules.clock import local_date
@@ -84,15 +84,23 @@ def record(submission_id: str) -> Response | tuple[str, int]:
 
 def _disclosure_page(submission: Submission, case: Case, *, status: int = 200,
                      error: str | None = None,
-                     appendix2_form: Appendix2ReceivedForm | None = None) -> tuple[str, int]:
+                     appendix2_form: Appendix2ReceivedForm | None = None,
+                     court_form: CourtDecisionForm | None = None) -> tuple[str, int]:
     database = db()
     key = require_key()
     statement = bool(open_report(submission, key).get("consent"))
+    decisions = [(row, disclosure.open_court_decision(database, row, key))
+                 for row in disclosure.records(database, case, disclosure.COURT)]
+    if any(decision is not None for _row, decision in decisions):
+        audit.append(database, "disclosure.open", actor=current_user().username,
+                     target=submission.id)
+        database.commit()
     return render_template(
         "handler/disclosure.html", submission=submission, case=case, error=error,
         consent=consent_of(database, case, portal_statement=statement),
-        signed=disclosure.records(database, case, disclosure.APPENDIX2),
-        appendix2_form=appendix2_form or Appendix2ReceivedForm(formdata=None)), status
+        signed=disclosure.records(database, case, disclosure.APPENDIX2), decisions=decisions,
+        appendix2_form=appendix2_form or Appendix2ReceivedForm(formdata=None),
+        court_form=court_form or CourtDecisionForm(formdata=None)), status
 
 
 @bp.get("/cases/<submission_id>/disclosure")
@@ -122,6 +130,28 @@ def appendix2_received(submission_id: str) -> Response | tuple[str, int]:
                                 appendix2_form=form_)
     database.commit()
     flash(_("The signed Appendix 2 is recorded."))
+    return redirect(url_for("identity.disclosure_page", submission_id=submission.id), code=303)
+
+
+@bp.post("/cases/<submission_id>/disclosure/court")
+@allow("head")
+def court_decision(submission_id: str) -> Response | tuple[str, int]:
+    submission, case = _case(submission_id)
+    form_ = CourtDecisionForm()
+    if not form_.validate() or form_.decided_on.data is None:
+        return _disclosure_page(submission, case, status=400, court_form=form_)
+    decision = disclosure.CourtDecision(form_.court.data or "", form_.number.data or "",
+                                        form_.decided_on.data, form_.scope.data or "")
+    database = db()
+    try:
+        disclosure.record_court_decision(database, case, decision, current_user(),
+                                         local_date(datetime.now(UTC)))
+    except AdalError as error:
+        database.rollback()
+        return _disclosure_page(submission, case, status=409, error=describe(error),
+                                court_form=form_)
+    database.commit()
+    flash(_("The court decision is recorded and sealed for the heads."))
     return redirect(url_for("identity.disclosure_page", submission_id=submission.id), code=303)
 
 

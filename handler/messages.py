@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 import documents.forms
-from cases import calendar, handover, identity, protection, staff
+from cases import calendar, disclosure, handover, identity, protection, staff
 from rules import workflow
 from rules.errors import AdalError
 from rules.workflow import Step
@@ -132,6 +132,13 @@ TEXTS: Mapping[str, Mapping[str, LazyString]] = {
         "not_anonymous": _l("The reporter of this case is already known."),
         "missing_name": _l("The full name is needed."),
         "missing_how": _l("Say how the reporter identified themselves."),
+        "too_long": _l("A text is too long."),
+    },
+    disclosure.AREA: {
+        "not_applicable_anonymous": _l("The reporter is anonymous: there is no identity to "
+                                       "disclose."),
+        "out_of_range": _l("The date must lie between the receipt of the report and today."),
+        "missing": _l("A required detail is missing."),
         "too_long": _l("A text is too long."),
     },
     handover.AREA: {
