@@ -252,7 +252,8 @@ class ConfirmationForm(Form):
 
 
 class OffenceTypeForm(Form):
-    offence_type = SelectField(_l("Type of offence (p3)"), validators=[InputRequired()],
+    # Not "required": the select always has a value, and SelectField refuses anything else.
+    offence_type = SelectField(_l("Type of offence (p3)"), default=UNDETERMINED,
                                choices=[SelectChoice(k, v)
                                         for k, v in OFFENCE_TYPE_LABELS.items()])
 
