@@ -2,8 +2,11 @@
 
 The path when every holder of a case has lost their password: an admin reset gives a user a new
 key pair, and this command, run on the server by someone holding the offline recovery key,
-grants the cases to it. A head also receives the identity blocks, as custodian (p14).
-The key is read with hidden input (or from standard input when piped) and never stored.
+grants the cases to it. A head also receives the identity blocks and protection records, as
+custodian (p14). With ``--handover`` the user is the incoming head after a change of head: every
+case, identity and protection record moves to them in one audited action (cases.handover),
+with a count of what moved and what could not. The key is read with hidden input (or from
+standard input when piped) and never stored.
 """
 
 from __future__ import annotations
@@ -12,13 +15,17 @@ import sys
 
 import click
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from adal_cli.context import load_context
 from cases import sharing
 from cases.access import find_submission
+from cases.handover import KINDS, Handover, hand_over
 from cases.staff import KEY_ROLES
 from crypto import keys as ckeys
 from crypto.errors import FormatError
+from crypto.keys import PrivateKey
+from rules.errors import AdalError
 from store import audit
 from store.models import Submission, User
 
@@ -33,7 +40,10 @@ def _read_key() -> str:
 @click.option("--user", "username", required=True, help="Handler or head to grant the cases.")
 @click.option("--case", "case_id", default=None,
               help="Only this case (the id in the case's address); default: every case.")
-def recover_command(username: str, case_id: str | None) -> None:
+@click.option("--handover", is_flag=True,
+              help="USER is the incoming head: hand over every case, identity and protection "
+                   "record, with a count of what moved.")
+def recover_command(username: str, case_id: str | None, handover: bool) -> None:
     """Grant every case, or one, to USER using the offline recovery key."""
     ctx = load_context()
     try:
@@ -53,19 +63,44 @@ def recover_command(username: str, case_id: str | None) -> None:
             if found is None:
                 raise click.ClickException(f"no case {case_id!r}")
             submissions = [found]
-        granted = skipped = 0
-        try:
-            for submission in submissions:
-                result = sharing.recover_case(session, submission, recovery, user)
-                granted += result.granted
-                skipped += result.skipped
-        except ValueError as exc:
-            raise click.ClickException(str(exc)) from None
-        audit.append(session, "recovery.grant", actor="cli", target=user.username,
-                     details={"cases": len(submissions), "case": case_id,
-                              "envelopes": granted, "unreadable": skipped})
+        if handover:
+            try:
+                result = hand_over(session, recovery, user, actor="cli",
+                                   submissions=submissions)
+            except AdalError as exc:
+                raise click.ClickException(exc.message) from None
+        else:
+            granted, skipped = _recover(session, submissions, recovery, user, case_id)
+    if handover:
+        _report_handover(result)
+        return
     click.echo(f"Granted {len(submissions)} cases to {user.username} "
                f"({granted} new grants).")
     if skipped:
         click.echo(f"{skipped} envelopes were not sealed to the recovery key and stay closed.",
+                   err=True)
+
+
+def _recover(session: Session, submissions: list[Submission], recovery: PrivateKey,
+             user: User, case_id: str | None) -> tuple[int, int]:
+    granted = skipped = 0
+    try:
+        for submission in submissions:
+            result = sharing.recover_case(session, submission, recovery, user)
+            granted += result.granted
+            skipped += result.skipped
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    audit.append(session, "recovery.grant", actor="cli", target=user.username,
+                 details={"cases": len(submissions), "case": case_id,
+                          "envelopes": granted, "unreadable": skipped})
+    return granted, skipped
+
+
+def _report_handover(result: Handover) -> None:
+    for kind in KINDS:
+        click.echo(f"{kind}: {result.moved[kind]} moved, "
+                   f"{result.not_moved[kind]} could not move")
+    if not result.complete:
+        click.echo("What could not move was not sealed to the recovery key and stays closed.",
                    err=True)

@@ -2,6 +2,13 @@
 statistics, computed from plain columns and events only: nothing is decrypted here.
 
 Each deadline comes as a :class:`DeadlineRow` with its state at ``now`` and an ``exact`` flag.
+Reports nobody has opened yet have no case, but their duties already run: p8 (the 1424 call)
+is due on the receipt day and p9 (the written confirmation) counts from it. Their rows come from
+the receipt date alone (:func:`unopened_rows`), counted from the start of the receipt day: the
+exact time is sealed, and the day is the conservative reading (both are day deadlines, so the
+date decides them anyway). p7 and p12 turn on what the sealed report says (an NDA intention, an
+identity) and appear once someone opens it.
+
 ``exact`` is False for the one deadline that turns on the sealed receipt time, the NDA's 24 hours
 counted from the report (p7), when the caller did not pass the decrypted ``received_at``: its
 ``due`` is then the earliest the real deadline can be (the end of the receipt day), see
@@ -25,9 +32,11 @@ from cases.workflow import NDA_VERDICT
 from rules.calendar import WorkCalendar
 from rules.clock import require_aware, start_of_local_day
 from rules.deadlines import Deadline, DeadlineState, case_deadlines
-from rules.workflow import Event, Step
+from rules.workflow import CaseFacts, Event, Step
 from store.models import Case, Protection, ProtectionMatter, Submission
 
+# p8 and p9: the duties that run from the receipt date before anyone has read the report.
+UNOPENED_KEYS = ("kns_notification", "written_confirmation")
 OPEN_STATES: tuple[DeadlineState, ...] = ("overdue", "due_soon", "due")
 _STATE_ORDER = {state: i for i, state in enumerate((*OPEN_STATES, "met_late", "met"))}
 
@@ -95,6 +104,23 @@ def _dated_nda(deadline: Deadline, events: Sequence[Event]) -> tuple[Deadline, b
     return deadline, True
 
 
+def unopened_rows(submission: Submission, calendar: WorkCalendar,
+                  now: datetime) -> list[DeadlineRow]:
+    """p8 and p9 of a report nobody has opened, from its receipt date only (nothing is
+    decrypted): received at the start of its day, nothing recorded yet."""
+    require_aware(now, "now")
+    facts = CaseFacts(received_at=start_of_local_day(submission.received_on),
+                      anonymous=True, nda_intended=False)
+    return [DeadlineRow(submission.id, d, d.state(now))
+            for d in case_deadlines(facts, [], calendar) if d.key in UNOPENED_KEYS]
+
+
+def _unopened(session: Session) -> list[Submission]:
+    return list(session.scalars(
+        select(Submission).outerjoin(Case, Case.submission_id == Submission.id)
+        .where(Case.id.is_(None)).order_by(Submission.received_on, Submission.id)))
+
+
 def matter_rows(matter: ProtectionMatter, submission_id: str, calendar: WorkCalendar,
                 now: datetime) -> list[DeadlineRow]:
     return [DeadlineRow(submission_id, d, d.state(now), True, matter.id)
@@ -128,13 +154,16 @@ def open_deadlines(session: Session, now: datetime,
                    calendar: WorkCalendar | None = None) -> list[DeadlineRow]:
     """Everything not yet done, most urgent first: overdue, due soon, due; then by due time.
 
-    Section 2 deadlines of open cases, and the commission / agency deadlines (Section 3) of
+    Section 2 deadlines of open cases and of reports nobody has opened yet (p8, p9), and the
+    commission / agency deadlines (Section 3) of
     every protected reporter, closed case or not: protection outlives the case's handling.
     """
     require_aware(now, "now")
     calendar = calendar if calendar is not None else work_calendar(session)
     rows = [row for case in _cases(session, open_only=True)
             for row in case_deadline_rows(case, calendar, now)]
+    rows += [row for submission in _unopened(session)
+             for row in unopened_rows(submission, calendar, now)]
     rows += [row for matter, submission_id in _matters(session)
              for row in matter_rows(matter, submission_id, calendar, now)]
     return _sorted(row for row in rows if row.state in OPEN_STATES)
@@ -142,11 +171,14 @@ def open_deadlines(session: Session, now: datetime,
 
 def all_deadline_rows(session: Session, now: datetime,
                       calendar: WorkCalendar | None = None) -> list[DeadlineRow]:
-    """Every deadline of every case and matter (met ones included), for the statistics."""
+    """Every deadline of every case, unopened report and matter (met ones included), for the
+    statistics."""
     require_aware(now, "now")
     calendar = calendar if calendar is not None else work_calendar(session)
     rows = [row for case in _cases(session, open_only=False)
             for row in case_deadline_rows(case, calendar, now)]
+    rows += [row for submission in _unopened(session)
+             for row in unopened_rows(submission, calendar, now)]
     rows += [row for matter, submission_id in _matters(session)
              for row in matter_rows(matter, submission_id, calendar, now)]
     return rows

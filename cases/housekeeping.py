@@ -40,7 +40,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from store import websessions
-from store.models import Attachment, Envelope
+from store.models import Attachment, DisclosureBasis, Envelope
 from store.sealing import shred
 
 # Orphans are removed only when created before yesterday: an upload that began just before
@@ -51,10 +51,12 @@ GRACE = timedelta(days=1)
 def orphan_file_ids(session: Session, today: date, limit: int = 100) -> list[str]:
     cutoff = today - GRACE
     linked = exists().where(Attachment.envelope_id == Envelope.id)
+    # A signed Appendix 2's scan is a file too, owned by its disclosure record, not a message.
+    scan = exists().where(DisclosureBasis.scan_envelope_id == Envelope.id)
     return list(
         session.execute(
             select(Envelope.id)
-            .where(Envelope.purpose == "file", Envelope.created_on < cutoff, ~linked)
+            .where(Envelope.purpose == "file", Envelope.created_on < cutoff, ~linked, ~scan)
             .limit(limit)
         ).scalars()
     )

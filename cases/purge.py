@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
+from cases import disclosure
 from cases.facts import utc
 from cases.protection import matter_open
 from cases.retention import case_purge_after, retention_years
@@ -31,6 +32,7 @@ from store.models import (
     Attachment,
     Case,
     CaseEvent,
+    DisclosureBasis,
     Mailbox,
     Message,
     Protection,
@@ -41,8 +43,8 @@ from store.sealing import shred
 
 # Tables a purge deletes from; the CLI vacuums them on PostgreSQL afterwards.
 TOUCHED_TABLES = ("grants", "file_chunks", "envelopes", "attachments", "messages",
-                  "protection_matters", "protections", "case_events", "cases", "submissions",
-                  "mailboxes")
+                  "protection_matters", "protections", "case_events", "disclosure_bases",
+                  "cases", "submissions", "mailboxes")
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ def _envelope_ids(session: Session, case: Case) -> list[str]:
     if protection is not None:
         ids.append(protection.envelope_id)
         ids += [m.envelope_id for m in protection.matters if m.envelope_id is not None]
+    ids += disclosure.envelope_ids(session, case)
     return list(dict.fromkeys(ids))
 
 
@@ -91,6 +94,7 @@ def _delete_case(session: Session, case: Case) -> int:
         delete(ProtectionMatter).where(ProtectionMatter.protection_id.in_(protection_ids)),
         delete(Protection).where(Protection.case_id == case.id),
         delete(CaseEvent).where(CaseEvent.case_id == case.id),
+        delete(DisclosureBasis).where(DisclosureBasis.case_id == case.id),
         delete(Case).where(Case.id == case.id),
         delete(Submission).where(Submission.id == submission_id),
     ]

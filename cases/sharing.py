@@ -1,10 +1,14 @@
 """Who holds a case, and changing that: grant, revoke, and recovery with the organization key.
 
 A case is a set of envelopes: the report, every message and every file (of the report and of
-the messages), plus the identity block. Granting re-seals each envelope's data key to one more
-public key; nothing is re-encrypted. The identity block is never shared from the back office:
-it stays with the heads it was sealed to (p14); only recovery, run by the organization with its
-offline key, may give it to a new head.
+the messages), plus its custodial envelopes: the identity block and the protection records
+(the protected employee and the description of each matter, Section 3). Granting re-seals each
+envelope's data key to one more public key; nothing is re-encrypted.
+
+The custodial envelopes go to heads only, as at intake (p14: the head keeps the identities):
+sharing a case with a head passes on those the granting key holds, recovery passes on all of
+them, and a handler never receives one. Without that a new head would hold a case whose
+protection record, which must last three years, they can neither open nor re-create.
 """
 
 from __future__ import annotations
@@ -15,11 +19,26 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cases import disclosure
 from cases.staff import KEY_ROLES
+from crypto import keys as ckeys
 from crypto.errors import CryptoError
 from crypto.keys import PrivateKey
 from store import sealing
-from store.models import Attachment, Envelope, Grant, Message, RecipientKey, Submission, User
+from store.models import (
+    Attachment,
+    Case,
+    Envelope,
+    Grant,
+    Message,
+    Protection,
+    ProtectionMatter,
+    RecipientKey,
+    Submission,
+    User,
+)
+
+CUSTODIAN = "head"  # the only role custodial envelopes are granted to (p14)
 
 
 @dataclass(frozen=True)
@@ -38,6 +57,27 @@ def case_envelopes(db: Session, submission: Submission) -> list[Envelope]:
                             .join(Attachment, Attachment.envelope_id == Envelope.id)
                             .where(Attachment.submission_id == submission.id)
                             .order_by(Attachment.id))
+    return envelopes
+
+
+def custodial_envelopes(db: Session, submission: Submission) -> list[Envelope]:
+    """Identity block, protection record, matter descriptions and disclosure records (the
+    signed Appendix 2's scan, a court decision) of the case: heads only."""
+    envelopes = [submission.identity_envelope] if submission.identity_envelope else []
+    case = db.scalar(select(Case).where(Case.submission_id == submission.id))
+    if case is not None:
+        envelopes += [e for e in (db.get(Envelope, i) for i in disclosure.envelope_ids(db, case))
+                      if e is not None]
+    envelopes += db.scalars(select(Envelope)
+                            .join(Protection, Protection.envelope_id == Envelope.id)
+                            .join(Case, Case.id == Protection.case_id)
+                            .where(Case.submission_id == submission.id))
+    envelopes += db.scalars(select(Envelope)
+                            .join(ProtectionMatter, ProtectionMatter.envelope_id == Envelope.id)
+                            .join(Protection, Protection.id == ProtectionMatter.protection_id)
+                            .join(Case, Case.id == Protection.case_id)
+                            .where(Case.submission_id == submission.id)
+                            .order_by(ProtectionMatter.id))
     return envelopes
 
 
@@ -64,32 +104,36 @@ def _grant_all(db: Session, envelopes: Iterable[Envelope], private_key: PrivateK
 
 def grant_case(db: Session, submission: Submission, private_key: PrivateKey,
                grantee: User) -> GrantResult:
-    """Share a case the granting key holds with another handler or head."""
+    """Share a case the granting key holds with another handler or head; a head also gets the
+    custodial envelopes the granting key holds (a handler's key holds none of them)."""
     key = active_key(db, grantee)
     if grantee.role not in KEY_ROLES or not grantee.active or key is None:
         raise ValueError("only an active handler or head with a key can hold a case")
-    return _grant_all(db, case_envelopes(db, submission), private_key, key.public_key)
+    envelopes = case_envelopes(db, submission)
+    if grantee.role == CUSTODIAN:
+        own = ckeys.key_id(private_key.public_key)
+        envelopes += [e for e in custodial_envelopes(db, submission) if sealing.holds(e, own)]
+    return _grant_all(db, envelopes, private_key, key.public_key)
 
 
 def recover_case(db: Session, submission: Submission, recovery_key: PrivateKey,
                  grantee: User) -> GrantResult:
-    """Grant a case with the organization's recovery key; a head also gets the identity."""
+    """Grant a case with the organization's recovery key; a head also gets the identity and
+    the protection records."""
     key = active_key(db, grantee)
     if grantee.role not in KEY_ROLES or not grantee.active or key is None:
         raise ValueError("only an active handler or head with a key can hold a case")
     envelopes = case_envelopes(db, submission)
-    if grantee.role == "head" and submission.identity_envelope is not None:
-        envelopes.append(submission.identity_envelope)
+    if grantee.role == CUSTODIAN:
+        envelopes += custodial_envelopes(db, submission)
     return _grant_all(db, envelopes, recovery_key, key.public_key)
 
 
 def revoke_case(db: Session, submission: Submission, user: User) -> int:
-    """Remove every grant any key of `user` holds on the case, identity block included."""
+    """Remove every grant any key of `user` holds on the case, custodial envelopes included."""
     key_ids = list(db.scalars(select(RecipientKey.key_id)
                               .where(RecipientKey.user_id == user.id)))
-    envelopes = case_envelopes(db, submission)
-    if submission.identity_envelope is not None:
-        envelopes.append(submission.identity_envelope)
+    envelopes = case_envelopes(db, submission) + custodial_envelopes(db, submission)
     removed = 0
     for envelope in envelopes:
         for key_id in key_ids:

@@ -5,12 +5,18 @@ the deadlines went (rules.deadlines.deadline_stats), per deadline and overall. `
 counts NDA deadlines that could only be judged on the conservative bound (their exact receipt
 time is sealed and no verdict was stored when they were settled, see cases.workflow): they are
 included in the counts, where "late" may be too harsh, and named so the page can say so.
+
+Reports are also counted by the kind of offence of p3 they concern.
+
+Cases closed without a decision of the authorised body keep their own status and are counted
+by the reason recorded (no decision by a stated date, transferred, duplicate), so a head's
+statistics never pass them off as decided.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -21,7 +27,9 @@ from cases.deadlines import all_deadline_rows
 from rules.calendar import WorkCalendar
 from rules.clock import require_aware
 from rules.deadlines import Deadline, DeadlineStats, deadline_stats
-from store.models import Case, Submission
+from rules.offences import OFFENCE_TYPES, UNDETERMINED
+from rules.workflow import Step
+from store.models import Case, CaseEvent, Submission
 
 NEW = "new"
 
@@ -35,6 +43,9 @@ class Statistics:
     deadlines: dict[str, DeadlineStats]  # per deadline key
     deadlines_total: DeadlineStats
     inexact: int = 0
+    closed_without_decision: dict[str, int] = field(default_factory=dict)  # per reason
+    # p3, in rules.offences order; a report nobody has opened is not determined yet.
+    by_offence_type: dict[str, int] = field(default_factory=dict)
     since: date | None = None  # the period asked for, echoed for the page's heading
     until: date | None = None
 
@@ -61,10 +72,21 @@ def statistics(session: Session, now: datetime, *, since: date | None = None,
     unregistered = total - sum(statuses.values())
     if unregistered:
         statuses[NEW] = unregistered
+    kinds = Counter(dict(session.execute(within(
+        select(Case.offence_type, func.count())
+        .join(Submission, Submission.id == Case.submission_id)
+        .group_by(Case.offence_type))).all()))
+    kinds[UNDETERMINED] += unregistered
     months: Counter[str] = Counter()
     for (day,) in session.execute(within(select(Submission.received_on))):
         months[f"{day.year:04d}-{day.month:02d}"] += 1
     in_period = set(session.execute(within(select(Submission.id))).scalars())
+    reasons: Counter[str] = Counter()
+    for (details,) in session.execute(within(
+            select(CaseEvent.details).join(Case, Case.id == CaseEvent.case_id)
+            .join(Submission, Submission.id == Case.submission_id)
+            .where(CaseEvent.kind == Step.CLOSED_WITHOUT_DECISION.value))):
+        reasons[str((details or {}).get("reason", ""))] += 1
     rows = [r for r in all_deadline_rows(session, now, calendar)
             if r.submission_id in in_period]
     per_key: dict[str, list[Deadline]] = {}
@@ -78,6 +100,8 @@ def statistics(session: Session, now: datetime, *, since: date | None = None,
         deadlines={k: deadline_stats(v, now) for k, v in sorted(per_key.items())},
         deadlines_total=deadline_stats([r.deadline for r in rows], now),
         inexact=sum(1 for r in rows if not r.exact),
+        closed_without_decision=dict(sorted(reasons.items())),
+        by_offence_type={k: int(kinds[k]) for k in OFFENCE_TYPES if total},
         since=since,
         until=until,
     )

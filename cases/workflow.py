@@ -34,6 +34,8 @@ from rules import workflow
 from rules.calendar import WorkCalendar
 from rules.clock import require_aware, utcnow
 from rules.deadlines import Deadline, case_deadlines
+from rules.errors import AdalError
+from rules.offences import OFFENCE_TYPES
 from rules.workflow import CaseFacts, Event, Step
 from store import audit
 from store.models import Case, CaseEvent, Submission, User
@@ -53,6 +55,7 @@ __all__ = [
     "record_step",
     "register_case",
     "register_from_report",
+    "set_offence_type",
     "user_names",
 ]
 
@@ -65,11 +68,14 @@ MILESTONES = (
     Step.DECISION_RECEIVED,
     Step.REPORTER_INFORMED,
     Step.CLOSED,
+    Step.CLOSED_WITHOUT_DECISION,
 )
 CASE_STATUSES: tuple[str, ...] = tuple(s.value for s in MILESTONES)
 NDA_VERDICT = "nda_deadline"  # detail key on nda_signed / nda_declined: "met" | "late"
 # Dated facts put the receipt at the start of its day; this reaches its last instant.
 _DAY_MINUS_TICK = timedelta(days=1, microseconds=-1)
+# The inbox shows a case's first 8 characters; fewer could name several cases.
+DUPLICATE_PREFIX = 8
 
 
 def find_case(session: Session, submission: Submission) -> Case | None:
@@ -97,7 +103,7 @@ def case_status(events: Sequence[Event]) -> str:
 def _sync(session: Session, case: Case, facts: CaseFacts, events: Sequence[Event]) -> None:
     """Derived state after a new event: case status, closing and purge dates, mailbox status."""
     case.status = case_status(events)
-    closed = next((e for e in events if e.kind == Step.CLOSED), None)
+    closed = next((e for e in events if e.kind in workflow.CLOSING_STEPS), None)
     if closed is not None and case.closed_at is None:
         case.closed_at = closed.at
         refresh_purge_date(case, retention_years(session))
@@ -199,6 +205,9 @@ def record_step(
     _lock(session, case)
     facts = case_facts(case, received_at)
     events = case_events(case)
+    if step == Step.CLOSED_WITHOUT_DECISION and details and details.get("duplicate_of"):
+        details = {**details, "duplicate_of": _other_case(session, case,
+                                                          details["duplicate_of"])}
     event = workflow.apply(facts, events, step, at, actor.username, details,
                            actor_is_head=actor.role == "head")
     stored = dict(event.details)
@@ -214,6 +223,20 @@ def record_step(
     audit.append(session, "case.step", actor=actor.username, target=case.submission_id,
                  details={"step": event.kind, "fields": sorted(stored)})
     return row
+
+
+def _other_case(session: Session, case: Case, named: str) -> str:
+    """The full id of the case a duplicate repeats, from its id or the first characters of it
+    that the inbox shows; it must be another registered case."""
+    prefix = named.strip().lower()
+    found = [] if len(prefix) < DUPLICATE_PREFIX or not all(
+        c in "0123456789abcdef" for c in prefix) else list(session.scalars(
+            select(Case.submission_id).where(Case.submission_id.startswith(prefix))
+            .limit(2)))
+    if len(found) != 1 or found[0] == case.submission_id:
+        raise AdalError(workflow.AREA, "invalid_detail:duplicate_of",
+                        "duplicate_of must name one other registered case")
+    return found[0]
 
 
 def _nda_verdict(facts: CaseFacts, events: Sequence[Event], *, exact: bool) -> str | None:
@@ -263,3 +286,22 @@ def mark_identity_known(session: Session, case: Case, actor: User,
         case.nda_intended = False
         record_step(session, case, Step.NDA_INTENTION, actor, moment,
                     {"basis": "stated on the report before the identity was known"})
+
+
+def set_offence_type(session: Session, case: Case, offence_type: str, actor: User) -> bool:
+    """Record which kind of offence of p3 the report concerns (or that it is undetermined);
+    audited with the old and new value. Returns whether anything changed.
+
+    Recordable on a closed case too: the authorised body's decision often settles it last.
+    """
+    if offence_type not in OFFENCE_TYPES:
+        raise AdalError(workflow.AREA, "invalid_detail:offence_type",
+                        f"offence_type must be one of {', '.join(OFFENCE_TYPES)}")
+    before = case.offence_type
+    if before == offence_type:
+        return False
+    case.offence_type = offence_type
+    session.flush()
+    audit.append(session, "case.offence_type", actor=actor.username, target=case.submission_id,
+                 details={"from": before, "to": offence_type})
+    return True

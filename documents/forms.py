@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from documents.text import FormText, Lang, channel_name, form_text, rights_text
 from rules.clock import require_aware, to_local
 from rules.errors import AdalError
+from rules.offences import UNDETERMINED
 
 HEAD_ROLE = "head"
 # Of the AdalError codes raised here: the reporter's details may not go into this document.
@@ -39,7 +40,14 @@ class ReporterDetails:
     full_name: str
     position: str = ""
     unit: str = ""
-    consent: bool = False  # written consent to access (Appendix 2, p14)
+    consent: bool = False  # a ground to disclose them (p14): consent or a court decision
+    # Which ground: "statement" (the portal's consent box), "appendix2" (the signed form,
+    # received on ``basis_on``) or "court" (a decision of ``court``, No ``number``, of
+    # ``basis_on``). Appendix 1 prints it next to the details.
+    consent_form: str = ""
+    basis_on: date | None = None
+    court: str = ""
+    number: str = ""
 
     def line(self) -> str:
         return ", ".join(p.strip() for p in (self.full_name, self.position, self.unit)
@@ -63,6 +71,7 @@ class Confirmation:
     when: str = ""
     where: str = ""
     reporter: ReporterDetails | None = None
+    offence_type: str = UNDETERMINED  # p3 (rules.offences)
 
     def __post_init__(self) -> None:
         require_aware(self.received_at, "received_at")
@@ -145,10 +154,24 @@ def received_at_text(moment: datetime, lang: str) -> str:
 
 
 def _description(data: Confirmation, text: FormText) -> str:
+    """The description's labelled lines, ending with the kind of offence of p3 (always
+    printed, "not determined" included, so the reader never has to guess)."""
+    kind = text.offence_types.get(data.offence_type, text.offence_types[UNDETERMINED])
     parts = [(text.facts, data.facts), (text.persons, data.persons),
-             (text.subject, data.subject), (text.when, data.when), (text.where, data.where)]
+             (text.subject, data.subject), (text.when, data.when), (text.where, data.where),
+             (text.offence_type, kind)]
     return "\n".join(f"{label}: {printable(value)}" for label, value in parts
                      if printable(value))
+
+
+def _basis(reporter: ReporterDetails, text: FormText) -> str:
+    """Which form the consent took (p11 (5), p14), or the court decision disclosing them."""
+    day = reporter.basis_on.strftime("%d.%m.%Y") if reporter.basis_on else "—"
+    if reporter.consent_form == "appendix2":
+        return text.consent_appendix2.format(date=day)
+    if reporter.consent_form == "court":
+        return text.court_basis.format(court=reporter.court, number=reporter.number, date=day)
+    return text.consent_statement
 
 
 def appendix1(data: Confirmation, lang: str, *, include_identity: bool = False,
@@ -167,8 +190,8 @@ def appendix1(data: Confirmation, lang: str, *, include_identity: bool = False,
     if data.channel_details.strip():
         channel = f"{channel}; {data.channel_details.strip()}"
     concerned = ", ".join(p.strip() for p in (data.position, data.unit) if p.strip())
-    reporter = (data.reporter.line() if include_identity and data.reporter is not None
-                else text.not_given)
+    reporter = (f"{data.reporter.line()}; {_basis(data.reporter, text)}"
+                if include_identity and data.reporter is not None else text.not_given)
     return FormSheet(
         lang=_lang(lang),
         corner=_corner(text, text.appendix1),

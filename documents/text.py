@@ -58,6 +58,13 @@ class FormText:
     signature_blank: str
     channel_reference: str  # formatted with n
     channels: MappingProxyType[str, str]
+    # p3: the kind of offence, printed in the description (keys of rules.offences)
+    offence_type: str
+    offence_types: MappingProxyType[str, str]
+    # p11 (5), p14: the ground on which the reporter's details are printed
+    consent_statement: str
+    consent_appendix2: str  # formatted with date
+    court_basis: str  # formatted with court, number, date
     # Appendix 2
     title2: str
     reporter_caption: str
@@ -127,6 +134,19 @@ FORMS: MappingProxyType[str, FormText] = MappingProxyType({
             "other": "иные каналы связи, предусмотренные действующим законодательством "
                      "Республики Казахстан",
         }),
+        offence_type="Вид правонарушения (пункт 3 Рекомендаций)",
+        offence_types=MappingProxyType({
+            "crime": "коррупционное преступление (подпункт 29) статьи 3 Уголовного кодекса "
+                     "Республики Казахстан)",
+            "administrative": "административное коррупционное правонарушение (глава 34 "
+                              "Кодекса Республики Казахстан об административных "
+                              "правонарушениях)",
+            "undetermined": "не определен",
+        }),
+        consent_statement="согласие выражено отметкой на анонимном веб-портале (подписанное "
+                          "приложение 2 не получено)",
+        consent_appendix2="письменное согласие по приложению 2 получено {date}",
+        court_basis="раскрываются на основании решения суда: {court}, № {number} от {date}",
         title2="Сведения о работнике сообщившим информацию о коррупционном преступлении или "
                "административном коррупционном правонарушении",
         reporter_caption="(ФИО, должность, структурное подразделение)",
@@ -168,6 +188,19 @@ FORMS: MappingProxyType[str, FormText] = MappingProxyType({
             "other": "Қазақстан Республикасының қолданыстағы заңнамасында көзделген өзге де "
                      "байланыс арналары",
         }),
+        offence_type="Құқық бұзушылықтың түрі (Ұсынымдардың 3-тармағы)",
+        offence_types=MappingProxyType({
+            "crime": "сыбайлас жемқорлық қылмыс (Қазақстан Республикасы Қылмыстық кодексінің "
+                     "3-бабының 29) тармақшасы)",
+            "administrative": "әкімшілік сыбайлас жемқорлық құқық бұзушылық (Қазақстан "
+                              "Республикасының Әкімшілік құқық бұзушылық туралы кодексінің "
+                              "34-тарауы)",
+            "undetermined": "айқындалмаған",
+        }),
+        consent_statement="келісім анонимдік веб-порталдағы белгімен білдірілген (қол қойылған "
+                          "2-қосымша алынбаған)",
+        consent_appendix2="2-қосымшаға сәйкес жазбаша келісім {date} алынды",
+        court_basis="сот шешімі негізінде ашылады: {court}, {date} № {number}",
         title2="Сыбайлас жемқорлық қылмыс немесе әкімшілік сыбайлас жемқорлық құқық бұзушылық "
                "туралы ақпаратты хабарлаған қызметкер туралы мәліметтер",
         reporter_caption="(тегі, аты, әкесінің аты (бар болса), лауазымы, құрылымдық "

@@ -24,6 +24,8 @@ from handler.case_page import bp as cases_bp
 from handler.config import HandlerConfig
 from handler.deadlines import bp as deadlines_bp
 from handler.exports import bp as exports_bp
+from handler.handover import bp as handover_bp
+from handler.identity_record import bp as identity_bp
 from handler.inbox import bp as inbox_bp
 from handler.protection import bp as protection_bp
 from handler.register import bp as register_bp
@@ -92,7 +94,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *,
     app.jinja_env.globals.update(workflow.TEMPLATE_GLOBALS)
     for blueprint in (auth_bp, inbox_bp, cases_bp, register_bp, admin_bp, audit_bp,
                       workflow.bp, deadlines_bp, calendar_bp, exports_bp,
-                      stats_bp, protection_bp):
+                      stats_bp, protection_bp, handover_bp, identity_bp):
         app.register_blueprint(blueprint)
 
     app.wsgi_app = ScrubClientInfo(app.wsgi_app)  # type: ignore[method-assign]

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 
 from cases import protection, reading, sharing
 from cases.access import attachment_of
+from cases.disclosure import consent_of
 from cases.facts import parse_received_at
 from cases.messages import reply as write_reply
 from cases.messages import thread
@@ -79,12 +80,13 @@ def case(submission_id: str) -> str:
     # A handler reaches the protection page only through a head's share (p16-p17).
     protection_shared = (user.role == "handler" and record is not None
                          and protection.holds_record(database, record, key))
+    consent_record = consent_of(database, case_row, portal_statement=bool(report.get("consent")))
     database.commit()
     grant_form = GrantForm()
     grant_form.offer([(u.id, f"{u.full_name} ({u.username})") for u in candidates])
     return render_template(
         "handler/case.html", submission=submission, case=case_row, report=_ordered(report),
-        received_at=received_at, consent=bool(report.get("consent")), files=files,
+        received_at=received_at, consent_record=consent_record, files=files,
         messages=messages,
         holders=holders, grant_form=grant_form, can_grant=bool(candidates),
         reply_form=ReplyForm(), can_reply=submission.mailbox is not None,

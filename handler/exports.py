@@ -10,14 +10,19 @@ export is written to the audit log, with whether identity was included, never th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 
 import documents
+from cases import disclosure
+from cases.disclosure import APPENDIX2, STATEMENT, Consent, consent_of
 from cases.facts import parse_received_at
 from cases.reading import open_identity, open_report
+from cases.workflow import find_case
 from crypto.errors import CryptoError
 from crypto.keys import PrivateKey
 from handler.access import require_holder
@@ -27,6 +32,7 @@ from handler.gate import CASE_ROLES, allow, current_user
 from handler.messages import describe
 from rules.clock import KZ_TZ
 from rules.errors import AdalError
+from rules.offences import UNDETERMINED
 from store import audit, payloads
 from store.models import Submission
 from web.database import db
@@ -39,13 +45,19 @@ def _case(submission_id: str) -> tuple[Submission, PrivateKey, dict[str, Any]]:
     return submission, key, open_report(submission, key)
 
 
-def _consent(submission: Submission, report: dict[str, Any]) -> bool:
-    return submission.identity_envelope_id is not None and bool(report.get("consent"))
+def _consent(submission: Submission, report: dict[str, Any]) -> Consent | None:
+    """The reporter's consent as the case has it (cases.disclosure): the signed Appendix 2 or
+    the portal statement; None without an identity or without consent."""
+    case = find_case(db(), submission)
+    if case is None:
+        return None
+    return consent_of(db(), case, portal_statement=bool(report.get("consent")))
 
 
 def _draft(submission: Submission, report: dict[str, Any]) -> dict[str, Any]:
     received = parse_received_at(report.get("received_at"))
     user = current_user()
+    case = find_case(db(), submission)
 
     def text(name: str) -> str:
         value = report.get(name)
@@ -57,28 +69,70 @@ def _draft(submission: Submission, report: dict[str, Any]) -> dict[str, Any]:
         "channel": submission.channel, "channel_details": text("channel_details"),
         "facts": text("facts") or text("text"), "persons": text("persons"),
         "subject": text("subject"), "when": text("when"), "where": text("where"),
+        "offence_type": case.offence_type if case is not None else UNDETERMINED,
         "position": text("position"), "unit": text("unit"),
         "head_name": user.full_name if user.role == "head" else "",
         "lang": "ru", "fmt": "docx",
     }
 
 
-def _page(form: Appendix1Form, submission: Submission, can_identity: bool,
+@dataclass(frozen=True)
+class Ground:
+    """One ground on which a head may put the reporter's details into Appendix 1 (p14)."""
+
+    value: str  # the form's choice: "consent" or "court:<record id>"
+    label: str
+    details: dict[str, Any]  # documents.ReporterDetails fields naming the ground
+    audit: dict[str, Any]  # what the export's audit entry records about it
+
+
+def _grounds(submission: Submission, key: PrivateKey, report: dict[str, Any]) -> list[Ground]:
+    """The case's grounds for disclosure, for a head only: the reporter's consent (the signed
+    Appendix 2, else the portal statement) and each recorded court decision the key opens."""
+    if current_user().role != "head":
+        return []
+    database = db()
+    found: list[Ground] = []
+    consent = _consent(submission, report)
+    if consent is not None:
+        label = (_("Written consent: signed Appendix 2") if consent.form == APPENDIX2
+                 else _("Consent ticked on the portal (not the signed Appendix 2)"))
+        found.append(Ground("consent", label,
+                            {"consent_form": consent.form, "basis_on": consent.received_on},
+                            {"basis": consent.form}))
+    case = find_case(database, submission)
+    if case is None or submission.identity_envelope_id is None:
+        return found
+    for row in disclosure.records(database, case, disclosure.COURT):
+        decision = disclosure.open_court_decision(database, row, key)
+        if decision is None:
+            continue
+        found.append(Ground(
+            f"court:{row.id}",
+            _("Court decision: %(court)s, No %(number)s of %(date)s", court=decision.court,
+              number=decision.number, date=format_date(decision.decided_on, "medium")),
+            {"consent_form": disclosure.COURT, "basis_on": decision.decided_on,
+             "court": decision.court, "number": decision.number},
+            {"basis": disclosure.COURT, "court_decision": row.id}))
+    return found
+
+
+def _page(form: Appendix1Form, submission: Submission, grounds: list[Ground],
           status: int = 200, error: str | None = None) -> tuple[str, int]:
+    form.offer_grounds([(g.value, g.label) for g in grounds])
     return render_template("handler/appendix1.html", form=form, submission=submission,
-                           can_identity=can_identity, error=error), status
+                           can_identity=bool(grounds), error=error), status
 
 
 @bp.get("/cases/<submission_id>/appendix1")
 @allow(*CASE_ROLES)
 def appendix1_draft(submission_id: str) -> tuple[str, int]:
-    submission, _key, report = _case(submission_id)
-    can_identity = current_user().role == "head" and _consent(submission, report)
+    submission, key, report = _case(submission_id)
     return _page(Appendix1Form(formdata=None, data=_draft(submission, report)), submission,
-                 can_identity)
+                 _grounds(submission, key, report))
 
 
-def _reporter(submission: Submission, key: PrivateKey, report: dict[str, Any]
+def _reporter(submission: Submission, key: PrivateKey, ground: Ground
               ) -> documents.ReporterDetails | None:
     try:
         block = open_identity(submission, key)
@@ -91,10 +145,11 @@ def _reporter(submission: Submission, key: PrivateKey, report: dict[str, Any]
         value = block.get(name)
         return value if isinstance(value, str) else ""
 
+    # The portal's statement must be in the identity block too; a signed Appendix 2 or a court
+    # decision stands on its own (a reporter who came forward later has no consent there).
+    given = ground.details["consent_form"] != STATEMENT or bool(block.get("consent"))
     return documents.ReporterDetails(full_name=text("full_name"), position=text("position"),
-                                     unit=text("unit"),
-                                     consent=bool(block.get("consent")) and _consent(
-                                         submission, report))
+                                     unit=text("unit"), consent=given, **ground.details)
 
 
 @bp.post("/cases/<submission_id>/appendix1")
@@ -102,19 +157,23 @@ def _reporter(submission: Submission, key: PrivateKey, report: dict[str, Any]
 def appendix1_export(submission_id: str) -> Response | tuple[str, int]:
     submission, key, report = _case(submission_id)
     user = current_user()
-    can_identity = user.role == "head" and _consent(submission, report)
+    grounds = _grounds(submission, key, report)
     form = Appendix1Form()
     if not form.validate() or form.received_at.data is None:
-        return _page(form, submission, can_identity, 400)
+        return _page(form, submission, grounds, 400)
     include = bool(form.include_identity.data)
     reporter = None
+    # No choice sent (an old form): the first ground, which is the consent when there is one.
+    ground = next((g for g in grounds if g.value == form.basis.data),
+                  grounds[0] if grounds and not form.basis.data else None)
     if include:
-        # Refused before anything is opened: only a head, only with consent (p11 (5), p14).
-        if not can_identity:
-            return _page(form, submission, can_identity, 403,
+        # Refused before anything is opened: only a head, only with consent or a court
+        # decision, and only on a ground this case has (p11 (5), p14).
+        if ground is None:
+            return _page(form, submission, grounds, 403,
                          _("Only a head may include the reporter's details, and only with "
-                           "their written consent."))
-        reporter = _reporter(submission, key, report)
+                           "their written consent or a court decision."))
+        reporter = _reporter(submission, key, ground)
     data = documents.Confirmation(
         received_at=form.received_at.data.replace(tzinfo=KZ_TZ),
         received_by=form.received_by.data or "", channel=form.channel.data or "",
@@ -122,16 +181,18 @@ def appendix1_export(submission_id: str) -> Response | tuple[str, int]:
         subject=form.subject.data or "", position=form.position.data or "",
         unit=form.unit.data or "", head_name=form.head_name.data or "",
         channel_details=form.channel_details.data or "", when=form.when.data or "",
-        where=form.where.data or "", reporter=reporter)
+        where=form.where.data or "", reporter=reporter,
+        offence_type=form.offence_type.data or UNDETERMINED)
     lang, fmt = form.lang.data or "ru", form.fmt.data or "docx"
     try:
         sheet = documents.appendix1(data, lang, include_identity=include,
                                     exporter_role=user.role)
     except AdalError as refused:
-        return _page(form, submission, can_identity, 403, describe(refused))
+        return _page(form, submission, grounds, 403, describe(refused))
     database = db()
     audit.append(database, "export.appendix1", actor=user.username, target=submission.id,
-                 details={"lang": lang, "format": fmt, "identity": include})
+                 details={"lang": lang, "format": fmt, "identity": include,
+                          **(ground.audit if include and ground else {})})
     database.commit()
     return _document(documents.form_docx(sheet) if fmt == "docx" else
                      documents.form_html(sheet, stylesheet_href=url_for("exports.print_css")),

@@ -26,6 +26,7 @@ STATUSES = {
     "decision_received": _l("Decision received"),
     "reporter_informed": _l("Reporter informed"),
     "closed": _l("Closed"),
+    "closed_without_decision": _l("Closed without decision"),
 }
 # Appendix 1 wording for the fields of a report payload (store/payloads.py).
 REPORT_LABELS = {

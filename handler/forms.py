@@ -39,8 +39,9 @@ from cases.retention import MIN_YEARS as RETENTION_MIN
 from crypto.passwords import MAX_LENGTH as PASSWORD_MAX
 from crypto.passwords import MIN_LENGTH as PASSWORD_MIN
 from handler.filters import CHANNELS, ROLES
-from handler.messages import DATE_LABELS
+from handler.messages import CLOSING_REASON_LABELS, DATE_LABELS, OFFENCE_TYPE_LABELS
 from handler.settings import DEFINITIONS
+from rules.offences import UNDETERMINED
 
 TEXT_MAX = 20_000
 SHORT_MAX = 300
@@ -118,6 +119,19 @@ class GrantForm(Form):
 
     def offer(self, users: list[tuple[int, str]]) -> None:
         self.user_id.choices = [SelectChoice("", _l("Choose a colleague")),
+                                *(SelectChoice(str(uid), label) for uid, label in users)]
+
+
+class HandoverForm(Form):
+    """A change of head: the outgoing head gives everything they hold to the incoming one."""
+
+    user_id = SelectField(_l("Incoming head"), validators=[InputRequired()])
+    confirm = BooleanField(
+        _l("I hand over every case, identity and protection record I hold"),
+        validators=[InputRequired()])
+
+    def offer(self, users: list[tuple[int, str]]) -> None:
+        self.user_id.choices = [SelectChoice("", _l("Choose the incoming head")),
                                 *(SelectChoice(str(uid), label) for uid, label in users)]
 
 
@@ -237,6 +251,30 @@ class ConfirmationForm(Form):
     outgoing_date = DateField(_l("Date of the letter"), validators=[InputRequired()])
 
 
+class OffenceTypeForm(Form):
+    # Not "required": the select always has a value, and SelectField refuses anything else.
+    offence_type = SelectField(_l("Type of offence (p3)"), default=UNDETERMINED,
+                               choices=[SelectChoice(k, v)
+                                        for k, v in OFFENCE_TYPE_LABELS.items()])
+
+
+class ClosedWithoutDecisionForm(Form):
+    """Closing without the authorised body's decision: a reason and the detail it needs."""
+
+    reason = SelectField(_l("Reason"), validators=[InputRequired()],
+                         choices=[SelectChoice("", _l("Choose the reason")),
+                                  *(SelectChoice(k, v) for k, v in CLOSING_REASON_LABELS.items())])
+    no_decision_by = DateField(
+        _l("No decision had been received by"), validators=[Optional()],
+        description=_l("For \"no decision received\": the date by which none had come."))
+    transferred_to = StringField(
+        _l("Transferred to"), validators=[Optional(), Length(max=SHORT_MAX)],
+        description=_l("For \"transferred\": the body or official who took the case over."))
+    duplicate_of = StringField(
+        _l("Duplicate of the case"), validators=[Optional(), Length(max=40)],
+        description=_l("For \"duplicate\": the other case's number as the inbox shows it."))
+
+
 class NdaSignedForm(Form):
     signed_at = DateTimeLocalField(_l("Signed at"), format=LOCAL_MINUTE,
                                    validators=[InputRequired()],
@@ -295,6 +333,39 @@ class PersonForm(Form):
     position = StringField(_l("Position"), validators=[Optional(), Length(max=SHORT_MAX)])
     unit = StringField(_l("Unit"), validators=[Optional(), Length(max=SHORT_MAX)])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=PROTECTION_TEXT_MAX)])
+
+
+class CameForwardForm(Form):
+    """An anonymous reporter who identified themselves later (cases.identity)."""
+
+    full_name = StringField(_l("Full name"), validators=[InputRequired(), Length(max=NAME_MAX)])
+    position = StringField(_l("Position"), validators=[Optional(), Length(max=SHORT_MAX)])
+    unit = StringField(_l("Unit"), validators=[Optional(), Length(max=SHORT_MAX)])
+    how = TextAreaField(_l("How the reporter identified themselves"),
+                        validators=[InputRequired(), Length(max=PROTECTION_TEXT_MAX)],
+                        description=_l("In person, by a message in the mailbox, by a letter: "
+                                       "with the date, so the record shows its source."))
+
+
+class Appendix2ReceivedForm(Form):
+    """The signed Appendix 2 (written consent, p11 (5), p14) reached the head."""
+
+    received_on = DateField(_l("Signed Appendix 2 received on"), validators=[InputRequired()])
+    scan = FileField(_l("Scan of the signed form (optional)"),
+                     description=_l("Sealed for the heads only, like the identity."))
+
+
+class CourtDecisionForm(Form):
+    """A court decision allowing the reporter's identity to be disclosed (p14)."""
+
+    court = StringField(_l("Court"), validators=[InputRequired(), Length(max=SHORT_MAX)])
+    number = StringField(_l("Number of the decision"),
+                         validators=[InputRequired(), Length(max=SHORT_MAX)])
+    decided_on = DateField(_l("Date of the decision"), validators=[InputRequired()])
+    scope = TextAreaField(_l("Scope of the disclosure"),
+                          validators=[InputRequired(), Length(max=PROTECTION_TEXT_MAX)],
+                          description=_l("What may be disclosed, and to whom, as the decision "
+                                         "says."))
 
 
 class MatterForm(Form):
@@ -361,6 +432,10 @@ class Appendix1Form(Form):
     persons = TextAreaField(_l("Persons involved"), validators=[Optional(), Length(max=TEXT_MAX)])
     subject = StringField(_l("Subject of the offence"),
                           validators=[Optional(), Length(max=SHORT_MAX)])
+    # Prefilled from the case (p3); always has a value, like lang and fmt below.
+    offence_type = SelectField(_l("Type of offence (p3)"), default=UNDETERMINED,
+                               choices=[SelectChoice(k, v)
+                                        for k, v in OFFENCE_TYPE_LABELS.items()])
     when = StringField(_l("When it happened"), validators=[Optional(), Length(max=SHORT_MAX)])
     where = StringField(_l("Where it happened"), validators=[Optional(), Length(max=SHORT_MAX)])
     position = StringField(_l("Position of the person concerned"),
@@ -370,6 +445,12 @@ class Appendix1Form(Form):
     head_name = StringField(_l("Full name of the head who signs"),
                             validators=[Optional(), Length(max=NAME_MAX)])
     include_identity = BooleanField(_l("Include the reporter's details (Appendix 2 consent)"))
+    # The ground for including them (p14): the offered choices are the case's own, set by the
+    # view; checked there, because a choice only matters when the details are included.
+    basis = SelectField(_l("On the ground of"), validate_choice=False)
+
+    def offer_grounds(self, grounds: list[tuple[str, str]]) -> None:
+        self.basis.choices = [SelectChoice(value, label) for value, label in grounds]
     # Not "required": they always have a value, and SelectField refuses anything not offered.
     lang = SelectField(_l("Language"), choices=LANG_CHOICES)
     fmt = SelectField(_l("Format"), choices=FORMAT_CHOICES)

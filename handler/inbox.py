@@ -72,12 +72,17 @@ def inbox() -> str:
     page = max(1, min(page, 10_000))
     key_id = keyring.key_id()
     found, more = rows(db(), key_id, closed, page) if key_id else ([], False)
-    # Open deadlines of the listed cases: the most urgent per case, shown next to its status.
-    urgent: dict[str, DeadlineRow] = {}
+    # Open deadlines of the listed cases: the most urgent per opened case, shown next to its
+    # status; for a report nobody has opened, both of p8 and p9, which run from its receipt.
+    urgent: dict[str, list[DeadlineRow]] = {}
     if found and not closed:
+        new = {r.submission_id for r in found if r.status == "new"}
         on_page = {r.submission_id for r in found}
         for row in held_open_deadlines(db(), key_id):
-            if row.submission_id in on_page:
-                urgent.setdefault(row.submission_id, row)
+            if row.submission_id not in on_page:
+                continue
+            listed = urgent.setdefault(row.submission_id, [])
+            if not listed or row.submission_id in new:
+                listed.append(row)
     return render_template("handler/inbox.html", rows=found, more=more, page=page,
                            closed=closed, has_key=key_id is not None, urgent=urgent)

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 import documents.forms
-from cases import calendar, protection, staff
+from cases import calendar, disclosure, handover, identity, protection, staff
 from rules import workflow
 from rules.errors import AdalError
 from rules.workflow import Step
@@ -32,6 +32,20 @@ STEP_LABELS: Mapping[str, LazyString] = {
     Step.DECISION_RECEIVED: _l("Decision of the authorised body received"),
     Step.REPORTER_INFORMED: _l("Reporter informed of the decision (Appendix 3)"),
     Step.CLOSED: _l("Case closed"),
+    Step.CLOSED_WITHOUT_DECISION: _l("Case closed without a decision (head)"),
+}
+# p3: the kind of offence a report concerns (rules.offences).
+OFFENCE_TYPE_LABELS: Mapping[str, LazyString] = {
+    "crime": _l("Corruption crime (Criminal Code, art. 3 (29))"),
+    "administrative": _l("Administrative corruption offence (Code of Administrative Offences, "
+                         "chapter 34)"),
+    "undetermined": _l("Not yet determined"),
+}
+# Why a case is closed without the authorised body's decision (rules.workflow.CLOSING_REASONS).
+CLOSING_REASON_LABELS: Mapping[str, LazyString] = {
+    "no_decision": _l("No decision received by a stated date"),
+    "transferred": _l("Case transferred"),
+    "duplicate": _l("Duplicate of another case"),
 }
 # The details of a workflow step (rules.workflow).
 DETAIL_LABELS: Mapping[str, LazyString] = {
@@ -46,6 +60,11 @@ DETAIL_LABELS: Mapping[str, LazyString] = {
     "note": _l("Note"),
     "nda_deadline": _l("NDA deadline (24 hours)"),
     "on_instruction_of": _l("On the instruction of the head"),
+    "reason": _l("Reason"),
+    "no_decision_by": _l("No decision had been received by"),
+    "transferred_to": _l("Transferred to"),
+    "duplicate_of": _l("Duplicate of the case"),
+    "offence_type": _l("Type of offence (p3)"),
 }
 # The dates of a protection matter (cases.protection).
 DATE_LABELS: Mapping[str, LazyString] = {
@@ -83,6 +102,8 @@ TEXTS: Mapping[str, Mapping[str, LazyString]] = {
         "not_applicable_no_intention": _l(
             "No intention to sign an NDA is recorded; record the reporter's intention first."),
         "nda_already_signed": _l("The non-disclosure agreement is already signed."),
+        "decision_received": _l("A decision is received: inform the reporter and close the "
+                                "case the usual way."),
         "out_of_order": _l("This step cannot be recorded yet: earlier steps are missing."),
         "not_chronological": _l("This step cannot be dated before the previous one."),
         "missing_detail": _l("A required detail of this step is missing."),
@@ -114,6 +135,23 @@ TEXTS: Mapping[str, Mapping[str, LazyString]] = {
     staff.AREA: {
         "exists": _l("That username is taken."),
         "bad_username": _l("Use 2-64 letters, digits, '.', '_' or '-'."),
+    },
+    identity.AREA: {
+        "not_anonymous": _l("The reporter of this case is already known."),
+        "missing_name": _l("The full name is needed."),
+        "missing_how": _l("Say how the reporter identified themselves."),
+        "too_long": _l("A text is too long."),
+    },
+    disclosure.AREA: {
+        "not_applicable_anonymous": _l("The reporter is anonymous: there is no identity to "
+                                       "disclose."),
+        "out_of_range": _l("The date must lie between the receipt of the report and today."),
+        "missing": _l("A required detail is missing."),
+        "too_long": _l("A text is too long."),
+    },
+    handover.AREA: {
+        "not_a_head": _l("The incoming head must be an active head with a key."),
+        "same_person": _l("You cannot hand over to yourself."),
     },
     documents.forms.AREA: {
         "no_identity": _NO_IDENTITY,

@@ -22,10 +22,11 @@ from cases.calendar import work_calendar
 from cases.deadlines import case_deadline_rows
 from cases.facts import case_facts, parse_received_at
 from cases.reading import open_report
-from cases.workflow import find_case, history, record_step
+from cases.workflow import find_case, history, record_step, set_offence_type
 from handler.access import require_holder
 from handler.forms import (
     LOCAL_MINUTE,
+    ClosedWithoutDecisionForm,
     ConfirmationForm,
     Form,
     InstructedConfirmationForm,
@@ -35,9 +36,16 @@ from handler.forms import (
     NdaDeclinedForm,
     NdaSignedForm,
     NoteForm,
+    OffenceTypeForm,
 )
 from handler.gate import CASE_ROLES, allow, current_user
-from handler.messages import DETAIL_LABELS, STEP_LABELS, describe
+from handler.messages import (
+    CLOSING_REASON_LABELS,
+    DETAIL_LABELS,
+    OFFENCE_TYPE_LABELS,
+    STEP_LABELS,
+    describe,
+)
 from rules.deadlines import case_duties
 from rules.errors import AdalError
 from rules.workflow import HEAD_STEPS, CaseFacts, Event, Step, available_steps
@@ -78,7 +86,11 @@ FORMS: Mapping[str, type[Form]] = {
     Step.CONFIRMATION_SENT: ConfirmationForm,
     Step.NDA_SIGNED: NdaSignedForm,
     Step.NDA_DECLINED: NdaDeclinedForm,
+    Step.CLOSED_WITHOUT_DECISION: ClosedWithoutDecisionForm,
 }
+# Steps only a head records: closing without the authorised body's decision ends the head's
+# duties on the case with no outside document to show for it, so it is the head's own call.
+HEAD_ONLY: frozenset[str] = frozenset({Step.CLOSED_WITHOUT_DECISION})
 
 
 # A head's duty recorded by someone else names the instructing head (rules.workflow).
@@ -118,8 +130,9 @@ def details_of(form: Form) -> dict[str, str]:
     return out
 
 
-def steps_for(facts: CaseFacts, events: list[Event]) -> list[tuple[str, Form]]:
-    return [(s.value, step_form(s.value)) for s in available_steps(facts, events)]
+def steps_for(facts: CaseFacts, events: list[Event], role: str) -> list[tuple[str, Form]]:
+    return [(s.value, step_form(s.value)) for s in available_steps(facts, events)
+            if role == "head" or s not in HEAD_ONLY]
 
 
 def case_view(case: Case, received_at: datetime | None) -> dict[str, Any]:
@@ -130,9 +143,10 @@ def case_view(case: Case, received_at: datetime | None) -> dict[str, Any]:
     facts = case_facts(case, received_at)
     return {
         "events": events,
-        "steps": steps_for(facts, events),
+        "steps": steps_for(facts, events, current_user().role),
         "duties": case_duties(facts, events),
         "deadlines": case_deadline_rows(case, work_calendar(database), now, received_at),
+        "offence_form": OffenceTypeForm(formdata=None, data={"offence_type": case.offence_type}),
     }
 
 
@@ -150,6 +164,8 @@ def _received_at(submission_id: str) -> tuple[Case, datetime | None, str]:
 def record(submission_id: str, step: str) -> Response | tuple[str, int]:
     if step not in STEP_LABELS or step == Step.REGISTERED:
         abort(404)
+    if step in HEAD_ONLY and current_user().role != "head":
+        abort(403)
     case, received_at, sid = _received_at(submission_id)
     back = url_for("cases.case", submission_id=sid) + "#workflow"
     form = step_form(step, formdata=True)
@@ -168,10 +184,31 @@ def record(submission_id: str, step: str) -> Response | tuple[str, int]:
     return redirect(back, code=303)
 
 
+@bp.post("/cases/<submission_id>/offence-type")
+@allow(*CASE_ROLES)
+def offence_type(submission_id: str) -> Response | tuple[str, int]:
+    """p3: which kind of offence the report concerns; a handler or the head records it."""
+    submission = require_holder(submission_id)[0]
+    case = find_case(db(), submission)
+    if case is None:
+        abort(409)
+    back = url_for("cases.case", submission_id=submission.id) + "#offence"
+    form = OffenceTypeForm()
+    if not form.validate():
+        return render_template("handler/form_error.html", form=form, back=back), 400
+    database = db()
+    set_offence_type(database, case, form.offence_type.data or "", current_user())
+    database.commit()
+    flash(_("Recorded: %(step)s.", step=OFFENCE_TYPE_LABELS[case.offence_type]))
+    return redirect(back, code=303)
+
+
 TEMPLATE_GLOBALS: Mapping[str, Any] = {
     "step_labels": STEP_LABELS,
     "detail_labels": DETAIL_LABELS,
     "deadline_labels": DEADLINE_LABELS,
     "duty_labels": DUTY_LABELS,
     "deadline_states": DEADLINE_STATES,
+    "closing_reasons": CLOSING_REASON_LABELS,
+    "offence_types": OFFENCE_TYPE_LABELS,
 }

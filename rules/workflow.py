@@ -10,7 +10,8 @@ head works on several duties at once):
 
 ========================  ===============================================================
 registered                first, exactly once. p6: a report may not be refused, so there is
-                          no reject step and no way to close a case early.
+                          no reject step; a case closes early only with a recorded reason
+                          (closed_without_decision).
 nda_intention             after registered; records an NDA intention the reporter expressed
                           after the report (in person, in the mailbox). An intention ticked
                           on the report form is already known from ``CaseFacts.nda_intended``.
@@ -30,6 +31,17 @@ closed                    after reporter_informed, and, for a reporter whose ide
                           after rights_explained and (if an NDA is owed, see :func:`nda_owed`)
                           nda_signed: a careful head must not file away a case with an open
                           legal duty.
+closed_without_decision   instead of closed, while no decision is received: the
+                          Anti-Corruption Service may never send one, and the text sets no
+                          term for it. Needs a ``reason`` (:data:`CLOSING_REASONS`) and its
+                          detail: ``no_decision`` with the date by which none had come
+                          (``no_decision_by``, after confirmation_sent: only a body that
+                          received the report in writing can owe a decision); ``transferred``
+                          with to whom (``transferred_to``, after kns_notified: the 1424
+                          notice is owed whoever takes the case over, p8); ``duplicate`` with
+                          the case it repeats (``duplicate_of``; that case carries the
+                          duties). For a known reporter, the first two also wait for
+                          rights_explained and an owed NDA, like closed.
 ========================  ===============================================================
 
 Anonymous reports: the NDA (p7, form 1 of order No 153) is an agreement signed by the employee,
@@ -64,6 +76,8 @@ from rules.clock import KZ_TZ, local_date, require_aware
 from rules.errors import AdalError
 
 __all__ = [
+    "CLOSING_REASONS",
+    "CLOSING_STEPS",
     "HEAD_STEPS",
     "INSTRUCTION",
     "PUBLIC_STATUSES",
@@ -93,8 +107,23 @@ class Step(StrEnum):
     DECISION_RECEIVED = "decision_received"
     REPORTER_INFORMED = "reporter_informed"
     CLOSED = "closed"
+    CLOSED_WITHOUT_DECISION = "closed_without_decision"
 
 
+# Either ends the case; nothing can be recorded after it.
+CLOSING_STEPS = frozenset({Step.CLOSED, Step.CLOSED_WITHOUT_DECISION})
+# Why a case is closed without the authorised body's decision, and the detail each needs.
+CLOSING_REASONS: Mapping[str, str] = MappingProxyType({
+    "no_decision": "no_decision_by",
+    "transferred": "transferred_to",
+    "duplicate": "duplicate_of",
+})
+# The step a reason needs first (see the table above).
+_REASON_REQUIRES: Mapping[str, Step] = MappingProxyType({
+    "no_decision": Step.CONFIRMATION_SENT,
+    "transferred": Step.KNS_NOTIFIED,
+    "duplicate": Step.REGISTERED,
+})
 # Plain strings so templates can use them as translation msgids.
 PublicStatus = Literal["received", "in_review", "forwarded", "decided", "closed"]
 PUBLIC_STATUSES: tuple[PublicStatus, ...] = (
@@ -113,6 +142,7 @@ _REQUIRES: Mapping[Step, tuple[Step, ...]] = {
     Step.DECISION_RECEIVED: (Step.CONFIRMATION_SENT,),
     Step.REPORTER_INFORMED: (Step.DECISION_RECEIVED,),
     Step.CLOSED: (Step.REPORTER_INFORMED,),
+    Step.CLOSED_WITHOUT_DECISION: (Step.REGISTERED,),
 }
 
 _NEEDS_IDENTITY = frozenset(
@@ -130,13 +160,14 @@ _REQUIRED_DETAILS: Mapping[Step, tuple[str | tuple[str, ...], ...]] = {
     # A lapsed legal duty needs its evidence: the written statement, the mailbox message, the
     # note of the conversation. `declined_at` (optional) is the moment the reporter said so.
     Step.NDA_DECLINED: ("basis",),
+    Step.CLOSED_WITHOUT_DECISION: ("reason",),
 }
 # The head's own duties: p7 (the head concludes the NDA), p9 (the head sends the written
 # confirmation) and closing the case, which ends the head's handling of it.
 HEAD_STEPS = frozenset({Step.NDA_SIGNED, Step.CONFIRMATION_SENT, Step.CLOSED})
 INSTRUCTION = "on_instruction_of"  # detail: the head on whose instruction a handler recorded it
 _DATETIME_DETAILS = frozenset({"call_time", "signed_at", "declined_at"})
-_DATE_DETAILS = frozenset({"outgoing_date"})
+_DATE_DETAILS = frozenset({"outgoing_date", "no_decision_by"})
 AREA = "workflow"  # of the AdalError codes raised here
 
 
@@ -177,9 +208,12 @@ def nda_owed(facts: CaseFacts, events: Sequence[Event]) -> bool:
     return nda_intended(facts, events) and Step.NDA_DECLINED not in done_steps(events)
 
 
-def _prerequisites(facts: CaseFacts, events: Sequence[Event], step: Step) -> tuple[Step, ...]:
+def _prerequisites(facts: CaseFacts, events: Sequence[Event], step: Step,
+                   reason: str | None = None) -> tuple[Step, ...]:
     required = list(_REQUIRES[step])
-    if step is Step.CLOSED and not facts.anonymous:
+    if reason is not None:
+        required.append(_REASON_REQUIRES[reason])
+    if (step is Step.CLOSED or reason in ("no_decision", "transferred")) and not facts.anonymous:
         required.append(Step.RIGHTS_EXPLAINED)
         if nda_owed(facts, events):
             required.append(Step.NDA_SIGNED)
@@ -189,8 +223,8 @@ def _prerequisites(facts: CaseFacts, events: Sequence[Event], step: Step) -> tup
 def _refusal(facts: CaseFacts, events: Sequence[Event], step: Step) -> AdalError | None:
     """Why ``step`` cannot be taken now, judged on state alone (not on time or details)."""
     done = done_steps(events)
-    if Step.CLOSED in done:
-        if step is Step.CLOSED:
+    if CLOSING_STEPS & done:
+        if step in CLOSING_STEPS:
             return AdalError(AREA, "repeated", "the case is already closed")
         return AdalError(AREA, "case_closed", "the case is closed; nothing more can be recorded")
     if step in done:
@@ -209,6 +243,9 @@ def _refusal(facts: CaseFacts, events: Sequence[Event], step: Step) -> AdalError
         )
     if step is Step.NDA_DECLINED and Step.NDA_SIGNED in done:
         return AdalError(AREA, "nda_already_signed", "the NDA is already signed")
+    if step is Step.CLOSED_WITHOUT_DECISION and Step.DECISION_RECEIVED in done:
+        return AdalError(AREA, "decision_received",
+                         "a decision is received: inform the reporter and close the case")
     missing = tuple(s for s in _prerequisites(facts, events, step) if s not in done)
     if missing:
         names = ", ".join(missing)
@@ -274,6 +311,8 @@ def apply(
     else:
         clean.pop(INSTRUCTION, None)
     _check_details(facts, step, at, clean)
+    if step is Step.CLOSED_WITHOUT_DECISION:
+        _check_reason(facts, events, clean)
     return Event(kind=step.value, at=at, actor=actor.strip(), details=MappingProxyType(clean))
 
 
@@ -313,6 +352,23 @@ def _check_details(facts: CaseFacts, step: Step, at: datetime, details: Mapping[
             )
 
 
+def _check_reason(facts: CaseFacts, events: Sequence[Event], details: Mapping[str, str]) -> None:
+    """The reason for closing without a decision, its own detail, and the steps it needs."""
+    reason = details["reason"]
+    if reason not in CLOSING_REASONS:
+        raise AdalError(AREA, "invalid_detail:reason", f"no such reason: {reason!r}")
+    needed = CLOSING_REASONS[reason]
+    if needed not in details:
+        raise AdalError(AREA, f"missing_detail:{needed}", f"{reason} needs {needed}")
+    done = done_steps(events)
+    missing = tuple(s for s in _prerequisites(facts, events, Step.CLOSED_WITHOUT_DECISION,
+                                              reason) if s not in done)
+    if missing:
+        names = ", ".join(missing)
+        raise AdalError(AREA, "out_of_order",
+                        f"closing as {reason} must come after {names}", missing=missing)
+
+
 def detail_datetime(details: Mapping[str, str], name: str) -> datetime:
     """Parse an ISO 8601 date-time detail; a value without offset is Kazakhstan time.
 
@@ -344,7 +400,7 @@ def public_status(facts: CaseFacts, events: Sequence[Event]) -> PublicStatus:
     """
     del facts
     done = done_steps(events)
-    if Step.CLOSED in done:
+    if CLOSING_STEPS & done:
         return "closed"
     if Step.DECISION_RECEIVED in done:
         return "decided"

@@ -2,7 +2,14 @@
 
 from store.models.audit import AuditEntry
 from store.models.base import Base, new_id
-from store.models.casework import CalendarDay, Case, CaseEvent, Setting, WebSession
+from store.models.casework import (
+    CalendarDay,
+    Case,
+    CaseEvent,
+    DisclosureBasis,
+    Setting,
+    WebSession,
+)
 from store.models.protection import MATTER_BODIES, MATTER_KINDS, Protection, ProtectionMatter
 from store.models.reports import (
     Attachment,
@@ -25,6 +32,7 @@ __all__ = [
     "CalendarDay",
     "Case",
     "CaseEvent",
+    "DisclosureBasis",
     "Envelope",
     "FileChunk",
     "Grant",

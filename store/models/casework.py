@@ -27,6 +27,10 @@ class Case(Base):
     registered_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     purge_after: Mapped[date | None]
+    # p3: "crime" (Criminal Code art. 3 (29)), "administrative" (Code of Administrative
+    # Offences, chapter 34) or "undetermined" (rules.offences).
+    offence_type: Mapped[str] = mapped_column(String(16), default="undetermined",
+                                              server_default="undetermined")
 
     submission: Mapped[Submission] = relationship()
     events: Mapped[list[CaseEvent]] = relationship(
@@ -79,3 +83,24 @@ class WebSession(Base):
     app: Mapped[str] = mapped_column(String(16))
     data: Mapped[bytes]
     expires_on: Mapped[date] = mapped_column(index=True)
+
+
+class DisclosureBasis(Base):
+    """p14: what allows a reporter's identity to leave the case. Either their written consent,
+    the signed Appendix 2 received by the head (``kind`` "appendix2", p11 (5)), or a court
+    decision (``kind`` "court"). A tick on the portal is a statement of consent and needs no
+    row: it travels in the report.
+
+    ``dated_on`` is the day the signed form was received, or the decision's date. What could
+    lead to the reporter (the court, the case number, the scope, a scan with a signature) is
+    sealed like the identity block, to the heads and the recovery key only.
+    """
+
+    __tablename__ = "disclosure_bases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    dated_on: Mapped[date]
+    envelope_id: Mapped[str | None] = mapped_column(ForeignKey("envelopes.id"))
+    scan_envelope_id: Mapped[str | None] = mapped_column(ForeignKey("envelopes.id"))

@@ -70,11 +70,12 @@ def test_counts_and_deadline_outcomes(demo: DemoInstance, no_decryption: None) -
     assert stats.by_status == {"confirmation_sent": 1, "new": 1, "registered": 1}
     assert stats.by_month == {"2026-03": 2, "2026-04": 1}
     d = stats.deadlines
-    assert (d["kns_notification"].met, d["kns_notification"].overdue) == (1, 1)
-    assert (d["written_confirmation"].met_late, d["written_confirmation"].overdue) == (1, 1)
+    # The unopened report's p8 and p9 run from its receipt date too (issue 11).
+    assert (d["kns_notification"].met, d["kns_notification"].overdue) == (1, 2)
+    assert (d["written_confirmation"].met_late, d["written_confirmation"].overdue) == (1, 2)
     assert "rights_explained" not in d and d["nda"].overdue == 1  # p12 has no term
     assert stats.deadlines_total.met == 1
-    assert stats.deadlines_total.missed == 4
+    assert stats.deadlines_total.missed == 6
     # The open NDA deadline of the hotline case is judged on the receipt date only.
     assert stats.inexact == 1
 

@@ -24,6 +24,8 @@ ALLOWED_BY_BLUEPRINT = {
     "exports": {"handler", "head"},
     "stats": {"head"},
     "protection": {"head"},
+    "handover": {"head"},
+    "identity": {"head"},
     "register": {"handler", "head"},
     "admin": {"admin"},
     "audit": {"auditor"},

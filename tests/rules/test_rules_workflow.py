@@ -90,6 +90,7 @@ def test_available_steps_at_start_and_after_registration() -> None:
         Step.NDA_DECLINED,
         Step.KNS_NOTIFIED,
         Step.RIGHTS_EXPLAINED,
+        Step.CLOSED_WITHOUT_DECISION,  # as a duplicate, from the start (issue 11)
     ]
 
 

@@ -246,6 +246,9 @@ def backoffice_pages(app: Flask, team: Staff, lang: str, submission_id: str,
     head.page("case-as-head", case)
     head.page("identity", f"{case}/identity")
     head.page("statistics", "/statistics")
+    head.page("handover", "/handover")
+    head.page("disclosure", f"{case}/disclosure")
+    head.page("identity-record", f"{case}/identity/record")
     pages += head.pages
 
     auditor = _in(team.visitors["auditor"], lang)
