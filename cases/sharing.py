@@ -3,8 +3,9 @@
 A case is a set of envelopes: the report, every message and every file (of the report and of
 the messages), plus the identity block. Granting re-seals each envelope's data key to one more
 public key; nothing is re-encrypted. The identity block is never shared from the back office:
-it stays with the heads it was sealed to (p14); only recovery, run by the organization with its
-offline key, may give it to a new head.
+it stays with the heads it was sealed to (p14); only the approval of a new head's key by a head
+who holds it (cases/custody.py), or recovery run by the organization with its offline key, may
+give it to a new head.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cases.access import key_id_of
 from cases.staff import KEY_ROLES
 from crypto.errors import CryptoError
 from crypto.keys import PrivateKey
 from store import sealing
 from store.models import Attachment, Envelope, Grant, Message, RecipientKey, Submission, User
+from store.recipients import approved_head_keys
 
 
 @dataclass(frozen=True)
@@ -78,9 +81,29 @@ def recover_case(db: Session, submission: Submission, recovery_key: PrivateKey,
     if grantee.role not in KEY_ROLES or not grantee.active or key is None:
         raise ValueError("only an active handler or head with a key can hold a case")
     envelopes = case_envelopes(db, submission)
-    if grantee.role == "head" and submission.identity_envelope is not None:
+    # The identity follows the custody rule even here: a head key still awaiting approval gets
+    # it when it is approved (`adal head approve`), not before.
+    if (grantee.role == "head" and submission.identity_envelope is not None
+            and key.key_id in approved_head_keys(db)):
         envelopes.append(submission.identity_envelope)
     return _grant_all(db, envelopes, recovery_key, key.public_key)
+
+
+CUSTODY_PURPOSES = ("identity", "protection")
+
+
+def hand_over_custody(db: Session, private_key: PrivateKey, recipient: bytes) -> GrantResult:
+    """Grant every identity block and protection record `private_key` holds to `recipient`.
+
+    Run when a head key is approved: the approver (a head, or the recovery key) holds the
+    identities the new head missed while its key was pending, and only the approver can re-seal
+    them (p14: the head is their custodian).
+    """
+    envelopes = db.scalars(select(Envelope).join(Grant, Grant.envelope_id == Envelope.id)
+                           .where(Grant.key_id == key_id_of(private_key),
+                                  Envelope.purpose.in_(CUSTODY_PURPOSES))
+                           .order_by(Envelope.created_on, Envelope.id))
+    return _grant_all(db, list(envelopes), private_key, recipient)
 
 
 def revoke_case(db: Session, submission: Submission, user: User) -> int:

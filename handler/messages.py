@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 import documents.forms
-from cases import calendar, protection, staff
+from cases import calendar, custody, protection, staff
 from rules import workflow
 from rules.errors import AdalError
 from rules.workflow import Step
@@ -106,6 +106,11 @@ TEXTS: Mapping[str, Mapping[str, LazyString]] = {
     staff.AREA: {
         "exists": _l("That username is taken."),
         "bad_username": _l("Use 2-64 letters, digits, '.', '_' or '-'."),
+    },
+    custody.AREA: {
+        "not_custodian": _l("Only a head whose own key is approved can approve a head key."),
+        "not_pending": _l("This key is not awaiting approval."),
+        "own_key": _l("You cannot approve your own key: another head must do it."),
     },
     documents.forms.AREA: {
         "no_identity": _NO_IDENTITY,
