@@ -77,5 +77,7 @@ def install(app: Flask) -> None:
         return {"custody_notice": {
             "own_pending": own is not None and own.state == "pending",
             "pending": [k for k in pending if own is None or k.key.id != own.key.id],
-            "events": custody.recent_events(database)[:3],
+            # Their own account's events are news to the others, not to them.
+            "events": [e for e in custody.recent_events(database)
+                       if e.target != user.username][:3],
         }}

@@ -23,6 +23,7 @@ ALLOWED_BY_BLUEPRINT = {
     "calendar": {"admin"},
     "exports": {"handler", "head"},
     "stats": {"head"},
+    "custody": {"head"},
     "protection": {"head"},
     "register": {"handler", "head"},
     "admin": {"admin"},

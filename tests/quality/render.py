@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from cases import messages
+from cases import custody, messages
 from cases.staff import create_user
 from portal.forms import LONG_TEXT
 from store.models import Mailbox, Submission, User
@@ -190,6 +190,10 @@ def staff(app: Flask, demo: DemoInstance, totp: Totp) -> Staff:
                               role="handler", instance_secret=demo.instance.secret_key,
                               kdf=demo.instance.kdf)
         password = created.password
+        # A head whose key awaits approval: the heads' pages show the notice and the button.
+        pending = create_user(db, username="pending-head", full_name="Жаңа Басшы", role="head",
+                              instance_secret=demo.instance.secret_key, kdf=demo.instance.kdf)
+        custody.announce(db, pending.user, actor="demo-admin", reset=False)
     newcomer = Visitor(app, "backoffice", "kk")
     newcomer.get("/login")
     return Staff(visitors, newcomer, password)
@@ -248,6 +252,7 @@ def backoffice_pages(app: Flask, team: Staff, lang: str, submission_id: str,
     head.page("case-as-head", case)
     head.page("identity", f"{case}/identity")
     head.page("statistics", "/statistics")
+    head.page("head-keys", "/head-keys")
     pages += head.pages
 
     auditor = _in(team.visitors["auditor"], lang)
