@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from cases import custody
@@ -72,12 +73,17 @@ def install(app: Flask) -> None:
         if user is None or user.role != "head":
             return {"custody_notice": None}
         database = db()
-        pending = custody.pending_keys(database)
-        own = custody.own_key(database, user)
+        try:
+            pending = custody.pending_keys(database)
+            own = custody.own_key(database, user)
+            events = custody.recent_events(database)
+        except SQLAlchemyError:
+            # Error pages render through this too: a broken transaction must not turn an
+            # error page into a second error. The next page shows the notice again.
+            return {"custody_notice": None}
         return {"custody_notice": {
             "own_pending": own is not None and own.state == "pending",
             "pending": [k for k in pending if own is None or k.key.id != own.key.id],
             # Their own account's events are news to the others, not to them.
-            "events": [e for e in custody.recent_events(database)
-                       if e.target != user.username][:3],
+            "events": [e for e in events if e.target != user.username][:3],
         }}

@@ -227,3 +227,39 @@ def test_a_written_in_approval_without_a_valid_signature_is_not_trusted(
     submission_id = _report_with_identity(demo, reporter, "Ерлан Сапаров")
     assert "Ерлан Сапаров" not in _identity_page(dana, submission_id)
     assert "Ерлан Сапаров" in _identity_page(as_role("head"), submission_id)
+
+
+def test_a_head_carried_over_by_the_migration_approves_and_signs_from_then_on(
+        demo: DemoInstance, app: Flask, as_role: Callable[[str], Browser],
+        reporter: FlaskClient) -> None:
+    # demo-head as migration 0004 leaves a head key of an older installation: approved, but
+    # without a signature or a recorded verify key.
+    with demo.sessions() as s, s.begin():
+        row = s.get(RecipientKey, _key_row(demo, "demo-head").id)
+        row.approval = row.approved_by = row.verify_key = None
+    admin = as_role("admin")
+    assert "carried over from before approvals; review" in admin.get(
+        "/admin/users").get_data(as_text=True)
+    created = admin.post("/admin/users/new", {"username": "dana", "full_name": "Дана Ерова",
+                                              "role": "head"})
+    dana = _first_sign_in(app, "dana", _one_time_password(created.get_data(as_text=True)))
+    head = as_role("head")
+    assert head.post(f"/head-keys/{_key_row(demo, 'dana').id}/approve").status_code == 303
+    # Its verify key is recorded from the key that signed, so the chain checks out.
+    assert _key_row(demo, "demo-head").verify_key is not None
+    submission_id = _report_with_identity(demo, reporter, "Ерлан Сапаров")
+    assert "Ерлан Сапаров" in _identity_page(dana, submission_id)
+
+
+def test_approving_refuses_what_is_not_a_pending_head_key(
+        demo: DemoInstance, as_role: Callable[[str], Browser]) -> None:
+    head = as_role("head")
+    assert head.post("/head-keys/99999999999999999999/approve").status_code == 404
+    assert head.post("/head-keys/123456/approve").status_code == 404
+    handler_key = _key_row(demo, "demo-handler")
+    response = head.post(f"/head-keys/{handler_key.id}/approve")
+    assert response.status_code == 303
+    assert "This key is not awaiting approval." in head.get(
+        response.headers["Location"]).get_data(as_text=True)
+    assert _key_row(demo, "demo-handler").approval is None
+    assert as_role("handler").post(f"/head-keys/{handler_key.id}/approve").status_code == 403
