@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 import click
 from sqlalchemy import Engine, inspect, select
 
+from cases import custody
 from cases.staff import create_user
 from crypto import keys as ckeys
+from crypto import signing
 from crypto.kdf import KdfParams, new_salt
 from installation import instance as inst
 from store import audit
@@ -69,8 +71,10 @@ def init_command(demo: bool, kdf_time_cost: int, kdf_memory_kib: int) -> None:
     factory = session_factory(engine)
     audit.install_anchor(factory, path / audit.ANCHOR_NAME)
     with transaction(factory) as session:
+        recovery = ckeys.parse_recovery_key(recovery_text)
         session.add(RecipientKey(key_id=recovery_id, public_key=recovery_public,
-                                 purpose="recovery", active=True))
+                                 purpose="recovery", active=True,
+                                 verify_key=signing.verify_key(recovery)))
         audit.append(session, "instance.init", actor="cli", details={"demo": demo})
         if demo:
             for role, username, full_name in DEMO_USERS:
@@ -80,6 +84,12 @@ def init_command(demo: bool, kdf_time_cost: int, kdf_memory_kib: int) -> None:
                 new.user.totp_enrolled = True
                 audit.append(session, "user.create", actor="cli", target=username,
                              details={"role": role})
+                custody.announce(session, new.user, actor="cli", reset=False)
+                if role == "head":
+                    # The first head of an installation is approved by the recovery key, which
+                    # init holds at this moment and never again (p14, cases/custody.py).
+                    custody.approve(session, new.user.keys[-1], recovery, actor="cli",
+                                    now=datetime.now(UTC))
                 credentials.append(
                     f"{role}\n  username: {username}\n  password: {new.password}\n"
                     f"  totp secret: {new.totp_secret}\n"

@@ -8,6 +8,7 @@ from adal_cli.audit import audit_group
 from adal_cli.backup import backup_command, restore_command
 from adal_cli.db import db_group
 from adal_cli.dbroles import grant_portal_command
+from adal_cli.heads import head_group
 from adal_cli.housekeeping import housekeeping_command
 from adal_cli.init import init_command
 from adal_cli.purge import purge_command
@@ -23,6 +24,7 @@ def cli() -> None:
 
 cli.add_command(init_command)
 cli.add_command(user_group)
+cli.add_command(head_group)
 cli.add_command(db_group)
 cli.add_command(portal_command)
 cli.add_command(handler_command)

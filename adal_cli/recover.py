@@ -5,35 +5,44 @@ key pair, and this command, run on the server by someone holding the offline rec
 grants the cases to it. A head also receives the identity blocks and protection records, as
 custodian (p14). With ``--handover`` the user is the incoming head after a change of head: every
 case, identity and protection record moves to them in one audited action (cases.handover),
-with a count of what moved and what could not. The key is read with hidden input (or from
-standard input when piped) and never stored.
+with a count of what moved and what could not.
+A head key still awaiting approval is approved with the same recovery key first
+(cases/custody.py). The key is read with hidden input (or from standard input when piped)
+and never stored.
 """
 
 from __future__ import annotations
 
-import sys
+from datetime import UTC, datetime
 
 import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adal_cli.context import load_context
-from cases import sharing
+from adal_cli.recovery_key import read_recovery_key
+from cases import custody, sharing
 from cases.access import find_submission
 from cases.handover import KINDS, Handover, hand_over
 from cases.staff import KEY_ROLES
-from crypto import keys as ckeys
-from crypto.errors import FormatError
 from crypto.keys import PrivateKey
 from rules.errors import AdalError
 from store import audit
 from store.models import Submission, User
 
 
-def _read_key() -> str:
-    if sys.stdin.isatty():
-        return str(click.prompt("Recovery key", hide_input=True))
-    return sys.stdin.readline()
+def _approve_pending_head(session: Session, user: User, recovery: PrivateKey) -> bool:
+    """Recovering a head's cases with the recovery key is the organization's decision that this
+    key is a custodian (p14): a pending head key is approved first, as `adal head approve` would,
+    so that the identity blocks follow."""
+    own = custody.own_key(session, user) if user.role == "head" else None
+    if own is None or own.state != "pending":
+        return False
+    try:
+        custody.approve(session, own.key, recovery, actor="cli", now=datetime.now(UTC))
+    except AdalError as exc:
+        raise click.ClickException(exc.message) from exc
+    return True
 
 
 @click.command("recover")
@@ -46,16 +55,12 @@ def _read_key() -> str:
 def recover_command(username: str, case_id: str | None, handover: bool) -> None:
     """Grant every case, or one, to USER using the offline recovery key."""
     ctx = load_context()
-    try:
-        recovery = ckeys.parse_recovery_key(_read_key().strip())
-    except FormatError as exc:
-        raise click.ClickException(f"not a valid recovery key: {exc}") from None
-    if ckeys.key_id(recovery.public_key) != ctx.instance.recovery_key_id:
-        raise click.ClickException("this is not the recovery key of this installation")
+    recovery = read_recovery_key(ctx.instance)
     with ctx.sessions() as session, session.begin():
         user = session.scalar(select(User).where(User.username == username))
         if user is None or not user.active or user.role not in KEY_ROLES:
             raise click.ClickException(f"{username!r} is not an active handler or head")
+        approved = _approve_pending_head(session, user, recovery)
         if case_id is None:
             submissions = list(session.scalars(select(Submission).order_by(Submission.id)))
         else:
@@ -71,6 +76,9 @@ def recover_command(username: str, case_id: str | None, handover: bool) -> None:
                 raise click.ClickException(exc.message) from None
         else:
             granted, skipped = _recover(session, submissions, recovery, user, case_id)
+    if approved:
+        click.echo(f"The head key of {username} was awaiting approval and is now approved with "
+                   "the recovery key (every head is told).")
     if handover:
         _report_handover(result)
         return

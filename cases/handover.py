@@ -29,6 +29,7 @@ from crypto.keys import PrivateKey
 from rules.errors import AdalError
 from store import audit, sealing
 from store.models import Case, Envelope, Grant, Protection, ProtectionMatter, Submission, User
+from store.recipients import approved_head_keys
 
 AREA = "handover"  # of the AdalError codes raised here
 Kind = Literal["case", "identity", "protection", "other"]
@@ -94,11 +95,15 @@ def hand_over(db: Session, granting_key: PrivateKey, incoming: User, *, actor: s
     its identity block and protection records, and audit it once as ``head.handover``.
 
     Refused (AdalError, area ``handover``): ``not_a_head`` when the incoming user is not an
-    active head with a key, ``same_person`` when the granting key is the incoming head's own.
+    active head with a key, ``not_approved`` when its key still awaits approval (p14 custody),
+    ``same_person`` when the granting key is the incoming head's own.
     """
     key = active_key(db, incoming)
     if incoming.role != CUSTODIAN or not incoming.active or key is None:
         raise AdalError(AREA, "not_a_head", "the incoming head must be an active head with a key")
+    if key.key_id not in approved_head_keys(db):
+        # p14 custody: identities reach a head key only once it is approved (cases/custody.py).
+        raise AdalError(AREA, "not_approved", "the incoming head's key is not approved yet")
     granting_id = ckeys.key_id(granting_key.public_key)
     if granting_id == key.key_id:
         raise AdalError(AREA, "same_person", "a head cannot hand over to themselves")

@@ -9,6 +9,9 @@ The custodial envelopes go to heads only, as at intake (p14: the head keeps the 
 sharing a case with a head passes on those the granting key holds, recovery passes on all of
 them, and a handler never receives one. Without that a new head would hold a case whose
 protection record, which must last three years, they can neither open nor re-create.
+
+A custodial envelope goes only to a head key that is approved (cases/custody.py): a head key
+still awaiting approval gets them when it is approved, not before (p14).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cases import disclosure
+from cases.access import key_id_of
 from cases.staff import KEY_ROLES
 from crypto import keys as ckeys
 from crypto.errors import CryptoError
@@ -37,6 +41,7 @@ from store.models import (
     Submission,
     User,
 )
+from store.recipients import approved_head_keys
 
 CUSTODIAN = "head"  # the only role custodial envelopes are granted to (p14)
 
@@ -81,6 +86,10 @@ def custodial_envelopes(db: Session, submission: Submission) -> list[Envelope]:
     return envelopes
 
 
+def _custodian(db: Session, grantee: User, key: RecipientKey) -> bool:
+    return grantee.role == CUSTODIAN and key.key_id in approved_head_keys(db)
+
+
 def active_key(db: Session, user: User) -> RecipientKey | None:
     return db.scalar(select(RecipientKey).where(RecipientKey.user_id == user.id,
                                                 RecipientKey.active.is_(True))
@@ -110,7 +119,7 @@ def grant_case(db: Session, submission: Submission, private_key: PrivateKey,
     if grantee.role not in KEY_ROLES or not grantee.active or key is None:
         raise ValueError("only an active handler or head with a key can hold a case")
     envelopes = case_envelopes(db, submission)
-    if grantee.role == CUSTODIAN:
+    if _custodian(db, grantee, key):
         own = ckeys.key_id(private_key.public_key)
         envelopes += [e for e in custodial_envelopes(db, submission) if sealing.holds(e, own)]
     return _grant_all(db, envelopes, private_key, key.public_key)
@@ -124,9 +133,26 @@ def recover_case(db: Session, submission: Submission, recovery_key: PrivateKey,
     if grantee.role not in KEY_ROLES or not grantee.active or key is None:
         raise ValueError("only an active handler or head with a key can hold a case")
     envelopes = case_envelopes(db, submission)
-    if grantee.role == CUSTODIAN:
+    if _custodian(db, grantee, key):
         envelopes += custodial_envelopes(db, submission)
     return _grant_all(db, envelopes, recovery_key, key.public_key)
+
+
+CUSTODY_PURPOSES = ("identity", "protection")
+
+
+def hand_over_custody(db: Session, private_key: PrivateKey, recipient: bytes) -> GrantResult:
+    """Grant every identity block and protection record `private_key` holds to `recipient`.
+
+    Run when a head key is approved: the approver (a head, or the recovery key) holds the
+    identities the new head missed while its key was pending, and only the approver can re-seal
+    them (p14: the head is their custodian).
+    """
+    envelopes = db.scalars(select(Envelope).join(Grant, Grant.envelope_id == Envelope.id)
+                           .where(Grant.key_id == key_id_of(private_key),
+                                  Envelope.purpose.in_(CUSTODY_PURPOSES))
+                           .order_by(Envelope.created_on, Envelope.id))
+    return _grant_all(db, list(envelopes), private_key, recipient)
 
 
 def revoke_case(db: Session, submission: Submission, user: User) -> int:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crypto import keys as ckeys
-from crypto import localbox, passwords
+from crypto import localbox, passwords, signing
 from crypto.kdf import KdfParams
 from rules.errors import AdalError
 from store.models import ROLES, RecipientKey, User
@@ -54,14 +54,19 @@ def validate_username(username: str) -> str:
 
 
 def issue_key(session: Session, user: User, password: str, kdf: KdfParams) -> RecipientKey:
-    """A fresh key pair for the user; earlier keys are deactivated (their grants stay)."""
+    """A fresh key pair for the user; earlier keys are deactivated (their grants stay).
+
+    A head key starts unapproved: it receives reports at once but identities only once another
+    head, or the recovery key, approves it (cases/custody.py, p14). Its verify key is recorded
+    now, while the private key is at hand, so that approval can sign over it.
+    """
     for old in user.keys:
         old.active = False
     private = ckeys.generate_keypair()
     public = bytes(private.public_key)
     user.wrapped_key = ckeys.wrap_private_key(private, password, kdf)
     key = RecipientKey(key_id=ckeys.key_id(public), public_key=public, purpose=user.role,
-                       user=user, active=True)
+                       user=user, active=True, verify_key=signing.verify_key(private))
     session.add(key)
     return key
 

@@ -6,6 +6,7 @@ Modules, each a short spec of its own format:
   kdf_process  the receipt KDF in a child interpreter, and its wire format
   passwords    staff login password hashes (argon2-cffi's encoded Argon2id)
   keys         key ids, password-wrapped staff keys, the printed recovery key; the key types
+  signing      countersignatures: a recipient key approves a head key (Ed25519, derived)
   envelope     data key sealed to many recipients; XChaCha20-Poly1305 body with associated data
   secretstream crypto_secretstream_xchacha20poly1305, as a typed writer and reader
   stream       files as secretstream chunks under an envelope's data key

@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from handler import errors, filters, gate, uploads, workflow
+from handler import custody, errors, filters, gate, uploads, workflow
 from handler.audit_log import bp as audit_bp
 from handler.auth import bp as auth_bp
 from handler.calendar_admin import bp as calendar_bp
@@ -91,10 +91,11 @@ def create_app(overrides: Mapping[str, Any] | None = None, *,
     gate.install(app, csrf)
     errors.install(app)
     filters.install(app)
+    custody.install(app)
     app.jinja_env.globals.update(workflow.TEMPLATE_GLOBALS)
     for blueprint in (auth_bp, inbox_bp, cases_bp, register_bp, admin_bp, audit_bp,
                       workflow.bp, deadlines_bp, calendar_bp, exports_bp,
-                      stats_bp, protection_bp, handover_bp, identity_bp):
+                      stats_bp, protection_bp, handover_bp, identity_bp, custody.bp):
         app.register_blueprint(blueprint)
 
     app.wsgi_app = ScrubClientInfo(app.wsgi_app)  # type: ignore[method-assign]

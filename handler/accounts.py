@@ -39,6 +39,12 @@ class Outcome:
     user: User | None = None
     private_key: PrivateKey | None = None
     locked_now: bool = False
+    enrolled_now: bool = False
+
+    @property
+    def must_enrol(self) -> bool:
+        """The password was right but the account has no two-factor yet: show the set-up."""
+        return self.reason in ("must_enrol", "bad_enrol_code")
 
 
 def is_locked(user: User, now: datetime) -> bool:
@@ -108,8 +114,10 @@ def authenticate(db: Session, *, username: str, password: str, code: str | None,
                  policy: LockoutPolicy = LockoutPolicy()) -> Outcome:
     """Check a sign-in; the caller commits (the failure count and code counter must persist).
 
-    An account that has not enrolled TOTP yet signs in with its password alone and is then
-    held on the enrolment page; that is the bootstrap path for a one-time password.
+    An account that has not enrolled TOTP yet (new, or reset by an admin) never signs in with
+    its password alone, since the admin has seen that one-time password: the right password
+    without a code answers "must_enrol" (the page then shows the authenticator set-up), and the
+    sign-in succeeds only with the password and a code of the newly set-up app, in one request.
     """
     user = find_active(db, username)
     if user is None:
@@ -122,17 +130,25 @@ def authenticate(db: Session, *, username: str, password: str, code: str | None,
     if not password_ok:
         return Outcome(False, "bad_password", user,
                        locked_now=record_failure(db, user, now, policy))
+    secret = open_totp(instance_secret, user.totp_secret or b"")
+    enrolled_now = False
     if user.totp_enrolled:
-        secret = open_totp(instance_secret, user.totp_secret or b"")
         if not consume_code(db, user, secret, code, now):
             return Outcome(False, "bad_code", user,
                            locked_now=record_failure(db, user, now, policy))
+    else:
+        if totp.normalize(code) is None:
+            return Outcome(False, "must_enrol", user)
+        if not consume_code(db, user, secret, code, now):
+            return Outcome(False, "bad_enrol_code", user,
+                           locked_now=record_failure(db, user, now, policy))
+        user.totp_enrolled = enrolled_now = True
     user.failed_attempts = 0
     user.locked_until = None
     private_key = None
     if user.wrapped_key is not None:
         private_key = ckeys.unwrap_private_key(user.wrapped_key, password)
-    return Outcome(True, "ok", user, private_key)
+    return Outcome(True, "ok", user, private_key, enrolled_now=enrolled_now)
 
 
 def change_password(db: Session, user: User, *, current: str, new: str,

@@ -1,4 +1,4 @@
-"""Sign-in, TOTP enrolment, password change and sign-out pages."""
+"""Sign-in (with TOTP set-up at the first one), password change and sign-out pages."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from werkzeug.wrappers import Response
 
 from cases.staff import open_totp
 from handler import accounts, keyring, settings, totp
-from handler.forms import EnrolForm, LoginForm, PasswordForm
+from handler.forms import LoginForm, PasswordForm
 from handler.gate import allow_pending, current_user, public, refresh_stamp, sign_in, stage
 from store import audit
+from store.models import User
 from web.database import db
 from web.extensions import instance
 from web.sessions import regenerate
@@ -39,6 +40,25 @@ def home_for(role: str) -> str:
     }.get(role, url_for("inbox.inbox"))
 
 
+def _enrolment_page(form: LoginForm, user: User, status: int) -> tuple[str, int]:
+    """The first sign-in of a new or reset account: set up the app, then sign in with a code.
+
+    Shown only after the right password. The password field comes back empty: it is typed again
+    with the first code, so that one request carries both and the one-time password alone never
+    opens a session.
+    """
+    secret = open_totp(instance().secret_key, user.totp_secret or b"")
+    form.password.data = ""
+    form.code.data = ""
+    form.code.description = _("Six digits from the app you have just set up.")
+    uri = totp.provisioning_uri(secret, user.username)
+    return render_template(
+        "handler/enrol.html", form=form,
+        qr=totp.qr_svg(uri, _("QR code for the authenticator app")),
+        manual_key=totp.grouped(secret),
+    ), status
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login() -> Response | tuple[str, int] | str:
@@ -61,9 +81,17 @@ def login() -> Response | tuple[str, int] | str:
         if outcome.locked_now and user is not None:
             audit.append(database, "auth.locked", actor=None, target=user.username)
         database.commit()
+        if outcome.must_enrol and user is not None and not outcome.locked_now:
+            if outcome.reason == "bad_enrol_code":
+                form.code.errors = [_("That code is not valid. Check the time on your phone "
+                                      "and enter the newest code.")]
+                return _enrolment_page(form, user, 400)
+            return _enrolment_page(form, user, 200)
         return render_template("handler/login.html", form=form,
                                failed=LOGIN_FAILED), 401
     assert user is not None
+    if outcome.enrolled_now:
+        audit.append(database, "auth.totp_enrolled", actor=user.username)
     audit.append(database, "auth.login", actor=user.username,
                  details={"stage": stage(user)})
     database.commit()
@@ -71,10 +99,9 @@ def login() -> Response | tuple[str, int] | str:
     regenerate(session)  # a fresh id and key: a cookie planted before sign-in gains nothing
     sign_in(user)
     keyring.store(outcome.private_key)
-    current = stage(user)
-    if current == "enrol":
-        return redirect(url_for("auth.enrol"), code=303)
-    if current == "password":
+    if outcome.enrolled_now:
+        flash(_("Two-factor sign-in is set up."))
+    if stage(user) == "password":
         return redirect(url_for("auth.password"), code=303)
     return redirect(home_for(user.role), code=303)
 
@@ -89,42 +116,10 @@ def logout() -> Response:
     return redirect(url_for("auth.login"), code=303)
 
 
-@bp.route("/account/two-factor", methods=["GET", "POST"])
-@allow_pending
-def enrol() -> Response | tuple[str, int] | str:
-    user = current_user()
-    if user.totp_enrolled:
-        return redirect(home_for(user.role), code=303)
-    secret = open_totp(instance().secret_key, user.totp_secret or b"")
-    form = EnrolForm()
-    if form.validate_on_submit():
-        database = db()
-        if accounts.consume_code(database, user, secret, form.code.data, datetime.now(UTC)):
-            user.totp_enrolled = True
-            audit.append(database, "auth.totp_enrolled", actor=user.username)
-            database.commit()
-            refresh_stamp(user)
-            flash(_("Two-factor sign-in is set up."))
-            if stage(user) == "password":
-                return redirect(url_for("auth.password"), code=303)
-            return redirect(home_for(user.role), code=303)
-        form.code.errors = [_("That code is not valid. Check the time on your phone and "
-                              "enter the newest code.")]
-    uri = totp.provisioning_uri(secret, user.username)
-    status = 400 if form.is_submitted() else 200
-    return render_template(
-        "handler/enrol.html", form=form, qr=totp.qr_svg(uri, _("QR code for the authenticator "
-                                                            "app")),
-        manual_key=totp.grouped(secret),
-    ), status
-
-
 @bp.route("/account/password", methods=["GET", "POST"])
 @allow_pending
 def password() -> Response | tuple[str, int] | str:
     user = current_user()
-    if stage(user) == "enrol":
-        return redirect(url_for("auth.enrol"), code=303)
     form = PasswordForm()
     if form.validate_on_submit():
         database = db()

@@ -79,12 +79,6 @@ class LoginForm(Form):
     )
 
 
-class EnrolForm(Form):
-    code = StringField(_l("Code shown by the app"),
-                       validators=[InputRequired(), Length(max=16)],
-                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
-
-
 class PasswordForm(Form):
     current = PasswordField(_l("Current password"),
                             validators=[InputRequired(), Length(max=PASSWORD_MAX)],

@@ -3,8 +3,9 @@
 Each view declares who may use it (`@allow("handler", "head")`, `@public`, `@allow_pending`);
 a view that declares nothing is refused, so a route added without thinking is closed, not open.
 The order of checks matters: sign-in first (no session → the login page, never a CSRF or
-validation error that would confirm anything), then the account's stage (TOTP enrolment and a
-forced password change come before anything else), then the role, then the CSRF token.
+validation error that would confirm anything), then the account's stage (a forced password
+change comes before anything else), then the role, then the CSRF token. Two-factor set-up is
+part of the sign-in itself (handler/auth.py): no session exists for an account without it.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 @dataclass(frozen=True)
 class Access:
     roles: tuple[str, ...]
-    # Pages an account may see before it is fully set up (enrolment, password change, logout).
+    # Pages an account may see before it is fully set up (password change, logout).
     pending_ok: bool = False
     public: bool = False
 
@@ -57,9 +58,7 @@ def public(view: F) -> F:
 
 
 def stage(user: User) -> str:
-    """What the account must do before it may work: "enrol", "password" or "ok"."""
-    if not user.totp_enrolled:
-        return "enrol"
+    """What the account must do before it may work: "password" or "ok"."""
     if user.must_change_password:
         return "password"
     return "ok"
@@ -85,15 +84,17 @@ def _load_user() -> User | None:
     if not isinstance(uid, int):
         return None
     user = db().get(User, uid)
-    if user is None or not user.active or session.get("cred") != credential_stamp(user):
+    # An admin's two-factor reset changes the stamp too; `totp_enrolled` is checked all the same
+    # so that no session ever works for an account without two-factor.
+    if (user is None or not user.active or not user.totp_enrolled
+            or session.get("cred") != credential_stamp(user)):
         session.clear()
         return None
     return user
 
 
-def _to_stage(current: str) -> Response:
-    endpoint = "auth.enrol" if current == "enrol" else "auth.password"
-    return redirect(url_for(endpoint), code=303)
+def _to_stage() -> Response:
+    return redirect(url_for("auth.password"), code=303)
 
 
 def install(app: Flask, csrf: CSRFProtect) -> None:
@@ -118,7 +119,7 @@ def install(app: Flask, csrf: CSRFProtect) -> None:
         g.user = user
         current = stage(user)
         if current != "ok" and not access.pending_ok:
-            return _to_stage(current)
+            return _to_stage()
         if user.role not in access.roles:
             abort(403)
         if request.method in UNSAFE_METHODS:

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 import documents.forms
-from cases import calendar, disclosure, handover, identity, protection, staff
+from cases import calendar, custody, disclosure, handover, identity, protection, staff
 from rules import workflow
 from rules.errors import AdalError
 from rules.workflow import Step
@@ -152,6 +152,13 @@ TEXTS: Mapping[str, Mapping[str, LazyString]] = {
     handover.AREA: {
         "not_a_head": _l("The incoming head must be an active head with a key."),
         "same_person": _l("You cannot hand over to yourself."),
+        "not_approved": _l("The incoming head's key is not approved yet: approve it on the "
+                           "Head keys page first."),
+    },
+    custody.AREA: {
+        "not_custodian": _l("Only a head whose own key is approved can approve a head key."),
+        "not_pending": _l("This key is not awaiting approval."),
+        "own_key": _l("You cannot approve your own key: another head must do it."),
     },
     documents.forms.AREA: {
         "no_identity": _NO_IDENTITY,

@@ -5,6 +5,10 @@ lock out and unlock accounts, but cannot read a case or give one to anybody. A p
 is therefore also a new key pair: the old private key was wrapped under the forgotten password
 and is gone; the user sees their cases again only when a holder shares them or the
 organization runs `adal recover` with its offline recovery key.
+
+An admin sees the one-time password of every account it creates or resets, so it could sign in
+as a new head; that is why a new or reset head key receives no reporter's identity until another
+head approves it (cases/custody.py), and why every head is told about it.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from cases import retention
+from cases import custody, retention
 from cases.staff import KEY_ROLES, create_user, generate_password, issue_key, seal_totp
 from crypto import passwords
 from crypto.kdf import KdfParams
@@ -89,7 +93,13 @@ def users() -> str:
     rows = list(db().scalars(select(User).order_by(User.active.desc(), User.username)))
     now = datetime.now(UTC)
     return render_template("handler/users.html", users=rows,
-                           locked={u.id for u in rows if is_locked(u, now)})
+                           locked={u.id for u in rows if is_locked(u, now)},
+                           head_keys=_head_key_states())
+
+
+def _head_key_states() -> dict[int, str]:
+    """user id → state of their head key, so that carried-over keys are listed for review."""
+    return {k.user.id: k.state for k in custody.head_keys(db()) if k.user is not None}
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -109,6 +119,8 @@ def new_user() -> str | tuple[str, int]:
         else:
             audit.append(database, "user.create", actor=current_user().username,
                          target=created.user.username, details={"role": created.user.role})
+            custody.announce(database, created.user, actor=current_user().username,
+                             reset=False)
             database.commit()
             return render_template("handler/one_time_password.html", target=created.user,
                                    password=created.password, new=True)
@@ -123,7 +135,8 @@ def user(user_id: int) -> str:
     return render_template("handler/user.html", target=target,
                            locked=is_locked(target, datetime.now(UTC)),
                            is_self=target.id == current_user().id,
-                           has_key=target.role in KEY_ROLES)
+                           has_key=target.role in KEY_ROLES,
+                           head_key=_head_key_states().get(target.id))
 
 
 @bp.post("/users/<int:user_id>/reset-password")
@@ -135,6 +148,7 @@ def reset_password_view(user_id: int) -> str:
     password = reset_password(database, target, instance().kdf)
     audit.append(database, "user.reset_password", actor=current_user().username,
                  target=target.username, details={"new_key": target.role in KEY_ROLES})
+    custody.announce(database, target, actor=current_user().username, reset=True)
     database.commit()
     return render_template("handler/one_time_password.html", target=target, password=password,
                            new=False)

@@ -44,7 +44,8 @@ TABLE_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "submissions": ("SELECT", "INSERT"),
     "messages": ("SELECT", "INSERT"),
     "attachments": ("SELECT", "INSERT"),
-    "recipient_keys": ("SELECT (id, key_id, public_key, purpose, active)",),
+    "recipient_keys": (("SELECT (id, key_id, public_key, purpose, active, verify_key, approved_by, "
+                        "approval, approved_at)"),),
     "settings": ("SELECT",),
     "web_sessions": ("SELECT", "INSERT", "UPDATE", "DELETE"),
 }

@@ -52,5 +52,10 @@ class RecipientKey(Base):
     purpose: Mapped[str] = mapped_column(String(16), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     active: Mapped[bool] = mapped_column(default=True)
+    # Ed25519 verify key derived from this key (crypto.signing): checks the approvals it signs.
+    verify_key: Mapped[bytes | None]
+    approved_by: Mapped[str | None] = mapped_column(String(32))  # the approving key's key_id
+    approval: Mapped[bytes | None]  # its signature over this key
+    approved_at: Mapped[datetime | None]
 
     user: Mapped[User | None] = relationship(back_populates="keys")

@@ -23,6 +23,7 @@ ALLOWED_BY_BLUEPRINT = {
     "calendar": {"admin"},
     "exports": {"handler", "head"},
     "stats": {"head"},
+    "custody": {"head"},
     "protection": {"head"},
     "handover": {"head"},
     "identity": {"head"},

@@ -35,7 +35,8 @@ def _named(output: str) -> int:
 def test_untouched_log_verifies(demo: DemoInstance) -> None:
     code, output = _verify()
     assert code == 0, output
-    assert "OK: 5 entries" in output
+    # init, four users, and the demo head's key added and approved by the recovery key
+    assert "OK: 7 entries" in output
     assert (demo.path / audit.ANCHOR_NAME).exists()
 
 

@@ -48,10 +48,12 @@ def _new_user(demo: DemoInstance, browser: Callable[[], Browser], role: str,
     assert code == 0, output
     password = output.split("login): ")[1].strip()
     client = browser()
-    client.post("/login", {"username": username, "password": password, "code": ""})
-    page = client.get("/account/two-factor").get_data(as_text=True)
+    page = client.post("/login", {"username": username, "password": password,
+                                  "code": ""}).get_data(as_text=True)
     secret = re.search(r'<code class="key">([A-Z2-7 ]+)</code>', page).group(1)
-    client.post("/account/two-factor", {"code": pyotp.TOTP(secret.replace(" ", "")).now()})
+    client.get(client.post("/login", {"username": username, "password": password,
+                                      "code": pyotp.TOTP(secret.replace(" ", "")).now()})
+               .headers["Location"])  # a new session: its page carries the new CSRF token
     new = f"{username} has a long password"
     assert client.post("/account/password", {"current": password, "new": new,
                                              "confirm": new}).status_code == 303

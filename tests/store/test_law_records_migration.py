@@ -31,7 +31,7 @@ def test_0004_keeps_every_case_and_marks_it_undetermined(database_url: str,
             conn.execute(text(
                 "INSERT INTO case_events (case_id, kind, at, details) "
                 "VALUES (1, 'registered', '2026-05-08 05:00:00+00:00', '{}')"))
-        upgrade(engine)
+        upgrade(engine, "0004")
         assert current_revision(engine) == "0004"
         with engine.connect() as conn:
             assert conn.execute(text("SELECT offence_type FROM cases")).scalars().all() == [

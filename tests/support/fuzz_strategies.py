@@ -23,7 +23,7 @@ PORTAL_PATHS = ("/", "/rights", "/report", "/mailbox", "/mailbox/login", "/mailb
                 "/mailbox/logout", "/lang/kk", "/lang/ru", "/lang/en", "/lang/xx",
                 "/static/portal.css", "/static/", "/robots.txt", "/favicon.ico")
 BACKOFFICE_PATHS = ("/", "/login", "/logout", "/inbox", "/register", "/account/password",
-                    "/account/two-factor", "/audit", "/audit/verify", "/admin/users",
+                    "/head-keys", "/audit", "/audit/verify", "/admin/users",
                     "/admin/users/new", "/admin/settings", "/lang/kk", "/lang/ru",
                     "/static/handler.css")
 TRICKY_PATHS = ("//", "/..", "/%2e%2e/", "/%00", "/%ff%fe", "/static/../adal.json",

@@ -1,0 +1,63 @@
+"""`adal head list|approve`: head keys and their approval with the recovery key (p14).
+
+In the back office a head whose key is approved approves a new head's key. When no such head is
+left (the only head left the body, or every head's password was reset), the organization
+approves with its offline recovery key here; the new head then also receives every identity
+block and protection record, since the recovery key holds them all (cases/custody.py).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+from sqlalchemy import select
+
+from adal_cli.context import load_context
+from adal_cli.recovery_key import read_recovery_key
+from cases import custody, sharing
+from rules.errors import AdalError
+from store.models import User
+
+STATES = {"pending": "awaiting approval", "approved": "approved",
+          "carried_over": "carried over from before approvals (review)"}
+
+
+@click.group("head")
+def head_group() -> None:
+    """Head keys: who receives reporters' identities."""
+
+
+@head_group.command("list")
+def list_command() -> None:
+    """List active head keys and whether they are approved."""
+    ctx = load_context()
+    with ctx.sessions() as session:
+        for key in custody.head_keys(session):
+            name = key.user.username if key.user is not None else "-"
+            by = f" by {key.approver}" if key.approver else ""
+            click.echo(f"{name}\t{key.fingerprint}\t{STATES[key.state]}{by}")
+
+
+@head_group.command("approve")
+@click.argument("username")
+def approve_command(username: str) -> None:
+    """Approve USERNAME's pending head key with the recovery key.
+
+    Compare the fingerprint `adal head list` shows with the one on the head's own Head keys page,
+    read out by that person, before typing the recovery key.
+    """
+    ctx = load_context()
+    recovery = read_recovery_key(ctx.instance)
+    try:
+        with ctx.sessions() as session, session.begin():
+            user = session.scalar(select(User).where(User.username == username))
+            key = sharing.active_key(session, user) if user is not None else None
+            if user is None or not user.active or user.role != "head" or key is None:
+                raise click.ClickException(f"{username!r} is not an active head")
+            approval = custody.approve(session, key, recovery, actor="cli",
+                                       now=datetime.now(UTC))
+    except AdalError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"The key of {username} is approved; {approval.handed_over} identity blocks and "
+               "protection records were handed over to it.")
