@@ -53,7 +53,7 @@ TABLE_PRIVILEGES: dict[str, tuple[str, ...]] = {
 SEQUENCE_TABLES = ("grants", "messages")
 # Named so a reviewer sees the intent; the role gets nothing on these (tests prove it).
 DENIED_TABLES = ("users", "cases", "case_events", "audit_log", "calendar_days",
-                 "protections", "protection_matters", "alembic_version")
+                 "protections", "protection_matters", "disclosure_bases", "alembic_version")
 
 _INCOMPLETE_FILE = "purpose = 'file' AND chunk_count IS NULL"
 _OF_INCOMPLETE_FILE = (

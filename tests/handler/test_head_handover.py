@@ -11,12 +11,11 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-import pyotp
 from sqlalchemy import select
 
 from rules.clock import local_date
-from store.models import AuditEntry, User
-from tests.support.backoffice import Browser, store_portal_report
+from store.models import AuditEntry, RecipientKey, User
+from tests.support.backoffice import Browser, first_sign_in, store_portal_report
 from tests.support.instance import DemoInstance, run_cli
 
 PERSON = "Серікбаев Ерлан"
@@ -29,17 +28,16 @@ def _new_head(demo: DemoInstance, browser: Callable[[], Browser], username: str)
                            username)
     assert code == 0, output
     password = output.split("login): ")[1].strip()
-    client = browser()
-    client.post("/login", {"username": username, "password": password, "code": ""})
-    page = client.get("/account/two-factor").get_data(as_text=True)
-    secret = re.search(r'<code class="key">([A-Z2-7 ]+)</code>', page)
-    assert secret is not None
-    client.post("/account/two-factor",
-                {"code": pyotp.TOTP(secret.group(1).replace(" ", "")).now()})
-    new = f"{username} has a long password"
-    assert client.post("/account/password", {"current": password, "new": new,
-                                             "confirm": new}).status_code == 303
-    return client
+    return first_sign_in(browser(), username, password, f"{username} has a long password")
+
+
+def _approve(demo: DemoInstance, head: Browser, username: str) -> None:
+    """An existing head countersigns the new head's key (issue 12): only then may custodial
+    records reach it."""
+    with demo.sessions() as s:
+        key_id = s.scalars(select(RecipientKey.id).join(User, User.id == RecipientKey.user_id)
+                           .where(User.username == username, RecipientKey.active)).one()
+    assert head.post(f"/head-keys/{key_id}/approve").status_code == 303
 
 
 def _protected_case(demo: DemoInstance, head: Browser) -> str:
@@ -87,6 +85,11 @@ def test_outgoing_head_hands_everything_to_the_new_head(
     # A handler is no head to hand over to.
     assert old.post("/handover", {"user_id": str(_user_id(demo, "demo-handler")),
                                   "confirm": "y"}).status_code == 400
+    # A head key still awaiting approval gets no identity, not even by a handover (p14).
+    refused = old.post("/handover", {"user_id": str(_user_id(demo, "new-head")), "confirm": "y"})
+    assert "is not approved yet" in refused.get_data(as_text=True)
+    assert new.get(f"/cases/{sids[0]}").status_code == 404
+    _approve(demo, old, "new-head")
     response = old.post("/handover", {"user_id": str(_user_id(demo, "new-head")),
                                       "confirm": "y"})
     assert response.status_code == 200

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -20,7 +19,7 @@ from sqlalchemy import select
 
 from portal import create_app as create_portal
 from store.models import AuditEntry, RecipientKey, Submission, User
-from tests.support.backoffice import Browser, sign_in
+from tests.support.backoffice import Browser, first_sign_in, sign_in
 from tests.support.instance import DemoInstance, run_cli
 from tests.support.portal import make_config, post_report, report_fields
 
@@ -54,24 +53,6 @@ def _one_time_password(response_html: str) -> str:
     return match.group(1)
 
 
-def _first_sign_in(app: Flask, username: str, password: str) -> Browser:
-    """What the admin does with a one-time password: it gets no session without a new app."""
-    client = Browser(app)
-    page = client.post("/login", {"username": username, "password": password, "code": ""})
-    assert page.status_code == 200
-    assert client.get("/inbox").headers["Location"] == "/login"  # no session yet
-    secret = re.search(r'<code class="key">([A-Z2-7 ]+)</code>',
-                       page.get_data(as_text=True)).group(1).replace(" ", "")
-    response = client.post("/login", {"username": username, "password": password,
-                                      "code": pyotp.TOTP(secret).now()})
-    assert response.headers["Location"] == "/account/password"
-    client.get("/account/password")
-    assert client.post("/account/password", {"current": password, "new": NEW_PASSWORD,
-                                             "confirm": NEW_PASSWORD}).status_code == 303
-    assert client.get("/inbox").status_code == 200
-    return client
-
-
 def _identity_page(head: Browser, submission_id: str) -> str:
     response = head.get(f"/cases/{submission_id}/identity")
     assert response.status_code == 200
@@ -95,7 +76,8 @@ def test_a_head_created_by_the_admin_gets_identities_only_after_a_head_approves(
     admin = as_role("admin")
     created = admin.post("/admin/users/new", {"username": "dana", "full_name": "Дана Ерова",
                                               "role": "head"})
-    dana = _first_sign_in(app, "dana", _one_time_password(created.get_data(as_text=True)))
+    dana = first_sign_in(Browser(app), "dana",
+                   _one_time_password(created.get_data(as_text=True)), NEW_PASSWORD)
     # Her page says what is pending, with the fingerprint to read out.
     own = dana.get("/head-keys").get_data(as_text=True)
     assert "Your key awaits approval" in own
@@ -139,7 +121,8 @@ def test_a_reset_head_is_approved_again_before_it_gets_identities(
     admin = as_role("admin")
     created = admin.post("/admin/users/new", {"username": "dana", "full_name": "Дана Ерова",
                                               "role": "head"})
-    dana = _first_sign_in(app, "dana", _one_time_password(created.get_data(as_text=True)))
+    dana = first_sign_in(Browser(app), "dana",
+                   _one_time_password(created.get_data(as_text=True)), NEW_PASSWORD)
     head = as_role("head")
     head.post(f"/head-keys/{_key_row(demo, 'dana').id}/approve")
     earlier = _report_with_identity(demo, reporter, "Ерлан Сапаров")
@@ -150,7 +133,8 @@ def test_a_reset_head_is_approved_again_before_it_gets_identities(
     reset = admin.post(f"/admin/users/{head_id}/reset-password")
     assert admin.post(f"/admin/users/{head_id}/reset-two-factor").status_code == 303
     assert head.get("/inbox").status_code == 303  # the real head's session is over
-    taken = _first_sign_in(app, "demo-head", _one_time_password(reset.get_data(as_text=True)))
+    taken = first_sign_in(Browser(app), "demo-head",
+                   _one_time_password(reset.get_data(as_text=True)), NEW_PASSWORD)
     assert "Your key awaits approval" in taken.get("/inbox").get_data(as_text=True)
 
     # The retired key opened the earlier case; the new one holds nothing of it.
@@ -217,7 +201,8 @@ def test_a_written_in_approval_without_a_valid_signature_is_not_trusted(
     admin = as_role("admin")
     created = admin.post("/admin/users/new", {"username": "dana", "full_name": "Дана Ерова",
                                               "role": "head"})
-    dana = _first_sign_in(app, "dana", _one_time_password(created.get_data(as_text=True)))
+    dana = first_sign_in(Browser(app), "dana",
+                   _one_time_password(created.get_data(as_text=True)), NEW_PASSWORD)
     head_key = _key_row(demo, "demo-head")
     with demo.sessions() as s, s.begin():
         row = s.get(RecipientKey, _key_row(demo, "dana").id)
@@ -242,7 +227,8 @@ def test_a_head_carried_over_by_the_migration_approves_and_signs_from_then_on(
         "/admin/users").get_data(as_text=True)
     created = admin.post("/admin/users/new", {"username": "dana", "full_name": "Дана Ерова",
                                               "role": "head"})
-    dana = _first_sign_in(app, "dana", _one_time_password(created.get_data(as_text=True)))
+    dana = first_sign_in(Browser(app), "dana",
+                   _one_time_password(created.get_data(as_text=True)), NEW_PASSWORD)
     head = as_role("head")
     assert head.post(f"/head-keys/{_key_row(demo, 'dana').id}/approve").status_code == 303
     # Its verify key is recorded from the key that signed, so the chain checks out.

@@ -30,6 +30,7 @@ from store.models import (
     CalendarDay,
     Case,
     CaseEvent,
+    DisclosureBasis,
     Envelope,
     Mailbox,
     Message,
@@ -99,6 +100,10 @@ def _populate(demo: DemoInstance, file_size: int = 200_000) -> dict[str, Any]:
         s.flush()
         s.add(ProtectionMatter(protection_id=protection.id, kind="transfer", body="collegial",
                                proposed_on=TODAY, meeting_on=date(2026, 12, 10)))
+        court = sealing.seal(s, "identity", b"court", recipients.identity_recipients(s), TODAY)
+        s.flush()
+        s.add(DisclosureBasis(case_id=case.id, kind="court", dated_on=date(2026, 11, 20),
+                              envelope_id=court.id))
         s.add(Setting(key="organisation", value={"name": "Агенттік", "n": [1, 2]}))
         s.add(CalendarDay(day=date(2026, 12, 31), kind="day_off", note="decree"))
         s.add(WebSession(id_hash=b"s" * 32, app="portal", data=b"sealed", expires_on=TODAY))
