@@ -15,7 +15,10 @@ head at all (only the recovery key would get them) until someone found the CLI. 
 issued under the old rules and could, in principle, have been taken over by an admin before
 this upgrade; so the back office's staff page and the heads' key page list them as "carried
 over" for review, and a head who is in doubt asks the admin for a reset, after which the new key
-needs a real approval. Inactive keys receive nothing anyway and stay unapproved.
+needs a real approval. Inactive keys receive nothing anyway and stay unapproved, and so do the
+keys of accounts whose one-time password is still unchanged (not yet signed in and given a
+password of their own, or never set up with two-factor): the admin who created or reset them
+was shown that password.
 """
 
 from collections.abc import Sequence
@@ -39,11 +42,18 @@ def upgrade() -> None:
     op.add_column("recipient_keys",
                   sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True))
     keys = sa.table("recipient_keys", sa.column("purpose", sa.String()),
-                    sa.column("active", sa.Boolean()),
+                    sa.column("active", sa.Boolean()), sa.column("user_id", sa.Integer()),
                     sa.column("approved_at", sa.DateTime(timezone=True)))
+    users = sa.table("users", sa.column("id", sa.Integer()),
+                     sa.column("must_change_password", sa.Boolean()),
+                     sa.column("totp_enrolled", sa.Boolean()))
+    # Only keys of accounts in use: a head whose one-time password is still unchanged (a new
+    # account, or a reset) may be the admin who was shown it; that key waits for a real approval.
+    in_use = sa.select(users.c.id).where(users.c.must_change_password.is_(False),
+                                         users.c.totp_enrolled.is_(True))
     op.get_bind().execute(
         keys.update()
-        .where(keys.c.purpose == "head", keys.c.active.is_(True))
+        .where(keys.c.purpose == "head", keys.c.active.is_(True), keys.c.user_id.in_(in_use))
         .values(approved_at=sa.func.current_timestamp())
     )
 
