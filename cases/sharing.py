@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from cases import disclosure
@@ -32,6 +32,7 @@ from store import sealing
 from store.models import (
     Attachment,
     Case,
+    DisclosureBasis,
     Envelope,
     Grant,
     Message,
@@ -142,15 +143,21 @@ CUSTODY_PURPOSES = ("identity", "protection")
 
 
 def hand_over_custody(db: Session, private_key: PrivateKey, recipient: bytes) -> GrantResult:
-    """Grant every identity block and protection record `private_key` holds to `recipient`.
+    """Grant every identity block, protection record and disclosure record (court decision,
+    Appendix 2 scan) `private_key` holds to `recipient`.
 
     Run when a head key is approved: the approver (a head, or the recovery key) holds the
     identities the new head missed while its key was pending, and only the approver can re-seal
     them (p14: the head is their custodian).
     """
+    # The scan of a signed Appendix 2 is a file envelope (purpose "file"), sealed like the
+    # identity (cases/disclosure.py): custodial by where it is referenced, not by its purpose.
+    scans = select(DisclosureBasis.scan_envelope_id).where(
+        DisclosureBasis.scan_envelope_id.is_not(None))
     envelopes = db.scalars(select(Envelope).join(Grant, Grant.envelope_id == Envelope.id)
                            .where(Grant.key_id == key_id_of(private_key),
-                                  Envelope.purpose.in_(CUSTODY_PURPOSES))
+                                  or_(Envelope.purpose.in_(CUSTODY_PURPOSES),
+                                      Envelope.id.in_(scans)))
                            .order_by(Envelope.created_on, Envelope.id))
     return _grant_all(db, list(envelopes), private_key, recipient)
 
