@@ -6,14 +6,14 @@ grants the cases to it. A head also receives the identity blocks and protection 
 custodian (p14). With ``--handover`` the user is the incoming head after a change of head: every
 case, identity and protection record moves to them in one audited action (cases.handover),
 with a count of what moved and what could not.
-A head key still awaiting approval is approved with the same recovery key first
-(cases/custody.py). The key is read with hidden input (or from standard input when piped)
-and never stored.
+A head key still awaiting approval is not approved here: recovering is the usual step after an
+admin's reset, and the reset account may be the admin's, so its identity blocks and protection
+records wait for `adal head approve`, run after the head has read out the key's fingerprint
+(cases/custody.py); the cases themselves are granted. The key is read with hidden input (or
+from standard input when piped) and never stored.
 """
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
 
 import click
 from sqlalchemy import select
@@ -31,18 +31,10 @@ from store import audit
 from store.models import Submission, User
 
 
-def _approve_pending_head(session: Session, user: User, recovery: PrivateKey) -> bool:
-    """Recovering a head's cases with the recovery key is the organization's decision that this
-    key is a custodian (p14): a pending head key is approved first, as `adal head approve` would,
-    so that the identity blocks follow."""
+def _pending_fingerprint(session: Session, user: User) -> str | None:
+    """The fingerprint of the user's head key if it still awaits approval (p14)."""
     own = custody.own_key(session, user) if user.role == "head" else None
-    if own is None or own.state != "pending":
-        return False
-    try:
-        custody.approve(session, own.key, recovery, actor="cli", now=datetime.now(UTC))
-    except AdalError as exc:
-        raise click.ClickException(exc.message) from exc
-    return True
+    return own.fingerprint if own is not None and own.state == "pending" else None
 
 
 @click.command("recover")
@@ -60,7 +52,7 @@ def recover_command(username: str, case_id: str | None, handover: bool) -> None:
         user = session.scalar(select(User).where(User.username == username))
         if user is None or not user.active or user.role not in KEY_ROLES:
             raise click.ClickException(f"{username!r} is not an active handler or head")
-        approved = _approve_pending_head(session, user, recovery)
+        pending = _pending_fingerprint(session, user)
         if case_id is None:
             submissions = list(session.scalars(select(Submission).order_by(Submission.id)))
         else:
@@ -73,12 +65,17 @@ def recover_command(username: str, case_id: str | None, handover: bool) -> None:
                 result = hand_over(session, recovery, user, actor="cli",
                                    submissions=submissions)
             except AdalError as exc:
-                raise click.ClickException(exc.message) from None
+                hint = (f" Compare the fingerprint {pending} with the one {username} reads out "
+                        f"from their Head keys page, then: adal head approve {username}"
+                        if pending else "")
+                raise click.ClickException(exc.message + hint) from None
         else:
             granted, skipped = _recover(session, submissions, recovery, user, case_id)
-    if approved:
-        click.echo(f"The head key of {username} was awaiting approval and is now approved with "
-                   "the recovery key (every head is told).")
+    if pending:
+        click.echo(f"The head key of {username} awaits approval: identity blocks and protection "
+                   f"records were not granted. Compare the fingerprint {pending} with the one "
+                   f"{username} reads out from their Head keys page, then: "
+                   f"adal head approve {username}", err=True)
     if handover:
         _report_handover(result)
         return

@@ -243,6 +243,8 @@ def test_recover_grants_every_case_to_a_new_user(demo: DemoInstance,
     # A wrong key is refused and changes nothing.
     code, output = run_cli("recover", "--user", "new-head", input="ADAL-RECOVERY-1-AAAA\n")
     assert code != 0
+    # Identities follow only an approval (issue 12 item 1), never a plain recovery.
+    assert run_cli("head", "approve", "new-head", input=demo.recovery_key() + "\n")[0] == 0
     code, output = run_cli("recover", "--user", "new-head", input=demo.recovery_key() + "\n")
     assert code == 0, output
     assert "2 cases" in output

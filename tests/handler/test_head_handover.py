@@ -114,6 +114,12 @@ def test_recovery_key_hands_over_protection_records(
         browser: Callable[[], Browser]) -> None:
     sid = _protected_case(demo, as_role("head"))
     new = _new_head(demo, browser, "successor")
+    # A key awaiting approval gets nothing custodial from the recovery key (issue 12 item 1):
+    # the organization approves it first, having compared its fingerprint.
+    code, output = run_cli("recover", "--user", "successor", "--handover",
+                           input=demo.recovery_key() + "\n")
+    assert code != 0 and "adal head approve successor" in output
+    assert run_cli("head", "approve", "successor", input=demo.recovery_key() + "\n")[0] == 0
     code, output = run_cli("recover", "--user", "successor", "--handover",
                            input=demo.recovery_key() + "\n")
     assert code == 0, output
@@ -132,6 +138,7 @@ def test_plain_recovery_and_sharing_carry_the_protection_record(
     recovered = _protected_case(demo, head)
     shared = _protected_case(demo, head)
     new = _new_head(demo, browser, "deputy")
+    _approve(demo, head, "deputy")
     code, output = run_cli("recover", "--user", "deputy", "--case", recovered,
                            input=demo.recovery_key() + "\n")
     assert code == 0, output
