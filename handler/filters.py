@@ -43,7 +43,7 @@ REPORT_LABELS = {
     "where": _l("Where it happened"),
     "attachment_count": _l("Files sent with the report"),
     "identity_provided": _l("Identity given"),
-    "consent": _l("Written consent to access to information about them"),
+    "consent": _l("Consent to access to information about them, as given with the report"),
     "nda_intended": _l("Intends to sign a non-disclosure agreement (p7)"),
     "false_report_acknowledged": _l("Acknowledged liability for knowingly false reports"),
     "language": _l("Language of the form"),
