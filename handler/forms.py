@@ -393,7 +393,11 @@ def _matter_date(name: str) -> DateField:
 
 class DatesForm(Form):
     agency_invited = BooleanField(_l("The agency's representative was invited"))
-    nda_required = BooleanField(_l("An NDA is owed (p20)"))
+    nda_required = BooleanField(
+        _l("An NDA is owed (p20)"),
+        description=_l("Only if the employee concluded a non-disclosure agreement with the "
+                       "Anti-Corruption Service earlier: then the head concludes one too "
+                       "(p20)."))
     agency_invited_on = _matter_date("agency_invited_on")
     meeting_on = _matter_date("meeting_on")
     materials_sent_on = _matter_date("materials_sent_on")
