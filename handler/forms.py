@@ -270,9 +270,11 @@ class ClosedWithoutDecisionForm(Form):
 
 
 class NdaSignedForm(Form):
-    signed_at = DateTimeLocalField(_l("Signed at"), format=LOCAL_MINUTE,
-                                   validators=[InputRequired()],
-                                   description=_l("Kazakhstan time."))
+    signed_at = DateTimeLocalField(
+        _l("Signed at"), format=LOCAL_MINUTE, validators=[InputRequired()],
+        description=_l("Kazakhstan time. The agreement is concluded on form 1 of Appendix 2 to "
+                       "order No 153 of the Chairman of the Anti-Corruption Agency of 11 May "
+                       "2023, within twenty-four hours of the employee's report (p7)."))
 
 
 class NdaDeclinedForm(Form):
