@@ -171,8 +171,10 @@ class RegisterForm(Form):
                                     validators=[Optional(), Length(max=SHORT_MAX)])
     reporter_unit = StringField(_l("Reporter's unit"),
                                 validators=[Optional(), Length(max=SHORT_MAX)])
-    consent = BooleanField(_l("The reporter gave written consent to access to information "
-                              "about them (Appendix 2)"))
+    consent = BooleanField(
+        _l("The reporter consented to access to information about them"),
+        description=_l("A signed Appendix 2 is written consent: a head records it, with the "
+                       "date it was received, on the case's consent page (p11 (5), p14)."))
     nda_intended = BooleanField(_l("The reporter intends to sign a non-disclosure agreement "
                                    "(p7)"))
     files = MultipleFileField(
