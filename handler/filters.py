@@ -14,7 +14,7 @@ CHANNELS = {
     "portal": _l("Anonymous web portal (p5.5)"),
     "in_person": _l("In person to the head (p5.1)"),
     "ethics_officer": _l("Through the ethics officer or compliance officer (p5.2)"),
-    "electronic": _l("E-mail, messenger or video call (p5.3)"),
+    "electronic": _l("Electronic channel or video conference (p5.3)"),
     "hotline": _l("Hotline / telephone line (p5.4)"),
     "other": _l("Another channel provided by law (p5.6)"),
 }
