@@ -45,6 +45,9 @@ class ReporterDetails:
     # received on ``basis_on``) or "court" (a decision of ``court``, No ``number``, of
     # ``basis_on``). Appendix 1 prints it next to the details.
     consent_form: str = ""
+    # For "statement": True when the box was ticked on the portal, False when the consent was
+    # marked as a report from another channel (p5.1-p5.4, p5.6) was registered.
+    on_portal: bool = True
     basis_on: date | None = None
     court: str = ""
     number: str = ""
@@ -171,7 +174,7 @@ def _basis(reporter: ReporterDetails, text: FormText) -> str:
         return text.consent_appendix2.format(date=day)
     if reporter.consent_form == "court":
         return text.court_basis.format(court=reporter.court, number=reporter.number, date=day)
-    return text.consent_statement
+    return text.consent_statement if reporter.on_portal else text.consent_registered
 
 
 def appendix1(data: Confirmation, lang: str, *, include_identity: bool = False,

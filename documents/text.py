@@ -63,6 +63,7 @@ class FormText:
     offence_types: MappingProxyType[str, str]
     # p11 (5), p14: the ground on which the reporter's details are printed
     consent_statement: str
+    consent_registered: str  # the same statement on a report registered from another channel
     consent_appendix2: str  # formatted with date
     court_basis: str  # formatted with court, number, date
     # Appendix 2
@@ -145,6 +146,8 @@ FORMS: MappingProxyType[str, FormText] = MappingProxyType({
         }),
         consent_statement="согласие выражено отметкой на анонимном веб-портале (подписанное "
                           "приложение 2 не получено)",
+        consent_registered="согласие отмечено при регистрации сообщения (получение подписанного "
+                           "приложения 2 не записано)",
         consent_appendix2="письменное согласие по приложению 2 получено {date}",
         court_basis="раскрываются на основании решения суда: {court}, № {number} от {date}",
         title2="Сведения о работнике сообщившим информацию о коррупционном преступлении или "
@@ -199,6 +202,8 @@ FORMS: MappingProxyType[str, FormText] = MappingProxyType({
         }),
         consent_statement="келісім анонимдік веб-порталдағы белгімен білдірілген (қол қойылған "
                           "2-қосымша алынбаған)",
+        consent_registered="келісім хабарламаны тіркеу кезінде белгіленген (қол қойылған "
+                           "2-қосымшаның алынғаны жазылмаған)",
         consent_appendix2="2-қосымшаға сәйкес жазбаша келісім {date} алынды",
         court_basis="сот шешімі негізінде ашылады: {court}, {date} № {number}",
         title2="Сыбайлас жемқорлық қылмыс немесе әкімшілік сыбайлас жемқорлық құқық бұзушылық "

@@ -95,10 +95,14 @@ def _grounds(submission: Submission, key: PrivateKey, report: dict[str, Any]) ->
     found: list[Ground] = []
     consent = _consent(submission, report)
     if consent is not None:
+        on_portal = submission.channel == "portal"
         label = (_("Written consent: signed Appendix 2") if consent.form == APPENDIX2
-                 else _("Consent ticked on the portal (not the signed Appendix 2)"))
+                 else _("Consent ticked on the portal (not the signed Appendix 2)") if on_portal
+                 else _("Consent marked when the report was registered (the signed Appendix 2 "
+                        "is not recorded)"))
         found.append(Ground("consent", label,
-                            {"consent_form": consent.form, "basis_on": consent.received_on},
+                            {"consent_form": consent.form, "basis_on": consent.received_on,
+                             "on_portal": on_portal},
                             {"basis": consent.form}))
     case = find_case(database, submission)
     if case is None or submission.identity_envelope_id is None:

@@ -14,7 +14,7 @@ CHANNELS = {
     "portal": _l("Anonymous web portal (p5.5)"),
     "in_person": _l("In person to the head (p5.1)"),
     "ethics_officer": _l("Through the ethics officer or compliance officer (p5.2)"),
-    "electronic": _l("E-mail, messenger or video call (p5.3)"),
+    "electronic": _l("Electronic channel or video conference (p5.3)"),
     "hotline": _l("Hotline / telephone line (p5.4)"),
     "other": _l("Another channel provided by law (p5.6)"),
 }
@@ -43,7 +43,7 @@ REPORT_LABELS = {
     "where": _l("Where it happened"),
     "attachment_count": _l("Files sent with the report"),
     "identity_provided": _l("Identity given"),
-    "consent": _l("Written consent to access to information about them"),
+    "consent": _l("Consent to access to information about them, as given with the report"),
     "nda_intended": _l("Intends to sign a non-disclosure agreement (p7)"),
     "false_report_acknowledged": _l("Acknowledged liability for knowingly false reports"),
     "language": _l("Language of the form"),

@@ -171,8 +171,10 @@ class RegisterForm(Form):
                                     validators=[Optional(), Length(max=SHORT_MAX)])
     reporter_unit = StringField(_l("Reporter's unit"),
                                 validators=[Optional(), Length(max=SHORT_MAX)])
-    consent = BooleanField(_l("The reporter gave written consent to access to information "
-                              "about them (Appendix 2)"))
+    consent = BooleanField(
+        _l("The reporter consented to access to information about them"),
+        description=_l("A signed Appendix 2 is written consent: a head records it, with the "
+                       "date it was received, on the case's consent page (p11 (5), p14)."))
     nda_intended = BooleanField(_l("The reporter intends to sign a non-disclosure agreement "
                                    "(p7)"))
     files = MultipleFileField(
@@ -270,9 +272,11 @@ class ClosedWithoutDecisionForm(Form):
 
 
 class NdaSignedForm(Form):
-    signed_at = DateTimeLocalField(_l("Signed at"), format=LOCAL_MINUTE,
-                                   validators=[InputRequired()],
-                                   description=_l("Kazakhstan time."))
+    signed_at = DateTimeLocalField(
+        _l("Signed at"), format=LOCAL_MINUTE, validators=[InputRequired()],
+        description=_l("Kazakhstan time. The agreement is concluded on form 1 of Appendix 2 to "
+                       "order No 153 of the Chairman of the Anti-Corruption Agency of 11 May "
+                       "2023, within twenty-four hours of the employee's report (p7)."))
 
 
 class NdaDeclinedForm(Form):
@@ -393,7 +397,11 @@ def _matter_date(name: str) -> DateField:
 
 class DatesForm(Form):
     agency_invited = BooleanField(_l("The agency's representative was invited"))
-    nda_required = BooleanField(_l("An NDA is owed (p20)"))
+    nda_required = BooleanField(
+        _l("An NDA is owed (p20)"),
+        description=_l("Only if the employee concluded a non-disclosure agreement with the "
+                       "Anti-Corruption Service earlier: then the head concludes one too "
+                       "(p20)."))
     agency_invited_on = _matter_date("agency_invited_on")
     meeting_on = _matter_date("meeting_on")
     materials_sent_on = _matter_date("materials_sent_on")
