@@ -20,7 +20,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from cases import housekeeping as cleanup
 from installation.roles import DENIED_TABLES
 from store import recipients, sealing
 from store.db import make_engine, session_factory, transaction
@@ -341,7 +340,8 @@ def test_the_portal_app_runs_as_the_portal_role(
         as_portal: sessionmaker[Session], portal_role: str, demo: DemoInstance,
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The real portal, connected as the role: report with a file, mailbox, follow-up with a
-    file, and shredding an orphan as the role (which `adal housekeeping` does as the owner)."""
+    file, and shredding an incomplete upload as the role (as a refused form does; orphans past
+    their grace are `adal housekeeping`'s, as the owner, which also reads disclosure records)."""
     from portal import create_app
     from portal.config import PortalConfig
 
@@ -373,12 +373,12 @@ def test_the_portal_app_runs_as_the_portal_role(
     finally:
         app.extensions["adal.engine"].dispose()
 
-    # The orphan cleanup (cases.housekeeping) can shred an old incomplete upload as this role.
+    # A refused form shreds its incomplete upload as this role (the policy allows only those).
     with transaction(demo.sessions) as s:
         orphan = Envelope(id="0" * 32, purpose="file", stream_header=b"h", created_on=OLD)
         s.add(orphan)
     with transaction(as_portal) as s:
-        assert cleanup.delete_orphan_files(s, TODAY) == 1
+        sealing.shred(s, "0" * 32)
     with demo.sessions() as s:
         assert s.get(Envelope, "0" * 32) is None
         assert s.execute(select(func.count()).select_from(Attachment)).scalar_one() == 2
