@@ -22,7 +22,7 @@ from portal.config import PortalConfig
 from portal.extensions import kdf_queue, portal_config, upload_line
 from portal.kdf_queue import KdfQueue
 from portal.work_line import WorkLine
-from web import database, headers, i18n, sessions
+from web import database, headers, i18n, routing, sessions
 from web.scrub import ScrubClientInfo
 
 PACKAGE = Path(__file__).resolve().parent
@@ -83,6 +83,7 @@ def create_app(instance: store_instance.Instance | None = None,
     cfg = config or PortalConfig.from_env()
     logs.configure()
     app = PortalFlask(__name__, template_folder=str(TEMPLATES), static_folder="static")
+    routing.install(app)
     app.config.update(
         SECRET_KEY=_derived_secret(inst.portal_key, b"adal-portal-app"),
         WTF_CSRF_SECRET_KEY=_derived_secret(inst.portal_key, b"adal-portal-csrf"),
