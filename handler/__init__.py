@@ -80,7 +80,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *,
     if overrides:
         app.config.update(overrides)
 
-    factory = database.init(app, instance)
+    factory = database.init(app, instance, audit_log=True)
     sessions.install(app, "handler", factory,
                      idle=timedelta(minutes=app.config["ADAL_IDLE_MINUTES"]),
                      absolute=timedelta(hours=ABSOLUTE_HOURS))

@@ -106,7 +106,7 @@ def create_app(instance: store_instance.Instance | None = None,
         TEMPLATES_AUTO_RELOAD=False,
         SEND_FILE_MAX_AGE_DEFAULT=3600,
     )
-    factory = database.init(app, inst)
+    factory = database.init(app, inst, audit_log=False)
     portal_config.register(app, cfg)
     kdf_queue.register(app, KdfQueue(cfg.kdf_slots, cfg.kdf_waiting))
     upload_line.register(app, WorkLine(cfg.upload_slots, cfg.upload_waiting,

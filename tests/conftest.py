@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from installation import instance as inst
+from store import audit
 from store.db import make_engine, session_factory
 from tests.servers import scratch_database
 from tests.support import TEST_KDF, DemoInstance, run_cli
@@ -43,5 +44,8 @@ def demo(env: Path) -> Iterator[DemoInstance]:
     assert code == 0, output
     instance = inst.load(env)
     engine = make_engine(instance.database_url)
-    yield DemoInstance(env, instance, engine, session_factory(engine), output)
+    sessions = session_factory(engine)
+    # Keyed like a back-office process (issue 12, item 5): entries the tests append verify.
+    audit.install(sessions, env)
+    yield DemoInstance(env, instance, engine, sessions, output)
     engine.dispose()

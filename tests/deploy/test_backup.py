@@ -164,6 +164,7 @@ def _assert_restored(demo: DemoInstance, original: inst.Instance,
         else:
             assert after[table] == rows, table
     factory = session_factory(engine)
+    audit.install(factory, demo.path)  # a back-office writer: it holds the restored audit.key
     creds = demo.credentials()["handler"]
     with factory() as s:
         # The receipt code still finds its mailbox (salt and KDF parameters came back) ...

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from handler import create_app
 from installation import instance as inst
+from store import audit
 from store.db import make_engine, session_factory
 from tests.conftest import POSTGRES_URL
 from tests.handler.helpers import Browser, compile_translations, sign_in
@@ -78,7 +79,10 @@ def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("ADAL_DATABASE_URL", url)
     instance = inst.load(path)
     engine = make_engine(instance.database_url)
-    yield DemoInstance(path, instance, engine, session_factory(engine), output)
+    sessions = session_factory(engine)
+    # Keyed like a back-office process (issue 12, item 5): entries the tests append verify.
+    audit.install(sessions, path)
+    yield DemoInstance(path, instance, engine, sessions, output)
     engine.dispose()
     if database:
         _drop_database(database)

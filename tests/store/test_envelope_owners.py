@@ -119,7 +119,7 @@ def test_migration_keeps_every_row(engine: Engine) -> None:
     factory = session_factory(engine)
     _portal_case(factory)
     _portal_case(factory)
-    upgrade(engine)
+    upgrade(engine, "0003")
     assert current_revision(engine) == "0003"
     assert _counts(factory) == (2, 2, 2)
 
