@@ -17,7 +17,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from cases.attachments import MAX_FILES
 from installation import instance as store_instance
-from portal import errors, localized, logs, mailbox, pages, report, sizes, uploads
+from portal import errors, localized, logs, mailbox, padding, pages, report, sizes, uploads
 from portal.config import PortalConfig
 from portal.extensions import kdf_queue, portal_config, upload_line
 from portal.kdf_queue import KdfQueue
@@ -84,6 +84,8 @@ def create_app(instance: store_instance.Instance | None = None,
     logs.configure()
     app = PortalFlask(__name__, template_folder=str(TEMPLATES), static_folder="static")
     routing.install(app)
+    # First registered, so it runs last of the after_request hooks: it pads the final body.
+    padding.install(app)
     app.config.update(
         SECRET_KEY=_derived_secret(inst.portal_key, b"adal-portal-app"),
         WTF_CSRF_SECRET_KEY=_derived_secret(inst.portal_key, b"adal-portal-csrf"),
