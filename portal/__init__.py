@@ -113,7 +113,10 @@ def create_app(instance: store_instance.Instance | None = None,
     kdf_queue.register(app, KdfQueue(cfg.kdf_slots, cfg.kdf_waiting))
     upload_line.register(app, WorkLine(cfg.upload_slots, cfg.upload_waiting,
                                        uploads.UploadsBusy.for_files))
-    sessions.install(app, "portal", factory, idle=timedelta(minutes=20))
+    # A row only once a mailbox opens: forms and sent-report markers ride in a signed cookie.
+    sessions.install(app, "portal", factory, idle=timedelta(minutes=20),
+                     anonymous=frozenset({app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"),
+                                          report.SPENT_KEY}))
     i18n.install(app, TRANSLATIONS)
     headers.install(app)
     csrf = CSRFProtect(app)
