@@ -164,7 +164,10 @@ def receive_form(recipients: Sequence[bytes], today: date, *,
 
     with intake:
         try:
-            form = uploads.parse(stream, request.content_type, limit, on_file, on_field)
+            config = portal_config()
+            form = uploads.parse(stream, request.content_type, limit, on_file, on_field,
+                                 uploads.MinimumRate(config.min_upload_rate,
+                                                     config.upload_grace_seconds))
             if too_large:
                 refused = uploads.UploadTooLarge("declared length exceeds the limit")
                 refused.fields = form.fields

@@ -14,6 +14,7 @@ or is not UTF-8 is a MalformedUpload. None of these errors carries request data.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Protocol
@@ -87,6 +88,12 @@ class UploadsBusy(UploadRefused):
         return cls("every upload slot is taken")
 
 
+class UploadTooSlow(UploadRefused):
+    """After the grace period the body arrived slower, on average, than the portal's minimum
+    rate: a sender that trickles bytes would otherwise hold an upload slot (and a thread) for
+    as long as the proxy's body timeout (issue 12, item 3)."""
+
+
 class MalformedUpload(UploadError):
     """Not multipart/form-data, broken framing, a truncated body or text that is not UTF-8."""
 
@@ -119,11 +126,22 @@ def boundary_of(content_type: str | None) -> bytes:
     return boundary.encode("ascii")
 
 
+@dataclass(frozen=True)
+class MinimumRate:
+    """The slowest average a body may arrive at once `grace` seconds have passed; `bytes_per
+    second` 0 switches the check off."""
+
+    bytes_per_second: int = 0
+    grace: float = 0.0
+
+
 class _Reader:
-    def __init__(self, stream: IO[bytes], limit: int) -> None:
+    def __init__(self, stream: IO[bytes], limit: int, rate: MinimumRate) -> None:
         self.stream = stream
         self.limit = limit
+        self.rate = rate
         self.total = 0
+        self.started = time.monotonic()
 
     def read(self) -> bytes:
         try:
@@ -133,11 +151,17 @@ class _Reader:
         self.total += len(data)
         if self.total > self.limit:
             raise UploadTooLarge("body exceeds the limit")
+        if data and self.rate.bytes_per_second:
+            elapsed = time.monotonic() - self.started
+            if elapsed > self.rate.grace and \
+                    self.total < self.rate.bytes_per_second * elapsed:
+                raise UploadTooSlow("the body arrives slower than the minimum rate")
         return data
 
 
 def parse(stream: IO[bytes], content_type: str | None, limit: int, on_file: FileStart,
-          on_field: FieldDone | None = None) -> ParsedForm:
+          on_field: FieldDone | None = None,
+          rate: MinimumRate = MinimumRate()) -> ParsedForm:
     """Decode the whole body; file bytes go to the sinks `on_file` returns.
 
     On UploadRefused the exception carries the text fields read so far: forms put their text
@@ -145,7 +169,7 @@ def parse(stream: IO[bytes], content_type: str | None, limit: int, on_file: File
     """
     decoder = MultipartDecoder(boundary_of(content_type), MAX_DECODER_BUFFER,
                                max_parts=MAX_PARTS)
-    reader = _Reader(stream, limit)
+    reader = _Reader(stream, limit, rate)
     form = ParsedForm()
     fields_total = 0
     dropped = 0
