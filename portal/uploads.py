@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import IO, Protocol
 
@@ -142,26 +143,36 @@ class _Reader:
         self.rate = rate
         self.total = 0
         self.started = time.monotonic()
+        self.stopped = False
+
+    def too_slow(self, now: float) -> bool:
+        """Below the minimum average rate, the grace period over (portal.slow_senders)."""
+        elapsed = now - self.started
+        return bool(self.rate.bytes_per_second) and elapsed > self.rate.grace and \
+            self.total < self.rate.bytes_per_second * elapsed
+
+    def cut_off(self) -> None:
+        self.stopped = True
 
     def read(self) -> bytes:
         try:
             data = self.stream.read(READ_SIZE)
         except (ClientDisconnected, OSError) as exc:
+            if self.stopped:
+                raise UploadTooSlow("the body arrived slower than the minimum rate") from exc
             raise MalformedUpload("the body ended early") from exc
         self.total += len(data)
         if self.total > self.limit:
             raise UploadTooLarge("body exceeds the limit")
-        if data and self.rate.bytes_per_second:
-            elapsed = time.monotonic() - self.started
-            if elapsed > self.rate.grace and \
-                    self.total < self.rate.bytes_per_second * elapsed:
-                raise UploadTooSlow("the body arrives slower than the minimum rate")
+        if self.stopped or (data and self.too_slow(time.monotonic())):
+            raise UploadTooSlow("the body arrives slower than the minimum rate")
         return data
 
 
 def parse(stream: IO[bytes], content_type: str | None, limit: int, on_file: FileStart,
           on_field: FieldDone | None = None,
-          rate: MinimumRate = MinimumRate()) -> ParsedForm:
+          rate: MinimumRate = MinimumRate(),
+          watch: Callable[[_Reader], AbstractContextManager[None]] | None = None) -> ParsedForm:
     """Decode the whole body; file bytes go to the sinks `on_file` returns.
 
     On UploadRefused the exception carries the text fields read so far: forms put their text
@@ -170,6 +181,12 @@ def parse(stream: IO[bytes], content_type: str | None, limit: int, on_file: File
     decoder = MultipartDecoder(boundary_of(content_type), MAX_DECODER_BUFFER,
                                max_parts=MAX_PARTS)
     reader = _Reader(stream, limit, rate)
+    with watch(reader) if watch is not None else nullcontext():
+        return _parse(decoder, reader, on_file, on_field)
+
+
+def _parse(decoder: MultipartDecoder, reader: _Reader, on_file: FileStart,
+           on_field: FieldDone | None) -> ParsedForm:
     form = ParsedForm()
     fields_total = 0
     dropped = 0
