@@ -359,7 +359,9 @@ def test_sqlite_installation_moves_to_postgresql(
     assert code == 0, output
     source = inst.load(sqlite_dir)
     engine = make_engine(source.default_database_url)
-    demo = DemoInstance(sqlite_dir, source, engine, session_factory(engine), output)
+    sessions = session_factory(engine)
+    audit.install(sessions, sqlite_dir)  # a back-office writer: its entries carry the MAC
+    demo = DemoInstance(sqlite_dir, source, engine, sessions, output)
     made = _populate(demo)
     target = _backup(tmp_path)
     before = _rows(engine)
