@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from installation import instance as inst
-from store.audit import ANCHOR_NAME, install_anchor
+from store import audit
 from store.db import make_engine, session_factory
 
 
@@ -25,7 +25,7 @@ class Context:
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
         factory = session_factory(self.engine)
-        install_anchor(factory, self.instance.path / ANCHOR_NAME)
+        audit.install(factory, self.instance.path)
         return factory
 
 

@@ -69,7 +69,7 @@ def init_command(demo: bool, kdf_time_cost: int, kdf_memory_kib: int) -> None:
 
     credentials: list[str] = []
     factory = session_factory(engine)
-    audit.install_anchor(factory, path / audit.ANCHOR_NAME)
+    audit.install(factory, path)
     with transaction(factory) as session:
         recovery = ckeys.parse_recovery_key(recovery_text)
         session.add(RecipientKey(key_id=recovery_id, public_key=recovery_public,

@@ -19,6 +19,18 @@ bounded by a request count and a time limit.
   3. Receipt-login flood: F clients post well-formed wrong receipt codes as fast as they can,
      so every KDF slot is busy, while one prober reads GET /: its p50/p95/p99 under the flood,
      and how the logins were answered (422 wrong code, 503 busy).
+  4. What one flooding client costs honest people (issue 12, item 3), at 16, 64 and 256
+     concurrent requests (--flood-levels): (a) while the flood posts wrong receipt codes, how
+     long an honest reporter waits until the mailbox opens, retrying after each 503's
+     Retry-After as the page asks; (b) while the flood opens report uploads and trickles their
+     bodies (a few bytes a second, each connection held as long as the portal lets it), how
+     long an honest report with a 256 KiB file takes until its receipt, retrying after a 503
+     likewise. Each level lasts --level-seconds; an honest attempt gives up after
+     --honest-limit seconds ("gave up" counts those).
+
+    .venv/bin/python bench/load.py --fast-kdf --only-floods      phase 4 alone
+    ADAL_MIN_UPLOAD_RATE=0 .venv/bin/python bench/load.py ...   the same without the minimum
+                                                                upload rate ("before")
 
 The load generator shares the machine's cores with the server; both sides of each ratio pay
 that the same way.
@@ -284,6 +296,161 @@ def phase_flood(portal: str, flooders: int, seconds: float) -> None:
           f"{timings.errors}")
 
 
+def _honest_report(portal: str, size: int, limit: float) -> tuple[float | None, int]:
+    """Seconds from the first try to the receipt of a report with a `size`-byte file, retrying
+    after a 503's Retry-After; None when it did not arrive within `limit`. Also the tries."""
+    started = time.monotonic()
+    tries = 0
+    while time.monotonic() - started < limit:
+        tries += 1
+        http = requests.Session()
+        try:
+            form = http.get(portal + "/report", timeout=limit)
+            nonce = _NONCE.search(form.text)
+            sent = http.post(portal + "/report", timeout=limit, files=[
+                ("csrf_token", (None, _token(form.text))),
+                ("nonce", (None, nonce.group(1) if nonce else "")),
+                ("facts", (None, "Honest report under a flood: " + "ақша " * 50)),
+                ("acknowledge", (None, "y")),
+                ("files", ("evidence.bin", secrets.token_bytes(size),
+                           "application/octet-stream"))])
+        except requests.RequestException:
+            continue
+        if _RECEIPT.search(sent.text):
+            return time.monotonic() - started, tries
+        if sent.status_code == 503:
+            time.sleep(float(sent.headers.get("Retry-After", "10")))
+    return None, tries
+
+
+def _honest_login(portal: str, code: str, limit: float) -> tuple[float | None, int]:
+    """Seconds until the mailbox opens for a person who retries after each Retry-After."""
+    started = time.monotonic()
+    tries = 0
+    while time.monotonic() - started < limit:
+        tries += 1
+        http = requests.Session()
+        try:
+            page = http.get(portal + "/mailbox", timeout=limit)
+            opened = http.post(portal + "/mailbox/login", timeout=limit, allow_redirects=False,
+                               data={"csrf_token": _token(page.text), "code": code})
+        except requests.RequestException:
+            continue
+        if opened.status_code == 303:
+            return time.monotonic() - started, tries
+        if opened.status_code != 503:
+            return None, tries
+        time.sleep(float(opened.headers.get("Retry-After", "10")))
+    return None, tries
+
+
+def _trickler(portal: str, stop: float, counts: dict[str, int], lock: threading.Lock) -> None:
+    """One flooding connection: a report whose file part arrives a few bytes a second."""
+    import socket
+    from urllib.parse import urlsplit
+
+    address = urlsplit(portal)
+    while time.monotonic() < stop:
+        http = requests.Session()
+        try:
+            form = http.get(portal + "/report", timeout=30)
+        except requests.RequestException:
+            time.sleep(0.5)
+            continue
+        cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
+        boundary = secrets.token_hex(8)
+        head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n"
+                f"{_token(form.text)}\r\n--{boundary}\r\nContent-Disposition: form-data; "
+                f"name=\"files\"; filename=\"slow.bin\"\r\nContent-Type: "
+                "application/octet-stream\r\n\r\n").encode()
+        declared = len(head) + 100 * 1024 * 1024
+        outcome = "held until the end"
+        try:
+            with socket.create_connection((address.hostname, address.port), timeout=5) as sock:
+                sock.sendall((f"POST /report HTTP/1.1\r\nHost: {address.netloc}\r\n"
+                              f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+                              f"Content-Length: {declared}\r\nCookie: {cookie}\r\n\r\n"
+                              ).encode() + head)
+                sock.settimeout(1.0)
+                while time.monotonic() < stop:
+                    try:
+                        answer = sock.recv(64)
+                    except TimeoutError:
+                        sock.sendall(b"x" * 64)  # 64 bytes a second
+                        continue
+                    outcome = answer.split(b" ", 2)[1].decode() if answer else "closed"
+                    break
+        except OSError:
+            outcome = "connection error"
+        with lock:
+            counts[outcome] = counts.get(outcome, 0) + 1
+
+
+def phase_floods(portal: str, levels: list[int], seconds: float, honest_limit: float) -> None:
+    from crypto import receipt
+
+    # A real mailbox for the honest login.
+    http = requests.Session()
+    form = http.get(portal + "/report", timeout=30)
+    nonce = _NONCE.search(form.text)
+    sent = http.post(portal + "/report", timeout=60, files=[
+        ("csrf_token", (None, _token(form.text))),
+        ("nonce", (None, nonce.group(1) if nonce else "")),
+        ("facts", (None, "The honest reporter's report.")), ("acknowledge", (None, "y"))])
+    found = _RECEIPT.search(sent.text)
+    if not found:
+        print("\n4. could not make the honest reporter's report; skipped")
+        return
+    code = found.group(1)
+    rate = os.environ.get("ADAL_MIN_UPLOAD_RATE", "the default")
+    print(f"\n4. one client flooding with N concurrent requests; minimum upload rate: {rate}")
+    print(f"  {'flood':<34} {'N':>4} {'honest wait s':>14} {'tries':>6}  flood answered")
+    for level in levels:
+        for kind in ("logins", "uploads"):
+            stop = time.monotonic() + seconds
+            counts: dict[str, int] = {}
+            lock = threading.Lock()
+
+            def login_flooder(_i: int, stop: float = stop, counts: dict[str, int] = counts,
+                              lock: threading.Lock = lock) -> None:
+                session = requests.Session()
+                try:
+                    token = _token(session.get(portal + "/mailbox", timeout=30).text)
+                except requests.RequestException:
+                    return
+                while time.monotonic() < stop:
+                    try:
+                        answer = session.post(portal + "/mailbox/login", timeout=30,
+                                              allow_redirects=False,
+                                              data={"csrf_token": token,
+                                                    "code": receipt.generate()})
+                        outcome = str(answer.status_code)
+                    except requests.RequestException:
+                        outcome = "connection error"
+                    with lock:
+                        counts[outcome] = counts.get(outcome, 0) + 1
+
+            def upload_flooder(_i: int, stop: float = stop, counts: dict[str, int] = counts,
+                               lock: threading.Lock = lock) -> None:
+                _trickler(portal, stop, counts, lock)
+
+            flood = threading.Thread(target=run_threads, daemon=True, args=(
+                level, login_flooder if kind == "logins" else upload_flooder))
+            flood.start()
+            time.sleep(min(3.0, seconds / 4))  # let the flood take its places first
+            if kind == "logins":
+                waited, tries = _honest_login(portal, code, honest_limit)
+            else:
+                waited, tries = _honest_report(portal, 256 * 1024, honest_limit)
+            flood.join(timeout=seconds + 60)
+            shown = "gave up" if waited is None else f"{waited:.1f}"
+            label = ("wrong receipt codes" if kind == "logins" else
+                     "trickled uploads (64 B/s each)")
+            answered = dict(sorted(counts.items()))
+            print(f"  {label:<34} {level:>4} {shown:>14} {tries:>6}  {answered}")
+            time.sleep(2.0)  # let the server settle between levels
+
+
 # --- set-up ------------------------------------------------------------------------------
 
 
@@ -301,6 +468,11 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--fast-kdf", action="store_true")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--flood-levels", default="16,64,256",
+                        help="concurrent flooding requests of phase 4, comma-separated")
+    parser.add_argument("--level-seconds", type=float, default=40.0)
+    parser.add_argument("--honest-limit", type=float, default=30.0)
+    parser.add_argument("--only-floods", action="store_true", help="phase 4 alone")
     args = parser.parse_args()
     if args.quick:
         args.reporters, args.rounds, args.baseline_requests = 4, 1, 30
@@ -329,10 +501,15 @@ def main() -> int:
             print(f"Adal portal load benchmark: {os.cpu_count()} cores; gunicorn "
                   f"{args.workers} workers × {args.threads} threads (gthread); receipt KDF "
                   f"t={kdf[1]} m={kdf[3]} KiB; SQLite; client and server on one machine")
-            phase_baseline(portal.url, hello.url, args.baseline_clients,
-                           args.baseline_requests, args.phase_limit)
-            phase_reporters(portal.url, args.reporters, args.rounds, args.phase_limit)
-            phase_flood(portal.url, args.flooders, min(args.flood_seconds, args.phase_limit))
+            if not args.only_floods:
+                phase_baseline(portal.url, hello.url, args.baseline_clients,
+                               args.baseline_requests, args.phase_limit)
+                phase_reporters(portal.url, args.reporters, args.rounds, args.phase_limit)
+                phase_flood(portal.url, args.flooders,
+                            min(args.flood_seconds, args.phase_limit))
+            phase_floods(portal.url, [int(n) for n in args.flood_levels.split(",") if n],
+                         min(args.level_seconds, args.phase_limit),
+                         min(args.honest_limit, args.level_seconds))
             problems = portal.problems()
         if problems:
             print("\nthe portal logged failures:\n" + "\n".join(problems[:20]))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from documents.controls import reveal_controls
 from documents.text import FormText, Lang, channel_name, form_text, rights_text
 from rules.clock import require_aware, to_local
 from rules.errors import AdalError
@@ -29,8 +30,10 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def printable(text: str) -> str:
-    """``text`` with Windows and old Mac line ends as "\n" and XML-illegal characters gone."""
-    return _NOT_XML.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    """``text`` with Windows and old Mac line ends as "\n", XML-illegal characters gone and
+    bidirectional controls shown as placeholders (documents/controls.py)."""
+    text = _NOT_XML.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return reveal_controls(text).strip()
 
 
 @dataclass(frozen=True)

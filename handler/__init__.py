@@ -33,7 +33,7 @@ from handler.register import bp as register_bp
 from handler.statistics import bp as stats_bp
 from handler.users_admin import bp as admin_bp
 from installation import instance as inst
-from web import database, headers, i18n, sessions
+from web import database, headers, i18n, routing, sessions
 from web.scrub import ScrubClientInfo
 
 HERE = Path(__file__).resolve().parent
@@ -76,6 +76,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *,
     instance = instance or inst.load()
     cfg = config or HandlerConfig.from_env()
     app = HandlerFlask(__name__, template_folder=str(TEMPLATES), static_folder="static")
+    routing.install(app)
     app.config.update(
         # Flask-WTF signs CSRF tokens with this.
         SECRET_KEY=_derived_secret(instance.secret_key),
@@ -94,7 +95,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *,
     if overrides:
         app.config.update(overrides)
 
-    factory = database.init(app, instance)
+    factory = database.init(app, instance, audit_log=True)
     sessions.install(app, "handler", factory,
                      idle=timedelta(minutes=app.config["ADAL_IDLE_MINUTES"]),
                      absolute=timedelta(hours=ABSOLUTE_HOURS))

@@ -19,6 +19,12 @@ FAILURES = {
     "link": _l("it does not follow the entry before it (an entry was removed, inserted or "
                "moved)"),
     "content": _l("its content was changed after it was written"),
+    "mac": _l("it was written or changed without the back office's key, which is kept "
+              "outside the database (audit.key)"),
+    "legacy_hash": _l("it differs from the copy recorded outside the database (audit.key) "
+                      "when the log was first sealed"),
+    "legacy_missing": _l("it was recorded outside the database (audit.key) but is no longer "
+                         "in the log"),
     "anchor_hash": _l("it differs from the copy recorded outside the database"),
     "anchor_entry_missing": _l("it was recorded outside the database but is no longer in the "
                                "log (the newest entries were deleted)"),
@@ -42,7 +48,8 @@ def log() -> str:
 @bp.get("/verify")
 @allow("auditor")
 def verify() -> str:
-    """The same check as `adal audit verify`, chain and anchor."""
-    result = audit.verify(db(), anchor=instance().path / audit.ANCHOR_NAME)
+    """The same check as `adal audit verify`: chain, MACs and anchor."""
+    result = audit.verify(db(), anchor=instance().path / audit.ANCHOR_NAME,
+                          key=audit.key_of(db()))
     return render_template("handler/audit_verify.html", result=result,
                            reason=FAILURES.get(result.code, result.reason))

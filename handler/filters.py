@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from flask import Flask, g
 from flask_babel import format_date, format_datetime
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 
 from cases.facts import utc
+from documents.controls import BIDI_CONTROLS, placeholder, reveal_controls
 
 CHANNELS = {
     "portal": _l("Anonymous web portal (p5.5)"),
@@ -67,7 +70,40 @@ def kz_date(value: date | None) -> str:
     return "" if value is None else format_date(value, "medium")
 
 
+def marked_controls(value: Any) -> Markup:
+    """Text for display with each bidirectional control (documents/controls.py) as a visibly
+    marked placeholder, so a handler sees that the reporter's text contained one."""
+    title = _l("An invisible character that changes the direction of text")
+    text = str(value)
+    parts: list[Markup] = []
+    start = 0
+    for match in BIDI_CONTROLS.finditer(text):
+        parts.append(escape(text[start:match.start()]))
+        parts.append(Markup('<mark class="control" title="{}">{}</mark>').format(
+            title, placeholder(match.group(0))))
+        start = match.end()
+    parts.append(escape(text[start:]))
+    return Markup("").join(parts)
+
+
+def _visible_controls(value: Any) -> Any:
+    """Jinja's finalize: every value a back-office template prints, whether or not a template
+    remembered `marked_controls`, carries no working bidirectional control. Plain text (no
+    tags), so it is also safe inside attributes and form fields."""
+    if not isinstance(value, str) or not BIDI_CONTROLS.search(value):
+        return value
+    if isinstance(value, Markup):
+        # Markup.replace escapes the placeholder, which has nothing to escape, and stays Markup.
+        for char in set(BIDI_CONTROLS.findall(value)):
+            value = value.replace(char, placeholder(char))
+        return value
+    return reveal_controls(value)
+
+
 def install(app: Flask) -> None:
+    # Before any template is compiled: finalize is built into the compiled code.
+    app.jinja_env.finalize = _visible_controls
+    app.jinja_env.filters["marked_controls"] = marked_controls
     app.jinja_env.filters["kz_datetime"] = kz_datetime
     app.jinja_env.filters["kz_date"] = kz_date
     app.jinja_env.filters["channel"] = lambda c: CHANNELS.get(c, c)

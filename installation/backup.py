@@ -330,7 +330,7 @@ def restore(engine: Engine, instance_path: Path, backup_path: Path,
     _write_files(instance_path, files)
     summary.files = [f["file"] for f in files]
     factory = session_factory(engine)
-    audit.install_anchor(factory, instance_path / audit.ANCHOR_NAME)
+    audit.install(factory, instance_path)
     with transaction(factory) as session:
         audit.append(session, "backup.restore", actor="cli",
                      details={"revision": revision, "rows": summary.rows})

@@ -17,12 +17,12 @@ from flask_wtf.csrf import CSRFProtect
 
 from cases.attachments import MAX_FILES
 from installation import instance as store_instance
-from portal import errors, localized, logs, mailbox, pages, report, sizes, uploads
+from portal import errors, localized, logs, mailbox, padding, pages, report, sizes, uploads
 from portal.config import PortalConfig
 from portal.extensions import kdf_queue, portal_config, upload_line
 from portal.kdf_queue import KdfQueue
 from portal.work_line import WorkLine
-from web import database, headers, i18n, sessions
+from web import database, headers, i18n, routing, sessions
 from web.scrub import ScrubClientInfo
 
 PACKAGE = Path(__file__).resolve().parent
@@ -83,6 +83,9 @@ def create_app(instance: store_instance.Instance | None = None,
     cfg = config or PortalConfig.from_env()
     logs.configure()
     app = PortalFlask(__name__, template_folder=str(TEMPLATES), static_folder="static")
+    routing.install(app)
+    # First registered, so it runs last of the after_request hooks: it pads the final body.
+    padding.install(app)
     app.config.update(
         SECRET_KEY=_derived_secret(inst.portal_key, b"adal-portal-app"),
         WTF_CSRF_SECRET_KEY=_derived_secret(inst.portal_key, b"adal-portal-csrf"),
@@ -105,12 +108,15 @@ def create_app(instance: store_instance.Instance | None = None,
         TEMPLATES_AUTO_RELOAD=False,
         SEND_FILE_MAX_AGE_DEFAULT=3600,
     )
-    factory = database.init(app, inst)
+    factory = database.init(app, inst, audit_log=False)
     portal_config.register(app, cfg)
     kdf_queue.register(app, KdfQueue(cfg.kdf_slots, cfg.kdf_waiting))
     upload_line.register(app, WorkLine(cfg.upload_slots, cfg.upload_waiting,
                                        uploads.UploadsBusy.for_files))
-    sessions.install(app, "portal", factory, idle=timedelta(minutes=20))
+    # A row only once a mailbox opens: forms and sent-report markers ride in a signed cookie.
+    sessions.install(app, "portal", factory, idle=timedelta(minutes=20),
+                     anonymous=frozenset({app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"),
+                                          report.SPENT_KEY}))
     i18n.install(app, TRANSLATIONS)
     headers.install(app)
     csrf = CSRFProtect(app)

@@ -7,6 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 DEFAULT_MAX_UPLOAD = 2 * 1024 * 1024 * 1024  # 2 GiB per request
+# 8 KiB/s on average, measured from the start of the body once two minutes have passed.
+DEFAULT_MIN_UPLOAD_RATE = 8 * 1024
+DEFAULT_UPLOAD_GRACE = 120.0
 
 
 class ConfigError(ValueError):
@@ -56,6 +59,12 @@ class PortalConfig:
     # most); past that, their files are refused and the form comes back filled in (503).
     upload_slots: int = 2
     upload_waiting: int = 2
+    # After the grace period a body must have arrived at this average rate at least (bytes per
+    # second; 0: no minimum), or it is refused and the form comes back (issue 12, item 3). A
+    # slow Tor circuit moves tens of KiB/s; a sender trickling bytes to hold an upload slot
+    # must now spend this much bandwidth per slot.
+    min_upload_rate: int = DEFAULT_MIN_UPLOAD_RATE
+    upload_grace_seconds: float = DEFAULT_UPLOAD_GRACE
 
     def __post_init__(self) -> None:
         if self.threads is not None and self.kdf_slots + self.kdf_waiting > kdf_budget(
@@ -104,4 +113,7 @@ class PortalConfig:
             threads=threads,
             upload_slots=uploads,
             upload_waiting=uploads_waiting,
+            min_upload_rate=_int(env, "ADAL_MIN_UPLOAD_RATE", DEFAULT_MIN_UPLOAD_RATE, 0),
+            upload_grace_seconds=float(_int(env, "ADAL_UPLOAD_GRACE_SECONDS",
+                                            int(DEFAULT_UPLOAD_GRACE), 1)),
         )

@@ -53,15 +53,19 @@ def error_page(code: int, title: object | None = None, text: object | None = Non
 def refusal_status(exc: uploads.UploadRefused) -> int:
     if isinstance(exc, uploads.UploadsBusy):
         return 503
+    if isinstance(exc, uploads.UploadTooSlow):
+        return 408
     return 400 if isinstance(exc, uploads.FilesNotAccepted) else 413
 
 
 def answer_refusal(exc: uploads.UploadRefused, page: Response) -> Response:
     """Retry-After and the lingering close, for a page that answers a refused body."""
-    if isinstance(exc, uploads.UploadsBusy):
-        page.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    if isinstance(exc, uploads.UploadsBusy | uploads.UploadTooSlow):
+        if isinstance(exc, uploads.UploadsBusy):
+            page.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         # No drain of our own: it would hold the very thread the upload line keeps for the
-        # other pages. gunicorn's closing of the connection lingers briefly instead.
+        # other pages (and a slow sender is what the drain would wait for). gunicorn's
+        # closing of the connection lingers briefly instead.
         connection.close_after_response()
         return page
     return drain_after(page)
@@ -73,6 +77,10 @@ def refusal_text(exc: uploads.UploadRefused) -> object:
         return _l("The portal is receiving many files right now, so yours were not accepted "
                   "and nothing was sent yet. Your text is below: attach the files again and "
                   "send in a minute.")
+    if isinstance(exc, uploads.UploadTooSlow):
+        return _l("Your connection sent the files too slowly, so they were not accepted and "
+                  "nothing was sent yet. Your text is below: attach the files again and send, "
+                  "perhaps fewer or smaller ones, or later on a better connection.")
     if isinstance(exc, uploads.FilesNotAccepted):
         return _l("Your files could not be taken with this form, which had expired, so nothing "
                   "was sent yet. Your text is below: check it, attach the files again and "

@@ -33,6 +33,7 @@ from wtforms.validators import ValidationError
 from cases.attachments import MAX_FILES, SealingSink, StoredFile, StreamedFiles
 from portal import uploads
 from portal.extensions import portal_config, upload_line
+from portal.slow_senders import WATCHDOG
 from web import connection
 from web.extensions import sessions
 
@@ -164,7 +165,12 @@ def receive_form(recipients: Sequence[bytes], today: date, *,
 
     with intake:
         try:
-            form = uploads.parse(stream, request.content_type, limit, on_file, on_field)
+            config = portal_config()
+            stop = connection.read_stopper() if config.min_upload_rate else None
+            form = uploads.parse(stream, request.content_type, limit, on_file, on_field,
+                                 uploads.MinimumRate(config.min_upload_rate,
+                                                     config.upload_grace_seconds),
+                                 watch=lambda body: WATCHDOG.watching(body, stop))
             if too_large:
                 refused = uploads.UploadTooLarge("declared length exceeds the limit")
                 refused.fields = form.fields

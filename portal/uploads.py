@@ -14,7 +14,9 @@ or is not UTF-8 is a MalformedUpload. None of these errors carries request data.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import IO, Protocol
 
@@ -87,6 +89,12 @@ class UploadsBusy(UploadRefused):
         return cls("every upload slot is taken")
 
 
+class UploadTooSlow(UploadRefused):
+    """After the grace period the body arrived slower, on average, than the portal's minimum
+    rate: a sender that trickles bytes would otherwise hold an upload slot (and a thread) for
+    as long as the proxy's body timeout (issue 12, item 3)."""
+
+
 class MalformedUpload(UploadError):
     """Not multipart/form-data, broken framing, a truncated body or text that is not UTF-8."""
 
@@ -119,25 +127,52 @@ def boundary_of(content_type: str | None) -> bytes:
     return boundary.encode("ascii")
 
 
+@dataclass(frozen=True)
+class MinimumRate:
+    """The slowest average a body may arrive at once `grace` seconds have passed; `bytes_per
+    second` 0 switches the check off."""
+
+    bytes_per_second: int = 0
+    grace: float = 0.0
+
+
 class _Reader:
-    def __init__(self, stream: IO[bytes], limit: int) -> None:
+    def __init__(self, stream: IO[bytes], limit: int, rate: MinimumRate) -> None:
         self.stream = stream
         self.limit = limit
+        self.rate = rate
         self.total = 0
+        self.started = time.monotonic()
+        self.stopped = False
+
+    def too_slow(self, now: float) -> bool:
+        """Below the minimum average rate, the grace period over (portal.slow_senders)."""
+        elapsed = now - self.started
+        return bool(self.rate.bytes_per_second) and elapsed > self.rate.grace and \
+            self.total < self.rate.bytes_per_second * elapsed
+
+    def cut_off(self) -> None:
+        self.stopped = True
 
     def read(self) -> bytes:
         try:
             data = self.stream.read(READ_SIZE)
         except (ClientDisconnected, OSError) as exc:
+            if self.stopped:
+                raise UploadTooSlow("the body arrived slower than the minimum rate") from exc
             raise MalformedUpload("the body ended early") from exc
         self.total += len(data)
         if self.total > self.limit:
             raise UploadTooLarge("body exceeds the limit")
+        if self.stopped or (data and self.too_slow(time.monotonic())):
+            raise UploadTooSlow("the body arrives slower than the minimum rate")
         return data
 
 
 def parse(stream: IO[bytes], content_type: str | None, limit: int, on_file: FileStart,
-          on_field: FieldDone | None = None) -> ParsedForm:
+          on_field: FieldDone | None = None,
+          rate: MinimumRate = MinimumRate(),
+          watch: Callable[[_Reader], AbstractContextManager[None]] | None = None) -> ParsedForm:
     """Decode the whole body; file bytes go to the sinks `on_file` returns.
 
     On UploadRefused the exception carries the text fields read so far: forms put their text
@@ -145,7 +180,13 @@ def parse(stream: IO[bytes], content_type: str | None, limit: int, on_file: File
     """
     decoder = MultipartDecoder(boundary_of(content_type), MAX_DECODER_BUFFER,
                                max_parts=MAX_PARTS)
-    reader = _Reader(stream, limit)
+    reader = _Reader(stream, limit, rate)
+    with watch(reader) if watch is not None else nullcontext():
+        return _parse(decoder, reader, on_file, on_field)
+
+
+def _parse(decoder: MultipartDecoder, reader: _Reader, on_file: FileStart,
+           on_field: FieldDone | None) -> ParsedForm:
     form = ParsedForm()
     fields_total = 0
     dropped = 0

@@ -11,8 +11,10 @@ client's address by accident. Outside gunicorn (tests, the development server) b
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
+from collections.abc import Callable
 from typing import Any
 
 _local = threading.local()
@@ -36,6 +38,21 @@ def shorten_reads(seconds: float) -> None:
         wanted = max(0.01, seconds)
         if current is None or wanted < current:
             sock.settimeout(wanted)
+
+
+def read_stopper() -> Callable[[], None] | None:
+    """A function that ends every read of this request's body, callable from another thread
+    (a read blocked in the socket returns at once, as at the end of the body); None outside
+    gunicorn. Used to cut off a sender that trickles its body (portal.slow_senders)."""
+    sock: socket.socket | None = getattr(_local, "sock", None)
+    if sock is None:
+        return None
+
+    def stop() -> None:
+        with contextlib.suppress(OSError):  # already closed: nothing left to stop
+            sock.shutdown(socket.SHUT_RD)
+
+    return stop
 
 
 def close_after_response() -> None:

@@ -6,15 +6,18 @@ from flask import Flask, g
 from sqlalchemy.orm import Session, sessionmaker
 
 from installation.instance import Instance
-from store.audit import ANCHOR_NAME, install_anchor
+from store import audit
 from store.db import make_engine, session_factory
 from web import extensions
 
 
-def init(app: Flask, instance: Instance) -> sessionmaker[Session]:
+def init(app: Flask, instance: Instance, *, audit_log: bool) -> sessionmaker[Session]:
+    """`audit_log`: the back office, which writes the audit log with the key in its instance
+    folder. The portal writes no entry and its host has no audit key (store/audit.py)."""
     engine = make_engine(instance.database_url)
     factory = session_factory(engine)
-    install_anchor(factory, instance.path / ANCHOR_NAME)
+    if audit_log:
+        audit.install(factory, instance.path)
     extensions.instance.register(app, instance)
     extensions.engine.register(app, engine)
     extensions.sessions.register(app, factory)

@@ -11,6 +11,15 @@ Idle and absolute lifetimes are enforced from timestamps inside the sealed data;
 carries only an expiry date (`store.websessions`), so it says nothing about when someone was
 active. Requests delete only the row they present; rows nobody presents again are deleted past
 that date by the housekeeping worker (`adal housekeeping`), not inside a request.
+
+**Anonymous sessions need no row** (issue 12, item 2). An app may name `anonymous` keys (the
+portal: the CSRF token of its forms and the list of report forms already sent). While a session
+holds nothing else, it travels in the same cookie, signed with the app's key and dated instead
+of stored: a visitor who only reads pages and fills in forms writes nothing to the database, so
+a client fetching forms in a loop costs the server no disk and no write lock. The first key that
+is not anonymous (a mailbox opening) moves the whole session into a row, and the cookie becomes
+the usual id and key. The signature is checked and the date limits it to the absolute
+lifetime; the CSRF token inside carries its own shorter time limit.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from typing import Any
 from flask import Flask, Request, Response, request
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.datastructures import CallbackDict
@@ -59,13 +69,37 @@ def regenerate(session: SessionMixin) -> None:
         session.regenerate()
 
 
+# A signed anonymous session stays far below browsers' 4 KiB per cookie; a row cookie is 86.
+MAX_COOKIE = 4000
+_ANONYMOUS_SALT = "adal-anonymous-session"
+
+
 class EncryptedSessionInterface(SessionInterface):
     def __init__(self, app_name: str, sessions: sessionmaker[Session], idle: timedelta,
-                 absolute: timedelta) -> None:
+                 absolute: timedelta, anonymous: frozenset[str] = frozenset()) -> None:
         self.app_name = app_name
         self.sessions = sessions
         self.idle = idle
         self.absolute = absolute
+        self.anonymous = anonymous
+
+    def _signer(self, app: Flask) -> URLSafeTimedSerializer:
+        return URLSafeTimedSerializer(app.secret_key or b"", salt=_ANONYMOUS_SALT)
+
+    def _is_anonymous(self, session: EncryptedSession) -> bool:
+        return bool(self.anonymous) and session.sid is None and \
+            all(k in self.anonymous for k in session if k != "_born")
+
+    def _open_anonymous(self, app: Flask, cookie: str) -> EncryptedSession:
+        if not self.anonymous:
+            return EncryptedSession()
+        try:
+            data = self._signer(app).loads(cookie, max_age=self.absolute.total_seconds())
+        except BadSignature:
+            return EncryptedSession()
+        if not isinstance(data, dict):
+            return EncryptedSession()
+        return EncryptedSession({k: v for k, v in data.items() if k in self.anonymous})
 
     # -- reading -------------------------------------------------------------------------
     def _decode_cookie(self, value: str) -> tuple[bytes, bytes] | None:
@@ -79,9 +113,11 @@ class EncryptedSessionInterface(SessionInterface):
 
     def open_session(self, app: Flask, request: Request) -> EncryptedSession:
         cookie = request.cookies.get(self.get_cookie_name(app))
-        decoded = self._decode_cookie(cookie) if cookie and len(cookie) < 200 else None
-        if decoded is None:
+        if not cookie or len(cookie) > MAX_COOKIE:
             return EncryptedSession()
+        decoded = self._decode_cookie(cookie) if "." not in cookie else None
+        if decoded is None:
+            return self._open_anonymous(app, cookie)
         sid, key = decoded
         with self.sessions() as db:
             row = db.get(WebSession, sessionbox.row_id(sid))
@@ -125,6 +161,12 @@ class EncryptedSessionInterface(SessionInterface):
                 return
         if not session.modified:
             return
+        if self._is_anonymous(session):
+            value = self._signer(app).dumps({k: v for k, v in session.items() if k != "_born"})
+            response.set_cookie(name, value, domain=domain, path=path, secure=secure,
+                                httponly=True, samesite="Strict")
+            response.vary.add("Cookie")
+            return
         now = time.time()
         data = {k: v for k, v in session.items() if k != "_born"}
         born = session.get("_born", now) if session.sid is not None else now
@@ -150,8 +192,11 @@ class EncryptedSessionInterface(SessionInterface):
 
 
 def install(app: Flask, app_name: str, sessions: sessionmaker[Session], idle: timedelta,
-            absolute: timedelta = timedelta(hours=12)) -> None:
-    app.session_interface = EncryptedSessionInterface(app_name, sessions, idle, absolute)
+            absolute: timedelta = timedelta(hours=12),
+            anonymous: frozenset[str] = frozenset()) -> None:
+    """`anonymous`: the keys that may travel in a signed cookie instead of a row (see above)."""
+    app.session_interface = EncryptedSessionInterface(app_name, sessions, idle, absolute,
+                                                      anonymous)
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
 

@@ -23,3 +23,6 @@ class AuditEntry(Base):
     # Unique: two writers racing for the same predecessor cannot fork the chain; one retries.
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # HMAC of entry_hash under the back office's audit key (store/audit.py, issue 12 item 5):
+    # NULL only for entries older than the keyed chain.
+    entry_mac: Mapped[str | None] = mapped_column(String(64), default=None)

@@ -169,6 +169,7 @@ def _assert_restored(demo: DemoInstance, original: inst.Instance,
         else:
             assert after[table] == rows, table
     factory = session_factory(engine)
+    audit.install(factory, demo.path)  # a back-office writer: it holds the restored audit.key
     creds = demo.credentials()["handler"]
     with factory() as s:
         # The receipt code still finds its mailbox (salt and KDF parameters came back) ...
@@ -363,7 +364,9 @@ def test_sqlite_installation_moves_to_postgresql(
     assert code == 0, output
     source = inst.load(sqlite_dir)
     engine = make_engine(source.default_database_url)
-    demo = DemoInstance(sqlite_dir, source, engine, session_factory(engine), output)
+    sessions = session_factory(engine)
+    audit.install(sessions, sqlite_dir)  # a back-office writer: its entries carry the MAC
+    demo = DemoInstance(sqlite_dir, source, engine, sessions, output)
     made = _populate(demo)
     target = _backup(tmp_path)
     before = _rows(engine)

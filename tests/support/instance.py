@@ -22,6 +22,7 @@ from adal_cli.main import cli
 from bench import loopback
 from crypto.keys import unwrap_private_key
 from installation import instance as inst
+from store import audit
 from store.db import make_engine, session_factory
 from store.models import User
 
@@ -73,9 +74,12 @@ class DemoInstance:
 
 
 def open_demo(path: Path, database_url: str, init_output: str) -> DemoInstance:
-    """A handle on an initialised instance folder and its database."""
+    """A handle on an initialised instance folder and its database, keyed like a back-office
+    process (issue 12, item 5), so the audit entries tests append verify."""
     engine = make_engine(database_url)
-    return DemoInstance(path, inst.load(path), engine, session_factory(engine), init_output)
+    sessions = session_factory(engine)
+    audit.install(sessions, path)
+    return DemoInstance(path, inst.load(path), engine, sessions, init_output)
 
 
 def init_in_process(path: Path, database_url: str, *args: str) -> str:

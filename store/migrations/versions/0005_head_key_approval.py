@@ -1,7 +1,7 @@
 """head keys approved by a head or the recovery key before they receive identities (issue 12)
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-05 08:00:00.000000
 
 New columns on `recipient_keys`: the key's Ed25519 verify key, and who approved it (key id,
