@@ -15,7 +15,6 @@ from typing import Any
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
-from werkzeug.routing import IntegerConverter
 
 from handler import custody, errors, filters, gate, uploads, workflow
 from handler.audit_log import bp as audit_bp
@@ -45,20 +44,8 @@ IDLE_MINUTES = 15
 ABSOLUTE_HOURS = 10
 
 
-class RowId(IntegerConverter):
-    """`<int:...>` in every route: a row id no database can hold is a missing row (404), not an
-    OverflowError from the driver (500)."""
-
-    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**63 - 1)
-        super().__init__(url_map, *args, **kwargs)
-
-
 class HandlerFlask(Flask):
     request_class = uploads.MemoryUploadRequest
-    url_map_class = type("HandlerMap", (Flask.url_map_class,),
-                         {"default_converters": {**Flask.url_map_class.default_converters,
-                                                 "int": RowId}})
 
 
 def _derived_secret(secret_key: bytes) -> bytes:

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from portal import create_app as create_portal
 from store.models import AuditEntry, RecipientKey, Submission, User
-from tests.support.backoffice import Browser, first_sign_in, sign_in
+from tests.support.backoffice import Browser, first_sign_in, one_time_password, sign_in
 from tests.support.instance import DemoInstance, run_cli
 from tests.support.portal import make_config, post_report, report_fields
 
@@ -47,12 +47,6 @@ def _report_with_identity(demo: DemoInstance, reporter: FlaskClient, name: str) 
     return new
 
 
-def _one_time_password(response_html: str) -> str:
-    match = re.search(r'<p class="secret"><code>([^<]+)</code>', response_html)
-    assert match, response_html[:2000]
-    return match.group(1)
-
-
 def _identity_page(head: Browser, submission_id: str) -> str:
     response = head.get(f"/cases/{submission_id}/identity")
     assert response.status_code == 200
@@ -77,7 +71,7 @@ def test_a_head_created_by_the_admin_gets_identities_only_after_a_head_approves(
     created = admin.post("/admin/users/new", {"username": "dana", "full_name": "Дана Ерова",
                                               "role": "head"})
     dana = first_sign_in(Browser(app), "dana",
-                   _one_time_password(created.get_data(as_text=True)), NEW_PASSWORD)
+                   one_time_password(created.get_data(as_text=True)), NEW_PASSWORD)
     # Her page says what is pending, with the fingerprint to read out.
     own = dana.get("/head-keys").get_data(as_text=True)
     assert "Your key awaits approval" in own
@@ -122,7 +116,7 @@ def test_a_reset_head_is_approved_again_before_it_gets_identities(
     created = admin.post("/admin/users/new", {"username": "dana", "full_name": "Дана Ерова",
                                               "role": "head"})
     dana = first_sign_in(Browser(app), "dana",
-                   _one_time_password(created.get_data(as_text=True)), NEW_PASSWORD)
+                   one_time_password(created.get_data(as_text=True)), NEW_PASSWORD)
     head = as_role("head")
     head.post(f"/head-keys/{_key_row(demo, 'dana').id}/approve")
     earlier = _report_with_identity(demo, reporter, "Ерлан Сапаров")
@@ -134,7 +128,7 @@ def test_a_reset_head_is_approved_again_before_it_gets_identities(
     assert admin.post(f"/admin/users/{head_id}/reset-two-factor").status_code == 303
     assert head.get("/inbox").status_code == 303  # the real head's session is over
     taken = first_sign_in(Browser(app), "demo-head",
-                   _one_time_password(reset.get_data(as_text=True)), NEW_PASSWORD)
+                   one_time_password(reset.get_data(as_text=True)), NEW_PASSWORD)
     assert "Your key awaits approval" in taken.get("/inbox").get_data(as_text=True)
 
     # The retired key opened the earlier case; the new one holds nothing of it.
@@ -166,7 +160,7 @@ def test_with_no_head_left_the_recovery_key_approves(
     admin = as_role("admin")
     with demo.sessions() as s:
         head_id = s.scalars(select(User.id).where(User.username == "demo-head")).one()
-    one_time = _one_time_password(admin.post(f"/admin/users/{head_id}/reset-password")
+    one_time = one_time_password(admin.post(f"/admin/users/{head_id}/reset-password")
                                   .get_data(as_text=True))
     creds = demo.credentials()["head"]
     head = sign_in(Browser(app), demo, "demo-head", one_time, creds["totp secret"])
@@ -202,7 +196,7 @@ def test_a_written_in_approval_without_a_valid_signature_is_not_trusted(
     created = admin.post("/admin/users/new", {"username": "dana", "full_name": "Дана Ерова",
                                               "role": "head"})
     dana = first_sign_in(Browser(app), "dana",
-                   _one_time_password(created.get_data(as_text=True)), NEW_PASSWORD)
+                   one_time_password(created.get_data(as_text=True)), NEW_PASSWORD)
     head_key = _key_row(demo, "demo-head")
     with demo.sessions() as s, s.begin():
         row = s.get(RecipientKey, _key_row(demo, "dana").id)
@@ -228,7 +222,7 @@ def test_a_head_carried_over_by_the_migration_approves_and_signs_from_then_on(
     created = admin.post("/admin/users/new", {"username": "dana", "full_name": "Дана Ерова",
                                               "role": "head"})
     dana = first_sign_in(Browser(app), "dana",
-                   _one_time_password(created.get_data(as_text=True)), NEW_PASSWORD)
+                   one_time_password(created.get_data(as_text=True)), NEW_PASSWORD)
     head = as_role("head")
     assert head.post(f"/head-keys/{_key_row(demo, 'dana').id}/approve").status_code == 303
     # Its verify key is recorded from the key that signed, so the chain checks out.

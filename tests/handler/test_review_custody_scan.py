@@ -6,52 +6,32 @@
 
 from __future__ import annotations
 
-import io
-import re
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from flask import Flask
 from sqlalchemy import select
 
-from rules.clock import local_date
-from store.models import DisclosureBasis, RecipientKey, User
-from tests.support.backoffice import Browser, first_sign_in, store_portal_report
+from store.models import RecipientKey, User
+from tests.support.backoffice import (
+    APPENDIX2_SCAN,
+    Browser,
+    first_sign_in,
+    one_time_password,
+    recorded_scan,
+)
 from tests.support.instance import DemoInstance
 
 NEW_PASSWORD = "a long passphrase the person chose"
-SCAN = b"%PDF-1.4 the signed Appendix 2"
-
-
-def _one_time_password(html: str) -> str:
-    match = re.search(r'<p class="secret"><code>([^<]+)</code>', html)
-    assert match, html[:2000]
-    return match.group(1)
-
-
-def _recorded_scan(demo: DemoInstance, head: Browser) -> tuple[str, int]:
-    sid = store_portal_report(demo).submission_id
-    head.get(f"/cases/{sid}")
-    assert head.post(f"/cases/{sid}/identity/record",
-                     {"full_name": "Жанар Әбенова", "how": "in person"}).status_code == 303
-    today = local_date(datetime.now(UTC)).isoformat()
-    assert head.post(f"/cases/{sid}/disclosure/appendix2",
-                     {"received_on": today, "scan": (io.BytesIO(SCAN), "appendix2.pdf")},
-                     content_type="multipart/form-data").status_code == 303
-    with demo.sessions() as s:
-        record = s.scalars(select(DisclosureBasis)).one()
-        assert record.scan_envelope_id is not None
-        return sid, record.id
 
 
 def test_an_approved_head_also_receives_the_appendix2_scans_of_the_approver(
         demo: DemoInstance, app: Flask, as_role: Callable[[str], Browser]) -> None:
     head = as_role("head")
-    sid, record = _recorded_scan(demo, head)
+    sid, record = recorded_scan(demo, head)
     created = as_role("admin").post("/admin/users/new", {"username": "dana",
                                                          "full_name": "Дана Ерова",
                                                          "role": "head"})
-    dana = first_sign_in(Browser(app), "dana", _one_time_password(created.get_data(as_text=True)),
+    dana = first_sign_in(Browser(app), "dana", one_time_password(created.get_data(as_text=True)),
                          NEW_PASSWORD)
     with demo.sessions() as s:
         dana_id = s.scalars(select(User.id).where(User.username == "dana")).one()
@@ -62,6 +42,6 @@ def test_an_approved_head_also_receives_the_appendix2_scans_of_the_approver(
     assert dana.get(f"/cases/{sid}/disclosure/{record}/scan").status_code == 404
     assert head.post(f"/head-keys/{key_row}/approve").status_code == 303
     response = dana.get(f"/cases/{sid}/disclosure/{record}/scan")
-    assert response.status_code == 200 and response.data == SCAN
+    assert response.status_code == 200 and response.data == APPENDIX2_SCAN
 
 

@@ -7,8 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.handler.test_review_custody_scan import _recorded_scan
-from tests.support.backoffice import Browser
+from tests.support.backoffice import Browser, recorded_scan
 from tests.support.instance import DemoInstance
 
 HUGE = str(2**70)
@@ -20,7 +19,7 @@ HUGE = str(2**70)
 def test_a_row_id_beyond_64_bits_is_not_found(
         demo: DemoInstance, as_role: Callable[[str], Browser], path: str) -> None:
     head = as_role("head")
-    sid, _record = _recorded_scan(demo, head)
+    sid, _record = recorded_scan(demo, head)
     assert head.get(path.format(sid=sid, huge=HUGE)).status_code == 404
     assert head.post(f"/cases/{sid}/protection", {"full_name": "Жанар Әбенова"}
                      ).status_code in (200, 303)

@@ -3,6 +3,7 @@ reports stored exactly as the portal stores them (store/payloads.py formats)."""
 
 from __future__ import annotations
 
+import io
 import re
 import secrets
 from collections.abc import Iterator, Mapping
@@ -20,7 +21,7 @@ from werkzeug.test import TestResponse
 from handler import create_app, totp
 from rules.clock import local_date
 from store import payloads, sealing
-from store.models import Attachment, Mailbox, Message, Submission, User
+from store.models import Attachment, DisclosureBasis, Mailbox, Message, Submission, User
 from store.recipients import holders, identity_recipients, report_recipients
 from tests.support.instance import DemoInstance
 
@@ -131,6 +132,33 @@ def first_sign_in(client: Browser, username: str, password: str, new_password: s
                                              "confirm": new_password}).status_code == 303
     assert client.get("/inbox").status_code == 200
     return client
+
+
+APPENDIX2_SCAN = b"%PDF-1.4 the signed Appendix 2"
+
+
+def one_time_password(html: str) -> str:
+    """The one-time password the admin's page shows for a new or reset account."""
+    match = re.search(r'<p class="secret"><code>([^<]+)</code>', html)
+    assert match, html[:2000]
+    return match.group(1)
+
+
+def recorded_scan(demo: DemoInstance, head: Browser) -> tuple[str, int]:
+    """A portal report whose reporter came forward and whose signed Appendix 2 (with a scan)
+    the head recorded: (submission id, disclosure record id)."""
+    sid = store_portal_report(demo).submission_id
+    head.get(f"/cases/{sid}")
+    assert head.post(f"/cases/{sid}/identity/record",
+                     {"full_name": "Жанар Әбенова", "how": "in person"}).status_code == 303
+    today = local_date(datetime.now(UTC)).isoformat()
+    assert head.post(f"/cases/{sid}/disclosure/appendix2",
+                     {"received_on": today, "scan": (io.BytesIO(APPENDIX2_SCAN), "appendix2.pdf")},
+                     content_type="multipart/form-data").status_code == 303
+    with demo.sessions() as s:
+        record = s.scalars(select(DisclosureBasis)).one()
+        assert record.scan_envelope_id is not None
+        return sid, record.id
 
 
 # --- reports stored the way the portal stores them -----------------------------------------
