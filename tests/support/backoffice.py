@@ -20,7 +20,7 @@ from werkzeug.test import TestResponse
 from handler import create_app, totp
 from rules.clock import local_date
 from store import payloads, sealing
-from store.models import Attachment, Mailbox, Message, Submission, User
+from store.models import Attachment, AuditEntry, Mailbox, Message, Submission, User
 from store.recipients import holders, identity_recipients, report_recipients
 from tests.support.instance import DemoInstance
 
@@ -219,3 +219,20 @@ def reporter_follows_up(demo: DemoInstance, report: PortalReport, text: str,
             writer.write(data)
             s.add(Attachment(submission_id=submission.id, message_id=message.id,
                              envelope_id=writer.finish().id))
+
+
+APPENDIX1_FIELDS = {"received_at": "2026-05-08T10:30", "received_by": "Иванова А. Б.",
+                    "channel": "portal", "facts": "Взятка при закупке", "lang": "ru",
+                    "fmt": "docx"}
+
+
+def export_appendix1(client: Browser, sid: str, **extra: str) -> TestResponse:
+    """POST an Appendix 1 export of case `sid`: the sample fields, overridden by `extra`."""
+    return client.post(f"/cases/{sid}/appendix1", {**APPENDIX1_FIELDS, **extra})
+
+
+def audit_entries(demo: DemoInstance, action: str) -> list[AuditEntry]:
+    """The audit entries of one action, oldest first."""
+    with demo.sessions() as s:
+        return list(s.scalars(select(AuditEntry).where(AuditEntry.action == action)
+                              .order_by(AuditEntry.id)))
