@@ -11,7 +11,12 @@ from sqlalchemy import select
 
 from rules.clock import local_date
 from store.models import DisclosureBasis, Grant, RecipientKey
-from tests.support.backoffice import Browser, audit_entries, export_appendix1, store_portal_report
+from tests.support.backoffice import (
+    Browser,
+    audit_entries,
+    case_with_known_identity,
+    export_appendix1,
+)
 from tests.support.documents import docx_all_text
 from tests.support.instance import DemoInstance
 
@@ -22,11 +27,8 @@ NUMBER = "1-7711/2026"
 
 def test_court_decision_is_the_audited_ground_for_disclosure(
         demo: DemoInstance, as_role: Callable[[str], Browser]) -> None:
-    sid = store_portal_report(demo).submission_id
     head, handler = as_role("head"), as_role("handler")
-    head.get(f"/cases/{sid}")
-    assert head.post(f"/cases/{sid}/identity/record",
-                     {"full_name": NAME, "how": "Пришла лично"}).status_code == 303
+    sid = case_with_known_identity(demo, head, NAME)
     # Known, but neither consent nor a court decision: the identity stays in the case.
     assert export_appendix1(head, sid, include_identity="y").status_code == 403
     assert export_appendix1(head, sid, include_identity="y", basis="court:1").status_code == 403

@@ -12,7 +12,13 @@ from sqlalchemy import select
 
 from rules.clock import local_date
 from store.models import DisclosureBasis, Envelope, Grant, RecipientKey
-from tests.support.backoffice import Browser, audit_entries, export_appendix1, store_portal_report
+from tests.support.backoffice import (
+    Browser,
+    audit_entries,
+    case_with_known_identity,
+    export_appendix1,
+    store_portal_report,
+)
 from tests.support.documents import docx_all_text
 from tests.support.instance import DemoInstance, run_cli
 
@@ -22,11 +28,8 @@ STATEMENT = "The reporter ticked the consent box on the portal: a statement of c
 
 def test_signed_appendix2_is_recorded_and_named_in_appendix1(
         demo: DemoInstance, as_role: Callable[[str], Browser]) -> None:
-    sid = store_portal_report(demo).submission_id
     head, handler = as_role("head"), as_role("handler")
-    head.get(f"/cases/{sid}")
-    assert head.post(f"/cases/{sid}/identity/record",
-                     {"full_name": NAME, "how": "Пришла лично"}).status_code == 303
+    sid = case_with_known_identity(demo, head, NAME)
     page = f"/cases/{sid}/disclosure"
     assert "No consent" in head.get(page).get_data(as_text=True)
     # Known but without consent: the details stay out of Appendix 1.

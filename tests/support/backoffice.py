@@ -236,3 +236,13 @@ def audit_entries(demo: DemoInstance, action: str) -> list[AuditEntry]:
     with demo.sessions() as s:
         return list(s.scalars(select(AuditEntry).where(AuditEntry.action == action)
                               .order_by(AuditEntry.id)))
+
+
+def case_with_known_identity(demo: DemoInstance, head: Browser, full_name: str) -> str:
+    """A portal report whose case `head` opens and records the reporter's identity on (the
+    reporter came in person); its submission id."""
+    sid = store_portal_report(demo).submission_id
+    head.get(f"/cases/{sid}")
+    assert head.post(f"/cases/{sid}/identity/record",
+                     {"full_name": full_name, "how": "Пришла лично"}).status_code == 303
+    return sid

@@ -16,6 +16,7 @@ from rules.clock import local_date
 from store import payloads, sealing
 from store.models import Attachment, Case, Mailbox, Message, Submission, User
 from store.recipients import holders, identity_recipients, report_recipients
+from store.sealing import FileWriter
 from tests.support.instance import DemoInstance
 
 
@@ -102,3 +103,16 @@ def registered_case(demo: DemoInstance, received_at: datetime, *,
 
 def case_of(session: Session, submission_id: str) -> Case:
     return session.scalars(select(Case).where(Case.submission_id == submission_id)).one()
+
+
+def abandoned_and_arriving_upload(demo: DemoInstance, today: date) -> tuple[str, str]:
+    """Two file envelopes without a report: one finished two days ago and abandoned, one
+    begun yesterday and still being written. Their envelope ids, in that order."""
+    with demo.sessions() as s:
+        keys = report_recipients(s)
+        old = FileWriter(s, keys, today - timedelta(days=2), commit_batches=True)
+        old.write(b"abandoned upload")
+        old.close_stream()
+        fresh = FileWriter(s, keys, today - timedelta(days=1), commit_batches=True)
+        fresh.write(b"still arriving")
+        return old.envelope_id, fresh.envelope_id
