@@ -11,12 +11,8 @@ from sqlalchemy import select
 
 from rules.clock import local_date
 from store.models import DisclosureBasis, Grant, RecipientKey
-from tests.support.backoffice import (
-    Browser,
-    audit_entries,
-    case_with_known_identity,
-    export_appendix1,
-)
+from tests.support import backoffice as office
+from tests.support.backoffice import Browser, case_with_known_identity
 from tests.support.documents import docx_all_text
 from tests.support.instance import DemoInstance
 
@@ -27,11 +23,11 @@ NUMBER = "1-7711/2026"
 
 def test_court_decision_is_the_audited_ground_for_disclosure(
         demo: DemoInstance, as_role: Callable[[str], Browser]) -> None:
-    head, handler = as_role("head"), as_role("handler")
-    sid = case_with_known_identity(demo, head, NAME)
+    sid, head, handler = case_with_known_identity(demo, as_role, NAME)
     # Known, but neither consent nor a court decision: the identity stays in the case.
-    assert export_appendix1(head, sid, include_identity="y").status_code == 403
-    assert export_appendix1(head, sid, include_identity="y", basis="court:1").status_code == 403
+    assert office.export_appendix1(head, sid, include_identity="y").status_code == 403
+    refused = office.export_appendix1(head, sid, include_identity="y", basis="court:1")
+    assert refused.status_code == 403
 
     url = f"/cases/{sid}/disclosure/court"
     today = local_date(datetime.now(UTC))
@@ -52,7 +48,7 @@ def test_court_decision_is_the_audited_ground_for_disclosure(
             Grant.envelope_id == row.envelope_id)))
     assert (row.kind, row.dated_on) == ("court", today)
     assert holders == {"head", "recovery"}  # sealed like the identity block
-    recorded = audit_entries(demo, "disclosure.court_decision")
+    recorded = office.audit_entries(demo, "disclosure.court_decision")
     assert [e.details["record"] for e in recorded] == [row.id]
     assert NUMBER not in str(recorded[0].details)
 
@@ -60,15 +56,15 @@ def test_court_decision_is_the_audited_ground_for_disclosure(
     assert f'value="court:{row.id}"' in draft and NUMBER in draft
     # A handler can neither see the ground nor use it.
     assert "court:" not in handler.get(f"/cases/{sid}/appendix1").get_data(as_text=True)
-    assert export_appendix1(handler, sid, include_identity="y", basis=f"court:{row.id}"
+    assert office.export_appendix1(handler, sid, include_identity="y", basis=f"court:{row.id}"
                    ).status_code == 403
 
-    response = export_appendix1(head, sid, include_identity="y", basis=f"court:{row.id}")
+    response = office.export_appendix1(head, sid, include_identity="y", basis=f"court:{row.id}")
     assert response.status_code == 200, response.get_data(as_text=True)[:2000]
     text = docx_all_text(response.data)
     assert NAME in text
     assert (f"раскрываются на основании решения суда: {COURT}, № {NUMBER} от "
             f"{today:%d.%m.%Y}") in text
-    exported = audit_entries(demo, "export.appendix1")[-1]
+    exported = office.audit_entries(demo, "export.appendix1")[-1]
     assert exported.details["identity"] is True
     assert (exported.details["basis"], exported.details["court_decision"]) == ("court", row.id)

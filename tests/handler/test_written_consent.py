@@ -28,8 +28,7 @@ STATEMENT = "The reporter ticked the consent box on the portal: a statement of c
 
 def test_signed_appendix2_is_recorded_and_named_in_appendix1(
         demo: DemoInstance, as_role: Callable[[str], Browser]) -> None:
-    head, handler = as_role("head"), as_role("handler")
-    sid = case_with_known_identity(demo, head, NAME)
+    sid, head, handler = case_with_known_identity(demo, as_role, NAME)
     page = f"/cases/{sid}/disclosure"
     assert "No consent" in head.get(page).get_data(as_text=True)
     # Known but without consent: the details stay out of Appendix 1.

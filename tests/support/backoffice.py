@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -238,11 +238,13 @@ def audit_entries(demo: DemoInstance, action: str) -> list[AuditEntry]:
                               .order_by(AuditEntry.id)))
 
 
-def case_with_known_identity(demo: DemoInstance, head: Browser, full_name: str) -> str:
-    """A portal report whose case `head` opens and records the reporter's identity on (the
-    reporter came in person); its submission id."""
+def case_with_known_identity(demo: DemoInstance, as_role: Callable[[str], Browser],
+                             full_name: str) -> tuple[str, Browser, Browser]:
+    """A portal report whose case the head opens and records the reporter's identity on (the
+    reporter came in person): its submission id, the head and a handler, signed in."""
+    head, handler = as_role("head"), as_role("handler")
     sid = store_portal_report(demo).submission_id
     head.get(f"/cases/{sid}")
     assert head.post(f"/cases/{sid}/identity/record",
                      {"full_name": full_name, "how": "Пришла лично"}).status_code == 303
-    return sid
+    return sid, head, handler
