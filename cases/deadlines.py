@@ -158,14 +158,7 @@ def open_deadlines(session: Session, now: datetime,
     commission / agency deadlines (Section 3) of
     every protected reporter, closed case or not: protection outlives the case's handling.
     """
-    require_aware(now, "now")
-    calendar = calendar if calendar is not None else work_calendar(session)
-    rows = [row for case in _cases(session, open_only=True)
-            for row in case_deadline_rows(case, calendar, now)]
-    rows += [row for submission in _unopened(session)
-             for row in unopened_rows(submission, calendar, now)]
-    rows += [row for matter, submission_id in _matters(session)
-             for row in matter_rows(matter, submission_id, calendar, now)]
+    rows = _deadline_rows(session, now, calendar, open_cases_only=True)
     return _sorted(row for row in rows if row.state in OPEN_STATES)
 
 
@@ -173,9 +166,16 @@ def all_deadline_rows(session: Session, now: datetime,
                       calendar: WorkCalendar | None = None) -> list[DeadlineRow]:
     """Every deadline of every case, unopened report and matter (met ones included), for the
     statistics."""
+    return _deadline_rows(session, now, calendar, open_cases_only=False)
+
+
+def _deadline_rows(session: Session, now: datetime, calendar: WorkCalendar | None, *,
+                   open_cases_only: bool) -> list[DeadlineRow]:
+    """The rows of the cases (open ones only, or all), of the unopened reports and of every
+    protection matter."""
     require_aware(now, "now")
     calendar = calendar if calendar is not None else work_calendar(session)
-    rows = [row for case in _cases(session, open_only=False)
+    rows = [row for case in _cases(session, open_only=open_cases_only)
             for row in case_deadline_rows(case, calendar, now)]
     rows += [row for submission in _unopened(session)
              for row in unopened_rows(submission, calendar, now)]

@@ -166,22 +166,23 @@ def _justified(document: DocumentObject, text: str, *, first_line: bool = True) 
 
 def rights_docx(sheet: RightsSheet) -> bytes:
     """Appendix 3 as a .docx file."""
+    rights = sheet.text
     document = _new_document(sheet.lang, sheet.title)
     _corner(document, sheet.corner)
     _title(document, sheet.title)
-    _justified(document, sheet.rights_intro)
-    for number, right in enumerate(sheet.rights, start=1):
+    _justified(document, rights.rights_intro)
+    for number, right in enumerate(rights.rights, start=1):
         _justified(document, f"{number}) {right}")
-    _justified(document, sheet.duties_intro).paragraph_format.space_before = Pt(8)
-    for duty in sheet.duties:
+    _justified(document, rights.duties_intro).paragraph_format.space_before = Pt(8)
+    for duty in rights.duties:
         _justified(document, f"– {duty}")
     note = document.add_paragraph()
     note.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
     note.paragraph_format.space_before = Pt(12)
     note.paragraph_format.first_line_indent = Cm(1.25)
-    _text(note, sheet.note_title, bold=True)
-    _text(note, f" {sheet.note}")
+    _text(note, rights.note_title, bold=True)
+    _text(note, f" {rights.note}")
     footnote = document.add_paragraph()
     footnote.paragraph_format.space_before = Pt(12)
-    _text(footnote, sheet.law_note, size=CAPTION_PT)
+    _text(footnote, rights.law_note, size=CAPTION_PT)
     return _save(document)

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from documents.controls import reveal_controls
-from documents.text import FormText, Lang, channel_name, form_text, rights_text
+from documents.text import FormText, Lang, RightsText, channel_name, form_text, rights_text
 from rules.clock import require_aware, to_local
 from rules.errors import AdalError
 from rules.offences import UNDETERMINED
@@ -121,14 +121,11 @@ class RightsSheet:
 
     lang: Lang
     corner: tuple[str, ...]
-    title: str
-    rights_intro: str
-    rights: tuple[str, ...]
-    duties_intro: str
-    duties: tuple[str, ...]
-    note_title: str
-    note: str
-    law_note: str
+    text: RightsText  # the appendix's wording, as it stands
+
+    @property
+    def title(self) -> str:
+        return self.text.title
 
 
 def _corner(text: FormText, label: str) -> tuple[str, ...]:
@@ -243,19 +240,8 @@ def appendix2(lang: str, reporter: ReporterDetails | None = None, *,
 def appendix3(lang: str) -> RightsSheet:
     """The reporter's rights and obligations (Appendix 3, p12), in full."""
     text = form_text(lang)
-    rights = rights_text(lang)
-    return RightsSheet(
-        lang=_lang(lang),
-        corner=_corner(text, text.appendix3),
-        title=rights.title,
-        rights_intro=rights.rights_intro,
-        rights=rights.rights,
-        duties_intro=rights.duties_intro,
-        duties=rights.duties,
-        note_title=rights.note_title,
-        note=rights.note,
-        law_note=rights.law_note,
-    )
+    return RightsSheet(lang=_lang(lang), corner=_corner(text, text.appendix3),
+                       text=rights_text(lang))
 
 
 def confirmation_from_report(report: Mapping[str, Any], *, received_at: datetime,

@@ -75,6 +75,14 @@ def set_active(database: Session, user: User, active: bool) -> None:
 # --- views ---------------------------------------------------------------------------------
 
 
+def _audited(target: User, action: str, message: str) -> Response:
+    """The end of an admin action on an account: audit it, commit, say so, back to the user."""
+    audit.append(db(), action, actor=current_user().username, target=target.username)
+    db().commit()
+    flash(message)
+    return redirect(url_for("admin.user", user_id=target.id), code=303)
+
+
 def _user_or_404(user_id: int) -> User:
     user = db().get(User, user_id)
     if user is None:
@@ -160,12 +168,9 @@ def reset_two_factor_view(user_id: int) -> Response:
     target = _user_or_404(user_id)
     _not_self(target)
     reset_two_factor(target, instance().secret_key)
-    audit.append(db(), "user.reset_two_factor", actor=current_user().username,
-                 target=target.username)
-    db().commit()
-    flash(_("Two-factor sign-in is reset. %(name)s will set it up at the next sign-in.",
-            name=target.full_name))
-    return redirect(url_for("admin.user", user_id=target.id), code=303)
+    return _audited(target, "user.reset_two_factor", _(
+        "Two-factor sign-in is reset. %(name)s will set it up at the next sign-in.",
+        name=target.full_name))
 
 
 @bp.post("/users/<int:user_id>/unlock")
@@ -174,10 +179,7 @@ def unlock(user_id: int) -> Response:
     target = _user_or_404(user_id)
     target.locked_until = None
     target.failed_attempts = 0
-    audit.append(db(), "user.unlock", actor=current_user().username, target=target.username)
-    db().commit()
-    flash(_("The account is unlocked."))
-    return redirect(url_for("admin.user", user_id=target.id), code=303)
+    return _audited(target, "user.unlock", _("The account is unlocked."))
 
 
 @bp.post("/users/<int:user_id>/deactivate")
@@ -186,11 +188,8 @@ def deactivate(user_id: int) -> Response:
     target = _user_or_404(user_id)
     _not_self(target)
     set_active(db(), target, False)
-    audit.append(db(), "user.deactivate", actor=current_user().username,
-                 target=target.username)
-    db().commit()
-    flash(_("The account is deactivated; its sessions have ended."))
-    return redirect(url_for("admin.user", user_id=target.id), code=303)
+    return _audited(target, "user.deactivate",
+                    _("The account is deactivated; its sessions have ended."))
 
 
 @bp.post("/users/<int:user_id>/activate")
@@ -198,10 +197,7 @@ def deactivate(user_id: int) -> Response:
 def activate(user_id: int) -> Response:
     target = _user_or_404(user_id)
     set_active(db(), target, True)
-    audit.append(db(), "user.activate", actor=current_user().username, target=target.username)
-    db().commit()
-    flash(_("The account is active again."))
-    return redirect(url_for("admin.user", user_id=target.id), code=303)
+    return _audited(target, "user.activate", _("The account is active again."))
 
 
 @bp.route("/settings", methods=["GET", "POST"])

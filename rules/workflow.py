@@ -65,12 +65,12 @@ the moment the reporter declined it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, TypeVar
 
 from rules.clock import KZ_TZ, local_date, require_aware
 from rules.errors import AdalError
@@ -169,6 +169,7 @@ INSTRUCTION = "on_instruction_of"  # detail: the head on whose instruction a han
 _DATETIME_DETAILS = frozenset({"call_time", "signed_at", "declined_at"})
 _DATE_DETAILS = frozenset({"outgoing_date", "no_decision_by"})
 AREA = "workflow"  # of the AdalError codes raised here
+_Moment = TypeVar("_Moment", date, datetime)
 
 
 @dataclass(frozen=True)
@@ -332,24 +333,26 @@ def _check_details(facts: CaseFacts, step: Step, at: datetime, details: Mapping[
     # An outside moment must fall between the report and the recording of it: a call before the
     # report arrived, or a letter dated in the future, is a typo the head would sign off on.
     for name in _DATETIME_DETAILS & details.keys():
-        try:
-            moment = detail_datetime(details, name)
-        except ValueError:
-            raise AdalError(AREA, f"invalid_detail:{name}", f"{name} is not a date-time") from None
         # Handlers type minutes, the report carries seconds: compare from the report's minute.
-        if not facts.received_at.replace(second=0, microsecond=0) <= moment <= at:
-            raise AdalError(
-                AREA, f"invalid_detail:{name}", f"{name} must lie between the report and now"
-            )
+        _check_between(details, name, detail_datetime, "a date-time",
+                       facts.received_at.replace(second=0, microsecond=0), at, "now")
     for name in _DATE_DETAILS & details.keys():
-        try:
-            day = detail_date(details, name)
-        except ValueError:
-            raise AdalError(AREA, f"invalid_detail:{name}", f"{name} is not a date") from None
-        if not local_date(facts.received_at) <= day <= local_date(at):
-            raise AdalError(
-                AREA, f"invalid_detail:{name}", f"{name} must lie between the report and today"
-            )
+        _check_between(details, name, detail_date, "a date",
+                       local_date(facts.received_at), local_date(at), "today")
+
+
+def _check_between(details: Mapping[str, str], name: str,
+                   parse: Callable[[Mapping[str, str], str], _Moment], kind: str,
+                   earliest: _Moment, latest: _Moment, latest_name: str) -> None:
+    """Detail `name` must parse (as `kind`) and lie from `earliest` to `latest`."""
+    try:
+        value = parse(details, name)
+    except ValueError:
+        raise AdalError(AREA, f"invalid_detail:{name}", f"{name} is not {kind}") from None
+    if not earliest <= value <= latest:
+        raise AdalError(
+            AREA, f"invalid_detail:{name}", f"{name} must lie between the report and {latest_name}"
+        )
 
 
 def _check_reason(facts: CaseFacts, events: Sequence[Event], details: Mapping[str, str]) -> None:

@@ -14,36 +14,27 @@ from cases.calendar import (
     work_calendar,
 )
 from cases.deadlines import case_deadline_rows, open_deadlines
-from cases.facts import facts_from_report
-from cases.workflow import record_step, register_case
+from cases.workflow import record_step
 from rules.clock import end_of_local_day
 from rules.errors import AdalError
 from rules.workflow import Step
 from store import audit
-from store.models import AuditEntry, Case, Submission
+from store.models import AuditEntry
 from tests.support.instance import DemoInstance
-from tests.support.reports import store_report, user
+from tests.support.reports import case_of, registered_case, user
 
 FRIDAY = datetime(2026, 3, 20, 9, 3, 27, tzinfo=UTC)  # 14:03:27 in Kazakhstan, before Nauryz
 IDENTITY = {"full_name": "Асель Нурланова", "position": "бухгалтер", "unit": "бухгалтерия"}
 
 
-def _new_case(demo: DemoInstance, received: datetime = FRIDAY, **kw: object) -> str:
-    with demo.sessions() as s, s.begin():
-        stored = store_report(s, received, files=0, messages=0, **kw)  # type: ignore[arg-type]
-        submission = s.get(Submission, stored.submission_id)
-        register_case(s, submission, facts_from_report(stored.report, submission),
-                      user(s, "handler"), at=received + timedelta(minutes=5))
-        return stored.submission_id
-
-
-def _case(s, sid: str) -> Case:  # type: ignore[no-untyped-def]
-    return s.scalars(select(Case).where(Case.submission_id == sid)).one()
+def _new_case(demo: DemoInstance, received: datetime = FRIDAY, *,
+              identity: dict[str, str] | None = None, nda_intended: bool = False) -> str:
+    return registered_case(demo, received, identity=identity, nda_intended=nda_intended)
 
 
 def _due(demo: DemoInstance, sid: str, key: str) -> date | None:
     with demo.sessions() as s:
-        rows = case_deadline_rows(_case(s, sid), work_calendar(s), FRIDAY)
+        rows = case_deadline_rows(case_of(s, sid), work_calendar(s), FRIDAY)
         (row,) = [r for r in rows if r.key == key]
         return row.deadline.due_date
 
@@ -112,7 +103,7 @@ def test_a_day_has_one_entry_corrected_by_removing_it(demo: DemoInstance) -> Non
 def test_nda_deadline_in_lists_is_early_and_exact_on_the_case_page(demo: DemoInstance) -> None:
     sid = _new_case(demo, identity=IDENTITY, nda_intended=True)
     with demo.sessions() as s:
-        case = _case(s, sid)
+        case = case_of(s, sid)
         cal = work_calendar(s)
         (listed,) = [r for r in case_deadline_rows(case, cal, FRIDAY) if r.key == "nda"]
         (exact,) = [r for r in case_deadline_rows(case, cal, FRIDAY, received_at=FRIDAY)
@@ -129,10 +120,10 @@ def test_nda_signed_next_morning_counts_as_met_in_lists(demo: DemoInstance) -> N
     sid = _new_case(demo, identity=IDENTITY, nda_intended=True)
     signed = {"signed_at": "2026-03-21T10:00"}
     with demo.sessions() as s, s.begin():
-        record_step(s, _case(s, sid), Step.NDA_SIGNED, user(s, "head"),
+        record_step(s, case_of(s, sid), Step.NDA_SIGNED, user(s, "head"),
                     FRIDAY + timedelta(hours=21), signed, received_at=FRIDAY)
     with demo.sessions() as s:
-        case = _case(s, sid)
+        case = case_of(s, sid)
         assert case.events[-1].details["nda_deadline"] == "met"
         (row,) = [r for r in case_deadline_rows(case, work_calendar(s), FRIDAY
                                                 + timedelta(days=3)) if r.key == "nda"]
@@ -152,20 +143,20 @@ def test_nda_verdict_without_the_exact_time_only_when_the_date_decides(
     ]
     for sid, signed_at, at, _verdict in cases:
         with demo.sessions() as s, s.begin():
-            record_step(s, _case(s, sid), Step.NDA_SIGNED, user(s, "head"), at,
+            record_step(s, case_of(s, sid), Step.NDA_SIGNED, user(s, "head"), at,
                         {"signed_at": signed_at})
     with demo.sessions() as s:
         for sid, _signed, _at, verdict in cases:
-            assert _case(s, sid).events[-1].details.get("nda_deadline") == verdict
+            assert case_of(s, sid).events[-1].details.get("nda_deadline") == verdict
 
 
 def test_open_deadlines_lists_what_is_not_done_most_urgent_first(demo: DemoInstance) -> None:
     older = _new_case(demo, FRIDAY - timedelta(days=14))
     newer = _new_case(demo)
     with demo.sessions() as s, s.begin():
-        record_step(s, _case(s, newer), Step.KNS_NOTIFIED, user(s, "handler"),
-                    FRIDAY + timedelta(hours=1),
-                    {"call_time": "2026-03-20T14:30", "operator": "x"})
+        called = {"call_time": "2026-03-20T14:30", "operator": "x"}
+        record_step(s, case_of(s, newer), Step.KNS_NOTIFIED, user(s, "handler"),
+                    FRIDAY + timedelta(hours=1), called)
     with demo.sessions() as s:
         rows = open_deadlines(s, FRIDAY + timedelta(hours=2))
     listed = [(r.submission_id, r.key, r.state) for r in rows]

@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from cases.calendar import work_calendar
 from cases.deadlines import open_deadlines
-from cases.facts import facts_from_report
 from cases.protection import (
     ProtectedPerson,
     add_matter,
@@ -24,14 +23,14 @@ from cases.protection import (
     protection_of,
     update_matter,
 )
-from cases.workflow import record_step, register_case
+from cases.workflow import record_step
 from crypto.errors import DecryptionError
 from rules.errors import AdalError
 from rules.workflow import Step
 from store import audit
-from store.models import AuditEntry, Case, Protection, ProtectionMatter, Submission
+from store.models import AuditEntry, Protection, ProtectionMatter
 from tests.support.instance import DemoInstance
-from tests.support.reports import store_report, user
+from tests.support.reports import case_of, registered_case, user
 
 RECEIVED = datetime(2026, 3, 20, 9, 3, tzinfo=UTC)
 TODAY = date(2026, 6, 1)
@@ -41,21 +40,12 @@ PERSON = ProtectedPerson("Асель Нурланова", "бухгалтер", 
 
 def _case(demo: DemoInstance, received: datetime = RECEIVED,
           identity: dict[str, str] | None = IDENTITY) -> str:
-    with demo.sessions() as s, s.begin():
-        stored = store_report(s, received, identity=identity, files=0, messages=0)
-        submission = s.get(Submission, stored.submission_id)
-        register_case(s, submission, facts_from_report(stored.report, submission),
-                      user(s, "handler"), at=received + timedelta(minutes=5))
-        return stored.submission_id
-
-
-def _load(s, sid: str) -> Case:  # type: ignore[no-untyped-def]
-    return s.scalars(select(Case).where(Case.submission_id == sid)).one()
+    return registered_case(demo, received, identity=identity)
 
 
 def _protected(demo: DemoInstance, sid: str) -> None:
     with demo.sessions() as s, s.begin():
-        create_protection(s, _load(s, sid), PERSON, user(s, "head"), TODAY)
+        create_protection(s, case_of(s, sid), PERSON, user(s, "head"), TODAY)
 
 
 def test_protection_record_is_sealed_to_heads_and_plain_columns_hold_no_name(
@@ -64,12 +54,12 @@ def test_protection_record_is_sealed_to_heads_and_plain_columns_hold_no_name(
     sid = _case(demo)
     _protected(demo, sid)
     with demo.sessions() as s, s.begin():
-        record = protection_of(s, _load(s, sid))
+        record = protection_of(s, case_of(s, sid))
         add_matter(s, record, kind="transfer", body="collegial", proposed_on=date(2026, 5, 4),
                    actor=user(s, "head"), today=TODAY,
                    description="Перевод в филиал после сообщения")
     with demo.sessions() as s:
-        record = protection_of(s, _load(s, sid))
+        record = protection_of(s, case_of(s, sid))
         assert record is not None
         assert open_person(record, s, demo.staff_key("head")) == PERSON
         matter = record.matters[0]
@@ -95,10 +85,10 @@ def test_protection_refused_for_anonymous_or_twice(demo: DemoInstance) -> None:
     with demo.sessions() as s:
         for sid, code in [(anonymous, "not_applicable_anonymous"), (known, "exists")]:
             with pytest.raises(AdalError) as caught:
-                create_protection(s, _load(s, sid), PERSON, user(s, "head"), TODAY)
+                create_protection(s, case_of(s, sid), PERSON, user(s, "head"), TODAY)
             assert caught.value.code == code
         with pytest.raises(AdalError) as caught:
-            create_protection(s, _load(s, known), ProtectedPerson(" "), user(s, "head"), TODAY)
+            create_protection(s, case_of(s, known), ProtectedPerson(" "), user(s, "head"), TODAY)
         assert caught.value.code in ("missing_name", "exists")
 
 
@@ -122,17 +112,17 @@ def test_three_year_period_is_right_across_leap_years(
     sid = _case(demo, received)
     if call is not None:
         with demo.sessions() as s, s.begin():
-            record_step(s, _load(s, sid), Step.KNS_NOTIFIED, user(s, "handler"),
+            record_step(s, case_of(s, sid), Step.KNS_NOTIFIED, user(s, "handler"),
                         received + timedelta(days=1), {"call_time": call, "operator": "x"})
     with demo.sessions() as s:
-        span = period(_load(s, sid))
+        span = period(case_of(s, sid))
     assert (span.starts_on, span.ends_on) == (start, end)
     assert span.active(end) and not span.active(end + timedelta(days=1))
 
 
 def _matter(demo: DemoInstance, sid: str, **dates: object) -> int:
     with demo.sessions() as s, s.begin():
-        record = protection_of(s, _load(s, sid))
+        record = protection_of(s, case_of(s, sid))
         matter = add_matter(s, record, kind="dismissal", body="collegial",
                             proposed_on=date(2026, 4, 1), actor=user(s, "head"), today=TODAY)
         if dates:
@@ -245,4 +235,4 @@ def test_protection_rows_go_with_their_case_only(demo: DemoInstance) -> None:
     sid = _case(demo)
     _protected(demo, sid)
     with demo.sessions() as s:
-        assert s.scalar(select(Protection.case_id)) == _load(s, sid).id
+        assert s.scalar(select(Protection.case_id)) == case_of(s, sid).id

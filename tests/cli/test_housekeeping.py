@@ -14,17 +14,12 @@ from store.models import Envelope, FileChunk, WebSession
 from store.recipients import report_recipients
 from store.sealing import FileWriter
 from tests.support.instance import DemoInstance, run_cli
+from tests.support.reports import abandoned_and_arriving_upload
 
 
 def test_housekeeping_removes_what_is_dead_and_keeps_the_rest(demo: DemoInstance) -> None:
     today = local_date(utcnow())
-    with demo.sessions() as s:
-        keys = report_recipients(s)
-        old = FileWriter(s, keys, today - timedelta(days=2), commit_batches=True)
-        old.write(b"abandoned upload")
-        old.close_stream()
-        fresh = FileWriter(s, keys, today - timedelta(days=1), commit_batches=True)
-        fresh.write(b"still arriving")
+    old, fresh = abandoned_and_arriving_upload(demo, today)
     with transaction(demo.sessions) as s:
         s.add_all([
             WebSession(id_hash=b"e" * 32, app="portal", data=b"x",
@@ -42,9 +37,9 @@ def test_housekeeping_removes_what_is_dead_and_keeps_the_rest(demo: DemoInstance
 
     with demo.sessions() as s:
         assert set(s.execute(select(Envelope.id).where(Envelope.purpose == "file")).scalars()) \
-            == {fresh.envelope_id}
+            == {fresh}
         assert s.execute(select(func.count()).select_from(FileChunk)
-                         .where(FileChunk.envelope_id == old.envelope_id)).scalar_one() == 0
+                         .where(FileChunk.envelope_id == old)).scalar_one() == 0
         assert set(s.execute(select(WebSession.id_hash)).scalars()) == {b"t" * 32, b"f" * 32}
 
     # A second pass finds nothing: safe to run as often as the timer likes.

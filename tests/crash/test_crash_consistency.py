@@ -42,15 +42,7 @@ from crypto import receipt
 from crypto.kdf import derive_receipt_secrets
 from rules.clock import local_date, utcnow
 from store import payloads
-from store.models import (
-    Attachment,
-    Envelope,
-    FileChunk,
-    Grant,
-    Mailbox,
-    Message,
-    Submission,
-)
+from store.models import Attachment, Envelope, FileChunk, Grant, Mailbox, Message, Submission
 from store.sealing import iter_file, open_body
 from tests.support.instance import DemoInstance
 

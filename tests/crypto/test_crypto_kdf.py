@@ -22,6 +22,13 @@ KAT_PASSWORD = "correct horse battery staple"
 KAT_WRAPPING = "13fa4766d8311ca7c5d274bb3867fbaf47cf103160bf4e32e4e52c12ff9ec06e"
 
 
+def _argon2id_fast(secret: bytes) -> bytes:
+    """The documented Argon2id step with the `fast_params` settings, computed here directly."""
+    return hash_secret_raw(
+        secret, KAT_SALT, time_cost=1, memory_cost=8192, parallelism=1, hash_len=32, type=Type.ID
+    )
+
+
 # --- KdfParams -----------------------------------------------------------------------------
 
 
@@ -129,15 +136,7 @@ def test_receipt_derivation_known_answer(fast_params: KdfParams) -> None:
 
 def test_receipt_derivation_follows_the_spec(fast_params: KdfParams) -> None:
     """Recompute the documented construction with hashlib, an independent BLAKE2b."""
-    master = hash_secret_raw(
-        b"adal/receipt-code/v1\x00" + KAT_CODE.encode(),
-        KAT_SALT,
-        time_cost=1,
-        memory_cost=8192,
-        parallelism=1,
-        hash_len=32,
-        type=Type.ID,
-    )
+    master = _argon2id_fast(b"adal/receipt-code/v1\x00" + KAT_CODE.encode())
     secrets = kdf.derive_receipt_secrets(KAT_CODE, KAT_SALT, fast_params)
     assert (
         secrets.lookup_tag
@@ -250,30 +249,14 @@ def test_mailbox_key_needs_a_32_byte_seed(seed: bytes) -> None:
 def test_wrapping_key_known_answer(fast_params: KdfParams) -> None:
     key = kdf.derive_wrapping_key(KAT_PASSWORD, KAT_SALT, fast_params)
     assert key.hex() == KAT_WRAPPING
-    expected = hash_secret_raw(
-        b"adal/staff-password/v1\x00" + KAT_PASSWORD.encode(),
-        KAT_SALT,
-        time_cost=1,
-        memory_cost=8192,
-        parallelism=1,
-        hash_len=32,
-        type=Type.ID,
-    )
+    expected = _argon2id_fast(b"adal/staff-password/v1\x00" + KAT_PASSWORD.encode())
     assert key == expected
 
 
 def test_wrapping_key_is_domain_separated_from_receipts(fast_params: KdfParams) -> None:
     # Same string, same salt, same params: the two derivations must still differ.
     wrapping = kdf.derive_wrapping_key(KAT_CODE, KAT_SALT, fast_params)
-    receipt_master = hash_secret_raw(
-        b"adal/receipt-code/v1\x00" + KAT_CODE.encode(),
-        KAT_SALT,
-        time_cost=1,
-        memory_cost=8192,
-        parallelism=1,
-        hash_len=32,
-        type=Type.ID,
-    )
+    receipt_master = _argon2id_fast(b"adal/receipt-code/v1\x00" + KAT_CODE.encode())
     secrets = kdf.derive_receipt_secrets(KAT_CODE, KAT_SALT, fast_params)
     assert wrapping not in (receipt_master, secrets.lookup_tag, secrets.mailbox_seed)
 

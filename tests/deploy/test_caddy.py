@@ -35,17 +35,20 @@ from web.headers import CSP, PERMISSIONS_POLICY
 
 ONION = "http://" + "a" * 56 + ".onion"
 HSTS = "max-age=63072000; includeSubDomains"
-APP_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Permissions-Policy": PERMISSIONS_POLICY,
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Cross-Origin-Resource-Policy": "same-origin",
-    "Cross-Origin-Embedder-Policy": "require-corp",
-    "Cache-Control": "no-store, max-age=0",
-}
+# Restated here as an independent oracle, not imported from web.headers (pairs, alphabetical).
+APP_HEADERS = dict(
+    [
+        ("Cache-Control", "no-store, max-age=0"),
+        ("Content-Security-Policy", CSP),
+        ("Cross-Origin-Embedder-Policy", "require-corp"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+        ("Cross-Origin-Resource-Policy", "same-origin"),
+        ("Permissions-Policy", PERMISSIONS_POLICY),
+        ("Referrer-Policy", "no-referrer"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+    ]
+)
 # Nothing may name the software or its version, or advertise another protocol.
 NEVER = ("Server", "Via", "X-Powered-By", "Alt-Svc", "X-Runtime", "X-Version")
 SOFTWARE = re.compile(r"caddy|gunicorn|werkzeug|python|flask|go-http", re.IGNORECASE)

@@ -18,17 +18,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from portal.config import PortalConfig
+from tests.support import fuzz as fuzz_support
 from tests.support import fuzz_strategies as s
 from tests.support import render
 from tests.support.fuzz import (
-    BACKOFFICE_EXAMPLES,
     PORTAL_EXAMPLES,
     Fuzzer,
     LogWatch,
-    backoffice_floor,
-    bad_host_failures,
+    assert_bad_hosts_refused,
     body_kwargs,
-    file_part_failure,
+    file_part_failures,
     fuzz_settings,
     portal_floor,
 )
@@ -69,7 +68,8 @@ def code(app: Flask, demo: DemoInstance) -> str:
 
 
 def test_the_plan_reaches_ten_thousand_requests() -> None:
-    total = sum(map(floor, EXAMPLES)) + sum(map(backoffice_floor, BACKOFFICE_EXAMPLES))
+    total = sum(map(floor, EXAMPLES)) + sum(
+        map(fuzz_support.backoffice_floor, fuzz_support.BACKOFFICE_EXAMPLES))
     assert total >= 10_000, total
 
 
@@ -85,23 +85,22 @@ FORMS = {
 def test_a_file_under_any_field_name(app: Flask, watch: LogWatch, code: str) -> None:
     """A file part where a text field belongs (a crafted form) is refused politely."""
     fuzz = Fuzzer(app, watch, BASE)
-    failures = []
+    failures: list[str] = []
     forms = [*FORMS.items(), (("/mailbox", "/mailbox/reply"), ("text",)),
              (("/mailbox", "/mailbox/logout"), ("csrf_token",))]
+
+    def sign_in() -> None:
+        fuzz.send("POST", "/mailbox/login", data={"csrf_token": fuzz.token("/mailbox"),
+                                                  "code": code})
+
     for (page, action), fields in forms:
-        for name in fields:
-            if action == "/mailbox/reply":
-                fuzz.send("POST", "/mailbox/login", data={"csrf_token": fuzz.token("/mailbox"),
-                                                          "code": code})
-            failure = file_part_failure(fuzz, page, action, name)
-            if failure:
-                failures.append(failure)
+        before = sign_in if action == "/mailbox/reply" else None
+        failures += file_part_failures(fuzz, page, action, fields, before)
     assert not failures, "\n".join(failures)
 
 
 def test_a_host_header_no_url_can_be_built_for(app: Flask, watch: LogWatch) -> None:
-    failures = bad_host_failures(Fuzzer(app, watch, BASE, cookies=False), s.BAD_HOSTS)
-    assert not failures, "\n".join(failures)
+    assert_bad_hosts_refused(Fuzzer(app, watch, BASE, cookies=False), s.BAD_HOSTS)
 
 
 def test_anything(app: Flask, watch: LogWatch) -> None:

@@ -4,16 +4,16 @@ or such a record the identity never leaves the case."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-import docx
 from sqlalchemy import select
 
 from rules.clock import local_date
-from store.models import AuditEntry, DisclosureBasis, Grant, RecipientKey
-from tests.support.backoffice import Browser, store_portal_report
+from store.models import DisclosureBasis, Grant, RecipientKey
+from tests.support import backoffice as office
+from tests.support.backoffice import Browser, case_with_known_identity
+from tests.support.documents import docx_all_text
 from tests.support.instance import DemoInstance
 
 NAME = "Жанар Әбенова"
@@ -21,37 +21,13 @@ COURT = "Специализированный межрайонный суд по
 NUMBER = "1-7711/2026"
 
 
-def _docx_text(data: bytes) -> str:
-    document = docx.Document(io.BytesIO(data))
-    parts = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        parts += [cell.text for row in table.rows for cell in row.cells]
-    return "\n".join(parts)
-
-
-def _export(client: Browser, sid: str, **extra: str):  # type: ignore[no-untyped-def]
-    data = {"received_at": "2026-05-08T10:30", "received_by": "Иванова А. Б.",
-            "channel": "portal", "facts": "Взятка при закупке", "lang": "ru", "fmt": "docx"}
-    data.update(extra)
-    return client.post(f"/cases/{sid}/appendix1", data)
-
-
-def _audit(demo: DemoInstance, action: str) -> list[AuditEntry]:
-    with demo.sessions() as s:
-        return list(s.scalars(select(AuditEntry).where(AuditEntry.action == action)
-                              .order_by(AuditEntry.id)))
-
-
 def test_court_decision_is_the_audited_ground_for_disclosure(
         demo: DemoInstance, as_role: Callable[[str], Browser]) -> None:
-    sid = store_portal_report(demo).submission_id
-    head, handler = as_role("head"), as_role("handler")
-    head.get(f"/cases/{sid}")
-    assert head.post(f"/cases/{sid}/identity/record",
-                     {"full_name": NAME, "how": "Пришла лично"}).status_code == 303
+    sid, head, handler = case_with_known_identity(demo, as_role, NAME)
     # Known, but neither consent nor a court decision: the identity stays in the case.
-    assert _export(head, sid, include_identity="y").status_code == 403
-    assert _export(head, sid, include_identity="y", basis="court:1").status_code == 403
+    assert office.export_appendix1(head, sid, include_identity="y").status_code == 403
+    refused = office.export_appendix1(head, sid, include_identity="y", basis="court:1")
+    assert refused.status_code == 403
 
     url = f"/cases/{sid}/disclosure/court"
     today = local_date(datetime.now(UTC))
@@ -72,7 +48,7 @@ def test_court_decision_is_the_audited_ground_for_disclosure(
             Grant.envelope_id == row.envelope_id)))
     assert (row.kind, row.dated_on) == ("court", today)
     assert holders == {"head", "recovery"}  # sealed like the identity block
-    recorded = _audit(demo, "disclosure.court_decision")
+    recorded = office.audit_entries(demo, "disclosure.court_decision")
     assert [e.details["record"] for e in recorded] == [row.id]
     assert NUMBER not in str(recorded[0].details)
 
@@ -80,15 +56,15 @@ def test_court_decision_is_the_audited_ground_for_disclosure(
     assert f'value="court:{row.id}"' in draft and NUMBER in draft
     # A handler can neither see the ground nor use it.
     assert "court:" not in handler.get(f"/cases/{sid}/appendix1").get_data(as_text=True)
-    assert _export(handler, sid, include_identity="y", basis=f"court:{row.id}"
+    assert office.export_appendix1(handler, sid, include_identity="y", basis=f"court:{row.id}"
                    ).status_code == 403
 
-    response = _export(head, sid, include_identity="y", basis=f"court:{row.id}")
+    response = office.export_appendix1(head, sid, include_identity="y", basis=f"court:{row.id}")
     assert response.status_code == 200, response.get_data(as_text=True)[:2000]
-    text = _docx_text(response.data)
+    text = docx_all_text(response.data)
     assert NAME in text
     assert (f"раскрываются на основании решения суда: {COURT}, № {NUMBER} от "
             f"{today:%d.%m.%Y}") in text
-    exported = _audit(demo, "export.appendix1")[-1]
+    exported = office.audit_entries(demo, "export.appendix1")[-1]
     assert exported.details["identity"] is True
     assert (exported.details["basis"], exported.details["court_decision"]) == ("court", row.id)

@@ -3,26 +3,17 @@ with consent, every export in the audit log; Appendix 2 and 3 downloadable."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from typing import Any
 
-import docx
 from sqlalchemy import select
 
 from store.models import AuditEntry, Submission
 from tests.support.backoffice import Browser, store_portal_report
+from tests.support.documents import docx_all_text
 from tests.support.instance import DemoInstance
 
 IDENTITY = {"full_name": "Серікбаев Ерлан", "position": "бухгалтер", "unit": "қаржы бөлімі"}
-
-
-def _text(data: bytes) -> str:
-    document = docx.Document(io.BytesIO(data))
-    parts = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        parts += [cell.text for row in table.rows for cell in row.cells]
-    return "\n".join(parts)
 
 
 def _draft(client: Browser, sid: str) -> dict[str, Any]:
@@ -57,7 +48,7 @@ def test_appendix1_docx_in_russian_and_kazakh(demo: DemoInstance,
         response = _export(client, sid, lang=lang)
         assert response.status_code == 200, response.get_data(as_text=True)[:2000]
         assert response.mimetype.endswith("wordprocessingml.document")
-        text = _text(response.data)
+        text = docx_all_text(response.data)
         for value in ("05.01.2026, 10:30", "Иванова А. Б.", "Взятка при закупке",
                       "руководитель отдела", "отдел закупок"):
             assert value in text, (lang, value)
@@ -79,15 +70,15 @@ def test_identity_only_for_a_head_with_consent(demo: DemoInstance,
     assert refused.status_code == 403
     assert IDENTITY["full_name"] not in refused.get_data(as_text=True)
     plain = _export(handler, sid)
-    assert IDENTITY["full_name"] not in _text(plain.data)
+    assert IDENTITY["full_name"] not in docx_all_text(plain.data)
 
     head = as_role("head")
     assert "include_identity" in head.get(f"/cases/{sid}/appendix1").get_data(as_text=True)
     without = _export(head, sid)
-    assert IDENTITY["full_name"] not in _text(without.data)
+    assert IDENTITY["full_name"] not in docx_all_text(without.data)
     with_identity = _export(head, sid, include_identity="y")
     assert with_identity.status_code == 200
-    assert IDENTITY["full_name"] in _text(with_identity.data)
+    assert IDENTITY["full_name"] in docx_all_text(with_identity.data)
     flags = [e.details["identity"] for e in _audits(demo, "export.appendix1")]
     assert flags == [False, False, True]
 
@@ -138,7 +129,7 @@ def test_appendix_2_and_3(demo: DemoInstance, as_role: Callable[[str], Browser])
         for lang in ("ru", "kk"):
             response = client.get(f"/documents/appendix/{number}/{lang}/docx")
             assert response.status_code == 200
-            assert _text(response.data).strip()
+            assert docx_all_text(response.data).strip()
             page = client.get(f"/documents/appendix/{number}/{lang}/html")
             assert page.status_code == 200 and page.mimetype == "text/html"
     assert client.get("/documents/print.css").mimetype == "text/css"

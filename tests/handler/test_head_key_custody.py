@@ -47,6 +47,15 @@ def _report_with_identity(demo: DemoInstance, reporter: FlaskClient, name: str) 
     return new
 
 
+def _second_head(app: Flask, admin: Browser) -> Browser:
+    """The admin creates a second head, dana, who signs in for the first time (and so makes
+    her head key, not approved yet)."""
+    created = admin.post("/admin/users/new", {"username": "dana", "full_name": "Дана Ерова",
+                                              "role": "head"})
+    return first_sign_in(Browser(app), "dana",
+                         one_time_password(created.get_data(as_text=True)), NEW_PASSWORD)
+
+
 def _identity_page(head: Browser, submission_id: str) -> str:
     response = head.get(f"/cases/{submission_id}/identity")
     assert response.status_code == 200
@@ -68,10 +77,7 @@ def test_a_head_created_by_the_admin_gets_identities_only_after_a_head_approves(
         demo: DemoInstance, app: Flask, as_role: Callable[[str], Browser],
         reporter: FlaskClient) -> None:
     admin = as_role("admin")
-    created = admin.post("/admin/users/new", {"username": "dana", "full_name": "Дана Ерова",
-                                              "role": "head"})
-    dana = first_sign_in(Browser(app), "dana",
-                   one_time_password(created.get_data(as_text=True)), NEW_PASSWORD)
+    dana = _second_head(app, admin)
     # Her page says what is pending, with the fingerprint to read out.
     own = dana.get("/head-keys").get_data(as_text=True)
     assert "Your key awaits approval" in own
@@ -113,10 +119,7 @@ def test_a_reset_head_is_approved_again_before_it_gets_identities(
         reporter: FlaskClient) -> None:
     # A second, approved head, so that one remains when the admin resets the first.
     admin = as_role("admin")
-    created = admin.post("/admin/users/new", {"username": "dana", "full_name": "Дана Ерова",
-                                              "role": "head"})
-    dana = first_sign_in(Browser(app), "dana",
-                   one_time_password(created.get_data(as_text=True)), NEW_PASSWORD)
+    dana = _second_head(app, admin)
     head = as_role("head")
     head.post(f"/head-keys/{_key_row(demo, 'dana').id}/approve")
     earlier = _report_with_identity(demo, reporter, "Ерлан Сапаров")
@@ -193,10 +196,7 @@ def test_a_written_in_approval_without_a_valid_signature_is_not_trusted(
         demo: DemoInstance, app: Flask, as_role: Callable[[str], Browser],
         reporter: FlaskClient) -> None:
     admin = as_role("admin")
-    created = admin.post("/admin/users/new", {"username": "dana", "full_name": "Дана Ерова",
-                                              "role": "head"})
-    dana = first_sign_in(Browser(app), "dana",
-                   one_time_password(created.get_data(as_text=True)), NEW_PASSWORD)
+    dana = _second_head(app, admin)
     head_key = _key_row(demo, "demo-head")
     with demo.sessions() as s, s.begin():
         row = s.get(RecipientKey, _key_row(demo, "dana").id)
@@ -219,10 +219,7 @@ def test_a_head_carried_over_by_the_migration_approves_and_signs_from_then_on(
     admin = as_role("admin")
     assert "carried over from before approvals; review" in admin.get(
         "/admin/users").get_data(as_text=True)
-    created = admin.post("/admin/users/new", {"username": "dana", "full_name": "Дана Ерова",
-                                              "role": "head"})
-    dana = first_sign_in(Browser(app), "dana",
-                   one_time_password(created.get_data(as_text=True)), NEW_PASSWORD)
+    dana = _second_head(app, admin)
     head = as_role("head")
     assert head.post(f"/head-keys/{_key_row(demo, 'dana').id}/approve").status_code == 303
     # Its verify key is recorded from the key that signed, so the chain checks out.

@@ -3,28 +3,19 @@ description and counted in the statistics."""
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable
 
-import docx
 from sqlalchemy import select
 
 from store.models import AuditEntry
-from tests.support.backoffice import Browser, store_portal_report
+from tests.support.backoffice import Browser, export_appendix1, store_portal_report
+from tests.support.documents import docx_all_text
 from tests.support.instance import DemoInstance
 
 CRIME = "Corruption crime (Criminal Code, art. 3 (29))"
 ADMINISTRATIVE = ("Administrative corruption offence (Code of Administrative Offences, "
                   "chapter 34)")
-
-
-def _docx_text(data: bytes) -> str:
-    document = docx.Document(io.BytesIO(data))
-    parts = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        parts += [cell.text for row in table.rows for cell in row.cells]
-    return "\n".join(parts)
 
 
 def _selected(page: str) -> str:
@@ -36,12 +27,9 @@ def _selected(page: str) -> str:
 
 
 def _export(client: Browser, sid: str, offence_type: str, lang: str) -> str:
-    response = client.post(f"/cases/{sid}/appendix1", {
-        "received_at": "2026-05-08T10:30", "received_by": "Иванова А. Б.", "channel": "portal",
-        "facts": "Взятка при закупке", "offence_type": offence_type, "lang": lang,
-        "fmt": "docx"})
+    response = export_appendix1(client, sid, offence_type=offence_type, lang=lang)
     assert response.status_code == 200, response.get_data(as_text=True)[:2000]
-    return _docx_text(response.data)
+    return docx_all_text(response.data)
 
 
 def test_offence_type_on_the_case_in_appendix1_and_in_statistics(

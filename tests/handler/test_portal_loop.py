@@ -13,30 +13,23 @@ from sqlalchemy import select
 
 from portal import create_app as create_portal
 from store.models import Attachment, Message
+from tests.support import portal as site
 from tests.support.backoffice import Browser
 from tests.support.instance import DemoInstance
-from tests.support.portal import (
-    csrf_token,
-    login,
-    make_config,
-    post_report,
-    receipt_code,
-    report_fields,
-)
 
 
 def test_portal_report_is_opened_answered_and_followed_up(
         demo: DemoInstance, app: Flask, as_role: Callable[[str], Browser]) -> None:
-    portal = create_portal(demo.instance, make_config())
+    portal = create_portal(demo.instance, site.make_config())
     portal.config["TESTING"] = True
     reporter = portal.test_client()
     try:
-        data = report_fields(reporter, facts="Начальник требует деньги за подпись акта.",
+        data = site.report_fields(reporter, facts="Начальник требует деньги за подпись акта.",
                              position="начальник отдела", unit="отдел закупок")
-        response = post_report(reporter, data, [(b"scan of the act", "акт.pdf",
+        response = site.post_report(reporter, data, [(b"scan of the act", "акт.pdf",
                                                  "application/pdf")])
         assert response.status_code == 200, response.get_data(as_text=True)[:2000]
-        code = receipt_code(response.get_data(as_text=True))
+        code = site.receipt_code(response.get_data(as_text=True))
 
         handler = as_role("handler")
         inbox = handler.get("/inbox").get_data(as_text=True)
@@ -50,13 +43,13 @@ def test_portal_report_is_opened_answered_and_followed_up(
                             {"text": "Получили. Когда это было?"}).status_code == 303
 
         reporter.get("/lang/en")
-        assert login(reporter, code).status_code == 303
+        assert site.login(reporter, code).status_code == 303
         mailbox = reporter.get("/mailbox").get_data(as_text=True)
         assert "Получили. Когда это было?" in mailbox
         # Opened and answered: no longer "waiting for the person authorised to receive".
         assert "Under review" in mailbox and "Received" not in mailbox
         followed = reporter.post("/mailbox/reply", data={
-            "csrf_token": csrf_token(mailbox), "text": "Двенадцатого марта, в кабинете.",
+            "csrf_token": site.csrf_token(mailbox), "text": "Двенадцатого марта, в кабинете.",
             "files": [(io.BytesIO(b"note bytes"), "заметка.txt", "text/plain")],
         }, content_type="multipart/form-data")
         assert followed.status_code == 303

@@ -8,51 +8,32 @@ import io
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-import docx
 from sqlalchemy import select
 
 from rules.clock import local_date
-from store.models import AuditEntry, DisclosureBasis, Envelope, Grant, RecipientKey
-from tests.support.backoffice import Browser, store_portal_report
+from store.models import DisclosureBasis, Envelope, Grant, RecipientKey
+from tests.support.backoffice import (
+    Browser,
+    audit_entries,
+    case_with_known_identity,
+    export_appendix1,
+    store_portal_report,
+)
+from tests.support.documents import docx_all_text
 from tests.support.instance import DemoInstance, run_cli
 
 NAME = "Жанар Әбенова"
 STATEMENT = "The reporter ticked the consent box on the portal: a statement of consent"
 
 
-def _docx_text(data: bytes) -> str:
-    document = docx.Document(io.BytesIO(data))
-    parts = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        parts += [cell.text for row in table.rows for cell in row.cells]
-    return "\n".join(parts)
-
-
-def _export(client: Browser, sid: str, **extra: str):  # type: ignore[no-untyped-def]
-    data = {"received_at": "2026-05-08T10:30", "received_by": "Иванова А. Б.",
-            "channel": "portal", "facts": "Взятка при закупке", "lang": "ru", "fmt": "docx"}
-    data.update(extra)
-    return client.post(f"/cases/{sid}/appendix1", data)
-
-
-def _audit(demo: DemoInstance, action: str) -> list[AuditEntry]:
-    with demo.sessions() as s:
-        return list(s.scalars(select(AuditEntry).where(AuditEntry.action == action)
-                              .order_by(AuditEntry.id)))
-
-
 def test_signed_appendix2_is_recorded_and_named_in_appendix1(
         demo: DemoInstance, as_role: Callable[[str], Browser]) -> None:
-    sid = store_portal_report(demo).submission_id
-    head, handler = as_role("head"), as_role("handler")
-    head.get(f"/cases/{sid}")
-    assert head.post(f"/cases/{sid}/identity/record",
-                     {"full_name": NAME, "how": "Пришла лично"}).status_code == 303
+    sid, head, handler = case_with_known_identity(demo, as_role, NAME)
     page = f"/cases/{sid}/disclosure"
     assert "No consent" in head.get(page).get_data(as_text=True)
     # Known but without consent: the details stay out of Appendix 1.
     assert "include_identity" not in head.get(f"/cases/{sid}/appendix1").get_data(as_text=True)
-    assert _export(head, sid, include_identity="y").status_code == 403
+    assert export_appendix1(head, sid, include_identity="y").status_code == 403
 
     today = local_date(datetime.now(UTC))
     before = (today - timedelta(days=400)).isoformat()
@@ -85,13 +66,13 @@ def test_signed_appendix2_is_recorded_and_named_in_appendix1(
     assert download.status_code == 200 and download.data == scan
     assert handler.get(f"{page}/{row.id}/scan").status_code == 403
 
-    response = _export(head, sid, include_identity="y")
+    response = export_appendix1(head, sid, include_identity="y")
     assert response.status_code == 200, response.get_data(as_text=True)[:2000]
-    text = _docx_text(response.data)
+    text = docx_all_text(response.data)
     assert NAME in text
     assert f"письменное согласие по приложению 2 получено {today:%d.%m.%Y}" in text
-    assert _audit(demo, "export.appendix1")[-1].details["basis"] == "appendix2"
-    assert _audit(demo, "consent.appendix2")[0].details["scan"] is True
+    assert audit_entries(demo, "export.appendix1")[-1].details["basis"] == "appendix2"
+    assert audit_entries(demo, "consent.appendix2")[0].details["scan"] is True
 
 
 def test_portal_tick_is_a_statement_and_appendix1_says_so(
@@ -101,11 +82,11 @@ def test_portal_tick_is_a_statement_and_appendix1_says_so(
     head = as_role("head")
     assert STATEMENT in head.get(f"/cases/{sid}").get_data(as_text=True)
     assert STATEMENT in head.get(f"/cases/{sid}/disclosure").get_data(as_text=True)
-    response = _export(head, sid, include_identity="y")
+    response = export_appendix1(head, sid, include_identity="y")
     assert response.status_code == 200
-    text = _docx_text(response.data)
+    text = docx_all_text(response.data)
     assert (f"{NAME}, экономист, қаржы; согласие выражено отметкой на анонимном веб-портале "
             "(подписанное приложение 2 не получено)") in text
-    assert _audit(demo, "export.appendix1")[-1].details["basis"] == "statement"
-    kk = _docx_text(_export(head, sid, include_identity="y", lang="kk").data)
+    assert audit_entries(demo, "export.appendix1")[-1].details["basis"] == "statement"
+    kk = docx_all_text(export_appendix1(head, sid, include_identity="y", lang="kk").data)
     assert "келісім анонимдік веб-порталдағы белгімен білдірілген" in kk

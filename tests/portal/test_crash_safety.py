@@ -3,8 +3,6 @@ transaction completes and links; anything left behind is invisible and cleaned u
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -13,10 +11,10 @@ from cases import attachments
 from cases.housekeeping import delete_orphan_files
 from rules.clock import local_date, utcnow
 from store.models import Attachment, Envelope, FileChunk, Grant, Mailbox, Submission
-from store.recipients import report_recipients
-from store.sealing import FileWriter, mark_complete
+from store.sealing import mark_complete
 from tests.support.instance import DemoInstance
 from tests.support.portal import post_report, report_fields
+from tests.support.reports import abandoned_and_arriving_upload
 
 
 def count(demo: DemoInstance, model: type) -> int:
@@ -40,19 +38,13 @@ def test_failure_in_final_transaction_leaves_nothing(client: FlaskClient, demo: 
 
 def test_orphans_are_removed_but_uploads_in_flight_are_not(demo: DemoInstance) -> None:
     today = local_date(utcnow())
-    with demo.sessions() as s:
-        keys = report_recipients(s)
-        old = FileWriter(s, keys, today - timedelta(days=2), commit_batches=True)
-        old.write(b"abandoned upload")
-        old.close_stream()
-        fresh = FileWriter(s, keys, today - timedelta(days=1), commit_batches=True)
-        fresh.write(b"still arriving")
+    old, fresh = abandoned_and_arriving_upload(demo, today)
     with demo.sessions() as s, s.begin():
         assert delete_orphan_files(s, today) == 1
     with demo.sessions() as s:
         ids = set(s.execute(select(Envelope.id)).scalars())
-        assert ids == {fresh.envelope_id}
+        assert ids == {fresh}
         assert s.execute(select(func.count()).select_from(FileChunk)
-                         .where(FileChunk.envelope_id == old.envelope_id)).scalar_one() == 0
+                         .where(FileChunk.envelope_id == old)).scalar_one() == 0
     with demo.sessions() as s, s.begin(), pytest.raises(LookupError):
-        mark_complete(s, old.envelope_id, 1)  # gone: a late final transaction rolls back
+        mark_complete(s, old, 1)  # gone: a late final transaction rolls back

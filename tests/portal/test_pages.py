@@ -12,37 +12,27 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from portal import create_app
+from tests.support import portal as site
 from tests.support.instance import DemoInstance
-from tests.support.portal import (
-    CSP,
-    TRANSLATIONS,
-    PageAudit,
-    audit,
-    csrf_token,
-    login,
-    make_config,
-    post_report,
-    receipt_code,
-    report_fields,
-)
+from tests.support.portal import CSP, TRANSLATIONS, PageAudit, audit
 
 
 def every_page(client: FlaskClient) -> dict[str, TestResponse]:
     pages = {path: client.get(path) for path in ("/", "/rights", "/report", "/mailbox",
                                                   "/no-such-page", "/lang/xx")}
     pages["405"] = client.delete("/")
-    pages["empty report"] = post_report(client, report_fields(client, facts=""))
-    data = report_fields(client)
-    response = post_report(client, data)
+    pages["empty report"] = site.post_report(client, site.report_fields(client, facts=""))
+    data = site.report_fields(client)
+    response = site.post_report(client, data)
     pages["receipt"] = response
-    pages["resent"] = post_report(client, data)
-    pages["bad code"] = login(client, "1234 5678 9012 3456 7890")
+    pages["resent"] = site.post_report(client, data)
+    pages["bad code"] = site.login(client, "1234 5678 9012 3456 7890")
     pages["malformed"] = client.post("/report", data=b"--x\r\nbroken",
                                      content_type="multipart/form-data; boundary=x")
-    assert login(client, receipt_code(response.get_data(as_text=True))).status_code == 303
+    assert site.login(client, site.receipt_code(response.get_data(as_text=True))).status_code == 303
     pages["mailbox"] = client.get("/mailbox")
     pages["logout"] = client.post("/mailbox/logout", data={
-        "csrf_token": csrf_token(pages["mailbox"].get_data(as_text=True))})
+        "csrf_token": site.csrf_token(pages["mailbox"].get_data(as_text=True))})
     return pages
 
 
@@ -66,12 +56,12 @@ def test_every_page_is_script_free_with_exact_headers(client: FlaskClient, lang:
 
 
 def test_error_pages_without_a_database(demo: DemoInstance) -> None:
-    app = create_app(demo.instance, make_config())
+    app = create_app(demo.instance, site.make_config())
     audit(app.test_client().get("/nowhere"))
 
 
 def test_cookies_are_secure_httponly_strict(demo: DemoInstance) -> None:
-    app = create_app(demo.instance, make_config(secure_cookies=True))
+    app = create_app(demo.instance, site.make_config(secure_cookies=True))
     client = app.test_client()
     response = client.get("/report", base_url="https://portal.example")
     cookie = response.headers["Set-Cookie"]
@@ -88,7 +78,7 @@ def test_cookies_are_secure_httponly_strict(demo: DemoInstance) -> None:
 
 def test_onion_location(demo: DemoInstance) -> None:
     onion = "http://" + "a" * 56 + ".onion"
-    app = create_app(demo.instance, make_config(onion_location=onion))
+    app = create_app(demo.instance, site.make_config(onion_location=onion))
     client = app.test_client()
     response = client.get("/rights")
     assert response.headers["Onion-Location"] == onion + "/rights"

@@ -26,6 +26,12 @@ def kz(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=KZ_TZ).astimezone(UTC)
 
 
+def kns_called(case: CaseFacts, events: list[Event], at: datetime, call_time: str) -> Event:
+    """The KNS_NOTIFIED step recorded at `at` for a call made at `call_time` (local)."""
+    details = {"call_time": call_time, "operator": "A"}
+    return apply(case, events, Step.KNS_NOTIFIED, at, "h", details)
+
+
 def facts(received: datetime, *, anonymous: bool = False, nda: bool = False) -> CaseFacts:
     return CaseFacts(received_at=received, anonymous=anonymous, nda_intended=nda)
 
@@ -131,37 +137,22 @@ def test_kns_notification_is_due_by_the_end_of_the_receipt_day() -> None:
     events = [apply(case, [], Step.REGISTERED, received, "h")]
     late_call = {"call_time": "2026-03-22T09:00", "operator": "A"}
     late = apply(case, events, Step.KNS_NOTIFIED, kz(2026, 3, 22, 9, 5), "h", late_call)
-    assert (
-        by_key(case_deadlines(case, [*events, late], CAL))["kns_notification"].state(
-            kz(2026, 3, 23, 0, 0)
-        )
-        == "met_late"
-    )
+    def kns_state(notified: Event) -> str:
+        deadline = by_key(case_deadlines(case, [*events, notified], CAL))["kns_notification"]
+        return deadline.state(kz(2026, 3, 23, 0, 0))
+
+    assert kns_state(late) == "met_late"
     same_day = {"call_time": "2026-03-21T23:40", "call_reference": "R-1"}
     # Recorded after midnight, but the call itself was on the day.
     ok = apply(case, events, Step.KNS_NOTIFIED, kz(2026, 3, 22, 8, 0), "h", same_day)
-    assert (
-        by_key(case_deadlines(case, [*events, ok], CAL))["kns_notification"].state(
-            kz(2026, 3, 23, 0, 0)
-        )
-        == "met"
-    )
+    assert kns_state(ok) == "met"
 
 
 def test_written_confirmation_judged_on_the_letter_date() -> None:
     received = kz(2026, 3, 20, 10, 0)
     case = facts(received, anonymous=True)
     events: list[Event] = [apply(case, [], Step.REGISTERED, received, "h")]
-    events.append(
-        apply(
-            case,
-            events,
-            Step.KNS_NOTIFIED,
-            kz(2026, 3, 20, 10, 30),
-            "h",
-            {"call_time": "2026-03-20T10:20", "operator": "A"},
-        )
-    )
+    events.append(kns_called(case, events, kz(2026, 3, 20, 10, 30), "2026-03-20T10:20"))
 
     def state(letter_date: str) -> str:
         letter = apply(
@@ -251,16 +242,7 @@ def test_case_protection_counts_from_the_1424_call() -> None:
     case = facts(received, anonymous=True)
     events = [apply(case, [], Step.REGISTERED, received, "h")]
     assert case_protection_end(case, events) == date(2029, 3, 20)
-    events.append(
-        apply(
-            case,
-            events,
-            Step.KNS_NOTIFIED,
-            kz(2026, 3, 21, 0, 20),
-            "h",
-            {"call_time": "2026-03-21T00:10", "operator": "A"},
-        )
-    )
+    events.append(kns_called(case, events, kz(2026, 3, 21, 0, 20), "2026-03-21T00:10"))
     assert case_protection_end(case, events) == date(2029, 3, 21)
 
 
@@ -306,20 +288,10 @@ def test_commission_cannot_decide_before_meeting() -> None:
 def test_deadline_stats() -> None:
     now = kz(2026, 4, 1, 12, 0)
     deadlines = [
-        Deadline(
-            key="a",
-            label="A",
-            kind="calendar",
-            due_date=date(2026, 3, 30),
-            met_at=kz(2026, 3, 30, 9, 0),
-        ),
-        Deadline(
-            key="b",
-            label="B",
-            kind="calendar",
-            due_date=date(2026, 3, 30),
-            met_at=kz(2026, 3, 31, 9, 0),
-        ),
+        Deadline(key="a", label="A", kind="calendar", due_date=date(2026, 3, 30),
+                 met_at=kz(2026, 3, 30, 9, 0)),
+        Deadline(key="b", label="B", kind="calendar", due_date=date(2026, 3, 30),
+                 met_at=kz(2026, 3, 31, 9, 0)),
         Deadline(key="c", label="C", kind="calendar", due_date=date(2026, 3, 30)),
         Deadline(key="d", label="D", kind="calendar", due_date=date(2026, 4, 30)),
         Deadline(key="e", label="E", kind="calendar", due=now + timedelta(hours=1)),

@@ -11,24 +11,13 @@ import pytest
 from rules.calendar import WorkCalendar
 from rules.deadlines import case_deadlines
 from rules.errors import AdalError
-from rules.workflow import (
-    CaseFacts,
-    Event,
-    Step,
-    apply,
-    available_steps,
-    nda_owed,
-)
+from rules.workflow import CaseFacts, Event, Step, apply, available_steps, nda_owed
+from tests.support.workflow import DETAILS as STEP_DETAILS
+from tests.support.workflow import RECEIVED
 
-RECEIVED = datetime(2026, 3, 20, 5, 0, tzinfo=UTC)  # Friday 10:00 in Kazakhstan
 KNOWN = CaseFacts(received_at=RECEIVED, anonymous=False, nda_intended=True)
 ANON = CaseFacts(received_at=RECEIVED, anonymous=True, nda_intended=True)
-DETAILS = {
-    Step.KNS_NOTIFIED: {"call_time": "2026-03-20T10:20", "operator": "Operator 7"},
-    Step.CONFIRMATION_SENT: {"outgoing_number": "01-15/42", "outgoing_date": "2026-03-20"},
-    Step.NDA_SIGNED: {"signed_at": "2026-03-20T16:00+05:00"},
-    Step.NDA_DECLINED: {"basis": "written statement of the reporter"},
-}
+DETAILS = {**STEP_DETAILS, Step.NDA_DECLINED: {"basis": "written statement of the reporter"}}
 
 
 def run(facts: CaseFacts, steps: list[Step], start: datetime = RECEIVED) -> list[Event]:

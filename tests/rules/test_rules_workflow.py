@@ -1,7 +1,6 @@
 """Case workflow: order, repetition, anonymity and required details."""
 
-from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -14,16 +13,10 @@ from rules.workflow import (
     available_steps,
     public_status,
 )
+from tests.support.workflow import DETAILS, RECEIVED
 
-RECEIVED = datetime(2026, 3, 20, 5, 0, tzinfo=UTC)  # Friday 10:00 in Kazakhstan
 KNOWN = CaseFacts(received_at=RECEIVED, anonymous=False, nda_intended=True)
 ANON = CaseFacts(received_at=RECEIVED, anonymous=True, nda_intended=False)
-
-DETAILS: Mapping[Step, Mapping[str, str]] = {
-    Step.KNS_NOTIFIED: {"call_time": "2026-03-20T10:20", "operator": "Operator 7"},
-    Step.CONFIRMATION_SENT: {"outgoing_number": "01-15/42", "outgoing_date": "2026-03-20"},
-    Step.NDA_SIGNED: {"signed_at": "2026-03-20T16:00+05:00"},
-}
 
 FULL_KNOWN = [
     Step.REGISTERED,
@@ -35,14 +28,8 @@ FULL_KNOWN = [
     Step.REPORTER_INFORMED,
     Step.CLOSED,
 ]
-FULL_ANON = [
-    Step.REGISTERED,
-    Step.KNS_NOTIFIED,
-    Step.CONFIRMATION_SENT,
-    Step.DECISION_RECEIVED,
-    Step.REPORTER_INFORMED,
-    Step.CLOSED,
-]
+# An anonymous reporter is neither told their rights nor offered an NDA; the rest is the same.
+FULL_ANON = [step for step in FULL_KNOWN if step not in (Step.RIGHTS_EXPLAINED, Step.NDA_SIGNED)]
 
 
 def run(facts: CaseFacts, steps: list[Step]) -> list[Event]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import re
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,7 +21,7 @@ from werkzeug.test import TestResponse
 from handler import create_app, totp
 from rules.clock import local_date
 from store import payloads, sealing
-from store.models import Attachment, DisclosureBasis, Mailbox, Message, Submission, User
+from store.models import Attachment, AuditEntry, DisclosureBasis, Mailbox, Message, Submission, User
 from store.recipients import holders, identity_recipients, report_recipients
 from tests.support.instance import DemoInstance
 
@@ -247,3 +247,32 @@ def reporter_follows_up(demo: DemoInstance, report: PortalReport, text: str,
             writer.write(data)
             s.add(Attachment(submission_id=submission.id, message_id=message.id,
                              envelope_id=writer.finish().id))
+
+
+APPENDIX1_FIELDS = {"received_at": "2026-05-08T10:30", "received_by": "Иванова А. Б.",
+                    "channel": "portal", "facts": "Взятка при закупке", "lang": "ru",
+                    "fmt": "docx"}
+
+
+def export_appendix1(client: Browser, sid: str, **extra: str) -> TestResponse:
+    """POST an Appendix 1 export of case `sid`: the sample fields, overridden by `extra`."""
+    return client.post(f"/cases/{sid}/appendix1", {**APPENDIX1_FIELDS, **extra})
+
+
+def audit_entries(demo: DemoInstance, action: str) -> list[AuditEntry]:
+    """The audit entries of one action, oldest first."""
+    with demo.sessions() as s:
+        return list(s.scalars(select(AuditEntry).where(AuditEntry.action == action)
+                              .order_by(AuditEntry.id)))
+
+
+def case_with_known_identity(demo: DemoInstance, as_role: Callable[[str], Browser],
+                             full_name: str) -> tuple[str, Browser, Browser]:
+    """A portal report whose case the head opens and records the reporter's identity on (the
+    reporter came in person): its submission id, the head and a handler, signed in."""
+    head, handler = as_role("head"), as_role("handler")
+    sid = store_portal_report(demo).submission_id
+    head.get(f"/cases/{sid}")
+    assert head.post(f"/cases/{sid}/identity/record",
+                     {"full_name": full_name, "how": "Пришла лично"}).status_code == 303
+    return sid, head, handler

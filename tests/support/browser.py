@@ -174,6 +174,19 @@ def seed(site: Site) -> None:
 # before the second starts; Playwright's sync API allows only one running instance per thread.
 
 
+@pytest.fixture(scope="package")
+def chrome() -> Iterator[Browser]:
+    """Imported by the conftest of each browser-test directory: one Chromium per directory."""
+    yield from package_chrome()
+
+
+@pytest.fixture(scope="package")
+def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+         demo_template: Template) -> Iterator[Site]:
+    """Imported by the conftest of each browser-test directory: one site per directory."""
+    yield from package_site(request, tmp_path_factory, demo_template)
+
+
 def package_chrome() -> Iterator[Browser]:
     if needs.POSTGRES_PASS:
         pytest.skip(needs.ONCE_REASON)
@@ -268,42 +281,46 @@ def no_browser_validation(page: Page) -> None:
     page.evaluate("document.querySelectorAll('form').forEach(f => { f.noValidate = true; })")
 
 
+def _stops(page: Page, base: str, *stops: tuple[str, str]) -> Iterator[str]:
+    """Go to each path in turn and yield the name of the page."""
+    for path, name in stops:
+        page.goto(base + path)
+        yield name
+
+
+def _empty_form(page: Page, base: str, stop: tuple[str, str], form: str,
+                errors: str) -> Iterator[str]:
+    """A page with a form, then the form sent empty past the browser's own checks."""
+    yield from _stops(page, base, stop)
+    no_browser_validation(page)
+    submit(page, form)
+    yield errors
+
+
 def backoffice_tour(page: Page, site: Site, role: str, lang: str) -> Iterator[str]:
     """The main back-office pages of one role (already signed in), in `lang`."""
     base = site.handler.url
+    case = f"/cases/{site.seed_submission}"
     if role == "handler":
         page.goto(base + "/inbox")
         choose_language(page, lang)
         yield "inbox"
-        page.goto(f"{base}/cases/{site.seed_submission}")
-        yield "case"
-        no_browser_validation(page)
-        submit(page, 'form[action$="/reply"]')
-        yield "reply-errors"
-        page.goto(base + "/register")
-        yield "register"
-        no_browser_validation(page)
-        submit(page, 'form[action="/register"]')
-        yield "register-errors"
-        page.goto(base + "/deadlines")
-        yield "deadlines"
-        page.goto(f"{base}/cases/{site.seed_submission}/appendix1")
-        yield "appendix1"
-        page.goto(base + "/account/password")
-        yield "password"
+        yield from _empty_form(page, base, (case, "case"), 'form[action$="/reply"]', "reply-errors")
+        yield from _empty_form(page, base, ("/register", "register"), 'form[action="/register"]',
+                               "register-errors")
+        yield from _stops(page, base, ("/deadlines", "deadlines"),
+                          (case + "/appendix1", "appendix1"), ("/account/password", "password"))
         page.fill("#current", "not the password")
         page.fill("#new", "a long enough new pass phrase")
         page.fill("#confirm", "a different pass phrase")
         submit(page, 'form[action="/account/password"]')  # only "confirm" is wrong
         yield "password-errors"
-        page.goto(base + "/no-such-page")
-        yield "not-found"
+        yield from _stops(page, base, ("/no-such-page", "not-found"))
     elif role == "head":
-        page.goto(f"{base}/cases/{site.seed_submission}/identity")
+        page.goto(base + case + "/identity")
         choose_language(page, lang)
         yield "identity"
-        page.goto(base + "/statistics")
-        yield "statistics"
+        yield from _stops(page, base, ("/statistics", "statistics"))
     elif role == "admin":
         page.goto(base + "/admin/users")
         choose_language(page, lang)
@@ -311,23 +328,16 @@ def backoffice_tour(page: Page, site: Site, role: str, lang: str) -> Iterator[st
         page.click("tbody a")
         page.wait_for_load_state()
         yield "user"
-        page.goto(base + "/admin/users/new")
-        yield "user-new"
-        no_browser_validation(page)
-        submit(page, 'form[action="/admin/users/new"]')
-        yield "user-new-errors"
-        page.goto(base + "/admin/settings")
-        yield "settings"
-        page.goto(base + "/admin/calendar")
-        yield "calendar"
-        page.goto(base + "/inbox")  # a page of another role
-        yield "forbidden"
+        yield from _empty_form(page, base, ("/admin/users/new", "user-new"),
+                               'form[action="/admin/users/new"]', "user-new-errors")
+        yield from _stops(page, base, ("/admin/settings", "settings"),
+                          ("/admin/calendar", "calendar"),
+                          ("/inbox", "forbidden"))  # a page of another role
     elif role == "auditor":
         page.goto(base + "/audit")
         choose_language(page, lang)
         yield "audit"
-        page.goto(base + "/audit/verify")
-        yield "audit-verify"
+        yield from _stops(page, base, ("/audit/verify", "audit-verify"))
 
 
 def signed_out_tour(page: Page, site: Site, lang: str) -> Iterator[str]:

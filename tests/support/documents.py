@@ -53,3 +53,12 @@ def assert_no_script(page: str) -> None:
 def docx_text(data: bytes) -> tuple[str, docx.document.Document]:
     document = docx.Document(io.BytesIO(data))
     return "\n".join(p.text for p in document.paragraphs), document
+
+
+def docx_all_text(data: bytes) -> str:
+    """Every paragraph and then every table cell of a DOCX, one a line."""
+    document = docx.Document(io.BytesIO(data))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        parts += [cell.text for row in table.rows for cell in row.cells]
+    return "\n".join(parts)

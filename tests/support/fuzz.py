@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from io import BytesIO
 from typing import Any
@@ -119,6 +119,24 @@ def file_part_failure(fuzz: Fuzzer, page: str, action: str, name: str) -> str | 
     except AssertionError as exc:
         return f"{action} with a file part named {name!r}: {exc}"
     return None
+
+
+def file_part_failures(fuzz: Fuzzer, page: str, action: str, names: Iterable[str],
+                       before: Callable[[], object] | None = None) -> list[str]:
+    """`file_part_failure` for each field name, calling `before` ahead of each post."""
+    failures = []
+    for name in names:
+        if before is not None:
+            before()
+        failure = file_part_failure(fuzz, page, action, name)
+        if failure:
+            failures.append(failure)
+    return failures
+
+
+def assert_bad_hosts_refused(fuzz: Fuzzer, hosts: Iterable[str]) -> None:
+    failures = bad_host_failures(fuzz, hosts)
+    assert not failures, "\n".join(failures)
 
 
 def bad_host_failures(fuzz: Fuzzer, hosts: Iterable[str]) -> list[str]:

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from nacl.public import PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cases.facts import facts_from_report
+from cases.workflow import register_case
 from rules.clock import local_date
 from store import payloads, sealing
-from store.models import Attachment, Mailbox, Message, Submission, User
+from store.models import Attachment, Case, Mailbox, Message, Submission, User
 from store.recipients import holders, identity_recipients, report_recipients
+from store.sealing import FileWriter
+from tests.support.instance import DemoInstance
 
 
 @dataclass(frozen=True)
@@ -82,3 +86,33 @@ def _file(session: Session, submission: Submission, recipients: list[bytes], tod
 
 def user(session: Session, role: str) -> User:
     return session.scalars(select(User).where(User.role == role).order_by(User.id)).first()
+
+
+def registered_case(demo: DemoInstance, received_at: datetime, *,
+                    identity: dict[str, str] | None = None, nda_intended: bool = False) -> str:
+    """A report without files or messages, registered as a case by the handler five minutes
+    after it came in; its submission id."""
+    with demo.sessions() as s, s.begin():
+        stored = store_report(s, received_at, identity=identity, nda_intended=nda_intended,
+                              files=0, messages=0)
+        submission = s.get(Submission, stored.submission_id)
+        register_case(s, submission, facts_from_report(stored.report, submission),
+                      user(s, "handler"), at=received_at + timedelta(minutes=5))
+        return stored.submission_id
+
+
+def case_of(session: Session, submission_id: str) -> Case:
+    return session.scalars(select(Case).where(Case.submission_id == submission_id)).one()
+
+
+def abandoned_and_arriving_upload(demo: DemoInstance, today: date) -> tuple[str, str]:
+    """Two file envelopes without a report: one finished two days ago and abandoned, one
+    begun yesterday and still being written. Their envelope ids, in that order."""
+    with demo.sessions() as s:
+        keys = report_recipients(s)
+        old = FileWriter(s, keys, today - timedelta(days=2), commit_batches=True)
+        old.write(b"abandoned upload")
+        old.close_stream()
+        fresh = FileWriter(s, keys, today - timedelta(days=1), commit_batches=True)
+        fresh.write(b"still arriving")
+        return old.envelope_id, fresh.envelope_id
