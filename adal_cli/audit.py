@@ -28,13 +28,18 @@ def verify_command() -> None:
     if result.ok:
         click.echo(f"OK: {result.checked} entries; the chain is intact and reaches the anchor.")
         if result.legacy_id:
-            click.echo(f"Entries 1 to {result.legacy_id} predate the keyed chain: the unkeyed "
-                       f"chain and {audit.KEY_NAME} vouch for them, every later one carries "
-                       "the back office's MAC.")
+            click.echo(
+                f"Entries 1 to {result.legacy_id} predate the keyed chain: the unkeyed "
+                f"chain and {audit.KEY_NAME} vouch for them, every later one carries "
+                "the back office's MAC."
+            )
         return
     if result.broken_id is None:
         click.echo(f"FAILED: {result.reason}.", err=True)
     else:
-        click.echo(f"FAILED at entry {result.broken_id}: {result.reason}. "
-                   f"{result.checked} earlier entries are intact.", err=True)
+        click.echo(
+            f"FAILED at entry {result.broken_id}: {result.reason}. "
+            f"{result.checked} earlier entries are intact.",
+            err=True,
+        )
     raise click.exceptions.Exit(1)

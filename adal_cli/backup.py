@@ -25,18 +25,26 @@ PASSPHRASE_ENV = "ADAL_BACKUP_PASSPHRASE"  # noqa: S105 - the variable's name, n
 def _passphrase(confirm: bool) -> str:
     value = os.environ.get(PASSPHRASE_ENV)
     if value is None:
-        value = click.prompt("Backup passphrase", hide_input=True,
-                             confirmation_prompt=confirm)
+        value = click.prompt("Backup passphrase", hide_input=True, confirmation_prompt=confirm)
     return value
 
 
 @click.command("backup")
 @click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
-@click.option("--kdf-time-cost", type=click.IntRange(1, 64), default=DEFAULT_PARAMS.time_cost,
-              show_default=True, help="Argon2id passes for the passphrase.")
-@click.option("--kdf-memory-kib", type=click.IntRange(8192, 4 * 1024 * 1024),
-              default=DEFAULT_PARAMS.memory_kib, show_default=True,
-              help="Argon2id memory in KiB (lower it only for tests).")
+@click.option(
+    "--kdf-time-cost",
+    type=click.IntRange(1, 64),
+    default=DEFAULT_PARAMS.time_cost,
+    show_default=True,
+    help="Argon2id passes for the passphrase.",
+)
+@click.option(
+    "--kdf-memory-kib",
+    type=click.IntRange(8192, 4 * 1024 * 1024),
+    default=DEFAULT_PARAMS.memory_kib,
+    show_default=True,
+    help="Argon2id memory in KiB (lower it only for tests).",
+)
 def backup_command(file: Path, kdf_time_cost: int, kdf_memory_kib: int) -> None:
     """Write an encrypted backup of the database and the instance folder to FILE."""
     ctx = load_context()
@@ -55,17 +63,23 @@ def backup_command(file: Path, kdf_time_cost: int, kdf_memory_kib: int) -> None:
             # Recorded first, so the backup itself shows that it was made.
             with transaction(ctx.sessions) as session:
                 audit.append(session, "backup.create", actor="cli")
-            summary = backup.dump(ctx.engine, ctx.instance.path, dst, passphrase,
-                                  params=KdfParams(time_cost=kdf_time_cost,
-                                                   memory_kib=kdf_memory_kib))
+            summary = backup.dump(
+                ctx.engine,
+                ctx.instance.path,
+                dst,
+                passphrase,
+                params=KdfParams(time_cost=kdf_time_cost, memory_kib=kdf_memory_kib),
+            )
             dst.flush()
             os.fsync(dst.fileno())
     except BaseException:
         file.unlink(missing_ok=True)  # a partial backup must not look like one
         raise
-    click.echo(f"Backup written: {file} ({summary.bytes_written / 2**20:.1f} MiB; "
-               f"{summary.rows} rows in {len(summary.tables)} tables; "
-               f"{len(summary.files)} instance files; schema {summary.revision}).")
+    click.echo(
+        f"Backup written: {file} ({summary.bytes_written / 2**20:.1f} MiB; "
+        f"{summary.rows} rows in {len(summary.tables)} tables; "
+        f"{len(summary.files)} instance files; schema {summary.revision})."
+    )
     click.echo("Keep the passphrase apart from the file: without it nothing can be restored.")
 
 
@@ -83,7 +97,9 @@ def restore_command(file: Path) -> None:
         raise click.ClickException(str(exc)) from exc
     finally:
         engine.dispose()
-    click.echo(f"Restored {summary.rows} rows in {len(summary.tables)} tables and "
-               f"{len(summary.files)} instance files into {path} (schema {summary.revision}, "
-               "now upgraded to the current one).")
+    click.echo(
+        f"Restored {summary.rows} rows in {len(summary.tables)} tables and "
+        f"{len(summary.files)} instance files into {path} (schema {summary.revision}, "
+        "now upgraded to the current one)."
+    )
     click.echo("Check it with 'adal audit verify'.")

@@ -23,8 +23,10 @@ def grant_portal_command(role: str) -> None:
         report = roles.grant_portal(ctx.engine, role)
     except roles.RoleError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"Role {report.role}: privileges on {report.tables} tables, "
-               f"{report.sequences} sequences, {report.policies} row-level policies; "
-               f"nothing on {', '.join(roles.DENIED_TABLES)}.")
+    click.echo(
+        f"Role {report.role}: privileges on {report.tables} tables, "
+        f"{report.sequences} sequences, {report.policies} row-level policies; "
+        f"nothing on {', '.join(roles.DENIED_TABLES)}."
+    )
     for warning in report.warnings:
         click.echo(f"WARNING: {warning}", err=True)

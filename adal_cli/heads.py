@@ -19,8 +19,11 @@ from cases import custody, sharing
 from rules.errors import AdalError
 from store.models import User
 
-STATES = {"pending": "awaiting approval", "approved": "approved",
-          "carried_over": "carried over from before approvals (review)"}
+STATES = {
+    "pending": "awaiting approval",
+    "approved": "approved",
+    "carried_over": "carried over from before approvals (review)",
+}
 
 
 @click.group("head")
@@ -55,9 +58,10 @@ def approve_command(username: str) -> None:
             key = sharing.active_key(session, user) if user is not None else None
             if user is None or not user.active or user.role != "head" or key is None:
                 raise click.ClickException(f"{username!r} is not an active head")
-            approval = custody.approve(session, key, recovery, actor="cli",
-                                       now=datetime.now(UTC))
+            approval = custody.approve(session, key, recovery, actor="cli", now=datetime.now(UTC))
     except AdalError as exc:
         raise click.ClickException(exc.message) from exc
-    click.echo(f"The key of {username} is approved; {approval.handed_over} identity blocks and "
-               "protection records were handed over to it.")
+    click.echo(
+        f"The key of {username} is approved; {approval.handed_over} identity blocks and "
+        "protection records were handed over to it."
+    )

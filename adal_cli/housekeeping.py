@@ -23,16 +23,23 @@ def _one_pass(ctx: Context) -> Summary:
 
 @click.command("housekeeping")
 @click.option("--once", is_flag=True, help="One pass, then exit (for a systemd timer).")
-@click.option("--every", type=click.IntRange(60, 86_400), default=3600, show_default=True,
-              help="Seconds between passes when not --once.")
+@click.option(
+    "--every",
+    type=click.IntRange(60, 86_400),
+    default=3600,
+    show_default=True,
+    help="Seconds between passes when not --once.",
+)
 def housekeeping_command(once: bool, every: int) -> None:
     """Shred file uploads that never became part of a report (after a day's grace) and delete
     web sessions past their expiry date."""
     ctx = load_context()
     while True:
         summary = _one_pass(ctx)
-        click.echo(f"Shredded {summary.orphan_files} abandoned upload(s), deleted "
-                   f"{summary.expired_sessions} expired session(s).")
+        click.echo(
+            f"Shredded {summary.orphan_files} abandoned upload(s), deleted "
+            f"{summary.expired_sessions} expired session(s)."
+        )
         if once:
             return
         time.sleep(every)

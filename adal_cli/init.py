@@ -37,11 +37,20 @@ def _database_in_use(engine: Engine) -> bool:
 
 @click.command("init")
 @click.option("--demo", is_flag=True, help="Also create one demo user per role.")
-@click.option("--kdf-time-cost", type=click.IntRange(1, 100), default=KdfParams().time_cost,
-              show_default=True, help="Argon2id passes for receipt codes and key wrapping.")
-@click.option("--kdf-memory-kib", type=click.IntRange(8192, 4 * 1024 * 1024),
-              default=KdfParams().memory_kib, show_default=True,
-              help="Argon2id memory in KiB (lower it only for tests or a tiny machine).")
+@click.option(
+    "--kdf-time-cost",
+    type=click.IntRange(1, 100),
+    default=KdfParams().time_cost,
+    show_default=True,
+    help="Argon2id passes for receipt codes and key wrapping.",
+)
+@click.option(
+    "--kdf-memory-kib",
+    type=click.IntRange(8192, 4 * 1024 * 1024),
+    default=KdfParams().memory_kib,
+    show_default=True,
+    help="Argon2id memory in KiB (lower it only for tests or a tiny machine).",
+)
 def init_command(demo: bool, kdf_time_cost: int, kdf_memory_kib: int) -> None:
     """Create the instance folder, the database schema and the recovery key."""
     path = inst.instance_path()
@@ -72,24 +81,38 @@ def init_command(demo: bool, kdf_time_cost: int, kdf_memory_kib: int) -> None:
     audit.install(factory, path)
     with transaction(factory) as session:
         recovery = ckeys.parse_recovery_key(recovery_text)
-        session.add(RecipientKey(key_id=recovery_id, public_key=recovery_public,
-                                 purpose="recovery", active=True,
-                                 verify_key=signing.verify_key(recovery)))
+        session.add(
+            RecipientKey(
+                key_id=recovery_id,
+                public_key=recovery_public,
+                purpose="recovery",
+                active=True,
+                verify_key=signing.verify_key(recovery),
+            )
+        )
         audit.append(session, "instance.init", actor="cli", details={"demo": demo})
         if demo:
             for role, username, full_name in DEMO_USERS:
-                new = create_user(session, username=username, full_name=full_name, role=role,
-                                  instance_secret=instance.secret_key, kdf=kdf,
-                                  must_change_password=False)
+                new = create_user(
+                    session,
+                    username=username,
+                    full_name=full_name,
+                    role=role,
+                    instance_secret=instance.secret_key,
+                    kdf=kdf,
+                    must_change_password=False,
+                )
                 new.user.totp_enrolled = True
-                audit.append(session, "user.create", actor="cli", target=username,
-                             details={"role": role})
+                audit.append(
+                    session, "user.create", actor="cli", target=username, details={"role": role}
+                )
                 custody.announce(session, new.user, actor="cli", reset=False)
                 if role == "head":
                     # The first head of an installation is approved by the recovery key, which
                     # init holds at this moment and never again (p14, cases/custody.py).
-                    custody.approve(session, new.user.keys[-1], recovery, actor="cli",
-                                    now=datetime.now(UTC))
+                    custody.approve(
+                        session, new.user.keys[-1], recovery, actor="cli", now=datetime.now(UTC)
+                    )
                 credentials.append(
                     f"{role}\n  username: {username}\n  password: {new.password}\n"
                     f"  totp secret: {new.totp_secret}\n"

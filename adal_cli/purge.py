@@ -41,8 +41,10 @@ def purge_command(dry_run: bool) -> None:
     today = local_date(utcnow())
     with ctx.sessions() as session:
         if retention_years(session) is None:
-            click.echo("No retention period is set: nothing is ever purged. "
-                       "An admin sets it in the back office settings.")
+            click.echo(
+                "No retention period is set: nothing is ever purged. "
+                "An admin sets it in the back office settings."
+            )
             return
         try:
             result = purge_expired(session, today, actor=ACTOR, dry_run=dry_run)
@@ -54,8 +56,11 @@ def purge_command(dry_run: bool) -> None:
         else:
             session.commit()
     verb = "Would shred" if dry_run else "Shredded"
-    click.echo(f"{verb} {len(result.purged)} case(s)"
-               + ("" if dry_run else f", {result.envelopes} sealed envelope(s)") + ".")
+    click.echo(
+        f"{verb} {len(result.purged)} case(s)"
+        + ("" if dry_run else f", {result.envelopes} sealed envelope(s)")
+        + "."
+    )
     for submission_id in result.purged:
         click.echo(f"  {submission_id}")
     for held in result.held:

@@ -39,11 +39,18 @@ def _pending_fingerprint(session: Session, user: User) -> str | None:
 
 @click.command("recover")
 @click.option("--user", "username", required=True, help="Handler or head to grant the cases.")
-@click.option("--case", "case_id", default=None,
-              help="Only this case (the id in the case's address); default: every case.")
-@click.option("--handover", is_flag=True,
-              help="USER is the incoming head: hand over every case, identity and protection "
-                   "record, with a count of what moved.")
+@click.option(
+    "--case",
+    "case_id",
+    default=None,
+    help="Only this case (the id in the case's address); default: every case.",
+)
+@click.option(
+    "--handover",
+    is_flag=True,
+    help="USER is the incoming head: hand over every case, identity and protection "
+    "record, with a count of what moved.",
+)
 def recover_command(username: str, case_id: str | None, handover: bool) -> None:
     """Grant every case, or one, to USER using the offline recovery key."""
     ctx = load_context()
@@ -62,32 +69,42 @@ def recover_command(username: str, case_id: str | None, handover: bool) -> None:
             submissions = [found]
         if handover:
             try:
-                result = hand_over(session, recovery, user, actor="cli",
-                                   submissions=submissions)
+                result = hand_over(session, recovery, user, actor="cli", submissions=submissions)
             except AdalError as exc:
-                hint = (f" Compare the fingerprint {pending} with the one {username} reads out "
-                        f"from their Head keys page, then: adal head approve {username}"
-                        if pending else "")
+                hint = (
+                    f" Compare the fingerprint {pending} with the one {username} reads out "
+                    f"from their Head keys page, then: adal head approve {username}"
+                    if pending
+                    else ""
+                )
                 raise click.ClickException(exc.message + hint) from None
         else:
             granted, skipped = _recover(session, submissions, recovery, user, case_id)
     if pending:
-        click.echo(f"The head key of {username} awaits approval: identity blocks and protection "
-                   f"records were not granted. Compare the fingerprint {pending} with the one "
-                   f"{username} reads out from their Head keys page, then: "
-                   f"adal head approve {username}", err=True)
+        click.echo(
+            f"The head key of {username} awaits approval: identity blocks and protection "
+            f"records were not granted. Compare the fingerprint {pending} with the one "
+            f"{username} reads out from their Head keys page, then: "
+            f"adal head approve {username}",
+            err=True,
+        )
     if handover:
         _report_handover(result)
         return
-    click.echo(f"Granted {len(submissions)} cases to {user.username} "
-               f"({granted} new grants).")
+    click.echo(f"Granted {len(submissions)} cases to {user.username} ({granted} new grants).")
     if skipped:
-        click.echo(f"{skipped} envelopes were not sealed to the recovery key and stay closed.",
-                   err=True)
+        click.echo(
+            f"{skipped} envelopes were not sealed to the recovery key and stay closed.", err=True
+        )
 
 
-def _recover(session: Session, submissions: list[Submission], recovery: PrivateKey,
-             user: User, case_id: str | None) -> tuple[int, int]:
+def _recover(
+    session: Session,
+    submissions: list[Submission],
+    recovery: PrivateKey,
+    user: User,
+    case_id: str | None,
+) -> tuple[int, int]:
     granted = skipped = 0
     try:
         for submission in submissions:
@@ -96,16 +113,25 @@ def _recover(session: Session, submissions: list[Submission], recovery: PrivateK
             skipped += result.skipped
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    audit.append(session, "recovery.grant", actor="cli", target=user.username,
-                 details={"cases": len(submissions), "case": case_id,
-                          "envelopes": granted, "unreadable": skipped})
+    audit.append(
+        session,
+        "recovery.grant",
+        actor="cli",
+        target=user.username,
+        details={
+            "cases": len(submissions),
+            "case": case_id,
+            "envelopes": granted,
+            "unreadable": skipped,
+        },
+    )
     return granted, skipped
 
 
 def _report_handover(result: Handover) -> None:
     for kind in KINDS:
-        click.echo(f"{kind}: {result.moved[kind]} moved, "
-                   f"{result.not_moved[kind]} could not move")
+        click.echo(f"{kind}: {result.moved[kind]} moved, {result.not_moved[kind]} could not move")
     if not result.complete:
-        click.echo("What could not move was not sealed to the recovery key and stays closed.",
-                   err=True)
+        click.echo(
+            "What could not move was not sealed to the recovery key and stays closed.", err=True
+        )

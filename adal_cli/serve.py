@@ -59,19 +59,32 @@ def check_portal_config(env: dict[str, str]) -> None:
 def gunicorn_argv(app: str, host: str, port: int, workers: int, threads: int) -> list[str]:
     flags = list(PORTAL_PYTHON_FLAGS) if app == "portal" else []
     return [
-        sys.executable, *flags, "-m", "gunicorn",
-        "--bind", f"{host}:{port}",
-        "--workers", str(workers),
-        "--threads", str(threads),
-        "--worker-class", "gthread",
+        sys.executable,
+        *flags,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--worker-class",
+        "gthread",
         # Long enough for a slow upload over Tor; gthread workers keep serving meanwhile.
-        "--timeout", "600",
-        "--graceful-timeout", "30",
+        "--timeout",
+        "600",
+        "--graceful-timeout",
+        "30",
         # No access log: never an address, a user agent or a request line on disk.
-        "--access-logfile", "/dev/null",
-        "--error-logfile", "-",
-        "--log-level", "warning",
-        "--config", "python:adal_cli.gunicorn_conf",
+        "--access-logfile",
+        "/dev/null",
+        "--error-logfile",
+        "-",
+        "--log-level",
+        "warning",
+        "--config",
+        "python:adal_cli.gunicorn_conf",
         APPS[app],
     ]
 
@@ -90,6 +103,7 @@ def _options(default_port: int):  # type: ignore[no-untyped-def]
         f = click.option("--workers", default=2, show_default=True)(f)
         f = click.option("--port", default=default_port, show_default=True)(f)
         return click.option("--host", default="127.0.0.1", show_default=True)(f)
+
     return wrap
 
 
@@ -115,10 +129,14 @@ def run_demo_command(portal_port: int, handler_port: int) -> None:
     ctx = load_context()
     env = dict(os.environ, ADAL_INSECURE_COOKIES="1")  # plain HTTP on loopback for the demo
     procs = [
-        subprocess.Popen(gunicorn_argv("portal", "127.0.0.1", portal_port, 1, 4),  # noqa: S603
-                         env=gunicorn_env("portal", 4, env)),
-        subprocess.Popen(gunicorn_argv("handler", "127.0.0.1", handler_port, 1, 4),  # noqa: S603
-                         env=gunicorn_env("handler", 4, env)),
+        subprocess.Popen(  # noqa: S603 - our own gunicorn argv, no shell, no user input
+            gunicorn_argv("portal", "127.0.0.1", portal_port, 1, 4),
+            env=gunicorn_env("portal", 4, env),
+        ),
+        subprocess.Popen(  # noqa: S603 - our own gunicorn argv, no shell, no user input
+            gunicorn_argv("handler", "127.0.0.1", handler_port, 1, 4),
+            env=gunicorn_env("handler", 4, env),
+        ),
     ]
     click.echo(f"Portal:      http://127.0.0.1:{portal_port}/")
     click.echo(f"Back office: http://127.0.0.1:{handler_port}/")

@@ -27,17 +27,30 @@ def add_command(role: str, full_name: str, username: str) -> None:
     ctx = load_context()
     try:
         with transaction(ctx.sessions) as session:
-            new = create_user(session, username=username, full_name=full_name, role=role,
-                              instance_secret=ctx.instance.secret_key, kdf=ctx.instance.kdf)
-            audit.append(session, "user.create", actor="cli", target=new.user.username,
-                         details={"role": role})
+            new = create_user(
+                session,
+                username=username,
+                full_name=full_name,
+                role=role,
+                instance_secret=ctx.instance.secret_key,
+                kdf=ctx.instance.kdf,
+            )
+            audit.append(
+                session,
+                "user.create",
+                actor="cli",
+                target=new.user.username,
+                details={"role": role},
+            )
             custody.announce(session, new.user, actor="cli", reset=False)
     except AdalError as exc:
         # The message alone, as always: the code is for the back office's translations.
         raise click.ClickException(exc.message) from exc
     click.echo(f"User {new.user.username} ({role}) created.")
     if role == "head":
-        click.echo("This head receives reporters' identities once another head approves the key "
-                   "in the back office, or: adal head approve " + new.user.username)
+        click.echo(
+            "This head receives reporters' identities once another head approves the key "
+            "in the back office, or: adal head approve " + new.user.username
+        )
     # Last line, alone: scripts read the password from it.
     click.echo(f"One-time password (must be changed at first login): {new.password}")

@@ -81,13 +81,15 @@ def hello_app() -> Flask:
 class Timings:
     samples: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     statuses: dict[str, dict[int, int]] = field(
-        default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+        default_factory=lambda: defaultdict(lambda: defaultdict(int))
+    )
     errors: int = 0
     tries: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def timed(self, label: str, http: requests.Session, method: str, url: str,
-              **kwargs: object) -> requests.Response | None:
+    def timed(
+        self, label: str, http: requests.Session, method: str, url: str, **kwargs: object
+    ) -> requests.Response | None:
         """One request, its latency kept under `label`; None when the connection failed."""
         kwargs.setdefault("timeout", 120)
         start = time.perf_counter()
@@ -112,8 +114,10 @@ def percentile(values: list[float], q: float) -> float:
 def row(label: str, values: list[float]) -> str:
     if not values:
         return f"  {label:<28} {'-':>6}"
-    return (f"  {label:<28} {len(values):>6} {percentile(values, 50):>9.1f} "
-            f"{percentile(values, 95):>9.1f} {percentile(values, 99):>9.1f}")
+    return (
+        f"  {label:<28} {len(values):>6} {percentile(values, 50):>9.1f} "
+        f"{percentile(values, 95):>9.1f} {percentile(values, 99):>9.1f}"
+    )
 
 
 HEADER = f"  {'':<28} {'n':>6} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9}"
@@ -145,14 +149,15 @@ def phase_baseline(portal: str, hello: str, clients: int, each: int, limit: floa
 
     run_threads(clients, client)
     p, h = timings.samples["portal GET /"], timings.samples["hello GET /"]
-    print(f"\n1. GET / of the portal and of a bare Flask app, same gunicorn command line "
-          f"({clients} clients)")
+    print(
+        f"\n1. GET / of the portal and of a bare Flask app, same gunicorn command line "
+        f"({clients} clients)"
+    )
     print(HEADER)
     print(row("portal GET /", p))
     print(row("hello GET /", h))
     if p and h:
-        ratios = "  ".join(f"p{q} {percentile(p, q) / percentile(h, q):.1f}x"
-                           for q in (50, 95, 99))
+        ratios = "  ".join(f"p{q} {percentile(p, q) / percentile(h, q):.1f}x" for q in (50, 95, 99))
         print(f"  portal / hello: {ratios}")
 
 
@@ -164,8 +169,9 @@ def _token(page: str) -> str:
 LOGIN_TRIES = 4
 
 
-def login_as_a_person(timings: Timings, http: requests.Session, portal: str,
-                      code: str) -> requests.Response | None:
+def login_as_a_person(
+    timings: Timings, http: requests.Session, portal: str, code: str
+) -> requests.Response | None:
     """Open the mailbox the way the 503 page tells a person to: wait Retry-After, try again.
 
     Each try's latency is kept; "mailbox opened" keeps the whole wait, from the first login
@@ -176,15 +182,21 @@ def login_as_a_person(timings: Timings, http: requests.Session, portal: str,
         page = timings.timed("GET /mailbox (login)", http, "GET", portal + "/mailbox")
         if page is None:
             return None
-        opened = timings.timed("POST /mailbox/login", http, "POST", portal + "/mailbox/login",
-                               allow_redirects=False,
-                               data={"csrf_token": _token(page.text), "code": code})
+        opened = timings.timed(
+            "POST /mailbox/login",
+            http,
+            "POST",
+            portal + "/mailbox/login",
+            allow_redirects=False,
+            data={"csrf_token": _token(page.text), "code": code},
+        )
         if opened is None:
             return None
         if opened.status_code == 303:
             with timings.lock:
                 timings.samples["mailbox opened (all tries)"].append(
-                    (time.perf_counter() - started) * 1000)
+                    (time.perf_counter() - started) * 1000
+                )
                 timings.tries[attempt] += 1
             return opened
         if opened.status_code != 503 or attempt == LOGIN_TRIES:
@@ -212,12 +224,16 @@ def phase_reporters(portal: str, reporters: int, rounds: int, limit: float) -> N
             if form is None:
                 continue
             nonce = _NONCE.search(form.text)
-            fields = [("csrf_token", (None, _token(form.text))),
-                      ("nonce", (None, nonce.group(1) if nonce else "")),
-                      ("facts", (None, f"Load test report {i}/{r}: " + "ақша " * 100)),
-                      ("acknowledge", (None, "y")),
-                      ("files", ("evidence.bin", secrets.token_bytes(32 * 1024),
-                                 "application/octet-stream"))]
+            fields = [
+                ("csrf_token", (None, _token(form.text))),
+                ("nonce", (None, nonce.group(1) if nonce else "")),
+                ("facts", (None, f"Load test report {i}/{r}: " + "ақша " * 100)),
+                ("acknowledge", (None, "y")),
+                (
+                    "files",
+                    ("evidence.bin", secrets.token_bytes(32 * 1024), "application/octet-stream"),
+                ),
+            ]
             sent = timings.timed("POST /report", http, "POST", portal + "/report", files=fields)
             found = _RECEIPT.search(sent.text) if sent is not None else None
             if not found:
@@ -230,12 +246,24 @@ def phase_reporters(portal: str, reporters: int, rounds: int, limit: float) -> N
             box = timings.timed("GET /mailbox", http, "GET", portal + "/mailbox")
             if box is None:
                 continue
-            timings.timed("POST /mailbox/reply", http, "POST", portal + "/mailbox/reply",
-                          allow_redirects=False, files=[
-                              ("csrf_token", (None, _token(box.text))),
-                              ("text", (None, "Толығырақ: ақша 12 наурызда берілді."))])
-            timings.timed("POST /mailbox/logout", http, "POST", portal + "/mailbox/logout",
-                          data={"csrf_token": _token(box.text)})
+            timings.timed(
+                "POST /mailbox/reply",
+                http,
+                "POST",
+                portal + "/mailbox/reply",
+                allow_redirects=False,
+                files=[
+                    ("csrf_token", (None, _token(box.text))),
+                    ("text", (None, "Толығырақ: ақша 12 наурызда берілді.")),
+                ],
+            )
+            timings.timed(
+                "POST /mailbox/logout",
+                http,
+                "POST",
+                portal + "/mailbox/logout",
+                data={"csrf_token": _token(box.text)},
+            )
 
     run_threads(reporters, reporter)
     elapsed = time.monotonic() - started
@@ -243,13 +271,18 @@ def phase_reporters(portal: str, reporters: int, rounds: int, limit: float) -> N
     print(HEADER)
     for label, values in timings.samples.items():
         print(row(label, values))
-    print(f"  submissions: {submitted[0]} in {elapsed:.1f} s = "
-          f"{submitted[0] / elapsed:.2f} per second; connection errors: {timings.errors}")
-    tries = ", ".join(f"{'gave up' if n > LOGIN_TRIES else f'{n}. try'}: {count}"
-                      for n, count in sorted(timings.tries.items()))
+    print(
+        f"  submissions: {submitted[0]} in {elapsed:.1f} s = "
+        f"{submitted[0] / elapsed:.2f} per second; connection errors: {timings.errors}"
+    )
+    tries = ", ".join(
+        f"{'gave up' if n > LOGIN_TRIES else f'{n}. try'}: {count}"
+        for n, count in sorted(timings.tries.items())
+    )
     print(f"  mailbox logins, each try after the 503's Retry-After: {tries}")
-    odd = {label: dict(codes) for label, codes in timings.statuses.items()
-           if set(codes) - {200, 303}}
+    odd = {
+        label: dict(codes) for label, codes in timings.statuses.items() if set(codes) - {200, 303}
+    }
     if odd:
         print(f"  statuses other than 200/303: {odd}")
 
@@ -270,9 +303,14 @@ def phase_flood(portal: str, flooders: int, seconds: float) -> None:
         http = requests.Session()
         token = _token(http.get(portal + "/mailbox", timeout=60).text)
         while time.monotonic() < stop:
-            timings.timed("POST /mailbox/login", http, "POST", portal + "/mailbox/login",
-                          data={"csrf_token": token, "code": receipt.generate()},
-                          allow_redirects=False)
+            timings.timed(
+                "POST /mailbox/login",
+                http,
+                "POST",
+                portal + "/mailbox/login",
+                data={"csrf_token": token, "code": receipt.generate()},
+                allow_redirects=False,
+            )
 
     def prober() -> None:
         time.sleep(min(2.0, seconds / 5))  # let the flood fill the queue first
@@ -291,9 +329,11 @@ def phase_flood(portal: str, flooders: int, seconds: float) -> None:
     print(row("GET / idle", idle))
     print(row("GET / under flood", timings.samples["GET / under flood"]))
     print(row("POST /mailbox/login", logins))
-    print(f"  logins answered: {codes} (422 = wrong code after the KDF, 503 = KDF queue "
-          f"full); {len(logins) / seconds:.1f} per second; connection errors: "
-          f"{timings.errors}")
+    print(
+        f"  logins answered: {codes} (422 = wrong code after the KDF, 503 = KDF queue "
+        f"full); {len(logins) / seconds:.1f} per second; connection errors: "
+        f"{timings.errors}"
+    )
 
 
 def _honest_report(portal: str, size: int, limit: float) -> tuple[float | None, int]:
@@ -307,13 +347,20 @@ def _honest_report(portal: str, size: int, limit: float) -> tuple[float | None, 
         try:
             form = http.get(portal + "/report", timeout=limit)
             nonce = _NONCE.search(form.text)
-            sent = http.post(portal + "/report", timeout=limit, files=[
-                ("csrf_token", (None, _token(form.text))),
-                ("nonce", (None, nonce.group(1) if nonce else "")),
-                ("facts", (None, "Honest report under a flood: " + "ақша " * 50)),
-                ("acknowledge", (None, "y")),
-                ("files", ("evidence.bin", secrets.token_bytes(size),
-                           "application/octet-stream"))])
+            sent = http.post(
+                portal + "/report",
+                timeout=limit,
+                files=[
+                    ("csrf_token", (None, _token(form.text))),
+                    ("nonce", (None, nonce.group(1) if nonce else "")),
+                    ("facts", (None, "Honest report under a flood: " + "ақша " * 50)),
+                    ("acknowledge", (None, "y")),
+                    (
+                        "files",
+                        ("evidence.bin", secrets.token_bytes(size), "application/octet-stream"),
+                    ),
+                ],
+            )
         except requests.RequestException:
             continue
         if _RECEIPT.search(sent.text):
@@ -332,8 +379,12 @@ def _honest_login(portal: str, code: str, limit: float) -> tuple[float | None, i
         http = requests.Session()
         try:
             page = http.get(portal + "/mailbox", timeout=limit)
-            opened = http.post(portal + "/mailbox/login", timeout=limit, allow_redirects=False,
-                               data={"csrf_token": _token(page.text), "code": code})
+            opened = http.post(
+                portal + "/mailbox/login",
+                timeout=limit,
+                allow_redirects=False,
+                data={"csrf_token": _token(page.text), "code": code},
+            )
         except requests.RequestException:
             continue
         if opened.status_code == 303:
@@ -359,18 +410,24 @@ def _trickler(portal: str, stop: float, counts: dict[str, int], lock: threading.
             continue
         cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
         boundary = secrets.token_hex(8)
-        head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n"
-                f"{_token(form.text)}\r\n--{boundary}\r\nContent-Disposition: form-data; "
-                f"name=\"files\"; filename=\"slow.bin\"\r\nContent-Type: "
-                "application/octet-stream\r\n\r\n").encode()
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+            f"{_token(form.text)}\r\n--{boundary}\r\nContent-Disposition: form-data; "
+            f'name="files"; filename="slow.bin"\r\nContent-Type: '
+            "application/octet-stream\r\n\r\n"
+        ).encode()
         declared = len(head) + 100 * 1024 * 1024
         outcome = "held until the end"
         try:
             with socket.create_connection((address.hostname, address.port), timeout=5) as sock:
-                sock.sendall((f"POST /report HTTP/1.1\r\nHost: {address.netloc}\r\n"
-                              f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
-                              f"Content-Length: {declared}\r\nCookie: {cookie}\r\n\r\n"
-                              ).encode() + head)
+                sock.sendall(
+                    (
+                        f"POST /report HTTP/1.1\r\nHost: {address.netloc}\r\n"
+                        f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+                        f"Content-Length: {declared}\r\nCookie: {cookie}\r\n\r\n"
+                    ).encode()
+                    + head
+                )
                 sock.settimeout(1.0)
                 while time.monotonic() < stop:
                     try:
@@ -393,10 +450,16 @@ def phase_floods(portal: str, levels: list[int], seconds: float, honest_limit: f
     http = requests.Session()
     form = http.get(portal + "/report", timeout=30)
     nonce = _NONCE.search(form.text)
-    sent = http.post(portal + "/report", timeout=60, files=[
-        ("csrf_token", (None, _token(form.text))),
-        ("nonce", (None, nonce.group(1) if nonce else "")),
-        ("facts", (None, "The honest reporter's report.")), ("acknowledge", (None, "y"))])
+    sent = http.post(
+        portal + "/report",
+        timeout=60,
+        files=[
+            ("csrf_token", (None, _token(form.text))),
+            ("nonce", (None, nonce.group(1) if nonce else "")),
+            ("facts", (None, "The honest reporter's report.")),
+            ("acknowledge", (None, "y")),
+        ],
+    )
     found = _RECEIPT.search(sent.text)
     if not found:
         print("\n4. could not make the honest reporter's report; skipped")
@@ -411,8 +474,12 @@ def phase_floods(portal: str, levels: list[int], seconds: float, honest_limit: f
             counts: dict[str, int] = {}
             lock = threading.Lock()
 
-            def login_flooder(_i: int, stop: float = stop, counts: dict[str, int] = counts,
-                              lock: threading.Lock = lock) -> None:
+            def login_flooder(
+                _i: int,
+                stop: float = stop,
+                counts: dict[str, int] = counts,
+                lock: threading.Lock = lock,
+            ) -> None:
                 session = requests.Session()
                 try:
                     token = _token(session.get(portal + "/mailbox", timeout=30).text)
@@ -420,22 +487,31 @@ def phase_floods(portal: str, levels: list[int], seconds: float, honest_limit: f
                     return
                 while time.monotonic() < stop:
                     try:
-                        answer = session.post(portal + "/mailbox/login", timeout=30,
-                                              allow_redirects=False,
-                                              data={"csrf_token": token,
-                                                    "code": receipt.generate()})
+                        answer = session.post(
+                            portal + "/mailbox/login",
+                            timeout=30,
+                            allow_redirects=False,
+                            data={"csrf_token": token, "code": receipt.generate()},
+                        )
                         outcome = str(answer.status_code)
                     except requests.RequestException:
                         outcome = "connection error"
                     with lock:
                         counts[outcome] = counts.get(outcome, 0) + 1
 
-            def upload_flooder(_i: int, stop: float = stop, counts: dict[str, int] = counts,
-                               lock: threading.Lock = lock) -> None:
+            def upload_flooder(
+                _i: int,
+                stop: float = stop,
+                counts: dict[str, int] = counts,
+                lock: threading.Lock = lock,
+            ) -> None:
                 _trickler(portal, stop, counts, lock)
 
-            flood = threading.Thread(target=run_threads, daemon=True, args=(
-                level, login_flooder if kind == "logins" else upload_flooder))
+            flood = threading.Thread(
+                target=run_threads,
+                daemon=True,
+                args=(level, login_flooder if kind == "logins" else upload_flooder),
+            )
             flood.start()
             time.sleep(min(3.0, seconds / 4))  # let the flood take its places first
             if kind == "logins":
@@ -444,8 +520,7 @@ def phase_floods(portal: str, levels: list[int], seconds: float, honest_limit: f
                 waited, tries = _honest_report(portal, 256 * 1024, honest_limit)
             flood.join(timeout=seconds + 60)
             shown = "gave up" if waited is None else f"{waited:.1f}"
-            label = ("wrong receipt codes" if kind == "logins" else
-                     "trickled uploads (64 B/s each)")
+            label = "wrong receipt codes" if kind == "logins" else "trickled uploads (64 B/s each)"
             answered = dict(sorted(counts.items()))
             print(f"  {label:<34} {level:>4} {shown:>14} {tries:>6}  {answered}")
             time.sleep(2.0)  # let the server settle between levels
@@ -462,14 +537,21 @@ def main() -> int:
     parser.add_argument("--baseline-requests", type=int, default=200, help="per client")
     parser.add_argument("--flooders", type=int, default=16)
     parser.add_argument("--flood-seconds", type=float, default=20.0)
-    parser.add_argument("--phase-limit", type=float, default=120.0,
-                        help="seconds after which a phase stops starting new requests")
+    parser.add_argument(
+        "--phase-limit",
+        type=float,
+        default=120.0,
+        help="seconds after which a phase stops starting new requests",
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--fast-kdf", action="store_true")
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--flood-levels", default="16,64,256",
-                        help="concurrent flooding requests of phase 4, comma-separated")
+    parser.add_argument(
+        "--flood-levels",
+        default="16,64,256",
+        help="concurrent flooding requests of phase 4, comma-separated",
+    )
     parser.add_argument("--level-seconds", type=float, default=40.0)
     parser.add_argument("--honest-limit", type=float, default=30.0)
     parser.add_argument("--only-floods", action="store_true", help="phase 4 alone")
@@ -482,9 +564,16 @@ def main() -> int:
     from bench import loopback as servers
     from crypto.kdf import KdfParams
 
-    kdf = servers.FAST_KDF if args.fast_kdf else (
-        "--kdf-time-cost", str(KdfParams().time_cost),
-        "--kdf-memory-kib", str(KdfParams().memory_kib))
+    kdf = (
+        servers.FAST_KDF
+        if args.fast_kdf
+        else (
+            "--kdf-time-cost",
+            str(KdfParams().time_cost),
+            "--kdf-memory-kib",
+            str(KdfParams().memory_kib),
+        )
+    )
     servers.compile_translations()
     with tempfile.TemporaryDirectory(prefix="adal-load-") as tmp:
         folder = Path(tmp)
@@ -494,22 +583,37 @@ def main() -> int:
         argv = gunicorn_argv("portal", "127.0.0.1", hello_port, args.workers, args.threads)
         argv[-1:] = ["--chdir", str(Path(__file__).parent), "load:hello_app()"]
         with servers.serving(
-                servers.launch("portal", folder / "instance", url, folder / "logs",
-                               workers=args.workers, threads=args.threads),
-                servers.spawn("hello", argv, hello_port, os.environ, folder / "logs"),
+            servers.launch(
+                "portal",
+                folder / "instance",
+                url,
+                folder / "logs",
+                workers=args.workers,
+                threads=args.threads,
+            ),
+            servers.spawn("hello", argv, hello_port, os.environ, folder / "logs"),
         ) as (portal, hello):
-            print(f"Adal portal load benchmark: {os.cpu_count()} cores; gunicorn "
-                  f"{args.workers} workers × {args.threads} threads (gthread); receipt KDF "
-                  f"t={kdf[1]} m={kdf[3]} KiB; SQLite; client and server on one machine")
+            print(
+                f"Adal portal load benchmark: {os.cpu_count()} cores; gunicorn "
+                f"{args.workers} workers × {args.threads} threads (gthread); receipt KDF "
+                f"t={kdf[1]} m={kdf[3]} KiB; SQLite; client and server on one machine"
+            )
             if not args.only_floods:
-                phase_baseline(portal.url, hello.url, args.baseline_clients,
-                               args.baseline_requests, args.phase_limit)
+                phase_baseline(
+                    portal.url,
+                    hello.url,
+                    args.baseline_clients,
+                    args.baseline_requests,
+                    args.phase_limit,
+                )
                 phase_reporters(portal.url, args.reporters, args.rounds, args.phase_limit)
-                phase_flood(portal.url, args.flooders,
-                            min(args.flood_seconds, args.phase_limit))
-            phase_floods(portal.url, [int(n) for n in args.flood_levels.split(",") if n],
-                         min(args.level_seconds, args.phase_limit),
-                         min(args.honest_limit, args.level_seconds))
+                phase_flood(portal.url, args.flooders, min(args.flood_seconds, args.phase_limit))
+            phase_floods(
+                portal.url,
+                [int(n) for n in args.flood_levels.split(",") if n],
+                min(args.level_seconds, args.phase_limit),
+                min(args.honest_limit, args.level_seconds),
+            )
             problems = portal.problems()
         if problems:
             print("\nthe portal logged failures:\n" + "\n".join(problems[:20]))

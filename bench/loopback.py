@@ -54,13 +54,23 @@ def free_port() -> int:
 
 def compile_translations() -> None:
     """.mo files are build output (not committed); the servers need them up to date."""
-    catalogs = [*ROOT.glob("portal/translations/*/LC_MESSAGES/*.po"),
-                *ROOT.glob("handler/translations/*/LC_MESSAGES/*.po")]
-    stale = [po for po in catalogs if not po.with_suffix(".mo").exists()
-             or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime]
+    catalogs = [
+        *ROOT.glob("portal/translations/*/LC_MESSAGES/*.po"),
+        *ROOT.glob("handler/translations/*/LC_MESSAGES/*.po"),
+    ]
+    stale = [
+        po
+        for po in catalogs
+        if not po.with_suffix(".mo").exists()
+        or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime
+    ]
     if stale:
-        subprocess.run(["bash", str(ROOT / "scripts" / "compile-translations.sh"), str(BIN)],
-                       check=True, cwd=ROOT, capture_output=True)
+        subprocess.run(
+            ["bash", str(ROOT / "scripts" / "compile-translations.sh"), str(BIN)],
+            check=True,
+            cwd=ROOT,
+            capture_output=True,
+        )
 
 
 def terminate(process: subprocess.Popen[Any], timeout: float = 30.0) -> None:
@@ -85,7 +95,7 @@ def child_pids(parent: int) -> list[int]:
         except OSError:
             continue  # exited while we looked
         # The command name is in parentheses and may contain spaces: split after it.
-        fields = stat[stat.rindex(")") + 2:].split()
+        fields = stat[stat.rindex(")") + 2 :].split()
         if int(fields[1]) == parent:
             found.append(int(entry.name))
     return sorted(found)
@@ -118,16 +128,20 @@ class Server:
 
     def problems(self, allowed: tuple[str, ...] = ()) -> list[str]:
         """Log lines that show an application failure, except those matching `allowed`."""
-        return [line for line in self.log().splitlines()
-                if _PROBLEM.search(line) and not any(a in line for a in allowed)]
+        return [
+            line
+            for line in self.log().splitlines()
+            if _PROBLEM.search(line) and not any(a in line for a in allowed)
+        ]
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         target = self.url + self.ready_path
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.app} exited with {self.process.returncode}:\n"
-                                   f"{self.log()[-4000:]}")
+                raise RuntimeError(
+                    f"{self.app} exited with {self.process.returncode}:\n{self.log()[-4000:]}"
+                )
             with suppress(requests.RequestException):
                 if requests.get(target, timeout=2, allow_redirects=False).status_code < 500:
                     return
@@ -145,47 +159,83 @@ class Server:
         return self.process.returncode
 
 
-def server_env(instance: Path, database_url: str,
-               extra: Mapping[str, str] | None = None) -> dict[str, str]:
+def server_env(
+    instance: Path, database_url: str, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "ADAL_INSTANCE": str(instance),
-        "ADAL_DATABASE_URL": database_url,
-        # Plain HTTP on loopback: without this the cookies are Secure and __Host- and a
-        # browser would not send them back over http://127.0.0.1.
-        "ADAL_INSECURE_COOKIES": "1",
-    })
+    env.update(
+        {
+            "ADAL_INSTANCE": str(instance),
+            "ADAL_DATABASE_URL": database_url,
+            # Plain HTTP on loopback: without this the cookies are Secure and __Host- and a
+            # browser would not send them back over http://127.0.0.1.
+            "ADAL_INSECURE_COOKIES": "1",
+        }
+    )
     env.update(extra or {})
     return env
 
 
-def launch(app: str, instance: Path, database_url: str, log_dir: Path, *, workers: int = 1,
-           threads: int = 4, port: int | None = None,
-           extra_env: Mapping[str, str] | None = None) -> Server:
+def launch(
+    app: str,
+    instance: Path,
+    database_url: str,
+    log_dir: Path,
+    *,
+    workers: int = 1,
+    threads: int = 4,
+    port: int | None = None,
+    extra_env: Mapping[str, str] | None = None,
+) -> Server:
     """Start `adal <app>` without waiting for it (see Server.wait_ready)."""
     port = port or free_port()
-    argv = [str(BIN / "adal"), app, "--host", "127.0.0.1", "--port", str(port),
-            "--workers", str(workers), "--threads", str(threads)]
-    return spawn(app, argv, port, server_env(instance, database_url, extra_env), log_dir,
-                 READY_PATHS[app])
+    argv = [
+        str(BIN / "adal"),
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+    ]
+    return spawn(
+        app, argv, port, server_env(instance, database_url, extra_env), log_dir, READY_PATHS[app]
+    )
 
 
-def spawn(label: str, argv: list[str], port: int, env: Mapping[str, str], log_dir: Path,
-          ready_path: str = "/") -> Server:
+def spawn(
+    label: str,
+    argv: list[str],
+    port: int,
+    env: Mapping[str, str],
+    log_dir: Path,
+    ready_path: str = "/",
+) -> Server:
     """Any HTTP server command on `port`, its output in a log file of its own."""
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{label}-{port}-{secrets.token_hex(3)}.log"
     log = log_path.open("wb")
-    process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-                               env=dict(env))
+    process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env=dict(env))
     return Server(label, port, process, log_path, log, ready_path)
 
 
-def start(app: str, instance: Path, database_url: str, log_dir: Path, *,
-          ready_timeout: float = 60.0, **options: object) -> Server:
+def start(
+    app: str,
+    instance: Path,
+    database_url: str,
+    log_dir: Path,
+    *,
+    ready_timeout: float = 60.0,
+    **options: object,
+) -> Server:
     """Start `adal <app>` and return once it answers HTTP."""
-    return ready([launch(app, instance, database_url, log_dir, **options)],  # type: ignore[arg-type]
-                 ready_timeout)[0]
+    return ready(
+        [launch(app, instance, database_url, log_dir, **options)],  # type: ignore[arg-type]
+        ready_timeout,
+    )[0]
 
 
 def ready(started: list[Server], timeout: float = 60.0) -> list[Server]:
@@ -251,8 +301,9 @@ def database_name(prefix: str) -> str:
 
 
 @contextmanager
-def scratch_database(folder: Path, prefix: str = "adal_srv",
-                     template: str | None = None) -> Iterator[str]:
+def scratch_database(
+    folder: Path, prefix: str = "adal_srv", template: str | None = None
+) -> Iterator[str]:
     """SQLite in `folder`, or a new database on ADAL_TEST_POSTGRES_URL, dropped afterwards."""
     if not postgres_admin_url():
         yield f"sqlite:///{folder / 'adal.db'}"
@@ -268,9 +319,14 @@ def scratch_database(folder: Path, prefix: str = "adal_srv",
 def init_demo(instance: Path, database_url: str, kdf: tuple[str, ...] = FAST_KDF) -> str:
     """`adal init --demo` in a subprocess (this process's environment stays untouched);
     returns its output, which holds the recovery key."""
-    result = subprocess.run([str(BIN / "adal"), "init", "--demo", *kdf], cwd=ROOT,
-                            env=server_env(instance, database_url), capture_output=True,
-                            text=True, check=False)
+    result = subprocess.run(
+        [str(BIN / "adal"), "init", "--demo", *kdf],
+        cwd=ROOT,
+        env=server_env(instance, database_url),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if result.returncode != 0:
         raise RuntimeError(f"adal init failed:\n{result.stdout}\n{result.stderr}")
     return result.stdout
@@ -316,13 +372,30 @@ def start_portal(instance: Path, workdir: Path, **env: str) -> PortalServer:
     tmpdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "portal.log"
     port = free_port()
-    environ = dict(os.environ, ADAL_INSTANCE=str(instance), ADAL_INSECURE_COOKIES="1",
-                   TMPDIR=str(tmpdir), PYTHONPATH=str(ROOT), **env)
-    cmd = [sys.executable, "-c", "from adal_cli.main import main; main()", "portal",
-           "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--threads", "4"]
+    environ = dict(
+        os.environ,
+        ADAL_INSTANCE=str(instance),
+        ADAL_INSECURE_COOKIES="1",
+        TMPDIR=str(tmpdir),
+        PYTHONPATH=str(ROOT),
+        **env,
+    )
+    cmd = [
+        sys.executable,
+        "-c",
+        "from adal_cli.main import main; main()",
+        "portal",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--threads",
+        "4",
+    ]
     with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=environ, stdout=out,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=environ, stdout=out, stderr=subprocess.STDOUT)
     server = PortalServer(proc, port, log, tmpdir)
     try:
         deadline = time.monotonic() + 60
@@ -350,14 +423,25 @@ def form_tokens(http: requests.Session, server: PortalServer) -> tuple[str, str]
 class StreamedBody:
     """A multipart body with one large generated file, read in pieces (never built whole)."""
 
-    def __init__(self, fields: dict[str, str], filename: str, size: int, pattern: bytes,
-                 on_read: object = None, boundary: str = "adalbenchboundary") -> None:
+    def __init__(
+        self,
+        fields: dict[str, str],
+        filename: str,
+        size: int,
+        pattern: bytes,
+        on_read: object = None,
+        boundary: str = "adalbenchboundary",
+    ) -> None:
         head = b"".join(
             f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n'.encode()
-            + v.encode() + b"\r\n" for k, v in fields.items())
-        head += (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
-                 f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
-                 ).encode()
+            + v.encode()
+            + b"\r\n"
+            for k, v in fields.items()
+        )
+        head += (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
+            f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        ).encode()
         self.parts = [head, b"", f"\r\n--{boundary}--\r\n".encode()]
         self.size = size
         self.pattern = pattern
@@ -376,16 +460,16 @@ class StreamedBody:
         while len(out) < n and self._pos < self._total:
             head, tail = self.parts[0], self.parts[2]
             if self._pos < len(head):
-                piece = head[self._pos:self._pos + n - len(out)]
+                piece = head[self._pos : self._pos + n - len(out)]
             elif self._pos < len(head) + self.size:
                 offset = self._pos - len(head)
                 want = min(n - len(out), self.size - offset)
                 start = offset % len(self.pattern)
                 reps = (start + want) // len(self.pattern) + 1
-                piece = (self.pattern * reps)[start:start + want]
+                piece = (self.pattern * reps)[start : start + want]
             else:
                 offset = self._pos - len(head) - self.size
-                piece = tail[offset:offset + n - len(out)]
+                piece = tail[offset : offset + n - len(out)]
             out += piece
             self._pos += len(piece)
         if callable(self.on_read):
@@ -393,20 +477,25 @@ class StreamedBody:
         return bytes(out)
 
 
-def stalled_upload(server: PortalServer, http: requests.Session, facts: str,
-                    declared: int = 50_000_000) -> socket.socket:
+def stalled_upload(
+    server: PortalServer, http: requests.Session, facts: str, declared: int = 50_000_000
+) -> socket.socket:
     """A report whose file part begins and then goes quiet, the socket left open."""
     csrf, nonce = form_tokens(http, server)
     head = b"".join(
         f'--stall\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-        for k, v in (("csrf_token", csrf), ("nonce", nonce), ("facts", facts),
-                     ("acknowledge", "y")))
-    head += (b'--stall\r\nContent-Disposition: form-data; name="files"; filename="s.bin"\r\n'
-             b"Content-Type: application/octet-stream\r\n\r\n" + b"s" * 200_000)
+        for k, v in (("csrf_token", csrf), ("nonce", nonce), ("facts", facts), ("acknowledge", "y"))
+    )
+    head += (
+        b'--stall\r\nContent-Disposition: form-data; name="files"; filename="s.bin"\r\n'
+        b"Content-Type: application/octet-stream\r\n\r\n" + b"s" * 200_000
+    )
     cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
-    request = (f"POST /report HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
-               f"Content-Type: multipart/form-data; boundary=stall\r\n"
-               f"Content-Length: {len(head) + declared}\r\nCookie: {cookie}\r\n\r\n").encode()
+    request = (
+        f"POST /report HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+        f"Content-Type: multipart/form-data; boundary=stall\r\n"
+        f"Content-Length: {len(head) + declared}\r\nCookie: {cookie}\r\n\r\n"
+    ).encode()
     sock = socket.create_connection(("127.0.0.1", server.port), timeout=60)
     sock.sendall(request + head)
     return sock

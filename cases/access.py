@@ -34,18 +34,21 @@ def key_id_of(private_key: PrivateKey) -> str:
     return ckeys.key_id(private_key.public_key)
 
 
-def holder_submission(session: Session, submission_id: str,
-                      private_key: PrivateKey) -> Submission:
+def holder_submission(session: Session, submission_id: str, private_key: PrivateKey) -> Submission:
     submission = find_submission(session, submission_id)
     # A "report" that is another case's message or file (a forged row) is no case either.
-    if (submission is None or submission.report_envelope.purpose != "report"
-            or not sealing.holds(submission.report_envelope, key_id_of(private_key))):
+    if (
+        submission is None
+        or submission.report_envelope.purpose != "report"
+        or not sealing.holds(submission.report_envelope, key_id_of(private_key))
+    ):
         raise NotHolder(submission_id)
     return submission
 
 
-def attachment_of(session: Session, submission: Submission,
-                  attachment_id: str) -> Attachment | None:
+def attachment_of(
+    session: Session, submission: Submission, attachment_id: str
+) -> Attachment | None:
     """One of this case's files, or None: another case's file id opens nothing here."""
     attachment = session.get(Attachment, attachment_id) if is_id(attachment_id) else None
     if attachment is None or attachment.submission_id != submission.id:

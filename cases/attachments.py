@@ -53,7 +53,8 @@ class SealingSink:
     def end(self) -> None:
         count = self.writer.close_stream()
         self.files.stored.append(
-            StoredFile(self.writer.envelope_id, count, self.filename, self.size))
+            StoredFile(self.writer.envelope_id, count, self.filename, self.size)
+        )
 
 
 @dataclass
@@ -75,8 +76,9 @@ class StreamedFiles:
     def begin(self, filename: str, content_type: str) -> SealingSink:
         if self._session is None:
             self._session = self.sessions()
-        writer = FileWriter(self._session, self.recipients, self.today, batch=CHUNK_BATCH,
-                            commit_batches=True)
+        writer = FileWriter(
+            self._session, self.recipients, self.today, batch=CHUNK_BATCH, commit_batches=True
+        )
         self._started.append(writer.envelope_id)
         writer.write(payloads.file_meta_header(filename, content_type))
         return SealingSink(self, writer, payloads.clean_filename(filename))
@@ -114,17 +116,26 @@ def _read(stream: IO[bytes]) -> Iterator[bytes]:
         yield chunk
 
 
-def attach_stored(session: Session, submission_id: str, files: Sequence[StoredFile],
-                  message_id: int | None = None) -> None:
+def attach_stored(
+    session: Session, submission_id: str, files: Sequence[StoredFile], message_id: int | None = None
+) -> None:
     """Complete and link streamed files in the owner's transaction."""
     for f in files:
         mark_complete(session, f.envelope_id, f.chunk_count)
-        session.add(Attachment(submission_id=submission_id, message_id=message_id,
-                               envelope_id=f.envelope_id))
+        session.add(
+            Attachment(
+                submission_id=submission_id, message_id=message_id, envelope_id=f.envelope_id
+            )
+        )
 
 
-def attach_uploads(session: Session, submission_id: str, uploads: Sequence[Upload],
-                   recipients: Sequence[bytes], today: date) -> None:
+def attach_uploads(
+    session: Session,
+    submission_id: str,
+    uploads: Sequence[Upload],
+    recipients: Sequence[bytes],
+    today: date,
+) -> None:
     """Seal whole files and link them in the owner's transaction."""
     for upload in uploads:
         writer = FileWriter(session, recipients, today)

@@ -28,8 +28,9 @@ AREA = "calendar"  # of the AdalError codes raised here
 def calendar_days(session: Session, year: int | None = None) -> list[CalendarDay]:
     query = select(CalendarDay).order_by(CalendarDay.day)
     if year is not None:
-        query = query.where(CalendarDay.day >= date(year, 1, 1),
-                            CalendarDay.day <= date(year, 12, 31))
+        query = query.where(
+            CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31)
+        )
     return list(session.scalars(query))
 
 
@@ -70,8 +71,13 @@ def add_calendar_day(session: Session, day: date, kind: str, note: str, actor: U
     row = CalendarDay(day=day, kind=kind, note=note)
     session.add(row)
     session.flush()
-    audit.append(session, "calendar.set", actor=actor.username, target=day.isoformat(),
-                 details={"kind": kind, "note": note})
+    audit.append(
+        session,
+        "calendar.set",
+        actor=actor.username,
+        target=day.isoformat(),
+        details={"kind": kind, "note": note},
+    )
     return row
 
 
@@ -82,5 +88,10 @@ def remove_calendar_day(session: Session, day: date, actor: User) -> None:
     kind = row.kind
     session.delete(row)
     session.flush()
-    audit.append(session, "calendar.remove", actor=actor.username, target=day.isoformat(),
-                 details={"kind": kind})
+    audit.append(
+        session,
+        "calendar.remove",
+        actor=actor.username,
+        target=day.isoformat(),
+        details={"kind": kind},
+    )

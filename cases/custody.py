@@ -77,9 +77,11 @@ def _approver_name(session: Session, key_id: str | None) -> str | None:
 def head_keys(session: Session) -> list[HeadKey]:
     """Every active head key with its state, pending ones first."""
     approved = approved_head_keys(session)
-    rows = session.scalars(select(RecipientKey)
-                           .where(RecipientKey.purpose == "head", RecipientKey.active.is_(True))
-                           .order_by(RecipientKey.id))
+    rows = session.scalars(
+        select(RecipientKey)
+        .where(RecipientKey.purpose == "head", RecipientKey.active.is_(True))
+        .order_by(RecipientKey.id)
+    )
     found = []
     for row in rows:
         if carried_over(row):
@@ -88,8 +90,14 @@ def head_keys(session: Session) -> list[HeadKey]:
             state = "approved"
         else:
             state = "pending"
-        found.append(HeadKey(row, row.user, state, _approver_name(session, row.approved_by)
-                             if state == "approved" else None))
+        found.append(
+            HeadKey(
+                row,
+                row.user,
+                state,
+                _approver_name(session, row.approved_by) if state == "approved" else None,
+            )
+        )
     return sorted(found, key=lambda k: k.state != "pending")
 
 
@@ -99,20 +107,21 @@ def pending_keys(session: Session) -> list[HeadKey]:
 
 def own_key(session: Session, user: User) -> HeadKey | None:
     """The user's active head key, if they are a head."""
-    return next((k for k in head_keys(session) if k.user is not None and k.user.id == user.id),
-                None)
+    return next(
+        (k for k in head_keys(session) if k.user is not None and k.user.id == user.id), None
+    )
 
 
 def may_approve(session: Session, private_key: PrivateKey | None) -> bool:
     """Whether this key can approve a head key: the recovery key, or an approved head key."""
     if private_key is None:
         return False
-    row = session.scalar(select(RecipientKey).where(RecipientKey.key_id
-                                                    == key_id_of(private_key)))
+    row = session.scalar(select(RecipientKey).where(RecipientKey.key_id == key_id_of(private_key)))
     if row is None or not row.active:
         return False
-    return row.purpose == "recovery" or (row.purpose == "head"
-                                         and row.key_id in approved_head_keys(session))
+    return row.purpose == "recovery" or (
+        row.purpose == "head" and row.key_id in approved_head_keys(session)
+    )
 
 
 def announce(session: Session, user: User, *, actor: str, reset: bool) -> None:
@@ -120,25 +129,38 @@ def announce(session: Session, user: User, *, actor: str, reset: bool) -> None:
     if user.role != "head":
         return
     key = sharing.active_key(session, user)
-    audit.append(session, RESET if reset else ADDED, actor=actor, target=user.username,
-                 details={"key": key.key_id if key is not None else None})
+    audit.append(
+        session,
+        RESET if reset else ADDED,
+        actor=actor,
+        target=user.username,
+        details={"key": key.key_id if key is not None else None},
+    )
 
 
-def approve(session: Session, key: RecipientKey, approver: PrivateKey, *, actor: str,
-            now: datetime) -> Approval:
+def approve(
+    session: Session, key: RecipientKey, approver: PrivateKey, *, actor: str, now: datetime
+) -> Approval:
     """Sign `key` with the approver's key and hand it the identities the approver holds.
 
     The caller commits. Refused (AdalError) unless the approver may approve, the key is an
     active head key still pending, and it is not the approver's own account.
     """
     if not may_approve(session, approver):
-        raise AdalError(AREA, "not_custodian", "only a head whose key is approved, or the "
-                        "recovery key, can approve a head key")
+        raise AdalError(
+            AREA,
+            "not_custodian",
+            "only a head whose key is approved, or the recovery key, can approve a head key",
+        )
     approver_id = key_id_of(approver)
-    signer = session.scalars(select(RecipientKey)
-                             .where(RecipientKey.key_id == approver_id)).one()
-    if (key.purpose != "head" or not key.active or key.verify_key is None
-            or key.key_id in approved_head_keys(session) or carried_over(key)):
+    signer = session.scalars(select(RecipientKey).where(RecipientKey.key_id == approver_id)).one()
+    if (
+        key.purpose != "head"
+        or not key.active
+        or key.verify_key is None
+        or key.key_id in approved_head_keys(session)
+        or carried_over(key)
+    ):
         raise AdalError(AREA, "not_pending", "this key is not a head key awaiting approval")
     if signer.user_id is not None and signer.user_id == key.user_id:
         raise AdalError(AREA, "own_key", "a head cannot approve their own key")
@@ -151,17 +173,28 @@ def approve(session: Session, key: RecipientKey, approver: PrivateKey, *, actor:
     key.approved_at = now
     session.flush()
     handed = sharing.hand_over_custody(session, approver, key.public_key)
-    audit.append(session, APPROVED, actor=actor,
-                 target=key.user.username if key.user is not None else key.key_id,
-                 details={"key": key.key_id, "approved_by": "recovery"
-                          if signer.purpose == "recovery" else approver_id,
-                          "handed_over": handed.granted})
+    audit.append(
+        session,
+        APPROVED,
+        actor=actor,
+        target=key.user.username if key.user is not None else key.key_id,
+        details={
+            "key": key.key_id,
+            "approved_by": "recovery" if signer.purpose == "recovery" else approver_id,
+            "handed_over": handed.granted,
+        },
+    )
     return Approval(key, handed.granted)
 
 
 def recent_events(session: Session, now: datetime | None = None) -> list[AuditEntry]:
     """Head key events of the last NOTICE_DAYS days, newest first."""
     since = (now or datetime.now(UTC)) - timedelta(days=NOTICE_DAYS)
-    return list(session.scalars(select(AuditEntry)
-                                .where(AuditEntry.action.in_(EVENTS), AuditEntry.at >= since)
-                                .order_by(AuditEntry.id.desc()).limit(50)))
+    return list(
+        session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action.in_(EVENTS), AuditEntry.at >= since)
+            .order_by(AuditEntry.id.desc())
+            .limit(50)
+        )
+    )

@@ -71,21 +71,24 @@ def _settled_verdict(events: Sequence[Event]) -> str | None:
     """The stored verdict on the NDA deadline. The latest settling event that carries one was
     judged on the fullest history (rules.deadlines takes the earliest settling moment, which a
     later entry can move back), so it wins."""
-    verdicts = [e.details[NDA_VERDICT] for e in events
-                if e.kind in (Step.NDA_SIGNED, Step.NDA_DECLINED) and NDA_VERDICT in e.details]
+    verdicts = [
+        e.details[NDA_VERDICT]
+        for e in events
+        if e.kind in (Step.NDA_SIGNED, Step.NDA_DECLINED) and NDA_VERDICT in e.details
+    ]
     return verdicts[-1] if verdicts else None
 
 
-def case_deadline_rows(case: Case, calendar: WorkCalendar, now: datetime,
-                       received_at: datetime | None = None) -> list[DeadlineRow]:
+def case_deadline_rows(
+    case: Case, calendar: WorkCalendar, now: datetime, received_at: datetime | None = None
+) -> list[DeadlineRow]:
     """Every Section 2 deadline of one case (met ones included), in due order."""
     require_aware(now, "now")
     events = case_events(case)
     rows = []
     for deadline in case_deadlines(case_facts(case, received_at), events, calendar):
         exact = True
-        if (deadline.key == "nda" and received_at is None
-                and _nda_from_report(case, events)):
+        if deadline.key == "nda" and received_at is None and _nda_from_report(case, events):
             deadline, exact = _dated_nda(deadline, events)
         rows.append(DeadlineRow(case.submission_id, deadline, deadline.state(now), exact))
     return rows
@@ -104,32 +107,48 @@ def _dated_nda(deadline: Deadline, events: Sequence[Event]) -> tuple[Deadline, b
     return deadline, True
 
 
-def unopened_rows(submission: Submission, calendar: WorkCalendar,
-                  now: datetime) -> list[DeadlineRow]:
+def unopened_rows(
+    submission: Submission, calendar: WorkCalendar, now: datetime
+) -> list[DeadlineRow]:
     """p8 and p9 of a report nobody has opened, from its receipt date only (nothing is
     decrypted): received at the start of its day, nothing recorded yet."""
     require_aware(now, "now")
-    facts = CaseFacts(received_at=start_of_local_day(submission.received_on),
-                      anonymous=True, nda_intended=False)
-    return [DeadlineRow(submission.id, d, d.state(now))
-            for d in case_deadlines(facts, [], calendar) if d.key in UNOPENED_KEYS]
+    facts = CaseFacts(
+        received_at=start_of_local_day(submission.received_on), anonymous=True, nda_intended=False
+    )
+    return [
+        DeadlineRow(submission.id, d, d.state(now))
+        for d in case_deadlines(facts, [], calendar)
+        if d.key in UNOPENED_KEYS
+    ]
 
 
 def _unopened(session: Session) -> list[Submission]:
-    return list(session.scalars(
-        select(Submission).outerjoin(Case, Case.submission_id == Submission.id)
-        .where(Case.id.is_(None)).order_by(Submission.received_on, Submission.id)))
+    return list(
+        session.scalars(
+            select(Submission)
+            .outerjoin(Case, Case.submission_id == Submission.id)
+            .where(Case.id.is_(None))
+            .order_by(Submission.received_on, Submission.id)
+        )
+    )
 
 
-def matter_rows(matter: ProtectionMatter, submission_id: str, calendar: WorkCalendar,
-                now: datetime) -> list[DeadlineRow]:
-    return [DeadlineRow(submission_id, d, d.state(now), True, matter.id)
-            for d in matter_deadlines(matter, calendar)]
+def matter_rows(
+    matter: ProtectionMatter, submission_id: str, calendar: WorkCalendar, now: datetime
+) -> list[DeadlineRow]:
+    return [
+        DeadlineRow(submission_id, d, d.state(now), True, matter.id)
+        for d in matter_deadlines(matter, calendar)
+    ]
 
 
 def _cases(session: Session, *, open_only: bool) -> list[Case]:
-    query = (select(Case).options(selectinload(Case.events), selectinload(Case.submission))
-             .order_by(Case.id))
+    query = (
+        select(Case)
+        .options(selectinload(Case.events), selectinload(Case.submission))
+        .order_by(Case.id)
+    )
     if open_only:
         query = query.where(Case.closed_at.is_(None))
     return list(session.scalars(query))
@@ -150,8 +169,9 @@ def _sorted(rows: Iterable[DeadlineRow]) -> list[DeadlineRow]:
     return sorted(rows, key=lambda r: (_STATE_ORDER[r.state], r.moment))
 
 
-def open_deadlines(session: Session, now: datetime,
-                   calendar: WorkCalendar | None = None) -> list[DeadlineRow]:
+def open_deadlines(
+    session: Session, now: datetime, calendar: WorkCalendar | None = None
+) -> list[DeadlineRow]:
     """Everything not yet done, most urgent first: overdue, due soon, due; then by due time.
 
     Section 2 deadlines of open cases and of reports nobody has opened yet (p8, p9), and the
@@ -162,23 +182,32 @@ def open_deadlines(session: Session, now: datetime,
     return _sorted(row for row in rows if row.state in OPEN_STATES)
 
 
-def all_deadline_rows(session: Session, now: datetime,
-                      calendar: WorkCalendar | None = None) -> list[DeadlineRow]:
+def all_deadline_rows(
+    session: Session, now: datetime, calendar: WorkCalendar | None = None
+) -> list[DeadlineRow]:
     """Every deadline of every case, unopened report and matter (met ones included), for the
     statistics."""
     return _deadline_rows(session, now, calendar, open_cases_only=False)
 
 
-def _deadline_rows(session: Session, now: datetime, calendar: WorkCalendar | None, *,
-                   open_cases_only: bool) -> list[DeadlineRow]:
+def _deadline_rows(
+    session: Session, now: datetime, calendar: WorkCalendar | None, *, open_cases_only: bool
+) -> list[DeadlineRow]:
     """The rows of the cases (open ones only, or all), of the unopened reports and of every
     protection matter."""
     require_aware(now, "now")
     calendar = calendar if calendar is not None else work_calendar(session)
-    rows = [row for case in _cases(session, open_only=open_cases_only)
-            for row in case_deadline_rows(case, calendar, now)]
-    rows += [row for submission in _unopened(session)
-             for row in unopened_rows(submission, calendar, now)]
-    rows += [row for matter, submission_id in _matters(session)
-             for row in matter_rows(matter, submission_id, calendar, now)]
+    rows = [
+        row
+        for case in _cases(session, open_only=open_cases_only)
+        for row in case_deadline_rows(case, calendar, now)
+    ]
+    rows += [
+        row for submission in _unopened(session) for row in unopened_rows(submission, calendar, now)
+    ]
+    rows += [
+        row
+        for matter, submission_id in _matters(session)
+        for row in matter_rows(matter, submission_id, calendar, now)
+    ]
     return rows

@@ -53,10 +53,13 @@ class Consent:
 
 
 def records(session: Session, case: Case, kind: str) -> list[DisclosureBasis]:
-    return list(session.scalars(select(DisclosureBasis)
-                                .where(DisclosureBasis.case_id == case.id,
-                                       DisclosureBasis.kind == kind)
-                                .order_by(DisclosureBasis.id)))
+    return list(
+        session.scalars(
+            select(DisclosureBasis)
+            .where(DisclosureBasis.case_id == case.id, DisclosureBasis.kind == kind)
+            .order_by(DisclosureBasis.id)
+        )
+    )
 
 
 def consent_of(session: Session, case: Case, *, portal_statement: bool) -> Consent | None:
@@ -79,26 +82,41 @@ def _seal_scan(session: Session, scan: Upload, today: date) -> str:
     return writer.finish().id
 
 
-def record_appendix2(session: Session, case: Case, received_on: date, actor: User,
-                     today: date, scan: Upload | None = None) -> DisclosureBasis:
+def record_appendix2(
+    session: Session,
+    case: Case,
+    received_on: date,
+    actor: User,
+    today: date,
+    scan: Upload | None = None,
+) -> DisclosureBasis:
     """Record that the signed Appendix 2 was received (audited; the scan sealed to the heads
     and the recovery key). Refused (area ``disclosure``): ``not_applicable_anonymous`` while
     the reporter is unknown, ``out_of_range:received_on`` before the report or after today."""
     if case.anonymous or case.submission.identity_envelope_id is None:
-        raise AdalError(AREA, "not_applicable_anonymous",
-                        "the reporter is anonymous; record their identity first")
+        raise AdalError(
+            AREA,
+            "not_applicable_anonymous",
+            "the reporter is anonymous; record their identity first",
+        )
     received = local_date(case_facts(case).received_at)
     if not received <= received_on <= today:
-        raise AdalError(AREA, "out_of_range:received_on",
-                        "the form is received between the report and today")
+        raise AdalError(
+            AREA, "out_of_range:received_on", "the form is received between the report and today"
+        )
     scan_id = _seal_scan(session, scan, today) if scan is not None else None
-    row = DisclosureBasis(case_id=case.id, kind=APPENDIX2, dated_on=received_on,
-                          scan_envelope_id=scan_id)
+    row = DisclosureBasis(
+        case_id=case.id, kind=APPENDIX2, dated_on=received_on, scan_envelope_id=scan_id
+    )
     session.add(row)
     session.flush()
-    audit.append(session, "consent.appendix2", actor=actor.username,
-                 target=case.submission_id,
-                 details={"received_on": received_on.isoformat(), "scan": scan_id is not None})
+    audit.append(
+        session,
+        "consent.appendix2",
+        actor=actor.username,
+        target=case.submission_id,
+        details={"received_on": received_on.isoformat(), "scan": scan_id is not None},
+    )
     return row
 
 
@@ -110,19 +128,27 @@ class CourtDecision:
     scope: str
 
     def payload(self) -> dict[str, str]:
-        return {"court": self.court.strip(), "number": self.number.strip(),
-                "decided_on": self.decided_on.isoformat(), "scope": self.scope.strip()}
+        return {
+            "court": self.court.strip(),
+            "number": self.number.strip(),
+            "decided_on": self.decided_on.isoformat(),
+            "scope": self.scope.strip(),
+        }
 
 
-def record_court_decision(session: Session, case: Case, decision: CourtDecision, actor: User,
-                          today: date) -> DisclosureBasis:
+def record_court_decision(
+    session: Session, case: Case, decision: CourtDecision, actor: User, today: date
+) -> DisclosureBasis:
     """Record a court decision as the ground for disclosing the reporter's identity (p14),
     sealed to the heads and the recovery key (audited without its content). Refused (area
     ``disclosure``): ``not_applicable_anonymous``, ``missing:<field>``, ``too_long``,
     ``out_of_range:decided_on`` (before the report or after today)."""
     if case.anonymous or case.submission.identity_envelope_id is None:
-        raise AdalError(AREA, "not_applicable_anonymous",
-                        "the reporter is anonymous; there is no identity to disclose")
+        raise AdalError(
+            AREA,
+            "not_applicable_anonymous",
+            "the reporter is anonymous; there is no identity to disclose",
+        )
     fields = decision.payload()
     for name in ("court", "number", "scope"):
         if not fields[name]:
@@ -131,41 +157,61 @@ def record_court_decision(session: Session, case: Case, decision: CourtDecision,
             raise AdalError(AREA, "too_long", f"a text is at most {MAX_TEXT} characters")
     received = local_date(case_facts(case).received_at)
     if not received <= decision.decided_on <= today:
-        raise AdalError(AREA, "out_of_range:decided_on",
-                        "the decision is dated between the report and today")
-    envelope = sealing.seal(session, "identity", payloads.encode(COURT_FORMAT, fields),
-                            identity_recipients(session), today)
+        raise AdalError(
+            AREA, "out_of_range:decided_on", "the decision is dated between the report and today"
+        )
+    envelope = sealing.seal(
+        session,
+        "identity",
+        payloads.encode(COURT_FORMAT, fields),
+        identity_recipients(session),
+        today,
+    )
     session.flush()
-    row = DisclosureBasis(case_id=case.id, kind=COURT, dated_on=decision.decided_on,
-                          envelope_id=envelope.id)
+    row = DisclosureBasis(
+        case_id=case.id, kind=COURT, dated_on=decision.decided_on, envelope_id=envelope.id
+    )
     session.add(row)
     session.flush()
-    audit.append(session, "disclosure.court_decision", actor=actor.username,
-                 target=case.submission_id,
-                 details={"record": row.id, "decided_on": decision.decided_on.isoformat()})
+    audit.append(
+        session,
+        "disclosure.court_decision",
+        actor=actor.username,
+        target=case.submission_id,
+        details={"record": row.id, "decided_on": decision.decided_on.isoformat()},
+    )
     return row
 
 
-def open_court_decision(session: Session, row: DisclosureBasis,
-                        private_key: PrivateKey) -> CourtDecision | None:
+def open_court_decision(
+    session: Session, row: DisclosureBasis, private_key: PrivateKey
+) -> CourtDecision | None:
     """The sealed details of a court decision record, or None if this key cannot open them."""
     envelope = session.get(Envelope, row.envelope_id) if row.envelope_id else None
     if envelope is None:
         return None
     try:
-        data = payloads.decode(sealing.open_body(envelope, private_key, expect="identity"),
-                               COURT_FORMAT)
+        data = payloads.decode(
+            sealing.open_body(envelope, private_key, expect="identity"), COURT_FORMAT
+        )
     except (CryptoError, payloads.PayloadError):
         return None
-    return CourtDecision(str(data.get("court", "")), str(data.get("number", "")),
-                         row.dated_on, str(data.get("scope", "")))
+    return CourtDecision(
+        str(data.get("court", "")),
+        str(data.get("number", "")),
+        row.dated_on,
+        str(data.get("scope", "")),
+    )
 
 
 def envelope_ids(session: Session, case: Case) -> list[str]:
     """Every sealed envelope of the case's disclosure records (for handover and purging)."""
     ids: list[str] = []
-    for row in session.scalars(select(DisclosureBasis).where(DisclosureBasis.case_id == case.id)
-                               .order_by(DisclosureBasis.id)):
+    for row in session.scalars(
+        select(DisclosureBasis)
+        .where(DisclosureBasis.case_id == case.id)
+        .order_by(DisclosureBasis.id)
+    ):
         ids += [i for i in (row.envelope_id, row.scan_envelope_id) if i is not None]
     return ids
 

@@ -66,7 +66,8 @@ def facts_from_report(report: Mapping[str, Any], submission: Submission) -> Case
 def case_facts(case: Case, received_at: datetime | None = None) -> CaseFacts:
     """Exact facts with the decrypted ``received_at``, dated facts without (see above)."""
     return CaseFacts(
-        received_at=received_at if received_at is not None
+        received_at=received_at
+        if received_at is not None
         else start_of_local_day(case.submission.received_on),
         anonymous=case.anonymous,
         nda_intended=case.nda_intended,

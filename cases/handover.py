@@ -56,14 +56,22 @@ class Handover:
 def held_submissions(db: Session, key_id: str) -> list[Submission]:
     """Every submission whose report, identity block or protection record the key holds."""
     held = select(Grant.envelope_id).where(Grant.key_id == key_id)
-    by_envelope = select(Submission.id).where(or_(Submission.report_envelope_id.in_(held),
-                                                  Submission.identity_envelope_id.in_(held)))
-    by_protection = (select(Case.submission_id)
-                     .join(Protection, Protection.case_id == Case.id)
-                     .where(Protection.envelope_id.in_(held)))
+    by_envelope = select(Submission.id).where(
+        or_(Submission.report_envelope_id.in_(held), Submission.identity_envelope_id.in_(held))
+    )
+    by_protection = (
+        select(Case.submission_id)
+        .join(Protection, Protection.case_id == Case.id)
+        .where(Protection.envelope_id.in_(held))
+    )
     ids = set(db.scalars(by_envelope)) | set(db.scalars(by_protection))
-    return list(db.scalars(select(Submission).where(Submission.id.in_(ids))
-                           .order_by(Submission.received_on, Submission.id)))
+    return list(
+        db.scalars(
+            select(Submission)
+            .where(Submission.id.in_(ids))
+            .order_by(Submission.received_on, Submission.id)
+        )
+    )
 
 
 def _labelled(db: Session, submission: Submission) -> list[tuple[Kind, Envelope]]:
@@ -71,26 +79,43 @@ def _labelled(db: Session, submission: Submission) -> list[tuple[Kind, Envelope]
     envelopes += [("other", e) for e in case_envelopes(db, submission)[1:]]
     if submission.identity_envelope is not None:
         envelopes.append(("identity", submission.identity_envelope))
-    for protection in db.scalars(select(Protection).join(Case, Case.id == Protection.case_id)
-                                 .where(Case.submission_id == submission.id)):
+    for protection in db.scalars(
+        select(Protection)
+        .join(Case, Case.id == Protection.case_id)
+        .where(Case.submission_id == submission.id)
+    ):
         envelope = db.get(Envelope, protection.envelope_id)
         if envelope is not None:
             envelopes.append(("protection", envelope))
     case = db.scalar(select(Case).where(Case.submission_id == submission.id))
     if case is not None:
-        envelopes += [("other", e) for e in (db.get(Envelope, i)
-                                             for i in disclosure.envelope_ids(db, case))
-                      if e is not None]
-    envelopes += [("other", e) for e in db.scalars(
-        select(Envelope).join(ProtectionMatter, ProtectionMatter.envelope_id == Envelope.id)
-        .join(Protection, Protection.id == ProtectionMatter.protection_id)
-        .join(Case, Case.id == Protection.case_id)
-        .where(Case.submission_id == submission.id).order_by(ProtectionMatter.id))]
+        envelopes += [
+            ("other", e)
+            for e in (db.get(Envelope, i) for i in disclosure.envelope_ids(db, case))
+            if e is not None
+        ]
+    envelopes += [
+        ("other", e)
+        for e in db.scalars(
+            select(Envelope)
+            .join(ProtectionMatter, ProtectionMatter.envelope_id == Envelope.id)
+            .join(Protection, Protection.id == ProtectionMatter.protection_id)
+            .join(Case, Case.id == Protection.case_id)
+            .where(Case.submission_id == submission.id)
+            .order_by(ProtectionMatter.id)
+        )
+    ]
     return envelopes
 
 
-def hand_over(db: Session, granting_key: PrivateKey, incoming: User, *, actor: str,
-              submissions: list[Submission] | None = None) -> Handover:
+def hand_over(
+    db: Session,
+    granting_key: PrivateKey,
+    incoming: User,
+    *,
+    actor: str,
+    submissions: list[Submission] | None = None,
+) -> Handover:
     """Grant every case the granting key holds (or ``submissions``) to the incoming head, with
     its identity block and protection records, and audit it once as ``head.handover``.
 
@@ -124,6 +149,11 @@ def hand_over(db: Session, granting_key: PrivateKey, incoming: User, *, actor: s
             sealing.add_grant(db, envelope, data_key, key.public_key)
             moved[kind] += 1
     result = Handover(dict(moved), dict(not_moved))
-    audit.append(db, "head.handover", actor=actor, target=incoming.username,
-                 details={"moved": result.moved, "not_moved": result.not_moved})
+    audit.append(
+        db,
+        "head.handover",
+        actor=actor,
+        target=incoming.username,
+        details={"moved": result.moved, "not_moved": result.not_moved},
+    )
     return result

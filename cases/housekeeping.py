@@ -78,8 +78,9 @@ class Summary:
     expired_sessions: int
 
 
-def run_housekeeping(session: Session, today: date, batch: int = 100,
-                     max_batches: int = 1000) -> Summary:
+def run_housekeeping(
+    session: Session, today: date, batch: int = 100, max_batches: int = 1000
+) -> Summary:
     """One pass: the orphans past their grace period, the expired sessions. The caller commits.
 
     Orphans are shredded in batches, so a backlog (a worker not installed for a while) never
@@ -92,5 +93,6 @@ def run_housekeeping(session: Session, today: date, batch: int = 100,
         orphans += removed
         if removed < batch:
             break
-    return Summary(orphan_files=orphans,
-                   expired_sessions=websessions.delete_expired(session, today))
+    return Summary(
+        orphan_files=orphans, expired_sessions=websessions.delete_expired(session, today)
+    )

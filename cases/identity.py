@@ -36,14 +36,20 @@ class CameForward:
     how: str = ""  # in person, in the mailbox, by letter: the evidence of the disclosure
 
     def payload(self, at: datetime, recorded_by: str) -> dict[str, object]:
-        return {"full_name": self.full_name.strip(), "position": self.position.strip(),
-                "unit": self.unit.strip(), "consent": False,
-                "came_forward_at": payloads.utc_timestamp(at), "how": self.how.strip(),
-                "recorded_by": recorded_by}
+        return {
+            "full_name": self.full_name.strip(),
+            "position": self.position.strip(),
+            "unit": self.unit.strip(),
+            "consent": False,
+            "came_forward_at": payloads.utc_timestamp(at),
+            "how": self.how.strip(),
+            "recorded_by": recorded_by,
+        }
 
 
-def record_identity(session: Session, case: Case, person: CameForward, actor: User,
-                    at: datetime) -> None:
+def record_identity(
+    session: Session, case: Case, person: CameForward, actor: User, at: datetime
+) -> None:
     """Seal the details to the heads and the recovery key, attach them to the submission and
     mark the case's reporter as known, all in the caller's transaction (audited).
 
@@ -59,12 +65,10 @@ def record_identity(session: Session, case: Case, person: CameForward, actor: Us
         raise AdalError(AREA, "missing_name", "the reporter's full name is needed")
     if not person.how.strip():
         raise AdalError(AREA, "missing_how", "say how the reporter came forward")
-    if any(len(v) > MAX_TEXT for v in (person.full_name, person.position, person.unit,
-                                       person.how)):
+    if any(len(v) > MAX_TEXT for v in (person.full_name, person.position, person.unit, person.how)):
         raise AdalError(AREA, "too_long", f"a text is at most {MAX_TEXT} characters")
     body = payloads.encode(payloads.IDENTITY_FORMAT, person.payload(at, actor.username))
-    envelope = sealing.seal(session, "identity", body, identity_recipients(session),
-                            local_date(at))
+    envelope = sealing.seal(session, "identity", body, identity_recipients(session), local_date(at))
     session.flush()
     submission.identity_envelope = envelope
     session.flush()

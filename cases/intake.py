@@ -63,13 +63,20 @@ class Registration:
     at: datetime
 
 
-def submit_report(session: Session, *, channel: str, report: ReportInput,
-                  received_at: datetime, today: date,
-                  portal: PortalSending | None = None,
-                  registration: Registration | None = None,
-                  files: Sequence[StoredFile] = (), uploads: Sequence[Upload] = (),
-                  report_keys: Sequence[bytes] | None = None,
-                  identity_keys: Sequence[bytes] | None = None) -> Submission:
+def submit_report(
+    session: Session,
+    *,
+    channel: str,
+    report: ReportInput,
+    received_at: datetime,
+    today: date,
+    portal: PortalSending | None = None,
+    registration: Registration | None = None,
+    files: Sequence[StoredFile] = (),
+    uploads: Sequence[Upload] = (),
+    report_keys: Sequence[bytes] | None = None,
+    identity_keys: Sequence[bytes] | None = None,
+) -> Submission:
     """Seal and store a new report in the caller's transaction; returns its submission.
 
     `files` were streamed in already (sealed to `report_keys`, which the portal therefore reads
@@ -79,11 +86,13 @@ def submit_report(session: Session, *, channel: str, report: ReportInput,
     """
     if channel == PORTAL:
         if portal is None or registration is not None:
-            raise ValueError("a portal report comes with its mailbox; its case waits for a "
-                             "handler to open it")
+            raise ValueError(
+                "a portal report comes with its mailbox; its case waits for a handler to open it"
+            )
     elif portal is not None or registration is None:
-        raise ValueError("a report from another channel is registered by the staff member "
-                         "who typed it in")
+        raise ValueError(
+            "a report from another channel is registered by the staff member who typed it in"
+        )
     stamp = payloads.utc_timestamp(received_at)
     body: dict[str, Any] = {
         "received_at": stamp,
@@ -101,30 +110,39 @@ def submit_report(session: Session, *, channel: str, report: ReportInput,
         body["registered_by"] = registration.by.username
     if report_keys is None:
         report_keys = report_recipients(session)
-    report_envelope = seal(session, "report", payloads.encode(payloads.REPORT_FORMAT, body),
-                           report_keys, today)
+    report_envelope = seal(
+        session, "report", payloads.encode(payloads.REPORT_FORMAT, body), report_keys, today
+    )
     identity_envelope = None
     if report.identity is not None:
-        block: dict[str, Any] = {"received_at": stamp, **report.identity,
-                                 "consent": report.consent}
+        block: dict[str, Any] = {"received_at": stamp, **report.identity, "consent": report.consent}
         if portal is not None:
             block["consent_text"] = portal.consent_text
         if identity_keys is None:
             identity_keys = identity_recipients(session)
-        identity_envelope = seal(session, "identity",
-                                 payloads.encode(payloads.IDENTITY_FORMAT, block),
-                                 identity_keys, today)
+        identity_envelope = seal(
+            session,
+            "identity",
+            payloads.encode(payloads.IDENTITY_FORMAT, block),
+            identity_keys,
+            today,
+        )
     mailbox = None
     if portal is not None:
-        mailbox = Mailbox(lookup_tag=portal.secrets.lookup_tag,
-                          public_key=portal.mailbox_public, status="received", created_on=today)
+        mailbox = Mailbox(
+            lookup_tag=portal.secrets.lookup_tag,
+            public_key=portal.mailbox_public,
+            status="received",
+            created_on=today,
+        )
         session.add(mailbox)
-    submission = Submission(channel=channel,
-                            received_on=today if portal is not None else local_date(received_at),
-                            report_envelope_id=report_envelope.id,
-                            identity_envelope_id=identity_envelope.id if identity_envelope
-                            else None,
-                            mailbox=mailbox)
+    submission = Submission(
+        channel=channel,
+        received_on=today if portal is not None else local_date(received_at),
+        report_envelope_id=report_envelope.id,
+        identity_envelope_id=identity_envelope.id if identity_envelope else None,
+        mailbox=mailbox,
+    )
     session.add(submission)
     session.flush()
     attach_stored(session, submission.id, files)

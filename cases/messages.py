@@ -41,9 +41,17 @@ class MessageView:
     files: list[FileView]
 
 
-def write_message(session: Session, submission: Submission, *, direction: Direction,
-                  text: str, holder_keys: Sequence[bytes], sent_at: datetime, today: date,
-                  files: Sequence[StoredFile] = ()) -> Message:
+def write_message(
+    session: Session,
+    submission: Submission,
+    *,
+    direction: Direction,
+    text: str,
+    holder_keys: Sequence[bytes],
+    sent_at: datetime,
+    today: date,
+    files: Sequence[StoredFile] = (),
+) -> Message:
     """Seal a message (and link its streamed files) in the caller's transaction.
 
     `holder_keys` are passed, not read here, because the portal sealed the files to the holders
@@ -52,15 +60,18 @@ def write_message(session: Session, submission: Submission, *, direction: Direct
     mailbox = submission.mailbox
     if mailbox is None:
         raise ValueError("this report has no mailbox to write to")
-    payload = payloads.encode(payloads.MESSAGE_FORMAT, {
-        "sent_at": payloads.utc_timestamp(sent_at),
-        "text": text,
-        "attachments": [{"filename": f.filename, "size": f.size} for f in files],
-    })
-    envelope = sealing.seal(session, "message", payload, [*holder_keys, mailbox.public_key],
-                            today)
-    message = Message(submission_id=submission.id, direction=direction,
-                      envelope_id=envelope.id, created_on=today)
+    payload = payloads.encode(
+        payloads.MESSAGE_FORMAT,
+        {
+            "sent_at": payloads.utc_timestamp(sent_at),
+            "text": text,
+            "attachments": [{"filename": f.filename, "size": f.size} for f in files],
+        },
+    )
+    envelope = sealing.seal(session, "message", payload, [*holder_keys, mailbox.public_key], today)
+    message = Message(
+        submission_id=submission.id, direction=direction, envelope_id=envelope.id, created_on=today
+    )
     session.add(message)
     session.flush()
     attach_stored(session, submission.id, files, message.id)
@@ -69,27 +80,35 @@ def write_message(session: Session, submission: Submission, *, direction: Direct
 
 def reply(session: Session, submission: Submission, text: str, now: datetime) -> Message:
     """A handler's message to the reporter, sealed to the case's current holders."""
-    return write_message(session, submission, direction="to_reporter", text=text,
-                         holder_keys=holders(session, submission.report_envelope),
-                         sent_at=now, today=local_date(now))
+    return write_message(
+        session,
+        submission,
+        direction="to_reporter",
+        text=text,
+        holder_keys=holders(session, submission.report_envelope),
+        sent_at=now,
+        today=local_date(now),
+    )
 
 
-def thread(session: Session, submission: Submission,
-           private_key: PrivateKey) -> list[MessageView]:
+def thread(session: Session, submission: Submission, private_key: PrivateKey) -> list[MessageView]:
     """The whole thread as a holder's key reads it, files listed under their message."""
-    messages = list(session.scalars(select(Message)
-                                    .where(Message.submission_id == submission.id)
-                                    .order_by(Message.id)))
+    messages = list(
+        session.scalars(
+            select(Message).where(Message.submission_id == submission.id).order_by(Message.id)
+        )
+    )
     files: dict[int, list[FileView]] = {}
     if messages:
         for attachment in session.scalars(
-            select(Attachment).where(Attachment.submission_id == submission.id,
-                                     Attachment.message_id.is_not(None))
+            select(Attachment)
+            .where(Attachment.submission_id == submission.id, Attachment.message_id.is_not(None))
             .order_by(Attachment.id)
         ):
             assert attachment.message_id is not None
             files.setdefault(attachment.message_id, []).append(
-                file_view(session, attachment, private_key))
+                file_view(session, attachment, private_key)
+            )
     views = []
     for message in messages:
         text: str | None = None
@@ -105,6 +124,14 @@ def thread(session: Session, submission: Submission,
                 sent_at = parse_received_at(payload.get("sent_at"))
             except payloads.PayloadError:
                 text = payloads.message_text(body)
-        views.append(MessageView(message.id, message.direction, message.created_on, text,
-                                 sent_at, files.get(message.id, [])))
+        views.append(
+            MessageView(
+                message.id,
+                message.direction,
+                message.created_on,
+                text,
+                sent_at,
+                files.get(message.id, []),
+            )
+        )
     return views

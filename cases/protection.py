@@ -57,8 +57,15 @@ MAX_TEXT = 4000
 AREA = "protection"  # of the AdalError codes raised here
 
 # Dates that record something already done: none may lie in the future.
-_PAST_DATES = ("agency_invited_on", "materials_sent_on", "decided_on", "copy_sent_on",
-               "notice_received_on", "appeal_on", "nda_signed_on")
+_PAST_DATES = (
+    "agency_invited_on",
+    "materials_sent_on",
+    "decided_on",
+    "copy_sent_on",
+    "notice_received_on",
+    "appeal_on",
+    "nda_signed_on",
+)
 MATTER_DATES = ("agency_invited_on", "meeting_on", *_PAST_DATES[1:])
 MATTER_FLAGS = ("agency_invited", "nda_required")
 
@@ -71,8 +78,12 @@ class ProtectedPerson:
     note: str = ""
 
     def payload(self) -> dict[str, str]:
-        return {"full_name": self.full_name.strip(), "position": self.position.strip(),
-                "unit": self.unit.strip(), "note": self.note.strip()}
+        return {
+            "full_name": self.full_name.strip(),
+            "position": self.position.strip(),
+            "unit": self.unit.strip(),
+            "note": self.note.strip(),
+        }
 
 
 @dataclass(frozen=True)
@@ -104,8 +115,9 @@ def _seal(session: Session, fmt: str, fields: Mapping[str, Any], today: date) ->
     return envelope.id
 
 
-def create_protection(session: Session, case: Case, person: ProtectedPerson, actor: User,
-                      today: date) -> Protection:
+def create_protection(
+    session: Session, case: Case, person: ProtectedPerson, actor: User, today: date
+) -> Protection:
     """Open the protection record of a case whose reporter is known (audited).
 
     Refused for an anonymous case: there is nobody to protect by name, and asking for a name
@@ -113,8 +125,11 @@ def create_protection(session: Session, case: Case, person: ProtectedPerson, act
     chose to come forward).
     """
     if case.anonymous:
-        raise AdalError(AREA, "not_applicable_anonymous",
-                        "the reporter is anonymous; record their identity first")
+        raise AdalError(
+            AREA,
+            "not_applicable_anonymous",
+            "the reporter is anonymous; record their identity first",
+        )
     if not person.full_name.strip():
         raise AdalError(AREA, "missing_name", "the protected employee's full name is needed")
     if protection_of(session, case) is not None:
@@ -127,8 +142,9 @@ def create_protection(session: Session, case: Case, person: ProtectedPerson, act
     return record
 
 
-def open_person(protection: Protection, session: Session,
-                private_key: PrivateKey) -> ProtectedPerson:
+def open_person(
+    protection: Protection, session: Session, private_key: PrivateKey
+) -> ProtectedPerson:
     """Decrypt the protected employee's details (heads and the recovery key only).
 
     Raises crypto.errors.DecryptionError for a key without a grant. The caller audits the view.
@@ -136,12 +152,17 @@ def open_person(protection: Protection, session: Session,
     envelope = _envelope(session, protection.envelope_id)
     body = sealing.open_body(envelope, private_key, expect="protection")
     data = payloads.decode(body, PROTECTION_FORMAT)
-    return ProtectedPerson(str(data.get("full_name", "")), str(data.get("position", "")),
-                           str(data.get("unit", "")), str(data.get("note", "")))
+    return ProtectedPerson(
+        str(data.get("full_name", "")),
+        str(data.get("position", "")),
+        str(data.get("unit", "")),
+        str(data.get("note", "")),
+    )
 
 
-def open_description(matter: ProtectionMatter, session: Session,
-                     private_key: PrivateKey) -> str | None:
+def open_description(
+    matter: ProtectionMatter, session: Session, private_key: PrivateKey
+) -> str | None:
     if matter.envelope_id is None:
         return None
     envelope = _envelope(session, matter.envelope_id)
@@ -157,9 +178,17 @@ def _envelope(session: Session, envelope_id: str) -> Envelope:
     return envelope
 
 
-def add_matter(session: Session, protection: Protection, *, kind: str, body: str,
-               proposed_on: date, actor: User, today: date,
-               description: str = "") -> ProtectionMatter:
+def add_matter(
+    session: Session,
+    protection: Protection,
+    *,
+    kind: str,
+    body: str,
+    proposed_on: date,
+    actor: User,
+    today: date,
+    description: str = "",
+) -> ProtectionMatter:
     """Register a proposed measure (p16-p17). The description, if any, is sealed."""
     if kind not in MATTER_KINDS:
         raise AdalError(AREA, "bad_kind", f"kind must be one of {', '.join(MATTER_KINDS)}")
@@ -169,17 +198,30 @@ def add_matter(session: Session, protection: Protection, *, kind: str, body: str
         raise AdalError(AREA, "in_future:proposed_on", "proposed_on lies in the future")
     envelope_id = None
     if description.strip():
-        envelope_id = _seal(session, MATTER_FORMAT, {"description": description.strip()},
-                            today)
-    matter = ProtectionMatter(protection_id=protection.id, kind=kind, body=body,
-                              envelope_id=envelope_id, proposed_on=proposed_on,
-                              agency_invited=False, nda_required=False)
+        envelope_id = _seal(session, MATTER_FORMAT, {"description": description.strip()}, today)
+    matter = ProtectionMatter(
+        protection_id=protection.id,
+        kind=kind,
+        body=body,
+        envelope_id=envelope_id,
+        proposed_on=proposed_on,
+        agency_invited=False,
+        nda_required=False,
+    )
     session.add(matter)
     session.flush()
-    audit.append(session, "protection.matter_add", actor=actor.username,
-                 target=_target(session, protection),
-                 details={"matter": matter.id, "kind": kind, "body": body,
-                          "proposed_on": proposed_on.isoformat()})
+    audit.append(
+        session,
+        "protection.matter_add",
+        actor=actor.username,
+        target=_target(session, protection),
+        details={
+            "matter": matter.id,
+            "kind": kind,
+            "body": body,
+            "proposed_on": proposed_on.isoformat(),
+        },
+    )
     return matter
 
 
@@ -188,8 +230,14 @@ def _target(session: Session, protection: Protection) -> str:
     return case.submission_id if case is not None else f"protection/{protection.id}"
 
 
-def update_matter(session: Session, matter: ProtectionMatter, *, actor: User, today: date,
-                  **changes: date | bool | None) -> ProtectionMatter:
+def update_matter(
+    session: Session,
+    matter: ProtectionMatter,
+    *,
+    actor: User,
+    today: date,
+    **changes: date | bool | None,
+) -> ProtectionMatter:
     """Record dates and flags of a matter; all are checked together before anything changes.
 
     Accepted keys: MATTER_DATES (a date or None to clear) and MATTER_FLAGS (bool). Refusals
@@ -220,9 +268,13 @@ def update_matter(session: Session, matter: ProtectionMatter, *, actor: User, to
     if changed:
         protection = session.get(Protection, matter.protection_id)
         assert protection is not None
-        audit.append(session, "protection.matter_update", actor=actor.username,
-                     target=_target(session, protection),
-                     details={"matter": matter.id, "fields": changed})
+        audit.append(
+            session,
+            "protection.matter_update",
+            actor=actor.username,
+            target=_target(session, protection),
+            details={"matter": matter.id, "fields": changed},
+        )
     return matter
 
 
@@ -238,8 +290,9 @@ def _check_order(m: Mapping[str, Any]) -> None:
             refuse("decided_on", "a decision needs the meeting date")
         elif m["decided_on"] < meeting:
             refuse("decided_on", "a commission cannot decide before it meets")
-    if m["copy_sent_on"] is not None and (m["decided_on"] is None
-                                          or m["copy_sent_on"] < m["decided_on"]):
+    if m["copy_sent_on"] is not None and (
+        m["decided_on"] is None or m["copy_sent_on"] < m["decided_on"]
+    ):
         refuse("copy_sent_on", "the copy follows the decision")
     if meeting is not None:
         for name in ("materials_sent_on", "agency_invited_on"):
@@ -247,8 +300,11 @@ def _check_order(m: Mapping[str, Any]) -> None:
                 refuse(name, f"{name} must come before the meeting")
     if m["notice_received_on"] is not None and m["appeal_on"] is None:
         refuse("appeal_on", "the agency's notice names the day the appeal reached it")
-    if (m["appeal_on"] is not None and m["notice_received_on"] is not None
-            and m["appeal_on"] > m["notice_received_on"]):
+    if (
+        m["appeal_on"] is not None
+        and m["notice_received_on"] is not None
+        and m["appeal_on"] > m["notice_received_on"]
+    ):
         refuse("appeal_on", "the appeal reaches the agency before its notice")
     if m["nda_signed_on"] is not None and not m["nda_required"]:
         refuse("nda_signed_on", "no NDA is owed for this matter")
@@ -267,17 +323,23 @@ def matter_deadlines(matter: ProtectionMatter, calendar: WorkCalendar) -> list[D
     deadlines: list[Deadline] = []
     if matter.meeting_on is not None:
         deadlines += commission_deadlines(
-            matter.meeting_on, matter.decided_on, calendar,
+            matter.meeting_on,
+            matter.decided_on,
+            calendar,
             materials_sent_at=_start(matter.materials_sent_on),
             copy_sent_at=_start(matter.copy_sent_on),
         )
     if matter.appeal_on is not None:
         done: date | None = matter.decided_on
         if matter.nda_required:
-            done = (None if done is None or matter.nda_signed_on is None
-                    else max(done, matter.nda_signed_on))
-        deadlines.append(agency_notice_deadline(matter.appeal_on, calendar=calendar,
-                                                met_at=_start(done)))
+            done = (
+                None
+                if done is None or matter.nda_signed_on is None
+                else max(done, matter.nda_signed_on)
+            )
+        deadlines.append(
+            agency_notice_deadline(matter.appeal_on, calendar=calendar, met_at=_start(done))
+        )
     return deadlines
 
 
@@ -286,8 +348,7 @@ def matter_open(matter: ProtectionMatter) -> bool:
 
     An open matter holds its case back from purging whatever the retention says.
     """
-    if matter.decided_on is None or (matter.meeting_on is not None
-                                     and matter.copy_sent_on is None):
+    if matter.decided_on is None or (matter.meeting_on is not None and matter.copy_sent_on is None):
         return True
     return matter.nda_required and matter.nda_signed_on is None
 
@@ -310,8 +371,9 @@ def holds_record(session: Session, protection: Protection, private_key: PrivateK
     return envelope is not None and sealing.holds(envelope, ckeys.key_id(private_key.public_key))
 
 
-def may_enter_dates(session: Session, protection: Protection, role: str,
-                    private_key: PrivateKey) -> bool:
+def may_enter_dates(
+    session: Session, protection: Protection, role: str, private_key: PrivateKey
+) -> bool:
     """A head, or a handler a head shared the record with (p16-p17)."""
     if role == "head":
         return True
@@ -328,14 +390,19 @@ def share_candidates(session: Session, protection: Protection) -> list[User]:
     out = []
     for user in case_holders(session, submission):
         key = active_key(session, user)
-        if (user.role == "handler" and user.active and key is not None
-                and not sealing.holds(envelope, key.key_id)):
+        if (
+            user.role == "handler"
+            and user.active
+            and key is not None
+            and not sealing.holds(envelope, key.key_id)
+        ):
             out.append(user)
     return out
 
 
-def share_protection(session: Session, protection: Protection, private_key: PrivateKey,
-                     grantee: User, actor: User) -> None:
+def share_protection(
+    session: Session, protection: Protection, private_key: PrivateKey, grantee: User, actor: User
+) -> None:
     """Grant the protection record to a handler who holds the case (audited).
 
     Refused (``not_shareable``) for anyone but an active handler with a key who holds the case,
@@ -351,5 +418,10 @@ def share_protection(session: Session, protection: Protection, private_key: Priv
     except CryptoError:
         raise AdalError(AREA, "no_key", "this key does not open the record") from None
     sealing.add_grant(session, envelope, data_key, key.public_key)
-    audit.append(session, "protection.share", actor=actor.username,
-                 target=_target(session, protection), details={"to": grantee.username})
+    audit.append(
+        session,
+        "protection.share",
+        actor=actor.username,
+        target=_target(session, protection),
+        details={"to": grantee.username},
+    )

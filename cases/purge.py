@@ -42,9 +42,20 @@ from store.models import (
 from store.sealing import shred
 
 # Tables a purge deletes from; the CLI vacuums them on PostgreSQL afterwards.
-TOUCHED_TABLES = ("grants", "file_chunks", "envelopes", "attachments", "messages",
-                  "protection_matters", "protections", "case_events", "disclosure_bases",
-                  "cases", "submissions", "mailboxes")
+TOUCHED_TABLES = (
+    "grants",
+    "file_chunks",
+    "envelopes",
+    "attachments",
+    "messages",
+    "protection_matters",
+    "protections",
+    "case_events",
+    "disclosure_bases",
+    "cases",
+    "submissions",
+    "mailboxes",
+)
 
 
 @dataclass(frozen=True)
@@ -65,10 +76,12 @@ def _envelope_ids(session: Session, case: Case) -> list[str]:
     ids = [submission.report_envelope_id]
     if submission.identity_envelope_id is not None:
         ids.append(submission.identity_envelope_id)
-    ids += session.scalars(select(Message.envelope_id)
-                           .where(Message.submission_id == submission.id)).all()
-    ids += session.scalars(select(Attachment.envelope_id)
-                           .where(Attachment.submission_id == submission.id)).all()
+    ids += session.scalars(
+        select(Message.envelope_id).where(Message.submission_id == submission.id)
+    ).all()
+    ids += session.scalars(
+        select(Attachment.envelope_id).where(Attachment.submission_id == submission.id)
+    ).all()
     protection = session.scalar(select(Protection).where(Protection.case_id == case.id))
     if protection is not None:
         ids.append(protection.envelope_id)
@@ -107,8 +120,9 @@ def _delete_case(session: Session, case: Case) -> int:
     return len(envelope_ids)
 
 
-def purge_expired(session: Session, today: date, *, actor: str,
-                  dry_run: bool = False) -> PurgeResult:
+def purge_expired(
+    session: Session, today: date, *, actor: str, dry_run: bool = False
+) -> PurgeResult:
     """Shred every closed case past its purge date, in the caller's transaction.
 
     Purge dates are recomputed from the current setting first, so a period the admin has just
@@ -117,11 +131,14 @@ def purge_expired(session: Session, today: date, *, actor: str,
     """
     years = retention_years(session)
     result = PurgeResult()
-    cases = list(session.scalars(
-        select(Case).where(Case.closed_at.is_not(None))
-        .options(selectinload(Case.submission), selectinload(Case.events))
-        .order_by(Case.id)
-    ))
+    cases = list(
+        session.scalars(
+            select(Case)
+            .where(Case.closed_at.is_not(None))
+            .options(selectinload(Case.submission), selectinload(Case.events))
+            .order_by(Case.id)
+        )
+    )
     for case in cases:
         purge_after = case_purge_after(case, years)
         if purge_after is None or today <= purge_after:
@@ -143,8 +160,7 @@ def purge_expired(session: Session, today: date, *, actor: str,
         session.flush()
         details["envelopes"] = _delete_case(session, case)
         result.envelopes += details["envelopes"]
-        audit.append(session, "case.purge", actor=actor, target=submission_id,
-                     details=details)
+        audit.append(session, "case.purge", actor=actor, target=submission_id, details=details)
     if not dry_run:
         # The ORM objects of purged rows are stale now; nothing may flush them back.
         session.expire_all()

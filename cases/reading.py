@@ -63,9 +63,12 @@ def file_view(session: Session, attachment: Attachment, private_key: PrivateKey)
     return FileView(attachment.id, payloads.clean_filename(meta.filename), meta.content_type)
 
 
-def report_files(session: Session, submission: Submission,
-                 private_key: PrivateKey) -> list[FileView]:
-    rows = session.scalars(select(Attachment).where(Attachment.submission_id == submission.id,
-                                                    Attachment.message_id.is_(None))
-                           .order_by(Attachment.id))
+def report_files(
+    session: Session, submission: Submission, private_key: PrivateKey
+) -> list[FileView]:
+    rows = session.scalars(
+        select(Attachment)
+        .where(Attachment.submission_id == submission.id, Attachment.message_id.is_(None))
+        .order_by(Attachment.id)
+    )
     return [file_view(session, a, private_key) for a in rows]

@@ -79,7 +79,8 @@ def set_retention_years(session: Session, years: int, actor: User) -> int:
         raise AdalError(AREA, "not_a_number", "retention is a whole number of years")
     if years < MIN_YEARS:
         raise AdalError(
-            AREA, "too_short",
+            AREA,
+            "too_short",
             f"retention cannot be shorter than the {PROTECTION_YEARS}-year protection period",
         )
     if years > MAX_YEARS:
@@ -95,6 +96,11 @@ def set_retention_years(session: Session, years: int, actor: User) -> int:
     for case in closed:
         refresh_purge_date(case, years)
     session.flush()
-    audit.append(session, "settings.retention", actor=actor.username, target=SETTING_KEY,
-                 details={"years": years, "was": before, "cases_redated": len(closed)})
+    audit.append(
+        session,
+        "settings.retention",
+        actor=actor.username,
+        target=SETTING_KEY,
+        details={"years": years, "was": before, "cases_redated": len(closed)},
+    )
     return len(closed)

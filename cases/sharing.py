@@ -56,13 +56,18 @@ class GrantResult:
 def case_envelopes(db: Session, submission: Submission) -> list[Envelope]:
     """Report, messages and files of the case; the identity block is not among them."""
     envelopes = [submission.report_envelope]
-    envelopes += db.scalars(select(Envelope).join(Message, Message.envelope_id == Envelope.id)
-                            .where(Message.submission_id == submission.id)
-                            .order_by(Message.id))
-    envelopes += db.scalars(select(Envelope)
-                            .join(Attachment, Attachment.envelope_id == Envelope.id)
-                            .where(Attachment.submission_id == submission.id)
-                            .order_by(Attachment.id))
+    envelopes += db.scalars(
+        select(Envelope)
+        .join(Message, Message.envelope_id == Envelope.id)
+        .where(Message.submission_id == submission.id)
+        .order_by(Message.id)
+    )
+    envelopes += db.scalars(
+        select(Envelope)
+        .join(Attachment, Attachment.envelope_id == Envelope.id)
+        .where(Attachment.submission_id == submission.id)
+        .order_by(Attachment.id)
+    )
     return envelopes
 
 
@@ -72,18 +77,25 @@ def custodial_envelopes(db: Session, submission: Submission) -> list[Envelope]:
     envelopes = [submission.identity_envelope] if submission.identity_envelope else []
     case = db.scalar(select(Case).where(Case.submission_id == submission.id))
     if case is not None:
-        envelopes += [e for e in (db.get(Envelope, i) for i in disclosure.envelope_ids(db, case))
-                      if e is not None]
-    envelopes += db.scalars(select(Envelope)
-                            .join(Protection, Protection.envelope_id == Envelope.id)
-                            .join(Case, Case.id == Protection.case_id)
-                            .where(Case.submission_id == submission.id))
-    envelopes += db.scalars(select(Envelope)
-                            .join(ProtectionMatter, ProtectionMatter.envelope_id == Envelope.id)
-                            .join(Protection, Protection.id == ProtectionMatter.protection_id)
-                            .join(Case, Case.id == Protection.case_id)
-                            .where(Case.submission_id == submission.id)
-                            .order_by(ProtectionMatter.id))
+        envelopes += [
+            e
+            for e in (db.get(Envelope, i) for i in disclosure.envelope_ids(db, case))
+            if e is not None
+        ]
+    envelopes += db.scalars(
+        select(Envelope)
+        .join(Protection, Protection.envelope_id == Envelope.id)
+        .join(Case, Case.id == Protection.case_id)
+        .where(Case.submission_id == submission.id)
+    )
+    envelopes += db.scalars(
+        select(Envelope)
+        .join(ProtectionMatter, ProtectionMatter.envelope_id == Envelope.id)
+        .join(Protection, Protection.id == ProtectionMatter.protection_id)
+        .join(Case, Case.id == Protection.case_id)
+        .where(Case.submission_id == submission.id)
+        .order_by(ProtectionMatter.id)
+    )
     return envelopes
 
 
@@ -92,13 +104,17 @@ def _custodian(db: Session, grantee: User, key: RecipientKey) -> bool:
 
 
 def active_key(db: Session, user: User) -> RecipientKey | None:
-    return db.scalar(select(RecipientKey).where(RecipientKey.user_id == user.id,
-                                                RecipientKey.active.is_(True))
-                     .order_by(RecipientKey.id.desc()).limit(1))
+    return db.scalar(
+        select(RecipientKey)
+        .where(RecipientKey.user_id == user.id, RecipientKey.active.is_(True))
+        .order_by(RecipientKey.id.desc())
+        .limit(1)
+    )
 
 
-def _grant_all(db: Session, envelopes: Iterable[Envelope], private_key: PrivateKey,
-               recipient: bytes) -> GrantResult:
+def _grant_all(
+    db: Session, envelopes: Iterable[Envelope], private_key: PrivateKey, recipient: bytes
+) -> GrantResult:
     granted = skipped = 0
     for envelope in envelopes:
         try:
@@ -112,8 +128,9 @@ def _grant_all(db: Session, envelopes: Iterable[Envelope], private_key: PrivateK
     return GrantResult(granted, skipped)
 
 
-def grant_case(db: Session, submission: Submission, private_key: PrivateKey,
-               grantee: User) -> GrantResult:
+def grant_case(
+    db: Session, submission: Submission, private_key: PrivateKey, grantee: User
+) -> GrantResult:
     """Share a case the granting key holds with another handler or head; a head also gets the
     custodial envelopes the granting key holds (a handler's key holds none of them)."""
     key = active_key(db, grantee)
@@ -126,8 +143,9 @@ def grant_case(db: Session, submission: Submission, private_key: PrivateKey,
     return _grant_all(db, envelopes, private_key, key.public_key)
 
 
-def recover_case(db: Session, submission: Submission, recovery_key: PrivateKey,
-                 grantee: User) -> GrantResult:
+def recover_case(
+    db: Session, submission: Submission, recovery_key: PrivateKey, grantee: User
+) -> GrantResult:
     """Grant a case with the organization's recovery key; a head also gets the identity and
     the protection records."""
     key = active_key(db, grantee)
@@ -153,19 +171,23 @@ def hand_over_custody(db: Session, private_key: PrivateKey, recipient: bytes) ->
     # The scan of a signed Appendix 2 is a file envelope (purpose "file"), sealed like the
     # identity (cases/disclosure.py): custodial by where it is referenced, not by its purpose.
     scans = select(DisclosureBasis.scan_envelope_id).where(
-        DisclosureBasis.scan_envelope_id.is_not(None))
-    envelopes = db.scalars(select(Envelope).join(Grant, Grant.envelope_id == Envelope.id)
-                           .where(Grant.key_id == key_id_of(private_key),
-                                  or_(Envelope.purpose.in_(CUSTODY_PURPOSES),
-                                      Envelope.id.in_(scans)))
-                           .order_by(Envelope.created_on, Envelope.id))
+        DisclosureBasis.scan_envelope_id.is_not(None)
+    )
+    envelopes = db.scalars(
+        select(Envelope)
+        .join(Grant, Grant.envelope_id == Envelope.id)
+        .where(
+            Grant.key_id == key_id_of(private_key),
+            or_(Envelope.purpose.in_(CUSTODY_PURPOSES), Envelope.id.in_(scans)),
+        )
+        .order_by(Envelope.created_on, Envelope.id)
+    )
     return _grant_all(db, list(envelopes), private_key, recipient)
 
 
 def revoke_case(db: Session, submission: Submission, user: User) -> int:
     """Remove every grant any key of `user` holds on the case, custodial envelopes included."""
-    key_ids = list(db.scalars(select(RecipientKey.key_id)
-                              .where(RecipientKey.user_id == user.id)))
+    key_ids = list(db.scalars(select(RecipientKey.key_id).where(RecipientKey.user_id == user.id)))
     envelopes = case_envelopes(db, submission) + custodial_envelopes(db, submission)
     removed = 0
     for envelope in envelopes:
@@ -182,21 +204,28 @@ def case_holders(db: Session, submission: Submission) -> list[User]:
     A key retired by an admin reset no longer opens anything, so its owner is not a holder (and
     may be granted the case again). The recovery key is not a person and is not listed.
     """
-    return list(db.scalars(
-        select(User).join(RecipientKey, RecipientKey.user_id == User.id)
-        .join(Grant, Grant.key_id == RecipientKey.key_id)
-        .where(Grant.envelope_id == submission.report_envelope_id,
-               RecipientKey.active.is_(True))
-        .distinct().order_by(User.full_name, User.id)
-    ))
+    return list(
+        db.scalars(
+            select(User)
+            .join(RecipientKey, RecipientKey.user_id == User.id)
+            .join(Grant, Grant.key_id == RecipientKey.key_id)
+            .where(
+                Grant.envelope_id == submission.report_envelope_id, RecipientKey.active.is_(True)
+            )
+            .distinct()
+            .order_by(User.full_name, User.id)
+        )
+    )
 
 
 def grant_candidates(db: Session, submission: Submission) -> list[User]:
     """Active handlers and heads with a key that does not hold the case yet."""
     holding = {u.id for u in case_holders(db, submission)}
     users = db.scalars(
-        select(User).join(RecipientKey, RecipientKey.user_id == User.id)
+        select(User)
+        .join(RecipientKey, RecipientKey.user_id == User.id)
         .where(User.active.is_(True), User.role.in_(KEY_ROLES), RecipientKey.active.is_(True))
-        .distinct().order_by(User.full_name, User.id)
+        .distinct()
+        .order_by(User.full_name, User.id)
     )
     return [u for u in users if u.id not in holding]

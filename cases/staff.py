@@ -65,15 +65,29 @@ def issue_key(session: Session, user: User, password: str, kdf: KdfParams) -> Re
     private = ckeys.generate_keypair()
     public = bytes(private.public_key)
     user.wrapped_key = ckeys.wrap_private_key(private, password, kdf)
-    key = RecipientKey(key_id=ckeys.key_id(public), public_key=public, purpose=user.role,
-                       user=user, active=True, verify_key=signing.verify_key(private))
+    key = RecipientKey(
+        key_id=ckeys.key_id(public),
+        public_key=public,
+        purpose=user.role,
+        user=user,
+        active=True,
+        verify_key=signing.verify_key(private),
+    )
     session.add(key)
     return key
 
 
-def create_user(session: Session, *, username: str, full_name: str, role: str,
-                instance_secret: bytes, kdf: KdfParams, password: str | None = None,
-                must_change_password: bool = True) -> NewUser:
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    full_name: str,
+    role: str,
+    instance_secret: bytes,
+    kdf: KdfParams,
+    password: str | None = None,
+    must_change_password: bool = True,
+) -> NewUser:
     username = validate_username(username)
     if role not in ROLES:
         raise AdalError(AREA, "bad_role", f"role must be one of {', '.join(ROLES)}")

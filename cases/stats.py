@@ -50,8 +50,14 @@ class Statistics:
     until: date | None = None
 
 
-def statistics(session: Session, now: datetime, *, since: date | None = None,
-               until: date | None = None, calendar: WorkCalendar | None = None) -> Statistics:
+def statistics(
+    session: Session,
+    now: datetime,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    calendar: WorkCalendar | None = None,
+) -> Statistics:
     """Counts over reports received in [since, until] (inclusive; open-ended when None)."""
     require_aware(now, "now")
 
@@ -62,33 +68,57 @@ def statistics(session: Session, now: datetime, *, since: date | None = None,
             query = query.where(Submission.received_on <= until)
         return query
 
-    channels = dict(session.execute(within(
-        select(Submission.channel, func.count()).group_by(Submission.channel)
-        .order_by(Submission.channel))).all())
-    statuses = Counter(dict(session.execute(within(
-        select(Case.status, func.count()).join(Submission, Submission.id == Case.submission_id)
-        .group_by(Case.status))).all()))
+    channels = dict(
+        session.execute(
+            within(
+                select(Submission.channel, func.count())
+                .group_by(Submission.channel)
+                .order_by(Submission.channel)
+            )
+        ).all()
+    )
+    statuses = Counter(
+        dict(
+            session.execute(
+                within(
+                    select(Case.status, func.count())
+                    .join(Submission, Submission.id == Case.submission_id)
+                    .group_by(Case.status)
+                )
+            ).all()
+        )
+    )
     total = sum(channels.values())
     unregistered = total - sum(statuses.values())
     if unregistered:
         statuses[NEW] = unregistered
-    kinds = Counter(dict(session.execute(within(
-        select(Case.offence_type, func.count())
-        .join(Submission, Submission.id == Case.submission_id)
-        .group_by(Case.offence_type))).all()))
+    kinds = Counter(
+        dict(
+            session.execute(
+                within(
+                    select(Case.offence_type, func.count())
+                    .join(Submission, Submission.id == Case.submission_id)
+                    .group_by(Case.offence_type)
+                )
+            ).all()
+        )
+    )
     kinds[UNDETERMINED] += unregistered
     months: Counter[str] = Counter()
     for (day,) in session.execute(within(select(Submission.received_on))):
         months[f"{day.year:04d}-{day.month:02d}"] += 1
     in_period = set(session.execute(within(select(Submission.id))).scalars())
     reasons: Counter[str] = Counter()
-    for (details,) in session.execute(within(
-            select(CaseEvent.details).join(Case, Case.id == CaseEvent.case_id)
+    for (details,) in session.execute(
+        within(
+            select(CaseEvent.details)
+            .join(Case, Case.id == CaseEvent.case_id)
             .join(Submission, Submission.id == Case.submission_id)
-            .where(CaseEvent.kind == Step.CLOSED_WITHOUT_DECISION.value))):
+            .where(CaseEvent.kind == Step.CLOSED_WITHOUT_DECISION.value)
+        )
+    ):
         reasons[str((details or {}).get("reason", ""))] += 1
-    rows = [r for r in all_deadline_rows(session, now, calendar)
-            if r.submission_id in in_period]
+    rows = [r for r in all_deadline_rows(session, now, calendar) if r.submission_id in in_period]
     per_key: dict[str, list[Deadline]] = {}
     for row in rows:
         per_key.setdefault(row.key, []).append(row.deadline)

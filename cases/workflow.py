@@ -134,13 +134,19 @@ def register_case(
     if existing is not None:
         return existing, False
     moment = require_aware(at, "at") if at is not None else utcnow()
-    event = workflow.apply(facts, [], Step.REGISTERED, max(moment, facts.received_at),
-                           actor.username)
-    case = Case(submission_id=submission.id, status=Step.REGISTERED.value,
-                anonymous=facts.anonymous, nda_intended=facts.nda_intended,
-                registered_at=event.at)
-    case.events.append(CaseEvent(kind=event.kind, at=event.at, actor_id=actor.id,
-                                 details=dict(event.details)))
+    event = workflow.apply(
+        facts, [], Step.REGISTERED, max(moment, facts.received_at), actor.username
+    )
+    case = Case(
+        submission_id=submission.id,
+        status=Step.REGISTERED.value,
+        anonymous=facts.anonymous,
+        nda_intended=facts.nda_intended,
+        registered_at=event.at,
+    )
+    case.events.append(
+        CaseEvent(kind=event.kind, at=event.at, actor_id=actor.id, details=dict(event.details))
+    )
     try:
         with session.begin_nested():
             session.add(case)
@@ -152,17 +158,22 @@ def register_case(
     case.submission = submission
     if submission.mailbox is not None:
         submission.mailbox.status = workflow.public_status(facts, [event])
-    audit.append(session, "case.step", actor=actor.username, target=submission.id,
-                 details={"step": event.kind, "channel": submission.channel})
+    audit.append(
+        session,
+        "case.step",
+        actor=actor.username,
+        target=submission.id,
+        details={"step": event.kind, "channel": submission.channel},
+    )
     return case, True
 
 
-def register_from_report(session: Session, submission: Submission, report: Mapping[str, Any],
-                         actor: User, at: datetime) -> tuple[Case, bool]:
+def register_from_report(
+    session: Session, submission: Submission, report: Mapping[str, Any], actor: User, at: datetime
+) -> tuple[Case, bool]:
     """`register_case` with the facts read from the decrypted (or just sealed) report: on a
     handler's first opening, or at once for a report typed in by staff."""
-    return register_case(session, submission, facts_from_report(report, submission), actor,
-                         at=at)
+    return register_case(session, submission, facts_from_report(report, submission), actor, at=at)
 
 
 def _lock(session: Session, case: Case) -> None:
@@ -173,7 +184,9 @@ def _lock(session: Session, case: Case) -> None:
     read again, so the second writer waits and then sees the first one's event.
     """
     session.execute(
-        update(Case).where(Case.id == case.id).values(status=Case.status)
+        update(Case)
+        .where(Case.id == case.id)
+        .values(status=Case.status)
         .execution_options(synchronize_session=False)
     )
     session.refresh(case, ["events"])
@@ -206,10 +219,10 @@ def record_step(
     facts = case_facts(case, received_at)
     events = case_events(case)
     if step == Step.CLOSED_WITHOUT_DECISION and details and details.get("duplicate_of"):
-        details = {**details, "duplicate_of": _other_case(session, case,
-                                                          details["duplicate_of"])}
-    event = workflow.apply(facts, events, step, at, actor.username, details,
-                           actor_is_head=actor.role == "head")
+        details = {**details, "duplicate_of": _other_case(session, case, details["duplicate_of"])}
+    event = workflow.apply(
+        facts, events, step, at, actor.username, details, actor_is_head=actor.role == "head"
+    )
     stored = dict(event.details)
     after = [*events, event]
     if event.kind in (Step.NDA_SIGNED, Step.NDA_DECLINED):
@@ -220,8 +233,13 @@ def record_step(
     case.events.append(row)
     _sync(session, case, facts, after)
     session.flush()
-    audit.append(session, "case.step", actor=actor.username, target=case.submission_id,
-                 details={"step": event.kind, "fields": sorted(stored)})
+    audit.append(
+        session,
+        "case.step",
+        actor=actor.username,
+        target=case.submission_id,
+        details={"step": event.kind, "fields": sorted(stored)},
+    )
     return row
 
 
@@ -229,27 +247,42 @@ def _other_case(session: Session, case: Case, named: str) -> str:
     """The full id of the case a duplicate repeats, from its id or the first characters of it
     that the inbox shows; it must be another registered case."""
     prefix = named.strip().lower()
-    found = [] if len(prefix) < DUPLICATE_PREFIX or not all(
-        c in "0123456789abcdef" for c in prefix) else list(session.scalars(
-            select(Case.submission_id).where(Case.submission_id.startswith(prefix))
-            .limit(2)))
+    found = (
+        []
+        if len(prefix) < DUPLICATE_PREFIX or not all(c in "0123456789abcdef" for c in prefix)
+        else list(
+            session.scalars(
+                select(Case.submission_id).where(Case.submission_id.startswith(prefix)).limit(2)
+            )
+        )
+    )
     if len(found) != 1 or found[0] == case.submission_id:
-        raise AdalError(workflow.AREA, "invalid_detail:duplicate_of",
-                        "duplicate_of must name one other registered case")
+        raise AdalError(
+            workflow.AREA,
+            "invalid_detail:duplicate_of",
+            "duplicate_of must name one other registered case",
+        )
     return found[0]
 
 
 def _nda_verdict(facts: CaseFacts, events: Sequence[Event], *, exact: bool) -> str | None:
-    """"met" or "late" for a settled NDA deadline, when it can be judged: always with the
+    """ "met" or "late" for a settled NDA deadline, when it can be judged: always with the
     exact receipt time, and without it only when the whole receipt day gives one answer."""
     calendar = WorkCalendar()  # the NDA deadline is in calendar hours: no calendar needed
-    candidates = [facts] if exact else [
-        facts,
-        # The latest instant of the receipt day: if even a report this late was answered in
-        # time (or even this one late), the answer does not depend on the sealed time.
-        CaseFacts(received_at=facts.received_at + _DAY_MINUS_TICK,
-                  anonymous=facts.anonymous, nda_intended=facts.nda_intended),
-    ]
+    candidates = (
+        [facts]
+        if exact
+        else [
+            facts,
+            # The latest instant of the receipt day: if even a report this late was answered in
+            # time (or even this one late), the answer does not depend on the sealed time.
+            CaseFacts(
+                received_at=facts.received_at + _DAY_MINUS_TICK,
+                anonymous=facts.anonymous,
+                nda_intended=facts.nda_intended,
+            ),
+        ]
+    )
     verdicts = set()
     for candidate in candidates:
         nda = _find(case_deadlines(candidate, events, calendar), "nda")
@@ -263,8 +296,9 @@ def _find(deadlines: Sequence[Deadline], key: str) -> Deadline | None:
     return next((d for d in deadlines if d.key == key), None)
 
 
-def mark_identity_known(session: Session, case: Case, actor: User,
-                        at: datetime | None = None) -> None:
+def mark_identity_known(
+    session: Session, case: Case, actor: User, at: datetime | None = None
+) -> None:
     """The reporter disclosed their identity after an anonymous report (e.g. in the mailbox,
     to sign the NDA): NDA and rights steps become available. Irreversible by design: the
     duties owed to a known reporter do not lapse if they later ask to be anonymous again.
@@ -280,12 +314,17 @@ def mark_identity_known(session: Session, case: Case, actor: User,
     case.anonymous = False
     carried = case.nda_intended
     session.flush()
-    audit.append(session, "case.identity_known", actor=actor.username,
-                 target=case.submission_id)
+    audit.append(session, "case.identity_known", actor=actor.username, target=case.submission_id)
     if carried:
         case.nda_intended = False
-        record_step(session, case, Step.NDA_INTENTION, actor, moment,
-                    {"basis": "stated on the report before the identity was known"})
+        record_step(
+            session,
+            case,
+            Step.NDA_INTENTION,
+            actor,
+            moment,
+            {"basis": "stated on the report before the identity was known"},
+        )
 
 
 def set_offence_type(session: Session, case: Case, offence_type: str, actor: User) -> bool:
@@ -295,13 +334,21 @@ def set_offence_type(session: Session, case: Case, offence_type: str, actor: Use
     Recordable on a closed case too: the authorised body's decision often settles it last.
     """
     if offence_type not in OFFENCE_TYPES:
-        raise AdalError(workflow.AREA, "invalid_detail:offence_type",
-                        f"offence_type must be one of {', '.join(OFFENCE_TYPES)}")
+        raise AdalError(
+            workflow.AREA,
+            "invalid_detail:offence_type",
+            f"offence_type must be one of {', '.join(OFFENCE_TYPES)}",
+        )
     before = case.offence_type
     if before == offence_type:
         return False
     case.offence_type = offence_type
     session.flush()
-    audit.append(session, "case.offence_type", actor=actor.username, target=case.submission_id,
-                 details={"from": before, "to": offence_type})
+    audit.append(
+        session,
+        "case.offence_type",
+        actor=actor.username,
+        target=case.submission_id,
+        details={"from": before, "to": offence_type},
+    )
     return True

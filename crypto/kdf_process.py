@@ -78,8 +78,7 @@ def encode_request(request_id: bytes, digits: str, salt: bytes, params: KdfParam
         raise ValueError("a request id is 16 bytes")
     if len(salt) > 255 or len(code) > 255:
         raise ValueError("salt and code must each fit in 255 bytes")
-    return (request_id + params.to_bytes() + bytes([len(salt)]) + salt
-            + bytes([len(code)]) + code)
+    return request_id + params.to_bytes() + bytes([len(salt)]) + salt + bytes([len(code)]) + code
 
 
 def _serve(requests: BinaryIO, answers: BinaryIO) -> None:
@@ -112,12 +111,18 @@ class KdfProcess:
         # the process that sees receipt codes imports only this package, its two libraries and
         # `hardening` (stdlib only: the child makes itself undumpable, which exec resets).
         # -OO: the bytecode `make setup` compiled for the portal serves here too.
-        child = (f"import sys; sys.path.insert(0, {_package_root()!r}); "
-                 "from crypto.kdf_process import main; main()")
+        child = (
+            f"import sys; sys.path.insert(0, {_package_root()!r}); "
+            "from crypto.kdf_process import main; main()"
+        )
         self._proc = subprocess.Popen(  # noqa: S603  # nosec B603 - our own interpreter
             [sys.executable, "-I", "-OO", "-c", child],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env={}, close_fds=True, bufsize=0,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env={},
+            close_fds=True,
+            bufsize=0,
         )
 
     @property

@@ -19,7 +19,10 @@ def _subkey(instance_secret: bytes, purpose: bytes) -> bytes:
     if len(purpose) > 16:
         raise ValueError("purpose is at most 16 bytes")
     return nacl.hash.blake2b(
-        b"adal-localbox-v1", key=instance_secret, person=purpose, digest_size=32,
+        b"adal-localbox-v1",
+        key=instance_secret,
+        person=purpose,
+        digest_size=32,
         encoder=RawEncoder,
     )
 

@@ -67,8 +67,9 @@ class Puller:
             )
         except nacl.exceptions.CryptoError:
             # Also what a message shorter than ABYTES raises (nacl's ValueError subclasses it).
-            raise DecryptionError("message does not open: wrong key, data, order or context"
-                                  ) from None
+            raise DecryptionError(
+                "message does not open: wrong key, data, order or context"
+            ) from None
         if tag not in (TAG_MESSAGE, TAG_FINAL):
             raise DecryptionError("unexpected message tag")
         return plaintext, tag == TAG_FINAL

@@ -33,8 +33,9 @@ _APPROVAL_CONTEXT = b"adal-head-key-approval-1\x00"
 def _signing_key(private_key: PrivateKey) -> nacl.signing.SigningKey:
     if not isinstance(private_key, PrivateKey):
         raise TypeError("expected a PrivateKey")
-    seed = nacl.hash.blake2b(bytes(private_key), digest_size=KEY_SIZE, person=_SEED_PERSON,
-                             encoder=RawEncoder)
+    seed = nacl.hash.blake2b(
+        bytes(private_key), digest_size=KEY_SIZE, person=_SEED_PERSON, encoder=RawEncoder
+    )
     return nacl.signing.SigningKey(seed)
 
 
@@ -49,15 +50,15 @@ def _approval_message(public_key: bytes, approved_verify_key: bytes) -> bytes:
     return _APPROVAL_CONTEXT + public_key_bytes(public_key) + approved_verify_key
 
 
-def approve_head_key(approver: PrivateKey, public_key: bytes, approved_verify_key: bytes
-                     ) -> bytes:
+def approve_head_key(approver: PrivateKey, public_key: bytes, approved_verify_key: bytes) -> bytes:
     """The approver's signature over a head key (its public key and its verify key)."""
     message = _approval_message(public_key, approved_verify_key)
     return bytes(_signing_key(approver).sign(message).signature)
 
 
-def is_head_key_approval(approver_verify_key: bytes, public_key: bytes,
-                         approved_verify_key: bytes, signature: bytes) -> bool:
+def is_head_key_approval(
+    approver_verify_key: bytes, public_key: bytes, approved_verify_key: bytes, signature: bytes
+) -> bool:
     """True if `signature` is the approver's approval of exactly this head key."""
     if len(approver_verify_key) != KEY_SIZE or len(signature) != SIGNATURE_SIZE:
         return False

@@ -28,12 +28,35 @@ LANG_TAGS = {"ru": "ru-RU", "kk": "kk-KZ"}
 
 # Schema order of <w:pPr> children after <w:pBdr>, and of <w:rPr> children after <w:lang>:
 # Word rejects a file whose elements are out of order, so new ones go before these.
-_AFTER_PBDR = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap",
-               "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi",
-               "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing",
-               "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection",
-               "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId",
-               "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
+_AFTER_PBDR = (
+    "w:shd",
+    "w:tabs",
+    "w:suppressAutoHyphens",
+    "w:kinsoku",
+    "w:wordWrap",
+    "w:overflowPunct",
+    "w:topLinePunct",
+    "w:autoSpaceDE",
+    "w:autoSpaceDN",
+    "w:bidi",
+    "w:adjustRightInd",
+    "w:snapToGrid",
+    "w:spacing",
+    "w:ind",
+    "w:contextualSpacing",
+    "w:mirrorIndents",
+    "w:suppressOverlap",
+    "w:jc",
+    "w:textDirection",
+    "w:textAlignment",
+    "w:textboxTightWrap",
+    "w:outlineLvl",
+    "w:divId",
+    "w:cnfStyle",
+    "w:rPr",
+    "w:sectPr",
+    "w:pPrChange",
+)
 _AFTER_LANG = ("w:eastAsianLayout", "w:specVanish", "w:oMath")
 
 
@@ -74,8 +97,14 @@ def _save(document: DocumentObject) -> bytes:
     return out.getvalue()
 
 
-def _text(paragraph: Paragraph, value: str, *, size: int | None = None, bold: bool = False,
-          italic: bool = False) -> None:
+def _text(
+    paragraph: Paragraph,
+    value: str,
+    *,
+    size: int | None = None,
+    bold: bool = False,
+    italic: bool = False,
+) -> None:
     """Add ``value`` as one run; python-docx turns "\n" into line breaks and "\t" into tabs,
     so a multi-line description stays one paragraph above one rule."""
     run = paragraph.add_run(value)
@@ -89,8 +118,12 @@ def _bottom_rule(paragraph: Paragraph) -> None:
     p_pr = paragraph._p.get_or_add_pPr()
     borders = OxmlElement("w:pBdr")
     bottom = OxmlElement("w:bottom")
-    for attr, value in (("w:val", "single"), ("w:sz", "6"), ("w:space", "1"),
-                        ("w:color", "000000")):
+    for attr, value in (
+        ("w:val", "single"),
+        ("w:sz", "6"),
+        ("w:space", "1"),
+        ("w:color", "000000"),
+    ):
         bottom.set(qn(attr), value)
     borders.append(bottom)
     p_pr.insert_element_before(borders, *_AFTER_PBDR)

@@ -56,8 +56,7 @@ class ReporterDetails:
     number: str = ""
 
     def line(self) -> str:
-        return ", ".join(p.strip() for p in (self.full_name, self.position, self.unit)
-                         if p.strip())
+        return ", ".join(p.strip() for p in (self.full_name, self.position, self.unit) if p.strip())
 
 
 @dataclass(frozen=True)
@@ -160,11 +159,15 @@ def _description(data: Confirmation, text: FormText) -> str:
     """The description's labelled lines, ending with the kind of offence of p3 (always
     printed, "not determined" included, so the reader never has to guess)."""
     kind = text.offence_types.get(data.offence_type, text.offence_types[UNDETERMINED])
-    parts = [(text.facts, data.facts), (text.persons, data.persons),
-             (text.subject, data.subject), (text.when, data.when), (text.where, data.where),
-             (text.offence_type, kind)]
-    return "\n".join(f"{label}: {printable(value)}" for label, value in parts
-                     if printable(value))
+    parts = [
+        (text.facts, data.facts),
+        (text.persons, data.persons),
+        (text.subject, data.subject),
+        (text.when, data.when),
+        (text.where, data.where),
+        (text.offence_type, kind),
+    ]
+    return "\n".join(f"{label}: {printable(value)}" for label, value in parts if printable(value))
 
 
 def _basis(reporter: ReporterDetails, text: FormText) -> str:
@@ -177,8 +180,13 @@ def _basis(reporter: ReporterDetails, text: FormText) -> str:
     return text.consent_statement if reporter.on_portal else text.consent_registered
 
 
-def appendix1(data: Confirmation, lang: str, *, include_identity: bool = False,
-              exporter_role: str | None = None) -> FormSheet:
+def appendix1(
+    data: Confirmation,
+    lang: str,
+    *,
+    include_identity: bool = False,
+    exporter_role: str | None = None,
+) -> FormSheet:
     """The written confirmation (p10-p11, Appendix 1).
 
     ``include_identity`` puts the reporter's details in (p11 (5)); it raises AdalError (area
@@ -193,8 +201,11 @@ def appendix1(data: Confirmation, lang: str, *, include_identity: bool = False,
     if data.channel_details.strip():
         channel = f"{channel}; {data.channel_details.strip()}"
     concerned = ", ".join(p.strip() for p in (data.position, data.unit) if p.strip())
-    reporter = (f"{data.reporter.line()}; {_basis(data.reporter, text)}"
-                if include_identity and data.reporter is not None else text.not_given)
+    reporter = (
+        f"{data.reporter.line()}; {_basis(data.reporter, text)}"
+        if include_identity and data.reporter is not None
+        else text.not_given
+    )
     return FormSheet(
         lang=_lang(lang),
         corner=_corner(text, text.appendix1),
@@ -209,14 +220,16 @@ def appendix1(data: Confirmation, lang: str, *, include_identity: bool = False,
             Line(concerned, text.concerned),
             Line(reporter, text.reporter),
         ),
-        signature=Signature(printable(data.head_name), text.signature_blank,
-                            text.date_blank, text.head_signature),
+        signature=Signature(
+            printable(data.head_name), text.signature_blank, text.date_blank, text.head_signature
+        ),
         document_title=text.title1,
     )
 
 
-def appendix2(lang: str, reporter: ReporterDetails | None = None, *,
-              exporter_role: str | None = None) -> FormSheet:
+def appendix2(
+    lang: str, reporter: ReporterDetails | None = None, *, exporter_role: str | None = None
+) -> FormSheet:
     """The reporter's details and consent (Appendix 2). Blank for the reporter to fill in by
     hand, or pre-filled with their details, which only a head may do (the consent line is
     always left for their own hand)."""
@@ -240,13 +253,20 @@ def appendix2(lang: str, reporter: ReporterDetails | None = None, *,
 def appendix3(lang: str) -> RightsSheet:
     """The reporter's rights and obligations (Appendix 3, p12), in full."""
     text = form_text(lang)
-    return RightsSheet(lang=_lang(lang), corner=_corner(text, text.appendix3),
-                       text=rights_text(lang))
+    return RightsSheet(
+        lang=_lang(lang), corner=_corner(text, text.appendix3), text=rights_text(lang)
+    )
 
 
-def confirmation_from_report(report: Mapping[str, Any], *, received_at: datetime,
-                             received_by: str, head_name: str, channel: str,
-                             reporter: ReporterDetails | None = None) -> Confirmation:
+def confirmation_from_report(
+    report: Mapping[str, Any],
+    *,
+    received_at: datetime,
+    received_by: str,
+    head_name: str,
+    channel: str,
+    reporter: ReporterDetails | None = None,
+) -> Confirmation:
     """Appendix 1's data from a decrypted report payload (store.payloads "adal/report/v1").
 
     The caller passes the exact receipt time it parsed from the same payload, the name of
@@ -259,9 +279,17 @@ def confirmation_from_report(report: Mapping[str, Any], *, received_at: datetime
         return value.strip() if isinstance(value, str) else ""
 
     return Confirmation(
-        received_at=received_at, received_by=received_by, channel=channel,
-        facts=field("facts"), persons=field("persons"), subject=field("subject"),
-        position=field("position"), unit=field("unit"), head_name=head_name,
-        channel_details=field("channel_details"), when=field("when"), where=field("where"),
+        received_at=received_at,
+        received_by=received_by,
+        channel=channel,
+        facts=field("facts"),
+        persons=field("persons"),
+        subject=field("subject"),
+        position=field("position"),
+        unit=field("unit"),
+        head_name=head_name,
+        channel_details=field("channel_details"),
+        when=field("when"),
+        where=field("where"),
         reporter=reporter,
     )

@@ -39,8 +39,11 @@ def _environment() -> Environment:
 
 
 def _render(template: str, sheet: FormSheet | RightsSheet, stylesheet_href: str | None) -> str:
-    context = {"sheet": sheet, "stylesheet_href": stylesheet_href,
-               "inline_css": None if stylesheet_href else print_css()}
+    context = {
+        "sheet": sheet,
+        "stylesheet_href": stylesheet_href,
+        "inline_css": None if stylesheet_href else print_css(),
+    }
     return _environment().get_template(template).render(**context)
 
 

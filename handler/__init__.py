@@ -52,13 +52,17 @@ def _derived_secret(secret_key: bytes) -> bytes:
     # Keyed with secret.key, which the portal never holds (it has portal.key), so a portal host
     # cannot forge back-office tokens. Not the portal's derivation (that one hashes its key as
     # the message): changing either would void every signed token in use at the upgrade.
-    return hashlib.blake2b(b"flask-secret", key=secret_key, digest_size=32,
-                           person=b"adal-handler").digest()
+    return hashlib.blake2b(
+        b"flask-secret", key=secret_key, digest_size=32, person=b"adal-handler"
+    ).digest()
 
 
-def create_app(overrides: Mapping[str, Any] | None = None, *,
-               instance: inst.Instance | None = None,
-               config: HandlerConfig | None = None) -> Flask:
+def create_app(
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    instance: inst.Instance | None = None,
+    config: HandlerConfig | None = None,
+) -> Flask:
     """`overrides` are Flask settings applied last (tests pass {"TESTING": True})."""
     instance = instance or inst.load()
     cfg = config or HandlerConfig.from_env()
@@ -83,9 +87,13 @@ def create_app(overrides: Mapping[str, Any] | None = None, *,
         app.config.update(overrides)
 
     factory = database.init(app, instance, audit_log=True)
-    sessions.install(app, "handler", factory,
-                     idle=timedelta(minutes=app.config["ADAL_IDLE_MINUTES"]),
-                     absolute=timedelta(hours=ABSOLUTE_HOURS))
+    sessions.install(
+        app,
+        "handler",
+        factory,
+        idle=timedelta(minutes=app.config["ADAL_IDLE_MINUTES"]),
+        absolute=timedelta(hours=ABSOLUTE_HOURS),
+    )
     headers.install(app)
     i18n.install(app, HERE / "translations")
     csrf = CSRFProtect(app)
@@ -94,9 +102,23 @@ def create_app(overrides: Mapping[str, Any] | None = None, *,
     filters.install(app)
     custody.install(app)
     app.jinja_env.globals.update(workflow.TEMPLATE_GLOBALS)
-    for blueprint in (auth_bp, inbox_bp, cases_bp, register_bp, admin_bp, audit_bp,
-                      workflow.bp, deadlines_bp, calendar_bp, exports_bp,
-                      stats_bp, protection_bp, handover_bp, identity_bp, custody.bp):
+    for blueprint in (
+        auth_bp,
+        inbox_bp,
+        cases_bp,
+        register_bp,
+        admin_bp,
+        audit_bp,
+        workflow.bp,
+        deadlines_bp,
+        calendar_bp,
+        exports_bp,
+        stats_bp,
+        protection_bp,
+        handover_bp,
+        identity_bp,
+        custody.bp,
+    ):
         app.register_blueprint(blueprint)
 
     app.wsgi_app = ScrubClientInfo(app.wsgi_app)  # type: ignore[method-assign]

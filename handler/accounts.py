@@ -57,10 +57,15 @@ def credential_stamp(user: User) -> str:
     Stored in the web session and compared on every request: a password change, an admin reset
     or a deactivation ends every other session of that account at its next click.
     """
-    material = b"|".join([
-        user.password_hash.encode(), user.totp_secret or b"", user.wrapped_key or b"",
-        user.role.encode(), b"1" if user.active else b"0",
-    ])
+    material = b"|".join(
+        [
+            user.password_hash.encode(),
+            user.totp_secret or b"",
+            user.wrapped_key or b"",
+            user.role.encode(),
+            b"1" if user.active else b"0",
+        ]
+    )
     return hashlib.blake2b(material, digest_size=16, person=b"adal-cred-stamp").hexdigest()
 
 
@@ -71,8 +76,7 @@ def find_active(db: Session, username: str) -> User | None:
     return db.scalar(select(User).where(User.username == username, User.active.is_(True)))
 
 
-def consume_code(db: Session, user: User, secret: str, code: str | None,
-                 now: datetime) -> bool:
+def consume_code(db: Session, user: User, secret: str, code: str | None, now: datetime) -> bool:
     """Check a TOTP code and mark it used, atomically.
 
     The conditional UPDATE makes two simultaneous sign-ins with the same code race for one row:
@@ -83,8 +87,10 @@ def consume_code(db: Session, user: User, secret: str, code: str | None,
         return False
     result = db.execute(
         update(User)
-        .where(User.id == user.id,
-               or_(User.totp_last_counter.is_(None), User.totp_last_counter < counter))
+        .where(
+            User.id == user.id,
+            or_(User.totp_last_counter.is_(None), User.totp_last_counter < counter),
+        )
         .values(totp_last_counter=counter)
         .execution_options(synchronize_session=False)
     )
@@ -97,7 +103,8 @@ def consume_code(db: Session, user: User, secret: str, code: str | None,
 def record_failure(db: Session, user: User, now: datetime, policy: LockoutPolicy) -> bool:
     """Count a failure; returns True when this one locks the account."""
     db.execute(
-        update(User).where(User.id == user.id)
+        update(User)
+        .where(User.id == user.id)
         .values(failed_attempts=User.failed_attempts + 1)
         .execution_options(synchronize_session=False)
     )
@@ -109,9 +116,16 @@ def record_failure(db: Session, user: User, now: datetime, policy: LockoutPolicy
     return False
 
 
-def authenticate(db: Session, *, username: str, password: str, code: str | None,
-                 instance_secret: bytes, now: datetime,
-                 policy: LockoutPolicy = LockoutPolicy()) -> Outcome:
+def authenticate(
+    db: Session,
+    *,
+    username: str,
+    password: str,
+    code: str | None,
+    instance_secret: bytes,
+    now: datetime,
+    policy: LockoutPolicy = LockoutPolicy(),
+) -> Outcome:
     """Check a sign-in; the caller commits (the failure count and code counter must persist).
 
     An account that has not enrolled TOTP yet (new, or reset by an admin) never signs in with
@@ -128,20 +142,23 @@ def authenticate(db: Session, *, username: str, password: str, code: str | None,
         # Checked after the Argon2 work, so a locked account answers as slowly as any other.
         return Outcome(False, "locked", user)
     if not password_ok:
-        return Outcome(False, "bad_password", user,
-                       locked_now=record_failure(db, user, now, policy))
+        return Outcome(
+            False, "bad_password", user, locked_now=record_failure(db, user, now, policy)
+        )
     secret = open_totp(instance_secret, user.totp_secret or b"")
     enrolled_now = False
     if user.totp_enrolled:
         if not consume_code(db, user, secret, code, now):
-            return Outcome(False, "bad_code", user,
-                           locked_now=record_failure(db, user, now, policy))
+            return Outcome(
+                False, "bad_code", user, locked_now=record_failure(db, user, now, policy)
+            )
     else:
         if totp.normalize(code) is None:
             return Outcome(False, "must_enrol", user)
         if not consume_code(db, user, secret, code, now):
-            return Outcome(False, "bad_enrol_code", user,
-                           locked_now=record_failure(db, user, now, policy))
+            return Outcome(
+                False, "bad_enrol_code", user, locked_now=record_failure(db, user, now, policy)
+            )
         user.totp_enrolled = enrolled_now = True
     user.failed_attempts = 0
     user.locked_until = None
@@ -151,8 +168,9 @@ def authenticate(db: Session, *, username: str, password: str, code: str | None,
     return Outcome(True, "ok", user, private_key, enrolled_now=enrolled_now)
 
 
-def change_password(db: Session, user: User, *, current: str, new: str,
-                    kdf: KdfParams | None) -> str | None:
+def change_password(
+    db: Session, user: User, *, current: str, new: str, kdf: KdfParams | None
+) -> str | None:
     """Set a new password and re-wrap the private key under it; an error code or None.
 
     The private key itself does not change, so every grant the user holds keeps working.

@@ -22,9 +22,11 @@ from web.sessions import regenerate
 bp = Blueprint("auth", __name__)
 
 # One message for every failure: unknown user, wrong password or code, locked account.
-LOGIN_FAILED = _l("Sign-in failed. Check your username, password and code. After several "
-                  "failed attempts an account is locked for a while; your administrator can "
-                  "unlock it.")
+LOGIN_FAILED = _l(
+    "Sign-in failed. Check your username, password and code. After several "
+    "failed attempts an account is locked for a while; your administrator can "
+    "unlock it."
+)
 PASSWORD_ERRORS = {
     "wrong_password": _l("The current password is not correct."),
     "too_short": _l("The new password is too short."),
@@ -53,7 +55,8 @@ def _enrolment_page(form: LoginForm, user: User, status: int) -> tuple[str, int]
     form.code.description = _("Six digits from the app you have just set up.")
     uri = totp.provisioning_uri(secret, user.username)
     return render_template(
-        "handler/enrol.html", form=form,
+        "handler/enrol.html",
+        form=form,
         qr=totp.qr_svg(uri, _("QR code for the authenticator app")),
         manual_key=totp.grouped(secret),
     ), status
@@ -69,31 +72,41 @@ def login() -> Response | tuple[str, int] | str:
     now = datetime.now(UTC)
     database = db()
     outcome = accounts.authenticate(
-        database, username=form.username.data or "", password=form.password.data or "",
-        code=form.code.data, instance_secret=instance().secret_key, now=now,
+        database,
+        username=form.username.data or "",
+        password=form.password.data or "",
+        code=form.code.data,
+        instance_secret=instance().secret_key,
+        now=now,
         policy=settings.lockout_policy(database),
     )
     user = outcome.user
     if not outcome.ok:
         # Unknown names are not written down: people type passwords into the wrong field.
-        audit.append(database, "auth.login_failed", actor=user.username if user else None,
-                     details={"reason": outcome.reason})
+        audit.append(
+            database,
+            "auth.login_failed",
+            actor=user.username if user else None,
+            details={"reason": outcome.reason},
+        )
         if outcome.locked_now and user is not None:
             audit.append(database, "auth.locked", actor=None, target=user.username)
         database.commit()
         if outcome.must_enrol and user is not None and not outcome.locked_now:
             if outcome.reason == "bad_enrol_code":
-                form.code.errors = [_("That code is not valid. Check the time on your phone "
-                                      "and enter the newest code.")]
+                form.code.errors = [
+                    _(
+                        "That code is not valid. Check the time on your phone "
+                        "and enter the newest code."
+                    )
+                ]
                 return _enrolment_page(form, user, 400)
             return _enrolment_page(form, user, 200)
-        return render_template("handler/login.html", form=form,
-                               failed=LOGIN_FAILED), 401
+        return render_template("handler/login.html", form=form, failed=LOGIN_FAILED), 401
     assert user is not None
     if outcome.enrolled_now:
         audit.append(database, "auth.totp_enrolled", actor=user.username)
-    audit.append(database, "auth.login", actor=user.username,
-                 details={"stage": stage(user)})
+    audit.append(database, "auth.login", actor=user.username, details={"stage": stage(user)})
     database.commit()
     session.clear()
     regenerate(session)  # a fresh id and key: a cookie planted before sign-in gains nothing
@@ -123,8 +136,13 @@ def password() -> Response | tuple[str, int] | str:
     form = PasswordForm()
     if form.validate_on_submit():
         database = db()
-        problem = accounts.change_password(database, user, current=form.current.data or "",
-                                           new=form.new.data or "", kdf=instance().kdf)
+        problem = accounts.change_password(
+            database,
+            user,
+            current=form.current.data or "",
+            new=form.new.data or "",
+            kdf=instance().kdf,
+        )
         if problem is None:
             audit.append(database, "auth.password_changed", actor=user.username)
             database.commit()
@@ -134,8 +152,7 @@ def password() -> Response | tuple[str, int] | str:
         if problem == "wrong_password":
             # A session left open must not become a free password-guessing oracle.
             now = datetime.now(UTC)
-            locked = accounts.record_failure(database, user, now,
-                                             settings.lockout_policy(database))
+            locked = accounts.record_failure(database, user, now, settings.lockout_policy(database))
             audit.append(database, "auth.password_change_failed", actor=user.username)
             if locked:
                 audit.append(database, "auth.locked", target=user.username)
@@ -146,5 +163,6 @@ def password() -> Response | tuple[str, int] | str:
         field = form.current if problem == "wrong_password" else form.new
         field.errors = [PASSWORD_ERRORS.get(problem, PASSWORD_ERRORS["too_short"])]
     status = 400 if form.is_submitted() else 200
-    return render_template("handler/password.html", form=form,
-                           forced=user.must_change_password), status
+    return render_template(
+        "handler/password.html", form=form, forced=user.must_change_password
+    ), status

@@ -37,12 +37,18 @@ def _year() -> int:
     return min(max(year, MIN_YEAR), MAX_YEAR)
 
 
-def _page(form: DayForm, year: int, status: int = 200, error: str | None = None
-          ) -> tuple[str, int]:
+def _page(form: DayForm, year: int, status: int = 200, error: str | None = None) -> tuple[str, int]:
     return render_template(
-        "handler/calendar.html", form=form, year=year, entries=calendar_days(db(), year),
-        public=holiday_names(year), kinds=DAY_KINDS, error=error, prev_year=max(MIN_YEAR, year - 1),
-        next_year=min(MAX_YEAR, year + 1)), status
+        "handler/calendar.html",
+        form=form,
+        year=year,
+        entries=calendar_days(db(), year),
+        public=holiday_names(year),
+        kinds=DAY_KINDS,
+        error=error,
+        prev_year=max(MIN_YEAR, year - 1),
+        next_year=min(MAX_YEAR, year + 1),
+    ), status
 
 
 @bp.get("/admin/calendar")
@@ -63,8 +69,7 @@ def add() -> Response | tuple[str, int]:
         return _page(form, _year(), 400)
     database = db()
     try:
-        add_calendar_day(database, day, form.kind.data or "", form.note.data or "",
-                         current_user())
+        add_calendar_day(database, day, form.kind.data or "", form.note.data or "", current_user())
     except AdalError as error:
         database.rollback()
         return _page(form, day.year, 409, describe(error))
@@ -88,8 +93,7 @@ def remove() -> Response | tuple[str, int]:
         remove_calendar_day(database, day, current_user())
     except AdalError as error:
         database.rollback()
-        return _page(DayForm(formdata=None), day.year, 404,
-                     describe(error))
+        return _page(DayForm(formdata=None), day.year, 404, describe(error))
     database.commit()
     flash(_("The entry is removed."))
     return redirect(url_for("calendar.calendar", year=day.year), code=303)

@@ -45,17 +45,33 @@ bp = Blueprint("cases", __name__)
 
 # Known report fields in the order Appendix 1 lists them; anything else the report carries is
 # shown after them, so nothing the reporter sent is hidden.
-REPORT_FIELDS = ("received_at", "channel", "received_by", "channel_details", "facts", "persons",
-                 "subject", "position", "unit", "when", "where", "attachment_count",
-                 "identity_provided", "consent", "nda_intended", "false_report_acknowledged",
-                 "language")
+REPORT_FIELDS = (
+    "received_at",
+    "channel",
+    "received_by",
+    "channel_details",
+    "facts",
+    "persons",
+    "subject",
+    "position",
+    "unit",
+    "when",
+    "where",
+    "attachment_count",
+    "identity_provided",
+    "consent",
+    "nda_intended",
+    "false_report_acknowledged",
+    "language",
+)
 HIDDEN_FIELDS = frozenset({"format", "registered_by"})
 
 
 def _ordered(report: dict[str, object]) -> list[tuple[str, object]]:
     known = [(k, report[k]) for k in REPORT_FIELDS if k in report]
-    extra = sorted((k, v) for k, v in report.items()
-                   if k not in REPORT_FIELDS and k not in HIDDEN_FIELDS)
+    extra = sorted(
+        (k, v) for k, v in report.items() if k not in REPORT_FIELDS and k not in HIDDEN_FIELDS
+    )
     return known + extra
 
 
@@ -78,19 +94,32 @@ def case(submission_id: str) -> str:
     workflow = case_view(case_row, received_at)
     record = protection.protection_of(database, case_row)
     # A handler reaches the protection page only through a head's share (p16-p17).
-    protection_shared = (user.role == "handler" and record is not None
-                         and protection.holds_record(database, record, key))
+    protection_shared = (
+        user.role == "handler"
+        and record is not None
+        and protection.holds_record(database, record, key)
+    )
     consent_record = consent_of(database, case_row, portal_statement=bool(report.get("consent")))
     database.commit()
     grant_form = GrantForm()
     grant_form.offer([(u.id, f"{u.full_name} ({u.username})") for u in candidates])
     return render_template(
-        "handler/case.html", submission=submission, case=case_row, report=_ordered(report),
-        received_at=received_at, consent_record=consent_record, files=files,
+        "handler/case.html",
+        submission=submission,
+        case=case_row,
+        report=_ordered(report),
+        received_at=received_at,
+        consent_record=consent_record,
+        files=files,
         messages=messages,
-        holders=holders, grant_form=grant_form, can_grant=bool(candidates),
-        reply_form=ReplyForm(), can_reply=submission.mailbox is not None,
-        is_head=user.role == "head", protection_shared=protection_shared, **workflow,
+        holders=holders,
+        grant_form=grant_form,
+        can_grant=bool(candidates),
+        reply_form=ReplyForm(),
+        can_reply=submission.mailbox is not None,
+        is_head=user.role == "head",
+        protection_shared=protection_shared,
+        **workflow,
     )
 
 
@@ -105,11 +134,14 @@ def identity(submission_id: str) -> str:
         block = None
     database = db()
     if block is not None:
-        audit.append(database, "identity.open", actor=current_user().username,
-                     target=submission.id)
+        audit.append(database, "identity.open", actor=current_user().username, target=submission.id)
         database.commit()
-    return render_template("handler/identity.html", submission=submission, identity=block,
-                           exists=submission.identity_envelope is not None)
+    return render_template(
+        "handler/identity.html",
+        submission=submission,
+        identity=block,
+        exists=submission.identity_envelope is not None,
+    )
 
 
 @bp.get("/cases/<submission_id>/files/<attachment_id>")
@@ -135,8 +167,13 @@ def download(submission_id: str, attachment_id: str) -> Response:
     except BaseException:
         stream_db.close()
         raise
-    audit.append(database, "file.download", actor=current_user().username,
-                 target=submission.id, details={"attachment": attachment.id})
+    audit.append(
+        database,
+        "file.download",
+        actor=current_user().username,
+        target=submission.id,
+        details={"attachment": attachment.id},
+    )
     database.commit()
 
     def generate() -> Iterator[bytes]:
@@ -159,12 +196,20 @@ def reply(submission_id: str) -> Response | tuple[str, int]:
         abort(409)
     form = ReplyForm()
     if not form.validate():
-        return render_template("handler/form_error.html", form=form,
-                               back=url_for("cases.case", submission_id=submission.id)), 400
+        return render_template(
+            "handler/form_error.html",
+            form=form,
+            back=url_for("cases.case", submission_id=submission.id),
+        ), 400
     database = db()
     message = write_reply(database, submission, form.text.data or "", datetime.now(UTC))
-    audit.append(database, "message.reply", actor=current_user().username,
-                 target=submission.id, details={"message": message.id})
+    audit.append(
+        database,
+        "message.reply",
+        actor=current_user().username,
+        target=submission.id,
+        details={"message": message.id},
+    )
     database.commit()
     flash(_("Your reply is sealed and waiting in the reporter's mailbox."))
     return redirect(url_for("cases.case", submission_id=submission.id) + "#thread", code=303)
@@ -179,13 +224,20 @@ def grant(submission_id: str) -> Response | tuple[str, int]:
     candidates = {u.id: u for u in sharing.grant_candidates(database, submission)}
     form.offer([(uid, u.username) for uid, u in candidates.items()])
     if not form.validate():
-        return render_template("handler/form_error.html", form=form,
-                               back=url_for("cases.case", submission_id=submission.id)), 400
+        return render_template(
+            "handler/form_error.html",
+            form=form,
+            back=url_for("cases.case", submission_id=submission.id),
+        ), 400
     grantee: User = candidates[int(form.user_id.data or "")]  # a validated choice
     result = sharing.grant_case(database, submission, key, grantee)
-    audit.append(database, "case.grant", actor=current_user().username, target=submission.id,
-                 details={"to": grantee.username, "envelopes": result.granted,
-                          "skipped": result.skipped})
+    audit.append(
+        database,
+        "case.grant",
+        actor=current_user().username,
+        target=submission.id,
+        details={"to": grantee.username, "envelopes": result.granted, "skipped": result.skipped},
+    )
     database.commit()
     flash(_("%(name)s can now open this case.", name=grantee.full_name))
     return redirect(url_for("cases.case", submission_id=submission.id), code=303)
@@ -206,8 +258,13 @@ def revoke(submission_id: str, user_id: int) -> Response:
         # cannot take a case away from them.
         abort(403)
     removed = sharing.revoke_case(database, submission, target)
-    audit.append(database, "case.revoke", actor=me.username, target=submission.id,
-                 details={"from": target.username, "grants": removed})
+    audit.append(
+        database,
+        "case.revoke",
+        actor=me.username,
+        target=submission.id,
+        details={"from": target.username, "grants": removed},
+    )
     database.commit()
     flash(_("%(name)s can no longer open this case.", name=target.full_name))
     return redirect(url_for("cases.case", submission_id=submission.id), code=303)

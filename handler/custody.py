@@ -25,16 +25,19 @@ from web.database import db
 
 bp = Blueprint("custody", __name__, url_prefix="/head-keys")
 
+
 @bp.get("")
 @allow("head")
 def keys() -> str:
     database = db()
     user = current_user()
     return render_template(
-        "handler/head_keys.html", keys=custody.head_keys(database),
+        "handler/head_keys.html",
+        keys=custody.head_keys(database),
         own=custody.own_key(database, user),
         can_approve=custody.may_approve(database, keyring.private_key()),
-        events=custody.recent_events(database), days=custody.NOTICE_DAYS,
+        events=custody.recent_events(database),
+        days=custody.NOTICE_DAYS,
     )
 
 
@@ -49,16 +52,23 @@ def approve(row_id: int) -> Response:
     if private_key is None:
         abort(403)
     try:
-        approval = custody.approve(database, key, private_key, actor=current_user().username,
-                                   now=datetime.now(UTC))
+        approval = custody.approve(
+            database, key, private_key, actor=current_user().username, now=datetime.now(UTC)
+        )
     except AdalError as exc:
         database.rollback()
         flash(describe(exc))
     else:
         database.commit()
         name = approval.key.user.full_name if approval.key.user is not None else ""
-        flash(_("The key of %(name)s is approved. %(count)s identity records were handed over "
-                "to it.", name=name, count=approval.handed_over))
+        flash(
+            _(
+                "The key of %(name)s is approved. %(count)s identity records were handed over "
+                "to it.",
+                name=name,
+                count=approval.handed_over,
+            )
+        )
     return redirect(url_for("custody.keys"), code=303)
 
 
@@ -78,9 +88,11 @@ def install(app: Flask) -> None:
             # Error pages render through this too: a broken transaction must not turn an
             # error page into a second error. The next page shows the notice again.
             return {"custody_notice": None}
-        return {"custody_notice": {
-            "own_pending": own is not None and own.state == "pending",
-            "pending": [k for k in pending if own is None or k.key.id != own.key.id],
-            # Their own account's events are news to the others, not to them.
-            "events": [e for e in events if e.target != user.username][:3],
-        }}
+        return {
+            "custody_notice": {
+                "own_pending": own is not None and own.state == "pending",
+                "pending": [k for k in pending if own is None or k.key.id != own.key.id],
+                # Their own account's events are news to the others, not to them.
+                "events": [e for e in events if e.target != user.username][:3],
+            }
+        }

@@ -29,9 +29,11 @@ def held_ids(database: Session, key_id: str, among: Iterable[str]) -> set[str]:
         return set()
     rows = database.scalars(
         select(Submission.id)
-        .join(Grant, (Grant.envelope_id == Submission.report_envelope_id)
-              & (Grant.key_id == key_id))
-        .where(Submission.id.in_(wanted)))
+        .join(
+            Grant, (Grant.envelope_id == Submission.report_envelope_id) & (Grant.key_id == key_id)
+        )
+        .where(Submission.id.in_(wanted))
+    )
     return set(rows)
 
 

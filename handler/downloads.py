@@ -49,4 +49,5 @@ def content_disposition(filename: str) -> str:
     # percent-encoded and the fallback contains none of them.
     name = safe_name(filename)
     return f"attachment; filename=\"{ascii_fallback(name)}\"; filename*=UTF-8''" + quote(
-        name, safe="")
+        name, safe=""
+    )

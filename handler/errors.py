@@ -21,8 +21,9 @@ MESSAGES = {
     413: _l("The upload is too large."),
     500: _l("Something went wrong on our side. Nothing was saved; please try again."),
 }
-CSRF_MESSAGE = _l("This form has expired or did not come from this site. Reload the page and "
-                  "submit it again.")
+CSRF_MESSAGE = _l(
+    "This form has expired or did not come from this site. Reload the page and submit it again."
+)
 
 
 def install(app: Flask) -> None:

@@ -66,13 +66,19 @@ def _draft(submission: Submission, report: dict[str, Any]) -> dict[str, Any]:
     return {
         "received_at": received.astimezone(KZ_TZ).replace(tzinfo=None) if received else None,
         "received_by": text("received_by") or user.full_name,
-        "channel": submission.channel, "channel_details": text("channel_details"),
-        "facts": text("facts") or text("text"), "persons": text("persons"),
-        "subject": text("subject"), "when": text("when"), "where": text("where"),
+        "channel": submission.channel,
+        "channel_details": text("channel_details"),
+        "facts": text("facts") or text("text"),
+        "persons": text("persons"),
+        "subject": text("subject"),
+        "when": text("when"),
+        "where": text("where"),
         "offence_type": case.offence_type if case is not None else UNDETERMINED,
-        "position": text("position"), "unit": text("unit"),
+        "position": text("position"),
+        "unit": text("unit"),
         "head_name": user.full_name if user.role == "head" else "",
-        "lang": "ru", "fmt": "docx",
+        "lang": "ru",
+        "fmt": "docx",
     }
 
 
@@ -96,14 +102,28 @@ def _grounds(submission: Submission, key: PrivateKey, report: dict[str, Any]) ->
     consent = _consent(submission, report)
     if consent is not None:
         on_portal = submission.channel == "portal"
-        label = (_("Written consent: signed Appendix 2") if consent.form == APPENDIX2
-                 else _("Consent ticked on the portal (not the signed Appendix 2)") if on_portal
-                 else _("Consent marked when the report was registered (the signed Appendix 2 "
-                        "is not recorded)"))
-        found.append(Ground("consent", label,
-                            {"consent_form": consent.form, "basis_on": consent.received_on,
-                             "on_portal": on_portal},
-                            {"basis": consent.form}))
+        label = (
+            _("Written consent: signed Appendix 2")
+            if consent.form == APPENDIX2
+            else _("Consent ticked on the portal (not the signed Appendix 2)")
+            if on_portal
+            else _(
+                "Consent marked when the report was registered (the signed Appendix 2 "
+                "is not recorded)"
+            )
+        )
+        found.append(
+            Ground(
+                "consent",
+                label,
+                {
+                    "consent_form": consent.form,
+                    "basis_on": consent.received_on,
+                    "on_portal": on_portal,
+                },
+                {"basis": consent.form},
+            )
+        )
     case = find_case(database, submission)
     if case is None or submission.identity_envelope_id is None:
         return found
@@ -111,33 +131,58 @@ def _grounds(submission: Submission, key: PrivateKey, report: dict[str, Any]) ->
         decision = disclosure.open_court_decision(database, row, key)
         if decision is None:
             continue
-        found.append(Ground(
-            f"court:{row.id}",
-            _("Court decision: %(court)s, No %(number)s of %(date)s", court=decision.court,
-              number=decision.number, date=format_date(decision.decided_on, "medium")),
-            {"consent_form": disclosure.COURT, "basis_on": decision.decided_on,
-             "court": decision.court, "number": decision.number},
-            {"basis": disclosure.COURT, "court_decision": row.id}))
+        found.append(
+            Ground(
+                f"court:{row.id}",
+                _(
+                    "Court decision: %(court)s, No %(number)s of %(date)s",
+                    court=decision.court,
+                    number=decision.number,
+                    date=format_date(decision.decided_on, "medium"),
+                ),
+                {
+                    "consent_form": disclosure.COURT,
+                    "basis_on": decision.decided_on,
+                    "court": decision.court,
+                    "number": decision.number,
+                },
+                {"basis": disclosure.COURT, "court_decision": row.id},
+            )
+        )
     return found
 
 
-def _page(form: Appendix1Form, submission: Submission, grounds: list[Ground],
-          status: int = 200, error: str | None = None) -> tuple[str, int]:
+def _page(
+    form: Appendix1Form,
+    submission: Submission,
+    grounds: list[Ground],
+    status: int = 200,
+    error: str | None = None,
+) -> tuple[str, int]:
     form.offer_grounds([(g.value, g.label) for g in grounds])
-    return render_template("handler/appendix1.html", form=form, submission=submission,
-                           can_identity=bool(grounds), error=error), status
+    return render_template(
+        "handler/appendix1.html",
+        form=form,
+        submission=submission,
+        can_identity=bool(grounds),
+        error=error,
+    ), status
 
 
 @bp.get("/cases/<submission_id>/appendix1")
 @allow(*CASE_ROLES)
 def appendix1_draft(submission_id: str) -> tuple[str, int]:
     submission, key, report = _case(submission_id)
-    return _page(Appendix1Form(formdata=None, data=_draft(submission, report)), submission,
-                 _grounds(submission, key, report))
+    return _page(
+        Appendix1Form(formdata=None, data=_draft(submission, report)),
+        submission,
+        _grounds(submission, key, report),
+    )
 
 
-def _reporter(submission: Submission, key: PrivateKey, ground: Ground
-              ) -> documents.ReporterDetails | None:
+def _reporter(
+    submission: Submission, key: PrivateKey, ground: Ground
+) -> documents.ReporterDetails | None:
     try:
         block = open_identity(submission, key)
     except (CryptoError, payloads.PayloadError):
@@ -152,8 +197,13 @@ def _reporter(submission: Submission, key: PrivateKey, ground: Ground
     # The portal's statement must be in the identity block too; a signed Appendix 2 or a court
     # decision stands on its own (a reporter who came forward later has no consent there).
     given = ground.details["consent_form"] != STATEMENT or bool(block.get("consent"))
-    return documents.ReporterDetails(full_name=text("full_name"), position=text("position"),
-                                     unit=text("unit"), consent=given, **ground.details)
+    return documents.ReporterDetails(
+        full_name=text("full_name"),
+        position=text("position"),
+        unit=text("unit"),
+        consent=given,
+        **ground.details,
+    )
 
 
 @bp.post("/cases/<submission_id>/appendix1")
@@ -168,39 +218,67 @@ def appendix1_export(submission_id: str) -> Response | tuple[str, int]:
     include = bool(form.include_identity.data)
     reporter = None
     # No choice sent (an old form): the first ground, which is the consent when there is one.
-    ground = next((g for g in grounds if g.value == form.basis.data),
-                  grounds[0] if grounds and not form.basis.data else None)
+    ground = next(
+        (g for g in grounds if g.value == form.basis.data),
+        grounds[0] if grounds and not form.basis.data else None,
+    )
     if include:
         # Refused before anything is opened: only a head, only with consent or a court
         # decision, and only on a ground this case has (p11 (5), p14).
         if ground is None:
-            return _page(form, submission, grounds, 403,
-                         _("Only a head may include the reporter's details, and only with "
-                           "their written consent or a court decision."))
+            return _page(
+                form,
+                submission,
+                grounds,
+                403,
+                _(
+                    "Only a head may include the reporter's details, and only with "
+                    "their written consent or a court decision."
+                ),
+            )
         reporter = _reporter(submission, key, ground)
     data = documents.Confirmation(
         received_at=form.received_at.data.replace(tzinfo=KZ_TZ),
-        received_by=form.received_by.data or "", channel=form.channel.data or "",
-        facts=form.facts.data or "", persons=form.persons.data or "",
-        subject=form.subject.data or "", position=form.position.data or "",
-        unit=form.unit.data or "", head_name=form.head_name.data or "",
-        channel_details=form.channel_details.data or "", when=form.when.data or "",
-        where=form.where.data or "", reporter=reporter,
-        offence_type=form.offence_type.data or UNDETERMINED)
+        received_by=form.received_by.data or "",
+        channel=form.channel.data or "",
+        facts=form.facts.data or "",
+        persons=form.persons.data or "",
+        subject=form.subject.data or "",
+        position=form.position.data or "",
+        unit=form.unit.data or "",
+        head_name=form.head_name.data or "",
+        channel_details=form.channel_details.data or "",
+        when=form.when.data or "",
+        where=form.where.data or "",
+        reporter=reporter,
+        offence_type=form.offence_type.data or UNDETERMINED,
+    )
     lang, fmt = form.lang.data or "ru", form.fmt.data or "docx"
     try:
-        sheet = documents.appendix1(data, lang, include_identity=include,
-                                    exporter_role=user.role)
+        sheet = documents.appendix1(data, lang, include_identity=include, exporter_role=user.role)
     except AdalError as refused:
         return _page(form, submission, grounds, 403, describe(refused))
     database = db()
-    audit.append(database, "export.appendix1", actor=user.username, target=submission.id,
-                 details={"lang": lang, "format": fmt, "identity": include,
-                          **(ground.audit if include and ground else {})})
+    audit.append(
+        database,
+        "export.appendix1",
+        actor=user.username,
+        target=submission.id,
+        details={
+            "lang": lang,
+            "format": fmt,
+            "identity": include,
+            **(ground.audit if include and ground else {}),
+        },
+    )
     database.commit()
-    return _document(documents.form_docx(sheet) if fmt == "docx" else
-                     documents.form_html(sheet, stylesheet_href=url_for("exports.print_css")),
-                     fmt, f"appendix1-{submission.id[:8]}-{lang}")
+    return _document(
+        documents.form_docx(sheet)
+        if fmt == "docx"
+        else documents.form_html(sheet, stylesheet_href=url_for("exports.print_css")),
+        fmt,
+        f"appendix1-{submission.id[:8]}-{lang}",
+    )
 
 
 def _document(body: bytes | str, fmt: str, name: str) -> Response:
@@ -222,15 +300,25 @@ def blank(number: int, lang: str, fmt: str) -> Response:
     href = url_for("exports.print_css")
     if number == 2:
         sheet = documents.appendix2(lang)
-        body: bytes | str = (documents.form_docx(sheet) if fmt == "docx"
-                             else documents.form_html(sheet, stylesheet_href=href))
+        body: bytes | str = (
+            documents.form_docx(sheet)
+            if fmt == "docx"
+            else documents.form_html(sheet, stylesheet_href=href)
+        )
     else:
         rights = documents.appendix3(lang)
-        body = (documents.rights_docx(rights) if fmt == "docx"
-                else documents.rights_html(rights, stylesheet_href=href))
+        body = (
+            documents.rights_docx(rights)
+            if fmt == "docx"
+            else documents.rights_html(rights, stylesheet_href=href)
+        )
     database = db()
-    audit.append(database, f"export.appendix{number}", actor=current_user().username,
-                 details={"lang": lang, "format": fmt})
+    audit.append(
+        database,
+        f"export.appendix{number}",
+        actor=current_user().username,
+        details={"lang": lang, "format": fmt},
+    )
     database.commit()
     return _document(body, fmt, f"appendix{number}-{lang}")
 

@@ -78,9 +78,12 @@ def marked_controls(value: Any) -> Markup:
     parts: list[Markup] = []
     start = 0
     for match in BIDI_CONTROLS.finditer(text):
-        parts.append(escape(text[start:match.start()]))
-        parts.append(Markup('<mark class="control" title="{}">{}</mark>').format(
-            title, placeholder(match.group(0))))
+        parts.append(escape(text[start : match.start()]))
+        parts.append(
+            Markup('<mark class="control" title="{}">{}</mark>').format(
+                title, placeholder(match.group(0))
+            )
+        )
         start = match.end()
     parts.append(escape(text[start:]))
     return Markup("").join(parts)

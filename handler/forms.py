@@ -69,27 +69,39 @@ class Form(FlaskForm):
 
 class LoginForm(Form):
     username = StringField(_l("Username"), validators=[InputRequired(), Length(max=64)])
-    password = PasswordField(_l("Password"),
-                             validators=[InputRequired(), Length(max=PASSWORD_MAX)])
+    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=PASSWORD_MAX)])
     code = StringField(
-        _l("One-time code"), validators=[Optional(), Length(max=16)],
-        description=_l("Six digits from your authenticator app. At your very first sign-in, "
-                       "before the app is set up, leave this empty."),
+        _l("One-time code"),
+        validators=[Optional(), Length(max=16)],
+        description=_l(
+            "Six digits from your authenticator app. At your very first sign-in, "
+            "before the app is set up, leave this empty."
+        ),
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
     )
 
 
 class PasswordForm(Form):
-    current = PasswordField(_l("Current password"),
-                            validators=[InputRequired(), Length(max=PASSWORD_MAX)],
-                            render_kw={"autocomplete": "current-password"})
+    current = PasswordField(
+        _l("Current password"),
+        validators=[InputRequired(), Length(max=PASSWORD_MAX)],
+        render_kw={"autocomplete": "current-password"},
+    )
     new = PasswordField(
         _l("New password"),
-        validators=[InputRequired(), Length(min=PASSWORD_MIN, max=PASSWORD_MAX,
-                    message=_l("Use at least %(min)d characters.", min=PASSWORD_MIN))],
-        description=_l("At least %(min)d characters. A long phrase of several words is easy "
-                       "to remember and hard to guess; there are no other rules.",
-                       min=PASSWORD_MIN),
+        validators=[
+            InputRequired(),
+            Length(
+                min=PASSWORD_MIN,
+                max=PASSWORD_MAX,
+                message=_l("Use at least %(min)d characters.", min=PASSWORD_MIN),
+            ),
+        ],
+        description=_l(
+            "At least %(min)d characters. A long phrase of several words is easy "
+            "to remember and hard to guess; there are no other rules.",
+            min=PASSWORD_MIN,
+        ),
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
@@ -103,8 +115,10 @@ class ReplyForm(Form):
     text = TextAreaField(
         _l("Message to the reporter"),
         validators=[InputRequired(), Length(max=TEXT_MAX)],
-        description=_l("Sealed to the reporter's mailbox and to the holders of this case. Do "
-                       "not name the reporter or anything that could identify them."),
+        description=_l(
+            "Sealed to the reporter's mailbox and to the holders of this case. Do "
+            "not name the reporter or anything that could identify them."
+        ),
     )
 
 
@@ -112,8 +126,10 @@ class GrantForm(Form):
     user_id = SelectField(_l("Share this case with"), validators=[InputRequired()])
 
     def offer(self, users: list[tuple[int, str]]) -> None:
-        self.user_id.choices = [SelectChoice("", _l("Choose a colleague")),
-                                *(SelectChoice(str(uid), label) for uid, label in users)]
+        self.user_id.choices = [
+            SelectChoice("", _l("Choose a colleague")),
+            *(SelectChoice(str(uid), label) for uid, label in users),
+        ]
 
 
 class HandoverForm(Form):
@@ -122,23 +138,31 @@ class HandoverForm(Form):
     user_id = SelectField(_l("Incoming head"), validators=[InputRequired()])
     confirm = BooleanField(
         _l("I hand over every case, identity and protection record I hold"),
-        validators=[InputRequired()])
+        validators=[InputRequired()],
+    )
 
     def offer(self, users: list[tuple[int, str]]) -> None:
-        self.user_id.choices = [SelectChoice("", _l("Choose the incoming head")),
-                                *(SelectChoice(str(uid), label) for uid, label in users)]
+        self.user_id.choices = [
+            SelectChoice("", _l("Choose the incoming head")),
+            *(SelectChoice(str(uid), label) for uid, label in users),
+        ]
 
 
 class RegisterForm(Form):
     """A report received through another channel (p5.1-p5.4, p5.6), Appendix 1 fields."""
 
     # The empty first option makes the choice explicit: no report lands in a default channel.
-    channel = SelectField(_l("Channel"), validators=[InputRequired()],
-                          choices=[SelectChoice("", _l("Choose the channel")),
-                                   *(SelectChoice(k, v) for k, v in CHANNELS.items()
-                                     if k != "portal")])
+    channel = SelectField(
+        _l("Channel"),
+        validators=[InputRequired()],
+        choices=[
+            SelectChoice("", _l("Choose the channel")),
+            *(SelectChoice(k, v) for k, v in CHANNELS.items() if k != "portal"),
+        ],
+    )
     received_at = DateTimeLocalField(
-        _l("Date and time of receipt"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        _l("Date and time of receipt"),
+        format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
         validators=[InputRequired()],
         description=_l("Kazakhstan time (UTC+5), as on Appendix 1."),
     )
@@ -147,52 +171,76 @@ class RegisterForm(Form):
         validators=[InputRequired(), Length(max=NAME_MAX)],
     )
     channel_details = StringField(
-        _l("How it was delivered"), validators=[Optional(), Length(max=SHORT_MAX)],
-        description=_l("For example \u201ccall to the hotline, recording attached\u201d. "
-                       "Nothing that identifies the reporter: that goes in the identity "
-                       "block below."),
+        _l("How it was delivered"),
+        validators=[Optional(), Length(max=SHORT_MAX)],
+        description=_l(
+            "For example \u201ccall to the hotline, recording attached\u201d. "
+            "Nothing that identifies the reporter: that goes in the identity "
+            "block below."
+        ),
     )
-    facts = TextAreaField(_l("What happened (facts)"),
-                          validators=[InputRequired(), Length(max=TEXT_MAX)])
-    persons = TextAreaField(_l("Persons involved"),
-                            validators=[Optional(), Length(max=TEXT_MAX)])
-    subject = TextAreaField(_l("Subject of the offence"),
-                            validators=[Optional(), Length(max=TEXT_MAX)],
-                            description=_l("Money, property, a service, a decision."))
-    position = StringField(_l("Position of the person concerned"),
-                           validators=[Optional(), Length(max=SHORT_MAX)])
-    unit = StringField(_l("Unit of the person concerned"),
-                       validators=[Optional(), Length(max=SHORT_MAX)])
+    facts = TextAreaField(
+        _l("What happened (facts)"), validators=[InputRequired(), Length(max=TEXT_MAX)]
+    )
+    persons = TextAreaField(_l("Persons involved"), validators=[Optional(), Length(max=TEXT_MAX)])
+    subject = TextAreaField(
+        _l("Subject of the offence"),
+        validators=[Optional(), Length(max=TEXT_MAX)],
+        description=_l("Money, property, a service, a decision."),
+    )
+    position = StringField(
+        _l("Position of the person concerned"), validators=[Optional(), Length(max=SHORT_MAX)]
+    )
+    unit = StringField(
+        _l("Unit of the person concerned"), validators=[Optional(), Length(max=SHORT_MAX)]
+    )
     when = StringField(_l("When it happened"), validators=[Optional(), Length(max=SHORT_MAX)])
     where = StringField(_l("Where it happened"), validators=[Optional(), Length(max=SHORT_MAX)])
-    full_name = StringField(_l("Reporter's full name"),
-                            validators=[Optional(), Length(max=NAME_MAX)])
-    reporter_position = StringField(_l("Reporter's position"),
-                                    validators=[Optional(), Length(max=SHORT_MAX)])
-    reporter_unit = StringField(_l("Reporter's unit"),
-                                validators=[Optional(), Length(max=SHORT_MAX)])
+    full_name = StringField(
+        _l("Reporter's full name"), validators=[Optional(), Length(max=NAME_MAX)]
+    )
+    reporter_position = StringField(
+        _l("Reporter's position"), validators=[Optional(), Length(max=SHORT_MAX)]
+    )
+    reporter_unit = StringField(
+        _l("Reporter's unit"), validators=[Optional(), Length(max=SHORT_MAX)]
+    )
     consent = BooleanField(
         _l("The reporter consented to access to information about them"),
-        description=_l("A signed Appendix 2 is written consent: a head records it, with the "
-                       "date it was received, on the case's consent page (p11 (5), p14)."))
-    nda_intended = BooleanField(_l("The reporter intends to sign a non-disclosure agreement "
-                                   "(p7)"))
+        description=_l(
+            "A signed Appendix 2 is written consent: a head records it, with the "
+            "date it was received, on the case's consent page (p11 (5), p14)."
+        ),
+    )
+    nda_intended = BooleanField(_l("The reporter intends to sign a non-disclosure agreement (p7)"))
     files = MultipleFileField(
         _l("Files"),
-        description=_l("The written report, the call recording (p5.4), e-mails. Encrypted "
-                       "before they are stored."),
+        description=_l(
+            "The written report, the call recording (p5.4), e-mails. Encrypted "
+            "before they are stored."
+        ),
     )
 
 
 class NewUserForm(Form):
-    username = StringField(_l("Username"), validators=[InputRequired(), Length(min=2, max=64)],
-                           description=_l("Letters, digits, dot, dash, underscore."))
-    full_name = StringField(_l("Full name"),
-                            validators=[InputRequired(), Length(max=NAME_MAX)],
-                            description=_l("As it is to appear on Appendix 1."))
-    role = SelectField(_l("Role"), choices=[SelectChoice("", _l("Choose the role")),
-                                            *(SelectChoice(k, v) for k, v in ROLES.items())],
-                       validators=[InputRequired()])
+    username = StringField(
+        _l("Username"),
+        validators=[InputRequired(), Length(min=2, max=64)],
+        description=_l("Letters, digits, dot, dash, underscore."),
+    )
+    full_name = StringField(
+        _l("Full name"),
+        validators=[InputRequired(), Length(max=NAME_MAX)],
+        description=_l("As it is to appear on Appendix 1."),
+    )
+    role = SelectField(
+        _l("Role"),
+        choices=[
+            SelectChoice("", _l("Choose the role")),
+            *(SelectChoice(k, v) for k, v in ROLES.items()),
+        ],
+        validators=[InputRequired()],
+    )
 
 
 def _bounded(key: str) -> list[object]:
@@ -206,17 +254,22 @@ class SettingsForm(Form):
         validators=[Optional(), Length(max=DEFINITIONS["organization_name"].maximum)],
         description=_l("Printed on Appendix 1."),
     )
-    lockout_max_failures = IntegerField(_l("Failed sign-ins before an account is locked"),
-                                        validators=_bounded("lockout_max_failures"))
-    lockout_minutes = IntegerField(_l("Minutes an account stays locked"),
-                                   validators=_bounded("lockout_minutes"))
+    lockout_max_failures = IntegerField(
+        _l("Failed sign-ins before an account is locked"),
+        validators=_bounded("lockout_max_failures"),
+    )
+    lockout_minutes = IntegerField(
+        _l("Minutes an account stays locked"), validators=_bounded("lockout_minutes")
+    )
     # Optional: without a period nothing is ever purged (cases.retention); the lower bound is
     # the 3-year protection, so the page never accepts a number the system would not honour.
     retention_years = IntegerField(
         _l("Years a closed case is kept before it is destroyed"),
         validators=[Optional(), NumberRange(min=RETENTION_MIN, max=RETENTION_MAX)],
-        description=_l("At least 3 years (the reporter's protection period). Empty: closed "
-                       "cases are kept until a period is set."),
+        description=_l(
+            "At least 3 years (the reporter's protection period). Empty: closed "
+            "cases are kept until a period is set."
+        ),
     )
 
 
@@ -231,62 +284,91 @@ class NoteForm(Form):
 
 
 class KnsForm(Form):
-    call_time = DateTimeLocalField(_l("Time of the 1424 call"), format=LOCAL_MINUTE,
-                                   validators=[InputRequired()],
-                                   description=_l("Kazakhstan time."))
-    operator = StringField(_l("Name of the operator who took the call"),
-                           validators=[Optional(), Length(max=NAME_MAX)])
-    call_reference = StringField(_l("Call reference"),
-                                 validators=[Optional(), Length(max=SHORT_MAX)],
-                                 description=_l("Give the operator's name or the reference."))
+    call_time = DateTimeLocalField(
+        _l("Time of the 1424 call"),
+        format=LOCAL_MINUTE,
+        validators=[InputRequired()],
+        description=_l("Kazakhstan time."),
+    )
+    operator = StringField(
+        _l("Name of the operator who took the call"), validators=[Optional(), Length(max=NAME_MAX)]
+    )
+    call_reference = StringField(
+        _l("Call reference"),
+        validators=[Optional(), Length(max=SHORT_MAX)],
+        description=_l("Give the operator's name or the reference."),
+    )
 
 
 class ConfirmationForm(Form):
-    outgoing_number = StringField(_l("Outgoing number"),
-                                  validators=[InputRequired(), Length(max=SHORT_MAX)])
+    outgoing_number = StringField(
+        _l("Outgoing number"), validators=[InputRequired(), Length(max=SHORT_MAX)]
+    )
     outgoing_date = DateField(_l("Date of the letter"), validators=[InputRequired()])
 
 
 class OffenceTypeForm(Form):
     # Not "required": the select always has a value, and SelectField refuses anything else.
-    offence_type = SelectField(_l("Type of offence (p3)"), default=UNDETERMINED,
-                               choices=[SelectChoice(k, v)
-                                        for k, v in OFFENCE_TYPE_LABELS.items()])
+    offence_type = SelectField(
+        _l("Type of offence (p3)"),
+        default=UNDETERMINED,
+        choices=[SelectChoice(k, v) for k, v in OFFENCE_TYPE_LABELS.items()],
+    )
 
 
 class ClosedWithoutDecisionForm(Form):
     """Closing without the authorised body's decision: a reason and the detail it needs."""
 
-    reason = SelectField(_l("Reason"), validators=[InputRequired()],
-                         choices=[SelectChoice("", _l("Choose the reason")),
-                                  *(SelectChoice(k, v) for k, v in CLOSING_REASON_LABELS.items())])
+    reason = SelectField(
+        _l("Reason"),
+        validators=[InputRequired()],
+        choices=[
+            SelectChoice("", _l("Choose the reason")),
+            *(SelectChoice(k, v) for k, v in CLOSING_REASON_LABELS.items()),
+        ],
+    )
     no_decision_by = DateField(
-        _l("No decision had been received by"), validators=[Optional()],
-        description=_l("For \"no decision received\": the date by which none had come."))
+        _l("No decision had been received by"),
+        validators=[Optional()],
+        description=_l('For "no decision received": the date by which none had come.'),
+    )
     transferred_to = StringField(
-        _l("Transferred to"), validators=[Optional(), Length(max=SHORT_MAX)],
-        description=_l("For \"transferred\": the body or official who took the case over."))
+        _l("Transferred to"),
+        validators=[Optional(), Length(max=SHORT_MAX)],
+        description=_l('For "transferred": the body or official who took the case over.'),
+    )
     duplicate_of = StringField(
-        _l("Duplicate of the case"), validators=[Optional(), Length(max=40)],
-        description=_l("For \"duplicate\": the other case's number as the inbox shows it."))
+        _l("Duplicate of the case"),
+        validators=[Optional(), Length(max=40)],
+        description=_l('For "duplicate": the other case\'s number as the inbox shows it.'),
+    )
 
 
 class NdaSignedForm(Form):
     signed_at = DateTimeLocalField(
-        _l("Signed at"), format=LOCAL_MINUTE, validators=[InputRequired()],
-        description=_l("Kazakhstan time. The agreement is concluded on form 1 of Appendix 2 to "
-                       "order No 153 of the Chairman of the Anti-Corruption Agency of 11 May "
-                       "2023, within twenty-four hours of the employee's report (p7)."))
+        _l("Signed at"),
+        format=LOCAL_MINUTE,
+        validators=[InputRequired()],
+        description=_l(
+            "Kazakhstan time. The agreement is concluded on form 1 of Appendix 2 to "
+            "order No 153 of the Chairman of the Anti-Corruption Agency of 11 May "
+            "2023, within twenty-four hours of the employee's report (p7)."
+        ),
+    )
 
 
 class NdaDeclinedForm(Form):
-    basis = TextAreaField(_l("Evidence of the refusal"),
-                          validators=[InputRequired(), Length(max=NOTE_MAX)],
-                          description=_l("The written statement, the mailbox message or a note "
-                                         "of the conversation."))
-    declined_at = DateTimeLocalField(_l("Declined at"), format=LOCAL_MINUTE,
-                                     validators=[Optional()],
-                                     description=_l("Kazakhstan time."))
+    basis = TextAreaField(
+        _l("Evidence of the refusal"),
+        validators=[InputRequired(), Length(max=NOTE_MAX)],
+        description=_l("The written statement, the mailbox message or a note of the conversation."),
+    )
+    declined_at = DateTimeLocalField(
+        _l("Declined at"),
+        format=LOCAL_MINUTE,
+        validators=[Optional()],
+        description=_l("Kazakhstan time."),
+    )
 
 
 class InstructionFields(Form):
@@ -295,8 +377,10 @@ class InstructionFields(Form):
     on_instruction_of = StringField(
         _l("On the instruction of the head (full name)"),
         validators=[InputRequired(), Length(max=NAME_MAX)],
-        description=_l("This is the head's duty. Record it only on the head's instruction; "
-                       "the head's name is kept with the step."),
+        description=_l(
+            "This is the head's duty. Record it only on the head's instruction; "
+            "the head's name is kept with the step."
+        ),
     )
 
 
@@ -326,8 +410,10 @@ MEASURE_BODIES = {
 
 
 class PersonForm(Form):
-    full_name = StringField(_l("Full name of the protected employee"),
-                            validators=[InputRequired(), Length(max=NAME_MAX)])
+    full_name = StringField(
+        _l("Full name of the protected employee"),
+        validators=[InputRequired(), Length(max=NAME_MAX)],
+    )
     position = StringField(_l("Position"), validators=[Optional(), Length(max=SHORT_MAX)])
     unit = StringField(_l("Unit"), validators=[Optional(), Length(max=SHORT_MAX)])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=PROTECTION_TEXT_MAX)])
@@ -339,56 +425,83 @@ class CameForwardForm(Form):
     full_name = StringField(_l("Full name"), validators=[InputRequired(), Length(max=NAME_MAX)])
     position = StringField(_l("Position"), validators=[Optional(), Length(max=SHORT_MAX)])
     unit = StringField(_l("Unit"), validators=[Optional(), Length(max=SHORT_MAX)])
-    how = TextAreaField(_l("How the reporter identified themselves"),
-                        validators=[InputRequired(), Length(max=PROTECTION_TEXT_MAX)],
-                        description=_l("In person, by a message in the mailbox, by a letter: "
-                                       "with the date, so the record shows its source."))
+    how = TextAreaField(
+        _l("How the reporter identified themselves"),
+        validators=[InputRequired(), Length(max=PROTECTION_TEXT_MAX)],
+        description=_l(
+            "In person, by a message in the mailbox, by a letter: "
+            "with the date, so the record shows its source."
+        ),
+    )
 
 
 class Appendix2ReceivedForm(Form):
     """The signed Appendix 2 (written consent, p11 (5), p14) reached the head."""
 
     received_on = DateField(_l("Signed Appendix 2 received on"), validators=[InputRequired()])
-    scan = FileField(_l("Scan of the signed form (optional)"),
-                     description=_l("Sealed for the heads only, like the identity."))
+    scan = FileField(
+        _l("Scan of the signed form (optional)"),
+        description=_l("Sealed for the heads only, like the identity."),
+    )
 
 
 class CourtDecisionForm(Form):
     """A court decision allowing the reporter's identity to be disclosed (p14)."""
 
     court = StringField(_l("Court"), validators=[InputRequired(), Length(max=SHORT_MAX)])
-    number = StringField(_l("Number of the decision"),
-                         validators=[InputRequired(), Length(max=SHORT_MAX)])
+    number = StringField(
+        _l("Number of the decision"), validators=[InputRequired(), Length(max=SHORT_MAX)]
+    )
     decided_on = DateField(_l("Date of the decision"), validators=[InputRequired()])
-    scope = TextAreaField(_l("Scope of the disclosure"),
-                          validators=[InputRequired(), Length(max=PROTECTION_TEXT_MAX)],
-                          description=_l("What may be disclosed, and to whom, as the decision "
-                                         "says."))
+    scope = TextAreaField(
+        _l("Scope of the disclosure"),
+        validators=[InputRequired(), Length(max=PROTECTION_TEXT_MAX)],
+        description=_l("What may be disclosed, and to whom, as the decision says."),
+    )
 
 
 class MatterForm(Form):
-    kind = SelectField(_l("Proposed measure"), validators=[InputRequired()],
-                       choices=[SelectChoice("", _l("Choose the measure")),
-                                *(SelectChoice(k, v) for k, v in MEASURE_KINDS.items())])
-    body = SelectField(_l("Considered by"), validators=[InputRequired()],
-                       choices=[SelectChoice("", _l("Choose the body")),
-                                *(SelectChoice(k, v) for k, v in MEASURE_BODIES.items())])
+    kind = SelectField(
+        _l("Proposed measure"),
+        validators=[InputRequired()],
+        choices=[
+            SelectChoice("", _l("Choose the measure")),
+            *(SelectChoice(k, v) for k, v in MEASURE_KINDS.items()),
+        ],
+    )
+    body = SelectField(
+        _l("Considered by"),
+        validators=[InputRequired()],
+        choices=[
+            SelectChoice("", _l("Choose the body")),
+            *(SelectChoice(k, v) for k, v in MEASURE_BODIES.items()),
+        ],
+    )
     proposed_on = DateField(_l("Proposed on"), validators=[InputRequired()])
-    description = TextAreaField(_l("What the measure is about"),
-                                validators=[Optional(), Length(max=PROTECTION_TEXT_MAX)],
-                                description=_l("Sealed: only heads can read it."))
+    description = TextAreaField(
+        _l("What the measure is about"),
+        validators=[Optional(), Length(max=PROTECTION_TEXT_MAX)],
+        description=_l("Sealed: only heads can read it."),
+    )
 
 
 class ProtectionShareForm(Form):
-    user_id = SelectField(_l("Share the protection record with"), validators=[InputRequired()],
-                          description=_l("A handler who holds this case (HR or the ethics "
-                                         "officer keeping the commission's dates). They will "
-                                         "see the protected employee's details and may enter "
-                                         "the dates of the matters."))
+    user_id = SelectField(
+        _l("Share the protection record with"),
+        validators=[InputRequired()],
+        description=_l(
+            "A handler who holds this case (HR or the ethics "
+            "officer keeping the commission's dates). They will "
+            "see the protected employee's details and may enter "
+            "the dates of the matters."
+        ),
+    )
 
     def offer(self, users: list[tuple[int, str]]) -> None:
-        self.user_id.choices = [SelectChoice("", _l("Choose a colleague")),
-                                *(SelectChoice(str(uid), label) for uid, label in users)]
+        self.user_id.choices = [
+            SelectChoice("", _l("Choose a colleague")),
+            *(SelectChoice(str(uid), label) for uid, label in users),
+        ]
 
 
 def _matter_date(name: str) -> DateField:
@@ -399,9 +512,12 @@ class DatesForm(Form):
     agency_invited = BooleanField(_l("The agency's representative was invited"))
     nda_required = BooleanField(
         _l("An NDA is owed (p20)"),
-        description=_l("Only if the employee concluded a non-disclosure agreement with the "
-                       "Anti-Corruption Service earlier: then the head concludes one too "
-                       "(p20)."))
+        description=_l(
+            "Only if the employee concluded a non-disclosure agreement with the "
+            "Anti-Corruption Service earlier: then the head concludes one too "
+            "(p20)."
+        ),
+    )
     agency_invited_on = _matter_date("agency_invited_on")
     meeting_on = _matter_date("meeting_on")
     materials_sent_on = _matter_date("materials_sent_on")
@@ -414,38 +530,58 @@ class DatesForm(Form):
 
 # The draft of Appendix 1 (handler.exports).
 LANG_CHOICES = [SelectChoice("ru", _l("Russian")), SelectChoice("kk", _l("Kazakh"))]
-FORMAT_CHOICES = [SelectChoice("docx", _l("Word document (DOCX)")),
-                  SelectChoice("html", _l("Page to print"))]
+FORMAT_CHOICES = [
+    SelectChoice("docx", _l("Word document (DOCX)")),
+    SelectChoice("html", _l("Page to print")),
+]
 
 
 class Appendix1Form(Form):
-    received_at = DateTimeLocalField(_l("Date and time of receipt"), format=LOCAL_MINUTE,
-                                     validators=[InputRequired()],
-                                     description=_l("Kazakhstan time."))
-    received_by = StringField(_l("Full name of the person who received the report"),
-                              validators=[InputRequired(), Length(max=NAME_MAX)])
-    channel = SelectField(_l("Channel"), validators=[InputRequired()],
-                          choices=[SelectChoice("", _l("Choose the channel")),
-                                   *(SelectChoice(k, v) for k, v in CHANNELS.items())])
-    channel_details = StringField(_l("How it was delivered"),
-                                  validators=[Optional(), Length(max=SHORT_MAX)])
-    facts = TextAreaField(_l("What happened (facts)"),
-                          validators=[InputRequired(), Length(max=TEXT_MAX)])
+    received_at = DateTimeLocalField(
+        _l("Date and time of receipt"),
+        format=LOCAL_MINUTE,
+        validators=[InputRequired()],
+        description=_l("Kazakhstan time."),
+    )
+    received_by = StringField(
+        _l("Full name of the person who received the report"),
+        validators=[InputRequired(), Length(max=NAME_MAX)],
+    )
+    channel = SelectField(
+        _l("Channel"),
+        validators=[InputRequired()],
+        choices=[
+            SelectChoice("", _l("Choose the channel")),
+            *(SelectChoice(k, v) for k, v in CHANNELS.items()),
+        ],
+    )
+    channel_details = StringField(
+        _l("How it was delivered"), validators=[Optional(), Length(max=SHORT_MAX)]
+    )
+    facts = TextAreaField(
+        _l("What happened (facts)"), validators=[InputRequired(), Length(max=TEXT_MAX)]
+    )
     persons = TextAreaField(_l("Persons involved"), validators=[Optional(), Length(max=TEXT_MAX)])
-    subject = StringField(_l("Subject of the offence"),
-                          validators=[Optional(), Length(max=SHORT_MAX)])
+    subject = StringField(
+        _l("Subject of the offence"), validators=[Optional(), Length(max=SHORT_MAX)]
+    )
     # Prefilled from the case (p3); always has a value, like lang and fmt below.
-    offence_type = SelectField(_l("Type of offence (p3)"), default=UNDETERMINED,
-                               choices=[SelectChoice(k, v)
-                                        for k, v in OFFENCE_TYPE_LABELS.items()])
+    offence_type = SelectField(
+        _l("Type of offence (p3)"),
+        default=UNDETERMINED,
+        choices=[SelectChoice(k, v) for k, v in OFFENCE_TYPE_LABELS.items()],
+    )
     when = StringField(_l("When it happened"), validators=[Optional(), Length(max=SHORT_MAX)])
     where = StringField(_l("Where it happened"), validators=[Optional(), Length(max=SHORT_MAX)])
-    position = StringField(_l("Position of the person concerned"),
-                           validators=[Optional(), Length(max=SHORT_MAX)])
-    unit = StringField(_l("Unit of the person concerned"),
-                       validators=[Optional(), Length(max=SHORT_MAX)])
-    head_name = StringField(_l("Full name of the head who signs"),
-                            validators=[Optional(), Length(max=NAME_MAX)])
+    position = StringField(
+        _l("Position of the person concerned"), validators=[Optional(), Length(max=SHORT_MAX)]
+    )
+    unit = StringField(
+        _l("Unit of the person concerned"), validators=[Optional(), Length(max=SHORT_MAX)]
+    )
+    head_name = StringField(
+        _l("Full name of the head who signs"), validators=[Optional(), Length(max=NAME_MAX)]
+    )
     include_identity = BooleanField(_l("Include the reporter's details (Appendix 2 consent)"))
     # The ground for including them (p14): the offered choices are the case's own, set by the
     # view; checked there, because a choice only matters when the details are included.
@@ -453,6 +589,7 @@ class Appendix1Form(Form):
 
     def offer_grounds(self, grounds: list[tuple[str, str]]) -> None:
         self.basis.choices = [SelectChoice(value, label) for value, label in grounds]
+
     # Not "required": they always have a value, and SelectField refuses anything not offered.
     lang = SelectField(_l("Language"), choices=LANG_CHOICES)
     fmt = SelectField(_l("Format"), choices=FORMAT_CHOICES)
@@ -467,12 +604,19 @@ DAY_KINDS = {
 
 class DayForm(Form):
     day = DateField(_l("Date"), validators=[InputRequired()])
-    kind = SelectField(_l("Kind"),
-                       choices=[SelectChoice("", _l("Choose the kind of day")),
-                                *(SelectChoice(k, label) for k, label in DAY_KINDS.items())],
-                       validators=[InputRequired()])
-    note = StringField(_l("Note"), validators=[Optional(), Length(max=CALENDAR_NOTE_MAX)],
-                       description=_l("For example the number and date of the decree."))
+    kind = SelectField(
+        _l("Kind"),
+        choices=[
+            SelectChoice("", _l("Choose the kind of day")),
+            *(SelectChoice(k, label) for k, label in DAY_KINDS.items()),
+        ],
+        validators=[InputRequired()],
+    )
+    note = StringField(
+        _l("Note"),
+        validators=[Optional(), Length(max=CALENDAR_NOTE_MAX)],
+        description=_l("For example the number and date of the decree."),
+    )
 
 
 class RemoveForm(Form):

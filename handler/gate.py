@@ -44,6 +44,7 @@ def allow(*roles: str) -> Callable[[F], F]:
     def mark(view: F) -> F:
         setattr(view, _ATTR, Access(tuple(roles)))
         return view
+
     return mark
 
 
@@ -86,8 +87,12 @@ def _load_user() -> User | None:
     user = db().get(User, uid)
     # An admin's two-factor reset changes the stamp too; `totp_enrolled` is checked all the same
     # so that no session ever works for an account without two-factor.
-    if (user is None or not user.active or not user.totp_enrolled
-            or session.get("cred") != credential_stamp(user)):
+    if (
+        user is None
+        or not user.active
+        or not user.totp_enrolled
+        or session.get("cred") != credential_stamp(user)
+    ):
         session.clear()
         return None
     return user

@@ -24,9 +24,11 @@ bp = Blueprint("handover", __name__)
 
 
 def _candidates(me: User) -> dict[int, User]:
-    heads = db().scalars(select(User).where(User.role == CUSTODIAN, User.active.is_(True),
-                                            User.id != me.id)
-                         .order_by(User.full_name, User.id))
+    heads = db().scalars(
+        select(User)
+        .where(User.role == CUSTODIAN, User.active.is_(True), User.id != me.id)
+        .order_by(User.full_name, User.id)
+    )
     return {u.id: u for u in heads if active_key(db(), u) is not None}
 
 
@@ -51,16 +53,17 @@ def hand() -> tuple[str, int]:
     key = require_key()
     form, candidates = _form(me, formdata=True)
     if not form.validate():
-        return render_template("handler/handover.html", form=form, result=None,
-                               kinds=KINDS), 400
+        return render_template("handler/handover.html", form=form, result=None, kinds=KINDS), 400
     incoming = candidates[int(form.user_id.data or "")]  # a validated choice
     database = db()
     try:
         result = hand_over(database, key, incoming, actor=me.username)
     except AdalError as error:
         database.rollback()
-        return render_template("handler/handover.html", form=form, result=None, kinds=KINDS,
-                               error=describe(error)), 409
+        return render_template(
+            "handler/handover.html", form=form, result=None, kinds=KINDS, error=describe(error)
+        ), 409
     database.commit()
-    return render_template("handler/handover.html", form=None, result=result, kinds=KINDS,
-                           incoming=incoming), 200
+    return render_template(
+        "handler/handover.html", form=None, result=result, kinds=KINDS, incoming=incoming
+    ), 200

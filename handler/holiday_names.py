@@ -62,5 +62,7 @@ def _one(name: str) -> str:
 def holiday_names(year: int) -> list[tuple[date, str]]:
     """The year's public holidays (observed days included), named in the interface language."""
     table = holidays.KZ(years=year, observed=True, language="en_US")
-    return [(day, "; ".join(_one(part) for part in name.split("; ")))
-            for day, name in sorted(table.items())]
+    return [
+        (day, "; ".join(_one(part) for part in name.split("; ")))
+        for day, name in sorted(table.items())
+    ]

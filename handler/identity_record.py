@@ -46,10 +46,16 @@ def _case(submission_id: str) -> tuple[Submission, Case]:
     return submission, case
 
 
-def _page(submission: Submission, case: Case, form: CameForwardForm, status: int = 200,
-          error: str | None = None) -> tuple[str, int]:
-    return render_template("handler/came_forward.html", submission=submission, case=case,
-                           form=form, error=error), status
+def _page(
+    submission: Submission,
+    case: Case,
+    form: CameForwardForm,
+    status: int = 200,
+    error: str | None = None,
+) -> tuple[str, int]:
+    return render_template(
+        "handler/came_forward.html", submission=submission, case=case, form=form, error=error
+    ), status
 
 
 @bp.get("/cases/<submission_id>/identity/record")
@@ -67,8 +73,12 @@ def record(submission_id: str) -> Response | tuple[str, int]:
     if not form_.validate():
         return _page(submission, case, form_, 400)
     database = db()
-    person = CameForward(form_.full_name.data or "", form_.position.data or "",
-                         form_.unit.data or "", form_.how.data or "")
+    person = CameForward(
+        form_.full_name.data or "",
+        form_.position.data or "",
+        form_.unit.data or "",
+        form_.how.data or "",
+    )
     try:
         record_identity(database, case, person, current_user(), datetime.now(UTC))
     except AdalError as error:
@@ -82,25 +92,38 @@ def record(submission_id: str) -> Response | tuple[str, int]:
 # --- p14: the grounds for disclosing the identity -------------------------------------------
 
 
-def _disclosure_page(submission: Submission, case: Case, *, status: int = 200,
-                     error: str | None = None,
-                     appendix2_form: Appendix2ReceivedForm | None = None,
-                     court_form: CourtDecisionForm | None = None) -> tuple[str, int]:
+def _disclosure_page(
+    submission: Submission,
+    case: Case,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    appendix2_form: Appendix2ReceivedForm | None = None,
+    court_form: CourtDecisionForm | None = None,
+) -> tuple[str, int]:
     database = db()
     key = require_key()
     statement = bool(open_report(submission, key).get("consent"))
-    decisions = [(row, disclosure.open_court_decision(database, row, key))
-                 for row in disclosure.records(database, case, disclosure.COURT)]
+    decisions = [
+        (row, disclosure.open_court_decision(database, row, key))
+        for row in disclosure.records(database, case, disclosure.COURT)
+    ]
     if any(decision is not None for _row, decision in decisions):
-        audit.append(database, "disclosure.open", actor=current_user().username,
-                     target=submission.id)
+        audit.append(
+            database, "disclosure.open", actor=current_user().username, target=submission.id
+        )
         database.commit()
     return render_template(
-        "handler/disclosure.html", submission=submission, case=case, error=error,
+        "handler/disclosure.html",
+        submission=submission,
+        case=case,
+        error=error,
         consent=consent_of(database, case, portal_statement=statement),
-        signed=disclosure.records(database, case, disclosure.APPENDIX2), decisions=decisions,
+        signed=disclosure.records(database, case, disclosure.APPENDIX2),
+        decisions=decisions,
         appendix2_form=appendix2_form or Appendix2ReceivedForm(formdata=None),
-        court_form=court_form or CourtDecisionForm(formdata=None)), status
+        court_form=court_form or CourtDecisionForm(formdata=None),
+    ), status
 
 
 @bp.get("/cases/<submission_id>/disclosure")
@@ -118,16 +141,26 @@ def appendix2_received(submission_id: str) -> Response | tuple[str, int]:
     if not form_.validate() or form_.received_on.data is None:
         return _disclosure_page(submission, case, status=400, appendix2_form=form_)
     upload = form_.scan.data
-    scan = (Upload(upload.filename or "scan", upload.mimetype or "", upload.stream)
-            if getattr(upload, "filename", None) else None)
+    scan = (
+        Upload(upload.filename or "scan", upload.mimetype or "", upload.stream)
+        if getattr(upload, "filename", None)
+        else None
+    )
     database = db()
     try:
-        disclosure.record_appendix2(database, case, form_.received_on.data, current_user(),
-                                    local_date(datetime.now(UTC)), scan)
+        disclosure.record_appendix2(
+            database,
+            case,
+            form_.received_on.data,
+            current_user(),
+            local_date(datetime.now(UTC)),
+            scan,
+        )
     except AdalError as error:
         database.rollback()
-        return _disclosure_page(submission, case, status=409, error=describe(error),
-                                appendix2_form=form_)
+        return _disclosure_page(
+            submission, case, status=409, error=describe(error), appendix2_form=form_
+        )
     database.commit()
     flash(_("The signed Appendix 2 is recorded."))
     return redirect(url_for("identity.disclosure_page", submission_id=submission.id), code=303)
@@ -140,16 +173,22 @@ def court_decision(submission_id: str) -> Response | tuple[str, int]:
     form_ = CourtDecisionForm()
     if not form_.validate() or form_.decided_on.data is None:
         return _disclosure_page(submission, case, status=400, court_form=form_)
-    decision = disclosure.CourtDecision(form_.court.data or "", form_.number.data or "",
-                                        form_.decided_on.data, form_.scope.data or "")
+    decision = disclosure.CourtDecision(
+        form_.court.data or "",
+        form_.number.data or "",
+        form_.decided_on.data,
+        form_.scope.data or "",
+    )
     database = db()
     try:
-        disclosure.record_court_decision(database, case, decision, current_user(),
-                                         local_date(datetime.now(UTC)))
+        disclosure.record_court_decision(
+            database, case, decision, current_user(), local_date(datetime.now(UTC))
+        )
     except AdalError as error:
         database.rollback()
-        return _disclosure_page(submission, case, status=409, error=describe(error),
-                                court_form=form_)
+        return _disclosure_page(
+            submission, case, status=409, error=describe(error), court_form=form_
+        )
     database.commit()
     flash(_("The court decision is recorded and sealed for the heads."))
     return redirect(url_for("identity.disclosure_page", submission_id=submission.id), code=303)
@@ -169,8 +208,13 @@ def scan(submission_id: str, record_id: int) -> FlaskResponse:
         data = b"".join(body)
     except (CryptoError, payloads.PayloadError):
         abort(404)
-    audit.append(database, "consent.scan_download", actor=current_user().username,
-                 target=submission.id, details={"record": record_id})
+    audit.append(
+        database,
+        "consent.scan_download",
+        actor=current_user().username,
+        target=submission.id,
+        details={"record": record_id},
+    )
     database.commit()
     response = FlaskResponse(data, mimetype="application/octet-stream")
     response.headers["Content-Disposition"] = content_disposition(meta.filename)

@@ -39,17 +39,20 @@ def rows(database: Session, key_id: str, closed: bool, page: int) -> tuple[list[
     last_message = (
         select(Message.submission_id, func.max(Message.created_on).label("last"))
         .where(Message.direction == "from_reporter")
-        .group_by(Message.submission_id).subquery()
+        .group_by(Message.submission_id)
+        .subquery()
     )
     query = (
         select(Submission, Case, last_message.c.last)
-        .join(Grant, (Grant.envelope_id == Submission.report_envelope_id)
-              & (Grant.key_id == key_id))
+        .join(
+            Grant, (Grant.envelope_id == Submission.report_envelope_id) & (Grant.key_id == key_id)
+        )
         .outerjoin(Case, Case.submission_id == Submission.id)
         .outerjoin(last_message, last_message.c.submission_id == Submission.id)
         .where(Case.closed_at.is_not(None) if closed else Case.closed_at.is_(None))
         .order_by(Submission.received_on.desc(), Submission.id)
-        .offset((page - 1) * PER_PAGE).limit(PER_PAGE + 1)
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE + 1)
     )
     result = [
         Row(s.id, s.received_on, s.channel, "new" if c is None else c.status, last)
@@ -84,5 +87,12 @@ def inbox() -> str:
             listed = urgent.setdefault(row.submission_id, [])
             if not listed or row.submission_id in new:
                 listed.append(row)
-    return render_template("handler/inbox.html", rows=found, more=more, page=page,
-                           closed=closed, has_key=key_id is not None, urgent=urgent)
+    return render_template(
+        "handler/inbox.html",
+        rows=found,
+        more=more,
+        page=page,
+        closed=closed,
+        has_key=key_id is not None,
+        urgent=urgent,
+    )

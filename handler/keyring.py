@@ -26,8 +26,7 @@ def store(private_key: PrivateKey | None) -> None:
 def private_key() -> PrivateKey | None:
     if "adal_private_key" not in g:
         raw = session.get(_SESSION_KEY)
-        g.adal_private_key = PrivateKey(raw) if isinstance(raw, bytes) and len(raw) == 32 \
-            else None
+        g.adal_private_key = PrivateKey(raw) if isinstance(raw, bytes) and len(raw) == 32 else None
     key: PrivateKey | None = g.adal_private_key
     return key
 

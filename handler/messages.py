@@ -37,8 +37,9 @@ STEP_LABELS: Mapping[str, LazyString] = {
 # p3: the kind of offence a report concerns (rules.offences).
 OFFENCE_TYPE_LABELS: Mapping[str, LazyString] = {
     "crime": _l("Corruption crime (Criminal Code, art. 3 (29))"),
-    "administrative": _l("Administrative corruption offence (Code of Administrative Offences, "
-                         "chapter 34)"),
+    "administrative": _l(
+        "Administrative corruption offence (Code of Administrative Offences, chapter 34)"
+    ),
     "undetermined": _l("Not yet determined"),
 }
 # Why a case is closed without the authorised body's decision (rules.workflow.CLOSING_REASONS).
@@ -70,11 +71,14 @@ DETAIL_LABELS: Mapping[str, LazyString] = {
 DATE_LABELS: Mapping[str, LazyString] = {
     "agency_invited_on": _l("Agency representative invited on"),
     "meeting_on": _l("Meeting date"),
-    "materials_sent_on": _l("Materials sent to the authorised body for civil service affairs "
-                            "on (p18)"),
+    "materials_sent_on": _l(
+        "Materials sent to the authorised body for civil service affairs on (p18)"
+    ),
     "decided_on": _l("Decision taken on"),
-    "copy_sent_on": _l("Copy of the decision or minutes sent to the authorised body for civil "
-                       "service affairs on (p19)"),
+    "copy_sent_on": _l(
+        "Copy of the decision or minutes sent to the authorised body for civil "
+        "service affairs on (p19)"
+    ),
     "notice_received_on": _l("Agency's notice received on (p20)"),
     "appeal_on": _l("Employee's appeal reached the agency on"),
     "nda_signed_on": _l("NDA signed on"),
@@ -88,8 +92,9 @@ _NO_STEP = _l("There is no such step.")
 # The views refuse these earlier with words of their own; reaching one is someone's typo.
 _REFUSED = _l("The change was refused.")
 # One answer whatever the reason: the page must not say which of identity or consent is absent.
-_NO_IDENTITY = _l("The reporter's details cannot be included: the identity or the written "
-                  "consent is missing.")
+_NO_IDENTITY = _l(
+    "The reporter's details cannot be included: the identity or the written consent is missing."
+)
 
 TEXTS: Mapping[str, Mapping[str, LazyString]] = {
     workflow.AREA: {
@@ -98,38 +103,45 @@ TEXTS: Mapping[str, Mapping[str, LazyString]] = {
         "case_closed": _l("The case is closed; nothing more can be recorded."),
         "repeated": _l("This step has already been recorded."),
         "not_applicable_anonymous": _l(
-            "This step needs a known reporter, and this report is anonymous."),
+            "This step needs a known reporter, and this report is anonymous."
+        ),
         "not_applicable_no_intention": _l(
-            "No intention to sign an NDA is recorded; record the reporter's intention first."),
+            "No intention to sign an NDA is recorded; record the reporter's intention first."
+        ),
         "nda_already_signed": _l("The non-disclosure agreement is already signed."),
-        "decision_received": _l("A decision is received: inform the reporter and close the "
-                                "case the usual way."),
+        "decision_received": _l(
+            "A decision is received: inform the reporter and close the case the usual way."
+        ),
         "out_of_order": _l("This step cannot be recorded yet: earlier steps are missing."),
         "not_chronological": _l("This step cannot be dated before the previous one."),
         "missing_detail": _l("A required detail of this step is missing."),
-        "invalid_detail": _l(
-            "A date or time must lie between the receipt of the report and now."),
-        "head_duty": _l("This is the head's duty: only the head records it, or someone who "
-                        "names the head on whose instruction they record it."),
+        "invalid_detail": _l("A date or time must lie between the receipt of the report and now."),
+        "head_duty": _l(
+            "This is the head's duty: only the head records it, or someone who "
+            "names the head on whose instruction they record it."
+        ),
     },
     protection.AREA: {
-        "not_applicable_anonymous": _l("The reporter is anonymous: there is nobody to protect "
-                                       "by name."),
+        "not_applicable_anonymous": _l(
+            "The reporter is anonymous: there is nobody to protect by name."
+        ),
         "missing_name": _l("The full name is needed."),
         "exists": _l("This case already has a protection record."),
         "too_long": _l("A text is too long."),
         "in_future": _l("A date of something already done cannot lie in the future."),
         "order": _l("The dates contradict each other."),
-        "not_shareable": _l("The record can be shared only with an active handler who holds "
-                            "this case."),
+        "not_shareable": _l(
+            "The record can be shared only with an active handler who holds this case."
+        ),
         "no_key": _l("Your key does not open this record, so you cannot share it."),
     },
     calendar.AREA: {
         "bad_kind": _l("Choose what kind of day it is."),
         "note_too_long": _l("The note is too long."),
         "exists": _l("This date already has an entry. Remove it first to change it."),
-        "no_effect": _l("This would change nothing: the date already is that kind of day. "
-                        "Check the date."),
+        "no_effect": _l(
+            "This would change nothing: the date already is that kind of day. Check the date."
+        ),
         "not_found": _l("This date has no entry."),
     },
     staff.AREA: {
@@ -143,8 +155,9 @@ TEXTS: Mapping[str, Mapping[str, LazyString]] = {
         "too_long": _l("A text is too long."),
     },
     disclosure.AREA: {
-        "not_applicable_anonymous": _l("The reporter is anonymous: there is no identity to "
-                                       "disclose."),
+        "not_applicable_anonymous": _l(
+            "The reporter is anonymous: there is no identity to disclose."
+        ),
         "out_of_range": _l("The date must lie between the receipt of the report and today."),
         "missing": _l("A required detail is missing."),
         "too_long": _l("A text is too long."),
@@ -152,8 +165,9 @@ TEXTS: Mapping[str, Mapping[str, LazyString]] = {
     handover.AREA: {
         "not_a_head": _l("The incoming head must be an active head with a key."),
         "same_person": _l("You cannot hand over to yourself."),
-        "not_approved": _l("The incoming head's key is not approved yet: approve it on the "
-                           "Head keys page first."),
+        "not_approved": _l(
+            "The incoming head's key is not approved yet: approve it on the Head keys page first."
+        ),
     },
     custody.AREA: {
         "not_custodian": _l("Only a head whose own key is approved can approve a head key."),

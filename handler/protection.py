@@ -46,7 +46,6 @@ from web.database import db
 bp = Blueprint("protection", __name__)
 
 
-
 def _case(submission_id: str) -> tuple[Case, PrivateKey]:
     submission, key = require_holder(submission_id)
     case = find_case(db(), submission)
@@ -72,9 +71,15 @@ def _matter(record: Any, matter_id: int) -> ProtectionMatter:
     return matter
 
 
-def _page(case: Case, key: PrivateKey, *, person_form: PersonForm | None = None,
-          matter_form: MatterForm | None = None, status: int = 200,
-          error: str | None = None) -> tuple[str, int]:
+def _page(
+    case: Case,
+    key: PrivateKey,
+    *,
+    person_form: PersonForm | None = None,
+    matter_form: MatterForm | None = None,
+    status: int = 200,
+    error: str | None = None,
+) -> tuple[str, int]:
     database = db()
     record = prot.protection_of(database, case)
     person = None
@@ -85,45 +90,74 @@ def _page(case: Case, key: PrivateKey, *, person_form: PersonForm | None = None,
         except (CryptoError, payloads.PayloadError, LookupError):
             person = None
         if person is not None:
-            audit.append(database, "protection.open", actor=current_user().username,
-                         target=case.submission_id)
+            audit.append(
+                database,
+                "protection.open",
+                actor=current_user().username,
+                target=case.submission_id,
+            )
         calendar = work_calendar(database)
         now = datetime.now(UTC)
         for matter in sorted(record.matters, key=lambda m: m.id):
             warnings = []
             if prot.meeting_on_day_off(matter, calendar):
-                warnings.append(_("The meeting is set on a day off (%(day)s). Check the date: "
-                                  "a commission meets on a working day.",
-                                  day=kz_date(matter.meeting_on)))
+                warnings.append(
+                    _(
+                        "The meeting is set on a day off (%(day)s). Check the date: "
+                        "a commission meets on a working day.",
+                        day=kz_date(matter.meeting_on),
+                    )
+                )
             if prot.invitation_missing(matter):
-                warnings.append(_("The representative of the authorised body for civil service "
-                                  "affairs is recorded as not invited. Inviting them is "
-                                  "obligatory (p16, p17)."))
+                warnings.append(
+                    _(
+                        "The representative of the authorised body for civil service "
+                        "affairs is recorded as not invited. Inviting them is "
+                        "obligatory (p16, p17)."
+                    )
+                )
             try:
                 description = prot.open_description(matter, database, key)
             except (CryptoError, payloads.PayloadError, LookupError):
                 description = None
-            matters.append({
-                "row": matter, "description": description,
-                "deadlines": matter_rows(matter, case.submission_id, calendar, now),
-                "warnings": warnings,
-                "form": DatesForm(formdata=None, obj=matter, prefix=f"m{matter.id}",
-                                  meta={"csrf": False}),
-            })
+            matters.append(
+                {
+                    "row": matter,
+                    "description": description,
+                    "deadlines": matter_rows(matter, case.submission_id, calendar, now),
+                    "warnings": warnings,
+                    "form": DatesForm(
+                        formdata=None, obj=matter, prefix=f"m{matter.id}", meta={"csrf": False}
+                    ),
+                }
+            )
     is_head = current_user().role == "head"
     share_form = None
     if record is not None and is_head:
         share_form = ProtectionShareForm(formdata=None)
-        share_form.offer([(u.id, f"{u.full_name} ({u.username})")
-                          for u in prot.share_candidates(database, record)])
+        share_form.offer(
+            [
+                (u.id, f"{u.full_name} ({u.username})")
+                for u in prot.share_candidates(database, record)
+            ]
+        )
     database.commit()
     return render_template(
-        "handler/protection.html", case=case, record=record, person=person,
-        is_head=is_head, share_form=share_form,
-        period=prot.period(case), matters=matters, kinds=MEASURE_KINDS, bodies=MEASURE_BODIES,
-        date_labels=DATE_LABELS, error=error,
+        "handler/protection.html",
+        case=case,
+        record=record,
+        person=person,
+        is_head=is_head,
+        share_form=share_form,
+        period=prot.period(case),
+        matters=matters,
+        kinds=MEASURE_KINDS,
+        bodies=MEASURE_BODIES,
+        date_labels=DATE_LABELS,
+        error=error,
         person_form=person_form or PersonForm(formdata=None),
-        matter_form=matter_form or MatterForm(formdata=None)), status
+        matter_form=matter_form or MatterForm(formdata=None),
+    ), status
 
 
 @bp.get("/cases/<submission_id>/protection")
@@ -155,8 +189,12 @@ def share(submission_id: str) -> Response | tuple[str, int]:
         database.rollback()
         return _page(case, key, status=409, error=describe(error))
     database.commit()
-    flash(_("The protection record is shared: %(name)s may now enter the commission's dates.",
-            name=grantee.full_name))
+    flash(
+        _(
+            "The protection record is shared: %(name)s may now enter the commission's dates.",
+            name=grantee.full_name,
+        )
+    )
     return _back(case)
 
 
@@ -172,11 +210,16 @@ def create(submission_id: str) -> Response | tuple[str, int]:
     if not form.validate():
         return _page(case, key, person_form=form, status=400)
     database = db()
-    person = prot.ProtectedPerson(form.full_name.data or "", form.position.data or "",
-                                  form.unit.data or "", form.note.data or "")
+    person = prot.ProtectedPerson(
+        form.full_name.data or "",
+        form.position.data or "",
+        form.unit.data or "",
+        form.note.data or "",
+    )
     try:
-        prot.create_protection(database, case, person, current_user(),
-                               local_date(datetime.now(UTC)))
+        prot.create_protection(
+            database, case, person, current_user(), local_date(datetime.now(UTC))
+        )
     except AdalError as error:
         database.rollback()
         return _page(case, key, person_form=form, status=409, error=describe(error))
@@ -197,10 +240,16 @@ def add(submission_id: str) -> Response | tuple[str, int]:
     if not form.validate() or form.proposed_on.data is None:
         return _page(case, key, matter_form=form, status=400)
     try:
-        prot.add_matter(database, record, kind=form.kind.data or "", body=form.body.data or "",
-                        proposed_on=form.proposed_on.data, actor=current_user(),
-                        today=local_date(datetime.now(UTC)),
-                        description=form.description.data or "")
+        prot.add_matter(
+            database,
+            record,
+            kind=form.kind.data or "",
+            body=form.body.data or "",
+            proposed_on=form.proposed_on.data,
+            actor=current_user(),
+            today=local_date(datetime.now(UTC)),
+            description=form.description.data or "",
+        )
     except AdalError as error:
         database.rollback()
         return _page(case, key, matter_form=form, status=409, error=describe(error))
@@ -219,12 +268,13 @@ def update(submission_id: str, matter_id: int) -> Response | tuple[str, int]:
     form = DatesForm(prefix=f"m{matter.id}", meta={"csrf": False})
     if not form.validate():
         return _page(case, key, status=400, error=_("A date is not valid."))
-    changes: dict[str, date | bool | None] = {name: form[name].data
-                                              for name in (*prot.MATTER_DATES,
-                                                           *prot.MATTER_FLAGS)}
+    changes: dict[str, date | bool | None] = {
+        name: form[name].data for name in (*prot.MATTER_DATES, *prot.MATTER_FLAGS)
+    }
     try:
-        prot.update_matter(database, matter, actor=current_user(),
-                           today=local_date(datetime.now(UTC)), **changes)
+        prot.update_matter(
+            database, matter, actor=current_user(), today=local_date(datetime.now(UTC)), **changes
+        )
     except AdalError as error:
         database.rollback()
         return _page(case, key, status=409, error=describe(error))

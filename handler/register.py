@@ -48,37 +48,67 @@ def register() -> Response | tuple[str, int] | str:
         received_at = form.received_at.data.replace(tzinfo=KZ_TZ).astimezone(UTC)
         if not EARLIEST <= received_at <= now + CLOCK_SLACK:
             form.received_at.errors = [
-                _("Enter the real time of receipt: not in the future and not before the year "
-                  "2000.")]
+                _("Enter the real time of receipt: not in the future and not before the year 2000.")
+            ]
             valid = False
     uploads = [
         Upload(f.filename or "file", f.mimetype or "", f.stream)
-        for f in (form.files.data or []) if getattr(f, "filename", None)
+        for f in (form.files.data or [])
+        if getattr(f, "filename", None)
     ]
     if len(uploads) > MAX_FILES:
         form.files.errors = [_("No more than %(n)d files at a time.", n=MAX_FILES)]
         valid = False
     if not valid or received_at is None:
         return render_template("handler/register.html", form=form), 400
-    identity_fields = {"full_name": _clean(form.full_name.data),
-                       "position": _clean(form.reporter_position.data),
-                       "unit": _clean(form.reporter_unit.data)}
+    identity_fields = {
+        "full_name": _clean(form.full_name.data),
+        "position": _clean(form.reporter_position.data),
+        "unit": _clean(form.reporter_unit.data),
+    }
     identity = identity_fields if any(identity_fields.values()) else None
-    fields = {name: _clean(getattr(form, name).data)
-              for name in ("received_by", "channel_details", "facts", "persons", "subject",
-                           "position", "unit", "when", "where")}
+    fields = {
+        name: _clean(getattr(form, name).data)
+        for name in (
+            "received_by",
+            "channel_details",
+            "facts",
+            "persons",
+            "subject",
+            "position",
+            "unit",
+            "when",
+            "where",
+        )
+    }
     database = db()
     user = current_user()
-    report = ReportInput(fields=fields, identity=identity,
-                         consent=bool(form.consent.data) and identity is not None,
-                         nda_intended=bool(form.nda_intended.data))
-    submission = submit_report(
-        database, channel=form.channel.data or "", report=report, received_at=received_at,
-        today=local_date(now), registration=Registration(user, now), uploads=uploads,
+    report = ReportInput(
+        fields=fields,
+        identity=identity,
+        consent=bool(form.consent.data) and identity is not None,
+        nda_intended=bool(form.nda_intended.data),
     )
-    audit.append(database, "report.register", actor=user.username, target=submission.id,
-                 details={"channel": submission.channel, "files": len(uploads),
-                          "identity": identity is not None})
+    submission = submit_report(
+        database,
+        channel=form.channel.data or "",
+        report=report,
+        received_at=received_at,
+        today=local_date(now),
+        registration=Registration(user, now),
+        uploads=uploads,
+    )
+    audit.append(
+        database,
+        "report.register",
+        actor=user.username,
+        target=submission.id,
+        details={
+            "channel": submission.channel,
+            "files": len(uploads),
+            "identity": identity is not None,
+        },
+    )
     database.commit()
     flash(_("The report is registered and sealed."))
     return redirect(url_for("cases.case", submission_id=submission.id), code=303)

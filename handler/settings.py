@@ -28,7 +28,8 @@ class Definition:
 
 
 DEFINITIONS: dict[str, Definition] = {
-    d.key: d for d in (
+    d.key: d
+    for d in (
         # Printed on Appendix 1 and shown in the back office header.
         Definition("organization_name", str, "", maximum=200),
         Definition("lockout_max_failures", int, 5, minimum=3, maximum=20),
@@ -88,5 +89,7 @@ def change(db: Session, new: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
 
 def lockout_policy(db: Session) -> LockoutPolicy:
     current = values(db)
-    return LockoutPolicy(max_failures=int(current["lockout_max_failures"]),
-                         lock_for=timedelta(minutes=int(current["lockout_minutes"])))
+    return LockoutPolicy(
+        max_failures=int(current["lockout_max_failures"]),
+        lock_for=timedelta(minutes=int(current["lockout_minutes"])),
+    )

@@ -37,5 +37,6 @@ def page() -> tuple[str, int]:
     if bad:
         since = until = None
     stats = statistics(db(), datetime.now(UTC), since=since, until=until)
-    return render_template("handler/statistics.html", stats=stats, since=since, until=until,
-                           bad=bad), 400 if bad else 200
+    return render_template(
+        "handler/statistics.html", stats=stats, since=since, until=until, bad=bad
+    ), 400 if bad else 200

@@ -61,8 +61,9 @@ def provisioning_uri(secret: str, username: str) -> str:
 
 def qr_svg(uri: str, title: str) -> Markup:
     """The QR code as inline SVG markup (segno draws paths with attributes, no inline style)."""
-    svg = segno.make(uri, error="m").svg_inline(scale=5, title=title, dark="#000",
-                                                light="#fff", svgclass="qr")
+    svg = segno.make(uri, error="m").svg_inline(
+        scale=5, title=title, dark="#000", light="#fff", svgclass="qr"
+    )
     # segno draws the SVG itself and escapes the title; the URI holds a validated username.
     return Markup(svg)  # noqa: S704  # nosec B704
 

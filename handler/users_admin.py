@@ -64,8 +64,11 @@ def reset_two_factor(user: User, instance_secret: bytes) -> None:
 def set_active(database: Session, user: User, active: bool) -> None:
     """Deactivation also retires the user's key, so new reports are not sealed to it."""
     user.active = active
-    keys = list(database.scalars(select(RecipientKey).where(RecipientKey.user_id == user.id)
-                                 .order_by(RecipientKey.id)))
+    keys = list(
+        database.scalars(
+            select(RecipientKey).where(RecipientKey.user_id == user.id).order_by(RecipientKey.id)
+        )
+    )
     for key in keys:
         key.active = False
     if active and keys:
@@ -100,9 +103,12 @@ def _not_self(user: User) -> None:
 def users() -> str:
     rows = list(db().scalars(select(User).order_by(User.active.desc(), User.username)))
     now = datetime.now(UTC)
-    return render_template("handler/users.html", users=rows,
-                           locked={u.id for u in rows if is_locked(u, now)},
-                           head_keys=_head_key_states())
+    return render_template(
+        "handler/users.html",
+        users=rows,
+        locked={u.id for u in rows if is_locked(u, now)},
+        head_keys=_head_key_states(),
+    )
 
 
 def _head_key_states() -> dict[int, str]:
@@ -117,21 +123,33 @@ def new_user() -> str | tuple[str, int]:
     if form.validate_on_submit():
         database = db()
         try:
-            created = create_user(database, username=form.username.data or "",
-                                  full_name=form.full_name.data or "",
-                                  role=form.role.data or "",
-                                  instance_secret=instance().secret_key, kdf=instance().kdf)
+            created = create_user(
+                database,
+                username=form.username.data or "",
+                full_name=form.full_name.data or "",
+                role=form.role.data or "",
+                instance_secret=instance().secret_key,
+                kdf=instance().kdf,
+            )
         except AdalError as exc:
             database.rollback()
             form.username.errors = [describe(exc)]
         else:
-            audit.append(database, "user.create", actor=current_user().username,
-                         target=created.user.username, details={"role": created.user.role})
-            custody.announce(database, created.user, actor=current_user().username,
-                             reset=False)
+            audit.append(
+                database,
+                "user.create",
+                actor=current_user().username,
+                target=created.user.username,
+                details={"role": created.user.role},
+            )
+            custody.announce(database, created.user, actor=current_user().username, reset=False)
             database.commit()
-            return render_template("handler/one_time_password.html", target=created.user,
-                                   password=created.password, new=True)
+            return render_template(
+                "handler/one_time_password.html",
+                target=created.user,
+                password=created.password,
+                new=True,
+            )
     status = 400 if form.is_submitted() else 200
     return render_template("handler/user_new.html", form=form), status
 
@@ -140,11 +158,14 @@ def new_user() -> str | tuple[str, int]:
 @allow("admin")
 def user(user_id: int) -> str:
     target = _user_or_404(user_id)
-    return render_template("handler/user.html", target=target,
-                           locked=is_locked(target, datetime.now(UTC)),
-                           is_self=target.id == current_user().id,
-                           has_key=target.role in KEY_ROLES,
-                           head_key=_head_key_states().get(target.id))
+    return render_template(
+        "handler/user.html",
+        target=target,
+        locked=is_locked(target, datetime.now(UTC)),
+        is_self=target.id == current_user().id,
+        has_key=target.role in KEY_ROLES,
+        head_key=_head_key_states().get(target.id),
+    )
 
 
 @bp.post("/users/<int:user_id>/reset-password")
@@ -154,12 +175,18 @@ def reset_password_view(user_id: int) -> str:
     _not_self(target)
     database = db()
     password = reset_password(database, target, instance().kdf)
-    audit.append(database, "user.reset_password", actor=current_user().username,
-                 target=target.username, details={"new_key": target.role in KEY_ROLES})
+    audit.append(
+        database,
+        "user.reset_password",
+        actor=current_user().username,
+        target=target.username,
+        details={"new_key": target.role in KEY_ROLES},
+    )
     custody.announce(database, target, actor=current_user().username, reset=True)
     database.commit()
-    return render_template("handler/one_time_password.html", target=target, password=password,
-                           new=False)
+    return render_template(
+        "handler/one_time_password.html", target=target, password=password, new=False
+    )
 
 
 @bp.post("/users/<int:user_id>/reset-two-factor")
@@ -168,9 +195,14 @@ def reset_two_factor_view(user_id: int) -> Response:
     target = _user_or_404(user_id)
     _not_self(target)
     reset_two_factor(target, instance().secret_key)
-    return _audited(target, "user.reset_two_factor", _(
-        "Two-factor sign-in is reset. %(name)s will set it up at the next sign-in.",
-        name=target.full_name))
+    return _audited(
+        target,
+        "user.reset_two_factor",
+        _(
+            "Two-factor sign-in is reset. %(name)s will set it up at the next sign-in.",
+            name=target.full_name,
+        ),
+    )
 
 
 @bp.post("/users/<int:user_id>/unlock")
@@ -188,8 +220,9 @@ def deactivate(user_id: int) -> Response:
     target = _user_or_404(user_id)
     _not_self(target)
     set_active(db(), target, False)
-    return _audited(target, "user.deactivate",
-                    _("The account is deactivated; its sessions have ended."))
+    return _audited(
+        target, "user.deactivate", _("The account is deactivated; its sessions have ended.")
+    )
 
 
 @bp.post("/users/<int:user_id>/activate")
@@ -208,11 +241,17 @@ def settings_view() -> Response | tuple[str, int] | str:
     kept = retention.retention_years(database)
     form = SettingsForm(data={**current, "retention_years": kept})
     if form.validate_on_submit():
-        changed = settings.change(database, {key: getattr(form, key).data
-                                             for key in settings.DEFINITIONS})
+        changed = settings.change(
+            database, {key: getattr(form, key).data for key in settings.DEFINITIONS}
+        )
         for key, (old, new) in changed.items():
-            audit.append(database, "setting.change", actor=current_user().username,
-                         target=key, details={"old": old, "new": new})
+            audit.append(
+                database,
+                "setting.change",
+                actor=current_user().username,
+                target=key,
+                details={"old": old, "new": new},
+            )
         years = form.retention_years.data
         if years is not None and years != kept:
             # Audited and re-dates closed cases inside this same transaction.

@@ -61,10 +61,14 @@ DEADLINE_LABELS: Mapping[str, Any] = {
     "written_confirmation": _l("Send written confirmation to the Anti-Corruption Service (p9)"),
     # p18 and p19 name the addressee: the authorised body for civil service affairs, never the
     # commission itself (the commission meets in the state body; the agency reviews it).
-    "commission_materials": _l("Send the materials to the authorised body for civil service "
-                               "affairs before the commission meets (p18)"),
-    "commission_decision_copy": _l("Send a copy of the commission's decision or of the minutes "
-                                   "to the authorised body for civil service affairs (p19)"),
+    "commission_materials": _l(
+        "Send the materials to the authorised body for civil service "
+        "affairs before the commission meets (p18)"
+    ),
+    "commission_decision_copy": _l(
+        "Send a copy of the commission's decision or of the minutes "
+        "to the authorised body for civil service affairs (p19)"
+    ),
     "agency_notice": _l("Answer the agency's notice (p20)"),
 }
 DUTY_LABELS: Mapping[str, Any] = {
@@ -110,8 +114,7 @@ def step_form(step: str, *, formdata: bool = False) -> Form:
     else:
         cls = FORMS.get(step, NoteForm)
     meta = {"csrf": False}
-    return cls(prefix=step, meta=meta) if formdata else cls(prefix=step, formdata=None,
-                                                           meta=meta)
+    return cls(prefix=step, meta=meta) if formdata else cls(prefix=step, formdata=None, meta=meta)
 
 
 def details_of(form: Form) -> dict[str, str]:
@@ -131,8 +134,11 @@ def details_of(form: Form) -> dict[str, str]:
 
 
 def steps_for(facts: CaseFacts, events: list[Event], role: str) -> list[tuple[str, Form]]:
-    return [(s.value, step_form(s.value)) for s in available_steps(facts, events)
-            if role == "head" or s not in HEAD_ONLY]
+    return [
+        (s.value, step_form(s.value))
+        for s in available_steps(facts, events)
+        if role == "head" or s not in HEAD_ONLY
+    ]
 
 
 def case_view(case: Case, received_at: datetime | None) -> dict[str, Any]:
@@ -173,12 +179,20 @@ def record(submission_id: str, step: str) -> Response | tuple[str, int]:
         return render_template("handler/form_error.html", form=form, back=back), 400
     database = db()
     try:
-        record_step(database, case, step, current_user(), datetime.now(UTC), details_of(form),
-                    received_at=received_at)
+        record_step(
+            database,
+            case,
+            step,
+            current_user(),
+            datetime.now(UTC),
+            details_of(form),
+            received_at=received_at,
+        )
     except AdalError as error:
         database.rollback()
-        return render_template("handler/step_error.html", message=describe(error),
-                               step=STEP_LABELS[step], back=back), 409
+        return render_template(
+            "handler/step_error.html", message=describe(error), step=STEP_LABELS[step], back=back
+        ), 409
     database.commit()
     flash(_("Recorded: %(step)s.", step=STEP_LABELS[step]))
     return redirect(back, code=303)

@@ -50,8 +50,9 @@ from store.migrate import alembic_config, upgrade
 
 FORMAT = "adal-backup/1"
 # The live SQLite database is dumped as rows, never copied as a file mid-write.
-DB_FILES = frozenset({inst.DB_NAME, f"{inst.DB_NAME}-wal", f"{inst.DB_NAME}-shm",
-                      f"{inst.DB_NAME}-journal"})
+DB_FILES = frozenset(
+    {inst.DB_NAME, f"{inst.DB_NAME}-wal", f"{inst.DB_NAME}-shm", f"{inst.DB_NAME}-journal"}
+)
 ROWS_PER_FETCH = 64  # 64 file chunks of 64 KiB: a few MiB in flight at most
 INSERT_BATCH_ROWS = 500
 INSERT_BATCH_BYTES = 8 * 1024 * 1024
@@ -70,6 +71,7 @@ class Summary:
 
 
 # --- values -------------------------------------------------------------------------------
+
 
 def encode_value(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
@@ -90,7 +92,7 @@ def encode_value(value: Any) -> Any:
 def decode_value(value: Any) -> Any:
     if not isinstance(value, dict):
         return value
-    (kind, data), = value.items()
+    ((kind, data),) = value.items()
     if kind == "b":
         return base64.b64decode(data)
     if kind == "t":
@@ -107,6 +109,7 @@ def _line(record: Any) -> bytes:
 
 
 # --- dump -----------------------------------------------------------------------------------
+
 
 def _instance_files(path: Path) -> Iterator[tuple[str, int, bytes]]:
     for file in sorted(path.rglob("*")):
@@ -132,8 +135,9 @@ def _tables(conn: Connection) -> list[Table]:
     return [t for t in meta.sorted_tables if t.name != "alembic_version"]
 
 
-def dump(engine: Engine, instance_path: Path, dst: BinaryIO, passphrase: str,
-         **writer_options: Any) -> Summary:
+def dump(
+    engine: Engine, instance_path: Path, dst: BinaryIO, passphrase: str, **writer_options: Any
+) -> Summary:
     """Write the encrypted backup of this installation to `dst`."""
     writer = BackupWriter(dst, passphrase, **writer_options)
     packer = zlib.compressobj(6)
@@ -149,8 +153,14 @@ def dump(engine: Engine, instance_path: Path, dst: BinaryIO, passphrase: str,
             raise BackupError("the database has no schema: nothing to back up")
         tables = _tables(conn)
         summary = Summary(revision)
-        out({"format": FORMAT, "revision": revision, "dialect": conn.dialect.name,
-             "tables": [t.name for t in tables]})
+        out(
+            {
+                "format": FORMAT,
+                "revision": revision,
+                "dialect": conn.dialect.name,
+                "tables": [t.name for t in tables],
+            }
+        )
         for rel, mode, data in files:
             out({"file": rel, "mode": mode, "data": base64.b64encode(data).decode()})
             summary.files.append(rel)
@@ -159,7 +169,8 @@ def dump(engine: Engine, instance_path: Path, dst: BinaryIO, passphrase: str,
             out({"table": table.name, "columns": columns})
             order = list(table.primary_key.columns) or list(table.columns)
             result = conn.execute(
-                select(table).order_by(*order).execution_options(yield_per=ROWS_PER_FETCH))
+                select(table).order_by(*order).execution_options(yield_per=ROWS_PER_FETCH)
+            )
             count = 0
             for row in result:
                 out([encode_value(v) for v in row])
@@ -175,6 +186,7 @@ def dump(engine: Engine, instance_path: Path, dst: BinaryIO, passphrase: str,
 
 
 # --- restore --------------------------------------------------------------------------------
+
 
 def _lines(src: BinaryIO, passphrase: str) -> Iterator[Any]:
     unpacker = zlib.decompressobj()
@@ -203,8 +215,10 @@ class NotEmpty(BackupError):
 
 def _check_empty(engine: Engine, instance_path: Path, revision: str) -> None:
     if inst.is_initialised(instance_path) or (instance_path / audit.ANCHOR_NAME).exists():
-        raise NotEmpty(f"{instance_path} already holds an instance; restore only into an empty "
-                       "one (a new ADAL_INSTANCE). Nothing was changed")
+        raise NotEmpty(
+            f"{instance_path} already holds an instance; restore only into an empty "
+            "one (a new ADAL_INSTANCE). Nothing was changed"
+        )
     if engine.dialect.name == "sqlite" and not Path(engine.url.database or "").exists():
         return  # inspecting would create the file; a missing file is an empty database
     if not inspect(engine).get_table_names():
@@ -212,16 +226,20 @@ def _check_empty(engine: Engine, instance_path: Path, revision: str) -> None:
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()
         if current not in (None, revision):
-            raise NotEmpty(f"the database has schema revision {current}, the backup {revision}: "
-                           "restore into an empty database. Nothing was changed")
+            raise NotEmpty(
+                f"the database has schema revision {current}, the backup {revision}: "
+                "restore into an empty database. Nothing was changed"
+            )
         meta = MetaData()
         meta.reflect(bind=conn)
         for table in meta.sorted_tables:
             if table.name == "alembic_version":
                 continue
             if conn.execute(select(func.count()).select_from(table)).scalar_one():
-                raise NotEmpty(f"the database already holds data (table {table.name}); restore "
-                               "only into an empty database. Nothing was changed")
+                raise NotEmpty(
+                    f"the database already holds data (table {table.name}); restore "
+                    "only into an empty database. Nothing was changed"
+                )
 
 
 def _known_revision(engine: Engine, revision: str) -> None:
@@ -229,8 +247,10 @@ def _known_revision(engine: Engine, revision: str) -> None:
     try:
         scripts.get_revision(revision)
     except Exception as exc:
-        raise BackupError(f"this backup has schema revision {revision}, which this version of "
-                          "Adal does not know: restore it with the same or a newer Adal") from exc
+        raise BackupError(
+            f"this backup has schema revision {revision}, which this version of "
+            "Adal does not know: restore it with the same or a newer Adal"
+        ) from exc
 
 
 def _reset_sequences(conn: Connection, tables: list[Table]) -> None:
@@ -241,17 +261,21 @@ def _reset_sequences(conn: Connection, tables: list[Table]) -> None:
         pk = list(table.primary_key.columns)
         if len(pk) != 1:
             continue
-        seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, :c)"),
-                           {"t": table.name, "c": pk[0].name}).scalar_one()
+        seq = conn.execute(
+            text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": table.name, "c": pk[0].name}
+        ).scalar_one()
         if seq is None:
             continue
         top = conn.execute(select(func.max(pk[0])).select_from(table)).scalar_one()
-        conn.execute(text("SELECT setval(:s, :v, :called)"),
-                     {"s": seq, "v": top or 1, "called": top is not None})
+        conn.execute(
+            text("SELECT setval(:s, :v, :called)"),
+            {"s": seq, "v": top or 1, "called": top is not None},
+        )
 
 
-def _insert_rows(conn: Connection, lines: Iterator[Any], header: dict[str, Any],
-                 summary: Summary) -> None:
+def _insert_rows(
+    conn: Connection, lines: Iterator[Any], header: dict[str, Any], summary: Summary
+) -> None:
     meta = MetaData()
     meta.reflect(bind=conn)
     for name in header["tables"]:
@@ -295,8 +319,7 @@ def _write_files(instance_path: Path, files: list[dict[str, Any]]) -> None:
             f.write(base64.b64decode(record["data"]))
 
 
-def restore(engine: Engine, instance_path: Path, backup_path: Path,
-            passphrase: str) -> Summary:
+def restore(engine: Engine, instance_path: Path, backup_path: Path, passphrase: str) -> Summary:
     """Restore into an empty instance and database, or refuse before changing anything.
 
     Order: authenticate the whole file; check the target is empty; create the schema at the
@@ -332,6 +355,10 @@ def restore(engine: Engine, instance_path: Path, backup_path: Path,
     factory = session_factory(engine)
     audit.install(factory, instance_path)
     with transaction(factory) as session:
-        audit.append(session, "backup.restore", actor="cli",
-                     details={"revision": revision, "rows": summary.rows})
+        audit.append(
+            session,
+            "backup.restore",
+            actor="cli",
+            details={"revision": revision, "rows": summary.rows},
+        )
     return summary

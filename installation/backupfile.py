@@ -51,15 +51,16 @@ class WrongPassphrase(BackupError):
 
 def check_passphrase(passphrase: str) -> None:
     if len(passphrase) < MIN_PASSPHRASE:
-        raise BackupError(f"the backup passphrase must have at least {MIN_PASSPHRASE} "
-                          "characters; several unrelated words are best")
+        raise BackupError(
+            f"the backup passphrase must have at least {MIN_PASSPHRASE} "
+            "characters; several unrelated words are best"
+        )
 
 
 class BackupWriter:
     """Buffers plaintext into frames and writes them encrypted; `close` writes the final one."""
 
-    def __init__(self, dst: BinaryIO, passphrase: str,
-                 params: KdfParams = DEFAULT_PARAMS) -> None:
+    def __init__(self, dst: BinaryIO, passphrase: str, params: KdfParams = DEFAULT_PARAMS) -> None:
         check_passphrase(passphrase)
         salt = secrets.token_bytes(SALT_SIZE)
         self._pusher = secretstream.Pusher(derive_backup_key(passphrase, salt, params))
@@ -108,12 +109,13 @@ def open_stream(src: BinaryIO, passphrase: str) -> Iterator[bytes]:
         raise BackupError("this file is not an Adal backup")
     params_end = len(MAGIC) + PARAMS_SIZE
     try:
-        params = KdfParams.from_bytes(preamble[len(MAGIC):params_end])
+        params = KdfParams.from_bytes(preamble[len(MAGIC) : params_end])
     except FormatError as exc:
         raise BackupError(f"the backup header is damaged: {exc}") from exc
-    salt = preamble[params_end:params_end + SALT_SIZE]
-    puller = secretstream.Puller(preamble[params_end + SALT_SIZE:],
-                                 derive_backup_key(passphrase, salt, params))
+    salt = preamble[params_end : params_end + SALT_SIZE]
+    puller = secretstream.Puller(
+        preamble[params_end + SALT_SIZE :], derive_backup_key(passphrase, salt, params)
+    )
     frames = _frames(src, puller, preamble)
     first = next(frames, None)
     if first != b"adal":

@@ -53,8 +53,10 @@ class Instance:
     def secret_key(self) -> bytes:
         """secret.key; only an instance from `load()` or `create()` has it."""
         if self.back_office_key is None:
-            raise InstanceError(f"{self.path} was loaded for the portal, which never holds "
-                                f"{SECRET_NAME}; this needs the back-office instance")
+            raise InstanceError(
+                f"{self.path} was loaded for the portal, which never holds "
+                f"{SECRET_NAME}; this needs the back-office instance"
+            )
         return self.back_office_key
 
     @property
@@ -121,8 +123,14 @@ def create(path: Path, kdf: KdfParams, salt: bytes, recovery_key_id: str) -> Ins
     portal_key = _write_key_once(path / PORTAL_KEY_NAME)
     # adal.json last: it is what marks a folder as an instance for load().
     _write_private(path / CONFIG_NAME, json.dumps(config, indent=2).encode())
-    return Instance(path=path, salt=salt, kdf=kdf, recovery_key_id=recovery_key_id,
-                    portal_key=portal_key, back_office_key=secret_key)
+    return Instance(
+        path=path,
+        salt=salt,
+        kdf=kdf,
+        recovery_key_id=recovery_key_id,
+        portal_key=portal_key,
+        back_office_key=secret_key,
+    )
 
 
 def _read_config(path: Path, missing: str) -> dict[str, Any]:
@@ -150,8 +158,9 @@ def _read_key(path: Path) -> bytes:
     return key
 
 
-def _instance(path: Path, config: dict[str, Any], portal_key: bytes,
-              back_office_key: bytes | None) -> Instance:
+def _instance(
+    path: Path, config: dict[str, Any], portal_key: bytes, back_office_key: bytes | None
+) -> Instance:
     try:
         return Instance(
             path=path,
@@ -175,9 +184,11 @@ def _portal_key_for_back_office(path: Path) -> bytes:
     try:
         return _write_key_once(path / PORTAL_KEY_NAME)
     except OSError as exc:
-        raise InstanceError(f"{path / PORTAL_KEY_NAME} is missing and cannot be created "
-                            f"({exc.strerror}); run any 'adal' command once as the user who "
-                            "owns the instance folder") from exc
+        raise InstanceError(
+            f"{path / PORTAL_KEY_NAME} is missing and cannot be created "
+            f"({exc.strerror}); run any 'adal' command once as the user who "
+            "owns the instance folder"
+        ) from exc
 
 
 def load(path: Path | None = None) -> Instance:
@@ -188,8 +199,10 @@ def load(path: Path | None = None) -> Instance:
         secret_key = _read_key(path / SECRET_NAME)
     except FileNotFoundError as exc:
         # adal.json without secret.key is what the portal host holds.
-        raise InstanceError(f"{path} has no {SECRET_NAME}: it is a portal-only instance "
-                            "folder; back-office commands run on the back-office host") from exc
+        raise InstanceError(
+            f"{path} has no {SECRET_NAME}: it is a portal-only instance "
+            "folder; back-office commands run on the back-office host"
+        ) from exc
     return _instance(path, config, _portal_key_for_back_office(path), secret_key)
 
 
@@ -197,15 +210,17 @@ def load_portal(path: Path | None = None) -> Instance:
     """The portal's instance: adal.json and portal.key only. secret.key is never opened."""
     path = path or instance_path()
     copy = f"copy {' and '.join(PORTAL_FILES)} (only these) from the back-office instance"
-    config = _read_config(path, f"{path} has no {CONFIG_NAME}: run 'adal init' on the "
-                                f"back-office host, then {copy}")
+    config = _read_config(
+        path, f"{path} has no {CONFIG_NAME}: run 'adal init' on the back-office host, then {copy}"
+    )
     try:
         portal_key = _read_key(path / PORTAL_KEY_NAME)
     except FileNotFoundError as exc:
         raise InstanceError(
             f"{path} has no {PORTAL_KEY_NAME}. An instance made before it existed gets one the "
             f"next time any 'adal' command (e.g. 'adal db upgrade') or the back office runs on "
-            f"the back-office host; then {copy}. Never copy {SECRET_NAME} here") from exc
+            f"the back-office host; then {copy}. Never copy {SECRET_NAME} here"
+        ) from exc
     return _instance(path, config, portal_key, None)
 
 

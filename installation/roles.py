@@ -44,16 +44,29 @@ TABLE_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "submissions": ("SELECT", "INSERT"),
     "messages": ("SELECT", "INSERT"),
     "attachments": ("SELECT", "INSERT"),
-    "recipient_keys": (("SELECT (id, key_id, public_key, purpose, active, verify_key, approved_by, "
-                        "approval, approved_at)"),),
+    "recipient_keys": (
+        (
+            "SELECT (id, key_id, public_key, purpose, active, verify_key, approved_by, "
+            "approval, approved_at)"
+        ),
+    ),
     "settings": ("SELECT",),
     "web_sessions": ("SELECT", "INSERT", "UPDATE", "DELETE"),
 }
 # Tables whose integer ids come from a sequence the portal draws on when it inserts.
 SEQUENCE_TABLES = ("grants", "messages")
 # Named so a reviewer sees the intent; the role gets nothing on these (tests prove it).
-DENIED_TABLES = ("users", "cases", "case_events", "audit_log", "calendar_days",
-                 "protections", "protection_matters", "disclosure_bases", "alembic_version")
+DENIED_TABLES = (
+    "users",
+    "cases",
+    "case_events",
+    "audit_log",
+    "calendar_days",
+    "protections",
+    "protection_matters",
+    "disclosure_bases",
+    "alembic_version",
+)
 
 _INCOMPLETE_FILE = "purpose = 'file' AND chunk_count IS NULL"
 _OF_INCOMPLETE_FILE = (
@@ -78,8 +91,7 @@ POLICIES = (
     Policy("grants", "shred", "DELETE", using=_OF_INCOMPLETE_FILE),
     Policy("file_chunks", "shred", "DELETE", using=_OF_INCOMPLETE_FILE),
     Policy("submissions", "read", "SELECT", using="mailbox_id IS NOT NULL"),
-    Policy("submissions", "write", "INSERT",
-           check="channel = 'portal' AND mailbox_id IS NOT NULL"),
+    Policy("submissions", "write", "INSERT", check="channel = 'portal' AND mailbox_id IS NOT NULL"),
     Policy("messages", "write", "INSERT", check="direction = 'from_reporter'"),
     Policy("web_sessions", "own", "ALL", using="app = 'portal'", check="app = 'portal'"),
 )
@@ -119,39 +131,53 @@ def _check_database(engine: Engine) -> None:
 
 def _check_role(conn: Connection, role: str, schema: str) -> None:
     if not _ROLE_NAME.fullmatch(role):
-        raise RoleError("a role name is 1-40 lower-case letters, digits or '_', "
-                        "starting with a letter or '_'")
+        raise RoleError(
+            "a role name is 1-40 lower-case letters, digits or '_', starting with a letter or '_'"
+        )
     row = conn.execute(
         text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = :r"), {"r": role}
     ).first()
     if row is None:
-        raise RoleError(f"role {role!r} does not exist; create it first, e.g. "
-                        f"CREATE ROLE {role} LOGIN PASSWORD '...'; nothing was changed")
+        raise RoleError(
+            f"role {role!r} does not exist; create it first, e.g. "
+            f"CREATE ROLE {role} LOGIN PASSWORD '...'; nothing was changed"
+        )
     if row.rolsuper or row.rolbypassrls:
-        raise RoleError(f"role {role!r} is a superuser or bypasses row-level security: no "
-                        "grant could restrict it; use a plain login role. Nothing was changed")
+        raise RoleError(
+            f"role {role!r} is a superuser or bypasses row-level security: no "
+            "grant could restrict it; use a plain login role. Nothing was changed"
+        )
     if conn.execute(text("SELECT current_user")).scalar_one() == role:
-        raise RoleError(f"{role!r} is the role running this command (the tables' owner); the "
-                        "portal needs a role of its own. Nothing was changed")
+        raise RoleError(
+            f"{role!r} is the role running this command (the tables' owner); the "
+            "portal needs a role of its own. Nothing was changed"
+        )
     owned = conn.execute(
-        text("SELECT count(*) FROM pg_tables WHERE schemaname = :s AND tablename = ANY(:t) "
-             "AND pg_has_role(:r, tableowner, 'USAGE')"),
+        text(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = :s AND tablename = ANY(:t) "
+            "AND pg_has_role(:r, tableowner, 'USAGE')"
+        ),
         {"s": schema, "t": list(TABLE_PRIVILEGES) + list(DENIED_TABLES), "r": role},
     ).scalar_one()
     if owned:
-        raise RoleError(f"role {role!r} owns (or is a member of the owner of) Adal tables, and "
-                        "an owner ignores grants; use a separate role. Nothing was changed")
+        raise RoleError(
+            f"role {role!r} owns (or is a member of the owner of) Adal tables, and "
+            "an owner ignores grants; use a separate role. Nothing was changed"
+        )
 
 
 def _missing_tables(conn: Connection, schema: str) -> list[str]:
-    present = set(conn.execute(
-        text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": schema}
-    ).scalars())
+    present = set(
+        conn.execute(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": schema}
+        ).scalars()
+    )
     return [t for t in (*TABLE_PRIVILEGES, *DENIED_TABLES) if t not in present]
 
 
-def statements(role: str, database: str, schema: str, sequences: list[str],
-               quote: Callable[[str], str]) -> list[str]:
+def statements(
+    role: str, database: str, schema: str, sequences: list[str], quote: Callable[[str], str]
+) -> list[str]:
     """Every statement, in order. `role` is a checked name; `sequences` come from PostgreSQL.
 
     Starts from nothing (REVOKE ALL), so running it again after a change gives the same result.
@@ -170,13 +196,16 @@ def statements(role: str, database: str, schema: str, sequences: list[str],
     for table in RLS_TABLES:
         out.append(f"ALTER TABLE {s}.{table} ENABLE ROW LEVEL SECURITY")
         out.append(f"DROP POLICY IF EXISTS {OPEN_POLICY} ON {s}.{table}")
-        out.append(f"CREATE POLICY {OPEN_POLICY} ON {s}.{table} AS PERMISSIVE "
-                   "FOR ALL TO PUBLIC USING (true) WITH CHECK (true)")
+        out.append(
+            f"CREATE POLICY {OPEN_POLICY} ON {s}.{table} AS PERMISSIVE "
+            "FOR ALL TO PUBLIC USING (true) WITH CHECK (true)"
+        )
     for policy in POLICIES:
         name = quote(policy_name(policy, role))
         out.append(f"DROP POLICY IF EXISTS {name} ON {s}.{policy.table}")
-        sql = (f"CREATE POLICY {name} ON {s}.{policy.table} AS RESTRICTIVE "
-               f"FOR {policy.command} TO {r}")
+        sql = (
+            f"CREATE POLICY {name} ON {s}.{policy.table} AS RESTRICTIVE FOR {policy.command} TO {r}"
+        )
         if policy.using:
             sql += f" USING ({policy.using})"
         if policy.check:
@@ -194,21 +223,25 @@ def grant_portal(engine: Engine, role: str) -> GrantReport:
         database = conn.execute(text("SELECT current_database()")).scalar_one()
         missing = _missing_tables(conn, schema)
         if missing:
-            raise RoleError(f"tables missing ({', '.join(missing)}): run 'adal db upgrade' "
-                            "first; nothing was changed")
+            raise RoleError(
+                f"tables missing ({', '.join(missing)}): run 'adal db upgrade' "
+                "first; nothing was changed"
+            )
         _check_role(conn, role, schema)
         sequences = [
-            conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"),
-                         {"t": f"{quote(schema)}.{table}"}).scalar_one()
+            conn.execute(
+                text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": f"{quote(schema)}.{table}"}
+            ).scalar_one()
             for table in SEQUENCE_TABLES
         ]
         for sql in statements(role, database, schema, sequences, quote):
             conn.execute(text(sql))
         warnings: list[str] = []
-        if conn.execute(text("SELECT has_schema_privilege(:r, :s, 'CREATE')"),
-                        {"r": role, "s": schema}).scalar_one():
+        if conn.execute(
+            text("SELECT has_schema_privilege(:r, :s, 'CREATE')"), {"r": role, "s": schema}
+        ).scalar_one():
             warnings.append(
                 f"{role} may CREATE objects in schema {schema} (PostgreSQL before 15 grants "
-                f"this to everyone): run REVOKE CREATE ON SCHEMA {schema} FROM PUBLIC")
-    return GrantReport(role, len(TABLE_PRIVILEGES), len(sequences), len(POLICIES),
-                       tuple(warnings))
+                f"this to everyone): run REVOKE CREATE ON SCHEMA {schema} FROM PUBLIC"
+            )
+    return GrantReport(role, len(TABLE_PRIVILEGES), len(sequences), len(POLICIES), tuple(warnings))

@@ -57,9 +57,13 @@ class PortalRequest(Request):
     """Werkzeug spools file parts over 500 KB to temporary files. The portal's file forms are
     parsed by portal.uploads instead; any file part sent to another form is dropped unread."""
 
-    def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
-                         filename: str | None = None,
-                         content_length: int | None = None) -> IO[bytes]:
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> IO[bytes]:
         return _Discard()  # type: ignore[return-value]
 
 
@@ -75,8 +79,9 @@ def _derived_secret(secret: bytes, purpose: bytes) -> bytes:
     return hashlib.blake2b(secret, digest_size=32, person=purpose).digest()
 
 
-def create_app(instance: store_instance.Instance | None = None,
-               config: PortalConfig | None = None) -> Flask:
+def create_app(
+    instance: store_instance.Instance | None = None, config: PortalConfig | None = None
+) -> Flask:
     # load_portal never opens secret.key (it seals staff TOTP seeds): the portal host holds
     # only adal.json and portal.key.
     inst = instance or store_instance.load_portal()
@@ -111,12 +116,19 @@ def create_app(instance: store_instance.Instance | None = None,
     factory = database.init(app, inst, audit_log=False)
     portal_config.register(app, cfg)
     kdf_queue.register(app, KdfQueue(cfg.kdf_slots, cfg.kdf_waiting))
-    upload_line.register(app, WorkLine(cfg.upload_slots, cfg.upload_waiting,
-                                       uploads.UploadsBusy.for_files))
+    upload_line.register(
+        app, WorkLine(cfg.upload_slots, cfg.upload_waiting, uploads.UploadsBusy.for_files)
+    )
     # A row only once a mailbox opens: forms and sent-report markers ride in a signed cookie.
-    sessions.install(app, "portal", factory, idle=timedelta(minutes=20),
-                     anonymous=frozenset({app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"),
-                                          report.SPENT_KEY}))
+    sessions.install(
+        app,
+        "portal",
+        factory,
+        idle=timedelta(minutes=20),
+        anonymous=frozenset(
+            {app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), report.SPENT_KEY}
+        ),
+    )
     i18n.install(app, TRANSLATIONS)
     headers.install(app)
     csrf = CSRFProtect(app)

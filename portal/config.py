@@ -68,11 +68,13 @@ class PortalConfig:
 
     def __post_init__(self) -> None:
         if self.threads is not None and self.kdf_slots + self.kdf_waiting > kdf_budget(
-                self.threads):
+            self.threads
+        ):
             raise ConfigError(
                 f"ADAL_KDF_SLOTS + ADAL_KDF_WAITING ({self.kdf_slots} + {self.kdf_waiting}) "
                 f"may take at most {kdf_budget(self.threads)} of the {self.threads} threads, "
-                "so that the other pages keep the rest: lower them or raise --threads")
+                "so that the other pages keep the rest: lower them or raise --threads"
+            )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> PortalConfig:
@@ -93,16 +95,17 @@ class PortalConfig:
             slots = _int(env, "ADAL_KDF_SLOTS", max(1, min(cores, threads // 4)), 1)
             default_waiting = max(0, kdf_budget(threads) - slots)
             budget = upload_budget(threads)
-            uploads = _int(env, "ADAL_UPLOAD_SLOTS", min(budget, default_upload_slots(threads)),
-                           1)
+            uploads = _int(env, "ADAL_UPLOAD_SLOTS", min(budget, default_upload_slots(threads)), 1)
             uploads_waiting = _int(env, "ADAL_UPLOAD_WAITING", max(0, budget - uploads), 0)
-            explicit = any(env.get(name, "").strip()
-                           for name in ("ADAL_UPLOAD_SLOTS", "ADAL_UPLOAD_WAITING"))
+            explicit = any(
+                env.get(name, "").strip() for name in ("ADAL_UPLOAD_SLOTS", "ADAL_UPLOAD_WAITING")
+            )
             if explicit and uploads + uploads_waiting > budget:
                 raise ConfigError(
                     f"ADAL_UPLOAD_SLOTS + ADAL_UPLOAD_WAITING ({uploads} + {uploads_waiting}) "
                     f"may take at most {budget} of the {threads} threads, so that the other "
-                    "pages keep one besides KDF work: lower them or raise --threads")
+                    "pages keep one besides KDF work: lower them or raise --threads"
+                )
         return cls(
             # Only the plain-HTTP loopback demo turns Secure off; anything else keeps it.
             secure_cookies=env.get("ADAL_INSECURE_COOKIES", "") != "1",
@@ -114,6 +117,7 @@ class PortalConfig:
             upload_slots=uploads,
             upload_waiting=uploads_waiting,
             min_upload_rate=_int(env, "ADAL_MIN_UPLOAD_RATE", DEFAULT_MIN_UPLOAD_RATE, 0),
-            upload_grace_seconds=float(_int(env, "ADAL_UPLOAD_GRACE_SECONDS",
-                                            int(DEFAULT_UPLOAD_GRACE), 1)),
+            upload_grace_seconds=float(
+                _int(env, "ADAL_UPLOAD_GRACE_SECONDS", int(DEFAULT_UPLOAD_GRACE), 1)
+            ),
         )

@@ -23,30 +23,48 @@ from store.recipients import NoRecipients
 from web import connection
 
 _PAGES = {
-    400: (_l("The request could not be read"),
-          _l("Something in what your browser sent could not be read. Go back, check the form "
-             "and try again.")),
+    400: (
+        _l("The request could not be read"),
+        _l(
+            "Something in what your browser sent could not be read. Go back, check the form "
+            "and try again."
+        ),
+    ),
     403: (_l("Not allowed"), _l("This page cannot be opened this way.")),
-    404: (_l("Page not found"),
-          _l("There is no such page. Use the links above; the language can be chosen there "
-             "too: Kazakh, Russian or English.")),
+    404: (
+        _l("Page not found"),
+        _l(
+            "There is no such page. Use the links above; the language can be chosen there "
+            "too: Kazakh, Russian or English."
+        ),
+    ),
     405: (_l("Not allowed"), _l("This page cannot be opened this way.")),
-    413: (_l("Too much data"),
-          _l("What you sent is larger than this portal accepts. Nothing was stored. "
-             "Send fewer or smaller files, or describe the rest in words.")),
-    500: (_l("Something went wrong"),
-          _l("The portal could not complete your request. Nothing of it was kept in a "
-             "readable form. Please try again in a few minutes.")),
-    503: (_l("The portal is busy"),
-          _l("Too many people are using the portal right now. Wait a few seconds and try "
-             "again.")),
+    413: (
+        _l("Too much data"),
+        _l(
+            "What you sent is larger than this portal accepts. Nothing was stored. "
+            "Send fewer or smaller files, or describe the rest in words."
+        ),
+    ),
+    500: (
+        _l("Something went wrong"),
+        _l(
+            "The portal could not complete your request. Nothing of it was kept in a "
+            "readable form. Please try again in a few minutes."
+        ),
+    ),
+    503: (
+        _l("The portal is busy"),
+        _l("Too many people are using the portal right now. Wait a few seconds and try again."),
+    ),
 }
 
 
 def error_page(code: int, title: object | None = None, text: object | None = None) -> Response:
     default_title, default_text = _PAGES.get(code, _PAGES[400])
-    body = render_template("portal/error.html", code=code, title=title or default_title,
-                           text=text or default_text)
+    body = render_template(
+        "portal/error.html", code=code, title=title or default_title, text=text or default_text
+    )
     return Response(body, status=code, mimetype="text/html")
 
 
@@ -74,17 +92,23 @@ def answer_refusal(exc: uploads.UploadRefused, page: Response) -> Response:
 def refusal_text(exc: uploads.UploadRefused) -> object:
     """Why a body was refused, for the error page or the form that comes back."""
     if isinstance(exc, uploads.UploadsBusy):
-        return _l("The portal is receiving many files right now, so yours were not accepted "
-                  "and nothing was sent yet. Your text is below: attach the files again and "
-                  "send in a minute.")
+        return _l(
+            "The portal is receiving many files right now, so yours were not accepted "
+            "and nothing was sent yet. Your text is below: attach the files again and "
+            "send in a minute."
+        )
     if isinstance(exc, uploads.UploadTooSlow):
-        return _l("Your connection sent the files too slowly, so they were not accepted and "
-                  "nothing was sent yet. Your text is below: attach the files again and send, "
-                  "perhaps fewer or smaller ones, or later on a better connection.")
+        return _l(
+            "Your connection sent the files too slowly, so they were not accepted and "
+            "nothing was sent yet. Your text is below: attach the files again and send, "
+            "perhaps fewer or smaller ones, or later on a better connection."
+        )
     if isinstance(exc, uploads.FilesNotAccepted):
-        return _l("Your files could not be taken with this form, which had expired, so nothing "
-                  "was sent yet. Your text is below: check it, attach the files again and "
-                  "press Send.")
+        return _l(
+            "Your files could not be taken with this form, which had expired, so nothing "
+            "was sent yet. Your text is below: check it, attach the files again and "
+            "press Send."
+        )
     if isinstance(exc, uploads.TooManyFiles):
         return lazy_ngettext(
             "One sending takes at most %(num)d file, and you attached more. Nothing was sent "
@@ -93,14 +117,19 @@ def refusal_text(exc: uploads.UploadRefused) -> object:
             "One sending takes at most %(num)d files, and you attached more. Nothing was sent "
             "yet. Your text is below: attach at most %(num)d files and press Send; you can send "
             "the others afterwards from your mailbox.",
-            MAX_FILES)
+            MAX_FILES,
+        )
     if isinstance(exc, uploads.FieldTooLarge):
-        return _l("A text field is far longer than a form can hold. Nothing was stored. "
-                  "Shorten the text, or attach it as a file.")
-    return _l("What you sent is larger than this portal accepts (%(limit)s in one "
-              "sending). Nothing was stored. Send fewer or smaller files, or send them "
-              "later from your mailbox in several parts.",
-              limit=filesize(portal_config().max_upload_bytes))
+        return _l(
+            "A text field is far longer than a form can hold. Nothing was stored. "
+            "Shorten the text, or attach it as a file."
+        )
+    return _l(
+        "What you sent is larger than this portal accepts (%(limit)s in one "
+        "sending). Nothing was stored. Send fewer or smaller files, or send them "
+        "later from your mailbox in several parts.",
+        limit=filesize(portal_config().max_upload_bytes),
+    )
 
 
 def install(app: Flask) -> None:
@@ -122,8 +151,10 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(uploads.MalformedUpload)
     def _malformed(_exc: uploads.MalformedUpload) -> Response:
-        text = _l("The form arrived incomplete or damaged, so nothing was stored. Go back "
-                  "and send it again.")
+        text = _l(
+            "The form arrived incomplete or damaged, so nothing was stored. Go back "
+            "and send it again."
+        )
         return drain_after(error_page(400, text=text))
 
     @app.errorhandler(KdfBusy)
@@ -134,9 +165,11 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(NoRecipients)
     def _not_ready(_exc: NoRecipients) -> Response:
-        response = error_page(503, _l("The portal is not ready"),
-                              _l("This portal has not been set up to receive reports yet. "
-                                 "Please try again later."))
+        response = error_page(
+            503,
+            _l("The portal is not ready"),
+            _l("This portal has not been set up to receive reports yet. Please try again later."),
+        )
         response.headers["Retry-After"] = "3600"
         return response
 

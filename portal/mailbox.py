@@ -76,9 +76,9 @@ def _current(database: Session) -> OpenMailbox | None:
     mailbox = database.get(Mailbox, mailbox_id)
     private_key = PrivateKey(raw_key)
     submission = database.execute(
-        select(Submission).where(Submission.mailbox_id == mailbox_id)).scalar_one_or_none()
-    if mailbox is None or submission is None or \
-            bytes(private_key.public_key) != mailbox.public_key:
+        select(Submission).where(Submission.mailbox_id == mailbox_id)
+    ).scalar_one_or_none()
+    if mailbox is None or submission is None or bytes(private_key.public_key) != mailbox.public_key:
         session.clear()
         return None
     return OpenMailbox(mailbox, submission, private_key)
@@ -110,10 +110,13 @@ def _thread(database: Session, opened: OpenMailbox) -> list[ThreadItem]:
 
 
 def _report_file_count(database: Session, submission: Submission) -> int:
-    return int(database.execute(
-        select(func.count()).select_from(Attachment)
-        .where(Attachment.submission_id == submission.id, Attachment.message_id.is_(None))
-    ).scalar_one())
+    return int(
+        database.execute(
+            select(func.count())
+            .select_from(Attachment)
+            .where(Attachment.submission_id == submission.id, Attachment.message_id.is_(None))
+        ).scalar_one()
+    )
 
 
 LANGUAGE_FORM = ("reply-form", "mailbox.in_language")
@@ -131,24 +134,42 @@ def in_language(code: str) -> Response:
         page = _mailbox_page(opened, form, files_dropped=any(request.form.getlist("files")))
     elif MAILBOX_ID in session:
         # Still logged in: only the page's token had expired, not the mailbox.
-        page = _expired(form, _l(
-            "This page had expired, so your mailbox was not opened again. Your follow-up is "
-            "kept below: enter your receipt code to open the mailbox and send the follow-up."))
+        page = _expired(
+            form,
+            _l(
+                "This page had expired, so your mailbox was not opened again. Your follow-up is "
+                "kept below: enter your receipt code to open the mailbox and send the follow-up."
+            ),
+        )
     else:
         page = _expired(form)
     return remember_language(page, code)
 
 
-def _mailbox_page(opened: OpenMailbox, form: FollowUpForm, status: int = 200,
-                  notice: object | None = None, error: object | None = None,
-                  files_dropped: bool = False) -> Response:
+def _mailbox_page(
+    opened: OpenMailbox,
+    form: FollowUpForm,
+    status: int = 200,
+    notice: object | None = None,
+    error: object | None = None,
+    files_dropped: bool = False,
+) -> Response:
     database = db()
-    return _page("portal/mailbox.html", status, mailbox=opened.mailbox,
-                 submission=opened.submission, thread=_thread(database, opened),
-                 report_files=_report_file_count(database, opened.submission), form=form,
-                 logout_form=LogoutForm(formdata=None), notice=notice, error=error,
-                 files_dropped=files_dropped, statuses=payloads.MAILBOX_STATUSES,
-                 language_form=LANGUAGE_FORM)
+    return _page(
+        "portal/mailbox.html",
+        status,
+        mailbox=opened.mailbox,
+        submission=opened.submission,
+        thread=_thread(database, opened),
+        report_files=_report_file_count(database, opened.submission),
+        form=form,
+        logout_form=LogoutForm(formdata=None),
+        notice=notice,
+        error=error,
+        files_dropped=files_dropped,
+        statuses=payloads.MAILBOX_STATUSES,
+        language_form=LANGUAGE_FORM,
+    )
 
 
 def _login_page(form: LoginForm, status: int = 200, error: object | None = None) -> Response:
@@ -184,20 +205,37 @@ def login() -> Response:
         code = receipt.normalize(form.code.data or "")
     except receipt.ReceiptChecksumError:
         # Caught before any expensive work: the check digit says this is a typo.
-        return _wrong_code(form, _l("This code has a typing error: check the digits against "
-                                    "your note and enter it again."))
+        return _wrong_code(
+            form,
+            _l(
+                "This code has a typing error: check the digits against "
+                "your note and enter it again."
+            ),
+        )
     except receipt.ReceiptFormatError:
-        return _wrong_code(form, _l("A receipt code is 20 digits, for example "
-                                    "1234 5678 9012 3456 7890. Check it and try again."))
+        return _wrong_code(
+            form,
+            _l(
+                "A receipt code is 20 digits, for example "
+                "1234 5678 9012 3456 7890. Check it and try again."
+            ),
+        )
     opened = receipts.open_code(code)
-    mailbox = db().execute(
-        select(Mailbox).where(Mailbox.lookup_tag == opened.secrets.lookup_tag)
-    ).scalar_one_or_none()
+    mailbox = (
+        db()
+        .execute(select(Mailbox).where(Mailbox.lookup_tag == opened.secrets.lookup_tag))
+        .scalar_one_or_none()
+    )
     if mailbox is None or mailbox.public_key != opened.public_key:
         # The same answer whether no such code exists or it is wrong: a guesser learns nothing.
-        return _wrong_code(form, _l("No mailbox opens with this code. Check the digits; if "
-                                    "they are right, the code may have been mistyped when you "
-                                    "wrote it down."))
+        return _wrong_code(
+            form,
+            _l(
+                "No mailbox opens with this code. Check the digits; if "
+                "they are right, the code may have been mistyped when you "
+                "wrote it down."
+            ),
+        )
     draft = (form.draft.data or "").strip()
     session.clear()
     regenerate(session)
@@ -211,9 +249,15 @@ def login() -> Response:
 def _expired(form: FollowUpForm, why: object | None = None) -> Response:
     login = LoginForm(formdata=None)
     login.draft.data = (form.text.data or "").strip()
-    return _login_page(login, 400, why or _l(
-        "Your mailbox was closed after 20 minutes without activity, so your follow-up "
-        "was not sent. It is kept below: enter your receipt code and send it again."))
+    return _login_page(
+        login,
+        400,
+        why
+        or _l(
+            "Your mailbox was closed after 20 minutes without activity, so your follow-up "
+            "was not sent. It is kept below: enter your receipt code and send it again."
+        ),
+    )
 
 
 @bp.post("/mailbox/reply")
@@ -232,27 +276,48 @@ def reply() -> Response:
             if opened is None:
                 return _expired(form)
             if not received.csrf_ok:
-                return _mailbox_page(opened, form, 400, error=_l(
-                    "This form had expired, so your follow-up was not sent. It is below: press "
-                    "Send again."))
+                return _mailbox_page(
+                    opened,
+                    form,
+                    400,
+                    error=_l(
+                        "This form had expired, so your follow-up was not sent. It is below: press "
+                        "Send again."
+                    ),
+                )
             if not form.validate() or not (text or received.stored):
                 error = None if form.errors else _l("Write a follow-up or attach a file.")
-                return _mailbox_page(opened, form, 422, error=error,
-                                     files_dropped=bool(received.stored))
+                return _mailbox_page(
+                    opened, form, 422, error=error, files_dropped=bool(received.stored)
+                )
             with sessions()() as database, database.begin():
                 submission = database.get(Submission, opened.submission.id)
-                write_message(database, submission, direction="from_reporter", text=text,
-                              holder_keys=recipients, sent_at=utcnow(), today=today,
-                              files=received.stored)
+                write_message(
+                    database,
+                    submission,
+                    direction="from_reporter",
+                    text=text,
+                    holder_keys=recipients,
+                    sent_at=utcnow(),
+                    today=today,
+                    files=received.stored,
+                )
             received.keep()
     except uploads.UploadRefused as refused:
         form = FollowUpForm(formdata=refused.fields)
         form.mark_cut(refused.cut)
         if opened is None:
             return answer_refusal(refused, _expired(form))
-        return answer_refusal(refused, _mailbox_page(
-            opened, form, refusal_status(refused), error=refusal_text(refused),
-            files_dropped=True))
+        return answer_refusal(
+            refused,
+            _mailbox_page(
+                opened,
+                form,
+                refusal_status(refused),
+                error=refusal_text(refused),
+                files_dropped=True,
+            ),
+        )
     session[NOTICE] = "sent"
     return redirect(url_for("mailbox.view"), code=303)  # type: ignore[return-value]
 
@@ -275,7 +340,7 @@ def install_csrf_handler(app: Any) -> None:
             return _page("portal/logged_out.html")
         if request.endpoint == "mailbox.login":
             form = LoginForm(formdata=request.form)
-            return _login_page(form, 400, _l("The page had expired. Please enter your code "
-                                             "again."))
-        return error_page(400, _l("The page had expired"),
-                          _l("Please go back, reload the page and try again."))
+            return _login_page(form, 400, _l("The page had expired. Please enter your code again."))
+        return error_page(
+            400, _l("The page had expired"), _l("Please go back, reload the page and try again.")
+        )

@@ -44,7 +44,10 @@ def pad(body: bytes) -> bytes:
 def install(app: Flask) -> None:
     @app.after_request
     def _pad(response: Response) -> Response:
-        if response.mimetype == "text/html" and not response.is_streamed and \
-                not response.direct_passthrough:
+        if (
+            response.mimetype == "text/html"
+            and not response.is_streamed
+            and not response.direct_passthrough
+        ):
             response.set_data(pad(response.get_data()))
         return response

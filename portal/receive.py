@@ -80,8 +80,12 @@ class FileIntake:
     def __enter__(self) -> FileIntake:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         try:
             if not self._kept:
                 self.files.shred()
@@ -122,8 +126,9 @@ def token_valid() -> bool:
 
 
 @contextmanager
-def receive_form(recipients: Sequence[bytes], today: date, *,
-                 files_allowed: bool = True) -> Iterator[Received]:
+def receive_form(
+    recipients: Sequence[bytes], today: date, *, files_allowed: bool = True
+) -> Iterator[Received]:
     """Parse the body; the files are shredded on leaving, unless the view calls `keep()`.
 
     A refused body (uploads.UploadRefused) raises before the block is entered, its files
@@ -167,10 +172,15 @@ def receive_form(recipients: Sequence[bytes], today: date, *,
         try:
             config = portal_config()
             stop = connection.read_stopper() if config.min_upload_rate else None
-            form = uploads.parse(stream, request.content_type, limit, on_file, on_field,
-                                 uploads.MinimumRate(config.min_upload_rate,
-                                                     config.upload_grace_seconds),
-                                 watch=lambda body: WATCHDOG.watching(body, stop))
+            form = uploads.parse(
+                stream,
+                request.content_type,
+                limit,
+                on_file,
+                on_field,
+                uploads.MinimumRate(config.min_upload_rate, config.upload_grace_seconds),
+                watch=lambda body: WATCHDOG.watching(body, stop),
+            )
             if too_large:
                 refused = uploads.UploadTooLarge("declared length exceeds the limit")
                 refused.fields = form.fields

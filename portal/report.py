@@ -24,18 +24,26 @@ SPENT_KEY = "spent_forms"
 SPENT_KEEP = 20
 
 
-def render_form(form: ReportForm, status: int = 200, notice: object | None = None,
-                files_dropped: bool = False) -> Response:
+def render_form(
+    form: ReportForm, status: int = 200, notice: object | None = None, files_dropped: bool = False
+) -> Response:
     form.ensure_nonce()
-    body = render_template("portal/report.html", form=form, notice=notice,
-                           files_dropped=files_dropped, language_form=LANGUAGE_FORM)
+    body = render_template(
+        "portal/report.html",
+        form=form,
+        notice=notice,
+        files_dropped=files_dropped,
+        language_form=LANGUAGE_FORM,
+    )
     return Response(body, status=status, mimetype="text/html")
 
 
 LANGUAGE_FORM = ("report-form", "report.in_language")
-EXPIRED = _l("For your safety this form expires after 20 minutes without activity, and it "
-             "had expired. Nothing was sent yet. Your text is below: check it and press "
-             "Send again.")
+EXPIRED = _l(
+    "For your safety this form expires after 20 minutes without activity, and it "
+    "had expired. Nothing was sent yet. Your text is below: check it and press "
+    "Send again."
+)
 
 
 @bp.post("/report/language/<code>")
@@ -69,35 +77,55 @@ def submit() -> Response:
         with receive_form(report_keys, today) as received:
             form = ReportForm(formdata=received.fields)
             if form.nonce.data and form.nonce.data in session.get(SPENT_KEY, []):
-                return Response(render_template("portal/already_sent.html"), status=409,
-                                mimetype="text/html")
+                return Response(
+                    render_template("portal/already_sent.html"), status=409, mimetype="text/html"
+                )
             if not received.csrf_ok:
                 return render_form(form, 400, EXPIRED)
             if not form.validate():
-                return render_form(form, 422, _l("The report was not sent yet: please correct "
-                                                 "the marked fields."),
-                                   files_dropped=bool(received.stored))
+                return render_form(
+                    form,
+                    422,
+                    _l("The report was not sent yet: please correct the marked fields."),
+                    files_dropped=bool(received.stored),
+                )
             identity = form.identity()
             report = ReportInput(
-                fields=form.report_fields(), identity=identity,
+                fields=form.report_fields(),
+                identity=identity,
                 consent=bool(form.consent.data) and identity is not None,
-                nda_intended=bool(form.nda.data))
+                nda_intended=bool(form.nda.data),
+            )
             code, opened = receipts.new_code()
-            portal = PortalSending(language=str(get_locale() or "kk"),
-                                   consent_text=str(form.consent.label.text),
-                                   secrets=opened.secrets, mailbox_public=opened.public_key)
+            portal = PortalSending(
+                language=str(get_locale() or "kk"),
+                consent_text=str(form.consent.label.text),
+                secrets=opened.secrets,
+                mailbox_public=opened.public_key,
+            )
             received_at = utcnow()
             with sessions()() as db, db.begin():
-                submit_report(db, channel=PORTAL, report=report, received_at=received_at,
-                              today=today, portal=portal, files=received.stored,
-                              report_keys=report_keys, identity_keys=identity_keys)
+                submit_report(
+                    db,
+                    channel=PORTAL,
+                    report=report,
+                    received_at=received_at,
+                    today=today,
+                    portal=portal,
+                    files=received.stored,
+                    report_keys=report_keys,
+                    identity_keys=identity_keys,
+                )
             received.keep()
     except uploads.UploadRefused as refused:
         form = ReportForm(formdata=refused.fields)
         form.mark_cut(refused.cut)
-        return answer_refusal(refused, render_form(form, refusal_status(refused),
-                                                   refusal_text(refused), files_dropped=True))
-    session[SPENT_KEY] = [*session.get(SPENT_KEY, [])[-(SPENT_KEEP - 1):], form.nonce.data]
-    body = render_template("portal/receipt.html", code=receipt.format_code(code),
-                           files=len(received.stored))
+        return answer_refusal(
+            refused,
+            render_form(form, refusal_status(refused), refusal_text(refused), files_dropped=True),
+        )
+    session[SPENT_KEY] = [*session.get(SPENT_KEY, [])[-(SPENT_KEEP - 1) :], form.nonce.data]
+    body = render_template(
+        "portal/receipt.html", code=receipt.format_code(code), files=len(received.stored)
+    )
     return Response(body, status=200, mimetype="text/html")

@@ -55,8 +55,7 @@ class Watchdog:
             self._thread, self._pid = None, os.getpid()
             self._bodies.clear()
         if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(target=self._run, name="adal-slow-senders",
-                                            daemon=True)
+            self._thread = threading.Thread(target=self._run, name="adal-slow-senders", daemon=True)
             self._thread.start()
 
     def _run(self) -> None:
@@ -64,8 +63,7 @@ class Watchdog:
             time.sleep(CHECK_EVERY)
             now = time.monotonic()
             with self._lock:
-                late = [(body, stop) for body, stop in self._bodies.values()
-                        if body.too_slow(now)]
+                late = [(body, stop) for body, stop in self._bodies.values() if body.too_slow(now)]
             for body, stop in late:
                 body.cut_off()
                 stop()

@@ -148,8 +148,11 @@ class _Reader:
     def too_slow(self, now: float) -> bool:
         """Below the minimum average rate, the grace period over (portal.slow_senders)."""
         elapsed = now - self.started
-        return bool(self.rate.bytes_per_second) and elapsed > self.rate.grace and \
-            self.total < self.rate.bytes_per_second * elapsed
+        return (
+            bool(self.rate.bytes_per_second)
+            and elapsed > self.rate.grace
+            and self.total < self.rate.bytes_per_second * elapsed
+        )
 
     def cut_off(self) -> None:
         self.stopped = True
@@ -169,24 +172,29 @@ class _Reader:
         return data
 
 
-def parse(stream: IO[bytes], content_type: str | None, limit: int, on_file: FileStart,
-          on_field: FieldDone | None = None,
-          rate: MinimumRate = MinimumRate(),
-          watch: Callable[[_Reader], AbstractContextManager[None]] | None = None) -> ParsedForm:
+def parse(
+    stream: IO[bytes],
+    content_type: str | None,
+    limit: int,
+    on_file: FileStart,
+    on_field: FieldDone | None = None,
+    rate: MinimumRate = MinimumRate(),
+    watch: Callable[[_Reader], AbstractContextManager[None]] | None = None,
+) -> ParsedForm:
     """Decode the whole body; file bytes go to the sinks `on_file` returns.
 
     On UploadRefused the exception carries the text fields read so far: forms put their text
     before their files, so a reporter whose files were too large gets the typed text back.
     """
-    decoder = MultipartDecoder(boundary_of(content_type), MAX_DECODER_BUFFER,
-                               max_parts=MAX_PARTS)
+    decoder = MultipartDecoder(boundary_of(content_type), MAX_DECODER_BUFFER, max_parts=MAX_PARTS)
     reader = _Reader(stream, limit, rate)
     with watch(reader) if watch is not None else nullcontext():
         return _parse(decoder, reader, on_file, on_field)
 
 
-def _parse(decoder: MultipartDecoder, reader: _Reader, on_file: FileStart,
-           on_field: FieldDone | None) -> ParsedForm:
+def _parse(
+    decoder: MultipartDecoder, reader: _Reader, on_file: FileStart, on_field: FieldDone | None
+) -> ParsedForm:
     form = ParsedForm()
     fields_total = 0
     dropped = 0
@@ -202,8 +210,7 @@ def _parse(decoder: MultipartDecoder, reader: _Reader, on_file: FileStart,
                 decoder.receive_data(data or None)
             elif isinstance(event, File):
                 name, text, in_file = None, None, True
-                sink = on_file(event.name, event.filename,
-                               event.headers.get("content-type", ""))
+                sink = on_file(event.name, event.filename, event.headers.get("content-type", ""))
             elif isinstance(event, Field):
                 name, text, sink, in_file = event.name, bytearray(), None, False
             elif isinstance(event, Data):

@@ -243,8 +243,14 @@ def case_duties(facts: CaseFacts, events: Sequence[Event]) -> list[Duty]:
     """
     if facts.anonymous:
         return []
-    return [Duty("rights_explained", "Explain rights and obligations to the reporter", "p12",
-                 _met_at(events, Step.RIGHTS_EXPLAINED))]
+    return [
+        Duty(
+            "rights_explained",
+            "Explain rights and obligations to the reporter",
+            "p12",
+            _met_at(events, Step.RIGHTS_EXPLAINED),
+        )
+    ]
 
 
 def _sort_key(deadline: Deadline) -> datetime:

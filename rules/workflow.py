@@ -113,21 +113,30 @@ class Step(StrEnum):
 # Either ends the case; nothing can be recorded after it.
 CLOSING_STEPS = frozenset({Step.CLOSED, Step.CLOSED_WITHOUT_DECISION})
 # Why a case is closed without the authorised body's decision, and the detail each needs.
-CLOSING_REASONS: Mapping[str, str] = MappingProxyType({
-    "no_decision": "no_decision_by",
-    "transferred": "transferred_to",
-    "duplicate": "duplicate_of",
-})
+CLOSING_REASONS: Mapping[str, str] = MappingProxyType(
+    {
+        "no_decision": "no_decision_by",
+        "transferred": "transferred_to",
+        "duplicate": "duplicate_of",
+    }
+)
 # The step a reason needs first (see the table above).
-_REASON_REQUIRES: Mapping[str, Step] = MappingProxyType({
-    "no_decision": Step.CONFIRMATION_SENT,
-    "transferred": Step.KNS_NOTIFIED,
-    "duplicate": Step.REGISTERED,
-})
+_REASON_REQUIRES: Mapping[str, Step] = MappingProxyType(
+    {
+        "no_decision": Step.CONFIRMATION_SENT,
+        "transferred": Step.KNS_NOTIFIED,
+        "duplicate": Step.REGISTERED,
+    }
+)
 # Plain strings so templates can use them as translation msgids.
 PublicStatus = Literal["received", "in_review", "forwarded", "decided", "closed"]
 PUBLIC_STATUSES: tuple[PublicStatus, ...] = (
-    "received", "in_review", "forwarded", "decided", "closed")
+    "received",
+    "in_review",
+    "forwarded",
+    "decided",
+    "closed",
+)
 
 # Prerequisites that hold for every case; the identity-dependent ones for `closed` are added in
 # _prerequisites().
@@ -209,8 +218,9 @@ def nda_owed(facts: CaseFacts, events: Sequence[Event]) -> bool:
     return nda_intended(facts, events) and Step.NDA_DECLINED not in done_steps(events)
 
 
-def _prerequisites(facts: CaseFacts, events: Sequence[Event], step: Step,
-                   reason: str | None = None) -> tuple[Step, ...]:
+def _prerequisites(
+    facts: CaseFacts, events: Sequence[Event], step: Step, reason: str | None = None
+) -> tuple[Step, ...]:
     required = list(_REQUIRES[step])
     if reason is not None:
         required.append(_REASON_REQUIRES[reason])
@@ -232,21 +242,26 @@ def _refusal(facts: CaseFacts, events: Sequence[Event], step: Step) -> AdalError
         return AdalError(AREA, "repeated", f"{step} has already been recorded")
     if facts.anonymous and step in _NEEDS_IDENTITY:
         return AdalError(
-            AREA, "not_applicable_anonymous",
+            AREA,
+            "not_applicable_anonymous",
             f"{step} needs a known reporter and this report is anonymous",
         )
     if step is Step.NDA_INTENTION and facts.nda_intended:
         return AdalError(AREA, "repeated", "the NDA intention is already stated on the report")
     if step in (Step.NDA_SIGNED, Step.NDA_DECLINED) and not nda_intended(facts, events):
         return AdalError(
-            AREA, "not_applicable_no_intention",
+            AREA,
+            "not_applicable_no_intention",
             "no NDA intention is recorded; record the reporter's intention first",
         )
     if step is Step.NDA_DECLINED and Step.NDA_SIGNED in done:
         return AdalError(AREA, "nda_already_signed", "the NDA is already signed")
     if step is Step.CLOSED_WITHOUT_DECISION and Step.DECISION_RECEIVED in done:
-        return AdalError(AREA, "decision_received",
-                         "a decision is received: inform the reporter and close the case")
+        return AdalError(
+            AREA,
+            "decision_received",
+            "a decision is received: inform the reporter and close the case",
+        )
     missing = tuple(s for s in _prerequisites(facts, events, step) if s not in done)
     if missing:
         names = ", ".join(missing)
@@ -297,7 +312,8 @@ def apply(
     floor = max([facts.received_at, *(e.at for e in events)])
     if at < floor:
         raise AdalError(
-            AREA, "not_chronological",
+            AREA,
+            "not_chronological",
             f"{step} at {at.isoformat()} is earlier than {floor.isoformat()}",
         )
     clean = _clean_details(details or {})
@@ -306,7 +322,8 @@ def apply(
             clean.pop(INSTRUCTION, None)
         elif INSTRUCTION not in clean:
             raise AdalError(
-                AREA, f"head_duty:{INSTRUCTION}",
+                AREA,
+                f"head_duty:{INSTRUCTION}",
                 f"{step} is the head's duty: name the head on whose instruction it is recorded",
             )
     else:
@@ -334,16 +351,36 @@ def _check_details(facts: CaseFacts, step: Step, at: datetime, details: Mapping[
     # report arrived, or a letter dated in the future, is a typo the head would sign off on.
     for name in _DATETIME_DETAILS & details.keys():
         # Handlers type minutes, the report carries seconds: compare from the report's minute.
-        _check_between(details, name, detail_datetime, "a date-time",
-                       facts.received_at.replace(second=0, microsecond=0), at, "now")
+        _check_between(
+            details,
+            name,
+            detail_datetime,
+            "a date-time",
+            facts.received_at.replace(second=0, microsecond=0),
+            at,
+            "now",
+        )
     for name in _DATE_DETAILS & details.keys():
-        _check_between(details, name, detail_date, "a date",
-                       local_date(facts.received_at), local_date(at), "today")
+        _check_between(
+            details,
+            name,
+            detail_date,
+            "a date",
+            local_date(facts.received_at),
+            local_date(at),
+            "today",
+        )
 
 
-def _check_between(details: Mapping[str, str], name: str,
-                   parse: Callable[[Mapping[str, str], str], _Moment], kind: str,
-                   earliest: _Moment, latest: _Moment, latest_name: str) -> None:
+def _check_between(
+    details: Mapping[str, str],
+    name: str,
+    parse: Callable[[Mapping[str, str], str], _Moment],
+    kind: str,
+    earliest: _Moment,
+    latest: _Moment,
+    latest_name: str,
+) -> None:
     """Detail `name` must parse (as `kind`) and lie from `earliest` to `latest`."""
     try:
         value = parse(details, name)
@@ -364,12 +401,16 @@ def _check_reason(facts: CaseFacts, events: Sequence[Event], details: Mapping[st
     if needed not in details:
         raise AdalError(AREA, f"missing_detail:{needed}", f"{reason} needs {needed}")
     done = done_steps(events)
-    missing = tuple(s for s in _prerequisites(facts, events, Step.CLOSED_WITHOUT_DECISION,
-                                              reason) if s not in done)
+    missing = tuple(
+        s
+        for s in _prerequisites(facts, events, Step.CLOSED_WITHOUT_DECISION, reason)
+        if s not in done
+    )
     if missing:
         names = ", ".join(missing)
-        raise AdalError(AREA, "out_of_order",
-                        f"closing as {reason} must come after {names}", missing=missing)
+        raise AdalError(
+            AREA, "out_of_order", f"closing as {reason} must come after {names}", missing=missing
+        )
 
 
 def detail_datetime(details: Mapping[str, str], name: str) -> datetime:

@@ -18,28 +18,45 @@ LOCK = Path(__file__).resolve().parent.parent / "requirements.lock"
 def main() -> int:
     bin_dir = Path(sys.executable).parent
     proc = subprocess.run(  # noqa: S603 - fixed argv, our own venv
-        [str(bin_dir / "pip-audit"), "-r", str(LOCK), "--no-deps", "--disable-pip",
-         "--progress-spinner", "off", "-f", "json"],
-        capture_output=True, text=True, check=False,
+        [
+            str(bin_dir / "pip-audit"),
+            "-r",
+            str(LOCK),
+            "--no-deps",
+            "--disable-pip",
+            "--progress-spinner",
+            "off",
+            "-f",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     try:
         report = json.loads(proc.stdout)
     except json.JSONDecodeError:
-        print(f"pip-audit: skipped, the vulnerability index could not be reached "
-              f"({proc.stderr.strip().splitlines()[-1:] or 'no output'})")
+        print(
+            f"pip-audit: skipped, the vulnerability index could not be reached "
+            f"({proc.stderr.strip().splitlines()[-1:] or 'no output'})"
+        )
         return 0
     deps = report.get("dependencies", [])
     audited = [d for d in deps if "skip_reason" not in d]
     if deps and not audited:
-        print(f"pip-audit: skipped, the vulnerability index could not be reached "
-              f"(0 of {len(deps)} packages could be looked up)")
+        print(
+            f"pip-audit: skipped, the vulnerability index could not be reached "
+            f"(0 of {len(deps)} packages could be looked up)"
+        )
         return 0
     vulnerable = [d for d in audited if d.get("vulns")]
     for d in vulnerable:
         ids = ", ".join(v["id"] for v in d["vulns"])
         print(f"pip-audit: {d['name']} {d['version']}: {ids}")
-    print(f"pip-audit: {len(audited)} packages audited, {len(vulnerable)} vulnerable, "
-          f"{len(deps) - len(audited)} not found in the index")
+    print(
+        f"pip-audit: {len(audited)} packages audited, {len(vulnerable)} vulnerable, "
+        f"{len(deps) - len(audited)} not found in the index"
+    )
     return 1 if vulnerable else 0
 
 

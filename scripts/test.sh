@@ -11,6 +11,7 @@ echo "== test tools from npm (axe-core, vnu.jar; --ignore-scripts: Debian's Java
 
 echo "== ruff"
 "$bin/ruff" check .
+"$bin/ruff" format --check .
 
 echo "== bandit (medium and high findings; exceptions are justified inline)"
 "$bin/bandit" -q -ll -r crypto hardening store cases installation rules web portal handler documents adal_cli

@@ -56,8 +56,14 @@ _KEY = "adal.audit.key"
 log = logging.getLogger("adal.audit")
 
 
-def _canonical(at: datetime, actor: str | None, action: str, target: str | None,
-               details: dict[str, Any], prev_hash: str) -> bytes:
+def _canonical(
+    at: datetime,
+    actor: str | None,
+    action: str,
+    target: str | None,
+    details: dict[str, Any],
+    prev_hash: str,
+) -> bytes:
     record = {
         "at": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "actor": actor,
@@ -71,8 +77,9 @@ def _canonical(at: datetime, actor: str | None, action: str, target: str | None,
 
 def entry_hash(entry: AuditEntry) -> str:
     at = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=UTC)
-    data = _canonical(at, entry.actor, entry.action, entry.target, entry.details or {},
-                      entry.prev_hash)
+    data = _canonical(
+        at, entry.actor, entry.action, entry.target, entry.details or {}, entry.prev_hash
+    )
     return hashlib.sha256(data).hexdigest()
 
 
@@ -98,9 +105,15 @@ class ChainKey:
         return hmac.new(self.key, b"adal-audit-v1:" + digest.encode(), hashlib.sha256).hexdigest()
 
     def to_json(self) -> bytes:
-        return json.dumps({"format": 1, "key": base64.b64encode(self.key).decode(),
-                           "legacy_id": self.legacy_id, "legacy_hash": self.legacy_hash},
-                          indent=2).encode()
+        return json.dumps(
+            {
+                "format": 1,
+                "key": base64.b64encode(self.key).decode(),
+                "legacy_id": self.legacy_id,
+                "legacy_hash": self.legacy_hash,
+            },
+            indent=2,
+        ).encode()
 
     @classmethod
     def from_json(cls, data: bytes) -> ChainKey:
@@ -156,8 +169,9 @@ def _create_key(factory: sessionmaker[Session], folder: Path) -> ChainKey:
     finally:
         temporary.unlink(missing_ok=True)
     if created.legacy_id:
-        log.warning("created %s: entries up to %d predate the keyed audit chain",
-                    path, created.legacy_id)
+        log.warning(
+            "created %s: entries up to %d predate the keyed audit chain", path, created.legacy_id
+        )
     return created
 
 
@@ -167,9 +181,15 @@ def key_of(session: Session) -> ChainKey | None:
     return key if isinstance(key, ChainKey) else None
 
 
-def append(session: Session, action: str, *, actor: str | None = None,
-           target: str | None = None, details: dict[str, Any] | None = None,
-           at: datetime | None = None) -> AuditEntry:
+def append(
+    session: Session,
+    action: str,
+    *,
+    actor: str | None = None,
+    target: str | None = None,
+    details: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> AuditEntry:
     """Add an entry inside the caller's transaction (it commits or rolls back with the action).
 
     A concurrent writer that took the same predecessor makes the flush fail on the unique
@@ -178,8 +198,15 @@ def append(session: Session, action: str, *, actor: str | None = None,
     at = at or datetime.now(UTC)
     for _attempt in range(10):
         prev = _last_hash(session)
-        entry = AuditEntry(at=at, actor=actor, action=action, target=target,
-                           details=dict(details or {}), prev_hash=prev, entry_hash="")
+        entry = AuditEntry(
+            at=at,
+            actor=actor,
+            action=action,
+            target=target,
+            details=dict(details or {}),
+            prev_hash=prev,
+            entry_hash="",
+        )
         entry.entry_hash = entry_hash(entry)
         key = key_of(session)
         # Without the key (a session not made by `install`) the entry has no MAC, and a
@@ -298,8 +325,9 @@ class Verification:
     legacy_id: int | None = None
 
 
-def verify(session: Session, anchor: Path | None = None,
-           key: ChainKey | None = None) -> Verification:
+def verify(
+    session: Session, anchor: Path | None = None, key: ChainKey | None = None
+) -> Verification:
     """Check the chain; with `key`, that every entry after the legacy ones carries the back
     office's MAC; with `anchor`, that the anchored newest entry is still there."""
     anchored = read_anchor(anchor) if anchor is not None else None
@@ -310,49 +338,92 @@ def verify(session: Session, anchor: Path | None = None,
     rows = session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars()
     for entry in rows:
         if entry.prev_hash != prev:
-            return Verification(False, checked, entry.id, "does not follow the previous entry",
-                                code="link", legacy_id=legacy)
+            return Verification(
+                False,
+                checked,
+                entry.id,
+                "does not follow the previous entry",
+                code="link",
+                legacy_id=legacy,
+            )
         if entry_hash(entry) != entry.entry_hash:
-            return Verification(False, checked, entry.id, "content does not match its hash",
-                                code="content", legacy_id=legacy)
+            return Verification(
+                False,
+                checked,
+                entry.id,
+                "content does not match its hash",
+                code="content",
+                legacy_id=legacy,
+            )
         if key is not None:
             if entry.id > key.legacy_id:
                 if entry.entry_mac is None or not hmac.compare_digest(
-                        entry.entry_mac, key.mac(entry.entry_hash)):
-                    return Verification(False, checked, entry.id,
-                                        "has no valid MAC under audit.key: it was written or "
-                                        "changed without the back office's key", code="mac",
-                                        legacy_id=legacy)
+                    entry.entry_mac, key.mac(entry.entry_hash)
+                ):
+                    return Verification(
+                        False,
+                        checked,
+                        entry.id,
+                        "has no valid MAC under audit.key: it was written or "
+                        "changed without the back office's key",
+                        code="mac",
+                        legacy_id=legacy,
+                    )
             elif entry.id == key.legacy_id:
                 if entry.entry_hash != key.legacy_hash:
-                    return Verification(False, checked, entry.id,
-                                        "differs from the hash audit.key recorded when the "
-                                        "chain was keyed", code="legacy_hash", legacy_id=legacy)
+                    return Verification(
+                        False,
+                        checked,
+                        entry.id,
+                        "differs from the hash audit.key recorded when the chain was keyed",
+                        code="legacy_hash",
+                        legacy_id=legacy,
+                    )
                 seen_legacy = True
         if anchored is not None and entry.id == anchored[0]:
             if entry.entry_hash != anchored[1]:
-                return Verification(False, checked, entry.id,
-                                    "differs from the hash the anchor recorded",
-                                    code="anchor_hash")
+                return Verification(
+                    False,
+                    checked,
+                    entry.id,
+                    "differs from the hash the anchor recorded",
+                    code="anchor_hash",
+                )
             seen_anchor = True
         prev = entry.entry_hash
         checked += 1
     if key is not None and key.legacy_id and not seen_legacy:
-        return Verification(False, checked, key.legacy_id,
-                            "is missing: audit.key recorded it, the log no longer has it",
-                            code="legacy_missing", legacy_id=legacy)
+        return Verification(
+            False,
+            checked,
+            key.legacy_id,
+            "is missing: audit.key recorded it, the log no longer has it",
+            code="legacy_missing",
+            legacy_id=legacy,
+        )
     if anchored is not None and not seen_anchor:
-        return Verification(False, checked, anchored[0],
-                            "is missing: the anchor recorded it, the log no longer has it",
-                            code="anchor_entry_missing", legacy_id=legacy)
+        return Verification(
+            False,
+            checked,
+            anchored[0],
+            "is missing: the anchor recorded it, the log no longer has it",
+            code="anchor_entry_missing",
+            legacy_id=legacy,
+        )
     if anchor is None:
         return Verification(True, checked, legacy_id=legacy)
     if anchored is None:
         # Entries without any anchor: the file was removed, or the log was written by a process
         # without the hook. Either way the newest entries are unprotected; say so.
         if checked:
-            return Verification(False, checked, None,
-                                f"the anchor file {anchor} is missing or empty", anchored=False,
-                                code="anchor_missing", legacy_id=legacy)
+            return Verification(
+                False,
+                checked,
+                None,
+                f"the anchor file {anchor} is missing or empty",
+                anchored=False,
+                code="anchor_missing",
+                legacy_id=legacy,
+            )
         return Verification(True, checked, anchored=False, legacy_id=legacy)
     return Verification(True, checked, anchored=True, legacy_id=legacy)

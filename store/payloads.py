@@ -67,8 +67,9 @@ def utc_timestamp(moment: datetime) -> str:
 
 
 def encode(fmt: str, fields: dict[str, Any]) -> bytes:
-    return json.dumps({"format": fmt, **fields}, ensure_ascii=False,
-                      separators=(",", ":"), sort_keys=True).encode("utf-8")
+    return json.dumps(
+        {"format": fmt, **fields}, ensure_ascii=False, separators=(",", ":"), sort_keys=True
+    ).encode("utf-8")
 
 
 def decode(data: bytes, fmt: str) -> dict[str, Any]:
@@ -104,8 +105,13 @@ def clean_filename(name: str) -> str:
 
 def file_meta_header(filename: str, content_type: str) -> bytes:
     content_type = "".join(ch for ch in content_type if ch.isprintable())[:MAX_CONTENT_TYPE]
-    meta = encode(FILE_FORMAT, {"filename": clean_filename(filename),
-                                "content_type": content_type or "application/octet-stream"})
+    meta = encode(
+        FILE_FORMAT,
+        {
+            "filename": clean_filename(filename),
+            "content_type": content_type or "application/octet-stream",
+        },
+    )
     return _META_LENGTH.pack(len(meta)) + meta
 
 
@@ -138,5 +144,6 @@ def split_file(chunks: Iterable[bytes]) -> tuple[FileMeta, Iterator[bytes]]:
             yield rest
         yield from it
 
-    return FileMeta(str(meta.get("filename", "file")),
-                    str(meta.get("content_type", "application/octet-stream"))), body()
+    return FileMeta(
+        str(meta.get("filename", "file")), str(meta.get("content_type", "application/octet-stream"))
+    ), body()

@@ -52,23 +52,38 @@ def carried_over(key: RecipientKey | Row[Any]) -> bool:
 
 
 # Only columns the portal's database role may read (installation/roles.py): never `user_id`.
-_CHAIN_COLUMNS = (RecipientKey.key_id, RecipientKey.public_key, RecipientKey.purpose,
-                  RecipientKey.active, RecipientKey.verify_key, RecipientKey.approved_by,
-                  RecipientKey.approval, RecipientKey.approved_at)
+_CHAIN_COLUMNS = (
+    RecipientKey.key_id,
+    RecipientKey.public_key,
+    RecipientKey.purpose,
+    RecipientKey.active,
+    RecipientKey.verify_key,
+    RecipientKey.approved_by,
+    RecipientKey.approval,
+    RecipientKey.approved_at,
+)
 
 
 def _signed_by(key: Row[Any], signer: Row[Any]) -> bool:
-    return (signer.verify_key is not None and key.verify_key is not None
-            and key.approval is not None
-            and signing.is_head_key_approval(signer.verify_key, key.public_key, key.verify_key,
-                                             key.approval))
+    return (
+        signer.verify_key is not None
+        and key.verify_key is not None
+        and key.approval is not None
+        and signing.is_head_key_approval(
+            signer.verify_key, key.public_key, key.verify_key, key.approval
+        )
+    )
 
 
 def _chain(session: Session) -> tuple[list[Row[Any]], set[str]]:
     """(head and recovery key rows, key ids of those trusted to hold identities)."""
-    rows = list(session.execute(select(*_CHAIN_COLUMNS)
-                                .where(RecipientKey.purpose.in_(IDENTITY_PURPOSES))
-                                .order_by(RecipientKey.id)))
+    rows = list(
+        session.execute(
+            select(*_CHAIN_COLUMNS)
+            .where(RecipientKey.purpose.in_(IDENTITY_PURPOSES))
+            .order_by(RecipientKey.id)
+        )
+    )
     trusted = {r.key_id: r for r in rows if r.purpose == "recovery" or carried_over(r)}
     waiting = [r for r in rows if r.key_id not in trusted and r.approved_by is not None]
     progress = True

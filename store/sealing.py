@@ -29,8 +29,10 @@ def aad(purpose: str, envelope_id: str) -> bytes:
 
 
 def _grant_rows(envelope_id: str, grants: Iterable[env.Grant]) -> list[Grant]:
-    return [Grant(envelope_id=envelope_id, key_id=g.recipient_id, sealed_key=g.sealed_key)
-            for g in grants]
+    return [
+        Grant(envelope_id=envelope_id, key_id=g.recipient_id, sealed_key=g.sealed_key)
+        for g in grants
+    ]
 
 
 def seal(
@@ -55,8 +57,11 @@ def open_data_key(envelope: Envelope, private_key: PrivateKey) -> env.DataKey:
     lock everyone out of the envelope.
     """
     own = ckeys.key_id(private_key.public_key)
-    mine = [env.Grant(recipient_id=g.key_id, sealed_key=g.sealed_key)
-            for g in envelope.grants if g.key_id == own]
+    mine = [
+        env.Grant(recipient_id=g.key_id, sealed_key=g.sealed_key)
+        for g in envelope.grants
+        if g.key_id == own
+    ]
     return env.open_data_key(mine, private_key)
 
 
@@ -80,8 +85,9 @@ def holds(envelope: Envelope, key_id: str) -> bool:
     return any(g.key_id == key_id for g in envelope.grants)
 
 
-def add_grant(session: Session, envelope: Envelope, data_key: env.DataKey,
-              recipient: bytes) -> None:
+def add_grant(
+    session: Session, envelope: Envelope, data_key: env.DataKey, recipient: bytes
+) -> None:
     grant = env.grant_for(data_key, recipient)
     if holds(envelope, grant.recipient_id):
         return
@@ -111,8 +117,15 @@ class FileWriter:
     incomplete envelope and never a short file that opens.
     """
 
-    def __init__(self, session: Session, recipients: Sequence[bytes], today: date,
-                 batch: int = 16, *, commit_batches: bool = False) -> None:
+    def __init__(
+        self,
+        session: Session,
+        recipients: Sequence[bytes],
+        today: date,
+        batch: int = 16,
+        *,
+        commit_batches: bool = False,
+    ) -> None:
         self.session = session
         # Committing each batch keeps a long upload from holding SQLite's single write lock
         # (and a PostgreSQL transaction) open for the whole transfer; the envelope stays
@@ -120,8 +133,13 @@ class FileWriter:
         self._commit_batches = commit_batches
         self.envelope_id = new_id()
         self._enc = stream.StreamEncryptor(list(recipients), aad("file", self.envelope_id))
-        self.envelope = Envelope(id=self.envelope_id, purpose="file", body=None,
-                                 stream_header=self._enc.header, created_on=today)
+        self.envelope = Envelope(
+            id=self.envelope_id,
+            purpose="file",
+            body=None,
+            stream_header=self._enc.header,
+            created_on=today,
+        )
         self.envelope.grants = _grant_rows(self.envelope_id, self._enc.grants)
         session.add(self.envelope)
         session.flush()
@@ -174,8 +192,9 @@ def mark_complete(session: Session, envelope_id: str, chunk_count: int) -> None:
     removed as an orphan) or was already completed, so the caller's transaction rolls back."""
     result = session.execute(
         update(Envelope)
-        .where(Envelope.id == envelope_id, Envelope.purpose == "file",
-               Envelope.chunk_count.is_(None))
+        .where(
+            Envelope.id == envelope_id, Envelope.purpose == "file", Envelope.chunk_count.is_(None)
+        )
         .values(chunk_count=chunk_count)
         .execution_options(synchronize_session=False)
     )

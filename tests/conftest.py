@@ -60,8 +60,9 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Template
 
 
 @pytest.fixture
-def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-         demo_template: Template) -> Iterator[DemoInstance]:
+def demo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo_template: Template
+) -> Iterator[DemoInstance]:
     """This test's own copy of the demo instance; the environment points the CLI and the apps
     at it."""
     path = tmp_path / "instance"

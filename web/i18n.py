@@ -39,8 +39,13 @@ def switch_language(code: str) -> None:
 
 def remember_language(response: Response, code: str) -> Response:
     # A browser-session cookie: nothing stays behind on the device after the window closes.
-    response.set_cookie(COOKIE, code, httponly=True, samesite="Strict",
-                        secure=current_app.config.get("SESSION_COOKIE_SECURE", True))
+    response.set_cookie(
+        COOKIE,
+        code,
+        httponly=True,
+        samesite="Strict",
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", True),
+    )
     return response
 
 
@@ -51,8 +56,13 @@ def safe_next(target: str | None, routes: Map) -> str:
     would become "//host": another site. Taking only what the app's own routes match, and
     only printable ASCII, leaves no such trick.
     """
-    if not target or not target.startswith("/") or target.startswith("//") \
-            or not all("!" <= c <= "~" for c in target) or "\\" in target:
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or not all("!" <= c <= "~" for c in target)
+        or "\\" in target
+    ):
         return "/"
     try:
         routes.bind("portal.invalid").match(target, method="GET")
@@ -71,11 +81,15 @@ def install(app: Flask, translations: Path) -> Babel:
     def set_language(code: str) -> Response:
         switch_language(code)
         return remember_language(
-            redirect(safe_next(request.args.get("next"), app.url_map), code=303), code)
+            redirect(safe_next(request.args.get("next"), app.url_map), code=303), code
+        )
 
     @app.context_processor
     def _languages() -> dict[str, object]:
-        return {"languages": LANGUAGES, "language_names": LANGUAGE_NAMES,
-                "current_language": current_language()}
+        return {
+            "languages": LANGUAGES,
+            "language_names": LANGUAGE_NAMES,
+            "current_language": current_language(),
+        }
 
     return babel

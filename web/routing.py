@@ -18,8 +18,14 @@ MAX_ID = 2**31 - 1
 class BoundedIntConverter(IntegerConverter):
     """`<int:x>` with a ceiling by default; a route may still set a lower `max`."""
 
-    def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = None,
-                 max: int | None = None, signed: bool = False) -> None:
+    def __init__(
+        self,
+        map: Map,
+        fixed_digits: int = 0,
+        min: int | None = None,
+        max: int | None = None,
+        signed: bool = False,
+    ) -> None:
         ceiling = MAX_ID if max is None or max > MAX_ID else max
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=ceiling, signed=signed)
 

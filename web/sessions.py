@@ -47,8 +47,12 @@ _serializer = TaggedJSONSerializer()  # keeps bytes (keys) and datetimes intact
 
 
 class EncryptedSession(CallbackDict[str, Any], SessionMixin):
-    def __init__(self, initial: dict[str, Any] | None = None, sid: bytes | None = None,
-                 key: bytes | None = None) -> None:
+    def __init__(
+        self,
+        initial: dict[str, Any] | None = None,
+        sid: bytes | None = None,
+        key: bytes | None = None,
+    ) -> None:
         def on_update(s: EncryptedSession) -> None:
             s.modified = True
 
@@ -75,8 +79,14 @@ _ANONYMOUS_SALT = "adal-anonymous-session"
 
 
 class EncryptedSessionInterface(SessionInterface):
-    def __init__(self, app_name: str, sessions: sessionmaker[Session], idle: timedelta,
-                 absolute: timedelta, anonymous: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        app_name: str,
+        sessions: sessionmaker[Session],
+        idle: timedelta,
+        absolute: timedelta,
+        anonymous: frozenset[str] = frozenset(),
+    ) -> None:
         self.app_name = app_name
         self.sessions = sessions
         self.idle = idle
@@ -87,8 +97,11 @@ class EncryptedSessionInterface(SessionInterface):
         return URLSafeTimedSerializer(app.secret_key or b"", salt=_ANONYMOUS_SALT)
 
     def _is_anonymous(self, session: EncryptedSession) -> bool:
-        return bool(self.anonymous) and session.sid is None and \
-            all(k in self.anonymous for k in session if k != "_born")
+        return (
+            bool(self.anonymous)
+            and session.sid is None
+            and all(k in self.anonymous for k in session if k != "_born")
+        )
 
     def _open_anonymous(self, app: Flask, cookie: str) -> EncryptedSession:
         if not self.anonymous:
@@ -109,7 +122,7 @@ class EncryptedSessionInterface(SessionInterface):
             return None
         if len(raw) != sessionbox.ID_SIZE + sessionbox.KEY_SIZE:
             return None
-        return raw[:sessionbox.ID_SIZE], raw[sessionbox.ID_SIZE:]
+        return raw[: sessionbox.ID_SIZE], raw[sessionbox.ID_SIZE :]
 
     def open_session(self, app: Flask, request: Request) -> EncryptedSession:
         cookie = request.cookies.get(self.get_cookie_name(app))
@@ -130,8 +143,10 @@ class EncryptedSessionInterface(SessionInterface):
                 return EncryptedSession()
         now = time.time()
         meta = data.pop("_adal", {})
-        if now - meta.get("seen", 0) > self.idle.total_seconds() or \
-                now - meta.get("born", 0) > self.absolute.total_seconds():
+        if (
+            now - meta.get("seen", 0) > self.idle.total_seconds()
+            or now - meta.get("born", 0) > self.absolute.total_seconds()
+        ):
             self._delete(sid)
             return EncryptedSession()
         session = EncryptedSession(data, sid, key)
@@ -156,15 +171,28 @@ class EncryptedSessionInterface(SessionInterface):
                 session.sid = session.key = None
             if not session:
                 if name in request.cookies:
-                    response.delete_cookie(name, domain=domain, path=path, secure=secure,
-                                           httponly=True, samesite="Strict")
+                    response.delete_cookie(
+                        name,
+                        domain=domain,
+                        path=path,
+                        secure=secure,
+                        httponly=True,
+                        samesite="Strict",
+                    )
                 return
         if not session.modified:
             return
         if self._is_anonymous(session):
             value = self._signer(app).dumps({k: v for k, v in session.items() if k != "_born"})
-            response.set_cookie(name, value, domain=domain, path=path, secure=secure,
-                                httponly=True, samesite="Strict")
+            response.set_cookie(
+                name,
+                value,
+                domain=domain,
+                path=path,
+                secure=secure,
+                httponly=True,
+                samesite="Strict",
+            )
             response.vary.add("Cookie")
             return
         now = time.time()
@@ -178,25 +206,36 @@ class EncryptedSessionInterface(SessionInterface):
         with self.sessions() as db, db.begin():
             row = db.get(WebSession, sessionbox.row_id(sid))
             if row is None:
-                db.add(WebSession(id_hash=sessionbox.row_id(sid), app=self.app_name, data=sealed,
-                                  expires_on=expires_on))
+                db.add(
+                    WebSession(
+                        id_hash=sessionbox.row_id(sid),
+                        app=self.app_name,
+                        data=sealed,
+                        expires_on=expires_on,
+                    )
+                )
             else:
                 row.data = sealed
                 row.expires_on = expires_on
         session.sid, session.key = sid, key
         cookie = base64.urlsafe_b64encode(sid + key).rstrip(b"=").decode()
         # A browser-session cookie: no Expires, so closing the private window forgets it.
-        response.set_cookie(name, cookie, domain=domain, path=path, secure=secure,
-                            httponly=True, samesite="Strict")
+        response.set_cookie(
+            name, cookie, domain=domain, path=path, secure=secure, httponly=True, samesite="Strict"
+        )
         response.vary.add("Cookie")
 
 
-def install(app: Flask, app_name: str, sessions: sessionmaker[Session], idle: timedelta,
-            absolute: timedelta = timedelta(hours=12),
-            anonymous: frozenset[str] = frozenset()) -> None:
+def install(
+    app: Flask,
+    app_name: str,
+    sessions: sessionmaker[Session],
+    idle: timedelta,
+    absolute: timedelta = timedelta(hours=12),
+    anonymous: frozenset[str] = frozenset(),
+) -> None:
     """`anonymous`: the keys that may travel in a signed cookie instead of a row (see above)."""
-    app.session_interface = EncryptedSessionInterface(app_name, sessions, idle, absolute,
-                                                      anonymous)
+    app.session_interface = EncryptedSessionInterface(app_name, sessions, idle, absolute, anonymous)
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
 

@@ -29,8 +29,9 @@ class Case(Base):
     purge_after: Mapped[date | None]
     # p3: "crime" (Criminal Code art. 3 (29)), "administrative" (Code of Administrative
     # Offences, chapter 34) or "undetermined" (rules.offences).
-    offence_type: Mapped[str] = mapped_column(String(16), default="undetermined",
-                                              server_default="undetermined")
+    offence_type: Mapped[str] = mapped_column(
+        String(16), default="undetermined", server_default="undetermined"
+    )
 
     submission: Mapped[Submission] = relationship()
     events: Mapped[list[CaseEvent]] = relationship(

@@ -28,15 +28,16 @@ class Protection(Base):
     __tablename__ = "protections"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"),
-                                         unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), unique=True)
     # Sealed to heads + recovery: full name, position, unit of the protected employee.
     envelope_id: Mapped[str] = mapped_column(ForeignKey("envelopes.id"))
     created_on: Mapped[date]
 
     matters: Mapped[list[ProtectionMatter]] = relationship(
-        back_populates="protection", order_by="ProtectionMatter.id",
-        cascade="all, delete-orphan", passive_deletes=True,
+        back_populates="protection",
+        order_by="ProtectionMatter.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
     )
 
 

@@ -92,16 +92,16 @@ class Submission(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     channel: Mapped[str] = mapped_column(String(24))
     received_on: Mapped[date] = mapped_column(index=True)
-    report_envelope_id: Mapped[str] = mapped_column(ForeignKey("envelopes.id"), unique=True,
-                                                    index=True)
-    identity_envelope_id: Mapped[str | None] = mapped_column(ForeignKey("envelopes.id"),
-                                                             unique=True, index=True)
+    report_envelope_id: Mapped[str] = mapped_column(
+        ForeignKey("envelopes.id"), unique=True, index=True
+    )
+    identity_envelope_id: Mapped[str | None] = mapped_column(
+        ForeignKey("envelopes.id"), unique=True, index=True
+    )
     mailbox_id: Mapped[str | None] = mapped_column(ForeignKey("mailboxes.id"), unique=True)
 
     report_envelope: Mapped[Envelope] = relationship(foreign_keys=[report_envelope_id])
-    identity_envelope: Mapped[Envelope | None] = relationship(
-        foreign_keys=[identity_envelope_id]
-    )
+    identity_envelope: Mapped[Envelope | None] = relationship(foreign_keys=[identity_envelope_id])
     mailbox: Mapped[Mailbox | None] = relationship()
 
 

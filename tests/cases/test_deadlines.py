@@ -27,8 +27,13 @@ FRIDAY = datetime(2026, 3, 20, 9, 3, 27, tzinfo=UTC)  # 14:03:27 in Kazakhstan, 
 IDENTITY = {"full_name": "Асель Нурланова", "position": "бухгалтер", "unit": "бухгалтерия"}
 
 
-def _new_case(demo: DemoInstance, received: datetime = FRIDAY, *,
-              identity: dict[str, str] | None = None, nda_intended: bool = False) -> str:
+def _new_case(
+    demo: DemoInstance,
+    received: datetime = FRIDAY,
+    *,
+    identity: dict[str, str] | None = None,
+    nda_intended: bool = False,
+) -> str:
     return registered_case(demo, received, identity=identity, nda_intended=nda_intended)
 
 
@@ -45,20 +50,25 @@ def test_written_confirmation_moves_with_an_admin_working_saturday(demo: DemoIns
     assert _due(demo, sid, "written_confirmation") == date(2026, 3, 30)
     assert _due(demo, sid, "kns_notification") == date(2026, 3, 20)
     with demo.sessions() as s, s.begin():
-        add_calendar_day(s, date(2026, 3, 28), "working_day", "decree: Saturday worked",
-                         user(s, "admin"))
+        add_calendar_day(
+            s, date(2026, 3, 28), "working_day", "decree: Saturday worked", user(s, "admin")
+        )
     assert _due(demo, sid, "written_confirmation") == date(2026, 3, 28)
     with demo.sessions() as s, s.begin():
         remove_calendar_day(s, date(2026, 3, 28), user(s, "admin"))
-        add_calendar_day(s, date(2026, 3, 27), "day_off", "decree: bridge day",
-                         user(s, "admin"))
+        add_calendar_day(s, date(2026, 3, 27), "day_off", "decree: bridge day", user(s, "admin"))
     assert _due(demo, sid, "written_confirmation") == date(2026, 3, 31)
     with demo.sessions() as s:
-        actions = s.execute(select(AuditEntry.action, AuditEntry.target)
-                            .where(AuditEntry.action.like("calendar.%"))
-                            .order_by(AuditEntry.id)).all()
-        assert actions == [("calendar.set", "2026-03-28"), ("calendar.remove", "2026-03-28"),
-                           ("calendar.set", "2026-03-27")]
+        actions = s.execute(
+            select(AuditEntry.action, AuditEntry.target)
+            .where(AuditEntry.action.like("calendar.%"))
+            .order_by(AuditEntry.id)
+        ).all()
+        assert actions == [
+            ("calendar.set", "2026-03-28"),
+            ("calendar.remove", "2026-03-28"),
+            ("calendar.set", "2026-03-27"),
+        ]
         assert audit.verify(s).ok
 
 
@@ -106,8 +116,9 @@ def test_nda_deadline_in_lists_is_early_and_exact_on_the_case_page(demo: DemoIns
         case = case_of(s, sid)
         cal = work_calendar(s)
         (listed,) = [r for r in case_deadline_rows(case, cal, FRIDAY) if r.key == "nda"]
-        (exact,) = [r for r in case_deadline_rows(case, cal, FRIDAY, received_at=FRIDAY)
-                    if r.key == "nda"]
+        (exact,) = [
+            r for r in case_deadline_rows(case, cal, FRIDAY, received_at=FRIDAY) if r.key == "nda"
+        ]
     # Without the sealed time: the end of the receipt day, the earliest the deadline can be.
     assert not listed.exact
     assert listed.deadline.due == end_of_local_day(date(2026, 3, 20))
@@ -120,13 +131,23 @@ def test_nda_signed_next_morning_counts_as_met_in_lists(demo: DemoInstance) -> N
     sid = _new_case(demo, identity=IDENTITY, nda_intended=True)
     signed = {"signed_at": "2026-03-21T10:00"}
     with demo.sessions() as s, s.begin():
-        record_step(s, case_of(s, sid), Step.NDA_SIGNED, user(s, "head"),
-                    FRIDAY + timedelta(hours=21), signed, received_at=FRIDAY)
+        record_step(
+            s,
+            case_of(s, sid),
+            Step.NDA_SIGNED,
+            user(s, "head"),
+            FRIDAY + timedelta(hours=21),
+            signed,
+            received_at=FRIDAY,
+        )
     with demo.sessions() as s:
         case = case_of(s, sid)
         assert case.events[-1].details["nda_deadline"] == "met"
-        (row,) = [r for r in case_deadline_rows(case, work_calendar(s), FRIDAY
-                                                + timedelta(days=3)) if r.key == "nda"]
+        (row,) = [
+            r
+            for r in case_deadline_rows(case, work_calendar(s), FRIDAY + timedelta(days=3))
+            if r.key == "nda"
+        ]
     assert row.exact and row.state == "met"
 
 
@@ -143,8 +164,9 @@ def test_nda_verdict_without_the_exact_time_only_when_the_date_decides(
     ]
     for sid, signed_at, at, _verdict in cases:
         with demo.sessions() as s, s.begin():
-            record_step(s, case_of(s, sid), Step.NDA_SIGNED, user(s, "head"), at,
-                        {"signed_at": signed_at})
+            record_step(
+                s, case_of(s, sid), Step.NDA_SIGNED, user(s, "head"), at, {"signed_at": signed_at}
+            )
     with demo.sessions() as s:
         for sid, _signed, _at, verdict in cases:
             assert case_of(s, sid).events[-1].details.get("nda_deadline") == verdict
@@ -155,8 +177,14 @@ def test_open_deadlines_lists_what_is_not_done_most_urgent_first(demo: DemoInsta
     newer = _new_case(demo)
     with demo.sessions() as s, s.begin():
         called = {"call_time": "2026-03-20T14:30", "operator": "x"}
-        record_step(s, case_of(s, newer), Step.KNS_NOTIFIED, user(s, "handler"),
-                    FRIDAY + timedelta(hours=1), called)
+        record_step(
+            s,
+            case_of(s, newer),
+            Step.KNS_NOTIFIED,
+            user(s, "handler"),
+            FRIDAY + timedelta(hours=1),
+            called,
+        )
     with demo.sessions() as s:
         rows = open_deadlines(s, FRIDAY + timedelta(hours=2))
     listed = [(r.submission_id, r.key, r.state) for r in rows]

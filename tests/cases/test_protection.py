@@ -38,8 +38,9 @@ IDENTITY = {"full_name": "Асель Нурланова", "position": "бухг�
 PERSON = ProtectedPerson("Асель Нурланова", "бухгалтер", "бухгалтерия", "тел. внутр. 214")
 
 
-def _case(demo: DemoInstance, received: datetime = RECEIVED,
-          identity: dict[str, str] | None = IDENTITY) -> str:
+def _case(
+    demo: DemoInstance, received: datetime = RECEIVED, identity: dict[str, str] | None = IDENTITY
+) -> str:
     return registered_case(demo, received, identity=identity)
 
 
@@ -55,9 +56,16 @@ def test_protection_record_is_sealed_to_heads_and_plain_columns_hold_no_name(
     _protected(demo, sid)
     with demo.sessions() as s, s.begin():
         record = protection_of(s, case_of(s, sid))
-        add_matter(s, record, kind="transfer", body="collegial", proposed_on=date(2026, 5, 4),
-                   actor=user(s, "head"), today=TODAY,
-                   description="Перевод в филиал после сообщения")
+        add_matter(
+            s,
+            record,
+            kind="transfer",
+            body="collegial",
+            proposed_on=date(2026, 5, 4),
+            actor=user(s, "head"),
+            today=TODAY,
+            description="Перевод в филиал после сообщения",
+        )
     with demo.sessions() as s:
         record = protection_of(s, case_of(s, sid))
         assert record is not None
@@ -71,8 +79,9 @@ def test_protection_record_is_sealed_to_heads_and_plain_columns_hold_no_name(
         for row in (record, matter):
             plain = " ".join(str(getattr(row, c.key)) for c in row.__table__.columns)
             assert "Асель" not in plain and "филиал" not in plain
-        entries = s.scalars(select(AuditEntry).where(AuditEntry.action.like("protection.%"))
-                            .order_by(AuditEntry.id)).all()
+        entries = s.scalars(
+            select(AuditEntry).where(AuditEntry.action.like("protection.%")).order_by(AuditEntry.id)
+        ).all()
         assert [e.action for e in entries] == ["protection.create", "protection.matter_add"]
         assert all("Асель" not in str(e.details) for e in entries)
         assert audit.verify(s).ok
@@ -98,8 +107,12 @@ def test_protection_refused_for_anonymous_or_twice(demo: DemoInstance) -> None:
         # A report on 29 February 2028: three years on there is no 29 February.
         (datetime(2028, 2, 29, 6, 0, tzinfo=UTC), None, date(2028, 2, 29), date(2031, 2, 28)),
         # The 1424 call (acceptance, Appendix 3 (1)) the next day moves the start.
-        (datetime(2028, 2, 29, 6, 0, tzinfo=UTC), "2028-03-01T09:30", date(2028, 3, 1),
-         date(2031, 3, 1)),
+        (
+            datetime(2028, 2, 29, 6, 0, tzinfo=UTC),
+            "2028-03-01T09:30",
+            date(2028, 3, 1),
+            date(2031, 3, 1),
+        ),
         # Across a leap day inside the period: still the same calendar date.
         (datetime(2027, 3, 1, 6, 0, tzinfo=UTC), None, date(2027, 3, 1), date(2030, 3, 1)),
         # 23:30 UTC on 28 Feb 2027 is 1 March in Kazakhstan: the local date counts.
@@ -112,8 +125,14 @@ def test_three_year_period_is_right_across_leap_years(
     sid = _case(demo, received)
     if call is not None:
         with demo.sessions() as s, s.begin():
-            record_step(s, case_of(s, sid), Step.KNS_NOTIFIED, user(s, "handler"),
-                        received + timedelta(days=1), {"call_time": call, "operator": "x"})
+            record_step(
+                s,
+                case_of(s, sid),
+                Step.KNS_NOTIFIED,
+                user(s, "handler"),
+                received + timedelta(days=1),
+                {"call_time": call, "operator": "x"},
+            )
     with demo.sessions() as s:
         span = period(case_of(s, sid))
     assert (span.starts_on, span.ends_on) == (start, end)
@@ -123,8 +142,15 @@ def test_three_year_period_is_right_across_leap_years(
 def _matter(demo: DemoInstance, sid: str, **dates: object) -> int:
     with demo.sessions() as s, s.begin():
         record = protection_of(s, case_of(s, sid))
-        matter = add_matter(s, record, kind="dismissal", body="collegial",
-                            proposed_on=date(2026, 4, 1), actor=user(s, "head"), today=TODAY)
+        matter = add_matter(
+            s,
+            record,
+            kind="dismissal",
+            body="collegial",
+            proposed_on=date(2026, 4, 1),
+            actor=user(s, "head"),
+            today=TODAY,
+        )
         if dates:
             update_matter(s, matter, actor=user(s, "head"), today=TODAY, **dates)  # type: ignore[arg-type]
         return matter.id
@@ -134,24 +160,36 @@ def _deadlines(demo: DemoInstance, matter_id: int) -> dict[str, tuple[date, str]
     with demo.sessions() as s:
         matter = s.get(ProtectionMatter, matter_id)
         now = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
-        return {d.key: (d.due_date, d.state(now))
-                for d in matter_deadlines(matter, work_calendar(s))}
+        return {
+            d.key: (d.due_date, d.state(now)) for d in matter_deadlines(matter, work_calendar(s))
+        }
 
 
 def test_meeting_dates_produce_the_p18_and_p19_deadlines(demo: DemoInstance) -> None:
     sid = _case(demo)
     _protected(demo, sid)
     # Meeting on Thursday 16 April 2026: materials by Monday 13 April (Wed, Tue, Mon).
-    matter_id = _matter(demo, sid, agency_invited=True, agency_invited_on=date(2026, 4, 8),
-                        meeting_on=date(2026, 4, 16))
+    matter_id = _matter(
+        demo,
+        sid,
+        agency_invited=True,
+        agency_invited_on=date(2026, 4, 8),
+        meeting_on=date(2026, 4, 16),
+    )
     got = _deadlines(demo, matter_id)
     assert got["commission_materials"][0] == date(2026, 4, 13)
     # No decision yet: the copy is counted from the meeting day (Fri 17, Mon 20, Tue 21).
     assert got["commission_decision_copy"][0] == date(2026, 4, 21)
     with demo.sessions() as s, s.begin():
-        update_matter(s, s.get(ProtectionMatter, matter_id), actor=user(s, "head"), today=TODAY,
-                      materials_sent_on=date(2026, 4, 14), decided_on=date(2026, 4, 17),
-                      copy_sent_on=date(2026, 4, 22))
+        update_matter(
+            s,
+            s.get(ProtectionMatter, matter_id),
+            actor=user(s, "head"),
+            today=TODAY,
+            materials_sent_on=date(2026, 4, 14),
+            decided_on=date(2026, 4, 17),
+            copy_sent_on=date(2026, 4, 22),
+        )
     got = _deadlines(demo, matter_id)
     # Materials one day late; decision on Friday 17 April: copy due Wednesday 22 April, met.
     assert got["commission_materials"] == (date(2026, 4, 13), "met_late")
@@ -166,16 +204,28 @@ def test_agency_notice_gives_thirty_calendar_days_for_nda_and_decision(
 ) -> None:
     sid = _case(demo)
     _protected(demo, sid)
-    matter_id = _matter(demo, sid, notice_received_on=date(2026, 4, 15),
-                        appeal_on=date(2026, 4, 10), nda_required=True,
-                        meeting_on=date(2026, 5, 5), decided_on=date(2026, 5, 5))
+    matter_id = _matter(
+        demo,
+        sid,
+        notice_received_on=date(2026, 4, 15),
+        appeal_on=date(2026, 4, 10),
+        nda_required=True,
+        meeting_on=date(2026, 5, 5),
+        decided_on=date(2026, 5, 5),
+    )
     # 30th day Sunday 10 May 2026, Monday 11 May off: the term ends on Tuesday 12 May.
     assert _deadlines(demo, matter_id)["agency_notice"] == (date(2026, 5, 12), "overdue")
     with demo.sessions() as s:
         assert matter_open(s.get(ProtectionMatter, matter_id))  # NDA owed, copy not sent
     with demo.sessions() as s, s.begin():
-        update_matter(s, s.get(ProtectionMatter, matter_id), actor=user(s, "head"), today=TODAY,
-                      nda_signed_on=date(2026, 5, 6), copy_sent_on=date(2026, 5, 7))
+        update_matter(
+            s,
+            s.get(ProtectionMatter, matter_id),
+            actor=user(s, "head"),
+            today=TODAY,
+            nda_signed_on=date(2026, 5, 6),
+            copy_sent_on=date(2026, 5, 7),
+        )
     assert _deadlines(demo, matter_id)["agency_notice"] == (date(2026, 5, 12), "met")
     with demo.sessions() as s:
         assert not matter_open(s.get(ProtectionMatter, matter_id))
@@ -186,17 +236,26 @@ def test_agency_notice_gives_thirty_calendar_days_for_nda_and_decision(
     [
         ({"meeting_on": date(2026, 4, 16), "decided_on": date(2026, 4, 15)}, "order:decided_on"),
         ({"decided_on": date(2026, 4, 15)}, "order:decided_on"),
-        ({"meeting_on": date(2026, 4, 16), "decided_on": date(2026, 4, 16),
-          "copy_sent_on": date(2026, 4, 15)}, "order:copy_sent_on"),
-        ({"meeting_on": date(2026, 4, 16), "materials_sent_on": date(2026, 4, 17)},
-         "order:materials_sent_on"),
+        (
+            {
+                "meeting_on": date(2026, 4, 16),
+                "decided_on": date(2026, 4, 16),
+                "copy_sent_on": date(2026, 4, 15),
+            },
+            "order:copy_sent_on",
+        ),
+        (
+            {"meeting_on": date(2026, 4, 16), "materials_sent_on": date(2026, 4, 17)},
+            "order:materials_sent_on",
+        ),
         ({"agency_invited_on": date(2026, 4, 8)}, "order:agency_invited_on"),
         ({"notice_received_on": date(2026, 4, 15)}, "order:appeal_on"),
-        ({"appeal_on": date(2026, 4, 20), "notice_received_on": date(2026, 4, 15)},
-         "order:appeal_on"),
+        (
+            {"appeal_on": date(2026, 4, 20), "notice_received_on": date(2026, 4, 15)},
+            "order:appeal_on",
+        ),
         ({"nda_signed_on": date(2026, 4, 15)}, "order:nda_signed_on"),
-        ({"decided_on": date(2026, 6, 2), "meeting_on": date(2026, 6, 2)},
-         "in_future:decided_on"),
+        ({"decided_on": date(2026, 6, 2), "meeting_on": date(2026, 6, 2)}, "in_future:decided_on"),
         ({"owner": "x"}, "unknown_field:owner"),
         ({"agency_invited": "yes"}, "invalid:agency_invited"),
     ],
@@ -222,8 +281,11 @@ def test_a_planned_meeting_without_the_agency_is_flagged_and_listed(demo: DemoIn
     with demo.sessions() as s:
         matter = s.get(ProtectionMatter, matter_id)
         assert invitation_missing(matter) and matter_open(matter)
-        rows = [r for r in open_deadlines(s, datetime(2026, 6, 1, 6, 0, tzinfo=UTC))
-                if r.matter_id == matter_id]
+        rows = [
+            r
+            for r in open_deadlines(s, datetime(2026, 6, 1, 6, 0, tzinfo=UTC))
+            if r.matter_id == matter_id
+        ]
     assert [(r.key, r.deadline.due_date, r.state) for r in rows] == [
         ("commission_materials", date(2026, 6, 8), "due"),
         ("commission_decision_copy", date(2026, 6, 16), "due"),

@@ -54,23 +54,43 @@ def _close(s: Session, case: Case, start: datetime, *, known: bool) -> None:
     if known:
         steps.insert(0, (Step.RIGHTS_EXPLAINED, {}))
     for i, (step, details) in enumerate(steps):
-        record_step(s, case, step, user(s, "head" if step in HEAD_STEPS else "handler"),
-                    start + timedelta(hours=8, minutes=i), details)
+        record_step(
+            s,
+            case,
+            step,
+            user(s, "head" if step in HEAD_STEPS else "handler"),
+            start + timedelta(hours=8, minutes=i),
+            details,
+        )
 
 
-def _case(demo: DemoInstance, received: datetime, *, close: bool,
-          identity: dict[str, str] | None = None) -> str:
+def _case(
+    demo: DemoInstance, received: datetime, *, close: bool, identity: dict[str, str] | None = None
+) -> str:
     with demo.sessions() as s, s.begin():
         stored = store_report(s, received, identity=identity, files=2, messages=2)
         submission = s.get(Submission, stored.submission_id)
-        case, _ = register_case(s, submission, facts_from_report(stored.report, submission),
-                                user(s, "handler"), at=received + timedelta(minutes=5))
+        case, _ = register_case(
+            s,
+            submission,
+            facts_from_report(stored.report, submission),
+            user(s, "handler"),
+            at=received + timedelta(minutes=5),
+        )
         if identity is not None:
-            record = create_protection(s, case, ProtectedPerson(identity["full_name"]),
-                                       user(s, "head"), received.date())
-            add_matter(s, record, kind="transfer", body="collegial",
-                       proposed_on=received.date(), actor=user(s, "head"),
-                       today=received.date(), description="перевод")
+            record = create_protection(
+                s, case, ProtectedPerson(identity["full_name"]), user(s, "head"), received.date()
+            )
+            add_matter(
+                s,
+                record,
+                kind="transfer",
+                body="collegial",
+                proposed_on=received.date(),
+                actor=user(s, "head"),
+                today=received.date(),
+                description="перевод",
+            )
         if close:
             _close(s, case, received, known=identity is not None)
         return stored.submission_id
@@ -85,15 +105,19 @@ def _footprint(s: Session, sid: str) -> dict[str, int]:
         envelope_ids = [submission.report_envelope_id]
         if submission.identity_envelope_id:
             envelope_ids.append(submission.identity_envelope_id)
-        envelope_ids += s.scalars(select(Message.envelope_id)
-                                  .where(Message.submission_id == sid)).all()
-        envelope_ids += s.scalars(select(Attachment.envelope_id)
-                                  .where(Attachment.submission_id == sid)).all()
+        envelope_ids += s.scalars(
+            select(Message.envelope_id).where(Message.submission_id == sid)
+        ).all()
+        envelope_ids += s.scalars(
+            select(Attachment.envelope_id).where(Attachment.submission_id == sid)
+        ).all()
         case = s.scalar(select(Case).where(Case.submission_id == sid))
         record = s.scalar(select(Protection).where(Protection.case_id == case.id))
         if record is not None:
-            envelope_ids += [record.envelope_id,
-                             *[m.envelope_id for m in record.matters if m.envelope_id]]
+            envelope_ids += [
+                record.envelope_id,
+                *[m.envelope_id for m in record.matters if m.envelope_id],
+            ]
 
     def count(model, *where) -> int:  # type: ignore[no-untyped-def]
         return s.scalar(select(func.count()).select_from(model).where(*where))
@@ -114,8 +138,15 @@ def _footprint(s: Session, sid: str) -> dict[str, int]:
 
 @pytest.mark.parametrize(
     ("value", "code"),
-    [(2, "too_short"), (0, "too_short"), (-3, "too_short"), (101, "too_long"),
-     ("5", "not_a_number"), (True, "not_a_number"), (3.5, "not_a_number")],
+    [
+        (2, "too_short"),
+        (0, "too_short"),
+        (-3, "too_short"),
+        (101, "too_long"),
+        ("5", "not_a_number"),
+        (True, "not_a_number"),
+        (3.5, "not_a_number"),
+    ],
 )
 def test_retention_shorter_than_protection_is_refused(
     demo: DemoInstance, value: object, code: str
@@ -145,10 +176,10 @@ def test_setting_retention_dates_every_closed_case(demo: DemoInstance) -> None:
     with demo.sessions() as s:
         # Closed on 1 March 2021 (Kazakhstan date) + 5 years; protection ends 1 March 2024.
         assert s.scalar(select(Case.purge_after).where(Case.submission_id == old)) == date(
-            2026, 3, 1)
+            2026, 3, 1
+        )
         assert s.scalar(select(Case.purge_after).where(Case.submission_id == open_)) is None
-        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "settings.retention")
-                          ).one()
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "settings.retention")).one()
         assert entry.details == {"years": 5, "was": None, "cases_redated": 1}
 
 
@@ -158,7 +189,8 @@ def test_closing_dates_the_case_when_retention_is_set(demo: DemoInstance) -> Non
     sid = _case(demo, RECENT, close=True)
     with demo.sessions() as s:
         assert s.scalar(select(Case.purge_after).where(Case.submission_id == sid)) == date(
-            2029, 9, 1)
+            2029, 9, 1
+        )
 
 
 def test_adal_purge_shreds_expired_cases_only(demo: DemoInstance) -> None:
@@ -169,8 +201,12 @@ def test_adal_purge_shreds_expired_cases_only(demo: DemoInstance) -> None:
     still_open = _case(demo, OLD, close=False)
     with demo.sessions() as s, s.begin():
         # The known reporter's transfer was decided and reported: that matter is finished.
-        matter = s.scalars(select(ProtectionMatter).join(Protection).join(Case)
-                           .where(Case.submission_id == expired_known)).one()
+        matter = s.scalars(
+            select(ProtectionMatter)
+            .join(Protection)
+            .join(Case)
+            .where(Case.submission_id == expired_known)
+        ).one()
         matter.meeting_on = matter.decided_on = matter.copy_sent_on = OLD.date()
     keep = {sid: None for sid in (held, recent, still_open)}
     with demo.sessions() as s:
@@ -208,10 +244,13 @@ def test_adal_purge_shreds_expired_cases_only(demo: DemoInstance) -> None:
         live = set(s.scalars(select(Envelope.id)))
         assert not set(s.scalars(select(Grant.envelope_id))) - live
         assert not set(s.scalars(select(FileChunk.envelope_id))) - live
-        purges = s.scalars(select(AuditEntry).where(AuditEntry.action == "case.purge")
-                           .order_by(AuditEntry.id)).all()
-        assert [(p.target, p.actor) for p in purges] == [(expired, "adal purge"),
-                                                         (expired_known, "adal purge")]
+        purges = s.scalars(
+            select(AuditEntry).where(AuditEntry.action == "case.purge").order_by(AuditEntry.id)
+        ).all()
+        assert [(p.target, p.actor) for p in purges] == [
+            (expired, "adal purge"),
+            (expired_known, "adal purge"),
+        ]
         # Report, identity, 2 messages, 4 files (2 with the report, 1 per message), 2 protection.
         assert purges[1].details["envelopes"] == 10
         assert audit.verify(s).ok

@@ -23,23 +23,27 @@ NOW = datetime(2026, 4, 20, 6, 0, tzinfo=UTC)
 IDENTITY = {"full_name": "Асель Нурланова", "position": "бухгалтер", "unit": "бухгалтерия"}
 
 
-def _submit(demo: DemoInstance, received: datetime, *, register: bool = True,
-            **kw: object) -> str:
+def _submit(demo: DemoInstance, received: datetime, *, register: bool = True, **kw: object) -> str:
     with demo.sessions() as s, s.begin():
         stored = store_report(s, received, files=0, messages=0, **kw)  # type: ignore[arg-type]
         if register:
             submission = s.get(Submission, stored.submission_id)
-            register_case(s, submission, facts_from_report(stored.report, submission),
-                          user(s, "handler"), at=received + timedelta(minutes=5))
+            register_case(
+                s,
+                submission,
+                facts_from_report(stored.report, submission),
+                user(s, "handler"),
+                at=received + timedelta(minutes=5),
+            )
         return stored.submission_id
 
 
-def _step(demo: DemoInstance, sid: str, step: Step, at: datetime,
-          details: dict[str, str]) -> None:
+def _step(demo: DemoInstance, sid: str, step: Step, at: datetime, details: dict[str, str]) -> None:
     with demo.sessions() as s, s.begin():
         case = s.scalars(select(Case).where(Case.submission_id == sid)).one()
-        record_step(s, case, step, user(s, "head" if step in HEAD_STEPS else "handler"), at,
-                    details)
+        record_step(
+            s, case, step, user(s, "head" if step in HEAD_STEPS else "handler"), at, details
+        )
 
 
 @pytest.fixture
@@ -54,11 +58,21 @@ def no_decryption(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_counts_and_deadline_outcomes(demo: DemoInstance, no_decryption: None) -> None:
     on_time = _submit(demo, MARCH)
-    _step(demo, on_time, Step.KNS_NOTIFIED, MARCH + timedelta(hours=1),
-          {"call_time": "2026-03-20T14:30", "operator": "x"})
+    _step(
+        demo,
+        on_time,
+        Step.KNS_NOTIFIED,
+        MARCH + timedelta(hours=1),
+        {"call_time": "2026-03-20T14:30", "operator": "x"},
+    )
     # Due on 30 March (Nauryz in between); the letter is dated 1 April: late.
-    _step(demo, on_time, Step.CONFIRMATION_SENT, MARCH + timedelta(days=12),
-          {"outgoing_number": "7", "outgoing_date": "2026-04-01"})
+    _step(
+        demo,
+        on_time,
+        Step.CONFIRMATION_SENT,
+        MARCH + timedelta(days=12),
+        {"outgoing_number": "7", "outgoing_date": "2026-04-01"},
+    )
     _submit(demo, MARCH + timedelta(days=1), register=False)  # never opened yet: "new"
     forgotten = _submit(demo, APRIL, channel="hotline", identity=IDENTITY, nda_intended=True)
     assert forgotten

@@ -27,18 +27,30 @@ IDENTITY = {"full_name": "Асель Нурланова", "position": "бухг�
 KNOWN_PATH = [
     (Step.RIGHTS_EXPLAINED, {}, timedelta(minutes=30)),
     (Step.NDA_SIGNED, {"signed_at": "2026-03-20T17:00"}, timedelta(hours=3)),
-    (Step.KNS_NOTIFIED, {"call_time": "2026-03-20T17:50", "operator": "оператор 12"},
-     timedelta(hours=4)),
-    (Step.CONFIRMATION_SENT, {"outgoing_number": "01-15/42", "outgoing_date": "2026-03-24"},
-     timedelta(days=4)),
+    (
+        Step.KNS_NOTIFIED,
+        {"call_time": "2026-03-20T17:50", "operator": "оператор 12"},
+        timedelta(hours=4),
+    ),
+    (
+        Step.CONFIRMATION_SENT,
+        {"outgoing_number": "01-15/42", "outgoing_date": "2026-03-24"},
+        timedelta(days=4),
+    ),
     (Step.DECISION_RECEIVED, {"note": "начато досудебное расследование"}, timedelta(days=20)),
     (Step.REPORTER_INFORMED, {}, timedelta(days=21)),
     (Step.CLOSED, {}, timedelta(days=22)),
 ]
-MAILBOX_AFTER = ["in_review", "in_review", "forwarded", "forwarded", "decided", "decided",
-                 "closed"]
-STATUS_AFTER = ["registered", "registered", "kns_notified", "confirmation_sent",
-                "decision_received", "reporter_informed", "closed"]
+MAILBOX_AFTER = ["in_review", "in_review", "forwarded", "forwarded", "decided", "decided", "closed"]
+STATUS_AFTER = [
+    "registered",
+    "registered",
+    "kns_notified",
+    "confirmation_sent",
+    "decision_received",
+    "reporter_informed",
+    "closed",
+]
 
 
 def _register(demo: DemoInstance, **kw: object) -> str:
@@ -46,8 +58,9 @@ def _register(demo: DemoInstance, **kw: object) -> str:
         stored = store_report(s, RECEIVED, **kw)  # type: ignore[arg-type]
         submission = s.get(Submission, stored.submission_id)
         facts = facts_from_report(stored.report, submission)
-        _case_row, created = register_case(s, submission, facts, user(s, "handler"),
-                                           at=RECEIVED + timedelta(minutes=20))
+        _case_row, created = register_case(
+            s, submission, facts, user(s, "handler"), at=RECEIVED + timedelta(minutes=20)
+        )
         assert created
         return stored.submission_id
 
@@ -74,8 +87,7 @@ def test_each_step_is_recorded_with_who_when_and_details(demo: DemoInstance) -> 
         with demo.sessions() as s, s.begin():
             case = _case(s, sid)
             actor = user(s, actor_role)
-            row = record_step(s, case, step, actor, RECEIVED + after, details,
-                              received_at=RECEIVED)
+            row = record_step(s, case, step, actor, RECEIVED + after, details, received_at=RECEIVED)
             assert row.actor_id == actor.id
         with demo.sessions() as s:
             case = _case(s, sid)
@@ -96,8 +108,12 @@ def test_each_step_is_recorded_with_who_when_and_details(demo: DemoInstance) -> 
         assert case.closed_at.replace(tzinfo=UTC) == RECEIVED + timedelta(days=22)
         # The NDA was signed within 24 hours of the exact receipt: recorded as met.
         assert events[2].details["nda_deadline"] == "met"
-        steps = [e.details.get("step") for e in s.scalars(
-            select(AuditEntry).where(AuditEntry.target == sid).order_by(AuditEntry.id))]
+        steps = [
+            e.details.get("step")
+            for e in s.scalars(
+                select(AuditEntry).where(AuditEntry.target == sid).order_by(AuditEntry.id)
+            )
+        ]
         assert steps == ["registered", *(p[0].value for p in KNOWN_PATH)]
         assert audit.verify(s).ok
 
@@ -105,9 +121,14 @@ def test_each_step_is_recorded_with_who_when_and_details(demo: DemoInstance) -> 
 def test_audit_entries_name_fields_not_values(demo: DemoInstance) -> None:
     sid = _register(demo)
     with demo.sessions() as s, s.begin():
-        record_step(s, _case(s, sid), Step.KNS_NOTIFIED, user(s, "handler"),
-                    RECEIVED + timedelta(hours=1),
-                    {"call_time": "2026-03-20T14:30", "operator": "оператор 12"})
+        record_step(
+            s,
+            _case(s, sid),
+            Step.KNS_NOTIFIED,
+            user(s, "handler"),
+            RECEIVED + timedelta(hours=1),
+            {"call_time": "2026-03-20T14:30", "operator": "оператор 12"},
+        )
     with demo.sessions() as s:
         entry = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
         assert entry.details == {"step": "kns_notified", "fields": ["call_time", "operator"]}
@@ -119,8 +140,11 @@ def test_out_of_order_step_is_refused_and_nothing_is_saved(demo: DemoInstance) -
     with demo.sessions() as s:
         before = (s.scalar(select(func.count()).select_from(CaseEvent)), _audit_count(s))
     for step, details, code in [
-        (Step.CONFIRMATION_SENT, {"outgoing_number": "1", "outgoing_date": "2026-03-20"},
-         "out_of_order"),
+        (
+            Step.CONFIRMATION_SENT,
+            {"outgoing_number": "1", "outgoing_date": "2026-03-20"},
+            "out_of_order",
+        ),
         (Step.CLOSED, {}, "out_of_order"),
         (Step.REGISTERED, {}, "repeated"),
         (Step.KNS_NOTIFIED, {"operator": "x"}, "missing_detail:call_time"),
@@ -129,8 +153,9 @@ def test_out_of_order_step_is_refused_and_nothing_is_saved(demo: DemoInstance) -
         with demo.sessions() as s:
             case = _case(s, sid)
             with pytest.raises(AdalError) as caught:
-                record_step(s, case, step, user(s, "handler"), RECEIVED + timedelta(hours=2),
-                            details)
+                record_step(
+                    s, case, step, user(s, "handler"), RECEIVED + timedelta(hours=2), details
+                )
             assert caught.value.code == code
             # Even a caller that commits after the refusal stores nothing.
             s.commit()
@@ -152,8 +177,7 @@ def test_anonymous_case_never_asks_for_nda_or_rights(demo: DemoInstance) -> None
         (Step.REPORTER_INFORMED, {}),
         (Step.CLOSED, {}),
     ]
-    identity_steps = {Step.NDA_INTENTION, Step.NDA_SIGNED, Step.NDA_DECLINED,
-                      Step.RIGHTS_EXPLAINED}
+    identity_steps = {Step.NDA_INTENTION, Step.NDA_SIGNED, Step.NDA_DECLINED, Step.RIGHTS_EXPLAINED}
     for i, (step, details) in enumerate(path):
         with demo.sessions() as s, s.begin():
             case = _case(s, sid)
@@ -163,11 +187,23 @@ def test_anonymous_case_never_asks_for_nda_or_rights(demo: DemoInstance) -> None
             assert step in offered
             for refused in identity_steps:
                 with pytest.raises(AdalError) as caught:
-                    record_step(s, case, refused, user(s, "head"), RECEIVED + timedelta(days=i),
-                                {"signed_at": "2026-03-20T15:00", "basis": "x"})
+                    record_step(
+                        s,
+                        case,
+                        refused,
+                        user(s, "head"),
+                        RECEIVED + timedelta(days=i),
+                        {"signed_at": "2026-03-20T15:00", "basis": "x"},
+                    )
                 assert caught.value.code == "not_applicable_anonymous"
-            record_step(s, case, step, user(s, "head" if step in HEAD_STEPS else "handler"),
-                        RECEIVED + timedelta(days=i, hours=1), details)
+            record_step(
+                s,
+                case,
+                step,
+                user(s, "head" if step in HEAD_STEPS else "handler"),
+                RECEIVED + timedelta(days=i, hours=1),
+                details,
+            )
     with demo.sessions() as s:
         case = _case(s, sid)
         assert case.status == "closed" and case.submission.mailbox.status == "closed"
@@ -206,8 +242,9 @@ def test_a_report_without_a_time_still_registers_from_the_start_of_its_day(
         submission = s.get(Submission, stored.submission_id)
         facts = facts_from_report({"identity_provided": False}, submission)
         assert facts.received_at == datetime(2026, 3, 19, 19, 0, tzinfo=UTC)  # 00:00 +05
-        case, created = register_case(s, submission, facts, user(s, "handler"),
-                                      at=RECEIVED + timedelta(hours=1))
+        case, created = register_case(
+            s, submission, facts, user(s, "handler"), at=RECEIVED + timedelta(hours=1)
+        )
         assert created and case.anonymous
 
 
@@ -219,8 +256,14 @@ def test_the_same_step_twice_at_once_is_stored_once(demo: DemoInstance) -> None:
 
     def first() -> None:
         with demo.sessions() as s, s.begin():
-            record_step(s, _case(s, sid), Step.KNS_NOTIFIED, user(s, "handler"),
-                        RECEIVED + timedelta(hours=1), details)
+            record_step(
+                s,
+                _case(s, sid),
+                Step.KNS_NOTIFIED,
+                user(s, "handler"),
+                RECEIVED + timedelta(hours=1),
+                details,
+            )
             first_locked.set()
             threading.Event().wait(0.5)  # hold the lock while the second one tries
         outcomes.append("stored")
@@ -229,8 +272,14 @@ def test_the_same_step_twice_at_once_is_stored_once(demo: DemoInstance) -> None:
         first_locked.wait(5)
         try:
             with demo.sessions() as s, s.begin():
-                record_step(s, _case(s, sid), Step.KNS_NOTIFIED, user(s, "head"),
-                            RECEIVED + timedelta(hours=1), details)
+                record_step(
+                    s,
+                    _case(s, sid),
+                    Step.KNS_NOTIFIED,
+                    user(s, "head"),
+                    RECEIVED + timedelta(hours=1),
+                    details,
+                )
             outcomes.append("stored")
         except AdalError as exc:
             outcomes.append(exc.code)

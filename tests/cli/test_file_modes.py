@@ -30,7 +30,8 @@ def _mode(path: Path) -> int:
 
 
 def test_a_new_instance_database_and_its_wal_are_private(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, common_umask: None) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, common_umask: None
+) -> None:
     path = tmp_path / "instance"
     monkeypatch.setenv("ADAL_INSTANCE", str(path))
     monkeypatch.delenv("ADAL_DATABASE_URL", raising=False)
@@ -49,8 +50,7 @@ def test_a_new_instance_database_and_its_wal_are_private(
     engine.dispose()
 
 
-def test_an_older_world_readable_database_is_tightened(
-        tmp_path: Path, common_umask: None) -> None:
+def test_an_older_world_readable_database_is_tightened(tmp_path: Path, common_umask: None) -> None:
     database = tmp_path / "adal.db"
     engine = make_engine(f"sqlite:///{database}")
     with engine.connect() as conn:

@@ -18,29 +18,44 @@ from store.models import RecipientKey
 from store.recipients import approved_head_keys, carried_over, identity_recipients
 
 
-def _user(conn, username: str, *, one_time_password: bool = False,  # type: ignore[no-untyped-def]
-          enrolled: bool = True) -> int:
-    conn.execute(text("INSERT INTO users (username, full_name, role, password_hash, "
-                      "totp_enrolled, failed_attempts, must_change_password, active, created_at) "
-                      "VALUES (:n, :n, 'head', 'x', :e, 0, :m, :a, :c)"),
-                 {"n": username, "e": enrolled, "m": one_time_password, "a": True,
-                  "c": datetime.now(UTC)})
-    return int(conn.execute(text("SELECT id FROM users WHERE username = :n"),
-                            {"n": username}).scalar_one())
+def _user(
+    conn,
+    username: str,
+    *,
+    one_time_password: bool = False,  # type: ignore[no-untyped-def]
+    enrolled: bool = True,
+) -> int:
+    conn.execute(
+        text(
+            "INSERT INTO users (username, full_name, role, password_hash, "
+            "totp_enrolled, failed_attempts, must_change_password, active, created_at) "
+            "VALUES (:n, :n, 'head', 'x', :e, 0, :m, :a, :c)"
+        ),
+        {"n": username, "e": enrolled, "m": one_time_password, "a": True, "c": datetime.now(UTC)},
+    )
+    return int(
+        conn.execute(text("SELECT id FROM users WHERE username = :n"), {"n": username}).scalar_one()
+    )
 
 
-def _key(conn, purpose: str, active: bool,  # type: ignore[no-untyped-def]
-         user_id: int | None = None) -> bytes:
+def _key(
+    conn,
+    purpose: str,
+    active: bool,  # type: ignore[no-untyped-def]
+    user_id: int | None = None,
+) -> bytes:
     public = bytes(ckeys.generate_keypair().public_key)
-    conn.execute(text("INSERT INTO recipient_keys (key_id, public_key, purpose, active, user_id) "
-                      "VALUES (:k, :p, :u, :a, :i)"),
-                 {"k": ckeys.key_id(public), "p": public, "u": purpose, "a": active,
-                  "i": user_id})
+    conn.execute(
+        text(
+            "INSERT INTO recipient_keys (key_id, public_key, purpose, active, user_id) "
+            "VALUES (:k, :p, :u, :a, :i)"
+        ),
+        {"k": ckeys.key_id(public), "p": public, "u": purpose, "a": active, "i": user_id},
+    )
     return public
 
 
-def test_active_head_keys_are_carried_over_as_approved(database_url: str, tmp_path: Path
-                                                       ) -> None:
+def test_active_head_keys_are_carried_over_as_approved(database_url: str, tmp_path: Path) -> None:
     (tmp_path / "instance").mkdir(exist_ok=True)
     engine = make_engine(database_url)
     try:
@@ -62,7 +77,8 @@ def test_active_head_keys_are_carried_over_as_approved(database_url: str, tmp_pa
 
 
 def test_a_head_whose_one_time_password_is_unchanged_is_not_carried_over(
-        database_url: str, tmp_path: Path) -> None:
+    database_url: str, tmp_path: Path
+) -> None:
     """The admin who created or reset a head account was shown its one-time password: if the
     upgrade finds that password still unchanged (or two-factor never set up), the account may
     be the admin's, and carrying its key over would give the admin every new identity (p14).
@@ -74,8 +90,9 @@ def test_a_head_whose_one_time_password_is_unchanged_is_not_carried_over(
         with engine.begin() as conn:
             recovery = _key(conn, "recovery", True)
             head = _key(conn, "head", True, _user(conn, "head"))
-            fresh = _key(conn, "head", True, _user(conn, "fresh", one_time_password=True,
-                                                   enrolled=False))
+            fresh = _key(
+                conn, "head", True, _user(conn, "fresh", one_time_password=True, enrolled=False)
+            )
             reset = _key(conn, "head", True, _user(conn, "reset", one_time_password=True))
             orphan = _key(conn, "head", True)
         upgrade(engine)

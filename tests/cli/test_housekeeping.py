@@ -21,25 +21,41 @@ def test_housekeeping_removes_what_is_dead_and_keeps_the_rest(demo: DemoInstance
     today = local_date(utcnow())
     old, fresh = abandoned_and_arriving_upload(demo, today)
     with transaction(demo.sessions) as s:
-        s.add_all([
-            WebSession(id_hash=b"e" * 32, app="portal", data=b"x",
-                       expires_on=today - timedelta(days=1)),
-            WebSession(id_hash=b"h" * 32, app="handler", data=b"x",
-                       expires_on=today - timedelta(days=3)),
-            WebSession(id_hash=b"t" * 32, app="portal", data=b"x", expires_on=today),
-            WebSession(id_hash=b"f" * 32, app="handler", data=b"x",
-                       expires_on=today + timedelta(days=1)),
-        ])
+        s.add_all(
+            [
+                WebSession(
+                    id_hash=b"e" * 32, app="portal", data=b"x", expires_on=today - timedelta(days=1)
+                ),
+                WebSession(
+                    id_hash=b"h" * 32,
+                    app="handler",
+                    data=b"x",
+                    expires_on=today - timedelta(days=3),
+                ),
+                WebSession(id_hash=b"t" * 32, app="portal", data=b"x", expires_on=today),
+                WebSession(
+                    id_hash=b"f" * 32,
+                    app="handler",
+                    data=b"x",
+                    expires_on=today + timedelta(days=1),
+                ),
+            ]
+        )
 
     code, output = run_cli("housekeeping", "--once")
     assert code == 0, output
     assert "Shredded 1 abandoned upload(s), deleted 2 expired session(s)." in output
 
     with demo.sessions() as s:
-        assert set(s.execute(select(Envelope.id).where(Envelope.purpose == "file")).scalars()) \
-            == {fresh}
-        assert s.execute(select(func.count()).select_from(FileChunk)
-                         .where(FileChunk.envelope_id == old)).scalar_one() == 0
+        assert set(s.execute(select(Envelope.id).where(Envelope.purpose == "file")).scalars()) == {
+            fresh
+        }
+        assert (
+            s.execute(
+                select(func.count()).select_from(FileChunk).where(FileChunk.envelope_id == old)
+            ).scalar_one()
+            == 0
+        )
         assert set(s.execute(select(WebSession.id_hash)).scalars()) == {b"t" * 32, b"f" * 32}
 
     # A second pass finds nothing: safe to run as often as the timer likes.

@@ -19,7 +19,8 @@ from tests.support.instance import TEST_KDF, DemoInstance, run_cli
 def _snapshot(path: Path) -> dict[str, str]:
     return {
         str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(path.rglob("*")) if p.is_file()
+        for p in sorted(path.rglob("*"))
+        if p.is_file()
     }
 
 
@@ -69,8 +70,9 @@ def test_second_init_refuses_and_changes_nothing(fresh_demo: DemoInstance) -> No
     assert _snapshot(fresh_demo.path) == before
 
 
-def test_init_refuses_database_of_another_installation(fresh_demo: DemoInstance, tmp_path: Path,
-                                                       monkeypatch) -> None:
+def test_init_refuses_database_of_another_installation(
+    fresh_demo: DemoInstance, tmp_path: Path, monkeypatch
+) -> None:
     # A new instance folder pointed at a database that already has a recovery key.
     monkeypatch.setenv("ADAL_INSTANCE", str(tmp_path / "other"))
     monkeypatch.setenv("ADAL_DATABASE_URL", fresh_demo.instance.database_url)
@@ -80,8 +82,9 @@ def test_init_refuses_database_of_another_installation(fresh_demo: DemoInstance,
 
 
 def test_user_add_prints_one_time_password(demo: DemoInstance) -> None:
-    code, output = run_cli("user", "add", "--role", "handler", "--full-name", "Асель Нурова",
-                           "asel")
+    code, output = run_cli(
+        "user", "add", "--role", "handler", "--full-name", "Асель Нурова", "asel"
+    )
     assert code == 0, output
     password = output.rsplit(": ", 1)[1].strip()
     with demo.sessions() as s:

@@ -31,7 +31,8 @@ def test_an_old_instance_gets_portal_key_from_its_next_command(demo: DemoInstanc
 
 
 def test_back_office_commands_refuse_the_portal_host_folder(
-        demo: DemoInstance, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    demo: DemoInstance, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = tmp_path / "portal-host"
     folder.mkdir(mode=0o700)
     for name in inst.PORTAL_FILES:

@@ -13,14 +13,16 @@ from tests.support.instance import DemoInstance, run_cli
 @pytest.fixture(autouse=True)
 def no_exec(monkeypatch: pytest.MonkeyPatch) -> None:
     """Were the check to pass, `adal portal` would replace this test process with gunicorn."""
+
     def refuse(*_args: object) -> None:
         raise AssertionError("adal portal went on to start gunicorn")
 
     monkeypatch.setattr(os, "execve", refuse)
 
 
-def test_portal_refuses_kdf_work_taking_most_threads(demo: DemoInstance,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_portal_refuses_kdf_work_taking_most_threads(
+    demo: DemoInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ADAL_KDF_SLOTS", "3")
     monkeypatch.setenv("ADAL_KDF_WAITING", "2")
     code, output = run_cli("portal", "--threads", "4", "--port", "1")
@@ -29,8 +31,9 @@ def test_portal_refuses_kdf_work_taking_most_threads(demo: DemoInstance,
     assert "Traceback" not in output
 
 
-def test_portal_refuses_a_malformed_setting(demo: DemoInstance,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_portal_refuses_a_malformed_setting(
+    demo: DemoInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ADAL_KDF_WAITING", "many")
     code, output = run_cli("portal", "--port", "1")
     assert code != 0

@@ -101,10 +101,17 @@ def report(url: str, outcome: Outcome, deadline: float, posts: Posts) -> None:
                 return
             posts.add(1)
             try:
-                answer = http.post(f"{url}/report", timeout=120, files=[
-                    ("csrf_token", (None, token.group(1))), ("nonce", (None, nonce.group(1))),
-                    ("facts", (None, outcome.facts)), ("acknowledge", (None, "y")),
-                    ("files", (outcome.filename, outcome.data, "application/octet-stream"))])
+                answer = http.post(
+                    f"{url}/report",
+                    timeout=120,
+                    files=[
+                        ("csrf_token", (None, token.group(1))),
+                        ("nonce", (None, nonce.group(1))),
+                        ("facts", (None, outcome.facts)),
+                        ("acknowledge", (None, "y")),
+                        ("files", (outcome.filename, outcome.data, "application/octet-stream")),
+                    ],
+                )
             finally:
                 posts.add(-1)
         except requests.RequestException as exc:
@@ -136,29 +143,37 @@ def kill_workers(server: servers.Server) -> list[int]:
 
 
 def storm(server: servers.Server) -> tuple[list[Outcome], list[list[int]], list[int]]:
-    outcomes = [Outcome(f"crash report {i}: {secrets.token_hex(8)}",
-                        secrets.token_bytes(FILE_BYTES), f"evidence-{i}.bin")
-                for i in range(REPORTERS)]
+    outcomes = [
+        Outcome(
+            f"crash report {i}: {secrets.token_hex(8)}",
+            secrets.token_bytes(FILE_BYTES),
+            f"evidence-{i}.bin",
+        )
+        for i in range(REPORTERS)
+    ]
     deadline = time.monotonic() + 600
     posts = Posts()
-    threads = [threading.Thread(target=report, args=(server.url, o, deadline - 60, posts),
-                                daemon=True)
-               for o in outcomes]
+    threads = [
+        threading.Thread(target=report, args=(server.url, o, deadline - 60, posts), daemon=True)
+        for o in outcomes
+    ]
     for thread in threads:
         thread.start()
     kills: list[list[int]] = []
     hit: list[int] = []  # posts under way at each kill
     for threshold in KILL_AFTER:
-        while (sum(not t.is_alive() for t in threads) < threshold
-               and time.monotonic() < deadline):
+        while sum(not t.is_alive() for t in threads) < threshold and time.monotonic() < deadline:
             time.sleep(0.005)
         # Late in the storm the resent reports come back one by one (each waited a random
         # Retry-After), so a crowd of IN_FLIGHT may not come again; then one post will do.
         crowd_until = time.monotonic() + BUSY_WAIT
         while True:
             under_way = posts.count  # read once: the kill follows the figure that allowed it
-            if (under_way >= (IN_FLIGHT if time.monotonic() < crowd_until else 1)
-                    or not any(t.is_alive() for t in threads) or time.monotonic() > deadline):
+            if (
+                under_way >= (IN_FLIGHT if time.monotonic() < crowd_until else 1)
+                or not any(t.is_alive() for t in threads)
+                or time.monotonic() > deadline
+            ):
                 break
             time.sleep(0.002)
         hit.append(under_way)
@@ -173,26 +188,31 @@ def open_mailbox(url: str, code: str) -> bool:
     http = requests.Session()
     token = _CSRF.search(http.get(f"{url}/mailbox", timeout=60).text)
     assert token
-    answer = http.post(f"{url}/mailbox/login", data={"csrf_token": token.group(1),
-                                                     "code": code}, timeout=60)
+    answer = http.post(
+        f"{url}/mailbox/login", data={"csrf_token": token.group(1), "code": code}, timeout=60
+    )
     return answer.status_code == 200 and 'action="/mailbox/reply"' in answer.text
 
 
-def check_opens(db: Session, demo: DemoInstance, outcome: Outcome, keys: dict[str, PrivateKey]
-                ) -> list[str]:
+def check_opens(
+    db: Session, demo: DemoInstance, outcome: Outcome, keys: dict[str, PrivateKey]
+) -> list[str]:
     assert outcome.code
-    secrets_ = derive_receipt_secrets(receipt.normalize(outcome.code), demo.instance.salt,
-                                      demo.instance.kdf)
+    secrets_ = derive_receipt_secrets(
+        receipt.normalize(outcome.code), demo.instance.salt, demo.instance.kdf
+    )
     mailbox = db.scalars(select(Mailbox).where(Mailbox.lookup_tag == secrets_.lookup_tag)).one()
     submission = db.scalars(select(Submission).where(Submission.mailbox_id == mailbox.id)).one()
     problems = []
     for name, key in keys.items():
-        body = payloads.decode(open_body(submission.report_envelope, key, expect="report"),
-                               payloads.REPORT_FORMAT)
+        body = payloads.decode(
+            open_body(submission.report_envelope, key, expect="report"), payloads.REPORT_FORMAT
+        )
         if body.get("facts") != outcome.facts:
             problems.append(f"{outcome.code}: the {name} key opens another report's text")
-        files = db.scalars(select(Attachment).where(Attachment.submission_id == submission.id)
-                           ).all()
+        files = db.scalars(
+            select(Attachment).where(Attachment.submission_id == submission.id)
+        ).all()
         if len(files) != 1:
             problems.append(f"{outcome.code}: {len(files)} files instead of 1")
             continue
@@ -206,8 +226,9 @@ def half_written(db: Session) -> list[str]:
     """Every way a report, message or file could exist only in part."""
     problems: list[str] = []
     granted = select(Grant.envelope_id)
-    for env_id, purpose in db.execute(select(Envelope.id, Envelope.purpose)
-                                      .where(Envelope.id.not_in(granted))):
+    for env_id, purpose in db.execute(
+        select(Envelope.id, Envelope.purpose).where(Envelope.id.not_in(granted))
+    ):
         problems.append(f"{purpose} envelope {env_id} has no grant")
     for sub in db.scalars(select(Submission)):
         if sub.report_envelope is None or sub.report_envelope.body is None:
@@ -217,26 +238,36 @@ def half_written(db: Session) -> list[str]:
     linked = select(Submission.mailbox_id).where(Submission.mailbox_id.is_not(None))
     for (mailbox_id,) in db.execute(select(Mailbox.id).where(Mailbox.id.not_in(linked))):
         problems.append(f"mailbox {mailbox_id} belongs to no submission")
-    used = (select(Submission.report_envelope_id)
-            .union(select(Submission.identity_envelope_id), select(Message.envelope_id)))
+    used = select(Submission.report_envelope_id).union(
+        select(Submission.identity_envelope_id), select(Message.envelope_id)
+    )
     for env_id, purpose in db.execute(
-            select(Envelope.id, Envelope.purpose)
-            .where(Envelope.purpose.in_(("report", "identity", "message")),
-                   Envelope.id.not_in(used))):
+        select(Envelope.id, Envelope.purpose).where(
+            Envelope.purpose.in_(("report", "identity", "message")), Envelope.id.not_in(used)
+        )
+    ):
         problems.append(f"{purpose} envelope {env_id} is linked to nothing")
-    counts = dict(db.execute(select(FileChunk.envelope_id, func.count())
-                             .group_by(FileChunk.envelope_id)).all())
+    counts = dict(
+        db.execute(
+            select(FileChunk.envelope_id, func.count()).group_by(FileChunk.envelope_id)
+        ).all()
+    )
     for attachment in db.scalars(select(Attachment)):
         env = attachment.envelope
         if env.chunk_count is None:
             problems.append(f"attachment {attachment.id}: its file was never completed")
         elif counts.get(env.id, 0) != env.chunk_count:
-            problems.append(f"attachment {attachment.id}: {counts.get(env.id, 0)} of "
-                            f"{env.chunk_count} chunks")
+            problems.append(
+                f"attachment {attachment.id}: {counts.get(env.id, 0)} of {env.chunk_count} chunks"
+            )
     attached = select(Attachment.envelope_id)
-    for (env_id,) in db.execute(select(Envelope.id).where(
-            Envelope.purpose == "file", Envelope.chunk_count.is_not(None),
-            Envelope.id.not_in(attached))):
+    for (env_id,) in db.execute(
+        select(Envelope.id).where(
+            Envelope.purpose == "file",
+            Envelope.chunk_count.is_not(None),
+            Envelope.id.not_in(attached),
+        )
+    ):
         problems.append(f"file envelope {env_id} is complete but attached to nothing")
     return problems
 
@@ -261,12 +292,14 @@ def test_sigkill_during_200_submissions(demo: DemoInstance) -> None:
             failures[o.failure] = failures.get(o.failure, 0) + 1
     dropped = sum(o.dropped for o in outcomes)
     busy = sum(o.busy for o in outcomes)
-    summary = (f"{len(receipted)} receipts, {dropped} connections dropped by the kills, "
-               f"{busy} sent again after a busy 503, unfinished {failures}, "
-               f"workers killed {kills} with {hit} posts under way")
+    summary = (
+        f"{len(receipted)} receipts, {dropped} connections dropped by the kills, "
+        f"{busy} sent again after a busy 503, unfinished {failures}, "
+        f"workers killed {kills} with {hit} posts under way"
+    )
     assert not [f for f in failures if f.startswith("HTTP")], (
-        f"the portal refused reports instead of storing them or dropping the connection: "
-        f"{summary}")
+        f"the portal refused reports instead of storing them or dropping the connection: {summary}"
+    )
     assert all(hit), f"a kill found no post under way: {summary}"
     assert dropped > 0, f"the kills hit no request in flight: {summary}"
     assert len(receipted) >= REPORTERS // 2, f"too few reports got through: {summary}"
@@ -279,8 +312,10 @@ def test_sigkill_during_200_submissions(demo: DemoInstance) -> None:
         restarted.stop()
     assert not unopened, f"receipts whose mailbox does not open after restart: {unopened}"
 
-    keys: dict[str, PrivateKey] = {"handler": demo.staff_key("handler"),
-            "recovery": ckeys.parse_recovery_key(demo.recovery_key())}
+    keys: dict[str, PrivateKey] = {
+        "handler": demo.staff_key("handler"),
+        "recovery": ckeys.parse_recovery_key(demo.recovery_key()),
+    }
     with demo.sessions() as db:
         problems = half_written(db)
         for outcome in receipted:
@@ -293,8 +328,11 @@ def test_sigkill_during_200_submissions(demo: DemoInstance) -> None:
     with demo.sessions() as db, db.begin():
         delete_orphan_files(db, local_date(utcnow()) + timedelta(days=2), limit=10_000)
     with demo.sessions() as db:
-        left = db.scalar(select(func.count()).select_from(Envelope).where(
-            Envelope.purpose == "file", Envelope.id.not_in(select(Attachment.envelope_id))))
+        left = db.scalar(
+            select(func.count())
+            .select_from(Envelope)
+            .where(Envelope.purpose == "file", Envelope.id.not_in(select(Attachment.envelope_id)))
+        )
         assert left == 0, f"{left} orphaned files survive the cleanup"
         assert not half_written(db)
         for outcome in receipted[:20]:

@@ -6,8 +6,18 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("adal_cli", "cases", "documents", "handler", "hardening", "installation", "portal",
-            "rules", "store", "web")
+PACKAGES = (
+    "adal_cli",
+    "cases",
+    "documents",
+    "handler",
+    "hardening",
+    "installation",
+    "portal",
+    "rules",
+    "store",
+    "web",
+)
 LIBRARIES = ("nacl", "argon2")
 
 

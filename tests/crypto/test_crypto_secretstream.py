@@ -15,8 +15,11 @@ AD = b"adal/test"
 def test_messages_open_in_order_and_the_last_is_final() -> None:
     pusher = secretstream.Pusher(KEY)
     sealed = [pusher.push(b"one", AD), pusher.push(b"", AD), pusher.push(b"end", AD, final=True)]
-    assert [len(m) for m in sealed] == [3 + secretstream.ABYTES, secretstream.ABYTES,
-                                        3 + secretstream.ABYTES]
+    assert [len(m) for m in sealed] == [
+        3 + secretstream.ABYTES,
+        secretstream.ABYTES,
+        3 + secretstream.ABYTES,
+    ]
     puller = secretstream.Puller(pusher.header, KEY)
     assert [puller.pull(m, AD) for m in sealed] == [(b"one", False), (b"", False), (b"end", True)]
 
@@ -36,7 +39,8 @@ def test_tags_adal_never_writes_are_refused() -> None:
     state = sodium.crypto_secretstream_xchacha20poly1305_state()
     header = sodium.crypto_secretstream_xchacha20poly1305_init_push(state, KEY)
     rekey = sodium.crypto_secretstream_xchacha20poly1305_push(
-        state, b"x", AD, sodium.crypto_secretstream_xchacha20poly1305_TAG_REKEY)
+        state, b"x", AD, sodium.crypto_secretstream_xchacha20poly1305_TAG_REKEY
+    )
     with pytest.raises(DecryptionError):
         secretstream.Puller(header, KEY).pull(rekey, AD)
 

@@ -23,8 +23,9 @@ def test_an_approval_verifies_for_exactly_the_key_it_names() -> None:
     other_public, other_verify = _head()
     assert not signing.is_head_key_approval(by, other_public, verify, signature)
     assert not signing.is_head_key_approval(by, public, other_verify, signature)
-    assert not signing.is_head_key_approval(signing.verify_key(ckeys.generate_keypair()),
-                                            public, verify, signature)
+    assert not signing.is_head_key_approval(
+        signing.verify_key(ckeys.generate_keypair()), public, verify, signature
+    )
     forged = bytes([signature[0] ^ 1]) + signature[1:]
     assert not signing.is_head_key_approval(by, public, verify, forged)
     assert not signing.is_head_key_approval(by, public, verify, signature[:-1])

@@ -56,5 +56,5 @@ def test_a_new_backup_has_the_same_layout(monkeypatch: pytest.MonkeyPatch) -> No
     blob = out.getvalue()
     # Same preamble fields and the same frame lengths; only the salt and nonces differ.
     assert len(blob) == len(VECTOR) == writer.written
-    assert blob[:backupfile.PREAMBLE_SIZE - 40] == VECTOR[:backupfile.PREAMBLE_SIZE - 40]
+    assert blob[: backupfile.PREAMBLE_SIZE - 40] == VECTOR[: backupfile.PREAMBLE_SIZE - 40]
     assert b"".join(backupfile.open_stream(io.BytesIO(blob), PASSPHRASE)) == PLAINTEXT

@@ -111,32 +111,51 @@ def database() -> Iterator[Database | None]:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, database: Database | None,
-          ) -> Iterator[Stack]:
+def stack(
+    tmp_path_factory: pytest.TempPathFactory,
+    database: Database | None,
+) -> Iterator[Stack]:
     require("caddy")
     base = tmp_path_factory.mktemp("stack")
     path = base / "instance"
-    app_env = _env(ADAL_INSTANCE=str(path), ADAL_ONION_LOCATION=ONION,
-                   **({"ADAL_DATABASE_URL": database.owner_url} if database else {}))
-    init = subprocess.run([str(harness.ADAL), "init", "--demo", *TEST_KDF], env=app_env,
-                          capture_output=True, text=True, timeout=120)
+    app_env = _env(
+        ADAL_INSTANCE=str(path),
+        ADAL_ONION_LOCATION=ONION,
+        **({"ADAL_DATABASE_URL": database.owner_url} if database else {}),
+    )
+    init = subprocess.run(
+        [str(harness.ADAL), "init", "--demo", *TEST_KDF],
+        env=app_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert init.returncode == 0, init.stdout + init.stderr
     instance = inst.load(path)
     engine = make_engine(database.owner_url if database else instance.default_database_url)
     demo = DemoInstance(path, instance, engine, session_factory(engine), init.stdout)
     portal_env = app_env
     if database:
-        grant = subprocess.run([str(harness.ADAL), "db", "grant-portal", database.portal_role],
-                               env=app_env, capture_output=True, text=True, timeout=120)
+        grant = subprocess.run(
+            [str(harness.ADAL), "db", "grant-portal", database.portal_role],
+            env=app_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert grant.returncode == 0, grant.stdout + grant.stderr
         role_url = make_url(database.owner_url).set(username=database.portal_role)
-        portal_env = {**app_env,
-                      "ADAL_DATABASE_URL": role_url.render_as_string(hide_password=False)}
+        portal_env = {
+            **app_env,
+            "ADAL_DATABASE_URL": role_url.render_as_string(hide_password=False),
+        }
 
     ports = [harness.free_port() for _ in range(3)]
-    apps = [harness.launch_app("portal", ports[0], portal_env, base),
-            harness.launch_app("portal", ports[1], portal_env, base),
-            harness.launch_app("handler", ports[2], app_env, base)]
+    apps = [
+        harness.launch_app("portal", ports[0], portal_env, base),
+        harness.launch_app("portal", ports[1], portal_env, base),
+        harness.launch_app("handler", ports[2], app_env, base),
+    ]
     taps: list[harness.Tap] = []
     caddy: harness.Caddy | None = None
     try:
@@ -144,8 +163,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory, database: Database | None,
             harness.ready(app, port)
         taps = [harness.Tap(port) for port in ports]
         caddy = harness.start_caddy(base, [taps[0].port, taps[1].port], taps[2].port)
-        yield Stack(caddy, apps[:2], apps[2], taps[:2], taps[2], demo,
-                    database.portal_role if database else None)
+        yield Stack(
+            caddy,
+            apps[:2],
+            apps[2],
+            taps[:2],
+            taps[2],
+            demo,
+            database.portal_role if database else None,
+        )
     finally:
         if caddy is not None:
             caddy.process.stop()
@@ -158,11 +184,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory, database: Database | None,
 
 def _caddy_env(tmp_path: Path) -> dict[str, str]:
     return {
-        "PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path),
-        "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "ADAL_CADDY_ADMIN": "off", "ADAL_PORTAL_DOMAIN": "report.example.kz",
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "ADAL_CADDY_ADMIN": "off",
+        "ADAL_PORTAL_DOMAIN": "report.example.kz",
         "ADAL_PORTAL_UPSTREAMS": "127.0.0.1:18080 127.0.0.1:18082",
-        "ADAL_HTTPS_PORT": "18443", "ADAL_HTTP_PORT": "18000", "ADAL_ONION_PORT": "18090",
+        "ADAL_HTTPS_PORT": "18443",
+        "ADAL_HTTP_PORT": "18000",
+        "ADAL_ONION_PORT": "18090",
     }
 
 
@@ -187,8 +218,9 @@ def test_caddyfile_validates(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def _check_headers(response: requests.Response, extra: dict[str, str],
-                   absent: tuple[str, ...] = ()) -> None:
+def _check_headers(
+    response: requests.Response, extra: dict[str, str], absent: tuple[str, ...] = ()
+) -> None:
     assert response.status_code == 200, response.text[:500]
     expected = {**APP_HEADERS, **extra}
     for name, value in expected.items():
@@ -204,12 +236,14 @@ def test_security_headers_through_caddy(stack: Stack) -> None:
     portal = harness.get_until_ready(browser, stack.caddy.portal("/"))
     _check_headers(portal, {"Strict-Transport-Security": HSTS, "Onion-Location": ONION + "/"})
     report = browser.get(stack.caddy.portal("/report?lang=ru"), timeout=30)
-    _check_headers(report, {"Strict-Transport-Security": HSTS,
-                            "Onion-Location": ONION + "/report?lang=ru"})
+    _check_headers(
+        report, {"Strict-Transport-Security": HSTS, "Onion-Location": ONION + "/report?lang=ru"}
+    )
 
     # What tor reaches: the same pages, no HSTS (plain HTTP), no Onion-Location (already there).
-    onion = browser.get(stack.caddy.onion("/"), timeout=30,
-                        headers={"Host": ONION.removeprefix("http://")})
+    onion = browser.get(
+        stack.caddy.onion("/"), timeout=30, headers={"Host": ONION.removeprefix("http://")}
+    )
     _check_headers(onion, {}, absent=("Strict-Transport-Security", "Onion-Location"))
     assert onion.text == portal.text
 
@@ -217,8 +251,9 @@ def test_security_headers_through_caddy(stack: Stack) -> None:
     _check_headers(office, {"Strict-Transport-Security": HSTS}, absent=("Onion-Location",))
 
     # Plain HTTP on the public name only redirects, and says nothing about the software.
-    redirect = browser.get(f"http://localhost:{stack.caddy.http_port}/report",
-                           allow_redirects=False, timeout=30)
+    redirect = browser.get(
+        f"http://localhost:{stack.caddy.http_port}/report", allow_redirects=False, timeout=30
+    )
     assert redirect.status_code in (301, 308)
     assert redirect.headers["Location"].startswith("https://localhost")
     assert "Server" not in redirect.headers
@@ -247,10 +282,17 @@ def test_report_through_caddy_is_read_in_the_back_office(stack: Stack) -> None:
     reporter = harness.client(str(caddy.root_ca))
     form = harness.get_until_ready(reporter, caddy.portal("/report")).text
     before = _counts(stack)
-    sent = reporter.post(caddy.portal("/report"), timeout=60, data={
-        "csrf_token": _token(_CSRF, form), "nonce": _token(_NONCE, form),
-        "facts": FACTS, "acknowledge": "y",
-    }, files=[("files", ("акт.pdf", EVIDENCE, "application/pdf"))])
+    sent = reporter.post(
+        caddy.portal("/report"),
+        timeout=60,
+        data={
+            "csrf_token": _token(_CSRF, form),
+            "nonce": _token(_NONCE, form),
+            "facts": FACTS,
+            "acknowledge": "y",
+        },
+        files=[("files", ("акт.pdf", EVIDENCE, "application/pdf"))],
+    )
     assert sent.status_code == 200, sent.text[:2000]
     submitted_on = _served_by(stack, before)
     code = _token(_CODE, sent.text)
@@ -258,8 +300,12 @@ def test_report_through_caddy_is_read_in_the_back_office(stack: Stack) -> None:
     # The mailbox, through Caddy: logging in and reading work on either process, because the
     # session lives (encrypted) in the shared database, not in a process.
     page = reporter.get(caddy.portal("/mailbox"), timeout=30).text
-    login = reporter.post(caddy.portal("/mailbox/login"), timeout=60, allow_redirects=False,
-                          data={"csrf_token": _token(_CSRF, page), "code": code})
+    login = reporter.post(
+        caddy.portal("/mailbox/login"),
+        timeout=60,
+        allow_redirects=False,
+        data={"csrf_token": _token(_CSRF, page), "code": code},
+    )
     assert login.status_code == 303, login.text[:2000]
     readers = set()
     for _ in range(4):
@@ -274,11 +320,16 @@ def test_report_through_caddy_is_read_in_the_back_office(stack: Stack) -> None:
     creds = stack.demo.credentials()["handler"]
     office = harness.client(str(caddy.root_ca))
     page = harness.get_until_ready(office, caddy.backoffice("/login")).text
-    signed = office.post(caddy.backoffice("/login"), timeout=60, data={
-        "csrf_token": _token(_CSRF, page),
-        "username": creds["username"], "password": creds["password"],
-        "code": pyotp.TOTP(creds["totp secret"]).now(),
-    })
+    signed = office.post(
+        caddy.backoffice("/login"),
+        timeout=60,
+        data={
+            "csrf_token": _token(_CSRF, page),
+            "username": creds["username"],
+            "password": creds["password"],
+            "code": pyotp.TOTP(creds["totp secret"]).now(),
+        },
+    )
     assert signed.status_code == 200 and "/login" not in signed.url, signed.text[:2000]
     inbox = office.get(caddy.backoffice("/inbox"), timeout=30).text
     links = re.findall(r'href="(/cases/[0-9a-f]{32})"', inbox)
@@ -291,27 +342,31 @@ def test_report_through_caddy_is_read_in_the_back_office(stack: Stack) -> None:
     assert hashlib.sha256(file.content).digest() == hashlib.sha256(EVIDENCE).digest()
 
     # A reply from the back office reaches the reporter's mailbox, on whichever process.
-    reply = office.post(caddy.backoffice(links[0] + "/reply"), timeout=30,
-                        allow_redirects=False,
-                        data={"csrf_token": _token(_CSRF, case.text),
-                              "text": "Спасибо, уточните дату."})
+    reply = office.post(
+        caddy.backoffice(links[0] + "/reply"),
+        timeout=30,
+        allow_redirects=False,
+        data={"csrf_token": _token(_CSRF, case.text), "text": "Спасибо, уточните дату."},
+    )
     assert reply.status_code == 303, reply.text[:2000]
     for _ in range(2):
-        assert "Спасибо, уточните дату." in reporter.get(caddy.portal("/mailbox"),
-                                                          timeout=30).text
+        assert "Спасибо, уточните дату." in reporter.get(caddy.portal("/mailbox"), timeout=30).text
     if stack.portal_role:
         # All of this ran with the portal processes connected as the least-privilege role.
         with stack.demo.engine.connect() as conn:
-            roles = set(conn.execute(text(
-                "SELECT usename FROM pg_stat_activity WHERE datname = current_database()"
-            )).scalars())
+            roles = set(
+                conn.execute(
+                    text("SELECT usename FROM pg_stat_activity WHERE datname = current_database()")
+                ).scalars()
+            )
         assert stack.portal_role in roles
 
 
 def _raw(port: int, data: bytes, tls: bool = False) -> None:
     """Bytes a broken or hostile client might send, from the marked client address."""
-    with socket.create_connection(("127.0.0.1", port), timeout=5,
-                                  source_address=(harness.CLIENT_IP, 0)) as sock:
+    with socket.create_connection(
+        ("127.0.0.1", port), timeout=5, source_address=(harness.CLIENT_IP, 0)
+    ) as sock:
         if tls:
             context = ssl.create_default_context()
             context.check_hostname = False
@@ -334,15 +389,22 @@ def _provoke(caddy: harness.Caddy, portal: bool = True) -> list[requests.Respons
     _raw(caddy.https_port, b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")  # HTTP to TLS port
     _raw(caddy.https_port, b"\x16\x03\x01\x00\x05garbage")  # a broken TLS handshake
     _raw(caddy.onion_port, b"NONSENSE\r\n\r\n")
-    _raw(caddy.https_port, b"POST /report HTTP/1.1\r\nHost: localhost\r\nContent-Length: "
-         b"100000\r\nUser-Agent: " + harness.MARKER_AGENT.encode() + b"\r\n\r\npartial",
-         tls=True)
+    _raw(
+        caddy.https_port,
+        b"POST /report HTTP/1.1\r\nHost: localhost\r\nContent-Length: "
+        b"100000\r\nUser-Agent: " + harness.MARKER_AGENT.encode() + b"\r\n\r\npartial",
+        tls=True,
+    )
     return responses
 
 
 def _leaks(written: dict[Path, bytes]) -> list[str]:
-    return [f"{path.name}: {marker}" for path, data in written.items()
-            for marker in harness.MARKERS if marker.encode() in data]
+    return [
+        f"{path.name}: {marker}"
+        for path, data in written.items()
+        for marker in harness.MARKERS
+        if marker.encode() in data
+    ]
 
 
 def _debug_variant(tmp_path: Path, keep_log_rules: bool) -> Path:
@@ -389,8 +451,9 @@ def test_debug_logging_still_names_no_client(tmp_path: Path, keep_log_rules: boo
     default logger at DEBUG, does print the address: so the check can see a leak."""
     require("caddy")
     dead = harness.free_port()
-    caddy = harness.start_caddy(tmp_path, [dead, dead], dead,
-                                caddyfile=_debug_variant(tmp_path, keep_log_rules))
+    caddy = harness.start_caddy(
+        tmp_path, [dead, dead], dead, caddyfile=_debug_variant(tmp_path, keep_log_rules)
+    )
     try:
         _provoke(caddy, portal=False)
     finally:

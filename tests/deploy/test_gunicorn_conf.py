@@ -37,16 +37,23 @@ def test_settings_trust_no_forwarding_header(tmp_path: Path) -> None:
 def test_error_log_withholds_client_addresses_and_request_lines(tmp_path: Path) -> None:
     log_file = tmp_path / "error.log"
     logger = gunicorn_conf.AnonymousLogger(_config(log_file))
-    logger.warning("Invalid request from ip=203.0.113.9: Invalid HTTP request line: "
-                   "'GET /mailbox?code=1234'")
+    logger.warning(
+        "Invalid request from ip=203.0.113.9: Invalid HTTP request line: 'GET /mailbox?code=1234'"
+    )
     logger.warning("Invalid request from ip=2001:db8::7: bad header")
     logger.exception("Error handling request %s %s", "POST", "/mailbox/login?x=1")
     logger.info("Booting worker with pid: %s", 4242)
     logger.error("connection from 198.51.100.4 and fe80::1:2 closed at 12:30")
     logger.access(None, None, {"REMOTE_ADDR": "203.0.113.9"}, None)
     text = log_file.read_text()
-    for leaked in ("203.0.113.9", "2001:db8::7", "/mailbox", "198.51.100.4", "fe80::1:2",
-                   "code=1234"):
+    for leaked in (
+        "203.0.113.9",
+        "2001:db8::7",
+        "/mailbox",
+        "198.51.100.4",
+        "fe80::1:2",
+        "code=1234",
+    ):
         assert leaked not in text, leaked
     assert text.count("Invalid request from a client (details withheld)") == 2
     assert "Error handling request (request line withheld)" in text
@@ -100,8 +107,10 @@ def test_two_instances_of_one_user_start_cleanly(demo: DemoInstance, tmp_path: P
     # give each the same control socket, and every one after the first logged an error.
     home = tmp_path / "home"
     home.mkdir()
-    servers = [srv.start_portal(demo.path, tmp_path / f"run{i}", HOME=str(home),
-                         XDG_RUNTIME_DIR=str(home)) for i in range(2)]
+    servers = [
+        srv.start_portal(demo.path, tmp_path / f"run{i}", HOME=str(home), XDG_RUNTIME_DIR=str(home))
+        for i in range(2)
+    ]
     try:
         for server in servers:
             assert requests.get(server.url("/"), timeout=30).status_code == 200

@@ -19,17 +19,22 @@ def test_units_verify(tmp_path: Path) -> None:
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
         pytest.skip("systemd-analyze is not installed (optional: systemd hosts only)")
-    names = {"adal-portal@.service": "adal-portal@8080.service",
-             "adal-handler.service": "adal-handler.service",
-             "adal-housekeeping.service": "adal-housekeeping.service",
-             "adal-housekeeping.timer": "adal-housekeeping.timer"}
+    names = {
+        "adal-portal@.service": "adal-portal@8080.service",
+        "adal-handler.service": "adal-handler.service",
+        "adal-housekeeping.service": "adal-housekeeping.service",
+        "adal-housekeeping.timer": "adal-housekeeping.timer",
+    }
     for source, target in names.items():
         text = (UNITS / source).read_text().replace("/opt/adal/.venv/bin/adal", str(ADAL))
         (tmp_path / target).write_text(text)
-    result = subprocess.run([analyze, "verify", *(str(tmp_path / n) for n in names.values())],
-                            capture_output=True, text=True, timeout=60)
-    problems = [line for line in (result.stdout + result.stderr).splitlines()
-                if "adal" in line]
+    result = subprocess.run(
+        [analyze, "verify", *(str(tmp_path / n) for n in names.values())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    problems = [line for line in (result.stdout + result.stderr).splitlines() if "adal" in line]
     assert result.returncode == 0 and not problems, result.stdout + result.stderr
 
 

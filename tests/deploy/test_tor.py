@@ -23,25 +23,36 @@ def test_torrc_example_verifies(tmp_path: Path) -> None:
     # The example's DataDirectory is the system one (/var/lib/tor, owned by debian-tor); a
     # private temporary one lets the check run as any user, root included.
     result = subprocess.run(
-        [tor, "--verify-config", "-f", str(TORRC), "--DataDirectory",
-         str(_private_dir(tmp_path / "data"))],
-        capture_output=True, text=True, timeout=60)
+        [
+            tor,
+            "--verify-config",
+            "-f",
+            str(TORRC),
+            "--DataDirectory",
+            str(_private_dir(tmp_path / "data")),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Configuration was valid" in result.stdout
 
 
 def test_torrc_publishes_the_portal_onion_site_only() -> None:
     text = TORRC.read_text()
-    settings = [line.split(None, 1) for line in text.splitlines()
-                if line.strip() and not line.lstrip().startswith("#")]
+    settings = [
+        line.split(None, 1)
+        for line in text.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     values = {key: value for key, value in settings}
     assert values["SafeLogging"] == "1"
     assert values["SocksPort"] == "0"
     assert values["HiddenServiceVersion"] == "3"
     ports = [value for key, value in settings if key == "HiddenServicePort"]
     # Exactly one target: Caddy's loopback onion site (the Caddyfile's ADAL_ONION_PORT).
-    onion_port = re.search(r"http://:\{\$ADAL_ONION_PORT:(\d+)\}",
-                           (ROOT / "Caddyfile").read_text())
+    onion_port = re.search(r"http://:\{\$ADAL_ONION_PORT:(\d+)\}", (ROOT / "Caddyfile").read_text())
     assert onion_port
     assert ports == [f"80 127.0.0.1:{onion_port.group(1)}"]
 
@@ -59,8 +70,9 @@ def test_tor_creates_the_onion_service_offline(tmp_path: Path) -> None:
     torrc = tmp_path / "torrc"
     torrc.write_text(config)
     _private_dir(tmp_path / "data")
-    proc = subprocess.Popen([tor, "-f", str(torrc)], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [tor, "-f", str(torrc)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         deadline = time.monotonic() + 30
         while not (service / "hostname").exists() and time.monotonic() < deadline:

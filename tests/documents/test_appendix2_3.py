@@ -23,8 +23,7 @@ from documents.text import FORMS, RIGHTS, SEED_CORRECTIONS
 from rules.errors import AdalError
 from tests.support.documents import DATA, assert_no_script, docx_text
 
-SEED = Path(os.environ.get("ADAL_SEED_TEXT",
-                           "/work/shared/seed/000_fa95bc1488beccf1.txt"))
+SEED = Path(os.environ.get("ADAL_SEED_TEXT", "/work/shared/seed/000_fa95bc1488beccf1.txt"))
 
 
 @pytest.mark.parametrize("lang", ["ru", "kk"])
@@ -40,7 +39,8 @@ def test_blank_consent_form_for_anyone(lang: str) -> None:
 
 def test_consent_line_reads_as_agreed() -> None:
     assert FORMS["ru"].consent_caption == (
-        "(Согласен(на) на доступ к информации о себе, ФИО, подпись)")
+        "(Согласен(на) на доступ к информации о себе, ФИО, подпись)"
+    )
 
 
 def test_prefilled_consent_form_only_for_a_head() -> None:
@@ -63,8 +63,15 @@ def test_rights_and_obligations_in_full(lang: str) -> None:
     for number, right in enumerate(rights.rights, start=1):
         assert f"{number}) {right}" in text
         assert f"{number}) {right}" in page
-    for part in (rights.title, rights.rights_intro, rights.duties_intro, *rights.duties,
-                 rights.note_title, rights.note, FORMS[lang].appendix3):
+    for part in (
+        rights.title,
+        rights.rights_intro,
+        rights.duties_intro,
+        *rights.duties,
+        rights.note_title,
+        rights.note,
+        FORMS[lang].appendix3,
+    ):
         assert part in text and part in page
     assert document.core_properties.language == {"ru": "ru-RU", "kk": "kk-KZ"}[lang]
 
@@ -73,19 +80,40 @@ def _words(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-@pytest.mark.skipif(not SEED.exists(), reason=f"legal source text not found at {SEED} "
-                    "(set ADAL_SEED_TEXT to seed/000_fa95bc1488beccf1.txt)")
+@pytest.mark.skipif(
+    not SEED.exists(),
+    reason=f"legal source text not found at {SEED} "
+    "(set ADAL_SEED_TEXT to seed/000_fa95bc1488beccf1.txt)",
+)
 def test_russian_wording_is_the_sources_own() -> None:
     """Every Russian sentence of Appendix 1-3 occurs in the source, word for word, except the
     listed corrections of its slips (documents.text.SEED_CORRECTIONS)."""
     source = _words(SEED.read_text(encoding="utf-8"))
     form, rights = FORMS["ru"], RIGHTS["ru"]
-    sentences = [form.received_at, form.received_by, form.channel, form.title1,
-                 form.description, form.concerned, form.reporter, form.head_signature,
-                 form.title2, form.reporter_caption, form.consent_caption, form.appendix1,
-                 form.appendix2, form.appendix3, rights.title, rights.rights_intro,
-                 *rights.rights, rights.duties_intro, *rights.duties, rights.note_title,
-                 rights.note, *form.channels.values()]
+    sentences = [
+        form.received_at,
+        form.received_by,
+        form.channel,
+        form.title1,
+        form.description,
+        form.concerned,
+        form.reporter,
+        form.head_signature,
+        form.title2,
+        form.reporter_caption,
+        form.consent_caption,
+        form.appendix1,
+        form.appendix2,
+        form.appendix3,
+        rights.title,
+        rights.rights_intro,
+        *rights.rights,
+        rights.duties_intro,
+        *rights.duties,
+        rights.note_title,
+        rights.note,
+        *form.channels.values(),
+    ]
     for sentence in sentences:
         original = SEED_CORRECTIONS.get(sentence, sentence)
         assert _words(original) in source, sentence
@@ -96,8 +124,14 @@ def test_russian_wording_is_the_sources_own() -> None:
 def test_kazakh_and_russian_have_the_same_shape() -> None:
     ru, kk = FORMS["ru"], FORMS["kk"]
     assert set(ru.channels) == set(kk.channels)
-    for field in ("description", "concerned", "reporter", "head_signature",
-                  "reporter_caption", "consent_caption"):
+    for field in (
+        "description",
+        "concerned",
+        "reporter",
+        "head_signature",
+        "reporter_caption",
+        "consent_caption",
+    ):
         value = getattr(kk, field)
         assert value.startswith("(") and value.endswith(")"), field
         assert value.count("(") == value.count(")"), field

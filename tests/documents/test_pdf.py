@@ -30,15 +30,30 @@ def test_every_appendix_renders_to_pdf(lang: str, tmp_path: Path) -> None:
     # A private profile: no shared state with a desktop session, no first-run dialogs.
     profile = (tmp_path / "profile").as_uri()
     subprocess.run(
-        [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
-         "--outdir", str(tmp_path), *(str(tmp_path / n) for n in sheets)],
-        check=True, capture_output=True, timeout=180,
+        [
+            soffice,
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            *(str(tmp_path / n) for n in sheets),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
     )
     for name, (_render, sheet) in sheets.items():
         pdf = tmp_path / name.replace(".docx", ".pdf")
         assert pdf.read_bytes().startswith(b"%PDF"), name
-        text = subprocess.run([pdftotext, "-layout", str(pdf), "-"], check=True,
-                              capture_output=True, text=True, timeout=60).stdout
+        text = subprocess.run(
+            [pdftotext, "-layout", str(pdf), "-"],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
         # Kazakh letters and the title survive the conversion (no missing glyph boxes).
         assert " ".join(sheet.title.split()[:3]) in " ".join(text.split()), name
         if name.startswith("appendix1"):

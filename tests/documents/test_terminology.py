@@ -28,34 +28,49 @@ from babel.messages.pofile import read_po
 from documents import text
 
 ROOT = Path(__file__).resolve().parents[2]
-CATALOGUES = [ROOT / app / "translations" / lang / "LC_MESSAGES" / "messages.po"
-              for app in ("portal", "handler") for lang in ("kk", "ru")]
+CATALOGUES = [
+    ROOT / app / "translations" / lang / "LC_MESSAGES" / "messages.po"
+    for app in ("portal", "handler")
+    for lang in ("kk", "ru")
+]
 
 NEVER: dict[str, list[tuple[str, re.Pattern[str]]]] = {
     "kk": [
         ("татуластыру комиссиясы", re.compile(r"татуластыру", re.I)),
         ("әдеп жөніндегі маман", re.compile(r"әдеп жөніндегі маман", re.I)),
-        ("хабарламаларды қабылдауға уәкілетті",
-         re.compile(r"хабарламаларды қабылдауға уәкілетті", re.I)),
+        (
+            "хабарламаларды қабылдауға уәкілетті",
+            re.compile(r"хабарламаларды қабылдауға уәкілетті", re.I),
+        ),
         ("bare «уәкілетті орган»", re.compile(r"(?<!жөніндегі )уәкілетті орган", re.I)),
-        ("the Service without the NSC",
-         re.compile(r"(?<!ҰҚК )(?<!комитетінің )Сыбайлас жемқорлыққа қарсы қызмет")),
+        (
+            "the Service without the NSC",
+            re.compile(r"(?<!ҰҚК )(?<!комитетінің )Сыбайлас жемқорлыққа қарсы қызмет"),
+        ),
         ("СЖҚҚ without ҰҚК", re.compile(r"(?<!ҰҚК )СЖҚҚ")),
         ("the Anti-Corruption Agency", re.compile(r"жемқорлыққа қарсы іс-қимыл агенттіг", re.I)),
-        ("the civil service Agency not in full",
-         re.compile(r"(?<!Қазақстан Республикасы )мемлекеттік қызмет істері агенттіг", re.I)),
+        (
+            "the civil service Agency not in full",
+            re.compile(r"(?<!Қазақстан Республикасы )мемлекеттік қызмет істері агенттіг", re.I),
+        ),
     ],
     "ru": [
         ("специалист по этике", re.compile(r"специалист\w* по этике", re.I)),
         ("уполномоченный по приёму", re.compile(r"уполномоченн\w* по при[её]му", re.I)),
-        ("bare «уполномоченный орган»",
-         re.compile(r"уполномоченн\w* орган\w*+(?! по делам государственной службы)", re.I)),
-        ("the civil service Agency not in full",
-         re.compile(r"Агентств\w* по делам государственной службы", re.I)),
+        (
+            "bare «уполномоченный орган»",
+            re.compile(r"уполномоченн\w* орган\w*+(?! по делам государственной службы)", re.I),
+        ),
+        (
+            "the civil service Agency not in full",
+            re.compile(r"Агентств\w* по делам государственной службы", re.I),
+        ),
     ],
 }
-PERSON_CONCERNED = {"kk": "хабарлама өзіне қатысты түскен тұлға",
-                    "ru": "лица, в отношении которого поступило сообщение"}
+PERSON_CONCERNED = {
+    "kk": "хабарлама өзіне қатысты түскен тұлға",
+    "ru": "лица, в отношении которого поступило сообщение",
+}
 
 
 def _messages(path: Path) -> list[tuple[str, str]]:
@@ -91,8 +106,12 @@ def _document_texts(lang: str) -> list[str]:
 @pytest.mark.parametrize("path", CATALOGUES, ids=lambda p: "/".join(p.parts[-5:-2]))
 def test_no_catalogue_uses_a_never_term(path: Path) -> None:
     lang = path.parts[-3]
-    bad = [(label, msgid) for msgid, msgstr in _messages(path)
-           for label, pattern in NEVER[lang] if pattern.search(msgstr)]
+    bad = [
+        (label, msgid)
+        for msgid, msgstr in _messages(path)
+        for label, pattern in NEVER[lang]
+        if pattern.search(msgstr)
+    ]
     assert bad == []
 
 
@@ -107,17 +126,19 @@ def test_documents_use_no_never_term(lang: str) -> None:
 @pytest.mark.parametrize("path", CATALOGUES, ids=lambda p: "/".join(p.parts[-5:-2]))
 def test_person_concerned_has_one_name(path: Path) -> None:
     lang = path.parts[-3]
-    labels = [(msgid, msgstr) for msgid, msgstr in _messages(path)
-              if "person concerned" in msgid]
+    labels = [(msgid, msgstr) for msgid, msgstr in _messages(path) if "person concerned" in msgid]
     assert labels
     for msgid, msgstr in labels:
         assert PERSON_CONCERNED[lang] in msgstr.lower(), msgid
 
 
-@pytest.mark.parametrize(("lang", "header", "state"),
-                         [("ru", "Срок", "Срок не истёк"), ("kk", "Мерзімі", "Мерзімі өтпеген")])
-def test_deadline_header_and_state_are_different_messages(lang: str, header: str,
-                                                          state: str) -> None:
+@pytest.mark.parametrize(
+    ("lang", "header", "state"),
+    [("ru", "Срок", "Срок не истёк"), ("kk", "Мерзімі", "Мерзімі өтпеген")],
+)
+def test_deadline_header_and_state_are_different_messages(
+    lang: str, header: str, state: str
+) -> None:
     path = ROOT / "handler" / "translations" / lang / "LC_MESSAGES" / "messages.po"
     messages = dict(_messages(path))
     assert messages["Due date"] == header

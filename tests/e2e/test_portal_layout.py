@@ -35,12 +35,13 @@ def test_portal_pages_fit_and_are_captured(chrome: Browser, site: Site, lang: st
             seen.append(name)
             for width in WIDTHS:
                 page.set_viewport_size({"width": width, "height": browser.HEIGHT})
-                page.screenshot(path=str(folder / f"{step:02d}-{name}-{width}.png"),
-                                full_page=True)
+                page.screenshot(path=str(folder / f"{step:02d}-{name}-{width}.png"), full_page=True)
                 scroll, client = browser.horizontal_overflow(page)
                 if scroll > client:
-                    overflowing.append(f"[{lang}] {name} at {width}px: scrollWidth {scroll} > "
-                                       f"clientWidth {client} ({page.url})")
+                    overflowing.append(
+                        f"[{lang}] {name} at {width}px: scrollWidth {scroll} > "
+                        f"clientWidth {client} ({page.url})"
+                    )
             page.set_viewport_size({"width": 1280, "height": browser.HEIGHT})
     finally:
         context.close()

@@ -35,20 +35,17 @@ def shot(page: Page, step: int, name: str) -> None:
     assert "<script" not in page.content().lower(), f"{name}: the page has a <script>"
 
 
-def test_report_reply_and_follow_up_in_kazakh(chrome: Browser, site: Site,
-                                              tmp_path: Path) -> None:
+def test_report_reply_and_follow_up_in_kazakh(chrome: Browser, site: Site, tmp_path: Path) -> None:
     evidence = tmp_path / "дәлел.txt"
     evidence.write_bytes(EVIDENCE)
     second = tmp_path / "куә.txt"
     second.write_bytes("Куәгердің аты-жөні мөрленген хатта.".encode())
 
     reporter = reporter_context(chrome)
-    staff = chrome.new_context(java_script_enabled=False, viewport={"width": 1280,
-                                                                     "height": 800})
+    staff = chrome.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 800})
     # Everything the reporter's browser fetched, to check origins and types at the end.
     fetched: list[tuple[str, str]] = []
-    reporter.on("response", lambda r: fetched.append((r.url, r.headers.get("content-type",
-                                                                          ""))))
+    reporter.on("response", lambda r: fetched.append((r.url, r.headers.get("content-type", ""))))
     portal = reporter.new_page()
     office = staff.new_page()
 
@@ -89,7 +86,7 @@ def test_report_reply_and_follow_up_in_kazakh(chrome: Browser, site: Site,
     shot(office, 5, "case")
 
     # 4. The file arrives intact, as a download (never shown in the browser).
-    link = office.locator('a[download]', has_text="дәлел.txt")
+    link = office.locator("a[download]", has_text="дәлел.txt")
     assert link.count() == 1, "the attachment is not listed on the case page"
     with office.expect_download() as download:
         link.click()
@@ -144,8 +141,9 @@ def test_report_reply_and_follow_up_in_kazakh(chrome: Browser, site: Site,
     assert len(fetched) >= 8, f"only {len(fetched)} responses were seen"
 
 
-def test_switching_language_mid_report_keeps_the_text(chrome: Browser, site: Site,
-                                                     tmp_path: Path) -> None:
+def test_switching_language_mid_report_keeps_the_text(
+    chrome: Browser, site: Site, tmp_path: Path
+) -> None:
     evidence = tmp_path / "scan.txt"
     evidence.write_bytes(b"scan")
     portal = reporter_context(chrome).new_page()

@@ -39,15 +39,44 @@ from tests.support.portal import portal_app
 BASE = "https://backoffice.test"
 EXAMPLES = BACKOFFICE_EXAMPLES
 floor = backoffice_floor
-FIELDS = ("csrf_token", "username", "password", "code", "text", "user_id", "channel",
-          "received_at", "received_by", "channel_details", "facts", "persons", "subject",
-          "position", "unit", "when", "where", "full_name", "reporter_position",
-          "reporter_unit", "consent", "nda_intended", "files", "role", "current", "new",
-          "confirm", "organization_name", "lockout_max_failures", "lockout_minutes")
-ids = st.one_of(st.text("0123456789abcdef", min_size=32, max_size=32),
-                # Raw values: rule_paths percent-encodes them, so "\x00" arrives as a NUL.
-                st.sampled_from(["", "0", "x" * 33, "\x00", "a\x00b", "%00", "..", "-1"]),
-                s.short_text)
+FIELDS = (
+    "csrf_token",
+    "username",
+    "password",
+    "code",
+    "text",
+    "user_id",
+    "channel",
+    "received_at",
+    "received_by",
+    "channel_details",
+    "facts",
+    "persons",
+    "subject",
+    "position",
+    "unit",
+    "when",
+    "where",
+    "full_name",
+    "reporter_position",
+    "reporter_unit",
+    "consent",
+    "nda_intended",
+    "files",
+    "role",
+    "current",
+    "new",
+    "confirm",
+    "organization_name",
+    "lockout_max_failures",
+    "lockout_minutes",
+)
+ids = st.one_of(
+    st.text("0123456789abcdef", min_size=32, max_size=32),
+    # Raw values: rule_paths percent-encodes them, so "\x00" arrives as a NUL.
+    st.sampled_from(["", "0", "x" * 33, "\x00", "a\x00b", "%00", "..", "-1"]),
+    s.short_text,
+)
 numbers = st.one_of(st.integers(-5, 10**12).map(str), s.short_text)
 
 
@@ -91,8 +120,11 @@ def paths_for(app: Flask, case: dict[str, str]) -> st.SearchStrategy[str]:
     }
     rules = [r.rule for r in app.url_map.iter_rules() if r.endpoint != "static"]
     return st.one_of(
-        s.rule_paths(rules, values), s.rule_paths(rules, values), s.paths(s.BACKOFFICE_PATHS),
-        numbers.map(lambda n: f"/inbox?page={n}"), numbers.map(lambda n: f"/audit?page={n}"),
+        s.rule_paths(rules, values),
+        s.rule_paths(rules, values),
+        s.paths(s.BACKOFFICE_PATHS),
+        numbers.map(lambda n: f"/inbox?page={n}"),
+        numbers.map(lambda n: f"/audit?page={n}"),
     )
 
 
@@ -101,11 +133,13 @@ def sign_in(fuzz: Fuzzer, demo: DemoInstance, role: str) -> str:
     TOTP step be used again); returns the session's CSRF token."""
     creds = demo.credentials()[role]
     with demo.sessions() as db, db.begin():
-        db.execute(update(User).where(User.username == creds["username"]).values(
-            locked_until=None, failed_attempts=0, totp_last_counter=None))
+        db.execute(
+            update(User)
+            .where(User.username == creds["username"])
+            .values(locked_until=None, failed_attempts=0, totp_last_counter=None)
+        )
     token = fuzz.token("/login")
-    answer = fuzz.send("POST", "/login", data={"csrf_token": token,
-                                               **login_fields(demo, role)})
+    answer = fuzz.send("POST", "/login", data={"csrf_token": token, **login_fields(demo, role)})
     assert answer.status_code == 303, f"{role} cannot sign in ({answer.status_code})"
     return fuzz.token(answer.headers["Location"])
 
@@ -118,18 +152,36 @@ def _forms(case: dict[str, str]) -> dict[tuple[str, str, str], tuple[str, ...]]:
         ("handler", f"/cases/{sid}", f"/cases/{sid}/reply"): ("text",),
         ("handler", f"/cases/{sid}", f"/cases/{sid}/grants"): ("user_id",),
         ("handler", "/register", "/register"): (
-            "channel", "received_at", "received_by", "channel_details", "facts", "persons",
-            "subject", "position", "unit", "when", "where", "full_name", "reporter_position",
-            "reporter_unit", "consent", "nda_intended"),
+            "channel",
+            "received_at",
+            "received_by",
+            "channel_details",
+            "facts",
+            "persons",
+            "subject",
+            "position",
+            "unit",
+            "when",
+            "where",
+            "full_name",
+            "reporter_position",
+            "reporter_unit",
+            "consent",
+            "nda_intended",
+        ),
         ("handler", "/account/password", "/account/password"): ("current", "new", "confirm"),
         ("admin", "/admin/users/new", "/admin/users/new"): ("username", "full_name", "role"),
         ("admin", "/admin/settings", "/admin/settings"): (
-            "organization_name", "lockout_max_failures", "lockout_minutes"),
+            "organization_name",
+            "lockout_max_failures",
+            "lockout_minutes",
+        ),
     }
 
 
-def test_a_file_under_any_field_name(app: Flask, watch: LogWatch, demo: DemoInstance,
-                                     case: dict[str, str]) -> None:
+def test_a_file_under_any_field_name(
+    app: Flask, watch: LogWatch, demo: DemoInstance, case: dict[str, str]
+) -> None:
     """A file part where a text field belongs (a crafted form) is refused politely."""
     failures: list[str] = []
     fuzzers: dict[str, Fuzzer] = {}
@@ -154,8 +206,7 @@ def test_a_nul_byte_in_every_id(app: Flask, watch: LogWatch, demo: DemoInstance)
         fuzz = Fuzzer(app, watch, BASE)
         token = sign_in(fuzz, demo, role)
         for rule in sorted({r.rule for r in app.url_map.iter_rules() if "<" in r.rule}):
-            path = re.sub(
-                r"<int:[a-z_]+>", "0", re.sub(r"<[a-z_]+>", "%00", rule))
+            path = re.sub(r"<int:[a-z_]+>", "0", re.sub(r"<[a-z_]+>", "%00", rule))
             for method, data in (("GET", None), ("POST", {"csrf_token": token})):
                 try:
                     fuzz.send(method, path, data=data)
@@ -168,12 +219,17 @@ def test_signed_out(app: Flask, watch: LogWatch, case: dict[str, str]) -> None:
     fuzz = Fuzzer(app, watch, BASE, cookies=False)
 
     @fuzz_settings(EXAMPLES["signed-out"])
-    @given(method=st.sampled_from(s.METHODS), path=paths_for(app, case),
-           headers=s.headers, body=st.one_of(
-               st.none(), st.tuples(st.just("form"), s.urlencoded(FIELDS)),
-               st.tuples(st.just("multipart"), s.multipart(FIELDS)),
-               st.tuples(st.just("raw"), st.tuples(st.binary(max_size=2000),
-                                                   s.content_types))))
+    @given(
+        method=st.sampled_from(s.METHODS),
+        path=paths_for(app, case),
+        headers=s.headers,
+        body=st.one_of(
+            st.none(),
+            st.tuples(st.just("form"), s.urlencoded(FIELDS)),
+            st.tuples(st.just("multipart"), s.multipart(FIELDS)),
+            st.tuples(st.just("raw"), st.tuples(st.binary(max_size=2000), s.content_types)),
+        ),
+    )
     def run(method: str, path: str, headers: dict[str, str], body: Any) -> None:
         fuzz.send(method, path, headers=headers, **body_kwargs(body, None))
 
@@ -182,24 +238,30 @@ def test_signed_out(app: Flask, watch: LogWatch, case: dict[str, str]) -> None:
 
 
 @pytest.mark.parametrize("role", ["handler", "head", "admin", "auditor"])
-def test_signed_in(app: Flask, watch: LogWatch, demo: DemoInstance, case: dict[str, str],
-                   role: str) -> None:
+def test_signed_in(
+    app: Flask, watch: LogWatch, demo: DemoInstance, case: dict[str, str], role: str
+) -> None:
     fuzz = Fuzzer(app, watch, BASE)
     session = {"token": sign_in(fuzz, demo, role)}
 
     @fuzz_settings(EXAMPLES[role])
-    @given(method=st.sampled_from(["GET", "GET", "POST", "POST", "POST", "HEAD", "PUT",
-                                   "DELETE"]),
-           path=paths_for(app, case), with_token=st.sampled_from([True, True, True, False]),
-           body=st.one_of(st.none(), st.tuples(st.just("form"), s.urlencoded(FIELDS)),
-                          st.tuples(st.just("multipart"), s.multipart(FIELDS))))
+    @given(
+        method=st.sampled_from(["GET", "GET", "POST", "POST", "POST", "HEAD", "PUT", "DELETE"]),
+        path=paths_for(app, case),
+        with_token=st.sampled_from([True, True, True, False]),
+        body=st.one_of(
+            st.none(),
+            st.tuples(st.just("form"), s.urlencoded(FIELDS)),
+            st.tuples(st.just("multipart"), s.multipart(FIELDS)),
+        ),
+    )
     def run(method: str, path: str, with_token: bool, body: Any) -> None:
         if path.startswith("/logout") and method == "POST":
             path = "/inbox"  # signing out is tested elsewhere; here it would only cost time
-        response = fuzz.send(method, path,
-                             **body_kwargs(body, session["token"] if with_token else None))
-        if response.status_code in (302, 303) and "/login" in response.headers.get(
-                "Location", ""):
+        response = fuzz.send(
+            method, path, **body_kwargs(body, session["token"] if with_token else None)
+        )
+        if response.status_code in (302, 303) and "/login" in response.headers.get("Location", ""):
             session["token"] = sign_in(fuzz, demo, role)
 
     run()

@@ -28,7 +28,8 @@ def as_role(app: Flask, demo: DemoInstance) -> Callable[[str], Browser]:
 
     def make(role: str) -> Browser:
         creds = demo.credentials()[role]
-        return sign_in(Browser(app), demo, creds["username"], creds["password"],
-                       creds["totp secret"])
+        return sign_in(
+            Browser(app), demo, creds["username"], creds["password"], creds["totp secret"]
+        )
 
     return make

@@ -69,10 +69,12 @@ def routes(app: Flask, ids: dict[str, str]) -> Iterator[tuple[str, str, str]]:
 
 @pytest.fixture
 def report(demo: DemoInstance) -> PortalReport:
-    return store_portal_report(demo, facts=SECRET_FACTS,
-                               identity={"full_name": "Secret Name 7f3a", "position": "x",
-                                         "unit": "y"},
-                               files=[("evidence.txt", "text/plain", b"Secret file 7f3a")])
+    return store_portal_report(
+        demo,
+        facts=SECRET_FACTS,
+        identity={"full_name": "Secret Name 7f3a", "position": "x", "unit": "y"},
+        files=[("evidence.txt", "text/plain", b"Secret file 7f3a")],
+    )
 
 
 def _ids(demo: DemoInstance, report: PortalReport) -> dict[str, str]:
@@ -81,26 +83,35 @@ def _ids(demo: DemoInstance, report: PortalReport) -> dict[str, str]:
     from store.models import Attachment, User
 
     with demo.sessions() as s:
-        attachment = s.scalars(select(Attachment.id)
-                               .where(Attachment.submission_id == report.submission_id)).one()
+        attachment = s.scalars(
+            select(Attachment.id).where(Attachment.submission_id == report.submission_id)
+        ).one()
         handler_id = s.scalars(select(User.id).where(User.username == "demo-handler")).one()
-    return {"submission_id": report.submission_id, "attachment_id": attachment,
-            "user_id": str(handler_id), "code": "ru", "filename": "handler.css"}
+    return {
+        "submission_id": report.submission_id,
+        "attachment_id": attachment,
+        "user_id": str(handler_id),
+        "code": "ru",
+        "filename": "handler.css",
+    }
 
 
 def test_every_route_is_declared(app: Flask) -> None:
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
-    undeclared = [e for e in endpoints - PUBLIC
-                  if getattr(app.view_functions[e], "_adal_access", None) is None]
+    undeclared = [
+        e
+        for e in endpoints - PUBLIC
+        if getattr(app.view_functions[e], "_adal_access", None) is None
+    ]
     assert not undeclared
     assert endpoints - PUBLIC, "the crawl found no routes"
     for endpoint in endpoints - PUBLIC:
         allowed(endpoint)  # every endpoint is in the expectation table
 
 
-def test_without_session_nothing_but_login(app: Flask, demo: DemoInstance,
-                                           report: PortalReport,
-                                           browser: Callable[[], Browser]) -> None:
+def test_without_session_nothing_but_login(
+    app: Flask, demo: DemoInstance, report: PortalReport, browser: Callable[[], Browser]
+) -> None:
     client = browser()
     checked = 0
     for endpoint, method, url in routes(app, _ids(demo, report)):
@@ -126,8 +137,13 @@ def test_public_routes(browser: Callable[[], Browser]) -> None:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_each_role_reaches_only_its_pages(app: Flask, demo: DemoInstance, report: PortalReport,
-                                          as_role: Callable[[str], Browser], role: str) -> None:
+def test_each_role_reaches_only_its_pages(
+    app: Flask,
+    demo: DemoInstance,
+    report: PortalReport,
+    as_role: Callable[[str], Browser],
+    role: str,
+) -> None:
     client = as_role(role)
     for endpoint, method, url in routes(app, _ids(demo, report)):
         if endpoint in PUBLIC or endpoint == "auth.logout":
@@ -150,10 +166,13 @@ def test_each_role_reaches_only_its_pages(app: Flask, demo: DemoInstance, report
 
 
 @pytest.mark.parametrize("role", ["admin", "auditor"])
-def test_admin_and_auditor_get_403_on_every_case_page(app: Flask, demo: DemoInstance,
-                                                      report: PortalReport,
-                                                      as_role: Callable[[str], Browser],
-                                                      role: str) -> None:
+def test_admin_and_auditor_get_403_on_every_case_page(
+    app: Flask,
+    demo: DemoInstance,
+    report: PortalReport,
+    as_role: Callable[[str], Browser],
+    role: str,
+) -> None:
     client = as_role(role)
     client.get("/inbox")  # a page that carries a CSRF token for this session
     for endpoint, method, url in routes(app, _ids(demo, report)):

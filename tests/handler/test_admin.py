@@ -23,20 +23,28 @@ def _user(demo: DemoInstance, username: str) -> User:
         return s.scalars(select(User).where(User.username == username)).one()
 
 
-def test_admin_creates_an_account_that_must_enrol(demo: DemoInstance,
-                                                  as_role: Callable[[str], Browser],
-                                                  browser: Callable[[], Browser]) -> None:
+def test_admin_creates_an_account_that_must_enrol(
+    demo: DemoInstance, as_role: Callable[[str], Browser], browser: Callable[[], Browser]
+) -> None:
     admin = as_role("admin")
-    response = admin.post("/admin/users/new", {"username": "dana", "full_name": "Дана Ерова",
-                                               "role": "head"})
+    response = admin.post(
+        "/admin/users/new", {"username": "dana", "full_name": "Дана Ерова", "role": "head"}
+    )
     assert response.status_code == 200
-    password = re.search(r'<p class="secret"><code>([^<]+)</code>',
-                         response.get_data(as_text=True)).group(1)
+    password = re.search(
+        r'<p class="secret"><code>([^<]+)</code>', response.get_data(as_text=True)
+    ).group(1)
     user = _user(demo, "dana")
     assert user.role == "head" and user.must_change_password and not user.totp_enrolled
     with demo.sessions() as s:
-        assert s.scalar(select(func.count()).where(RecipientKey.user_id == user.id,
-                                                   RecipientKey.purpose == "head")) == 1
+        assert (
+            s.scalar(
+                select(func.count()).where(
+                    RecipientKey.user_id == user.id, RecipientKey.purpose == "head"
+                )
+            )
+            == 1
+        )
     assert "user.create" in _actions(demo)
     # The password is in no audit entry and nowhere in the database.
     with demo.sessions() as s:
@@ -46,12 +54,14 @@ def test_admin_creates_an_account_that_must_enrol(demo: DemoInstance,
     assert response.status_code == 200 and "<svg" in response.get_data(as_text=True)
 
 
-def test_admins_and_auditors_hold_no_key(demo: DemoInstance,
-                                         as_role: Callable[[str], Browser]) -> None:
+def test_admins_and_auditors_hold_no_key(
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
     admin = as_role("admin")
     for role in ("admin", "auditor"):
-        response = admin.post("/admin/users/new", {"username": f"new-{role}",
-                                                   "full_name": role, "role": role})
+        response = admin.post(
+            "/admin/users/new", {"username": f"new-{role}", "full_name": role, "role": role}
+        )
         assert response.status_code == 200
         user = _user(demo, f"new-{role}")
         assert user.wrapped_key is None
@@ -60,8 +70,8 @@ def test_admins_and_auditors_hold_no_key(demo: DemoInstance,
 
 
 def test_deactivation_ends_sessions_and_new_reports_skip_the_key(
-        demo: DemoInstance, as_role: Callable[[str], Browser],
-        browser: Callable[[], Browser]) -> None:
+    demo: DemoInstance, as_role: Callable[[str], Browser], browser: Callable[[], Browser]
+) -> None:
     head = as_role("head")
     assert head.get("/inbox").status_code == 200
     head_user = _user(demo, "demo-head")
@@ -72,59 +82,89 @@ def test_deactivation_ends_sessions_and_new_reports_skip_the_key(
     with demo.sessions() as s:
         key = s.scalars(select(RecipientKey).where(RecipientKey.user_id == head_user.id)).one()
         assert not key.active
-        assert s.execute(text("SELECT count(*) FROM grants WHERE key_id = :k AND envelope_id = "
-                              "(SELECT report_envelope_id FROM submissions WHERE id = :s)"),
-                         {"k": key.key_id, "s": report.submission_id}).scalar() == 0
+        assert (
+            s.execute(
+                text(
+                    "SELECT count(*) FROM grants WHERE key_id = :k AND envelope_id = "
+                    "(SELECT report_envelope_id FROM submissions WHERE id = :s)"
+                ),
+                {"k": key.key_id, "s": report.submission_id},
+            ).scalar()
+            == 0
+        )
     creds = demo.credentials()["head"]
-    refused = browser().post("/login", {"username": creds["username"],
-                                        "password": creds["password"],
-                                        "code": code_for(demo, creds["username"],
-                                                         creds["totp secret"])})
+    refused = browser().post(
+        "/login",
+        {
+            "username": creds["username"],
+            "password": creds["password"],
+            "code": code_for(demo, creds["username"], creds["totp secret"]),
+        },
+    )
     assert refused.status_code == 401
     assert admin.post(f"/admin/users/{head_user.id}/activate").status_code == 303
     with demo.sessions() as s:
-        assert s.scalars(select(RecipientKey.active)
-                         .where(RecipientKey.user_id == head_user.id)).one()
+        assert s.scalars(
+            select(RecipientKey.active).where(RecipientKey.user_id == head_user.id)
+        ).one()
     assert {"user.deactivate", "user.activate"} <= set(_actions(demo))
 
 
-def test_two_factor_reset_keeps_the_key(demo: DemoInstance, as_role: Callable[[str], Browser],
-                                        browser: Callable[[], Browser]) -> None:
+def test_two_factor_reset_keeps_the_key(
+    demo: DemoInstance, as_role: Callable[[str], Browser], browser: Callable[[], Browser]
+) -> None:
     report = store_portal_report(demo)
     creds = demo.credentials()["handler"]
     user = _user(demo, creds["username"])
     admin = as_role("admin")
     assert admin.post(f"/admin/users/{user.id}/reset-two-factor").status_code == 303
     client = browser()
-    page = client.post("/login", {"username": creds["username"], "password": creds["password"],
-                                  "code": ""}).get_data(as_text=True)
+    page = client.post(
+        "/login", {"username": creds["username"], "password": creds["password"], "code": ""}
+    ).get_data(as_text=True)
     secret = re.search(r'<code class="key">([A-Z2-7 ]+)</code>', page).group(1)
     assert secret.replace(" ", "") != creds["totp secret"]
-    client.post("/login", {"username": creds["username"], "password": creds["password"],
-                           "code": pyotp.TOTP(secret.replace(" ", "")).now()})
+    client.post(
+        "/login",
+        {
+            "username": creds["username"],
+            "password": creds["password"],
+            "code": pyotp.TOTP(secret.replace(" ", "")).now(),
+        },
+    )
     assert client.get(f"/cases/{report.submission_id}").status_code == 200
     assert "user.reset_two_factor" in _actions(demo)
 
 
-def test_settings_changes_are_audited(demo: DemoInstance,
-                                      as_role: Callable[[str], Browser]) -> None:
+def test_settings_changes_are_audited(
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
     admin = as_role("admin")
     page = admin.get("/admin/settings").get_data(as_text=True)
     assert 'value="5"' in page and 'value="15"' in page  # the defaults
-    assert admin.post("/admin/settings", {"organization_name": "Агенттік",
-                                          "lockout_max_failures": "7",
-                                          "lockout_minutes": "15"}).status_code == 303
+    assert (
+        admin.post(
+            "/admin/settings",
+            {"organization_name": "Агенттік", "lockout_max_failures": "7", "lockout_minutes": "15"},
+        ).status_code
+        == 303
+    )
     with demo.sessions() as s:
-        changes = {e.target: e.details for e in s.scalars(
-            select(AuditEntry).where(AuditEntry.action == "setting.change"))}
-    assert changes == {"organization_name": {"old": "", "new": "Агенттік"},
-                       "lockout_max_failures": {"old": 5, "new": 7}}
+        changes = {
+            e.target: e.details
+            for e in s.scalars(select(AuditEntry).where(AuditEntry.action == "setting.change"))
+        }
+    assert changes == {
+        "organization_name": {"old": "", "new": "Агенттік"},
+        "lockout_max_failures": {"old": 5, "new": 7},
+    }
     page = admin.get("/admin/settings").get_data(as_text=True)
     assert 'value="7"' in page and "Агенттік" in page
 
 
-def test_auditor_reads_the_log_paged_and_checks_it(demo: DemoInstance,
-                                                   as_role: Callable[[str], Browser]) -> None:
+def test_auditor_reads_the_log_paged_and_checks_it(
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
     from store import audit
 
     with demo.sessions() as s, s.begin():

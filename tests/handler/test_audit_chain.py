@@ -43,8 +43,7 @@ def test_untouched_log_verifies(demo: DemoInstance) -> None:
 def test_edit_is_named(demo: DemoInstance) -> None:
     ids = _ids(demo)
     with demo.engine.begin() as conn:
-        conn.execute(text("UPDATE audit_log SET actor = 'someone' WHERE id = :id"),
-                     {"id": ids[2]})
+        conn.execute(text("UPDATE audit_log SET actor = 'someone' WHERE id = :id"), {"id": ids[2]})
     code, output = _verify()
     assert code == 1 and _named(output) == ids[2]
 

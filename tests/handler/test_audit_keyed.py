@@ -36,9 +36,16 @@ def _forge(demo: DemoInstance, *, mac: str | None = None) -> int:
     head = demo.credentials()["head"]["username"]
     with demo.sessions() as s, s.begin():
         tail = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).one()
-        forged = AuditEntry(at=datetime.now(UTC), actor=head, action="identity.open",
-                            target="a" * 32, details={}, prev_hash=tail.entry_hash,
-                            entry_hash="", entry_mac=mac)
+        forged = AuditEntry(
+            at=datetime.now(UTC),
+            actor=head,
+            action="identity.open",
+            target="a" * 32,
+            details={},
+            prev_hash=tail.entry_hash,
+            entry_hash="",
+            entry_mac=mac,
+        )
         forged.entry_hash = audit.entry_hash(forged)
         s.add(forged)
         s.flush()
@@ -67,7 +74,8 @@ def test_a_mac_copied_from_another_entry_does_not_help(demo: DemoInstance) -> No
 
 
 def test_the_auditor_page_names_the_forged_entry(
-        demo: DemoInstance, as_role: Callable[[str], Browser]) -> None:
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
     forged = _forge(demo)
     page = as_role("auditor").get("/audit/verify")
     body = page.get_data(as_text=True)
@@ -85,7 +93,8 @@ def test_the_key_is_in_the_instance_folder_not_the_database(demo: DemoInstance) 
 
 
 def test_an_older_installation_keeps_its_entries_and_is_keyed_from_its_head(
-        demo: DemoInstance) -> None:
+    demo: DemoInstance,
+) -> None:
     # As an installation from before the keyed chain: entries without MACs, no audit.key.
     (demo.path / audit.KEY_NAME).unlink()
     with demo.sessions() as s, s.begin():
@@ -131,8 +140,9 @@ def test_old_entries_cannot_be_rewritten_after_the_upgrade(demo: DemoInstance) -
     assert "audit.key" in output
 
 
-def test_the_portal_host_gets_no_audit_key(demo: DemoInstance, tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_portal_host_gets_no_audit_key(
+    demo: DemoInstance, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The portal writes no audit entry: its folder (adal.json, portal.key) stays as copied."""
     portal_folder = tmp_path / "portal-instance"
     portal_folder.mkdir(mode=0o700)

@@ -35,7 +35,8 @@ def _docx_text(data: bytes) -> str:
 
 
 def test_the_case_page_marks_controls_in_the_report_and_messages(
-        demo: DemoInstance, as_role: Callable[[str], Browser]) -> None:
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
     report = store_portal_report(demo, facts=FACTS)
     reporter_follows_up(demo, report, "Ещё: \u202eотчёт\u202c и " + CONTROLS)
     page = as_role("handler").get(f"/cases/{report.submission_id}")
@@ -50,7 +51,8 @@ def test_the_case_page_marks_controls_in_the_report_and_messages(
 
 @pytest.mark.parametrize("fmt", ["docx", "html"])
 def test_the_appendix1_draft_and_exports_show_placeholders(
-        demo: DemoInstance, as_role: Callable[[str], Browser], fmt: str) -> None:
+    demo: DemoInstance, as_role: Callable[[str], Browser], fmt: str
+) -> None:
     sid = store_portal_report(demo, facts=FACTS).submission_id
     handler = as_role("handler")
     draft = handler.get(f"/cases/{sid}/appendix1")
@@ -58,10 +60,18 @@ def test_the_appendix1_draft_and_exports_show_placeholders(
     _no_controls(draft.get_data(as_text=True))
     assert "100[U+202E]000 1" in draft.get_data(as_text=True)
     # A handler who edits the draft in a browser can still send a raw control back.
-    response = handler.post(f"/cases/{sid}/appendix1", {
-        "received_at": "2026-03-23T10:30", "received_by": "Иванова А. Б.",
-        "channel": "portal", "facts": FACTS, "persons": "\u202eвонавИ\u202c",
-        "lang": "ru", "fmt": fmt})
+    response = handler.post(
+        f"/cases/{sid}/appendix1",
+        {
+            "received_at": "2026-03-23T10:30",
+            "received_by": "Иванова А. Б.",
+            "channel": "portal",
+            "facts": FACTS,
+            "persons": "\u202eвонавИ\u202c",
+            "lang": "ru",
+            "fmt": fmt,
+        },
+    )
     assert response.status_code == 200, response.get_data(as_text=True)[:2000]
     text = _docx_text(response.data) if fmt == "docx" else response.get_data(as_text=True)
     _no_controls(text)

@@ -20,8 +20,9 @@ def _confirmation_due(today):  # type: ignore[no-untyped-def]
     return WorkCalendar().add_working_days(today, 3)
 
 
-def test_added_day_off_moves_a_shown_due_date(demo: DemoInstance,
-                                              as_role: Callable[[str], Browser]) -> None:
+def test_added_day_off_moves_a_shown_due_date(
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
     sid = store_portal_report(demo).submission_id
     handler = as_role("handler")
     handler.get(f"/cases/{sid}")
@@ -36,8 +37,10 @@ def test_added_day_off_moves_a_shown_due_date(demo: DemoInstance,
     admin = as_role("admin")
     page = admin.get(f"/admin/calendar?year={first.year}").get_data(as_text=True)
     assert "Public holidays (for reference)" in page
-    response = admin.post(f"/admin/calendar?year={first.year}",
-                          {"day": first.isoformat(), "kind": "day_off", "note": "Decree 1"})
+    response = admin.post(
+        f"/admin/calendar?year={first.year}",
+        {"day": first.isoformat(), "kind": "day_off", "note": "Decree 1"},
+    )
     assert response.status_code == 303, response.get_data(as_text=True)[:2000]
     assert "Decree 1" in admin.get(f"/admin/calendar?year={first.year}").get_data(as_text=True)
     with demo.sessions() as s:
@@ -62,8 +65,9 @@ def test_added_day_off_moves_a_shown_due_date(demo: DemoInstance,
         assert s.scalars(select(AuditEntry).where(AuditEntry.action == "calendar.remove")).one()
 
 
-def test_bad_calendar_input_is_refused(demo: DemoInstance,
-                                       as_role: Callable[[str], Browser]) -> None:
+def test_bad_calendar_input_is_refused(
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
     admin = as_role("admin")
     saturday = datetime(2030, 1, 5).date()
     bad = [
@@ -78,8 +82,9 @@ def test_bad_calendar_input_is_refused(demo: DemoInstance,
     for data in bad:
         response = admin.post("/admin/calendar", data)
         assert 400 <= response.status_code < 500, (data, response.status_code)
-    assert "This would change nothing" in admin.post(
-        "/admin/calendar", bad[-1]).get_data(as_text=True)
+    assert "This would change nothing" in admin.post("/admin/calendar", bad[-1]).get_data(
+        as_text=True
+    )
     for day in ("", "nonsense", "2030-01-08"):
         response = admin.post("/admin/calendar/remove", {"day": day})
         assert 400 <= response.status_code < 500, (day, response.status_code)

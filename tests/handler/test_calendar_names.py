@@ -12,19 +12,31 @@ from tests.support.backoffice import Browser
 
 # (language, Kurban Ait 2026, a day moved from a weekend, Constitution Day 2027)
 NAMES = [
-    ("ru", "Курбан айт", "День Победы (перенесённый выходной день)",
-     "День Конституции Республики Казахстан"),
-    ("kk", "Құрбан айт", "Жеңіс күні (демалыс күнінен ауыстырылған демалыс)",
-     "Қазақстан Республикасының Конституциясы күні"),
-    ("en", "Kurban Ait", "Victory Day (day off moved from a weekend)",
-     "Constitution Day of the Republic of Kazakhstan"),
+    (
+        "ru",
+        "Курбан айт",
+        "День Победы (перенесённый выходной день)",
+        "День Конституции Республики Казахстан",
+    ),
+    (
+        "kk",
+        "Құрбан айт",
+        "Жеңіс күні (демалыс күнінен ауыстырылған демалыс)",
+        "Қазақстан Республикасының Конституциясы күні",
+    ),
+    (
+        "en",
+        "Kurban Ait",
+        "Victory Day (day off moved from a weekend)",
+        "Constitution Day of the Republic of Kazakhstan",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("lang", "kurban", "moved", "constitution"), NAMES)
-def test_holiday_names_in_the_interface_language(as_role: Callable[[str], Browser], lang: str,
-                                                 kurban: str, moved: str,
-                                                 constitution: str) -> None:
+def test_holiday_names_in_the_interface_language(
+    as_role: Callable[[str], Browser], lang: str, kurban: str, moved: str, constitution: str
+) -> None:
     admin = as_role("admin")
     admin.get(f"/lang/{lang}")
     page_2026 = admin.get("/admin/calendar?year=2026").get_data(as_text=True)

@@ -19,7 +19,8 @@ def _step(client: Browser, sid: str, step: str):  # type: ignore[no-untyped-def]
 
 
 def test_head_records_a_reporter_who_came_forward(
-        demo: DemoInstance, as_role: Callable[[str], Browser]) -> None:
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
     sid = store_portal_report(demo).submission_id
     head, handler = as_role("head"), as_role("handler")
     page = head.get(f"/cases/{sid}").get_data(as_text=True)
@@ -34,8 +35,18 @@ def test_head_records_a_reporter_who_came_forward(
     assert head.post(url, {"full_name": NAME}).status_code == 400  # how is needed
     with demo.sessions() as s:
         assert s.get(Submission, sid).identity_envelope_id is None  # type: ignore[union-attr]
-    assert head.post(url, {"full_name": NAME, "position": "экономист", "unit": "қаржы",
-                           "how": "Пришла лично 4 декабря 2026 г."}).status_code == 303
+    assert (
+        head.post(
+            url,
+            {
+                "full_name": NAME,
+                "position": "экономист",
+                "unit": "қаржы",
+                "how": "Пришла лично 4 декабря 2026 г.",
+            },
+        ).status_code
+        == 303
+    )
 
     identity = head.get(f"/cases/{sid}/identity").get_data(as_text=True)
     assert NAME in identity and "экономист" in identity
@@ -44,9 +55,13 @@ def test_head_records_a_reporter_who_came_forward(
         submission = s.get(Submission, sid)
         assert submission is not None and submission.identity_envelope is not None
         assert submission.identity_envelope.purpose == "identity"
-        holders = set(s.scalars(select(RecipientKey.purpose).join(
-            Grant, Grant.key_id == RecipientKey.key_id).where(
-            Grant.envelope_id == submission.identity_envelope_id)))
+        holders = set(
+            s.scalars(
+                select(RecipientKey.purpose)
+                .join(Grant, Grant.key_id == RecipientKey.key_id)
+                .where(Grant.envelope_id == submission.identity_envelope_id)
+            )
+        )
         assert holders == {"head", "recovery"}
         case = s.scalars(select(Case).where(Case.submission_id == sid)).one()
         assert not case.anonymous

@@ -36,35 +36,49 @@ def _actions(demo: DemoInstance) -> list[str]:
         return list(s.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
 
 
-def _new_user(demo: DemoInstance, browser: Callable[[], Browser], role: str,
-              username: str) -> Browser:
+def _new_user(
+    demo: DemoInstance, browser: Callable[[], Browser], role: str, username: str
+) -> Browser:
     """A user made with `adal user add`, enrolled and signed in through the pages."""
     import re
 
     import pyotp
 
-    code, output = run_cli("user", "add", "--role", role, "--full-name", username.title(),
-                           username)
+    code, output = run_cli("user", "add", "--role", role, "--full-name", username.title(), username)
     assert code == 0, output
     password = output.split("login): ")[1].strip()
     client = browser()
-    page = client.post("/login", {"username": username, "password": password,
-                                  "code": ""}).get_data(as_text=True)
+    page = client.post("/login", {"username": username, "password": password, "code": ""}).get_data(
+        as_text=True
+    )
     secret = re.search(r'<code class="key">([A-Z2-7 ]+)</code>', page).group(1)
-    client.get(client.post("/login", {"username": username, "password": password,
-                                      "code": pyotp.TOTP(secret.replace(" ", "")).now()})
-               .headers["Location"])  # a new session: its page carries the new CSRF token
+    client.get(
+        client.post(
+            "/login",
+            {
+                "username": username,
+                "password": password,
+                "code": pyotp.TOTP(secret.replace(" ", "")).now(),
+            },
+        ).headers["Location"]
+    )  # a new session: its page carries the new CSRF token
     new = f"{username} has a long password"
-    assert client.post("/account/password", {"current": password, "new": new,
-                                             "confirm": new}).status_code == 303
+    assert (
+        client.post(
+            "/account/password", {"current": password, "new": new, "confirm": new}
+        ).status_code
+        == 303
+    )
     client.get("/inbox")
     return client
 
 
-def test_full_loop_with_the_reporter(demo: DemoInstance, as_role: Callable[[str], Browser]
-                                     ) -> None:
-    report = store_portal_report(demo, facts="Взятка в отделе закупок",
-                                 files=[("Отчёт.pdf", "application/pdf", b"%PDF-1.4 data")])
+def test_full_loop_with_the_reporter(demo: DemoInstance, as_role: Callable[[str], Browser]) -> None:
+    report = store_portal_report(
+        demo,
+        facts="Взятка в отделе закупок",
+        files=[("Отчёт.pdf", "application/pdf", b"%PDF-1.4 data")],
+    )
     handler = as_role("handler")
     inbox = handler.get("/inbox").get_data(as_text=True)
     assert report.submission_id in inbox
@@ -85,8 +99,9 @@ def test_full_loop_with_the_reporter(demo: DemoInstance, as_role: Callable[[str]
     with demo.sessions() as s:
         mailbox_before = s.scalars(select(Mailbox.status)).one()
         case_before = s.scalars(select(Case.status)).one()
-    response = handler.post(f"/cases/{report.submission_id}/reply",
-                            {"text": "Спасибо. Уточните, пожалуйста, дату."})
+    response = handler.post(
+        f"/cases/{report.submission_id}/reply", {"text": "Спасибо. Уточните, пожалуйста, дату."}
+    )
     assert response.status_code == 303
     assert reporter_reads(demo, report) == ["Спасибо. Уточните, пожалуйста, дату."]
     with demo.sessions() as s:
@@ -98,19 +113,20 @@ def test_full_loop_with_the_reporter(demo: DemoInstance, as_role: Callable[[str]
         assert len(message.envelope.grants) >= 4  # mailbox, handler, head, recovery
     assert "message.reply" in _actions(demo)
 
-    reporter_follows_up(demo, report, "Это было 12 марта.",
-                        files=[("photo.jpg", "image/jpeg", b"\xff\xd8 jpeg")])
+    reporter_follows_up(
+        demo, report, "Это было 12 марта.", files=[("photo.jpg", "image/jpeg", b"\xff\xd8 jpeg")]
+    )
     page = handler.get(f"/cases/{report.submission_id}").get_data(as_text=True)
     assert "Спасибо. Уточните, пожалуйста, дату." in page
     assert "Это было 12 марта." in page
     assert "photo.jpg" in page
 
 
-def test_download_streams_with_safe_headers(demo: DemoInstance,
-                                            as_role: Callable[[str], Browser]) -> None:
+def test_download_streams_with_safe_headers(
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
     data = bytes(range(256)) * 1000  # several chunks
-    report = store_portal_report(demo, files=[('"x";\r\nSet-Cookie: a=b.html', "text/html",
-                                               data)])
+    report = store_portal_report(demo, files=[('"x";\r\nSet-Cookie: a=b.html', "text/html", data)])
     handler = as_role("handler")
     handler.get(f"/cases/{report.submission_id}")
     with demo.sessions() as s:
@@ -131,10 +147,10 @@ def test_download_streams_with_safe_headers(demo: DemoInstance,
     assert handler.get(f"/cases/{other.submission_id}/files/{attachment.id}").status_code == 404
 
 
-def test_identity_only_for_the_head(demo: DemoInstance, as_role: Callable[[str], Browser]
-                                    ) -> None:
-    report = store_portal_report(demo, identity={"full_name": "Серик Ахметов",
-                                                 "position": "бухгалтер", "unit": "финансы"})
+def test_identity_only_for_the_head(demo: DemoInstance, as_role: Callable[[str], Browser]) -> None:
+    report = store_portal_report(
+        demo, identity={"full_name": "Серик Ахметов", "position": "бухгалтер", "unit": "финансы"}
+    )
     handler = as_role("handler")
     page = handler.get(f"/cases/{report.submission_id}").get_data(as_text=True)
     assert "Серик" not in page
@@ -152,12 +168,12 @@ def test_identity_only_for_the_head(demo: DemoInstance, as_role: Callable[[str],
         handler_user = s.scalars(select(User).where(User.username == creds["username"])).one()
         private = ckeys.unwrap_private_key(handler_user.wrapped_key, creds["password"])
         submission = s.get(Submission, report.submission_id)
-        assert not sealing.holds(submission.identity_envelope,
-                                 ckeys.key_id(private.public_key))
+        assert not sealing.holds(submission.identity_envelope, ckeys.key_id(private.public_key))
 
 
 def test_an_envelope_opens_only_as_what_it_is_referenced_as(
-        demo: DemoInstance, as_role: Callable[[str], Browser]) -> None:
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
     """A hijacked portal points rows of a case it controls at another case's envelopes, each in
     a column other than the one that owns it (so the unique indexes allow it): neither the
     victim's report shown as a message, nor the victim's message shown as a report."""
@@ -166,15 +182,26 @@ def test_an_envelope_opens_only_as_what_it_is_referenced_as(
     forged = store_portal_report(demo)
     with demo.sessions() as s, s.begin():
         victim_row = s.get(Submission, victim.submission_id)
-        victim_message = s.scalars(select(Message.envelope_id).where(
-            Message.submission_id == victim.submission_id)).one()
-        s.add(Message(submission_id=forged.submission_id, direction="from_reporter",
-                      envelope_id=victim_row.report_envelope_id,
-                      created_on=victim_row.received_on))
-        mailbox = Mailbox(lookup_tag=b"f" * 32, public_key=b"k" * 32,
-                          created_on=victim_row.received_on)
-        posing = Submission(channel="portal", received_on=victim_row.received_on,
-                            report_envelope_id=victim_message, mailbox=mailbox)
+        victim_message = s.scalars(
+            select(Message.envelope_id).where(Message.submission_id == victim.submission_id)
+        ).one()
+        s.add(
+            Message(
+                submission_id=forged.submission_id,
+                direction="from_reporter",
+                envelope_id=victim_row.report_envelope_id,
+                created_on=victim_row.received_on,
+            )
+        )
+        mailbox = Mailbox(
+            lookup_tag=b"f" * 32, public_key=b"k" * 32, created_on=victim_row.received_on
+        )
+        posing = Submission(
+            channel="portal",
+            received_on=victim_row.received_on,
+            report_envelope_id=victim_message,
+            mailbox=mailbox,
+        )
         s.add(posing)
         s.flush()
         posing_id = posing.id
@@ -188,8 +215,8 @@ def test_an_envelope_opens_only_as_what_it_is_referenced_as(
 
 
 def test_never_granted_handler_cannot_decrypt_then_grant_then_revoke(
-        demo: DemoInstance, as_role: Callable[[str], Browser],
-        browser: Callable[[], Browser]) -> None:
+    demo: DemoInstance, as_role: Callable[[str], Browser], browser: Callable[[], Browser]
+) -> None:
     report = store_portal_report(demo, files=[("a.txt", "text/plain", b"file for the case")])
     reporter_follows_up(demo, report, "follow-up before sharing")
     late = _new_user(demo, browser, "handler", "late-handler")  # created AFTER the report
@@ -210,8 +237,9 @@ def test_never_granted_handler_cannot_decrypt_then_grant_then_revoke(
     page = late.get(f"/cases/{report.submission_id}")
     assert page.status_code == 200
     assert "follow-up before sharing" in page.get_data(as_text=True)
-    assert late.get(f"/cases/{report.submission_id}/files/{attachment}").data == \
-        b"file for the case"
+    assert (
+        late.get(f"/cases/{report.submission_id}/files/{attachment}").data == b"file for the case"
+    )
 
     response = handler.post(f"/cases/{report.submission_id}/grants/{late_id}/revoke")
     assert response.status_code == 303
@@ -224,16 +252,15 @@ def test_never_granted_handler_cannot_decrypt_then_grant_then_revoke(
     # Nor can a handler take a case away from the head (p6, p14).
     with demo.sessions() as s:
         head_id = s.scalars(select(User.id).where(User.username == "demo-head")).one()
-    assert handler.post(f"/cases/{report.submission_id}/grants/{head_id}/revoke"
-                        ).status_code == 403
+    assert handler.post(f"/cases/{report.submission_id}/grants/{head_id}/revoke").status_code == 403
     head = as_role("head")
     assert head.get(f"/cases/{report.submission_id}").status_code == 200
 
 
-def test_recover_grants_every_case_to_a_new_user(demo: DemoInstance,
-                                                 browser: Callable[[], Browser]) -> None:
-    first = store_portal_report(demo, identity={"full_name": "Айгүл", "position": "p",
-                                                "unit": "u"})
+def test_recover_grants_every_case_to_a_new_user(
+    demo: DemoInstance, browser: Callable[[], Browser]
+) -> None:
+    first = store_portal_report(demo, identity={"full_name": "Айгүл", "position": "p", "unit": "u"})
     second = store_portal_report(demo, files=[("b.txt", "text/plain", b"second")])
     reporter_follows_up(demo, second, "second follow-up")
     head = _new_user(demo, browser, "head", "new-head")
@@ -251,8 +278,7 @@ def test_recover_grants_every_case_to_a_new_user(demo: DemoInstance,
     assert demo.recovery_key() not in output
     for report in (first, second):
         assert head.get(f"/cases/{report.submission_id}").status_code == 200
-    assert "second follow-up" in head.get(f"/cases/{second.submission_id}").get_data(
-        as_text=True)
+    assert "second follow-up" in head.get(f"/cases/{second.submission_id}").get_data(as_text=True)
     # A head recovered as custodian also gets the identity block.
     assert "Айгүл" in head.get(f"/cases/{first.submission_id}/identity").get_data(as_text=True)
     with demo.sessions() as s:
@@ -263,8 +289,14 @@ def test_recover_grants_every_case_to_a_new_user(demo: DemoInstance,
 def test_recover_one_case_and_errors(demo: DemoInstance, browser: Callable[[], Browser]) -> None:
     first, second = store_portal_report(demo), store_portal_report(demo)
     late = _new_user(demo, browser, "handler", "one-case")
-    code, output = run_cli("recover", "--user", "one-case", "--case", first.submission_id,
-                           input=demo.recovery_key() + "\n")
+    code, output = run_cli(
+        "recover",
+        "--user",
+        "one-case",
+        "--case",
+        first.submission_id,
+        input=demo.recovery_key() + "\n",
+    )
     assert code == 0, output
     assert late.get(f"/cases/{first.submission_id}").status_code == 200
     assert late.get(f"/cases/{second.submission_id}").status_code == 404
@@ -274,9 +306,12 @@ def test_recover_one_case_and_errors(demo: DemoInstance, browser: Callable[[], B
     assert run_cli("recover", "--user", "one-case", "--case", "f" * 32, input=key)[0] != 0
 
 
-def test_admin_reset_loses_access_until_regranted(demo: DemoInstance, app: Flask,
-                                                  as_role: Callable[[str], Browser],
-                                                  browser: Callable[[], Browser]) -> None:
+def test_admin_reset_loses_access_until_regranted(
+    demo: DemoInstance,
+    app: Flask,
+    as_role: Callable[[str], Browser],
+    browser: Callable[[], Browser],
+) -> None:
     report = store_portal_report(demo)
     creds = demo.credentials()["handler"]
     handler = as_role("handler")
@@ -290,40 +325,67 @@ def test_admin_reset_loses_access_until_regranted(demo: DemoInstance, app: Flask
     assert response.status_code == 200
     import re
 
-    one_time = re.search(r'<p class="secret"><code>([^<]+)</code>', response.get_data(
-        as_text=True)).group(1)
+    one_time = re.search(
+        r'<p class="secret"><code>([^<]+)</code>', response.get_data(as_text=True)
+    ).group(1)
     assert handler.get("/inbox").status_code == 303  # the old session ended
     again = browser()
-    again.post("/login", {"username": creds["username"], "password": one_time,
-                          "code": code_for(demo, creds["username"], creds["totp secret"])})
+    again.post(
+        "/login",
+        {
+            "username": creds["username"],
+            "password": one_time,
+            "code": code_for(demo, creds["username"], creds["totp secret"]),
+        },
+    )
     new = "a brand new long password"
     again.get("/account/password")
-    assert again.post("/account/password", {"current": one_time, "new": new,
-                                            "confirm": new}).status_code == 303
+    assert (
+        again.post(
+            "/account/password", {"current": one_time, "new": new, "confirm": new}
+        ).status_code
+        == 303
+    )
     assert again.get(f"/cases/{report.submission_id}").status_code == 404
     head = as_role("head")
     page = head.get(f"/cases/{report.submission_id}").get_data(as_text=True)
     assert creds["username"] in page  # offered again: the old key no longer counts
-    assert head.post(f"/cases/{report.submission_id}/grants",
-                     {"user_id": str(user.id)}).status_code == 303
+    assert (
+        head.post(f"/cases/{report.submission_id}/grants", {"user_id": str(user.id)}).status_code
+        == 303
+    )
     assert again.get(f"/cases/{report.submission_id}").status_code == 200
 
 
-def test_register_a_hotline_report(demo: DemoInstance, as_role: Callable[[str], Browser]
-                                   ) -> None:
+def test_register_a_hotline_report(demo: DemoInstance, as_role: Callable[[str], Browser]) -> None:
     import io
 
     handler = as_role("handler")
     assert handler.get("/register").status_code == 200
     recording = b"ID3" + bytes(300_000)
-    response = handler.post("/register", {
-        "channel": "hotline", "received_at": "2026-03-02T10:15", "received_by": "Айгерім",
-        "channel_details": "звонок на горячую линию", "facts": "Вымогательство взятки",
-        "persons": "", "subject": "", "position": "начальник", "unit": "ЦОН", "when": "",
-        "where": "", "full_name": "Марат Беков", "reporter_position": "специалист",
-        "reporter_unit": "ЦОН", "consent": "y", "nda_intended": "y",
-        "files": [(io.BytesIO(recording), "call-2026-03-02.mp3", "audio/mpeg")],
-    }, content_type="multipart/form-data")
+    response = handler.post(
+        "/register",
+        {
+            "channel": "hotline",
+            "received_at": "2026-03-02T10:15",
+            "received_by": "Айгерім",
+            "channel_details": "звонок на горячую линию",
+            "facts": "Вымогательство взятки",
+            "persons": "",
+            "subject": "",
+            "position": "начальник",
+            "unit": "ЦОН",
+            "when": "",
+            "where": "",
+            "full_name": "Марат Беков",
+            "reporter_position": "специалист",
+            "reporter_unit": "ЦОН",
+            "consent": "y",
+            "nda_intended": "y",
+            "files": [(io.BytesIO(recording), "call-2026-03-02.mp3", "audio/mpeg")],
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 303, response.get_data(as_text=True)
     submission_id = response.headers["Location"].rsplit("/", 1)[1]
     with demo.sessions() as s:
@@ -355,8 +417,9 @@ def test_register_a_hotline_report(demo: DemoInstance, as_role: Callable[[str], 
 
     private = ckeys.parse_recovery_key(demo.recovery_key())
     with demo.sessions() as s:
-        body = sealing.open_body(s.get(Submission, submission_id).report_envelope, private,
-                                 expect="report")
+        body = sealing.open_body(
+            s.get(Submission, submission_id).report_envelope, private, expect="report"
+        )
         stored = payloads.decode(body, payloads.REPORT_FORMAT)
     assert stored["received_at"].startswith("2026-03-02T05:15:00")
     assert stored["channel"] == "hotline" and stored["received_by"] == "Айгерім"

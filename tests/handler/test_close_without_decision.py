@@ -22,8 +22,9 @@ def _now() -> datetime:
 
 
 def _step(client: Browser, sid: str, step: str, data: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-    return client.post(f"/cases/{sid}/steps/{step}",
-                       {f"{step}-{k}": v for k, v in (data or {}).items()})
+    return client.post(
+        f"/cases/{sid}/steps/{step}", {f"{step}-{k}": v for k, v in (data or {}).items()}
+    )
 
 
 def _case(demo: DemoInstance, sid: str) -> Case:
@@ -41,14 +42,21 @@ def _last_details(demo: DemoInstance, sid: str) -> tuple[str, dict[str, str]]:
 
 
 def _notified(head: Browser, sid: str) -> None:
-    assert _step(head, sid, "kns_notified", {"call_time": _now().strftime("%Y-%m-%dT%H:%M"),
-                                             "operator": "Operator A"}).status_code == 303
+    assert (
+        _step(
+            head,
+            sid,
+            "kns_notified",
+            {"call_time": _now().strftime("%Y-%m-%dT%H:%M"), "operator": "Operator A"},
+        ).status_code
+        == 303
+    )
 
 
 def test_head_closes_without_decision_for_each_reason(
-        demo: DemoInstance, as_role: Callable[[str], Browser]) -> None:
-    waited, duplicate, transferred = (store_portal_report(demo).submission_id
-                                      for _ in range(3))
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
+    waited, duplicate, transferred = (store_portal_report(demo).submission_id for _ in range(3))
     head = as_role("head")
     handler = as_role("handler")
     for sid in (waited, duplicate, transferred):
@@ -56,8 +64,12 @@ def test_head_closes_without_decision_for_each_reason(
 
     # A handler is neither offered the step nor allowed it.
     assert f"/steps/{STEP}" not in handler.get(f"/cases/{waited}").get_data(as_text=True)
-    assert _step(handler, waited, STEP, {"reason": "duplicate",
-                                         "duplicate_of": duplicate[:8]}).status_code == 403
+    assert (
+        _step(
+            handler, waited, STEP, {"reason": "duplicate", "duplicate_of": duplicate[:8]}
+        ).status_code
+        == 403
+    )
     assert f"/steps/{STEP}" in head.get(f"/cases/{waited}").get_data(as_text=True)
 
     # No decision: only after the written confirmation, and with the date waited for.
@@ -66,38 +78,69 @@ def test_head_closes_without_decision_for_each_reason(
     assert response.status_code == 409
     assert "earlier steps are missing" in response.get_data(as_text=True)
     _notified(head, waited)
-    assert _step(head, waited, "confirmation_sent", {"outgoing_number": "01-12/7",
-                                                     "outgoing_date": today}
-                 ).status_code == 303
+    assert (
+        _step(
+            head,
+            waited,
+            "confirmation_sent",
+            {"outgoing_number": "01-12/7", "outgoing_date": today},
+        ).status_code
+        == 303
+    )
     response = _step(head, waited, STEP, {"reason": "no_decision"})
     assert response.status_code == 409
     assert "No decision had been received by" in response.get_data(as_text=True)
-    assert _step(head, waited, STEP, {"reason": "no_decision", "no_decision_by": today}
-                 ).status_code == 303
-    assert _last_details(demo, waited) == (STEP, {"reason": "no_decision",
-                                                  "no_decision_by": today})
+    assert (
+        _step(head, waited, STEP, {"reason": "no_decision", "no_decision_by": today}).status_code
+        == 303
+    )
+    assert _last_details(demo, waited) == (STEP, {"reason": "no_decision", "no_decision_by": today})
     closed = _case(demo, waited)
     assert closed.status == STEP and closed.closed_at is not None
     assert _step(head, waited, "decision_received", {"note": "late"}).status_code == 409
 
     # Duplicate: names one other case (the inbox's 8 characters), never itself.
-    assert _step(head, duplicate, STEP, {"reason": "duplicate", "duplicate_of": duplicate[:8]}
-                 ).status_code == 409
-    assert _step(head, duplicate, STEP, {"reason": "duplicate", "duplicate_of": "zzzzzzzz"}
-                 ).status_code == 409
-    assert _step(head, duplicate, STEP, {"reason": "duplicate", "duplicate_of": waited[:8]}
-                 ).status_code == 303
+    assert (
+        _step(
+            head, duplicate, STEP, {"reason": "duplicate", "duplicate_of": duplicate[:8]}
+        ).status_code
+        == 409
+    )
+    assert (
+        _step(
+            head, duplicate, STEP, {"reason": "duplicate", "duplicate_of": "zzzzzzzz"}
+        ).status_code
+        == 409
+    )
+    assert (
+        _step(
+            head, duplicate, STEP, {"reason": "duplicate", "duplicate_of": waited[:8]}
+        ).status_code
+        == 303
+    )
     assert _last_details(demo, duplicate)[1]["duplicate_of"] == waited
 
     # Transferred: the 1424 notice is owed first (p8), and the recipient is named.
-    assert _step(head, transferred, STEP, {"reason": "transferred",
-                                           "transferred_to": "Prosecutor's office"}
-                 ).status_code == 409
+    assert (
+        _step(
+            head,
+            transferred,
+            STEP,
+            {"reason": "transferred", "transferred_to": "Prosecutor's office"},
+        ).status_code
+        == 409
+    )
     _notified(head, transferred)
     assert _step(head, transferred, STEP, {"reason": "transferred"}).status_code == 409
-    assert _step(head, transferred, STEP, {"reason": "transferred",
-                                           "transferred_to": "Prosecutor's office"}
-                 ).status_code == 303
+    assert (
+        _step(
+            head,
+            transferred,
+            STEP,
+            {"reason": "transferred", "transferred_to": "Prosecutor's office"},
+        ).status_code
+        == 303
+    )
     assert _step(head, transferred, STEP, {"reason": "bogus"}).status_code == 400
 
     page = head.get(f"/cases/{transferred}").get_data(as_text=True)
@@ -106,20 +149,28 @@ def test_head_closes_without_decision_for_each_reason(
     assert closed_tab.count("Closed without decision") == 3
     stats = head.get("/statistics").get_data(as_text=True)
     assert re.search(r"<td>Closed without decision</td><td>3</td>", stats)
-    for label in ("No decision received by a stated date", "Case transferred",
-                  "Duplicate of another case"):
+    for label in (
+        "No decision received by a stated date",
+        "Case transferred",
+        "Duplicate of another case",
+    ):
         assert re.search(rf"<td>{label}</td><td>1</td>", stats), label
 
 
 def test_not_offered_once_a_decision_is_received(
-        demo: DemoInstance, as_role: Callable[[str], Browser]) -> None:
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
     sid = store_portal_report(demo).submission_id
     head = as_role("head")
     head.get(f"/cases/{sid}")
     _notified(head, sid)
     today = _now().date().isoformat()
-    assert _step(head, sid, "confirmation_sent", {"outgoing_number": "1",
-                                                  "outgoing_date": today}).status_code == 303
+    assert (
+        _step(
+            head, sid, "confirmation_sent", {"outgoing_number": "1", "outgoing_date": today}
+        ).status_code
+        == 303
+    )
     assert _step(head, sid, "decision_received", {"note": "ERDR"}).status_code == 303
     assert f"/steps/{STEP}" not in head.get(f"/cases/{sid}").get_data(as_text=True)
     response = _step(head, sid, STEP, {"reason": "no_decision", "no_decision_by": today})

@@ -25,15 +25,21 @@ def _record_with_matter(demo: DemoInstance, head: Browser) -> tuple[str, str, in
     base = f"/cases/{sid}/protection"
     assert head.post(base, {"full_name": "Серікбаев Е."}).status_code == 303
     today = local_date(datetime.now(UTC))
-    assert head.post(f"{base}/matters", {"kind": "disciplinary", "body": "collegial",
-                                         "proposed_on": today.isoformat()}).status_code == 303
+    assert (
+        head.post(
+            f"{base}/matters",
+            {"kind": "disciplinary", "body": "collegial", "proposed_on": today.isoformat()},
+        ).status_code
+        == 303
+    )
     with demo.sessions() as s:
         matter_id = s.scalars(select(ProtectionMatter.id)).one()
     return sid, base, matter_id
 
 
 def test_warnings_for_a_day_off_and_a_missing_invitation(
-        demo: DemoInstance, as_role: Callable[[str], Browser]) -> None:
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
     head = as_role("head")
     _sid, base, matter_id = _record_with_matter(demo, head)
     url = f"{base}/matters/{matter_id}"
@@ -42,18 +48,27 @@ def test_warnings_for_a_day_off_and_a_missing_invitation(
     assert head.post(url, {f"m{matter_id}-meeting_on": "2026-12-16"}).status_code == 303
     page = head.get(base).get_data(as_text=True)
     assert DAY_OFF in page and NOT_INVITED in page
-    assert head.post(url, {f"m{matter_id}-meeting_on": "2026-12-27",
-                           f"m{matter_id}-agency_invited": "y"}).status_code == 303
+    assert (
+        head.post(
+            url, {f"m{matter_id}-meeting_on": "2026-12-27", f"m{matter_id}-agency_invited": "y"}
+        ).status_code
+        == 303
+    )
     page = head.get(base).get_data(as_text=True)
     assert DAY_OFF in page and NOT_INVITED not in page
-    assert head.post(url, {f"m{matter_id}-meeting_on": "2026-12-25",
-                           f"m{matter_id}-agency_invited": "y"}).status_code == 303
+    assert (
+        head.post(
+            url, {f"m{matter_id}-meeting_on": "2026-12-25", f"m{matter_id}-agency_invited": "y"}
+        ).status_code
+        == 303
+    )
     page = head.get(base).get_data(as_text=True)
     assert DAY_OFF not in page and NOT_INVITED not in page
 
 
 def test_handler_enters_dates_only_after_a_share(
-        demo: DemoInstance, as_role: Callable[[str], Browser]) -> None:
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
     head = as_role("head")
     sid, base, matter_id = _record_with_matter(demo, head)
     handler = as_role("handler")
@@ -61,8 +76,7 @@ def test_handler_enters_dates_only_after_a_share(
     url = f"{base}/matters/{matter_id}"
     assert handler.get(base).status_code == 403
     assert handler.post(url, {f"m{matter_id}-meeting_on": "2026-12-25"}).status_code == 403
-    assert "Protection of the reporter" not in handler.get(f"/cases/{sid}").get_data(
-        as_text=True)
+    assert "Protection of the reporter" not in handler.get(f"/cases/{sid}").get_data(as_text=True)
     with demo.sessions() as s:
         matter = s.get(ProtectionMatter, matter_id)
         assert matter.meeting_on is None
@@ -75,10 +89,19 @@ def test_handler_enters_dates_only_after_a_share(
     page = handler.get(base).get_data(as_text=True)
     assert "Серікбаев Е." in page
     assert "Register a proposed measure" not in page and "Share the record" not in page
-    assert handler.post(url, {f"m{matter_id}-meeting_on": "2026-12-25",
-                              f"m{matter_id}-agency_invited": "y"}).status_code == 303
-    assert handler.post(f"{base}/matters", {"kind": "dismissal", "body": "collegial",
-                                            "proposed_on": "2026-12-01"}).status_code == 403
+    assert (
+        handler.post(
+            url, {f"m{matter_id}-meeting_on": "2026-12-25", f"m{matter_id}-agency_invited": "y"}
+        ).status_code
+        == 303
+    )
+    assert (
+        handler.post(
+            f"{base}/matters",
+            {"kind": "dismissal", "body": "collegial", "proposed_on": "2026-12-01"},
+        ).status_code
+        == 403
+    )
     with demo.sessions() as s:
         assert str(s.get(ProtectionMatter, matter_id).meeting_on) == "2026-12-25"
         actions = list(s.scalars(select(AuditEntry.action)))

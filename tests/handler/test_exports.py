@@ -21,14 +21,28 @@ def _draft(client: Browser, sid: str) -> dict[str, Any]:
     assert page.status_code == 200
     body = page.get_data(as_text=True)
     assert "руководитель отдела" in body and "отдел закупок" in body
-    return {"received_at": "", "received_by": "", "channel": "portal", "facts": "",
-            "lang": "ru", "fmt": "docx"}
+    return {
+        "received_at": "",
+        "received_by": "",
+        "channel": "portal",
+        "facts": "",
+        "lang": "ru",
+        "fmt": "docx",
+    }
 
 
 def _export(client: Browser, sid: str, **extra: str):  # type: ignore[no-untyped-def]
-    data = {"received_at": "2026-01-05T10:30", "received_by": "Иванова А. Б.",
-            "channel": "portal", "facts": "Взятка при закупке", "position": "руководитель отдела",
-            "unit": "отдел закупок", "head_name": "Ахметов Б.", "lang": "ru", "fmt": "docx"}
+    data = {
+        "received_at": "2026-01-05T10:30",
+        "received_by": "Иванова А. Б.",
+        "channel": "portal",
+        "facts": "Взятка при закупке",
+        "position": "руководитель отдела",
+        "unit": "отдел закупок",
+        "head_name": "Ахметов Б.",
+        "lang": "ru",
+        "fmt": "docx",
+    }
     data.update(extra)
     return client.post(f"/cases/{sid}/appendix1", data)
 
@@ -38,8 +52,9 @@ def _audits(demo: DemoInstance, action: str) -> list[AuditEntry]:
         return list(s.scalars(select(AuditEntry).where(AuditEntry.action == action)))
 
 
-def test_appendix1_docx_in_russian_and_kazakh(demo: DemoInstance,
-                                              as_role: Callable[[str], Browser]) -> None:
+def test_appendix1_docx_in_russian_and_kazakh(
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
     sid = store_portal_report(demo).submission_id
     client = as_role("handler")
     client.get(f"/cases/{sid}")
@@ -49,8 +64,13 @@ def test_appendix1_docx_in_russian_and_kazakh(demo: DemoInstance,
         assert response.status_code == 200, response.get_data(as_text=True)[:2000]
         assert response.mimetype.endswith("wordprocessingml.document")
         text = docx_all_text(response.data)
-        for value in ("05.01.2026, 10:30", "Иванова А. Б.", "Взятка при закупке",
-                      "руководитель отдела", "отдел закупок"):
+        for value in (
+            "05.01.2026, 10:30",
+            "Иванова А. Б.",
+            "Взятка при закупке",
+            "руководитель отдела",
+            "отдел закупок",
+        ):
             assert value in text, (lang, value)
     html = _export(client, sid, fmt="html")
     assert html.status_code == 200 and "Взятка при закупке" in html.get_data(as_text=True)
@@ -59,13 +79,13 @@ def test_appendix1_docx_in_russian_and_kazakh(demo: DemoInstance,
     assert all(e.details["identity"] is False for e in entries)
 
 
-def test_identity_only_for_a_head_with_consent(demo: DemoInstance,
-                                               as_role: Callable[[str], Browser]) -> None:
+def test_identity_only_for_a_head_with_consent(
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
     sid = store_portal_report(demo, identity=IDENTITY).submission_id
     handler = as_role("handler")
     handler.get(f"/cases/{sid}")
-    assert "include_identity" not in handler.get(f"/cases/{sid}/appendix1").get_data(
-        as_text=True)
+    assert "include_identity" not in handler.get(f"/cases/{sid}/appendix1").get_data(as_text=True)
     refused = _export(handler, sid, include_identity="y")
     assert refused.status_code == 403
     assert IDENTITY["full_name"] not in refused.get_data(as_text=True)
@@ -83,8 +103,7 @@ def test_identity_only_for_a_head_with_consent(demo: DemoInstance,
     assert flags == [False, False, True]
 
 
-def test_no_identity_without_consent(demo: DemoInstance,
-                                     as_role: Callable[[str], Browser]) -> None:
+def test_no_identity_without_consent(demo: DemoInstance, as_role: Callable[[str], Browser]) -> None:
     sid = store_portal_report(demo).submission_id  # anonymous: nothing to consent to
     head = as_role("head")
     head.get(f"/cases/{sid}")
@@ -93,7 +112,8 @@ def test_no_identity_without_consent(demo: DemoInstance,
 
 
 def test_a_report_posing_as_an_identity_block_is_not_exported(
-        demo: DemoInstance, as_role: Callable[[str], Browser]) -> None:
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
     """A forged case whose identity envelope is another case's report (heads hold reports
     too): neither the identity page nor the export opens it."""
     victim = store_portal_report(demo, facts="Victim's facts 91c2").submission_id
@@ -109,13 +129,18 @@ def test_a_report_posing_as_an_identity_block_is_not_exported(
     assert _audits(demo, "identity.open") == []
 
 
-def test_bad_export_input_is_4xx(demo: DemoInstance,
-                                 as_role: Callable[[str], Browser]) -> None:
+def test_bad_export_input_is_4xx(demo: DemoInstance, as_role: Callable[[str], Browser]) -> None:
     sid = store_portal_report(demo).submission_id
     client = as_role("handler")
     client.get(f"/cases/{sid}")
-    for extra in ({"received_at": "never"}, {"facts": ""}, {"lang": "en"}, {"fmt": "pdf"},
-                  {"channel": "pigeon"}, {"received_by": "x" * 1000}):
+    for extra in (
+        {"received_at": "never"},
+        {"facts": ""},
+        {"lang": "en"},
+        {"fmt": "pdf"},
+        {"channel": "pigeon"},
+        {"received_by": "x" * 1000},
+    ):
         response = _export(client, sid, **extra)
         assert 400 <= response.status_code < 500, (extra, response.status_code)
     assert _audits(demo, "export.appendix1") == []

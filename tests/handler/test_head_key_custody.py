@@ -38,8 +38,9 @@ def _report_with_identity(demo: DemoInstance, reporter: FlaskClient, name: str) 
     """A report sent through the portal's form, with the reporter's name and consent."""
     with demo.sessions() as s:
         before = set(s.scalars(select(Submission.id)))
-    data = report_fields(reporter, full_name=name, own_position="бухгалтер",
-                         own_unit="отдел закупок", consent="y")
+    data = report_fields(
+        reporter, full_name=name, own_position="бухгалтер", own_unit="отдел закупок", consent="y"
+    )
     response = post_report(reporter, data)
     assert response.status_code == 200, response.get_data(as_text=True)[:2000]
     with demo.sessions() as s:
@@ -50,10 +51,12 @@ def _report_with_identity(demo: DemoInstance, reporter: FlaskClient, name: str) 
 def _second_head(app: Flask, admin: Browser) -> Browser:
     """The admin creates a second head, dana, who signs in for the first time (and so makes
     her head key, not approved yet)."""
-    created = admin.post("/admin/users/new", {"username": "dana", "full_name": "Дана Ерова",
-                                              "role": "head"})
-    return first_sign_in(Browser(app), "dana",
-                         one_time_password(created.get_data(as_text=True)), NEW_PASSWORD)
+    created = admin.post(
+        "/admin/users/new", {"username": "dana", "full_name": "Дана Ерова", "role": "head"}
+    )
+    return first_sign_in(
+        Browser(app), "dana", one_time_password(created.get_data(as_text=True)), NEW_PASSWORD
+    )
 
 
 def _identity_page(head: Browser, submission_id: str) -> str:
@@ -64,8 +67,11 @@ def _identity_page(head: Browser, submission_id: str) -> str:
 
 def _key_row(demo: DemoInstance, username: str) -> RecipientKey:
     with demo.sessions() as s:
-        return s.scalars(select(RecipientKey).join(User, User.id == RecipientKey.user_id)
-                         .where(User.username == username, RecipientKey.active.is_(True))).one()
+        return s.scalars(
+            select(RecipientKey)
+            .join(User, User.id == RecipientKey.user_id)
+            .where(User.username == username, RecipientKey.active.is_(True))
+        ).one()
 
 
 def _actions(demo: DemoInstance) -> list[str]:
@@ -74,8 +80,8 @@ def _actions(demo: DemoInstance) -> list[str]:
 
 
 def test_a_head_created_by_the_admin_gets_identities_only_after_a_head_approves(
-        demo: DemoInstance, app: Flask, as_role: Callable[[str], Browser],
-        reporter: FlaskClient) -> None:
+    demo: DemoInstance, app: Flask, as_role: Callable[[str], Browser], reporter: FlaskClient
+) -> None:
     admin = as_role("admin")
     dana = _second_head(app, admin)
     # Her page says what is pending, with the fingerprint to read out.
@@ -115,8 +121,8 @@ def test_a_head_created_by_the_admin_gets_identities_only_after_a_head_approves(
 
 
 def test_a_reset_head_is_approved_again_before_it_gets_identities(
-        demo: DemoInstance, app: Flask, as_role: Callable[[str], Browser],
-        reporter: FlaskClient) -> None:
+    demo: DemoInstance, app: Flask, as_role: Callable[[str], Browser], reporter: FlaskClient
+) -> None:
     # A second, approved head, so that one remains when the admin resets the first.
     admin = as_role("admin")
     dana = _second_head(app, admin)
@@ -130,8 +136,9 @@ def test_a_reset_head_is_approved_again_before_it_gets_identities(
     reset = admin.post(f"/admin/users/{head_id}/reset-password")
     assert admin.post(f"/admin/users/{head_id}/reset-two-factor").status_code == 303
     assert head.get("/inbox").status_code == 303  # the real head's session is over
-    taken = first_sign_in(Browser(app), "demo-head",
-                   one_time_password(reset.get_data(as_text=True)), NEW_PASSWORD)
+    taken = first_sign_in(
+        Browser(app), "demo-head", one_time_password(reset.get_data(as_text=True)), NEW_PASSWORD
+    )
     assert "Your key awaits approval" in taken.get("/inbox").get_data(as_text=True)
 
     # The retired key opened the earlier case; the new one holds nothing of it.
@@ -148,8 +155,10 @@ def test_a_reset_head_is_approved_again_before_it_gets_identities(
     # The other head is told of the reset, and approves only after the owner reads the
     # fingerprint out; here the owner is back.
     notice = dana.get("/inbox").get_data(as_text=True)
-    assert ("demo-admin reset the password of head demo-head; the old key is retired and the "
-            "new one must be approved.") in notice
+    assert (
+        "demo-admin reset the password of head demo-head; the old key is retired and the "
+        "new one must be approved."
+    ) in notice
     assert dana.post(f"/head-keys/{_key_row(demo, 'demo-head').id}/approve").status_code == 303
     for submission_id, name in ((earlier, "Ерлан Сапаров"), (later, "Гүлнар Омарова")):
         assert name in _identity_page(taken, submission_id)
@@ -157,18 +166,23 @@ def test_a_reset_head_is_approved_again_before_it_gets_identities(
 
 
 def test_with_no_head_left_the_recovery_key_approves(
-        demo: DemoInstance, app: Flask, as_role: Callable[[str], Browser],
-        reporter: FlaskClient) -> None:
+    demo: DemoInstance, app: Flask, as_role: Callable[[str], Browser], reporter: FlaskClient
+) -> None:
     earlier = _report_with_identity(demo, reporter, "Ерлан Сапаров")
     admin = as_role("admin")
     with demo.sessions() as s:
         head_id = s.scalars(select(User.id).where(User.username == "demo-head")).one()
-    one_time = one_time_password(admin.post(f"/admin/users/{head_id}/reset-password")
-                                  .get_data(as_text=True))
+    one_time = one_time_password(
+        admin.post(f"/admin/users/{head_id}/reset-password").get_data(as_text=True)
+    )
     creds = demo.credentials()["head"]
     head = sign_in(Browser(app), demo, "demo-head", one_time, creds["totp secret"])
-    assert head.post("/account/password", {"current": one_time, "new": NEW_PASSWORD,
-                                           "confirm": NEW_PASSWORD}).status_code == 303
+    assert (
+        head.post(
+            "/account/password", {"current": one_time, "new": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+        ).status_code
+        == 303
+    )
     later = _report_with_identity(demo, reporter, "Гүлнар Омарова")
     assert "Гүлнар Омарова" not in _identity_page(head, later)
 
@@ -185,16 +199,17 @@ def test_with_no_head_left_the_recovery_key_approves(
     assert run_cli("head", "approve", "demo-head", input=demo.recovery_key() + "\n")[0] != 0
     # The case that only the retired key held comes back with `adal recover`, identity and all.
     assert head.get(f"/cases/{earlier}").status_code == 404
-    code, output = run_cli("recover", "--user", "demo-head", "--case", earlier,
-                           input=demo.recovery_key() + "\n")
+    code, output = run_cli(
+        "recover", "--user", "demo-head", "--case", earlier, input=demo.recovery_key() + "\n"
+    )
     assert code == 0, output
     assert "Ерлан Сапаров" in _identity_page(head, earlier)
     assert "approved with the recovery key" in head.get("/head-keys").get_data(as_text=True)
 
 
 def test_a_written_in_approval_without_a_valid_signature_is_not_trusted(
-        demo: DemoInstance, app: Flask, as_role: Callable[[str], Browser],
-        reporter: FlaskClient) -> None:
+    demo: DemoInstance, app: Flask, as_role: Callable[[str], Browser], reporter: FlaskClient
+) -> None:
     admin = as_role("admin")
     dana = _second_head(app, admin)
     head_key = _key_row(demo, "demo-head")
@@ -209,16 +224,17 @@ def test_a_written_in_approval_without_a_valid_signature_is_not_trusted(
 
 
 def test_a_head_carried_over_by_the_migration_approves_and_signs_from_then_on(
-        demo: DemoInstance, app: Flask, as_role: Callable[[str], Browser],
-        reporter: FlaskClient) -> None:
+    demo: DemoInstance, app: Flask, as_role: Callable[[str], Browser], reporter: FlaskClient
+) -> None:
     # demo-head as migration 0005 leaves a head key of an older installation: approved, but
     # without a signature or a recorded verify key.
     with demo.sessions() as s, s.begin():
         row = s.get(RecipientKey, _key_row(demo, "demo-head").id)
         row.approval = row.approved_by = row.verify_key = None
     admin = as_role("admin")
-    assert "carried over from before approvals; review" in admin.get(
-        "/admin/users").get_data(as_text=True)
+    assert "carried over from before approvals; review" in admin.get("/admin/users").get_data(
+        as_text=True
+    )
     dana = _second_head(app, admin)
     head = as_role("head")
     assert head.post(f"/head-keys/{_key_row(demo, 'dana').id}/approve").status_code == 303
@@ -229,14 +245,16 @@ def test_a_head_carried_over_by_the_migration_approves_and_signs_from_then_on(
 
 
 def test_approving_refuses_what_is_not_a_pending_head_key(
-        demo: DemoInstance, as_role: Callable[[str], Browser]) -> None:
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
     head = as_role("head")
     assert head.post("/head-keys/99999999999999999999/approve").status_code == 404
     assert head.post("/head-keys/123456/approve").status_code == 404
     handler_key = _key_row(demo, "demo-handler")
     response = head.post(f"/head-keys/{handler_key.id}/approve")
     assert response.status_code == 303
-    assert "This key is not awaiting approval." in head.get(
-        response.headers["Location"]).get_data(as_text=True)
+    assert "This key is not awaiting approval." in head.get(response.headers["Location"]).get_data(
+        as_text=True
+    )
     assert _key_row(demo, "demo-handler").approval is None
     assert as_role("handler").post(f"/head-keys/{handler_key.id}/approve").status_code == 403

@@ -43,7 +43,8 @@ def test_the_back_office_has_integer_routes_to_sweep(app: Flask) -> None:
 
 @pytest.mark.parametrize("role", ["admin", "handler", "head"])
 def test_every_integer_route_answers_a_huge_id_with_404(
-        app: Flask, as_role: Callable[[str], Browser], role: str) -> None:
+    app: Flask, as_role: Callable[[str], Browser], role: str
+) -> None:
     signed_in = as_role(role)
     token = signed_in.fresh_token("/account/password")
     for method, url in _urls(app):

@@ -18,8 +18,9 @@ SAYS = [
 
 
 @pytest.mark.parametrize(("lang", "name", "gone"), SAYS)
-def test_p5_3_channel_keeps_the_text_term(as_role: Callable[[str], Browser], lang: str,
-                                          name: str, gone: str) -> None:
+def test_p5_3_channel_keeps_the_text_term(
+    as_role: Callable[[str], Browser], lang: str, name: str, gone: str
+) -> None:
     handler = as_role("handler")
     handler.get(f"/lang/{lang}")
     page = handler.get("/register").get_data(as_text=True)

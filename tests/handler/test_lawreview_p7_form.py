@@ -15,17 +15,20 @@ IDENTITY = {"full_name": "Серікбаев Ерлан", "position": "бухг�
 
 FORM_NAMED = [
     ("en", "form 1 of Appendix 2 to order No 153"),
-    ("ru", "по форме 1 согласно приложению 2 к приказу Председателя Агентства Республики "
-           "Казахстан по противодействию коррупции (Антикоррупционной службы) от 11 мая 2023 "
-           "года № 153, не позднее двадцати четырех часов"),
+    (
+        "ru",
+        "по форме 1 согласно приложению 2 к приказу Председателя Агентства Республики "
+        "Казахстан по противодействию коррупции (Антикоррупционной службы) от 11 мая 2023 "
+        "года № 153, не позднее двадцати четырех часов",
+    ),
     ("kk", "№ 153 бұйрыққа 2-қосымшаға сәйкес 1-нысан бойынша"),
 ]
 
 
 @pytest.mark.parametrize(("lang", "named"), FORM_NAMED)
-def test_nda_step_names_form_1_of_order_153(demo: DemoInstance,
-                                            as_role: Callable[[str], Browser], lang: str,
-                                            named: str) -> None:
+def test_nda_step_names_form_1_of_order_153(
+    demo: DemoInstance, as_role: Callable[[str], Browser], lang: str, named: str
+) -> None:
     head = as_role("head")
     sid = store_portal_report(demo, identity=IDENTITY).submission_id
     head.get(f"/cases/{sid}")

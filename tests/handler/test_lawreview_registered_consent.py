@@ -17,13 +17,26 @@ NAME = "Марат Беков"
 
 
 def _register_hotline(handler: Browser) -> str:
-    response = handler.post("/register", {
-        "channel": "hotline", "received_at": "2026-03-02T10:15", "received_by": "Айгерім",
-        "channel_details": "звонок на горячую линию", "facts": "Вымогательство взятки",
-        "persons": "", "subject": "", "position": "начальник", "unit": "ЦОН", "when": "",
-        "where": "", "full_name": NAME, "reporter_position": "специалист",
-        "reporter_unit": "ЦОН", "consent": "y",
-    })
+    response = handler.post(
+        "/register",
+        {
+            "channel": "hotline",
+            "received_at": "2026-03-02T10:15",
+            "received_by": "Айгерім",
+            "channel_details": "звонок на горячую линию",
+            "facts": "Вымогательство взятки",
+            "persons": "",
+            "subject": "",
+            "position": "начальник",
+            "unit": "ЦОН",
+            "when": "",
+            "where": "",
+            "full_name": NAME,
+            "reporter_position": "специалист",
+            "reporter_unit": "ЦОН",
+            "consent": "y",
+        },
+    )
     assert response.status_code == 303, response.get_data(as_text=True)
     return response.headers["Location"].rsplit("/", 1)[1]
 
@@ -37,19 +50,31 @@ def _docx_text(data: bytes) -> str:
 
 
 def test_registered_consent_is_not_called_a_portal_tick(
-        demo: DemoInstance, as_role: Callable[[str], Browser]) -> None:
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
     sid = _register_hotline(as_role("handler"))
     head = as_role("head")
     for path in (f"/cases/{sid}", f"/cases/{sid}/disclosure", f"/cases/{sid}/appendix1"):
         page = head.get(path).get_data(as_text=True)
         assert "on the portal" not in page, path
         assert "when the report was registered" in page, path
-    response = head.post(f"/cases/{sid}/appendix1", {
-        "received_at": "2026-03-02T10:15", "received_by": "Айгерім", "channel": "hotline",
-        "facts": "Вымогательство взятки", "lang": "ru", "fmt": "docx",
-        "include_identity": "y", "basis": "consent"})
+    response = head.post(
+        f"/cases/{sid}/appendix1",
+        {
+            "received_at": "2026-03-02T10:15",
+            "received_by": "Айгерім",
+            "channel": "hotline",
+            "facts": "Вымогательство взятки",
+            "lang": "ru",
+            "fmt": "docx",
+            "include_identity": "y",
+            "basis": "consent",
+        },
+    )
     assert response.status_code == 200
     text = _docx_text(response.data)
     assert "веб-портале" not in text
-    assert (f"{NAME}, специалист, ЦОН; согласие отмечено при регистрации сообщения "
-            "(получение подписанного приложения 2 не записано)") in text
+    assert (
+        f"{NAME}, специалист, ЦОН; согласие отмечено при регистрации сообщения "
+        "(получение подписанного приложения 2 не записано)"
+    ) in text

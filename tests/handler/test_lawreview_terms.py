@@ -28,7 +28,8 @@ WRITTEN = [
 
 @pytest.mark.parametrize(("lang", "written"), WRITTEN)
 def test_portal_consent_box_is_not_called_written_consent(
-        demo: DemoInstance, as_role: Callable[[str], Browser], lang: str, written: str) -> None:
+    demo: DemoInstance, as_role: Callable[[str], Browser], lang: str, written: str
+) -> None:
     head = as_role("head")
     sid = store_portal_report(demo, identity=IDENTITY).submission_id
     head.get(f"/lang/{lang}")
@@ -37,8 +38,9 @@ def test_portal_consent_box_is_not_called_written_consent(
         assert written not in page, path
 
 
-def test_kazakh_portal_channel_matches_appendix_1(demo: DemoInstance,
-                                                  as_role: Callable[[str], Browser]) -> None:
+def test_kazakh_portal_channel_matches_appendix_1(
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
     head = as_role("head")
     sid = store_portal_report(demo).submission_id
     head.get("/lang/kk")

@@ -28,8 +28,7 @@ def _user(demo: DemoInstance, username: str) -> User:
 
 
 def _post_login(client: Browser, username: str, password: str, code: str) -> tuple[int, str]:
-    response = client.post("/login", {"username": username, "password": password,
-                                      "code": code})
+    response = client.post("/login", {"username": username, "password": password, "code": code})
     return response.status_code, response.get_data(as_text=True)
 
 
@@ -37,10 +36,15 @@ def _without_token(body: str) -> str:
     return re.sub(r'value="[^"]*"', "", body)
 
 
-def test_each_role_signs_in_and_lands_on_its_page(demo: DemoInstance,
-                                                 as_role: Callable[[str], Browser]) -> None:
-    for role, page in (("handler", "/inbox"), ("head", "/inbox"), ("admin", "/admin/users"),
-                       ("auditor", "/audit")):
+def test_each_role_signs_in_and_lands_on_its_page(
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
+    for role, page in (
+        ("handler", "/inbox"),
+        ("head", "/inbox"),
+        ("admin", "/admin/users"),
+        ("auditor", "/audit"),
+    ):
         client = as_role(role)
         response = client.get("/")
         assert response.status_code == 303 and response.headers["Location"] == page
@@ -59,16 +63,18 @@ def test_reused_code_is_refused(demo: DemoInstance, browser: Callable[[], Browse
     assert second.get("/inbox").status_code == 303  # not signed in
 
 
-def test_code_outside_the_window_is_refused(demo: DemoInstance,
-                                            browser: Callable[[], Browser]) -> None:
+def test_code_outside_the_window_is_refused(
+    demo: DemoInstance, browser: Callable[[], Browser]
+) -> None:
     creds = demo.credentials()["head"]
     totp_ = pyotp.TOTP(creds["totp secret"])
     now = time.time()
     # Two steps back and three ahead: the server reads its clock a moment after the test,
     # which can only push these codes further out of the ±1 step window.
     for offset in (-3 * 30, -2 * 30, 3 * 30, 4 * 30):
-        status, body = _post_login(browser(), creds["username"], creds["password"],
-                                   totp_.at(now + offset))
+        status, body = _post_login(
+            browser(), creds["username"], creds["password"], totp_.at(now + offset)
+        )
         assert status == 401 and FAILED in body, offset
     for bad in ("", "12345", "abcdef", "1234567", "１２３４５６"):
         assert _post_login(browser(), creds["username"], creds["password"], bad)[0] == 401
@@ -85,12 +91,15 @@ def test_match_window_unit() -> None:
     assert totp.match(secret, hotp.at(current + 2), None, now) is None
     assert totp.match(secret, hotp.at(current), current, now) is None  # used
     assert totp.match(secret, hotp.at(current - 1), current, now) is None  # older than used
-    assert totp.match(secret, " ".join(hotp.at(current)[i:i + 3] for i in (0, 3)), None,
-                      now) == current
+    assert (
+        totp.match(secret, " ".join(hotp.at(current)[i : i + 3] for i in (0, 3)), None, now)
+        == current
+    )
 
 
 def test_lockout_after_the_limit_and_it_looks_like_any_failure(
-        demo: DemoInstance, browser: Callable[[], Browser]) -> None:
+    demo: DemoInstance, browser: Callable[[], Browser]
+) -> None:
     creds = demo.credentials()["handler"]
     username, password, secret = creds["username"], creds["password"], creds["totp secret"]
     client = browser()
@@ -112,14 +121,17 @@ def test_lockout_after_the_limit_and_it_looks_like_any_failure(
         _post_login(client, "nobody-here", "x" * 12, "")
     assert _post_login(client, "nobody-here", "x" * 12, "")[0] == 401
     with demo.sessions() as s:
-        reasons = [e.details.get("reason") for e in s.scalars(
-            select(AuditEntry).where(AuditEntry.action == "auth.login_failed"))]
+        reasons = [
+            e.details.get("reason")
+            for e in s.scalars(select(AuditEntry).where(AuditEntry.action == "auth.login_failed"))
+        ]
         assert "locked" in reasons and "unknown_user" in reasons
         assert s.scalar(select(func.count()).where(AuditEntry.action == "auth.locked")) == 1
 
 
-def test_admin_unlocks(demo: DemoInstance, browser: Callable[[], Browser],
-                       as_role: Callable[[str], Browser]) -> None:
+def test_admin_unlocks(
+    demo: DemoInstance, browser: Callable[[], Browser], as_role: Callable[[str], Browser]
+) -> None:
     creds = demo.credentials()["head"]
     client = browser()
     for _ in range(5):
@@ -131,13 +143,15 @@ def test_admin_unlocks(demo: DemoInstance, browser: Callable[[], Browser],
     sign_in(browser(), demo, creds["username"], creds["password"], creds["totp secret"])
 
 
-def test_lockout_limit_is_a_setting(demo: DemoInstance, browser: Callable[[], Browser],
-                                    as_role: Callable[[str], Browser]) -> None:
+def test_lockout_limit_is_a_setting(
+    demo: DemoInstance, browser: Callable[[], Browser], as_role: Callable[[str], Browser]
+) -> None:
     admin = as_role("admin")
     admin.get("/admin/settings")
-    response = admin.post("/admin/settings", {"organization_name": "Министерство",
-                                              "lockout_max_failures": "3",
-                                              "lockout_minutes": "60"})
+    response = admin.post(
+        "/admin/settings",
+        {"organization_name": "Министерство", "lockout_max_failures": "3", "lockout_minutes": "60"},
+    )
     assert response.status_code == 303
     creds = demo.credentials()["handler"]
     client = browser()
@@ -146,10 +160,12 @@ def test_lockout_limit_is_a_setting(demo: DemoInstance, browser: Callable[[], Br
     assert _user(demo, creds["username"]).locked_until is not None
 
 
-def test_new_user_enrols_by_qr_and_changes_password(demo: DemoInstance,
-                                                    browser: Callable[[], Browser]) -> None:
-    code, output = run_cli("user", "add", "--role", "handler", "--full-name", "Асель Нурова",
-                           "asel")
+def test_new_user_enrols_by_qr_and_changes_password(
+    demo: DemoInstance, browser: Callable[[], Browser]
+) -> None:
+    code, output = run_cli(
+        "user", "add", "--role", "handler", "--full-name", "Асель Нурова", "asel"
+    )
     assert code == 0, output
     one_time = output.split("login): ")[1].strip()
     client = browser()
@@ -162,17 +178,27 @@ def test_new_user_enrols_by_qr_and_changes_password(demo: DemoInstance,
     key = re.search(r'<code class="key">([A-Z2-7 ]+)</code>', page)
     assert key
     secret = key.group(1).replace(" ", "")
-    assert client.post("/login", {"username": "asel", "password": one_time,
-                                  "code": "000000"}).status_code == 400
-    response = client.post("/login", {"username": "asel", "password": one_time,
-                                      "code": pyotp.TOTP(secret).now()})
+    assert (
+        client.post(
+            "/login", {"username": "asel", "password": one_time, "code": "000000"}
+        ).status_code
+        == 400
+    )
+    response = client.post(
+        "/login", {"username": "asel", "password": one_time, "code": pyotp.TOTP(secret).now()}
+    )
     assert response.headers["Location"] == "/account/password"
     assert client.get("/inbox").headers["Location"] == "/account/password"
-    assert client.post("/account/password", {"current": one_time, "new": "short",
-                                             "confirm": "short"}).status_code == 400
+    assert (
+        client.post(
+            "/account/password", {"current": one_time, "new": "short", "confirm": "short"}
+        ).status_code
+        == 400
+    )
     new_password = "a long phrase of several words"
-    response = client.post("/account/password", {"current": one_time, "new": new_password,
-                                                  "confirm": new_password})
+    response = client.post(
+        "/account/password", {"current": one_time, "new": new_password, "confirm": new_password}
+    )
     assert response.status_code == 303
     assert client.get("/inbox").status_code == 200
     user = _user(demo, "asel")
@@ -184,26 +210,35 @@ def test_new_user_enrols_by_qr_and_changes_password(demo: DemoInstance,
 
 
 def test_password_change_keeps_access_and_ends_other_sessions(
-        demo: DemoInstance, app: Flask, browser: Callable[[], Browser]) -> None:
+    demo: DemoInstance, app: Flask, browser: Callable[[], Browser]
+) -> None:
     report = store_portal_report(demo)
     creds = demo.credentials()["handler"]
-    first = sign_in(browser(), demo, creds["username"], creds["password"],
-                    creds["totp secret"])
-    second = sign_in(browser(), demo, creds["username"], creds["password"],
-                     creds["totp secret"])
-    assert first.post("/account/password", {"current": "wrong current pw", "new": "x" * 20,
-                                            "confirm": "x" * 20}).status_code == 400
+    first = sign_in(browser(), demo, creds["username"], creds["password"], creds["totp secret"])
+    second = sign_in(browser(), demo, creds["username"], creds["password"], creds["totp secret"])
+    assert (
+        first.post(
+            "/account/password",
+            {"current": "wrong current pw", "new": "x" * 20, "confirm": "x" * 20},
+        ).status_code
+        == 400
+    )
     new = "another long passphrase here"
-    assert first.post("/account/password", {"current": creds["password"], "new": new,
-                                            "confirm": new}).status_code == 303
+    assert (
+        first.post(
+            "/account/password", {"current": creds["password"], "new": new, "confirm": new}
+        ).status_code
+        == 303
+    )
     assert first.get(f"/cases/{report.submission_id}").status_code == 200
     assert second.get("/inbox").status_code == 303  # its credentials changed underneath it
     again = sign_in(browser(), demo, creds["username"], new, creds["totp secret"])
     assert again.get(f"/cases/{report.submission_id}").status_code == 200
 
 
-def test_logout_destroys_the_server_side_session(demo: DemoInstance, app: Flask,
-                                                 as_role: Callable[[str], Browser]) -> None:
+def test_logout_destroys_the_server_side_session(
+    demo: DemoInstance, app: Flask, as_role: Callable[[str], Browser]
+) -> None:
     client = as_role("handler")
     with demo.sessions() as s:
         before = s.scalar(select(func.count()).select_from(WebSession))
@@ -219,8 +254,9 @@ def test_logout_needs_the_csrf_token(as_role: Callable[[str], Browser]) -> None:
     assert client.get("/inbox").status_code == 200
 
 
-def test_idle_session_expires(demo: DemoInstance, as_role: Callable[[str], Browser],
-                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_idle_session_expires(
+    demo: DemoInstance, as_role: Callable[[str], Browser], monkeypatch: pytest.MonkeyPatch
+) -> None:
     client = as_role("handler")
     assert client.get("/inbox").status_code == 200
     import web.sessions
@@ -231,12 +267,14 @@ def test_idle_session_expires(demo: DemoInstance, as_role: Callable[[str], Brows
     assert response.status_code == 303 and response.headers["Location"] == "/login"
 
 
-def test_private_key_is_only_in_the_encrypted_session(demo: DemoInstance,
-                                                      as_role: Callable[[str], Browser]) -> None:
+def test_private_key_is_only_in_the_encrypted_session(
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
     creds = demo.credentials()["handler"]
     client = as_role("handler")
-    private = ckeys.unwrap_private_key(_user(demo, creds["username"]).wrapped_key,
-                                       creds["password"])
+    private = ckeys.unwrap_private_key(
+        _user(demo, creds["username"]).wrapped_key, creds["password"]
+    )
     raw = bytes(private)
     with demo.sessions() as s:
         rows = [r.data for r in s.scalars(select(WebSession))]
@@ -256,8 +294,9 @@ def test_session_cookie_is_hardened(browser: Callable[[], Browser]) -> None:
     assert "Expires" not in cookie and "Domain" not in cookie
 
 
-def test_insecure_cookies_only_when_asked(demo: DemoInstance,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_insecure_cookies_only_when_asked(
+    demo: DemoInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """ADAL_INSECURE_COOKIES=1 is for the loopback demo over plain HTTP, nothing else."""
     from handler import create_app
 

@@ -21,23 +21,40 @@ def _english() -> Iterator[None]:
         yield
 
 
-@pytest.mark.parametrize(("area", "code", "params", "text"), [
-    ("workflow", "out_of_order", {"missing": (Step.KNS_NOTIFIED,)},
-     "This step cannot be recorded yet: earlier steps are missing. "
-     "Missing: Anti-Corruption Service notified via 1424 (p8)"),
-    ("workflow", "missing_detail:call_time|operator", {},
-     "A required detail of this step is missing. "
-     "(Time of the 1424 call / Name of the operator who took the call)"),
-    ("workflow", "no_such_code", {}, "There is no such step."),
-    ("protection", "order:meeting_on", {}, "The dates contradict each other. (Meeting date)"),
-    ("protection", "unknown_field:colour", {}, "The change was refused. (colour)"),
-    ("protection", "exists", {}, "This case already has a protection record."),
-    ("calendar", "exists", {}, "This date already has an entry. Remove it first to change it."),
-    ("staff", "exists", {}, "That username is taken."),
-    ("staff", "too_short", {}, "This cannot be used."),
-    ("identity", "no_consent", {}, "The reporter's details cannot be included: the identity or "
-                                   "the written consent is missing."),
-])
-def test_each_area_keeps_its_words(area: str, code: str, params: dict[str, object],
-                                   text: str) -> None:
+@pytest.mark.parametrize(
+    ("area", "code", "params", "text"),
+    [
+        (
+            "workflow",
+            "out_of_order",
+            {"missing": (Step.KNS_NOTIFIED,)},
+            "This step cannot be recorded yet: earlier steps are missing. "
+            "Missing: Anti-Corruption Service notified via 1424 (p8)",
+        ),
+        (
+            "workflow",
+            "missing_detail:call_time|operator",
+            {},
+            "A required detail of this step is missing. "
+            "(Time of the 1424 call / Name of the operator who took the call)",
+        ),
+        ("workflow", "no_such_code", {}, "There is no such step."),
+        ("protection", "order:meeting_on", {}, "The dates contradict each other. (Meeting date)"),
+        ("protection", "unknown_field:colour", {}, "The change was refused. (colour)"),
+        ("protection", "exists", {}, "This case already has a protection record."),
+        ("calendar", "exists", {}, "This date already has an entry. Remove it first to change it."),
+        ("staff", "exists", {}, "That username is taken."),
+        ("staff", "too_short", {}, "This cannot be used."),
+        (
+            "identity",
+            "no_consent",
+            {},
+            "The reporter's details cannot be included: the identity or "
+            "the written consent is missing.",
+        ),
+    ],
+)
+def test_each_area_keeps_its_words(
+    area: str, code: str, params: dict[str, object], text: str
+) -> None:
     assert describe(AdalError(area, code, "English for the log", **params)) == text

@@ -14,8 +14,7 @@ from tests.support.documents import docx_all_text
 from tests.support.instance import DemoInstance
 
 CRIME = "Corruption crime (Criminal Code, art. 3 (29))"
-ADMINISTRATIVE = ("Administrative corruption offence (Code of Administrative Offences, "
-                  "chapter 34)")
+ADMINISTRATIVE = "Administrative corruption offence (Code of Administrative Offences, chapter 34)"
 
 
 def _selected(page: str) -> str:
@@ -33,39 +32,55 @@ def _export(client: Browser, sid: str, offence_type: str, lang: str) -> str:
 
 
 def test_offence_type_on_the_case_in_appendix1_and_in_statistics(
-        demo: DemoInstance, as_role: Callable[[str], Browser]) -> None:
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
     crime, administrative = (store_portal_report(demo).submission_id for _ in range(2))
     store_portal_report(demo)  # nobody has opened it: not determined yet
     handler = as_role("handler")
     for sid in (crime, administrative):
         page = handler.get(f"/cases/{sid}").get_data(as_text=True)
         assert "Type of offence (p3)" in page and "Not yet determined" in page
-    assert handler.post(f"/cases/{crime}/offence-type", {"offence_type": "murder"}
-                        ).status_code == 400
-    assert handler.post(f"/cases/{crime}/offence-type", {"offence_type": "crime"}
-                        ).status_code == 303
-    assert handler.post(f"/cases/{administrative}/offence-type",
-                        {"offence_type": "administrative"}).status_code == 303
+    assert (
+        handler.post(f"/cases/{crime}/offence-type", {"offence_type": "murder"}).status_code == 400
+    )
+    assert (
+        handler.post(f"/cases/{crime}/offence-type", {"offence_type": "crime"}).status_code == 303
+    )
+    assert (
+        handler.post(
+            f"/cases/{administrative}/offence-type", {"offence_type": "administrative"}
+        ).status_code
+        == 303
+    )
     assert f"<p>{CRIME}</p>" in handler.get(f"/cases/{crime}").get_data(as_text=True)
     with demo.sessions() as s:
-        entries = list(s.scalars(select(AuditEntry).where(
-            AuditEntry.action == "case.offence_type")))
+        entries = list(
+            s.scalars(select(AuditEntry).where(AuditEntry.action == "case.offence_type"))
+        )
     assert [(e.target, e.details) for e in entries] == [
         (crime, {"from": "undetermined", "to": "crime"}),
-        (administrative, {"from": "undetermined", "to": "administrative"})]
+        (administrative, {"from": "undetermined", "to": "administrative"}),
+    ]
 
     # Appendix 1: the draft carries the case's choice into its description.
     draft = handler.get(f"/cases/{crime}/appendix1").get_data(as_text=True)
     assert _selected(draft) == "crime"
     text = _export(handler, crime, _selected(draft), "ru")
-    assert ("Вид правонарушения (пункт 3 Рекомендаций): коррупционное преступление "
-            "(подпункт 29) статьи 3 Уголовного кодекса Республики Казахстан)") in text
-    text = _export(handler, administrative,
-                   _selected(handler.get(f"/cases/{administrative}/appendix1")
-                             .get_data(as_text=True)), "kk")
-    assert ("Құқық бұзушылықтың түрі (Ұсынымдардың 3-тармағы): әкімшілік сыбайлас жемқорлық "
-            "құқық бұзушылық (Қазақстан Республикасының Әкімшілік құқық бұзушылық туралы "
-            "кодексінің 34-тарауы)") in text
+    assert (
+        "Вид правонарушения (пункт 3 Рекомендаций): коррупционное преступление "
+        "(подпункт 29) статьи 3 Уголовного кодекса Республики Казахстан)"
+    ) in text
+    text = _export(
+        handler,
+        administrative,
+        _selected(handler.get(f"/cases/{administrative}/appendix1").get_data(as_text=True)),
+        "kk",
+    )
+    assert (
+        "Құқық бұзушылықтың түрі (Ұсынымдардың 3-тармағы): әкімшілік сыбайлас жемқорлық "
+        "құқық бұзушылық (Қазақстан Республикасының Әкімшілік құқық бұзушылық туралы "
+        "кодексінің 34-тарауы)"
+    ) in text
 
     stats = as_role("head").get("/statistics").get_data(as_text=True)
     for label, count in ((CRIME, 1), (ADMINISTRATIVE, 1), ("Not yet determined", 1)):

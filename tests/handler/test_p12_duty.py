@@ -18,8 +18,9 @@ IDENTITY = {"full_name": "Серікбаев Ерлан", "position": "бухг�
 LABEL = "Explain rights and obligations to the reporter (p12)"
 
 
-def test_p12_is_a_duty_without_a_verdict(demo: DemoInstance,
-                                         as_role: Callable[[str], Browser]) -> None:
+def test_p12_is_a_duty_without_a_verdict(
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
     sid = store_portal_report(demo, identity=IDENTITY).submission_id
     head = as_role("head")
     page = head.get(f"/cases/{sid}").get_data(as_text=True)
@@ -28,16 +29,19 @@ def test_p12_is_a_duty_without_a_verdict(demo: DemoInstance,
     assert f"{LABEL}: at receipt; not recorded yet" in page
     stats = head.get("/statistics").get_data(as_text=True)
     assert LABEL not in stats
-    assert head.post(f"/cases/{sid}/steps/rights_explained",
-                     {"csrf_token": head.token}).status_code == 303
+    assert (
+        head.post(f"/cases/{sid}/steps/rights_explained", {"csrf_token": head.token}).status_code
+        == 303
+    )
     page = head.get(f"/cases/{sid}").get_data(as_text=True)
     assert re.search(re.escape(LABEL) + r": done · ", page)
 
 
 def test_rules_give_p12_no_deadline() -> None:
     # A report on Friday 20 March 2026, rights never explained, looked at a year later.
-    facts = CaseFacts(received_at=datetime(2026, 3, 20, 10, tzinfo=KZ_TZ), anonymous=False,
-                      nda_intended=False)
+    facts = CaseFacts(
+        received_at=datetime(2026, 3, 20, 10, tzinfo=KZ_TZ), anonymous=False, nda_intended=False
+    )
     keys = [d.key for d in case_deadlines(facts, [], WorkCalendar())]
     assert "rights_explained" not in keys
     duties = case_duties(facts, [])

@@ -19,14 +19,24 @@ IDENTITY = {"full_name": "Серікбаев Ерлан", "position": "бухг�
 
 # (language, the addressee's name, the p18 label's opening, a wording that must be gone)
 EXPECTED = [
-    ("en", "authorised body for civil service affairs", "Send the materials to the authorised",
-     "Send materials to the commission"),
-    ("ru", "уполномоченный орган по делам государственной службы",
-     "Направить материалы в уполномоченный орган по делам государственной службы",
-     "Направить материалы в комиссию"),
-    ("kk", "мемлекеттік қызмет істері жөніндегі уәкілетті органға",
-     "Материалдарды комиссия отырысына дейін мемлекеттік қызмет істері жөніндегі",
-     "Материалдарды комиссияға жіберу"),
+    (
+        "en",
+        "authorised body for civil service affairs",
+        "Send the materials to the authorised",
+        "Send materials to the commission",
+    ),
+    (
+        "ru",
+        "уполномоченный орган по делам государственной службы",
+        "Направить материалы в уполномоченный орган по делам государственной службы",
+        "Направить материалы в комиссию",
+    ),
+    (
+        "kk",
+        "мемлекеттік қызмет істері жөніндегі уәкілетті органға",
+        "Материалдарды комиссия отырысына дейін мемлекеттік қызмет істері жөніндегі",
+        "Материалдарды комиссияға жіберу",
+    ),
 ]
 
 
@@ -36,20 +46,34 @@ def _matter_with_meeting(demo: DemoInstance, head: Browser) -> str:
     base = f"/cases/{sid}/protection"
     assert head.post(base, {"full_name": "Серікбаев Е."}).status_code == 303
     today = local_date(datetime.now(UTC))
-    assert head.post(f"{base}/matters", {"kind": "dismissal", "body": "collegial",
-                                         "proposed_on": today.isoformat()}).status_code == 303
+    assert (
+        head.post(
+            f"{base}/matters",
+            {"kind": "dismissal", "body": "collegial", "proposed_on": today.isoformat()},
+        ).status_code
+        == 303
+    )
     with demo.sessions() as s:
         matter_id = s.scalars(select(ProtectionMatter.id)).one()
     meeting = today + timedelta(days=20)
-    assert head.post(f"{base}/matters/{matter_id}",
-                     {f"m{matter_id}-meeting_on": meeting.isoformat()}).status_code == 303
+    assert (
+        head.post(
+            f"{base}/matters/{matter_id}", {f"m{matter_id}-meeting_on": meeting.isoformat()}
+        ).status_code
+        == 303
+    )
     return base
 
 
 @pytest.mark.parametrize(("lang", "addressee", "p18", "gone"), EXPECTED)
-def test_p18_p19_name_the_civil_service_body(demo: DemoInstance,
-                                             as_role: Callable[[str], Browser], lang: str,
-                                             addressee: str, p18: str, gone: str) -> None:
+def test_p18_p19_name_the_civil_service_body(
+    demo: DemoInstance,
+    as_role: Callable[[str], Browser],
+    lang: str,
+    addressee: str,
+    p18: str,
+    gone: str,
+) -> None:
     head = as_role("head")
     base = _matter_with_meeting(demo, head)
     head.get(f"/lang/{lang}")

@@ -17,8 +17,21 @@ from tests.support.instance import DemoInstance, run_cli
 
 TRANSLATIONS = ROOT / "handler" / "translations"
 LANGS = ("kk", "ru", "en")
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-        "track", "wbr"}
+VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+}
 # SVG children of the inline QR code are self-closed, which HTML parsers accept in SVG.
 SVG = {"svg", "path", "title"}
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
@@ -46,9 +59,23 @@ def test_catalog_is_complete(lang: str) -> None:
 
 def test_catalogs_cover_every_string_in_the_code(tmp_path: Path) -> None:
     pot = tmp_path / "messages.pot"
-    subprocess.run([str(ROOT / ".venv" / "bin" / "pybabel"), "-q", "extract", "-F",
-                    "handler/babel.cfg", "-k", "_l", "-o", str(pot), "."],
-                   cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(ROOT / ".venv" / "bin" / "pybabel"),
+            "-q",
+            "extract",
+            "-F",
+            "handler/babel.cfg",
+            "-k",
+            "_l",
+            "-o",
+            str(pot),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     with open(pot, "rb") as f:
         wanted = {m.id for m in read_po(f) if m.id}
     for lang in LANGS:
@@ -95,8 +122,9 @@ class _Checker(HTMLParser):
         elif tag == "option" and self.required_select is not None:
             # A required select's first option must be an empty placeholder (HTML spec).
             if a.get("value") != "":
-                self.errors.append(f"required <select {self.required_select}> has no "
-                                   "empty first option")
+                self.errors.append(
+                    f"required <select {self.required_select}> has no empty first option"
+                )
             self.required_select = None
         if a.get("aria-describedby"):
             self.described += (a["aria-describedby"] or "").split()
@@ -130,13 +158,11 @@ class _Checker(HTMLParser):
         for tag, attrs in self.controls:
             if attrs.get("id") not in self.label_for:
                 errors.append(f"<{tag} name={attrs.get('name')}> has no label")
-        errors += [f"aria-describedby -> missing #{i}" for i in self.described
-                   if i not in self.ids]
+        errors += [f"aria-describedby -> missing #{i}" for i in self.described if i not in self.ids]
         return errors
 
 
-def _check_page(browser: Browser, path: str, lang: str, data: dict[str, str] | None = None
-                ) -> str:
+def _check_page(browser: Browser, path: str, lang: str, data: dict[str, str] | None = None) -> str:
     """GET the page, or POST `data` to it (a form coming back with its errors)."""
     response = browser.get(path) if data is None else browser.post(path, data)
     assert response.status_code in (200, 400, 401, 403, 404), (path, response.status_code)
@@ -152,34 +178,59 @@ def _check_page(browser: Browser, path: str, lang: str, data: dict[str, str] | N
     return body
 
 
-def test_every_page_in_every_language(demo: DemoInstance, as_role: Callable[[str], Browser],
-                                      browser: Callable[[], Browser]) -> None:
-    report = store_portal_report(demo, identity={"full_name": "А", "position": "Б",
-                                                 "unit": "В"},
-                                 files=[("a.pdf", "application/pdf", b"x")])
+def test_every_page_in_every_language(
+    demo: DemoInstance, as_role: Callable[[str], Browser], browser: Callable[[], Browser]
+) -> None:
+    report = store_portal_report(
+        demo,
+        identity={"full_name": "А", "position": "Б", "unit": "В"},
+        files=[("a.pdf", "application/pdf", b"x")],
+    )
     case = f"/cases/{report.submission_id}"
     # A colleague without access, so the case page also shows the share form.
     code, output = run_cli("user", "add", "--role", "handler", "third-handler")
     assert code == 0, output
     pages = {
         None: ["/login", "/no-such-page"],
-        "handler": ["/inbox", "/inbox?show=closed", case, "/register", "/account/password",
-                    "/deadlines",
-                    "/admin/users"],
-        "head": [case, f"{case}/identity", f"{case}/appendix1", f"{case}/protection",
-                 "/statistics",
-                 "/statistics?since=2026-01-01&until=2026-12-31", "/statistics?since=x"],
-        "admin": ["/admin/users", "/admin/users/new", "/admin/users/1", "/admin/settings",
-                  "/admin/calendar", "/admin/calendar?year=2027"],
+        "handler": [
+            "/inbox",
+            "/inbox?show=closed",
+            case,
+            "/register",
+            "/account/password",
+            "/deadlines",
+            "/admin/users",
+        ],
+        "head": [
+            case,
+            f"{case}/identity",
+            f"{case}/appendix1",
+            f"{case}/protection",
+            "/statistics",
+            "/statistics?since=2026-01-01&until=2026-12-31",
+            "/statistics?since=x",
+        ],
+        "admin": [
+            "/admin/users",
+            "/admin/users/new",
+            "/admin/users/1",
+            "/admin/settings",
+            "/admin/calendar",
+            "/admin/calendar?year=2027",
+        ],
         "auditor": ["/audit", "/audit/verify"],
     }
     with_errors = {
         None: [("/login", {"username": "", "password": ""})],
-        "handler": [("/register", {"channel": "", "facts": ""}),
-                    ("/account/password", {"current": "x", "new": "y", "confirm": "z"})],
-        "admin": [("/admin/users/new", {"username": "a b", "role": ""}),
-                  ("/admin/settings", {"lockout_minutes": "abc"}),
-                  ("/admin/calendar", {"day": "not a date", "kind": ""})],
+        "handler": [
+            ("/register", {"channel": "", "facts": ""}),
+            ("/account/password", {"current": "x", "new": "y", "confirm": "z"}),
+        ],
+        "admin": [
+            ("/admin/users/new", {"username": "a b", "role": ""}),
+            ("/admin/settings", {"lockout_minutes": "abc"}),
+            ("/admin/calendar", {"day": "not a date", "kind": ""}),
+        ],
     }
     for role, paths in pages.items():
         client = browser() if role is None else as_role(role)
@@ -191,8 +242,9 @@ def test_every_page_in_every_language(demo: DemoInstance, as_role: Callable[[str
                 assert 'aria-invalid="true"' in _check_page(client, path, lang, data)
 
 
-def test_languages_are_really_used(demo: DemoInstance, as_role: Callable[[str], Browser],
-                                   browser: Callable[[], Browser]) -> None:
+def test_languages_are_really_used(
+    demo: DemoInstance, as_role: Callable[[str], Browser], browser: Callable[[], Browser]
+) -> None:
     client = browser()
     client.get("/lang/ru?next=/login")
     page = client.get("/login").get_data(as_text=True)
@@ -217,8 +269,9 @@ def test_enrolment_page_is_valid(demo: DemoInstance, browser: Callable[[], Brows
     client = browser()
     for lang in LANGS:
         client.get(f"/lang/{lang}?next=/")
-        body = _check_page(client, "/login", lang, {"username": "fresh-auditor",
-                                                    "password": password, "code": ""})
+        body = _check_page(
+            client, "/login", lang, {"username": "fresh-auditor", "password": password, "code": ""}
+        )
         assert "<svg" in body and "<title>" in body
 
 

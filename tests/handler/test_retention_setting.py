@@ -19,8 +19,9 @@ def _years(demo: DemoInstance) -> int | None:
         return retention_years(s)
 
 
-def test_retention_is_refused_below_three_years(demo: DemoInstance,
-                                                as_role: Callable[[str], Browser]) -> None:
+def test_retention_is_refused_below_three_years(
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
     admin = as_role("admin")
     assert "Years a closed case is kept" in admin.get("/admin/settings").get_data(as_text=True)
     for bad in ("2", "0", "-5", "abc", "101", "3.5"):
@@ -38,6 +39,7 @@ def test_retention_is_refused_below_three_years(demo: DemoInstance,
     assert admin.post("/admin/settings", {**BASE, "retention_years": ""}).status_code == 303
     assert _years(demo) == 5
     with demo.sessions() as s:
-        entries = list(s.scalars(select(AuditEntry)
-                                 .where(AuditEntry.action == "settings.retention")))
+        entries = list(
+            s.scalars(select(AuditEntry).where(AuditEntry.action == "settings.retention"))
+        )
     assert [e.details["years"] for e in entries] == [5]

@@ -30,17 +30,22 @@ def _one_time_password(html: str) -> str:
 
 
 def test_recovering_a_reset_head_grants_no_identity_until_approved(
-        demo: DemoInstance, app: Flask, as_role: Callable[[str], Browser]) -> None:
-    earlier = store_portal_report(demo, identity={"full_name": NAME, "position": "p",
-                                                  "unit": "u"}).submission_id
+    demo: DemoInstance, app: Flask, as_role: Callable[[str], Browser]
+) -> None:
+    earlier = store_portal_report(
+        demo, identity={"full_name": NAME, "position": "p", "unit": "u"}
+    ).submission_id
     admin = as_role("admin")
     with demo.sessions() as s:
         head_id = s.scalars(select(User.id).where(User.username == "demo-head")).one()
     reset = admin.post(f"/admin/users/{head_id}/reset-password")
     assert admin.post(f"/admin/users/{head_id}/reset-two-factor").status_code == 303
-    taken = first_sign_in(Browser(app), "demo-head",
-                          _one_time_password(reset.get_data(as_text=True)),
-                          "the admin's own passphrase")
+    taken = first_sign_in(
+        Browser(app),
+        "demo-head",
+        _one_time_password(reset.get_data(as_text=True)),
+        "the admin's own passphrase",
+    )
     # "The head lost their password": the organization runs the documented recovery.
     code, output = run_cli("recover", "--user", "demo-head", input=demo.recovery_key() + "\n")
     assert code == 0, output
@@ -49,8 +54,11 @@ def test_recovering_a_reset_head_grants_no_identity_until_approved(
     page = taken.get(f"/cases/{earlier}/identity").get_data(as_text=True)
     assert NAME not in page  # but not who reported it
     with demo.sessions() as s:
-        key = s.scalars(select(RecipientKey).where(RecipientKey.user_id == head_id,
-                                                   RecipientKey.active.is_(True))).one()
+        key = s.scalars(
+            select(RecipientKey).where(
+                RecipientKey.user_id == head_id, RecipientKey.active.is_(True)
+            )
+        ).one()
         assert key.approved_at is None and key.approval is None
     # Once approved (after the fingerprint check), the identity follows.
     assert run_cli("head", "approve", "demo-head", input=demo.recovery_key() + "\n")[0] == 0

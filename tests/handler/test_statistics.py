@@ -23,9 +23,10 @@ def test_statistics_counts(demo: DemoInstance, as_role: Callable[[str], Browser]
     head = as_role("head")
     head.get(f"/cases/{first}")
     now = datetime.now(UTC).astimezone(KZ_TZ)
-    head.post(f"/cases/{first}/steps/kns_notified",
-              {"kns_notified-call_time": now.strftime("%Y-%m-%dT%H:%M"),
-               "kns_notified-operator": "A"})
+    head.post(
+        f"/cases/{first}/steps/kns_notified",
+        {"kns_notified-call_time": now.strftime("%Y-%m-%dT%H:%M"), "kns_notified-operator": "A"},
+    )
     page = head.get("/statistics").get_data(as_text=True)
     assert "Reports received: 2" in page
     assert _cell(page, "Anonymous web portal (p5.5)") == "2"

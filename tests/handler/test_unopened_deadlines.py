@@ -25,8 +25,7 @@ def _received_on(demo: DemoInstance, submission_id: str, day: date) -> None:
 
 
 def _rows(page: str, submission_id: str) -> list[str]:
-    return [row for row in re.findall(r"<tr[ >].*?</tr>", page, re.S)
-            if submission_id[:8] in row]
+    return [row for row in re.findall(r"<tr[ >].*?</tr>", page, re.S) if submission_id[:8] in row]
 
 
 def _no_case(demo: DemoInstance) -> bool:
@@ -35,7 +34,8 @@ def _no_case(demo: DemoInstance) -> bool:
 
 
 def test_unopened_report_has_p8_and_p9_in_inbox_and_dashboard(
-        demo: DemoInstance, as_role: Callable[[str], Browser]) -> None:
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
     # Friday 8 May 2026: Victory Day (Saturday 9 May) is observed on Monday 11 May, so the
     # three working days of p9 are 12, 13 and 14 May; p8 is due the same Friday.
     before_victory_day = store_portal_report(demo).submission_id
@@ -47,10 +47,13 @@ def test_unopened_report_has_p8_and_p9_in_inbox_and_dashboard(
 
     dashboard = client.get("/deadlines").get_data(as_text=True)
     inbox = client.get("/inbox").get_data(as_text=True)
-    for sid, p8_due, p9_due in ((before_victory_day, "May 8, 2026", "May 14, 2026"),
-                                (before_independence_day, "Dec 11, 2026", "Dec 17, 2026")):
-        listed = {(P8 in row, P9 in row, p8_due in row, p9_due in row)
-                  for row in _rows(dashboard, sid)}
+    for sid, p8_due, p9_due in (
+        (before_victory_day, "May 8, 2026", "May 14, 2026"),
+        (before_independence_day, "Dec 11, 2026", "Dec 17, 2026"),
+    ):
+        listed = {
+            (P8 in row, P9 in row, p8_due in row, p9_due in row) for row in _rows(dashboard, sid)
+        }
         assert listed == {(True, False, True, False), (False, True, False, True)}, sid
         [row] = _rows(inbox, sid)
         assert "New, not opened yet" in row

@@ -25,12 +25,14 @@ def _kz_now(minutes_ago: int = 0) -> datetime:
 
 
 def _step(client: Browser, sid: str, step: str, data: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-    return client.post(f"/cases/{sid}/steps/{step}",
-                       {f"{step}-{k}": v for k, v in (data or {}).items()})
+    return client.post(
+        f"/cases/{sid}/steps/{step}", {f"{step}-{k}": v for k, v in (data or {}).items()}
+    )
 
 
-def test_each_step_in_order_anonymous(demo: DemoInstance,
-                                      as_role: Callable[[str], Browser]) -> None:
+def test_each_step_in_order_anonymous(
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
     report = store_portal_report(demo)
     sid = report.submission_id
     client = as_role("handler")
@@ -42,10 +44,14 @@ def test_each_step_in_order_anonymous(demo: DemoInstance,
     assert f"/cases/{sid}/steps/rights_explained" not in page
     today = _kz_now().date().isoformat()
     steps = [
-        ("kns_notified", {"call_time": _kz_now().strftime("%Y-%m-%dT%H:%M"),
-                          "operator": "Operator A"}),
-        ("confirmation_sent", {"outgoing_number": "01-12/345", "outgoing_date": today,
-                               "on_instruction_of": "Head A"}),
+        (
+            "kns_notified",
+            {"call_time": _kz_now().strftime("%Y-%m-%dT%H:%M"), "operator": "Operator A"},
+        ),
+        (
+            "confirmation_sent",
+            {"outgoing_number": "01-12/345", "outgoing_date": today, "on_instruction_of": "Head A"},
+        ),
         ("decision_received", {"note": "registered in ERDR"}),
         ("reporter_informed", {}),
         ("closed", {"on_instruction_of": "Head A"}),
@@ -59,14 +65,16 @@ def test_each_step_in_order_anonymous(demo: DemoInstance,
     assert "No step can be recorded now." in page
 
 
-def test_out_of_order_is_refused_and_nothing_saved(demo: DemoInstance,
-                                                   as_role: Callable[[str], Browser]) -> None:
+def test_out_of_order_is_refused_and_nothing_saved(
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
     sid = store_portal_report(demo).submission_id
     client = as_role("head")
     client.get(f"/cases/{sid}")
     today = _kz_now().date().isoformat()
-    response = _step(client, sid, "confirmation_sent",
-                     {"outgoing_number": "1", "outgoing_date": today})
+    response = _step(
+        client, sid, "confirmation_sent", {"outgoing_number": "1", "outgoing_date": today}
+    )
     assert response.status_code == 409
     body = response.get_data(as_text=True)
     assert "earlier steps are missing" in body and "Nothing was saved." in body
@@ -78,8 +86,9 @@ def test_out_of_order_is_refused_and_nothing_saved(demo: DemoInstance,
     assert _events(demo, sid) == ["registered"]
 
 
-def test_bad_input_is_4xx_and_nothing_saved(demo: DemoInstance,
-                                            as_role: Callable[[str], Browser]) -> None:
+def test_bad_input_is_4xx_and_nothing_saved(
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
     sid = store_portal_report(demo).submission_id
     client = as_role("handler")
     client.get(f"/cases/{sid}")
@@ -88,8 +97,10 @@ def test_bad_input_is_4xx_and_nothing_saved(demo: DemoInstance,
         ("kns_notified", {"call_time": "yesterday"}),
         ("kns_notified", {"call_time": _kz_now().strftime("%Y-%m-%dT%H:%M")}),  # no operator
         ("kns_notified", {"call_time": "2001-01-01T10:00", "operator": "X"}),  # before report
-        ("kns_notified", {"call_time": _kz_now().strftime("%Y-%m-%dT%H:%M"),
-                          "operator": "x" * 5000}),
+        (
+            "kns_notified",
+            {"call_time": _kz_now().strftime("%Y-%m-%dT%H:%M"), "operator": "x" * 5000},
+        ),
         ("nda_declined", {"basis": ""}),
         ("no_such_step", {}),
         ("registered", {}),
@@ -104,10 +115,12 @@ def test_bad_input_is_4xx_and_nothing_saved(demo: DemoInstance,
     assert _events(demo, sid) == ["registered"]
 
 
-def test_known_reporter_needs_rights_before_closing(demo: DemoInstance,
-                                                    as_role: Callable[[str], Browser]) -> None:
-    sid = store_portal_report(demo, identity={"full_name": "А", "position": "Б",
-                                              "unit": "В"}).submission_id
+def test_known_reporter_needs_rights_before_closing(
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
+    sid = store_portal_report(
+        demo, identity={"full_name": "А", "position": "Б", "unit": "В"}
+    ).submission_id
     client = as_role("head")
     page = client.get(f"/cases/{sid}").get_data(as_text=True)
     assert "Explain rights and obligations to the reporter (p12)" in page
@@ -115,8 +128,9 @@ def test_known_reporter_needs_rights_before_closing(demo: DemoInstance,
     assert _events(demo, sid) == ["registered", "rights_explained"]
 
 
-def test_deadlines_on_dashboard_and_inbox(demo: DemoInstance,
-                                          as_role: Callable[[str], Browser]) -> None:
+def test_deadlines_on_dashboard_and_inbox(
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
     sid = store_portal_report(demo).submission_id
     client = as_role("handler")
     client.get(f"/cases/{sid}")
@@ -128,16 +142,21 @@ def test_deadlines_on_dashboard_and_inbox(demo: DemoInstance,
     inbox = client.get("/inbox").get_data(as_text=True)
     assert "Notify the Anti-Corruption Service via 1424 (p8)" in inbox
     # Once notified, that deadline leaves the dashboard.
-    _step(client, sid, "kns_notified", {"call_time": _kz_now().strftime("%Y-%m-%dT%H:%M"),
-                                        "call_reference": "R-1"})
+    _step(
+        client,
+        sid,
+        "kns_notified",
+        {"call_time": _kz_now().strftime("%Y-%m-%dT%H:%M"), "call_reference": "R-1"},
+    )
     page = client.get("/deadlines").get_data(as_text=True)
     assert "Notify the Anti-Corruption Service via 1424 (p8)" not in page
     with demo.sessions() as s:
         assert s.scalar(select(func.count()).select_from(CaseEvent)) >= 2
 
 
-def test_overdue_deadline_is_shown_as_overdue(demo: DemoInstance,
-                                              as_role: Callable[[str], Browser]) -> None:
+def test_overdue_deadline_is_shown_as_overdue(
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
     sid = store_portal_report(demo).submission_id
     client = as_role("handler")
     client.get(f"/cases/{sid}")

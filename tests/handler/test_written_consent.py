@@ -27,7 +27,8 @@ STATEMENT = "The reporter ticked the consent box on the portal: a statement of c
 
 
 def test_signed_appendix2_is_recorded_and_named_in_appendix1(
-        demo: DemoInstance, as_role: Callable[[str], Browser]) -> None:
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
     sid, head, handler = case_with_known_identity(demo, as_role, NAME)
     page = f"/cases/{sid}/disclosure"
     assert "No consent" in head.get(page).get_data(as_text=True)
@@ -39,12 +40,13 @@ def test_signed_appendix2_is_recorded_and_named_in_appendix1(
     before = (today - timedelta(days=400)).isoformat()
     assert head.post(f"{page}/appendix2", {"received_on": before}).status_code == 409
     assert head.post(f"{page}/appendix2", {"received_on": "not a date"}).status_code == 400
-    assert handler.post(f"{page}/appendix2", {"received_on": today.isoformat()}
-                        ).status_code == 403
+    assert handler.post(f"{page}/appendix2", {"received_on": today.isoformat()}).status_code == 403
     scan = b"%PDF-1.4 signed appendix 2"
-    response = head.post(f"{page}/appendix2", {
-        "received_on": today.isoformat(), "scan": (io.BytesIO(scan), "appendix2.pdf")},
-        content_type="multipart/form-data")
+    response = head.post(
+        f"{page}/appendix2",
+        {"received_on": today.isoformat(), "scan": (io.BytesIO(scan), "appendix2.pdf")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 303, response.get_data(as_text=True)[:2000]
 
     shown = head.get(page).get_data(as_text=True)
@@ -53,9 +55,13 @@ def test_signed_appendix2_is_recorded_and_named_in_appendix1(
     with demo.sessions() as s:
         row = s.scalars(select(DisclosureBasis)).one()
         assert (row.kind, row.dated_on) == ("appendix2", today)
-        holders = set(s.scalars(select(RecipientKey.purpose).join(
-            Grant, Grant.key_id == RecipientKey.key_id).where(
-            Grant.envelope_id == row.scan_envelope_id)))
+        holders = set(
+            s.scalars(
+                select(RecipientKey.purpose)
+                .join(Grant, Grant.key_id == RecipientKey.key_id)
+                .where(Grant.envelope_id == row.scan_envelope_id)
+            )
+        )
         assert holders == {"head", "recovery"}  # sealed like the identity, never to handlers
     # Housekeeping shreds unlinked upload files after a day; the scan is no such orphan.
     with demo.sessions() as s, s.begin():
@@ -76,17 +82,21 @@ def test_signed_appendix2_is_recorded_and_named_in_appendix1(
 
 
 def test_portal_tick_is_a_statement_and_appendix1_says_so(
-        demo: DemoInstance, as_role: Callable[[str], Browser]) -> None:
-    sid = store_portal_report(demo, identity={"full_name": NAME, "position": "экономист",
-                                              "unit": "қаржы"}).submission_id
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
+    sid = store_portal_report(
+        demo, identity={"full_name": NAME, "position": "экономист", "unit": "қаржы"}
+    ).submission_id
     head = as_role("head")
     assert STATEMENT in head.get(f"/cases/{sid}").get_data(as_text=True)
     assert STATEMENT in head.get(f"/cases/{sid}/disclosure").get_data(as_text=True)
     response = export_appendix1(head, sid, include_identity="y")
     assert response.status_code == 200
     text = docx_all_text(response.data)
-    assert (f"{NAME}, экономист, қаржы; согласие выражено отметкой на анонимном веб-портале "
-            "(подписанное приложение 2 не получено)") in text
+    assert (
+        f"{NAME}, экономист, қаржы; согласие выражено отметкой на анонимном веб-портале "
+        "(подписанное приложение 2 не получено)"
+    ) in text
     assert audit_entries(demo, "export.appendix1")[-1].details["basis"] == "statement"
     kk = docx_all_text(export_appendix1(head, sid, include_identity="y", lang="kk").data)
     assert "келісім анонимдік веб-порталдағы белгімен білдірілген" in kk

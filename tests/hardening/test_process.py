@@ -19,8 +19,9 @@ print(before, process.is_protected(), resource.getrlimit(resource.RLIMIT_CORE), 
 
 def test_protect_process_in_a_fresh_interpreter() -> None:
     # A separate process: the test runner itself should stay debuggable.
-    out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
-                         check=True).stdout.split(maxsplit=2)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, check=True
+    ).stdout.split(maxsplit=2)
     before, after, rest = out
     assert before == "False"
     assert after == "True"

@@ -65,50 +65,78 @@ def _populate(demo: DemoInstance, file_size: int = 200_000) -> dict[str, Any]:
         keys = recipients.report_recipients(s)
         report = sealing.seal(s, "report", "Пара: 500 000 теңге".encode(), keys, TODAY)
         identity = sealing.seal(s, "identity", b"name", recipients.identity_recipients(s), TODAY)
-        mailbox = Mailbox(lookup_tag=found.lookup_tag, public_key=bytes(mailbox_key.public_key),
-                          created_on=TODAY)
-        sub = Submission(channel="portal", received_on=TODAY, report_envelope_id=report.id,
-                         identity_envelope_id=identity.id, mailbox=mailbox)
+        mailbox = Mailbox(
+            lookup_tag=found.lookup_tag, public_key=bytes(mailbox_key.public_key), created_on=TODAY
+        )
+        sub = Submission(
+            channel="portal",
+            received_on=TODAY,
+            report_envelope_id=report.id,
+            identity_envelope_id=identity.id,
+            mailbox=mailbox,
+        )
         s.add_all([mailbox, sub])
         s.flush()
         writer = sealing.FileWriter(s, keys, TODAY)
         writer.write(payloads.file_meta_header("акт.pdf", "application/pdf"))
         for start in range(0, len(data), 70_000):
-            writer.write(data[start:start + 70_000])
+            writer.write(data[start : start + 70_000])
         file_env = writer.finish()
         s.add(Attachment(submission_id=sub.id, envelope_id=file_env.id))
         for direction, text in (("from_reporter", b"more"), ("to_reporter", b"thanks")):
             env = sealing.seal(s, "message", text, [*keys, bytes(mailbox_key.public_key)], TODAY)
-            s.add(Message(submission_id=sub.id, direction=direction, envelope_id=env.id,
-                          created_on=TODAY))
+            s.add(
+                Message(
+                    submission_id=sub.id, direction=direction, envelope_id=env.id, created_on=TODAY
+                )
+            )
         other = sealing.seal(s, "report", b"in person", keys, TODAY)
-        in_person = Submission(channel="in_person", received_on=TODAY,
-                               report_envelope_id=other.id)
+        in_person = Submission(channel="in_person", received_on=TODAY, report_envelope_id=other.id)
         s.add(in_person)
         s.flush()
         now = datetime(2026, 11, 25, 9, 30, 15, 123456, tzinfo=UTC)
-        case = Case(submission_id=in_person.id, status="registered", anonymous=False,
-                    nda_intended=True, registered_at=now, purge_after=date(2029, 11, 25))
+        case = Case(
+            submission_id=in_person.id,
+            status="registered",
+            anonymous=False,
+            nda_intended=True,
+            registered_at=now,
+            purge_after=date(2029, 11, 25),
+        )
         s.add(case)
         s.flush()
         s.add(CaseEvent(case_id=case.id, kind="registered", at=now, details={"p": "6"}))
-        protected = sealing.seal(s, "protection", b"who", recipients.identity_recipients(s),
-                                 TODAY)
+        protected = sealing.seal(s, "protection", b"who", recipients.identity_recipients(s), TODAY)
         s.flush()  # no relationship orders this insert after its envelope's
         protection = Protection(case_id=case.id, envelope_id=protected.id, created_on=TODAY)
         s.add(protection)
         s.flush()
-        s.add(ProtectionMatter(protection_id=protection.id, kind="transfer", body="collegial",
-                               proposed_on=TODAY, meeting_on=date(2026, 12, 10)))
+        s.add(
+            ProtectionMatter(
+                protection_id=protection.id,
+                kind="transfer",
+                body="collegial",
+                proposed_on=TODAY,
+                meeting_on=date(2026, 12, 10),
+            )
+        )
         court = sealing.seal(s, "identity", b"court", recipients.identity_recipients(s), TODAY)
         s.flush()
-        s.add(DisclosureBasis(case_id=case.id, kind="court", dated_on=date(2026, 11, 20),
-                              envelope_id=court.id))
+        s.add(
+            DisclosureBasis(
+                case_id=case.id, kind="court", dated_on=date(2026, 11, 20), envelope_id=court.id
+            )
+        )
         s.add(Setting(key="organisation", value={"name": "Агенттік", "n": [1, 2]}))
         s.add(CalendarDay(day=date(2026, 12, 31), kind="day_off", note="decree"))
         s.add(WebSession(id_hash=b"s" * 32, app="portal", data=b"sealed", expires_on=TODAY))
-        audit.append(s, "case.register", actor="demo-handler", target=str(case.id),
-                     details={"channel": "in_person"})
+        audit.append(
+            s,
+            "case.register",
+            actor="demo-handler",
+            target=str(case.id),
+            details={"channel": "in_person"},
+        )
     return {"code": code, "file_id": file_env.id, "file": data}
 
 
@@ -123,9 +151,14 @@ def _rows(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     meta = MetaData()
     meta.reflect(bind=engine)
     with engine.connect() as conn:
-        return {t.name: [tuple(_utc(v) for v in r) for r in conn.execute(
-                    select(t).order_by(*t.primary_key.columns))]
-                for t in meta.sorted_tables if t.name != "alembic_version"}
+        return {
+            t.name: [
+                tuple(_utc(v) for v in r)
+                for r in conn.execute(select(t).order_by(*t.primary_key.columns))
+            ]
+            for t in meta.sorted_tables
+            if t.name != "alembic_version"
+        }
 
 
 def _wipe(demo: DemoInstance) -> None:
@@ -140,8 +173,9 @@ def _wipe(demo: DemoInstance) -> None:
 def _files(path: Path) -> dict[str, str]:
     if not path.exists():
         return {}
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in path.rglob("*") if p.is_file()}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in path.rglob("*") if p.is_file()
+    }
 
 
 def _backup(tmp_path: Path, name: str = "adal.backup") -> Path:
@@ -152,8 +186,12 @@ def _backup(tmp_path: Path, name: str = "adal.backup") -> Path:
     return target
 
 
-def _assert_restored(demo: DemoInstance, original: inst.Instance,
-                     before: dict[str, list[tuple[Any, ...]]], made: dict[str, Any]) -> None:
+def _assert_restored(
+    demo: DemoInstance,
+    original: inst.Instance,
+    before: dict[str, list[tuple[Any, ...]]],
+    made: dict[str, Any],
+) -> None:
     """`demo.path` holds the restored instance; `original` is the one that was backed up."""
     restored = inst.load(demo.path)
     assert restored.secret_key == original.secret_key
@@ -174,8 +212,12 @@ def _assert_restored(demo: DemoInstance, original: inst.Instance,
     with factory() as s:
         # The receipt code still finds its mailbox (salt and KDF parameters came back) ...
         found = derive_receipt_secrets(made["code"], restored.salt, restored.kdf)
-        assert s.execute(select(Mailbox).where(Mailbox.lookup_tag == found.lookup_tag)
-                         ).scalar_one_or_none() is not None
+        assert (
+            s.execute(
+                select(Mailbox).where(Mailbox.lookup_tag == found.lookup_tag)
+            ).scalar_one_or_none()
+            is not None
+        )
         # ... the handler's password opens the file, byte for byte ...
         user = s.execute(select(User).where(User.username == creds["username"])).scalar_one()
         key = ckeys.unwrap_private_key(user.wrapped_key, creds["password"])
@@ -190,8 +232,14 @@ def _assert_restored(demo: DemoInstance, original: inst.Instance,
     with transaction(factory) as s:
         sub = s.execute(select(Submission).where(Submission.channel == "portal")).scalar_one()
         env = sealing.seal(s, "message", b"after", recipients.report_recipients(s), TODAY)
-        s.add(Message(submission_id=sub.id, direction="from_reporter", envelope_id=env.id,
-                      created_on=TODAY))
+        s.add(
+            Message(
+                submission_id=sub.id,
+                direction="from_reporter",
+                envelope_id=env.id,
+                created_on=TODAY,
+            )
+        )
         audit.append(s, "after.restore", actor="test")
     engine.dispose()
     code, output = run_cli("audit", "verify")
@@ -206,8 +254,14 @@ def test_backup_wipe_restore_gives_everything_back(demo: DemoInstance, tmp_path:
     assert before["audit_log"][-1][3] == "backup.create"
     # The file is ciphertext throughout: no table, name or secret is readable in it.
     raw = target.read_bytes()
-    for needle in (b"envelopes", b"demo-handler", b"secret", demo.instance.secret_key,
-                   demo.instance.portal_key, "Агенттік".encode()):
+    for needle in (
+        b"envelopes",
+        b"demo-handler",
+        b"secret",
+        demo.instance.secret_key,
+        demo.instance.portal_key,
+        "Агенттік".encode(),
+    ):
         assert needle not in raw
     assert target.stat().st_mode & 0o777 == 0o600
 
@@ -224,16 +278,18 @@ def test_backup_wipe_restore_gives_everything_back(demo: DemoInstance, tmp_path:
     _assert_restored(demo, demo.instance, before, made)
 
 
-def test_backup_from_before_portal_key_restores_and_gets_one(demo: DemoInstance,
-                                                             tmp_path: Path) -> None:
+def test_backup_from_before_portal_key_restores_and_gets_one(
+    demo: DemoInstance, tmp_path: Path
+) -> None:
     made = _populate(demo, file_size=10_000)
     (demo.path / inst.PORTAL_KEY_NAME).unlink()  # an instance made before portal.key existed
     # `adal backup` would create portal.key first (its instance load upgrades the folder), so
     # dump directly, as Adal did before portal.key existed.
     target = tmp_path / "old.backup"
     with target.open("xb") as dst:
-        summary = backup.dump(demo.engine, demo.path, dst, PASSPHRASE,
-                              params=KdfParams(time_cost=1, memory_kib=8192))
+        summary = backup.dump(
+            demo.engine, demo.path, dst, PASSPHRASE, params=KdfParams(time_cost=1, memory_kib=8192)
+        )
     assert inst.PORTAL_KEY_NAME not in summary.files and inst.SECRET_NAME in summary.files
     before = _rows(demo.engine)
     demo.engine.dispose()
@@ -252,7 +308,8 @@ def test_backup_from_before_portal_key_restores_and_gets_one(demo: DemoInstance,
 
 
 def test_every_refusal_changes_nothing(
-        demo: DemoInstance, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    demo: DemoInstance, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _populate(demo)
     target = _backup(tmp_path)
 
@@ -278,9 +335,11 @@ def test_every_refusal_changes_nothing(
     raw = target.read_bytes()
     flipped = bytearray(raw)
     flipped[len(raw) // 2] ^= 1
-    cases = [("wrong", raw, "passphrase does not open this backup"),
-             ("truncated", raw[:-100], "truncated"),
-             ("flipped", bytes(flipped), "damaged")]
+    cases = [
+        ("wrong", raw, "passphrase does not open this backup"),
+        ("truncated", raw[:-100], "truncated"),
+        ("flipped", bytes(flipped), "damaged"),
+    ]
     for name, data, message in cases:
         damaged = tmp_path / f"{name}.backup"
         damaged.write_bytes(data)
@@ -294,7 +353,8 @@ def test_every_refusal_changes_nothing(
 
 
 def test_backup_never_overwrites_and_wants_a_real_passphrase(
-        demo: DemoInstance, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    demo: DemoInstance, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = _backup(tmp_path)
     code, output = run_cli("backup", str(target), *FAST)
     assert code != 0 and "exists" in output
@@ -331,19 +391,25 @@ def test_dump_reads_one_snapshot(demo: DemoInstance, tmp_path: Path) -> None:
         with transaction(factory) as s:
             keys = recipients.report_recipients(s)
             env = sealing.seal(s, "report", b"late", keys, TODAY)
-            s.add(Submission(channel="in_person", received_on=TODAY,
-                             report_envelope_id=env.id))
+            s.add(Submission(channel="in_person", received_on=TODAY, report_envelope_id=env.id))
             audit.append(s, "late.entry", actor="test")
 
     # Frames are 1 MiB, so the first write after the preamble happens mid-way through the
     # file chunks: the snapshot is already open.
     dst = _WriterDuringDump(2 * 1024 * 1024, concurrent_work)
-    backup.dump(demo.engine, demo.path, dst, PASSPHRASE,
-                params=KdfParams(time_cost=1, memory_kib=8192))
+    backup.dump(
+        demo.engine, demo.path, dst, PASSPHRASE, params=KdfParams(time_cost=1, memory_kib=8192)
+    )
     assert dst.action is None, "the concurrent writer never ran"
     with demo.sessions() as s:
-        assert s.execute(select(func.count()).select_from(AuditEntry)
-                         .where(AuditEntry.action == "late.entry")).scalar_one() == 1
+        assert (
+            s.execute(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "late.entry")
+            ).scalar_one()
+            == 1
+        )
     target = tmp_path / "snapshot.backup"
     target.write_bytes(dst.getvalue())
     demo.engine.dispose()
@@ -355,7 +421,8 @@ def test_dump_reads_one_snapshot(demo: DemoInstance, tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="ADAL_TEST_POSTGRES_URL is unset")
 def test_sqlite_installation_moves_to_postgresql(
-        tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Database-agnostic: a backup of a SQLite installation restores onto PostgreSQL."""
     sqlite_dir = tmp_path / "sqlite-instance"
     monkeypatch.setenv("ADAL_INSTANCE", str(sqlite_dir))

@@ -46,7 +46,10 @@ def test_create_writes_a_private_portal_key_apart_from_the_secret_key(tmp_path: 
     assert created.portal_key != created.secret_key
     # Nothing half-written is left beside it.
     assert sorted(p.name for p in (tmp_path / "instance").iterdir()) == [
-        inst.CONFIG_NAME, inst.PORTAL_KEY_NAME, inst.SECRET_NAME]
+        inst.CONFIG_NAME,
+        inst.PORTAL_KEY_NAME,
+        inst.SECRET_NAME,
+    ]
     loaded = inst.load(tmp_path / "instance")
     assert (loaded.portal_key, loaded.secret_key) == (created.portal_key, created.secret_key)
 
@@ -62,7 +65,10 @@ def test_portal_loads_a_folder_with_only_adal_json_and_portal_key(tmp_path: Path
     portal = inst.load_portal(_portal_copy(full.path, tmp_path / "portal"))
     assert portal.portal_key == full.portal_key
     assert (portal.salt, portal.kdf, portal.recovery_key_id) == (
-        full.salt, full.kdf, full.recovery_key_id)
+        full.salt,
+        full.kdf,
+        full.recovery_key_id,
+    )
     # The portal's view has no back-office secret, even by accident.
     with pytest.raises(inst.InstanceError, match="loaded for the portal"):
         _ = portal.secret_key
@@ -119,15 +125,17 @@ def test_old_instance_gets_its_portal_key_on_back_office_load(tmp_path: Path) ->
     assert inst.load(full.path).portal_key == upgraded.portal_key
     assert inst.load_portal(full.path).portal_key == upgraded.portal_key
     assert sorted(p.name for p in full.path.iterdir()) == [
-        inst.CONFIG_NAME, inst.PORTAL_KEY_NAME, inst.SECRET_NAME]
+        inst.CONFIG_NAME,
+        inst.PORTAL_KEY_NAME,
+        inst.SECRET_NAME,
+    ]
 
 
 def test_back_office_processes_upgrading_at_once_agree_on_one_key(tmp_path: Path) -> None:
     full = _new(tmp_path / "instance")
     (full.path / inst.PORTAL_KEY_NAME).unlink()
     with ThreadPoolExecutor(8) as pool:
-        keys = {loaded.portal_key for loaded in pool.map(lambda _: inst.load(full.path),
-                                                         range(32))}
+        keys = {loaded.portal_key for loaded in pool.map(lambda _: inst.load(full.path), range(32))}
     assert keys == {(full.path / inst.PORTAL_KEY_NAME).read_bytes()}
     assert not list(full.path.glob(".*"))
 
@@ -150,8 +158,12 @@ except inst.InstanceError as exc:
 def test_old_instance_where_portal_key_cannot_be_written_fails_clearly(tmp_path: Path) -> None:
     full = _new(tmp_path / "instance")
     (full.path / inst.PORTAL_KEY_NAME).unlink()
-    result = subprocess.run([sys.executable, "-c", _LOAD_UNABLE_TO_WRITE, str(full.path)],
-                            capture_output=True, text=True, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-c", _LOAD_UNABLE_TO_WRITE, str(full.path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert result.returncode == 0, result.stderr
     assert "InstanceError:" in result.stdout
     assert "portal.key is missing and cannot be created" in result.stdout

@@ -72,8 +72,9 @@ def _denied(factory: sessionmaker[Session], statement: str) -> None:
     assert isinstance(caught.value.orig, psycopg.errors.InsufficientPrivilege), caught.value
 
 
-def _submit(factory: sessionmaker[Session], file_data: bytes,
-            mailbox_key: PrivateKey) -> tuple[str, str, str]:
+def _submit(
+    factory: sessionmaker[Session], file_data: bytes, mailbox_key: PrivateKey
+) -> tuple[str, str, str]:
     """A report with a file and a follow-up with a file, written the way the portal writes it:
     files stream in committed batches first, the rest in one final transaction."""
     with factory() as s:
@@ -84,44 +85,57 @@ def _submit(factory: sessionmaker[Session], file_data: bytes,
         with factory() as s:
             writer = sealing.FileWriter(s, keys, TODAY, batch=2, commit_batches=True)
             for start in range(0, len(file_data), 50_000):
-                writer.write(file_data[start:start + 50_000])
+                writer.write(file_data[start : start + 50_000])
             files.append((writer.envelope_id, writer.close_stream()))
     with transaction(factory) as s:
         report = sealing.seal(s, "report", b'{"facts": "tender"}', keys, TODAY)
         identity = sealing.seal(s, "identity", b'{"full_name": "X"}', identity_keys, TODAY)
-        mailbox = Mailbox(lookup_tag=secrets.token_bytes(32),
-                          public_key=bytes(mailbox_key.public_key), created_on=TODAY)
-        submission = Submission(channel="portal", received_on=TODAY,
-                                report_envelope_id=report.id,
-                                identity_envelope_id=identity.id, mailbox=mailbox)
+        mailbox = Mailbox(
+            lookup_tag=secrets.token_bytes(32),
+            public_key=bytes(mailbox_key.public_key),
+            created_on=TODAY,
+        )
+        submission = Submission(
+            channel="portal",
+            received_on=TODAY,
+            report_envelope_id=report.id,
+            identity_envelope_id=identity.id,
+            mailbox=mailbox,
+        )
         s.add_all([mailbox, submission])
         s.flush()
         sealing.mark_complete(s, files[0][0], files[0][1])
         s.add(Attachment(submission_id=submission.id, envelope_id=files[0][0]))
         holders = recipients.holders(s, report.id)
-        body = sealing.seal(s, "message", b"more evidence",
-                            [*holders, bytes(mailbox_key.public_key)], TODAY)
-        message = Message(submission_id=submission.id, direction="from_reporter",
-                          envelope_id=body.id, created_on=TODAY)
+        body = sealing.seal(
+            s, "message", b"more evidence", [*holders, bytes(mailbox_key.public_key)], TODAY
+        )
+        message = Message(
+            submission_id=submission.id,
+            direction="from_reporter",
+            envelope_id=body.id,
+            created_on=TODAY,
+        )
         s.add(message)
         s.flush()
         sealing.mark_complete(s, files[1][0], files[1][1])
-        s.add(Attachment(submission_id=submission.id, message_id=message.id,
-                         envelope_id=files[1][0]))
+        s.add(
+            Attachment(submission_id=submission.id, message_id=message.id, envelope_id=files[1][0])
+        )
         return submission.id, report.id, files[0][0]
 
 
 @needs_postgres
 def test_portal_role_writes_and_reads_what_the_portal_needs(
-        as_portal: sessionmaker[Session], demo: DemoInstance) -> None:
+    as_portal: sessionmaker[Session], demo: DemoInstance
+) -> None:
     mailbox_key = PrivateKey.generate()
     file_data = secrets.token_bytes(300_000)
     submission_id, report_id, file_id = _submit(as_portal, file_data, mailbox_key)
 
     # An upload that was refused: the portal shreds its incomplete envelope itself.
     with as_portal() as s:
-        writer = sealing.FileWriter(s, recipients.report_recipients(s), TODAY,
-                                    commit_batches=True)
+        writer = sealing.FileWriter(s, recipients.report_recipients(s), TODAY, commit_batches=True)
         writer.write(b"abandoned")
         orphan = writer.envelope_id
     with transaction(as_portal) as s:
@@ -130,17 +144,31 @@ def test_portal_role_writes_and_reads_what_the_portal_needs(
     # The mailbox page, as the portal reads it.
     with as_portal() as s:
         submission = s.execute(
-            select(Submission).where(Submission.id == submission_id)).scalar_one()
+            select(Submission).where(Submission.id == submission_id)
+        ).scalar_one()
         mailbox = s.get(Mailbox, submission.mailbox_id)
         assert mailbox is not None and mailbox.status == "received"
-        messages = s.execute(select(Message).where(Message.submission_id == submission_id)
-                             ).scalars().all()
-        assert [sealing.open_body(m.envelope, mailbox_key, expect="message") for m in messages] == \
-            [b"more evidence"]
-        assert s.execute(select(func.count()).select_from(Attachment)
-                         .where(Attachment.submission_id == submission_id)).scalar_one() == 2
-        stored = b"".join(s.execute(select(FileChunk.data).where(FileChunk.envelope_id == file_id)
-                                    .order_by(FileChunk.seq)).scalars())
+        messages = (
+            s.execute(select(Message).where(Message.submission_id == submission_id)).scalars().all()
+        )
+        assert [sealing.open_body(m.envelope, mailbox_key, expect="message") for m in messages] == [
+            b"more evidence"
+        ]
+        assert (
+            s.execute(
+                select(func.count())
+                .select_from(Attachment)
+                .where(Attachment.submission_id == submission_id)
+            ).scalar_one()
+            == 2
+        )
+        stored = b"".join(
+            s.execute(
+                select(FileChunk.data)
+                .where(FileChunk.envelope_id == file_id)
+                .order_by(FileChunk.seq)
+            ).scalars()
+        )
         assert len(stored) > len(file_data)
         assert recipients.holders(s, report_id)
 
@@ -189,8 +217,7 @@ def test_portal_role_cannot_read_staff_tables(as_portal: sessionmaker[Session]) 
 
 
 @needs_postgres
-def test_portal_role_cannot_change_what_it_does_not_own(
-        as_portal: sessionmaker[Session]) -> None:
+def test_portal_role_cannot_change_what_it_does_not_own(as_portal: sessionmaker[Session]) -> None:
     for statement in FORBIDDEN:
         _denied(as_portal, statement)
 
@@ -200,8 +227,7 @@ def _owner_rows(demo: DemoInstance) -> tuple[str, str, bytes]:
     with transaction(demo.sessions) as s:
         keys = recipients.report_recipients(s)
         report = sealing.seal(s, "report", b"in person", keys, TODAY)
-        in_person = Submission(channel="in_person", received_on=TODAY,
-                               report_envelope_id=report.id)
+        in_person = Submission(channel="in_person", received_on=TODAY, report_envelope_id=report.id)
         s.add(in_person)
         s.add(WebSession(id_hash=b"h" * 32, app="handler", data=b"x", expires_on=TODAY))
         s.flush()
@@ -209,8 +235,9 @@ def _owner_rows(demo: DemoInstance) -> tuple[str, str, bytes]:
 
 
 @needs_postgres
-def test_row_policies_bound_a_hijacked_portal(as_portal: sessionmaker[Session],
-                                              demo: DemoInstance) -> None:
+def test_row_policies_bound_a_hijacked_portal(
+    as_portal: sessionmaker[Session], demo: DemoInstance
+) -> None:
     report_id, in_person_id, handler_session = _owner_rows(demo)
     mailbox_key = PrivateKey.generate()
     submission_id, _portal_report, file_id = _submit(as_portal, b"evidence" * 1000, mailbox_key)
@@ -219,8 +246,12 @@ def test_row_policies_bound_a_hijacked_portal(as_portal: sessionmaker[Session],
         # Finished reports and files cannot be shredded or altered: no row qualifies.
         for envelope_id in (report_id, file_id):
             sealing.shred(s, envelope_id)
-        assert s.execute(text("UPDATE envelopes SET chunk_count = 1 WHERE id = :i"),
-                         {"i": file_id}).rowcount == 0  # type: ignore[attr-defined]
+        assert (
+            s.execute(
+                text("UPDATE envelopes SET chunk_count = 1 WHERE id = :i"), {"i": file_id}
+            ).rowcount
+            == 0
+        )  # type: ignore[attr-defined]
         # Other channels' submissions and the back office's sessions are invisible.
         assert s.get(Submission, in_person_id) is None
         assert s.get(WebSession, handler_session) is None
@@ -229,18 +260,28 @@ def test_row_policies_bound_a_hijacked_portal(as_portal: sessionmaker[Session],
         for envelope_id in (report_id, file_id):
             envelope = s.get(Envelope, envelope_id)
             assert envelope is not None and envelope.grants
-        assert s.execute(select(func.count()).select_from(FileChunk)
-                         .where(FileChunk.envelope_id == file_id)).scalar_one() > 0
+        assert (
+            s.execute(
+                select(func.count()).select_from(FileChunk).where(FileChunk.envelope_id == file_id)
+            ).scalar_one()
+            > 0
+        )
         assert s.get(WebSession, handler_session) is not None
 
     # It cannot plant a "handler" message in a reporter's thread, nor a mailbox-less report.
     forged: list[Callable[[Session], None]] = [
-        lambda s: s.add(Message(submission_id=submission_id, direction="to_reporter",
-                                envelope_id=report_id, created_on=TODAY)),
-        lambda s: s.add(Submission(channel="in_person", received_on=TODAY,
-                                   report_envelope_id=report_id)),
-        lambda s: s.add(WebSession(id_hash=b"z" * 32, app="handler", data=b"x",
-                                   expires_on=TODAY)),
+        lambda s: s.add(
+            Message(
+                submission_id=submission_id,
+                direction="to_reporter",
+                envelope_id=report_id,
+                created_on=TODAY,
+            )
+        ),
+        lambda s: s.add(
+            Submission(channel="in_person", received_on=TODAY, report_envelope_id=report_id)
+        ),
+        lambda s: s.add(WebSession(id_hash=b"z" * 32, app="handler", data=b"x", expires_on=TODAY)),
     ]
     for forge in forged:
         with as_portal() as s, pytest.raises(DBAPIError) as caught:
@@ -251,7 +292,8 @@ def test_row_policies_bound_a_hijacked_portal(as_portal: sessionmaker[Session],
 
 @needs_postgres
 def test_a_hijacked_portal_cannot_give_an_envelope_a_second_owner(
-        as_portal: sessionmaker[Session], demo: DemoInstance) -> None:
+    as_portal: sessionmaker[Session], demo: DemoInstance
+) -> None:
     """Its own case and mailbox, filled with another case's envelopes: the database refuses,
     even for the in-person report the portal cannot see."""
     in_person_report, _in_person, _session = _owner_rows(demo)
@@ -259,27 +301,45 @@ def test_a_hijacked_portal_cannot_give_an_envelope_a_second_owner(
     own_id, _own_report, _own_file = _submit(as_portal, b"decoy", PrivateKey.generate())
     with as_portal() as s:
         victim_identity = s.get(Submission, victim_id).identity_envelope_id  # type: ignore[union-attr]
-        victim_message = s.execute(select(Message.envelope_id)
-                                   .where(Message.submission_id == victim_id)).scalar_one()
+        victim_message = s.execute(
+            select(Message.envelope_id).where(Message.submission_id == victim_id)
+        ).scalar_one()
 
     def posing_as(report: str | None, identity: str | None = None) -> Callable[[Session], None]:
         def add(s: Session) -> None:
-            mailbox = Mailbox(lookup_tag=secrets.token_bytes(32), public_key=b"k" * 32,
-                              created_on=TODAY)
+            mailbox = Mailbox(
+                lookup_tag=secrets.token_bytes(32), public_key=b"k" * 32, created_on=TODAY
+            )
             if report is None:
                 keys = recipients.report_recipients(s)
                 fresh = sealing.seal(s, "report", b'{"facts": "decoy"}', keys, TODAY)
-            s.add_all([mailbox, Submission(channel="portal", received_on=TODAY,
-                                           report_envelope_id=report or fresh.id,
-                                           identity_envelope_id=identity, mailbox=mailbox)])
+            s.add_all(
+                [
+                    mailbox,
+                    Submission(
+                        channel="portal",
+                        received_on=TODAY,
+                        report_envelope_id=report or fresh.id,
+                        identity_envelope_id=identity,
+                        mailbox=mailbox,
+                    ),
+                ]
+            )
+
         return add
 
     forged: list[Callable[[Session], None]] = [
         posing_as(victim_report, victim_identity),
         posing_as(None, victim_identity),
         posing_as(in_person_report),
-        lambda s: s.add(Message(submission_id=own_id, direction="from_reporter",
-                                envelope_id=victim_message, created_on=TODAY)),
+        lambda s: s.add(
+            Message(
+                submission_id=own_id,
+                direction="from_reporter",
+                envelope_id=victim_message,
+                created_on=TODAY,
+            )
+        ),
         lambda s: s.add(Attachment(submission_id=own_id, envelope_id=victim_file)),
     ]
     for forge in forged:
@@ -292,8 +352,7 @@ def test_a_hijacked_portal_cannot_give_an_envelope_a_second_owner(
 
 
 @needs_postgres
-def test_grant_is_repeatable_and_refuses_unsafe_roles(portal_role: str,
-                                                      demo: DemoInstance) -> None:
+def test_grant_is_repeatable_and_refuses_unsafe_roles(portal_role: str, demo: DemoInstance) -> None:
     for _ in range(2):
         code, output = run_cli("db", "grant-portal", portal_role)
         assert code == 0, output
@@ -337,8 +396,11 @@ def _find(pattern: re.Pattern[str], page: str) -> str:
 
 @needs_postgres
 def test_the_portal_app_runs_as_the_portal_role(
-        as_portal: sessionmaker[Session], portal_role: str, demo: DemoInstance,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    as_portal: sessionmaker[Session],
+    portal_role: str,
+    demo: DemoInstance,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """The real portal, connected as the role: report with a file, mailbox, follow-up with a
     file, and shredding an incomplete upload as the role (as a refused form does; orphans past
     their grace are `adal housekeeping`'s, as the owner, which also reads disclosure records)."""
@@ -352,22 +414,32 @@ def test_the_portal_app_runs_as_the_portal_role(
     client = app.test_client()
     try:
         form = client.get("/report").get_data(as_text=True)
-        sent = client.post("/report", content_type="multipart/form-data", data={
-            "csrf_token": _find(_CSRF, form), "nonce": _find(_NONCE, form),
-            "facts": "Взятка за подпись акта.", "acknowledge": "y",
-            "files": [(io.BytesIO(b"%PDF evidence" * 10_000), "акт.pdf", "application/pdf")],
-        })
+        sent = client.post(
+            "/report",
+            content_type="multipart/form-data",
+            data={
+                "csrf_token": _find(_CSRF, form),
+                "nonce": _find(_NONCE, form),
+                "facts": "Взятка за подпись акта.",
+                "acknowledge": "y",
+                "files": [(io.BytesIO(b"%PDF evidence" * 10_000), "акт.pdf", "application/pdf")],
+            },
+        )
         assert sent.status_code == 200, sent.get_data(as_text=True)[:2000]
         code = _find(_CODE, sent.get_data(as_text=True))
         page = client.get("/mailbox").get_data(as_text=True)
-        login = client.post("/mailbox/login", data={"csrf_token": _find(_CSRF, page),
-                                                    "code": code})
+        login = client.post("/mailbox/login", data={"csrf_token": _find(_CSRF, page), "code": code})
         assert login.status_code == 303, login.get_data(as_text=True)[:2000]
         page = client.get("/mailbox").get_data(as_text=True)
-        reply = client.post("/mailbox/reply", content_type="multipart/form-data", data={
-            "csrf_token": _find(_CSRF, page), "text": "Дата: 12 марта.",
-            "files": [(io.BytesIO(b"more"), "note.txt", "text/plain")],
-        })
+        reply = client.post(
+            "/mailbox/reply",
+            content_type="multipart/form-data",
+            data={
+                "csrf_token": _find(_CSRF, page),
+                "text": "Дата: 12 марта.",
+                "files": [(io.BytesIO(b"more"), "note.txt", "text/plain")],
+            },
+        )
         assert reply.status_code == 303, reply.get_data(as_text=True)[:2000]
         assert "Дата: 12 марта." in client.get("/mailbox").get_data(as_text=True)
     finally:

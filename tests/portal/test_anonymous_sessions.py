@@ -34,7 +34,8 @@ def test_a_hundred_cookieless_visits_write_no_row(app: Flask, demo: DemoInstance
 
 
 def test_a_report_is_sent_without_any_row_and_a_mailbox_opens_one(
-        client: FlaskClient, demo: DemoInstance) -> None:
+    client: FlaskClient, demo: DemoInstance
+) -> None:
     before = _rows(demo)
     page = post_report(client, report_fields(client))
     assert page.status_code == 200
@@ -49,7 +50,8 @@ def test_a_report_is_sent_without_any_row_and_a_mailbox_opens_one(
 
 
 def test_the_same_form_sent_twice_is_refused_without_a_row(
-        client: FlaskClient, demo: DemoInstance) -> None:
+    client: FlaskClient, demo: DemoInstance
+) -> None:
     data = report_fields(client)
     assert post_report(client, data).status_code == 200
     again = dict(data)
@@ -59,14 +61,14 @@ def test_the_same_form_sent_twice_is_refused_without_a_row(
 
 
 def test_a_forged_or_foreign_anonymous_cookie_is_worth_nothing(
-        app: Flask, demo: DemoInstance) -> None:
+    app: Flask, demo: DemoInstance
+) -> None:
     client = app.test_client()
     data = report_fields(client)
     cookie = client.get_cookie(COOKIE)
     assert cookie is not None and "." in cookie.value  # signed, not a row reference
     payload, _, signature = cookie.value.rpartition(".")
-    client.set_cookie(COOKIE, payload + "." + ("A" if signature[0] != "A" else "B")
-                      + signature[1:])
+    client.set_cookie(COOKIE, payload + "." + ("A" if signature[0] != "A" else "B") + signature[1:])
     refused = post_report(client, data)
     assert refused.status_code == 400  # the form comes back, nothing is stored
     with demo.sessions() as s:

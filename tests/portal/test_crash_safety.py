@@ -22,8 +22,9 @@ def count(demo: DemoInstance, model: type) -> int:
         return int(s.execute(select(func.count()).select_from(model)).scalar_one())
 
 
-def test_failure_in_final_transaction_leaves_nothing(client: FlaskClient, demo: DemoInstance,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_in_final_transaction_leaves_nothing(
+    client: FlaskClient, demo: DemoInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def crash(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("simulated crash while linking")
 
@@ -44,7 +45,11 @@ def test_orphans_are_removed_but_uploads_in_flight_are_not(demo: DemoInstance) -
     with demo.sessions() as s:
         ids = set(s.execute(select(Envelope.id)).scalars())
         assert ids == {fresh}
-        assert s.execute(select(func.count()).select_from(FileChunk)
-                         .where(FileChunk.envelope_id == old)).scalar_one() == 0
+        assert (
+            s.execute(
+                select(func.count()).select_from(FileChunk).where(FileChunk.envelope_id == old)
+            ).scalar_one()
+            == 0
+        )
     with demo.sessions() as s, s.begin(), pytest.raises(LookupError):
         mark_complete(s, old, 1)  # gone: a late final transaction rolls back

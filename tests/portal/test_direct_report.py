@@ -10,12 +10,18 @@ from flask.testing import FlaskClient
 from tests.support.portal import post_report, receipt_code, report_fields
 
 TEXTS = {
-    "en": ("Anti-Corruption Service of the National Security Committee",
-           "if the head of your organization is involved"),
-    "ru": ("Службу по противодействию коррупции Комитета национальной безопасности",
-           "причастен руководитель вашей организации"),
-    "kk": ("Ұлттық қауіпсіздік комитетінің Сыбайлас жемқорлыққа қарсы қызметіне",
-           "ұйымыңыздың басшысы қатысы болса"),
+    "en": (
+        "Anti-Corruption Service of the National Security Committee",
+        "if the head of your organization is involved",
+    ),
+    "ru": (
+        "Службу по противодействию коррупции Комитета национальной безопасности",
+        "причастен руководитель вашей организации",
+    ),
+    "kk": (
+        "Ұлттық қауіпсіздік комитетінің Сыбайлас жемқорлыққа қарсы қызметіне",
+        "ұйымыңыздың басшысы қатысы болса",
+    ),
 }
 
 

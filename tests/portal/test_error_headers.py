@@ -30,11 +30,33 @@ from tests.support.portal import (
 
 # Written out here, not imported from web.headers: a feature dropped there must fail this.
 DENIED_FEATURES = (
-    "accelerometer", "ambient-light-sensor", "autoplay", "battery", "bluetooth", "camera",
-    "display-capture", "document-domain", "encrypted-media", "fullscreen", "gamepad",
-    "geolocation", "gyroscope", "hid", "idle-detection", "interest-cohort", "local-fonts",
-    "magnetometer", "microphone", "midi", "payment", "picture-in-picture",
-    "publickey-credentials-get", "screen-wake-lock", "serial", "usb", "web-share",
+    "accelerometer",
+    "ambient-light-sensor",
+    "autoplay",
+    "battery",
+    "bluetooth",
+    "camera",
+    "display-capture",
+    "document-domain",
+    "encrypted-media",
+    "fullscreen",
+    "gamepad",
+    "geolocation",
+    "gyroscope",
+    "hid",
+    "idle-detection",
+    "interest-cohort",
+    "local-fonts",
+    "magnetometer",
+    "microphone",
+    "midi",
+    "payment",
+    "picture-in-picture",
+    "publickey-credentials-get",
+    "screen-wake-lock",
+    "serial",
+    "usb",
+    "web-share",
     "xr-spatial-tracking",
 )
 PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in DENIED_FEATURES)
@@ -45,7 +67,8 @@ def hardened(response: TestResponse, status: int) -> str:
     assert response.headers["Content-Security-Policy"] == CSP
     assert response.headers["Content-Security-Policy"] == (
         "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-        "base-uri 'none'; frame-ancestors 'none'")
+        "base-uri 'none'; frame-ancestors 'none'"
+    )
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert "no-store" in response.headers["Cache-Control"].replace(" ", "").split(",")
@@ -74,8 +97,10 @@ def test_kdf_busy_503(busy_app: Flask) -> None:
     with ExitStack() as held:
         for _ in range(queue.slots):
             held.enter_context(queue.slot())
-        response = client.post("/mailbox/login", data={
-            "csrf_token": token, "code": receipt.format_code(receipt.generate())})
+        response = client.post(
+            "/mailbox/login",
+            data={"csrf_token": token, "code": receipt.format_code(receipt.generate())},
+        )
     hardened(response, 503)
     assert response.headers["Retry-After"].isdigit()
 
@@ -103,14 +128,17 @@ def test_crash_500(app: Flask) -> None:
 def test_too_large_413(demo: DemoInstance, client: FlaskClient) -> None:
     # A small form past what a small form may carry: the plain 413 page.
     token = csrf_token(client.get("/mailbox").get_data(as_text=True))
-    hardened(client.post("/mailbox/login", data={"csrf_token": token,
-                                                 "code": "1" * (3 * 1024 * 1024)}), 413)
+    hardened(
+        client.post("/mailbox/login", data={"csrf_token": token, "code": "1" * (3 * 1024 * 1024)}),
+        413,
+    )
     # A report past the upload limit: the form comes back, with the same headers.
     small = create_app(demo.instance, make_config(max_upload_bytes=1024 * 1024))
     try:
         reporter = small.test_client()
-        response = post_report(reporter, report_fields(reporter),
-                               [(b"z" * (2 * 1024 * 1024), "big.bin", "x/y")])
+        response = post_report(
+            reporter, report_fields(reporter), [(b"z" * (2 * 1024 * 1024), "big.bin", "x/y")]
+        )
         hardened(response, 413)
     finally:
         small.extensions["adal.kdf_queue"].close()
@@ -120,7 +148,10 @@ def test_too_large_413(demo: DemoInstance, client: FlaskClient) -> None:
 def test_expired_session_reply_400(client: FlaskClient) -> None:
     # No mailbox session (it ended after 20 idle minutes): the login form with the draft.
     token = csrf_token(client.get("/mailbox").get_data(as_text=True))
-    response = client.post("/mailbox/reply", data={"csrf_token": token, "text": "черновик"},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/mailbox/reply",
+        data={"csrf_token": token, "text": "черновик"},
+        content_type="multipart/form-data",
+    )
     page = hardened(response, 400)
     assert 'name="code"' in page

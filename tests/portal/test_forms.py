@@ -24,8 +24,9 @@ def count(demo: DemoInstance, model: type) -> int:
 
 
 def test_expired_csrf_returns_the_typed_report(client: FlaskClient, demo: DemoInstance) -> None:
-    data = report_fields(client, facts=TYPED, persons="Сейтов А.", full_name="Маркер Ф.И.О.",
-                         consent="y", nda="y")
+    data = report_fields(
+        client, facts=TYPED, persons="Сейтов А.", full_name="Маркер Ф.И.О.", consent="y", nda="y"
+    )
     data["csrf_token"] = "expired-or-forged"
     response = post_report(client, data, [(b"evidence" * 1000, "a.pdf", "application/pdf")])
     assert response.status_code == 400
@@ -33,8 +34,7 @@ def test_expired_csrf_returns_the_typed_report(client: FlaskClient, demo: DemoIn
     assert html.escape(TYPED, quote=False) in page  # typed text is back, escaped
     assert 'value="Сейтов А."' not in page  # persons is a textarea ...
     assert "Сейтов А." in page and 'value="Маркер Ф.И.О."' in page
-    assert 'id="consent" name="consent" type="checkbox" value="y"' in page.replace(
-        "checked ", "")
+    assert 'id="consent" name="consent" type="checkbox" value="y"' in page.replace("checked ", "")
     assert "checked" in page
     assert 'role="alert"' in page
     assert count(demo, Submission) == 0 and count(demo, Envelope) == 0
@@ -54,8 +54,9 @@ def test_session_expired_returns_the_typed_report(app: Flask, demo: DemoInstance
     assert count(demo, Submission) == 0
 
 
-def test_validation_errors_keep_text_and_point_at_fields(client: FlaskClient,
-                                                         demo: DemoInstance) -> None:
+def test_validation_errors_keep_text_and_point_at_fields(
+    client: FlaskClient, demo: DemoInstance
+) -> None:
     data = report_fields(client, facts="", persons=TYPED, when="весной", full_name="Ф.И.О.")
     del data["acknowledge"]
     response = post_report(client, data, [(b"x" * 300_000, "scan.png", "image/png")])
@@ -65,8 +66,10 @@ def test_validation_errors_keep_text_and_point_at_fields(client: FlaskClient,
     assert 'value="Ф.И.О."' in page
     for field in ("facts", "acknowledge", "consent"):
         assert f'id="{field}-error"' in page
-        assert f'aria-describedby="{field}-hint {field}-error"' in page or \
-            f'aria-describedby="{field}-error"' in page
+        assert (
+            f'aria-describedby="{field}-hint {field}-error"' in page
+            or f'aria-describedby="{field}-error"' in page
+        )
         assert 'aria-invalid="true"' in page
     assert "files" in page  # the note that files must be attached again
     # The file that streamed in before validation was shredded, not left behind.
@@ -89,8 +92,11 @@ def _logged_in(client: FlaskClient) -> str:
 
 def test_followup_with_expired_token_keeps_text(client: FlaskClient) -> None:
     _logged_in(client)
-    response = client.post("/mailbox/reply", data={"csrf_token": "stale", "text": TYPED},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/mailbox/reply",
+        data={"csrf_token": "stale", "text": TYPED},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 400
     assert html.escape(TYPED, quote=False) in response.get_data(as_text=True)
 
@@ -101,23 +107,32 @@ def test_followup_after_session_end_survives_login(client: FlaskClient) -> None:
     code_page = post_report(client, report_fields(client)).get_data(as_text=True)
     code = receipt_code(code_page)
     client.delete_cookie("adal-portal")
-    response = client.post("/mailbox/reply", data={
-        "csrf_token": token, "text": TYPED,
-        "files": [(BytesIO(b"x"), "dropped.txt", "text/plain")],
-    }, content_type="multipart/form-data")
+    response = client.post(
+        "/mailbox/reply",
+        data={
+            "csrf_token": token,
+            "text": TYPED,
+            "files": [(BytesIO(b"x"), "dropped.txt", "text/plain")],
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert html.escape(TYPED, quote=False) in page and 'name="code"' in page
-    relogin = client.post("/mailbox/login", data={"csrf_token": csrf_token(page), "code": code,
-                                                  "draft": TYPED})
+    relogin = client.post(
+        "/mailbox/login", data={"csrf_token": csrf_token(page), "code": code, "draft": TYPED}
+    )
     assert relogin.status_code == 303
     assert html.escape(TYPED, quote=False) in client.get("/mailbox").get_data(as_text=True)
 
 
 def test_empty_followup_is_refused_with_message(client: FlaskClient) -> None:
     page = _logged_in(client)
-    response = client.post("/mailbox/reply", data={"csrf_token": csrf_token(page), "text": " "},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/mailbox/reply",
+        data={"csrf_token": csrf_token(page), "text": " "},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 422
     assert 'role="alert"' in response.get_data(as_text=True)
 
@@ -160,15 +175,19 @@ def test_returned_followup_says_files_were_not_kept(client: FlaskClient) -> None
     note = FILES_NOT_KEPT["kk"]
     for files, sent in ((EVIDENCE, True), (NO_FILE_CHOSEN, False), ([], False)):
         parts = [(BytesIO(content), name, ctype) for content, name, ctype in files]
-        expired = client.post("/mailbox/reply", data={
-            "csrf_token": "stale", "text": TYPED, "files": parts},
-            content_type="multipart/form-data")
+        expired = client.post(
+            "/mailbox/reply",
+            data={"csrf_token": "stale", "text": TYPED, "files": parts},
+            content_type="multipart/form-data",
+        )
         assert expired.status_code == 400
         assert (note in expired.get_data(as_text=True)) is sent, (files, "expired")
         parts = [(BytesIO(content), name, ctype) for content, name, ctype in files]
-        too_long = client.post("/mailbox/reply", data={
-            "csrf_token": csrf_token(page), "text": "ә" * 100_001, "files": parts},
-            content_type="multipart/form-data")
+        too_long = client.post(
+            "/mailbox/reply",
+            data={"csrf_token": csrf_token(page), "text": "ә" * 100_001, "files": parts},
+            content_type="multipart/form-data",
+        )
         assert too_long.status_code == 422
         assert (note in too_long.get_data(as_text=True)) is sent, (files, "422")
 
@@ -179,9 +198,14 @@ def test_switching_language_keeps_the_typed_report(client: FlaskClient) -> None:
     assert 'id="report-form"' in page and 'form="report-form"' in page
     assert 'formaction="/report/language/ru"' in page
     assert 'formenctype="application/x-www-form-urlencoded"' in page
-    typed = {"csrf_token": csrf_token(page), "facts": "Бастық ақша талап етті",
-             "position": "бөлім бастығы", "full_name": "Асель Нурланова", "nda": "y",
-             "files": "scan.pdf"}
+    typed = {
+        "csrf_token": csrf_token(page),
+        "facts": "Бастық ақша талап етті",
+        "position": "бөлім бастығы",
+        "full_name": "Асель Нурланова",
+        "nda": "y",
+        "files": "scan.pdf",
+    }
     response = client.post("/report/language/ru", data=typed)
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and '<html lang="ru">' in html
@@ -196,8 +220,9 @@ def test_switching_language_keeps_the_typed_report(client: FlaskClient) -> None:
     assert client.post("/report/language/xx", data=typed).status_code == 404
     # Posted from elsewhere (no valid token): the text comes back, but no box stays ticked
     # for the reporter, and the page says the form had expired.
-    forged = client.post("/report/language/kk", data={**typed, "csrf_token": "x",
-                                                      "consent": "y", "acknowledge": "y"})
+    forged = client.post(
+        "/report/language/kk", data={**typed, "csrf_token": "x", "consent": "y", "acknowledge": "y"}
+    )
     html = forged.get_data(as_text=True)
     assert forged.status_code == 200 and "Бастық ақша талап етті</textarea>" in html
     assert not re.search(r"<input[^>]*\bchecked\b", html) and 'role="alert"' in html
@@ -209,8 +234,9 @@ def test_switching_language_keeps_the_typed_follow_up(client: FlaskClient) -> No
     page = client.get("/mailbox").get_data(as_text=True)
     assert 'id="reply-form"' in page and 'formaction="/mailbox/language/en"' in page
     text = "Ақша 12 наурызда берілді"
-    response = client.post("/mailbox/language/en",
-                           data={"csrf_token": csrf_token(page), "text": text})
+    response = client.post(
+        "/mailbox/language/en", data={"csrf_token": csrf_token(page), "text": text}
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and '<html lang="en">' in html
     assert f"{text}</textarea>" in html and 'id="reply-form"' in html
@@ -238,13 +264,13 @@ TOO_MANY_FILES = {  # the refusal, as the catalogs word its start in each page l
 
 
 def _files(n: int) -> list[tuple[bytes, str, str]]:
-    return [(f"evidence {i}".encode() * 100, f"scan-{i}.pdf", "application/pdf")
-            for i in range(n)]
+    return [(f"evidence {i}".encode() * 100, f"scan-{i}.pdf", "application/pdf") for i in range(n)]
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru", "en"])
-def test_a_21st_file_refuses_the_report_and_gives_it_back(client: FlaskClient, demo: DemoInstance,
-                                                          lang: str) -> None:
+def test_a_21st_file_refuses_the_report_and_gives_it_back(
+    client: FlaskClient, demo: DemoInstance, lang: str
+) -> None:
     """No file is left out without a word: more files than one sending takes refuse the whole
     report, with the text back and nothing stored (the 20 files read before are shredded)."""
     client.get(f"/lang/{lang}")
@@ -262,15 +288,18 @@ def test_a_21st_file_refuses_the_report_and_gives_it_back(client: FlaskClient, d
     assert count(demo, Attachment) == 20
 
 
-def test_a_21st_file_refuses_the_followup_and_gives_it_back(client: FlaskClient,
-                                                            demo: DemoInstance) -> None:
+def test_a_21st_file_refuses_the_followup_and_gives_it_back(
+    client: FlaskClient, demo: DemoInstance
+) -> None:
     page = _logged_in(client)
     assert "20" in page.split('id="files-hint"', 1)[1].split("</p>", 1)[0]
     before = count(demo, Envelope)
     parts = [(BytesIO(content), name, ctype) for content, name, ctype in _files(21)]
-    response = client.post("/mailbox/reply", data={
-        "csrf_token": csrf_token(page), "text": TYPED, "files": parts},
-        content_type="multipart/form-data")
+    response = client.post(
+        "/mailbox/reply",
+        data={"csrf_token": csrf_token(page), "text": TYPED, "files": parts},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 413
     answer = response.get_data(as_text=True)
     assert TOO_MANY_FILES["kk"] in answer and html.escape(TYPED, quote=False) in answer

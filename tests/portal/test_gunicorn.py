@@ -21,8 +21,12 @@ MARK_UA = "LeakProbeBrowser/7.3 (zqxmarker)"
 MARK_TEXT = "Маркер zqx: завхоз продал казённый генератор"
 MARK_NAME = "Маркеров Тестжан Qzxович"
 MARK_FILE = b"FILE-MARKER-\x00\x01-zqx-" * 64
-HEADERS = {"X-Forwarded-For": MARK_IP, "Forwarded": MARK_FWD, "X-Real-IP": MARK_REAL,
-           "User-Agent": MARK_UA}
+HEADERS = {
+    "X-Forwarded-For": MARK_IP,
+    "Forwarded": MARK_FWD,
+    "X-Real-IP": MARK_REAL,
+    "User-Agent": MARK_UA,
+}
 
 
 def encodings(text: str) -> list[bytes]:
@@ -40,56 +44,93 @@ def leaks(markers: dict[str, list[bytes]], *roots: Path) -> list[str]:
     found = []
     for path in files_under(*roots):
         data = path.read_bytes()
-        found.extend(f"{name} in {path}" for name, forms in markers.items()
-                     if any(form in data for form in forms))
+        found.extend(
+            f"{name} in {path}"
+            for name, forms in markers.items()
+            if any(form in data for form in forms)
+        )
     return found
 
 
 @pytest.fixture
 def portal(demo: DemoInstance, tmp_path: Path) -> Iterator[srv.PortalServer]:
-    server = srv.start_portal(demo.path, tmp_path / "run",
-                              ADAL_MAX_UPLOAD_BYTES=str(80 * 1024 * 1024))
+    server = srv.start_portal(
+        demo.path, tmp_path / "run", ADAL_MAX_UPLOAD_BYTES=str(80 * 1024 * 1024)
+    )
     yield server
     server.stop()
 
 
-def test_nothing_identifying_reaches_disk(portal: srv.PortalServer, demo: DemoInstance,
-                                          tmp_path: Path) -> None:
+def test_nothing_identifying_reaches_disk(
+    portal: srv.PortalServer, demo: DemoInstance, tmp_path: Path
+) -> None:
     http = requests.Session()
     http.headers.update(HEADERS)
     csrf, nonce = srv.form_tokens(http, portal)
-    response = http.post(portal.url("/report"), data={
-        "csrf_token": csrf, "nonce": nonce, "facts": MARK_TEXT, "persons": MARK_TEXT,
-        "full_name": MARK_NAME, "own_position": MARK_NAME, "consent": "y", "acknowledge": "y",
-    }, files=[("files", ("marker.bin", MARK_FILE, "application/octet-stream"))])
+    response = http.post(
+        portal.url("/report"),
+        data={
+            "csrf_token": csrf,
+            "nonce": nonce,
+            "facts": MARK_TEXT,
+            "persons": MARK_TEXT,
+            "full_name": MARK_NAME,
+            "own_position": MARK_NAME,
+            "consent": "y",
+            "acknowledge": "y",
+        },
+        files=[("files", ("marker.bin", MARK_FILE, "application/octet-stream"))],
+    )
     assert response.status_code == 200
     code = srv.CODE.search(response.text)
     assert code
     page = http.get(portal.url("/mailbox")).text
     token = srv.CSRF.search(page)
     assert token
-    assert http.post(portal.url("/mailbox/login"), data={
-        "csrf_token": token.group(1), "code": code.group(1)}).status_code == 200  # after 303
+    assert (
+        http.post(
+            portal.url("/mailbox/login"), data={"csrf_token": token.group(1), "code": code.group(1)}
+        ).status_code
+        == 200
+    )  # after 303
     page = http.get(portal.url("/mailbox")).text
     token = srv.CSRF.search(page)
     assert token
-    assert http.post(portal.url("/mailbox/reply"), data={
-        "csrf_token": token.group(1), "text": MARK_TEXT},
-        files=[("files", ("m.bin", MARK_FILE, "x/y"))]).status_code == 200
+    assert (
+        http.post(
+            portal.url("/mailbox/reply"),
+            data={"csrf_token": token.group(1), "text": MARK_TEXT},
+            files=[("files", ("m.bin", MARK_FILE, "x/y"))],
+        ).status_code
+        == 200
+    )
     # Error paths too: 404, 405, malformed body, oversized body.
     assert http.get(portal.url("/" + MARK_IP)).status_code == 404
     assert http.delete(portal.url("/")).status_code == 405
-    assert http.post(portal.url("/report"), data=b"--x\r\n" + MARK_TEXT.encode(),
-                     headers={"Content-Type": "multipart/form-data; boundary=x"}
-                     ).status_code == 400
+    assert (
+        http.post(
+            portal.url("/report"),
+            data=b"--x\r\n" + MARK_TEXT.encode(),
+            headers={"Content-Type": "multipart/form-data; boundary=x"},
+        ).status_code
+        == 400
+    )
     portal.stop()  # flush and close everything the server writes
 
     digits = code.group(1).replace(" ", "")
-    markers = {name: encodings(value) for name, value in {
-        "X-Forwarded-For": MARK_IP, "Forwarded": MARK_FWD, "X-Real-IP": MARK_REAL,
-        "User-Agent": MARK_UA, "report text": MARK_TEXT, "identity": MARK_NAME,
-        "receipt code": code.group(1), "receipt digits": digits,
-    }.items()}
+    markers = {
+        name: encodings(value)
+        for name, value in {
+            "X-Forwarded-For": MARK_IP,
+            "Forwarded": MARK_FWD,
+            "X-Real-IP": MARK_REAL,
+            "User-Agent": MARK_UA,
+            "report text": MARK_TEXT,
+            "identity": MARK_NAME,
+            "receipt code": code.group(1),
+            "receipt digits": digits,
+        }.items()
+    }
     markers["file bytes"] = [MARK_FILE[:64]]
     found = leaks(markers, demo.path, portal.tmpdir, portal.log.parent, tmp_path)
     assert found == []
@@ -101,10 +142,18 @@ def test_large_upload_streams_with_flat_memory(portal: srv.PortalServer) -> None
     http = requests.Session()
     csrf, nonce = srv.form_tokens(http, portal)
     # Warm up: imports, KDF, database connection and a small upload.
-    warm = srv.StreamedBody({"csrf_token": csrf, "nonce": nonce, "facts": "warm-up",
-                             "acknowledge": "y"}, "w.bin", 4 * 1024 * 1024, b"w" * 4099)
-    assert http.post(portal.url("/report"), data=warm,
-                     headers={"Content-Type": warm.content_type}).status_code == 200
+    warm = srv.StreamedBody(
+        {"csrf_token": csrf, "nonce": nonce, "facts": "warm-up", "acknowledge": "y"},
+        "w.bin",
+        4 * 1024 * 1024,
+        b"w" * 4099,
+    )
+    assert (
+        http.post(
+            portal.url("/report"), data=warm, headers={"Content-Type": warm.content_type}
+        ).status_code
+        == 200
+    )
     worker = portal.worker_pid()
     baseline = srv.vm_kib(worker, "VmHWM")
     seen_tmp: list[list[str]] = []
@@ -115,11 +164,16 @@ def test_large_upload_streams_with_flat_memory(portal: srv.PortalServer) -> None
 
     csrf, nonce = srv.form_tokens(http, portal)
     size = 64 * 1024 * 1024
-    body = srv.StreamedBody({"csrf_token": csrf, "nonce": nonce, "facts": "big upload",
-                             "acknowledge": "y"}, "big.bin", size,
-                            os.urandom(4096) + b"PLAINTEXT-MARKER", on_read=during)
-    response = http.post(portal.url("/report"), data=body,
-                         headers={"Content-Type": body.content_type})
+    body = srv.StreamedBody(
+        {"csrf_token": csrf, "nonce": nonce, "facts": "big upload", "acknowledge": "y"},
+        "big.bin",
+        size,
+        os.urandom(4096) + b"PLAINTEXT-MARKER",
+        on_read=during,
+    )
+    response = http.post(
+        portal.url("/report"), data=body, headers={"Content-Type": body.content_type}
+    )
     assert response.status_code == 200 and srv.CODE.search(response.text)
     peak = srv.vm_kib(worker, "VmHWM")
     assert seen_tmp == [[]]
@@ -132,10 +186,15 @@ def test_large_upload_streams_with_flat_memory(portal: srv.PortalServer) -> None
 def test_oversized_upload_gets_the_413_page_not_a_reset(portal: srv.PortalServer) -> None:
     http = requests.Session()
     csrf, nonce = srv.form_tokens(http, portal)
-    body = srv.StreamedBody({"csrf_token": csrf, "nonce": nonce, "facts": "too big",
-                             "acknowledge": "y"}, "huge.bin", 96 * 1024 * 1024, b"h" * 4096)
-    response = http.post(portal.url("/report"), data=body,
-                         headers={"Content-Type": body.content_type})
+    body = srv.StreamedBody(
+        {"csrf_token": csrf, "nonce": nonce, "facts": "too big", "acknowledge": "y"},
+        "huge.bin",
+        96 * 1024 * 1024,
+        b"h" * 4096,
+    )
+    response = http.post(
+        portal.url("/report"), data=body, headers={"Content-Type": body.content_type}
+    )
     assert response.status_code == 413
     assert "80" in response.text and "<h1>" in response.text
     # The form itself comes back with the typed text, not a bare error page.
@@ -153,12 +212,20 @@ def test_worker_and_kdf_children_keep_keys_out_of_core_files(portal: srv.PortalS
     file)."""
     http = requests.Session()
     csrf, nonce = srv.form_tokens(http, portal)
-    assert http.post(portal.url("/report"), data={"csrf_token": csrf, "nonce": nonce,
-                                                  "facts": "x", "acknowledge": "y"},
-                     files={"files": ("a.txt", b"a")}).status_code == 200
+    assert (
+        http.post(
+            portal.url("/report"),
+            data={"csrf_token": csrf, "nonce": nonce, "facts": "x", "acknowledge": "y"},
+            files={"files": ("a.txt", b"a")},
+        ).status_code
+        == 200
+    )
     worker = portal.worker_pid()
-    children = [int(pid) for task in Path(f"/proc/{worker}/task").iterdir()
-                for pid in (task / "children").read_text().split()]
+    children = [
+        int(pid)
+        for task in Path(f"/proc/{worker}/task").iterdir()
+        for pid in (task / "children").read_text().split()
+    ]
     assert children, "the report's receipt code was derived in no child process"
     for pid in (worker, *children):
         limits = Path(f"/proc/{pid}/limits").read_text().splitlines()
@@ -180,8 +247,9 @@ def test_a_stalled_upload_is_given_up(demo: DemoInstance, tmp_path: Path) -> Non
         server.stop()
 
 
-def test_upload_slots_keep_pages_and_plain_reports_going(demo: DemoInstance,
-                                                         tmp_path: Path) -> None:
+def test_upload_slots_keep_pages_and_plain_reports_going(
+    demo: DemoInstance, tmp_path: Path
+) -> None:
     server = srv.start_portal(demo.path, tmp_path / "run", ADAL_UPLOAD_SLOTS="1")
     try:
         stalled = srv.stalled_upload(server, requests.Session(), "slow sender")
@@ -189,8 +257,12 @@ def test_upload_slots_keep_pages_and_plain_reports_going(demo: DemoInstance,
         http = requests.Session()
         csrf, nonce = srv.form_tokens(http, server)
         fields = {"csrf_token": csrf, "nonce": nonce, "facts": MARK_TEXT, "acknowledge": "y"}
-        busy = http.post(server.url("/report"), data=fields,
-                         files={"files": ("e.pdf", b"%PDF evidence")}, timeout=30)
+        busy = http.post(
+            server.url("/report"),
+            data=fields,
+            files={"files": ("e.pdf", b"%PDF evidence")},
+            timeout=30,
+        )
         assert busy.status_code == 503 and busy.headers["Retry-After"].isdigit()
         assert busy.headers["Connection"].lower() == "close"
         # The form itself comes back, with the text, and a message that says why.
@@ -199,15 +271,20 @@ def test_upload_slots_keep_pages_and_plain_reports_going(demo: DemoInstance,
         assert requests.get(server.url("/"), timeout=10).status_code == 200
         assert time.monotonic() - started < 5
         # A report without files needs no slot (the browser sends the empty file input).
-        plain = http.post(server.url("/report"), data=fields, files={"files": ("", b"")},
-                          timeout=30)
+        plain = http.post(
+            server.url("/report"), data=fields, files={"files": ("", b"")}, timeout=30
+        )
         assert plain.status_code == 200 and srv.CODE.search(plain.text)
         stalled.close()
         deadline = time.monotonic() + 20
         while True:  # the slot comes back once the stalled body is given up
             csrf, nonce = srv.form_tokens(http, server)
-            sent = http.post(server.url("/report"), files={"files": ("e.pdf", b"%PDF")},
-                             data={**fields, "csrf_token": csrf, "nonce": nonce}, timeout=30)
+            sent = http.post(
+                server.url("/report"),
+                files={"files": ("e.pdf", b"%PDF")},
+                data={**fields, "csrf_token": csrf, "nonce": nonce},
+                timeout=30,
+            )
             if sent.status_code != 503 or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
@@ -216,8 +293,9 @@ def test_upload_slots_keep_pages_and_plain_reports_going(demo: DemoInstance,
         server.stop()
 
 
-def test_refused_stalled_uploads_free_their_threads_at_once(demo: DemoInstance,
-                                                            tmp_path: Path) -> None:
+def test_refused_stalled_uploads_free_their_threads_at_once(
+    demo: DemoInstance, tmp_path: Path
+) -> None:
     """A refused body is drained only with a free upload slot, and never past its deadline: a
     crowd of stalled uploads past the slots cannot hold the threads in the drain instead."""
     server = srv.start_portal(demo.path, tmp_path / "run", ADAL_UPLOAD_SLOTS="1")
@@ -227,8 +305,14 @@ def test_refused_stalled_uploads_free_their_threads_at_once(demo: DemoInstance,
         time.sleep(1.0)
         started = time.monotonic()
         for i in range(6):  # more than the worker's threads; half of them declared too large
-            crowd.append(srv.stalled_upload(server, requests.Session(), f"crowd {i}",
-                                         declared=3 << 30 if i % 2 else 50_000_000))
+            crowd.append(
+                srv.stalled_upload(
+                    server,
+                    requests.Session(),
+                    f"crowd {i}",
+                    declared=3 << 30 if i % 2 else 50_000_000,
+                )
+            )
         for i, sock in enumerate(crowd):
             answer = sock.recv(65536)
             assert answer.startswith(b"HTTP/1.1 413" if i % 2 else b"HTTP/1.1 503"), answer[:100]

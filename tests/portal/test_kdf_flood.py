@@ -63,8 +63,7 @@ def test_full_queue_refuses_logins_but_serves_pages(demo: DemoInstance) -> None:
     with app.extensions["adal.kdf_queue"].slot():  # every slot is held by "other logins"
         assert client.get("/").status_code == 200
         start = time.perf_counter()
-        refused = client.post("/mailbox/login", data={"csrf_token": csrf_token(page),
-                                                      "code": code})
+        refused = client.post("/mailbox/login", data={"csrf_token": csrf_token(page), "code": code})
         assert refused.status_code == 503
         # No room in line: refused at once, not after KDF_WAIT_FOR_LOGIN (5 s) in line.
         assert time.perf_counter() - start < 4.0
@@ -133,7 +132,8 @@ def test_waiting_line_is_bounded() -> None:
 
 
 def test_argon2_runs_in_a_child_not_in_the_web_process(
-        demo: DemoInstance, monkeypatch: pytest.MonkeyPatch) -> None:
+    demo: DemoInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The worker's memory must not carry the KDF's 64 MiB: the web process never runs it."""
     app: Flask = create_app(demo.instance, make_config(kdf_slots=1))
     client = app.test_client()
@@ -148,8 +148,7 @@ def test_argon2_runs_in_a_child_not_in_the_web_process(
     for _ in range(2):
         visitor = app.test_client()
         page = visitor.get("/mailbox").get_data(as_text=True)
-        answer = visitor.post("/mailbox/login", data={"csrf_token": csrf_token(page),
-                                                       "code": code})
+        answer = visitor.post("/mailbox/login", data={"csrf_token": csrf_token(page), "code": code})
         assert answer.status_code == 303
         # A child killed between logins (OOM killer, an operator) is replaced unnoticed.
         for pid in _children():
@@ -186,8 +185,9 @@ def test_kdf_work_leaves_half_the_threads_to_the_pages() -> None:
         assert cfg.kdf_slots + cfg.kdf_waiting <= max(1, threads // 2)
         assert cfg.kdf_slots <= (os.cpu_count() or 1)
     with pytest.raises(ConfigError, match="raise --threads"):
-        PortalConfig.from_env({"ADAL_PORTAL_THREADS": "4", "ADAL_KDF_SLOTS": "2",
-                               "ADAL_KDF_WAITING": "1"})
+        PortalConfig.from_env(
+            {"ADAL_PORTAL_THREADS": "4", "ADAL_KDF_SLOTS": "2", "ADAL_KDF_WAITING": "1"}
+        )
 
 
 def test_a_report_is_never_refused_nor_kept_waiting(demo: DemoInstance) -> None:
@@ -227,8 +227,12 @@ def test_uploads_leave_threads_to_the_pages() -> None:
         PortalConfig.from_env({"ADAL_PORTAL_THREADS": "16", "ADAL_UPLOAD_SLOTS": "8"})
     with pytest.raises(ConfigError, match="ADAL_UPLOAD_WAITING"):
         PortalConfig.from_env({"ADAL_PORTAL_THREADS": "4", "ADAL_UPLOAD_WAITING": "1"})
-    assert PortalConfig.from_env({"ADAL_PORTAL_THREADS": "16", "ADAL_UPLOAD_SLOTS": "7",
-                                  "ADAL_UPLOAD_WAITING": "0"}).upload_slots == 7
+    assert (
+        PortalConfig.from_env(
+            {"ADAL_PORTAL_THREADS": "16", "ADAL_UPLOAD_SLOTS": "7", "ADAL_UPLOAD_WAITING": "0"}
+        ).upload_slots
+        == 7
+    )
     for bad in ("0", "many"):
         with pytest.raises(ConfigError, match="ADAL_UPLOAD_SLOTS"):
             PortalConfig.from_env({"ADAL_UPLOAD_SLOTS": bad})

@@ -14,8 +14,28 @@ from portal import localized
 from tests.support.portal import csrf_token, login, post_report, receipt_code, report_fields
 from web.i18n import COOKIE, LANGUAGES
 
-NUMBERS = [0, 0.05, 0.15, 0.25, 0.35, 1, 1.04, 1.05, 1.45, 1.5, 2.675, 9.95, 99.95, 999.96,
-           1000, 1023.9, 1234.56, 10_240.05, 123_456.75, 1_048_575.95]
+NUMBERS = [
+    0,
+    0.05,
+    0.15,
+    0.25,
+    0.35,
+    1,
+    1.04,
+    1.05,
+    1.45,
+    1.5,
+    2.675,
+    9.95,
+    99.95,
+    999.96,
+    1000,
+    1023.9,
+    1234.56,
+    10_240.05,
+    123_456.75,
+    1_048_575.95,
+]
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -25,8 +45,9 @@ def test_same_as_babel(app: Flask, lang: str) -> None:
             for day in (date(2026, month, 1), date(2031, month, 28)):
                 assert localized.long_date(day) == format_date(day, "long", locale=lang)
         for number in NUMBERS:
-            assert localized.decimal(number) == format_decimal(number, "#,##0.#", locale=lang), \
+            assert localized.decimal(number) == format_decimal(number, "#,##0.#", locale=lang), (
                 number
+            )
 
 
 def test_pages_load_no_cldr_data(app: Flask) -> None:
@@ -38,9 +59,18 @@ def test_pages_load_no_cldr_data(app: Flask) -> None:
     code = receipt_code(post_report(client, report_fields(client)).get_data(as_text=True))
     assert login(client, code).status_code == 303
     token = csrf_token(client.get("/mailbox").get_data(as_text=True))
-    assert client.post("/mailbox/reply", content_type="multipart/form-data", data={
-        "csrf_token": token, "text": "more", "files": [(BytesIO(b"evidence"), "a.txt")],
-    }).status_code == 303
+    assert (
+        client.post(
+            "/mailbox/reply",
+            content_type="multipart/form-data",
+            data={
+                "csrf_token": token,
+                "text": "more",
+                "files": [(BytesIO(b"evidence"), "a.txt")],
+            },
+        ).status_code
+        == 303
+    )
     for lang in LANGUAGES:
         client.get(f"/lang/{lang}")
         for page in ("/", "/rights", "/report", "/mailbox"):

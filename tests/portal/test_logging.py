@@ -24,9 +24,11 @@ def test_500_logs_type_and_frames_only(app: Flask, demo: DemoInstance) -> None:
     handler = logging.StreamHandler(stream)
     logging.getLogger(LOGGER_NAME).addHandler(handler)
     try:
-        response = app.test_client().post("/boom?q=" + SECRET, data={"facts": SECRET},
-                                          headers={"X-Forwarded-For": "203.0.113.9",
-                                                   "User-Agent": "probe-agent"})
+        response = app.test_client().post(
+            "/boom?q=" + SECRET,
+            data={"facts": SECRET},
+            headers={"X-Forwarded-For": "203.0.113.9", "User-Agent": "probe-agent"},
+        )
     finally:
         logging.getLogger(LOGGER_NAME).removeHandler(handler)
     assert response.status_code == 500

@@ -39,8 +39,9 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     fake = Clock()
-    monkeypatch.setattr("web.sessions.time",
-                        SimpleNamespace(time=fake.time, monotonic=time.monotonic))
+    monkeypatch.setattr(
+        "web.sessions.time", SimpleNamespace(time=fake.time, monotonic=time.monotonic)
+    )
     return fake
 
 
@@ -107,10 +108,15 @@ def test_logout_destroys_the_session(client: FlaskClient, demo: DemoInstance) ->
 def _forms(secret: bytes) -> dict[str, bytes]:
     b64 = base64.b64encode(secret)
     url = base64.urlsafe_b64encode(secret)
-    return {"raw": secret, "hex": secret.hex().encode(), "HEX": secret.hex().upper().encode(),
-            "base64": b64, "base64 unpadded": b64.rstrip(b"="),
-            "urlsafe base64": url.rstrip(b"="),
-            "base32": base64.b32encode(secret).rstrip(b"=")}
+    return {
+        "raw": secret,
+        "hex": secret.hex().encode(),
+        "HEX": secret.hex().upper().encode(),
+        "base64": b64,
+        "base64 unpadded": b64.rstrip(b"="),
+        "urlsafe base64": url.rstrip(b"="),
+        "base32": base64.b32encode(secret).rstrip(b"="),
+    }
 
 
 def _database_bytes(demo: DemoInstance) -> list[tuple[str, bytes]]:
@@ -124,8 +130,11 @@ def _database_bytes(demo: DemoInstance) -> list[tuple[str, bytes]]:
                 for column, value in zip(table.columns, row, strict=True):
                     if value is None:
                         continue
-                    data = bytes(value) if isinstance(value, (bytes, memoryview)) \
+                    data = (
+                        bytes(value)
+                        if isinstance(value, (bytes, memoryview))
                         else str(value).encode()
+                    )
                     out.append((f"{table.name}.{column.name}", data))
     return out
 
@@ -150,23 +159,35 @@ def test_mailbox_key_is_in_no_cookie_and_no_table(app: Flask, demo: DemoInstance
     with demo.sessions() as s:
         stored = s.execute(select(Mailbox.public_key)).scalar_one()
     assert bytes(private_key.public_key) == stored
-    secrets_forms = {f"private key {name}": form for name, form in
-                     _forms(bytes(private_key)).items()}
-    secrets_forms.update({f"seed {name}": form for name, form in
-                          _forms(secrets.mailbox_seed).items()})
+    secrets_forms = {
+        f"private key {name}": form for name, form in _forms(bytes(private_key)).items()
+    }
+    secrets_forms.update(
+        {f"seed {name}": form for name, form in _forms(secrets.mailbox_seed).items()}
+    )
 
     cookie_bytes = [c.encode() for c in set_cookies]
     for header in set_cookies:
         value = header.split(";", 1)[0].partition("=")[2]
         with contextlib.suppress(ValueError):  # a deleted cookie has an empty value
             cookie_bytes.append(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
-    in_cookies = [name for name, form in secrets_forms.items()
-                  if any(form in c for c in cookie_bytes)]
+    in_cookies = [
+        name for name, form in secrets_forms.items() if any(form in c for c in cookie_bytes)
+    ]
     assert in_cookies == []
-    in_tables = [(name, where) for where, data in _database_bytes(demo)
-                 for name, form in secrets_forms.items() if form in data]
+    in_tables = [
+        (name, where)
+        for where, data in _database_bytes(demo)
+        for name, form in secrets_forms.items()
+        if form in data
+    ]
     assert in_tables == []
     # And not in the database's files either (SQLite, its journal; any file in the instance).
-    in_files = [(name, str(path)) for path in Path(demo.path).rglob("*") if path.is_file()
-                for name, form in secrets_forms.items() if form in path.read_bytes()]
+    in_files = [
+        (name, str(path))
+        for path in Path(demo.path).rglob("*")
+        if path.is_file()
+        for name, form in secrets_forms.items()
+        if form in path.read_bytes()
+    ]
     assert in_files == []

@@ -34,13 +34,25 @@ def _reply(demo: DemoInstance, text: str) -> None:
         mailbox = s.get(Mailbox, submission.mailbox_id)
         assert mailbox is not None
         today = local_date(utcnow())
-        payload = payloads.encode(payloads.MESSAGE_FORMAT, {
-            "sent_at": payloads.utc_timestamp(utcnow()), "text": text, "attachments": []})
-        envelope = sealing.seal(s, "message", payload,
-                                [*holders(s, submission.report_envelope), mailbox.public_key],
-                                today)
-        s.add(Message(submission_id=submission.id, direction="to_reporter",
-                      envelope_id=envelope.id, created_on=today))
+        payload = payloads.encode(
+            payloads.MESSAGE_FORMAT,
+            {"sent_at": payloads.utc_timestamp(utcnow()), "text": text, "attachments": []},
+        )
+        envelope = sealing.seal(
+            s,
+            "message",
+            payload,
+            [*holders(s, submission.report_envelope), mailbox.public_key],
+            today,
+        )
+        s.add(
+            Message(
+                submission_id=submission.id,
+                direction="to_reporter",
+                envelope_id=envelope.id,
+                created_on=today,
+            )
+        )
 
 
 def _length(client: FlaskClient, path: str) -> int:
@@ -51,7 +63,8 @@ def _length(client: FlaskClient, path: str) -> int:
 
 
 def test_a_short_reply_does_not_change_the_mailbox_page_length(
-        app: Flask, demo: DemoInstance) -> None:
+    app: Flask, demo: DemoInstance
+) -> None:
     quiet, answered = app.test_client(), app.test_client()
     _open_mailbox(answered)
     _reply(demo, "Спасибо. Ваше сообщение зарегистрировано, проверка начата.")
@@ -61,13 +74,15 @@ def test_a_short_reply_does_not_change_the_mailbox_page_length(
     assert _length(quiet, "/mailbox") == _length(answered, "/mailbox")
 
 
-def test_receipt_pages_have_one_length_with_and_without_files(
-        app: Flask) -> None:
+def test_receipt_pages_have_one_length_with_and_without_files(app: Flask) -> None:
     first = app.test_client()
     plain = post_report(first, report_fields(first))
     client = app.test_client()
-    with_files = post_report(client, report_fields(client, facts="Подробно: " + "ы" * 300),
-                             files=[(b"%PDF-1.4 evidence", "akt.pdf", "application/pdf")])
+    with_files = post_report(
+        client,
+        report_fields(client, facts="Подробно: " + "ы" * 300),
+        files=[(b"%PDF-1.4 evidence", "akt.pdf", "application/pdf")],
+    )
     assert plain.status_code == with_files.status_code == 200
     assert "akt.pdf" not in plain.get_data(as_text=True)
     assert plain.content_length == with_files.content_length == len(with_files.data)

@@ -18,8 +18,10 @@ from tests.support.portal import CSP, TRANSLATIONS, PageAudit, audit
 
 
 def every_page(client: FlaskClient) -> dict[str, TestResponse]:
-    pages = {path: client.get(path) for path in ("/", "/rights", "/report", "/mailbox",
-                                                  "/no-such-page", "/lang/xx")}
+    pages = {
+        path: client.get(path)
+        for path in ("/", "/rights", "/report", "/mailbox", "/no-such-page", "/lang/xx")
+    }
     pages["405"] = client.delete("/")
     pages["empty report"] = site.post_report(client, site.report_fields(client, facts=""))
     data = site.report_fields(client)
@@ -27,12 +29,15 @@ def every_page(client: FlaskClient) -> dict[str, TestResponse]:
     pages["receipt"] = response
     pages["resent"] = site.post_report(client, data)
     pages["bad code"] = site.login(client, "1234 5678 9012 3456 7890")
-    pages["malformed"] = client.post("/report", data=b"--x\r\nbroken",
-                                     content_type="multipart/form-data; boundary=x")
+    pages["malformed"] = client.post(
+        "/report", data=b"--x\r\nbroken", content_type="multipart/form-data; boundary=x"
+    )
     assert site.login(client, site.receipt_code(response.get_data(as_text=True))).status_code == 303
     pages["mailbox"] = client.get("/mailbox")
-    pages["logout"] = client.post("/mailbox/logout", data={
-        "csrf_token": site.csrf_token(pages["mailbox"].get_data(as_text=True))})
+    pages["logout"] = client.post(
+        "/mailbox/logout",
+        data={"csrf_token": site.csrf_token(pages["mailbox"].get_data(as_text=True))},
+    )
     return pages
 
 
@@ -40,10 +45,22 @@ def every_page(client: FlaskClient) -> dict[str, TestResponse]:
 def test_every_page_is_script_free_with_exact_headers(client: FlaskClient, lang: str) -> None:
     client.get(f"/lang/{lang}")
     pages = every_page(client)
-    expected = {"/": 200, "/rights": 200, "/report": 200, "/mailbox": 200, "/no-such-page": 404,
-                "/lang/xx": 404, "405": 405, "empty report": 422, "receipt": 200,
-                "resent": 409, "bad code": 422, "malformed": 400, "mailbox": 200,
-                "logout": 200}
+    expected = {
+        "/": 200,
+        "/rights": 200,
+        "/report": 200,
+        "/mailbox": 200,
+        "/no-such-page": 404,
+        "/lang/xx": 404,
+        "405": 405,
+        "empty report": 422,
+        "receipt": 200,
+        "resent": 409,
+        "bad code": 422,
+        "malformed": 400,
+        "mailbox": 200,
+        "logout": 200,
+    }
     assert {name: r.status_code for name, r in pages.items()} == expected
     for name, response in pages.items():
         try:
@@ -84,8 +101,13 @@ def test_onion_location(demo: DemoInstance) -> None:
     assert response.headers["Onion-Location"] == onion + "/rights"
     # The header is built from the decoded path: it must come out as plain ASCII (gunicorn
     # refuses anything else with a bare 500 page), and a newline must not split it.
-    for path, status in (("/%D2%9B", 404), ("/%0a", 404), ("/%0d%0aX-Evil:1", 404),
-                         ("/lang/ru?next=/%0a", 303), ("/report?x=%D2%9B", 200)):
+    for path, status in (
+        ("/%D2%9B", 404),
+        ("/%0a", 404),
+        ("/%0d%0aX-Evil:1", 404),
+        ("/lang/ru?next=/%0a", 303),
+        ("/report?x=%D2%9B", 200),
+    ):
         response = client.get(path)
         assert response.status_code == status, path
         header = response.headers["Onion-Location"]

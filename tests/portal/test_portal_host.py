@@ -49,8 +49,8 @@ def portal_app(portal_folder: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
 
 def test_portal_host_folder_takes_a_report_the_back_office_opens(
-        portal_app: Flask, portal_folder: Path, demo: DemoInstance,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    portal_app: Flask, portal_folder: Path, demo: DemoInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
     reporter = portal_app.test_client()
     assert reporter.get("/").status_code == 200
     facts = "Начальник склада продаёт казённое топливо."
@@ -65,10 +65,12 @@ def test_portal_host_folder_takes_a_report_the_back_office_opens(
     back_office = handler.create_app({"TESTING": True})
     try:
         creds = demo.credentials()["handler"]
-        staff = sign_in(Browser(back_office), demo, creds["username"], creds["password"],
-                        creds["totp secret"])
-        links = re.findall(r'href="/cases/([0-9a-f]{32})"',
-                           staff.get("/inbox").get_data(as_text=True))
+        staff = sign_in(
+            Browser(back_office), demo, creds["username"], creds["password"], creds["totp secret"]
+        )
+        links = re.findall(
+            r'href="/cases/([0-9a-f]{32})"', staff.get("/inbox").get_data(as_text=True)
+        )
         assert len(links) == 1
         assert facts in staff.get(f"/cases/{links[0]}").get_data(as_text=True)
         answer = "Получили, спасибо. Когда это началось?"
@@ -82,14 +84,14 @@ def test_portal_host_folder_takes_a_report_the_back_office_opens(
 
 
 def test_portal_signs_with_the_portal_key_not_the_secret_key(
-        portal_app: Flask, demo: DemoInstance, monkeypatch: pytest.MonkeyPatch) -> None:
+    portal_app: Flask, demo: DemoInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A portal built from the full folder signs exactly as one built from the portal folder.
     full = create_app(demo.instance, make_config())
     try:
         for name in ("SECRET_KEY", "WTF_CSRF_SECRET_KEY"):
             assert full.config[name] == portal_app.config[name]
-            assert full.config[name] not in (demo.instance.secret_key,
-                                              demo.instance.portal_key)
+            assert full.config[name] not in (demo.instance.secret_key, demo.instance.portal_key)
     finally:
         full.extensions["adal.kdf_queue"].close()
         full.extensions["adal.engine"].dispose()
@@ -118,9 +120,14 @@ print(json.dumps(opened))
 def test_portal_never_opens_secret_key_even_beside_it(demo: DemoInstance) -> None:
     """One machine: the portal shares the full folder, and still reads only its own key."""
     result = subprocess.run(
-        [sys.executable, "-c", "import json\n" + _WATCH_OPENS], cwd=ROOT,
+        [sys.executable, "-c", "import json\n" + _WATCH_OPENS],
+        cwd=ROOT,
         env=dict(os.environ, ADAL_INSTANCE=str(demo.path), PYTHONPATH=str(ROOT)),
-        capture_output=True, text=True, timeout=120, check=False)
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     opened = json.loads(result.stdout.strip().splitlines()[-1])
     names = {Path(p).name for p in opened}
@@ -128,16 +135,24 @@ def test_portal_never_opens_secret_key_even_beside_it(demo: DemoInstance) -> Non
     assert inst.SECRET_NAME not in names, [p for p in opened if p.endswith(inst.SECRET_NAME)]
 
 
-def test_adal_portal_serves_from_the_portal_host_folder(portal_folder: Path,
-                                                        tmp_path: Path) -> None:
+def test_adal_portal_serves_from_the_portal_host_folder(
+    portal_folder: Path, tmp_path: Path
+) -> None:
     """The real `adal portal` (gunicorn), as the systemd unit starts it on the portal host."""
     server = srv.start_portal(portal_folder, tmp_path / "run")
     try:
         http = requests.Session()
         csrf, nonce = srv.form_tokens(http, server)
-        sent = http.post(server.url("/report"), data={
-            "csrf_token": csrf, "nonce": nonce, "facts": "Откат за тендер.",
-            "acknowledge": "y"}, files={"files": ("", b"", "application/octet-stream")})
+        sent = http.post(
+            server.url("/report"),
+            data={
+                "csrf_token": csrf,
+                "nonce": nonce,
+                "facts": "Откат за тендер.",
+                "acknowledge": "y",
+            },
+            files={"files": ("", b"", "application/octet-stream")},
+        )
         assert sent.status_code == 200 and srv.CODE.search(sent.text), sent.text[:2000]
     finally:
         server.stop()
@@ -146,7 +161,8 @@ def test_adal_portal_serves_from_the_portal_host_folder(portal_folder: Path,
 
 
 def test_adal_portal_refuses_a_folder_without_portal_key_clearly(
-        demo: DemoInstance, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    demo: DemoInstance, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = tmp_path / "old-portal-host"
     folder.mkdir(mode=0o700)
     shutil.copy2(demo.path / inst.CONFIG_NAME, folder / inst.CONFIG_NAME)

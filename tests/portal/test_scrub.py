@@ -14,23 +14,39 @@ PROXY_AND_BROWSER = {
     "Sec-CH-UA": '"ScrubProbe";v="1", "Chromium";v="120"',
     "Via": "1.1 zqx-via-marker.example",
 }
-MARKERS = ("203.0.113.77", "198.51.100", "192.0.2.199", "ScrubProbe", "zqx-agent-marker",
-           "zqx-referer-marker", "zqx-via-marker", "Chromium")
+MARKERS = (
+    "203.0.113.77",
+    "198.51.100",
+    "192.0.2.199",
+    "ScrubProbe",
+    "zqx-agent-marker",
+    "zqx-referer-marker",
+    "zqx-via-marker",
+    "Chromium",
+)
 
 
 def _what_flask_sees() -> Response:
     """A test-only view: everything the request object exposes about the caller."""
     environ = {key: str(value) for key, value in request.environ.items()}
-    return jsonify(environ=environ, headers=dict(request.headers),
-                   remote_addr=request.remote_addr, access_route=list(request.access_route),
-                   user_agent=request.user_agent.string, referrer=request.referrer)
+    return jsonify(
+        environ=environ,
+        headers=dict(request.headers),
+        remote_addr=request.remote_addr,
+        access_route=list(request.access_route),
+        user_agent=request.user_agent.string,
+        referrer=request.referrer,
+    )
 
 
 def test_client_details_never_reach_flask(app: Flask) -> None:
     app.add_url_rule("/_test/seen", "seen_by_flask", _what_flask_sees)
     client = app.test_client()
-    seen = client.get("/_test/seen", headers=PROXY_AND_BROWSER,
-                      environ_base={"REMOTE_ADDR": "198.51.100.99", "REMOTE_PORT": "54321"})
+    seen = client.get(
+        "/_test/seen",
+        headers=PROXY_AND_BROWSER,
+        environ_base={"REMOTE_ADDR": "198.51.100.99", "REMOTE_PORT": "54321"},
+    )
     assert seen.status_code == 200
     data = seen.get_json()
     environ, headers = data["environ"], data["headers"]

@@ -38,7 +38,7 @@ class Trickle(BytesIO):
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         data = self.read(len(buffer))
-        buffer[:len(data)] = data
+        buffer[: len(data)] = data
         return len(data)
 
 
@@ -48,18 +48,25 @@ def _submissions(demo: DemoInstance) -> int:
 
 
 def test_a_trickled_upload_is_refused_and_frees_its_slot(demo: DemoInstance) -> None:
-    app = create_app(demo.instance, make_config(
-        upload_slots=1, upload_waiting=0, min_upload_rate=256 * 1024,
-        upload_grace_seconds=0.3))
+    app = create_app(
+        demo.instance,
+        make_config(
+            upload_slots=1, upload_waiting=0, min_upload_rate=256 * 1024, upload_grace_seconds=0.3
+        ),
+    )
     client = app.test_client()
     fields = report_fields(client, facts=TYPED)
-    fields["files"] = FileStorage(BytesIO(b"%PDF-1.4 " + b"x" * 512 * 1024), "akt.pdf",
-                                  content_type="application/pdf")
+    fields["files"] = FileStorage(
+        BytesIO(b"%PDF-1.4 " + b"x" * 512 * 1024), "akt.pdf", content_type="application/pdf"
+    )
     boundary, body = encode_multipart(fields)
     started = time.monotonic()
     response = client.post(
-        "/report", input_stream=Trickle(body, 4096, 0.05), content_length=len(body),
-        content_type=f"multipart/form-data; boundary={boundary}")
+        "/report",
+        input_stream=Trickle(body, 4096, 0.05),
+        content_length=len(body),
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
     # About 80 KiB/s against a minimum of 256 KiB/s: refused soon after the grace period,
     # not after the whole body (some seven seconds at this pace).
     assert time.monotonic() - started < 3.0
@@ -68,22 +75,30 @@ def test_a_trickled_upload_is_refused_and_frees_its_slot(demo: DemoInstance) -> 
     assert html.escape(TYPED, quote=False) in page and "тым баяу" in page  # "too slowly"
     assert _submissions(demo) == 0
     # The one upload slot is free again: an honest report with a file goes through at once.
-    sent = post_report(client, report_fields(client, facts=TYPED),
-                       [(b"%PDF-1.4 evidence", "akt.pdf", "application/pdf")])
+    sent = post_report(
+        client,
+        report_fields(client, facts=TYPED),
+        [(b"%PDF-1.4 evidence", "akt.pdf", "application/pdf")],
+    )
     assert sent.status_code == 200 and receipt_code(sent.get_data(as_text=True))
     assert _submissions(demo) == 1
 
 
 def test_an_upload_at_a_fair_pace_is_not_refused(demo: DemoInstance) -> None:
-    app = create_app(demo.instance, make_config(min_upload_rate=16 * 1024,
-                                                upload_grace_seconds=0.2))
+    app = create_app(
+        demo.instance, make_config(min_upload_rate=16 * 1024, upload_grace_seconds=0.2)
+    )
     client = app.test_client()
     fields = report_fields(client, facts=TYPED)
-    fields["files"] = FileStorage(BytesIO(b"%PDF-1.4 " + b"x" * 128 * 1024), "akt.pdf",
-                                  content_type="application/pdf")
+    fields["files"] = FileStorage(
+        BytesIO(b"%PDF-1.4 " + b"x" * 128 * 1024), "akt.pdf", content_type="application/pdf"
+    )
     boundary, body = encode_multipart(fields)
     assert len(body) > 128 * 1024
     response = client.post(
-        "/report", input_stream=Trickle(body, 8192, 0.02), content_length=len(body),
-        content_type=f"multipart/form-data; boundary={boundary}")
+        "/report",
+        input_stream=Trickle(body, 8192, 0.02),
+        content_length=len(body),
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
     assert response.status_code == 200 and receipt_code(response.get_data(as_text=True))

@@ -13,9 +13,13 @@ from store.payloads import MAILBOX_STATUSES
 from tests.support.instance import DemoInstance
 from tests.support.portal import login, post_report, receipt_code, report_fields
 
-SHOWN = {"received": "Received", "in_review": "Under review",
-         "forwarded": "Passed to the Anti-Corruption Service", "decided": "Decision taken",
-         "closed": "Closed"}
+SHOWN = {
+    "received": "Received",
+    "in_review": "Under review",
+    "forwarded": "Passed to the Anti-Corruption Service",
+    "decided": "Decision taken",
+    "closed": "Closed",
+}
 
 
 def test_every_public_workflow_status_has_a_mailbox_status() -> None:

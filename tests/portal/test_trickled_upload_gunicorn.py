@@ -18,8 +18,13 @@ from tests.support.instance import DemoInstance
 
 
 def test_a_trickling_sender_loses_its_upload_slot(demo: DemoInstance, tmp_path: Path) -> None:
-    server = srv.start_portal(demo.path, tmp_path / "run", ADAL_UPLOAD_SLOTS="1",
-                       ADAL_MIN_UPLOAD_RATE="65536", ADAL_UPLOAD_GRACE_SECONDS="2")
+    server = srv.start_portal(
+        demo.path,
+        tmp_path / "run",
+        ADAL_UPLOAD_SLOTS="1",
+        ADAL_MIN_UPLOAD_RATE="65536",
+        ADAL_UPLOAD_GRACE_SECONDS="2",
+    )
     try:
         sock = srv.stalled_upload(server, requests.Session(), "trickled")
         sock.settimeout(0.5)
@@ -37,10 +42,17 @@ def test_a_trickling_sender_loses_its_upload_slot(demo: DemoInstance, tmp_path: 
         # The slot is free: an honest report with a file goes through.
         http = requests.Session()
         csrf, nonce = srv.form_tokens(http, server)
-        sent = http.post(server.url("/report"), timeout=30, files=[
-            ("csrf_token", (None, csrf)), ("nonce", (None, nonce)),
-            ("facts", (None, "honest")), ("acknowledge", (None, "y")),
-            ("files", ("a.pdf", b"%PDF-1.4 x", "application/pdf"))])
+        sent = http.post(
+            server.url("/report"),
+            timeout=30,
+            files=[
+                ("csrf_token", (None, csrf)),
+                ("nonce", (None, nonce)),
+                ("facts", (None, "honest")),
+                ("acknowledge", (None, "y")),
+                ("files", ("a.pdf", b"%PDF-1.4 x", "application/pdf")),
+            ],
+        )
         assert sent.status_code == 200 and srv.CODE.search(sent.text)
     finally:
         server.stop()

@@ -35,18 +35,22 @@ def open_paths(pid: int) -> list[str]:
 
 
 def under(path: str, *roots: str | Path) -> bool:
-    return any(path == str(root) or path.startswith(str(root).rstrip("/") + "/")
-               for root in roots)
+    return any(path == str(root) or path.startswith(str(root).rstrip("/") + "/") for root in roots)
 
 
 def hidden_or_temporary(paths: list[str], *allowed: str) -> list[str]:
     """Unlinked files, and files in a temp folder other than the ones the test set up there
     (`allowed`: a file, or a SQLite database with its -wal, -shm and -journal files)."""
+
     def set_up(path: str) -> bool:
         return any(path in (a, f"{a}-wal", f"{a}-shm", f"{a}-journal") for a in allowed)
 
-    return [path for path in paths if not HEARTBEAT.match(path) and (
-        path.endswith(" (deleted)") or (under(path, *TEMP_ROOTS) and not set_up(path)))]
+    return [
+        path
+        for path in paths
+        if not HEARTBEAT.match(path)
+        and (path.endswith(" (deleted)") or (under(path, *TEMP_ROOTS) and not set_up(path)))
+    ]
 
 
 def new_files(since: float) -> Iterator[Path]:
@@ -59,8 +63,11 @@ def new_files(since: float) -> Iterator[Path]:
                     st = path.lstat()
                 except OSError:
                     continue
-                if path.is_file() and not path.is_symlink() and \
-                        max(st.st_mtime, st.st_ctime) >= since:
+                if (
+                    path.is_file()
+                    and not path.is_symlink()
+                    and max(st.st_mtime, st.st_ctime) >= since
+                ):
                     yield path
 
 
@@ -71,14 +78,13 @@ def contains(path: Path, marker: bytes) -> bool:
             while block := f.read(1024 * 1024):
                 if marker in tail + block:
                     return True
-                tail = block[-len(marker):]
+                tail = block[-len(marker) :]
     except OSError:
         return False
     return False
 
 
-def test_no_hidden_temp_file_during_or_after_an_upload(demo: DemoInstance,
-                                                       tmp_path: Path) -> None:
+def test_no_hidden_temp_file_during_or_after_an_upload(demo: DemoInstance, tmp_path: Path) -> None:
     began = time.time() - 1
     marker = b"TEMPFILE-PLAINTEXT-" + os.urandom(8).hex().encode()
     server = srv.start_portal(demo.path, tmp_path / "run")
@@ -101,11 +107,16 @@ def test_no_hidden_temp_file_during_or_after_an_upload(demo: DemoInstance,
 
         http = requests.Session()
         csrf, nonce = srv.form_tokens(http, server)
-        body = srv.StreamedBody({"csrf_token": csrf, "nonce": nonce, "facts": "temp files?",
-                                 "acknowledge": "y"}, "evidence.bin", SIZE,
-                                os.urandom(4000) + marker, on_read=during)
-        response = http.post(server.url("/report"), data=body,
-                             headers={"Content-Type": body.content_type})
+        body = srv.StreamedBody(
+            {"csrf_token": csrf, "nonce": nonce, "facts": "temp files?", "acknowledge": "y"},
+            "evidence.bin",
+            SIZE,
+            os.urandom(4000) + marker,
+            on_read=during,
+        )
+        response = http.post(
+            server.url("/report"), data=body, headers={"Content-Type": body.content_type}
+        )
         assert response.status_code == 200 and srv.CODE.search(response.text)
         assert len(samples) == 3, "the upload was not watched while it streamed"
         for paths in samples:

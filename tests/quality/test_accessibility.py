@@ -80,7 +80,8 @@ CHECKS_JS = """
 def axe_violations(page: Page, axe: Path) -> list[dict[str, Any]]:
     page.add_script_tag(path=str(axe))
     result: dict[str, Any] = page.evaluate(
-        "async () => await axe.run(document, {resultTypes: ['violations']})")
+        "async () => await axe.run(document, {resultTypes: ['violations']})"
+    )
     violations: list[dict[str, Any]] = result["violations"]
     return violations
 
@@ -91,11 +92,13 @@ def check_page(page: Page, axe: Path, where: str, lang: str, name: str) -> list[
     violations = axe_violations(page, axe)
     REPORTS.mkdir(parents=True, exist_ok=True)
     (REPORTS / f"{where}-{lang}-{name}.json").write_text(
-        json.dumps(violations, ensure_ascii=False, indent=1))
+        json.dumps(violations, ensure_ascii=False, indent=1)
+    )
     found = [
         f"{label}: axe {v['id']} ({v['impact']}): {v['help']} — "
         + "; ".join(" ".join(n["target"]) for n in v["nodes"][:5])
-        for v in violations if v["impact"] in BLOCKING
+        for v in violations
+        if v["impact"] in BLOCKING
     ]
     own = page.evaluate(CHECKS_JS)
     found += [f"{label}: {p}" for p in own["problems"]]
@@ -105,8 +108,10 @@ def check_page(page: Page, axe: Path, where: str, lang: str, name: str) -> list[
         found.append(f"{label}: the title {own['title']!r} is not in the chosen language")
     expected = FIELD_ERRORS.get(name)
     if expected is not None and not expected <= set(own["invalid"]):
-        found.append(f"{label}: fields in error {sorted(expected)} are not all aria-invalid "
-                     f"(marked: {sorted(own['invalid'])})")
+        found.append(
+            f"{label}: fields in error {sorted(expected)} are not all aria-invalid "
+            f"(marked: {sorted(own['invalid'])})"
+        )
     return found
 
 
@@ -151,16 +156,21 @@ def test_portal_pages(chrome: Browser, site: Site, axe: Path, lang: str) -> None
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_backoffice_pages(chrome: Browser, site: Site, axe: Path, staff: dict[str, Page],
-                          lang: str) -> None:
+def test_backoffice_pages(
+    chrome: Browser, site: Site, axe: Path, staff: dict[str, Page], lang: str
+) -> None:
     context = browser.inspector_context(chrome)
     page = context.new_page()
     try:
-        problems = _walk(browser.signed_out_tour(page, site, lang), page, axe, "backoffice",
-                         lang)
+        problems = _walk(browser.signed_out_tour(page, site, lang), page, axe, "backoffice", lang)
     finally:
         context.close()
     for role, staff_page in staff.items():
-        problems += _walk(browser.backoffice_tour(staff_page, site, role, lang), staff_page,
-                          axe, f"backoffice-{role}", lang)
+        problems += _walk(
+            browser.backoffice_tour(staff_page, site, role, lang),
+            staff_page,
+            axe,
+            f"backoffice-{role}",
+            lang,
+        )
     assert not problems, "accessibility problems in the back office:\n" + "\n".join(problems)

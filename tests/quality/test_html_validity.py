@@ -26,8 +26,10 @@ from tests.support.instance import DemoInstance
 
 pytestmark = needs.run_once
 OUT = browser.ARTIFACTS / "vnu"
-STYLESHEETS = [Path(portal.__file__).parent / "static" / "portal.css",
-               Path(handler.__file__).parent / "static" / "handler.css"]
+STYLESHEETS = [
+    Path(portal.__file__).parent / "static" / "portal.css",
+    Path(handler.__file__).parent / "static" / "handler.css",
+]
 
 
 @pytest.fixture
@@ -57,8 +59,12 @@ def test_every_page_is_valid_html(apps: tuple[Flask, Flask], demo: DemoInstance)
     for page in pages:
         (OUT / page.filename).write_text(page.html)
     files = [str(OUT / p.filename) for p in pages] + [str(p) for p in STYLESHEETS]
-    result = subprocess.run([*command, "--format", "json", "--stdout", "--also-check-css",
-                             *files], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [*command, "--format", "json", "--stdout", "--also-check-css", *files],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     try:
         messages = json.loads(result.stdout)["messages"]
     except (json.JSONDecodeError, KeyError):
@@ -68,8 +74,13 @@ def test_every_page_is_valid_html(apps: tuple[Flask, Flask], demo: DemoInstance)
     def where(m: dict[str, object]) -> str:
         return f"{Path(str(m.get('url', '?'))).name}:{m.get('lastLine', '?')}"
 
-    errors = [f"{where(m)}: {m.get('message')} [{str(m.get('extract', '')).strip()[:120]}]"
-              for m in messages if m.get("type") in ("error", "non-document-error")]
+    errors = [
+        f"{where(m)}: {m.get('message')} [{str(m.get('extract', '')).strip()[:120]}]"
+        for m in messages
+        if m.get("type") in ("error", "non-document-error")
+    ]
     assert len(pages) >= 3 * 40, f"only {len(pages)} pages were rendered"
-    assert not errors, (f"{len(errors)} HTML errors in {len(pages)} pages "
-                        f"(pages kept in {OUT}):\n" + "\n".join(errors))
+    assert not errors, (
+        f"{len(errors)} HTML errors in {len(pages)} pages "
+        f"(pages kept in {OUT}):\n" + "\n".join(errors)
+    )

@@ -73,12 +73,14 @@ def _targets(node: ast.Import | ast.ImportFrom, source: str, is_package: bool) -
     if node.level:
         # Relative: drop one trailing part per dot beyond the first (the package of a module).
         package = source.split(".") if is_package else source.split(".")[:-1]
-        base = ".".join([*package[:len(package) - node.level + 1], node.module or ""]).strip(".")
+        base = ".".join([*package[: len(package) - node.level + 1], node.module or ""]).strip(".")
     else:
         base = node.module or ""
     # Several names from one module are one edge.
-    yield from dict.fromkeys(f"{base}.{alias.name}" if is_module(f"{base}.{alias.name}") else base
-                             for alias in node.names)
+    yield from dict.fromkeys(
+        f"{base}.{alias.name}" if is_module(f"{base}.{alias.name}") else base
+        for alias in node.names
+    )
 
 
 def imports_of(path: Path) -> list[Import]:
@@ -88,8 +90,10 @@ def imports_of(path: Path) -> list[Import]:
     def walk(node: ast.AST, in_function: bool) -> None:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.Import | ast.ImportFrom):
-                found.extend(Import(source, target, child.lineno, in_function)
-                             for target in _targets(child, source, path.name == "__init__.py"))
+                found.extend(
+                    Import(source, target, child.lineno, in_function)
+                    for target in _targets(child, source, path.name == "__init__.py")
+                )
             walk(child, in_function or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef))
 
     walk(ast.parse(path.read_text(encoding="utf-8"), str(path)), False)
@@ -97,8 +101,12 @@ def imports_of(path: Path) -> list[Import]:
 
 
 def python_files(*folders: str) -> list[Path]:
-    return sorted(p for folder in folders for p in (ROOT / folder).rglob("*.py")
-                  if "node_modules" not in p.parts)
+    return sorted(
+        p
+        for folder in folders
+        for p in (ROOT / folder).rglob("*.py")
+        if "node_modules" not in p.parts
+    )
 
 
 def top(dotted: str) -> str:
@@ -157,37 +165,50 @@ def test_the_graph_is_read() -> None:
 
 def test_no_import_cycle() -> None:
     circles = cycles(INTERNAL)
-    detail = ["  " + " <-> ".join(c) + ":\n" + "\n".join(
-        f"    {imp}" for imp in INTERNAL if imp.source in c and imp.target in c) for c in circles]
+    detail = [
+        "  "
+        + " <-> ".join(c)
+        + ":\n"
+        + "\n".join(f"    {imp}" for imp in INTERNAL if imp.source in c and imp.target in c)
+        for c in circles
+    ]
     assert not circles, "import circles:\n" + "\n".join(detail)
 
 
 def test_crypto_and_rules_import_no_web_or_database_code() -> None:
-    offending = [str(imp) for imp in FIRST_PARTY
-                 if top(imp.source) in PURE and top(imp.target) in WEB_AND_DATABASE]
+    offending = [
+        str(imp)
+        for imp in FIRST_PARTY
+        if top(imp.source) in PURE and top(imp.target) in WEB_AND_DATABASE
+    ]
     assert offending == []
 
 
 def test_portal_and_handler_never_import_each_other() -> None:
     apps = {"portal", "handler"}
-    offending = [str(imp) for imp in INTERNAL
-                 if {top(imp.source), top(imp.target)} == apps]
+    offending = [str(imp) for imp in INTERNAL if {top(imp.source), top(imp.target)} == apps]
     assert offending == []
 
 
 def test_layers_only_import_downward() -> None:
-    offending = [f"{imp} (layer {LAYERS[top(imp.source)]} -> {LAYERS[top(imp.target)]})"
-                 for imp in INTERNAL
-                 if top(imp.source) != top(imp.target)
-                 and LAYERS[top(imp.target)] >= LAYERS[top(imp.source)]]
+    offending = [
+        f"{imp} (layer {LAYERS[top(imp.source)]} -> {LAYERS[top(imp.target)]})"
+        for imp in INTERNAL
+        if top(imp.source) != top(imp.target) and LAYERS[top(imp.target)] >= LAYERS[top(imp.source)]
+    ]
     assert offending == [], "imports that do not go down a layer:\n" + "\n".join(offending)
 
 
 def test_no_function_level_import_of_first_party_code() -> None:
-    offending = [str(imp) for imp in INTERNAL
-                 if imp.in_function and (imp.source, imp.target) not in LAZY_ALLOWED]
-    assert offending == [], ("import at the top of the file (a circle it avoided is the thing "
-                             "to fix):\n" + "\n".join(offending))
+    offending = [
+        str(imp)
+        for imp in INTERNAL
+        if imp.in_function and (imp.source, imp.target) not in LAZY_ALLOWED
+    ]
+    assert offending == [], (
+        "import at the top of the file (a circle it avoided is the thing "
+        "to fix):\n" + "\n".join(offending)
+    )
 
 
 def test_lazy_allow_list_is_current() -> None:
@@ -198,8 +219,12 @@ def test_lazy_allow_list_is_current() -> None:
 def test_bench_imports_no_test_module() -> None:
     # A benchmark must run from a checkout without the test suite's fixtures and must not
     # change when a test is refactored; what both need lives in bench/loopback.py.
-    offending = [str(imp) for path in python_files("bench") for imp in imports_of(path)
-                 if top(imp.target) == "tests"]
+    offending = [
+        str(imp)
+        for path in python_files("bench")
+        for imp in imports_of(path)
+        if top(imp.target) == "tests"
+    ]
     assert offending == []
 
 
@@ -210,6 +235,10 @@ def test_tests_import_support_modules_only() -> None:
         name = dotted.rsplit(".", 1)[-1]
         return name.startswith("test_") or name == "conftest"
 
-    offending = [str(imp) for path in python_files("tests") for imp in imports_of(path)
-                 if top(imp.target) == "tests" and collected(imp.target)]
+    offending = [
+        str(imp)
+        for path in python_files("tests")
+        for imp in imports_of(path)
+        if top(imp.target) == "tests" and collected(imp.target)
+    ]
     assert offending == []

@@ -32,8 +32,9 @@ KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext
 # Text that is the same in every language: the product name in Latin letters, the language
 # names (each written in its own language by design) and file format names.
 WHITELIST = frozenset({"Adal", "Қазақша", "Русский", "English", "DOCX", "PDF"})
-HUMAN_ATTRIBUTES = frozenset({"title", "alt", "placeholder", "aria-label", "aria-description",
-                              "summary"})
+HUMAN_ATTRIBUTES = frozenset(
+    {"title", "alt", "placeholder", "aria-label", "aria-description", "summary"}
+)
 PLACEHOLDER = "\ue000"  # stands for a Jinja expression; not a letter
 
 
@@ -45,7 +46,8 @@ def _extracted(app: str) -> dict[str, tuple[str, int]]:
         method_map, options_map = parse_mapping_cfg(f, str(config))
     found: dict[str, tuple[str, int]] = {}
     for filename, line, message, _comments, _context in extract_from_dir(
-            str(ROOT), method_map, options_map, keywords=KEYWORDS, strip_comment_tags=True):
+        str(ROOT), method_map, options_map, keywords=KEYWORDS, strip_comment_tags=True
+    ):
         msgid = message[0] if isinstance(message, tuple) else message
         if msgid:
             found.setdefault(msgid, (filename, line))
@@ -84,8 +86,10 @@ def test_catalogue_is_complete(app: str, lang: str) -> None:
     for message, errors in catalog.check():
         for error in errors:
             problems.append(f"{message.id!r}: {error}")
-    assert not problems, (f"{app} [{lang}]: {len(problems)} problems in "
-                          f"{app}/translations/{lang}:\n" + "\n".join(problems))
+    assert not problems, (
+        f"{app} [{lang}]: {len(problems)} problems in "
+        f"{app}/translations/{lang}:\n" + "\n".join(problems)
+    )
 
 
 class _TextCollector(HTMLParser):
@@ -137,8 +141,9 @@ def _outside_babel(source: str) -> str:
 
 
 def _words(text: str) -> list[str]:
-    return [w for w in re.findall(r"[^\W\d_]+", text.replace(PLACEHOLDER, " "))
-            if w not in WHITELIST]
+    return [
+        w for w in re.findall(r"[^\W\d_]+", text.replace(PLACEHOLDER, " ")) if w not in WHITELIST
+    ]
 
 
 @pytest.mark.parametrize("app", APPS)
@@ -154,7 +159,11 @@ def test_no_template_text_outside_babel(app: str) -> None:
         for line, text in collector.found:
             words = _words(text)
             if words:
-                problems.append(f"{template.relative_to(ROOT)}:{line}: "
-                                f"{' '.join(text.replace(PLACEHOLDER, '…').split())[:100]!r}")
-    assert not problems, ("template text that Babel never sees (wrap it in _() or "
-                          "{% trans %}):\n" + "\n".join(problems))
+                problems.append(
+                    f"{template.relative_to(ROOT)}:{line}: "
+                    f"{' '.join(text.replace(PLACEHOLDER, '…').split())[:100]!r}"
+                )
+    assert not problems, (
+        "template text that Babel never sees (wrap it in _() or "
+        "{% trans %}):\n" + "\n".join(problems)
+    )

@@ -13,27 +13,43 @@ from rules.calendar import WorkCalendar, public_holidays
 CAL = WorkCalendar()
 
 DAYS_OFF = [
-    date(2026, 1, 1), date(2026, 1, 2), date(2026, 1, 7),
+    date(2026, 1, 1),
+    date(2026, 1, 2),
+    date(2026, 1, 7),
     date(2026, 3, 9),  # 8 March 2026 is a Sunday
-    date(2026, 3, 23), date(2026, 3, 24), date(2026, 3, 25),  # Nauryz 21-23, moved 24-25
-    date(2026, 5, 1), date(2026, 5, 7),
+    date(2026, 3, 23),
+    date(2026, 3, 24),
+    date(2026, 3, 25),  # Nauryz 21-23, moved 24-25
+    date(2026, 5, 1),
+    date(2026, 5, 7),
     date(2026, 5, 11),  # Victory Day 9 May 2026 is a Saturday
     date(2026, 5, 27),  # Kurban Ait 2026
     date(2026, 7, 6),
     date(2026, 10, 26),  # Republic Day 25 October 2026 is a Sunday
     date(2026, 12, 16),
-    date(2027, 1, 1), date(2027, 1, 4),  # 2 January 2027 is a Saturday
+    date(2027, 1, 1),
+    date(2027, 1, 4),  # 2 January 2027 is a Saturday
     date(2027, 3, 8),
     date(2027, 3, 15),  # Constitution Day, a holiday from 2027
-    date(2027, 3, 22), date(2027, 3, 23), date(2027, 3, 24),  # Nauryz, 21 March a Sunday
+    date(2027, 3, 22),
+    date(2027, 3, 23),
+    date(2027, 3, 24),  # Nauryz, 21 March a Sunday
     date(2027, 5, 3),  # 1 May 2027 is a Saturday
-    date(2027, 5, 7), date(2027, 5, 10),  # 9 May 2027 is a Sunday
-    date(2027, 7, 6), date(2027, 10, 25), date(2027, 12, 16),
+    date(2027, 5, 7),
+    date(2027, 5, 10),  # 9 May 2027 is a Sunday
+    date(2027, 7, 6),
+    date(2027, 10, 25),
+    date(2027, 12, 16),
 ]
 WORKING_DAYS = [
     date(2026, 8, 31),  # Monday after 30 August 2026: no Constitution Day any more
-    date(2026, 8, 28), date(2026, 3, 16), date(2026, 5, 26), date(2026, 5, 28),
-    date(2026, 10, 27), date(2027, 3, 16), date(2027, 8, 30),
+    date(2026, 8, 28),
+    date(2026, 3, 16),
+    date(2026, 5, 26),
+    date(2026, 5, 28),
+    date(2026, 10, 27),
+    date(2027, 3, 16),
+    date(2027, 8, 30),
 ]
 
 

@@ -68,8 +68,11 @@ P9 = [
 
 
 def _facts(day: date, hour: int = 11) -> CaseFacts:
-    return CaseFacts(received_at=datetime(day.year, day.month, day.day, hour, tzinfo=KZ_TZ),
-                     anonymous=False, nda_intended=True)
+    return CaseFacts(
+        received_at=datetime(day.year, day.month, day.day, hour, tzinfo=KZ_TZ),
+        anonymous=False,
+        nda_intended=True,
+    )
 
 
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -107,10 +110,12 @@ MEETINGS = [
 ]
 
 
-@pytest.mark.parametrize(("meeting", "materials", "decided", "copy"), MEETINGS,
-                         ids=lambda d: d.isoformat())
-def test_commission_deadlines_around_holidays(meeting: date, materials: date, decided: date,
-                                              copy: date) -> None:
+@pytest.mark.parametrize(
+    ("meeting", "materials", "decided", "copy"), MEETINGS, ids=lambda d: d.isoformat()
+)
+def test_commission_deadlines_around_holidays(
+    meeting: date, materials: date, decided: date, copy: date
+) -> None:
     got = {d.key: d.due_date for d in commission_deadlines(meeting, decided, CAL)}
     assert got == {"commission_materials": materials, "commission_decision_copy": copy}
 

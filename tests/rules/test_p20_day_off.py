@@ -27,8 +27,7 @@ SUNDAY_BEFORE_MONDAY_OFF = [
 
 
 @pytest.mark.parametrize(("appeal", "aim", "end"), SUNDAY_BEFORE_MONDAY_OFF, ids=str)
-def test_sunday_before_a_monday_holiday_ends_on_tuesday(appeal: date, aim: date,
-                                                       end: date) -> None:
+def test_sunday_before_a_monday_holiday_ends_on_tuesday(appeal: date, aim: date, end: date) -> None:
     assert aim.weekday() == 6 and end.weekday() == 1
     deadline = agency_notice_deadline(appeal)
     assert deadline.aim_date == aim

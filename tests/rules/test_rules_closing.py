@@ -18,8 +18,9 @@ ANON = CaseFacts(received_at=RECEIVED, anonymous=True, nda_intended=False)
 def _run(facts: CaseFacts, steps: list[tuple[Step, dict[str, str]]]) -> list[Event]:
     events: list[Event] = []
     for i, (step, details) in enumerate(steps):
-        events.append(apply(facts, events, step, RECEIVED + timedelta(hours=i + 1), "head",
-                            details))
+        events.append(
+            apply(facts, events, step, RECEIVED + timedelta(hours=i + 1), "head", details)
+        )
     return events
 
 
@@ -57,8 +58,10 @@ def test_a_known_reporter_is_still_owed_the_rights_explanation() -> None:
         _close(KNOWN, events, reason="transferred", transferred_to="Prosecutor's office")
     assert refused.value.params["missing"] == (Step.RIGHTS_EXPLAINED,)
     # A duplicate's duties live on the case it repeats.
-    assert _close(KNOWN, events, reason="duplicate", duplicate_of="a" * 32).details[
-        "reason"] == "duplicate"
+    assert (
+        _close(KNOWN, events, reason="duplicate", duplicate_of="a" * 32).details["reason"]
+        == "duplicate"
+    )
 
 
 def test_refused_after_a_decision_and_for_an_unknown_reason() -> None:

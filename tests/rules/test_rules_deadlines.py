@@ -137,6 +137,7 @@ def test_kns_notification_is_due_by_the_end_of_the_receipt_day() -> None:
     events = [apply(case, [], Step.REGISTERED, received, "h")]
     late_call = {"call_time": "2026-03-22T09:00", "operator": "A"}
     late = apply(case, events, Step.KNS_NOTIFIED, kz(2026, 3, 22, 9, 5), "h", late_call)
+
     def kns_state(notified: Event) -> str:
         deadline = by_key(case_deadlines(case, [*events, notified], CAL))["kns_notification"]
         return deadline.state(kz(2026, 3, 23, 0, 0))
@@ -288,10 +289,20 @@ def test_commission_cannot_decide_before_meeting() -> None:
 def test_deadline_stats() -> None:
     now = kz(2026, 4, 1, 12, 0)
     deadlines = [
-        Deadline(key="a", label="A", kind="calendar", due_date=date(2026, 3, 30),
-                 met_at=kz(2026, 3, 30, 9, 0)),
-        Deadline(key="b", label="B", kind="calendar", due_date=date(2026, 3, 30),
-                 met_at=kz(2026, 3, 31, 9, 0)),
+        Deadline(
+            key="a",
+            label="A",
+            kind="calendar",
+            due_date=date(2026, 3, 30),
+            met_at=kz(2026, 3, 30, 9, 0),
+        ),
+        Deadline(
+            key="b",
+            label="B",
+            kind="calendar",
+            due_date=date(2026, 3, 30),
+            met_at=kz(2026, 3, 31, 9, 0),
+        ),
         Deadline(key="c", label="C", kind="calendar", due_date=date(2026, 3, 30)),
         Deadline(key="d", label="D", kind="calendar", due_date=date(2026, 4, 30)),
         Deadline(key="e", label="E", kind="calendar", due=now + timedelta(hours=1)),

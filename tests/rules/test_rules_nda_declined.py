@@ -37,21 +37,42 @@ def refused(facts: CaseFacts, events: list[Event], step: Step, details=None) -> 
 
 
 def test_declined_nda_lets_a_known_case_close() -> None:
-    steps = [Step.REGISTERED, Step.RIGHTS_EXPLAINED, Step.NDA_DECLINED, Step.KNS_NOTIFIED,
-             Step.CONFIRMATION_SENT, Step.DECISION_RECEIVED, Step.REPORTER_INFORMED,
-             Step.CLOSED]
+    steps = [
+        Step.REGISTERED,
+        Step.RIGHTS_EXPLAINED,
+        Step.NDA_DECLINED,
+        Step.KNS_NOTIFIED,
+        Step.CONFIRMATION_SENT,
+        Step.DECISION_RECEIVED,
+        Step.REPORTER_INFORMED,
+        Step.CLOSED,
+    ]
     events = run(KNOWN, steps)
     assert events[-1].kind == "closed"
 
 
 def test_without_the_decline_the_case_cannot_close() -> None:
-    steps = [Step.REGISTERED, Step.RIGHTS_EXPLAINED, Step.KNS_NOTIFIED, Step.CONFIRMATION_SENT,
-             Step.DECISION_RECEIVED, Step.REPORTER_INFORMED]
+    steps = [
+        Step.REGISTERED,
+        Step.RIGHTS_EXPLAINED,
+        Step.KNS_NOTIFIED,
+        Step.CONFIRMATION_SENT,
+        Step.DECISION_RECEIVED,
+        Step.REPORTER_INFORMED,
+    ]
     events = run(KNOWN, steps)
     assert nda_owed(KNOWN, events)
     assert refused(KNOWN, events, Step.CLOSED) == "out_of_order"
-    events.append(apply(KNOWN, events, Step.NDA_DECLINED, events[-1].at + timedelta(hours=1),
-                        "h", DETAILS[Step.NDA_DECLINED]))
+    events.append(
+        apply(
+            KNOWN,
+            events,
+            Step.NDA_DECLINED,
+            events[-1].at + timedelta(hours=1),
+            "h",
+            DETAILS[Step.NDA_DECLINED],
+        )
+    )
     assert not nda_owed(KNOWN, events)
     assert Step.CLOSED in available_steps(KNOWN, events)
 
@@ -108,8 +129,7 @@ def test_decline_within_24_hours_settles_the_nda_deadline() -> None:
 def test_decline_after_24_hours_leaves_the_deadline_missed() -> None:
     events = run(KNOWN, [Step.REGISTERED])
     late = {"basis": "mailbox message", "declined_at": "2026-03-21T12:00"}
-    events.append(apply(KNOWN, events, Step.NDA_DECLINED, RECEIVED + timedelta(days=2), "h",
-                        late))
+    events.append(apply(KNOWN, events, Step.NDA_DECLINED, RECEIVED + timedelta(days=2), "h", late))
     deadline = _nda(events)
     assert deadline.met_at == datetime(2026, 3, 21, 7, 0, tzinfo=UTC)
     assert deadline.state(RECEIVED + timedelta(days=5)) == "met_late"

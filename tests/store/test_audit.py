@@ -13,8 +13,13 @@ from tests.support.instance import DemoInstance
 def _fill(demo: DemoInstance, n: int) -> list[int]:
     with transaction(demo.sessions) as s:
         for i in range(n):
-            audit.append(s, "case.open", actor="demo-handler", target=f"case:{i}",
-                         details={"n": i, "text": "Қазақша мәтін"})
+            audit.append(
+                s,
+                "case.open",
+                actor="demo-handler",
+                target=f"case:{i}",
+                details={"n": i, "text": "Қазақша мәтін"},
+            )
     with demo.sessions() as s:
         return list(s.scalars(select(AuditEntry.id).order_by(AuditEntry.id)))
 
@@ -39,8 +44,11 @@ def test_edited_row_is_named(demo: DemoInstance) -> None:
 def test_edited_time_is_named(demo: DemoInstance) -> None:
     ids = _fill(demo, 3)
     with transaction(demo.sessions) as s:
-        s.execute(update(AuditEntry).where(AuditEntry.id == ids[1])
-                  .values(at=datetime.now(UTC) - timedelta(days=3)))
+        s.execute(
+            update(AuditEntry)
+            .where(AuditEntry.id == ids[1])
+            .values(at=datetime.now(UTC) - timedelta(days=3))
+        )
     with demo.sessions() as s:
         assert audit.verify(s).broken_id == ids[1]
 
@@ -62,8 +70,11 @@ def test_reordered_rows_are_named(demo: DemoInstance) -> None:
         va = {f: getattr(rows[a], f) for f in fields}
         vb = {f: getattr(rows[b], f) for f in fields}
         # Swap contents through a placeholder so the unique hash columns never collide.
-        s.execute(update(AuditEntry).where(AuditEntry.id == a)
-                  .values(prev_hash="x" * 64, entry_hash="y" * 64))
+        s.execute(
+            update(AuditEntry)
+            .where(AuditEntry.id == a)
+            .values(prev_hash="x" * 64, entry_hash="y" * 64)
+        )
         s.execute(update(AuditEntry).where(AuditEntry.id == b).values(**va))
         s.execute(update(AuditEntry).where(AuditEntry.id == a).values(**vb))
     with demo.sessions() as s:

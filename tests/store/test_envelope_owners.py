@@ -55,38 +55,65 @@ def _portal_case(factory: sessionmaker[Session]) -> Case:
     with transaction(factory) as s:
         report, identity = _envelope(s, "report"), _envelope(s, "identity")
         message_env, file_env = _envelope(s, "message"), _envelope(s, "file")
-        submission = Submission(channel="portal", received_on=TODAY, report_envelope_id=report,
-                                identity_envelope_id=identity, mailbox=_mailbox(s))
+        submission = Submission(
+            channel="portal",
+            received_on=TODAY,
+            report_envelope_id=report,
+            identity_envelope_id=identity,
+            mailbox=_mailbox(s),
+        )
         s.add(submission)
         s.flush()
-        message = Message(submission_id=submission.id, direction="from_reporter",
-                          envelope_id=message_env, created_on=TODAY)
+        message = Message(
+            submission_id=submission.id,
+            direction="from_reporter",
+            envelope_id=message_env,
+            created_on=TODAY,
+        )
         s.add(message)
         s.flush()
-        s.add(Attachment(submission_id=submission.id, message_id=message.id,
-                         envelope_id=file_env))
+        s.add(Attachment(submission_id=submission.id, message_id=message.id, envelope_id=file_env))
         return Case(submission.id, report, identity, message_env, file_env)
 
 
 def _counts(factory: sessionmaker[Session]) -> tuple[int, int, int]:
     with factory() as s:
-        return tuple(s.scalar(select(func.count()).select_from(model))  # type: ignore[return-value]
-                     for model in (Submission, Message, Attachment))
+        return tuple(
+            s.scalar(select(func.count()).select_from(model))  # type: ignore[return-value]
+            for model in (Submission, Message, Attachment)
+        )
 
 
 # Each forgery reuses one envelope of the victim's case in a row of the attacker's own case.
 FORGERIES: dict[str, Callable[[Session, Case, Case], None]] = {
-    "report": lambda s, victim, own: s.add(Submission(
-        channel="portal", received_on=TODAY, report_envelope_id=victim.report,
-        mailbox=_mailbox(s))),
-    "identity": lambda s, victim, own: s.add(Submission(
-        channel="portal", received_on=TODAY, report_envelope_id=_envelope(s, "report"),
-        identity_envelope_id=victim.identity, mailbox=_mailbox(s))),
-    "message": lambda s, victim, own: s.add(Message(
-        submission_id=own.submission, direction="from_reporter", envelope_id=victim.message,
-        created_on=TODAY)),
-    "file": lambda s, victim, own: s.add(Attachment(
-        submission_id=own.submission, envelope_id=victim.file)),
+    "report": lambda s, victim, own: s.add(
+        Submission(
+            channel="portal",
+            received_on=TODAY,
+            report_envelope_id=victim.report,
+            mailbox=_mailbox(s),
+        )
+    ),
+    "identity": lambda s, victim, own: s.add(
+        Submission(
+            channel="portal",
+            received_on=TODAY,
+            report_envelope_id=_envelope(s, "report"),
+            identity_envelope_id=victim.identity,
+            mailbox=_mailbox(s),
+        )
+    ),
+    "message": lambda s, victim, own: s.add(
+        Message(
+            submission_id=own.submission,
+            direction="from_reporter",
+            envelope_id=victim.message,
+            created_on=TODAY,
+        )
+    ),
+    "file": lambda s, victim, own: s.add(
+        Attachment(submission_id=own.submission, envelope_id=victim.file)
+    ),
 }
 
 
@@ -107,8 +134,13 @@ def test_many_submissions_may_have_no_identity_block(engine: Engine) -> None:
     factory = session_factory(engine)
     with transaction(factory) as s:
         for _ in range(3):
-            s.add(Submission(channel="in_person", received_on=TODAY,
-                             report_envelope_id=_envelope(s, "report")))
+            s.add(
+                Submission(
+                    channel="in_person",
+                    received_on=TODAY,
+                    report_envelope_id=_envelope(s, "report"),
+                )
+            )
     assert _counts(factory)[0] == 3
 
 

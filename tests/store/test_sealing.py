@@ -19,8 +19,9 @@ TODAY = date(2026, 11, 25)
 
 def test_report_opens_for_handler_head_and_recovery(demo: DemoInstance) -> None:
     with transaction(demo.sessions) as s:
-        env = sealing.seal(s, "report", "Пара 500 000 теңге".encode(),
-                           recipients.report_recipients(s), TODAY)
+        env = sealing.seal(
+            s, "report", "Пара 500 000 теңге".encode(), recipients.report_recipients(s), TODAY
+        )
         env_id = env.id
     recovery = ckeys.parse_recovery_key(demo.recovery_key())
     with demo.sessions() as s:
@@ -113,8 +114,9 @@ def test_file_round_trip_and_shred(demo: DemoInstance) -> None:
     with demo.sessions() as s:
         assert s.get(Envelope, env_id) is None
         for model in (FileChunk, Grant):
-            count = s.scalar(select(func.count()).select_from(model)
-                             .where(model.envelope_id == env_id))
+            count = s.scalar(
+                select(func.count()).select_from(model).where(model.envelope_id == env_id)
+            )
             assert count == 0
 
 
@@ -128,8 +130,11 @@ def test_incomplete_or_truncated_file_never_opens(demo: DemoInstance) -> None:
         truncated = writer2.finish().id
     with transaction(demo.sessions) as s:
         last = s.scalar(select(func.max(FileChunk.seq)).where(FileChunk.envelope_id == truncated))
-        s.execute(FileChunk.__table__.delete().where(FileChunk.envelope_id == truncated,
-                                                     FileChunk.seq == last))
+        s.execute(
+            FileChunk.__table__.delete().where(
+                FileChunk.envelope_id == truncated, FileChunk.seq == last
+            )
+        )
     handler = demo.staff_key("handler")
     with demo.sessions() as s:
         for env_id in (unfinished, truncated):

@@ -63,8 +63,9 @@ class Browser:
     def request(self, method: str, path: str, **kwargs: Any) -> TestResponse:
         return self._seen(self.client.open(path, method=method, base_url=BASE, **kwargs))
 
-    def post(self, path: str, data: dict[str, Any] | None = None, *, csrf: bool = True,
-             **kwargs: Any) -> TestResponse:
+    def post(
+        self, path: str, data: dict[str, Any] | None = None, *, csrf: bool = True, **kwargs: Any
+    ) -> TestResponse:
         data = dict(data or {})
         if csrf and "csrf_token" not in data:
             if self.token is None:
@@ -100,15 +101,18 @@ def login_fields(demo: DemoInstance, role: str) -> dict[str, str]:
     """What the demo user of `role` types into the sign-in form, with an unused TOTP code: the
     one definition behind every client's sign-in (test client, Playwright, fuzzer)."""
     creds = demo.credentials()[role]
-    return {"username": creds["username"], "password": creds["password"],
-            "code": code_for(demo, creds["username"], creds["totp secret"])}
+    return {
+        "username": creds["username"],
+        "password": creds["password"],
+        "code": code_for(demo, creds["username"], creds["totp secret"]),
+    }
 
 
-def sign_in(browser: Browser, demo: DemoInstance, username: str, password: str,
-            secret: str | None) -> Browser:
+def sign_in(
+    browser: Browser, demo: DemoInstance, username: str, password: str, secret: str | None
+) -> Browser:
     code = code_for(demo, username, secret) if secret else ""
-    response = browser.post("/login", {"username": username, "password": password,
-                                       "code": code})
+    response = browser.post("/login", {"username": username, "password": password, "code": code})
     assert response.status_code == 303, response.get_data(as_text=True)[:2000]
     # Sign-in starts a new session (and CSRF token); every signed-in page carries it.
     browser.get(response.headers["Location"])
@@ -124,12 +128,22 @@ def first_sign_in(client: Browser, username: str, password: str, new_password: s
     assert client.get("/inbox").headers["Location"] == "/login"  # no session yet
     found = re.search(r'<code class="key">([A-Z2-7 ]+)</code>', page.get_data(as_text=True))
     assert found is not None
-    response = client.post("/login", {"username": username, "password": password,
-                                      "code": pyotp.TOTP(found.group(1).replace(" ", "")).now()})
+    response = client.post(
+        "/login",
+        {
+            "username": username,
+            "password": password,
+            "code": pyotp.TOTP(found.group(1).replace(" ", "")).now(),
+        },
+    )
     assert response.headers["Location"] == "/account/password"
     client.get("/account/password")
-    assert client.post("/account/password", {"current": password, "new": new_password,
-                                             "confirm": new_password}).status_code == 303
+    assert (
+        client.post(
+            "/account/password", {"current": password, "new": new_password, "confirm": new_password}
+        ).status_code
+        == 303
+    )
     assert client.get("/inbox").status_code == 200
     return client
 
@@ -149,12 +163,21 @@ def recorded_scan(demo: DemoInstance, head: Browser) -> tuple[str, int]:
     the head recorded: (submission id, disclosure record id)."""
     sid = store_portal_report(demo).submission_id
     head.get(f"/cases/{sid}")
-    assert head.post(f"/cases/{sid}/identity/record",
-                     {"full_name": "Жанар Әбенова", "how": "in person"}).status_code == 303
+    assert (
+        head.post(
+            f"/cases/{sid}/identity/record", {"full_name": "Жанар Әбенова", "how": "in person"}
+        ).status_code
+        == 303
+    )
     today = local_date(datetime.now(UTC)).isoformat()
-    assert head.post(f"/cases/{sid}/disclosure/appendix2",
-                     {"received_on": today, "scan": (io.BytesIO(APPENDIX2_SCAN), "appendix2.pdf")},
-                     content_type="multipart/form-data").status_code == 303
+    assert (
+        head.post(
+            f"/cases/{sid}/disclosure/appendix2",
+            {"received_on": today, "scan": (io.BytesIO(APPENDIX2_SCAN), "appendix2.pdf")},
+            content_type="multipart/form-data",
+        ).status_code
+        == 303
+    )
     with demo.sessions() as s:
         record = s.scalars(select(DisclosureBasis)).one()
         assert record.scan_envelope_id is not None
@@ -170,39 +193,73 @@ class PortalReport:
     mailbox_key: PrivateKey  # derived from the receipt code in the real portal
 
 
-def store_portal_report(demo: DemoInstance, *, facts: str = "The head of procurement asked "
-                        "for a bribe.", identity: dict[str, str] | None = None,
-                        files: list[tuple[str, str, bytes]] | None = None) -> PortalReport:
+def store_portal_report(
+    demo: DemoInstance,
+    *,
+    facts: str = "The head of procurement asked for a bribe.",
+    identity: dict[str, str] | None = None,
+    files: list[tuple[str, str, bytes]] | None = None,
+) -> PortalReport:
     now = datetime.now(UTC)
     today = local_date(now)
     files = files or []
     mailbox_key = PrivateKey.generate()
     report = {
-        "received_at": payloads.utc_timestamp(now), "channel": "portal", "language": "ru",
-        "facts": facts, "persons": "Н. Н. Иванов", "subject": "200 000 тенге",
-        "position": "руководитель отдела", "unit": "отдел закупок", "when": "март 2026",
-        "where": "Астана", "identity_provided": identity is not None,
-        "consent": identity is not None, "nda_intended": False,
-        "false_report_acknowledged": True, "attachment_count": len(files),
+        "received_at": payloads.utc_timestamp(now),
+        "channel": "portal",
+        "language": "ru",
+        "facts": facts,
+        "persons": "Н. Н. Иванов",
+        "subject": "200 000 тенге",
+        "position": "руководитель отдела",
+        "unit": "отдел закупок",
+        "when": "март 2026",
+        "where": "Астана",
+        "identity_provided": identity is not None,
+        "consent": identity is not None,
+        "nda_intended": False,
+        "false_report_acknowledged": True,
+        "attachment_count": len(files),
     }
     with demo.sessions() as s, s.begin():
-        report_env = sealing.seal(s, "report", payloads.encode(payloads.REPORT_FORMAT, report),
-                                  report_recipients(s), today)
+        report_env = sealing.seal(
+            s,
+            "report",
+            payloads.encode(payloads.REPORT_FORMAT, report),
+            report_recipients(s),
+            today,
+        )
         identity_env = None
         if identity is not None:
             identity_env = sealing.seal(
-                s, "identity", payloads.encode(payloads.IDENTITY_FORMAT, {
-                    "received_at": report["received_at"], **identity, "consent": True,
-                    "consent_text": "I agree"}),
-                identity_recipients(s), today)
-        mailbox = Mailbox(lookup_tag=secrets.token_bytes(32),
-                          public_key=bytes(mailbox_key.public_key), created_on=today)
+                s,
+                "identity",
+                payloads.encode(
+                    payloads.IDENTITY_FORMAT,
+                    {
+                        "received_at": report["received_at"],
+                        **identity,
+                        "consent": True,
+                        "consent_text": "I agree",
+                    },
+                ),
+                identity_recipients(s),
+                today,
+            )
+        mailbox = Mailbox(
+            lookup_tag=secrets.token_bytes(32),
+            public_key=bytes(mailbox_key.public_key),
+            created_on=today,
+        )
         s.add(mailbox)
         s.flush()
-        submission = Submission(channel="portal", received_on=today,
-                                report_envelope_id=report_env.id,
-                                identity_envelope_id=identity_env.id if identity_env else None,
-                                mailbox_id=mailbox.id)
+        submission = Submission(
+            channel="portal",
+            received_on=today,
+            report_envelope_id=report_env.id,
+            identity_envelope_id=identity_env.id if identity_env else None,
+            mailbox_id=mailbox.id,
+        )
         s.add(submission)
         s.flush()
         for name, content_type, data in files:
@@ -216,16 +273,27 @@ def store_portal_report(demo: DemoInstance, *, facts: str = "The head of procure
 def reporter_reads(demo: DemoInstance, report: PortalReport) -> list[str]:
     """What the reporter's mailbox shows: the handlers' messages, opened with the mailbox key."""
     with demo.sessions() as s:
-        messages = s.scalars(select(Message).where(
-            Message.submission_id == report.submission_id,
-            Message.direction == "to_reporter").order_by(Message.id))
-        return [payloads.message_text(
-                    sealing.open_body(m.envelope, report.mailbox_key, expect="message"))
-                for m in messages]
+        messages = s.scalars(
+            select(Message)
+            .where(
+                Message.submission_id == report.submission_id, Message.direction == "to_reporter"
+            )
+            .order_by(Message.id)
+        )
+        return [
+            payloads.message_text(
+                sealing.open_body(m.envelope, report.mailbox_key, expect="message")
+            )
+            for m in messages
+        ]
 
 
-def reporter_follows_up(demo: DemoInstance, report: PortalReport, text: str,
-                        files: list[tuple[str, str, bytes]] | None = None) -> None:
+def reporter_follows_up(
+    demo: DemoInstance,
+    report: PortalReport,
+    text: str,
+    files: list[tuple[str, str, bytes]] | None = None,
+) -> None:
     """A follow-up from the mailbox: sealed to the case's holders, as the portal does."""
     now = datetime.now(UTC)
     today = local_date(now)
@@ -234,24 +302,45 @@ def reporter_follows_up(demo: DemoInstance, report: PortalReport, text: str,
         assert submission is not None
         to = holders(s, submission.report_envelope)
         names = [{"filename": n, "size": len(d)} for n, _t, d in files or []]
-        env = sealing.seal(s, "message", payloads.encode(payloads.MESSAGE_FORMAT, {
-            "sent_at": payloads.utc_timestamp(now), "text": text, "attachments": names}),
-            to, today)
-        message = Message(submission_id=submission.id, direction="from_reporter",
-                          envelope_id=env.id, created_on=today)
+        env = sealing.seal(
+            s,
+            "message",
+            payloads.encode(
+                payloads.MESSAGE_FORMAT,
+                {"sent_at": payloads.utc_timestamp(now), "text": text, "attachments": names},
+            ),
+            to,
+            today,
+        )
+        message = Message(
+            submission_id=submission.id,
+            direction="from_reporter",
+            envelope_id=env.id,
+            created_on=today,
+        )
         s.add(message)
         s.flush()
         for name, content_type, data in files or []:
             writer = sealing.FileWriter(s, to, today)
             writer.write(payloads.file_meta_header(name, content_type))
             writer.write(data)
-            s.add(Attachment(submission_id=submission.id, message_id=message.id,
-                             envelope_id=writer.finish().id))
+            s.add(
+                Attachment(
+                    submission_id=submission.id,
+                    message_id=message.id,
+                    envelope_id=writer.finish().id,
+                )
+            )
 
 
-APPENDIX1_FIELDS = {"received_at": "2026-05-08T10:30", "received_by": "Иванова А. Б.",
-                    "channel": "portal", "facts": "Взятка при закупке", "lang": "ru",
-                    "fmt": "docx"}
+APPENDIX1_FIELDS = {
+    "received_at": "2026-05-08T10:30",
+    "received_by": "Иванова А. Б.",
+    "channel": "portal",
+    "facts": "Взятка при закупке",
+    "lang": "ru",
+    "fmt": "docx",
+}
 
 
 def export_appendix1(client: Browser, sid: str, **extra: str) -> TestResponse:
@@ -262,17 +351,23 @@ def export_appendix1(client: Browser, sid: str, **extra: str) -> TestResponse:
 def audit_entries(demo: DemoInstance, action: str) -> list[AuditEntry]:
     """The audit entries of one action, oldest first."""
     with demo.sessions() as s:
-        return list(s.scalars(select(AuditEntry).where(AuditEntry.action == action)
-                              .order_by(AuditEntry.id)))
+        return list(
+            s.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id))
+        )
 
 
-def case_with_known_identity(demo: DemoInstance, as_role: Callable[[str], Browser],
-                             full_name: str) -> tuple[str, Browser, Browser]:
+def case_with_known_identity(
+    demo: DemoInstance, as_role: Callable[[str], Browser], full_name: str
+) -> tuple[str, Browser, Browser]:
     """A portal report whose case the head opens and records the reporter's identity on (the
     reporter came in person): its submission id, the head and a handler, signed in."""
     head, handler = as_role("head"), as_role("handler")
     sid = store_portal_report(demo).submission_id
     head.get(f"/cases/{sid}")
-    assert head.post(f"/cases/{sid}/identity/record",
-                     {"full_name": full_name, "how": "Пришла лично"}).status_code == 303
+    assert (
+        head.post(
+            f"/cases/{sid}/identity/record", {"full_name": full_name, "how": "Пришла лично"}
+        ).status_code
+        == 303
+    )
     return sid, head, handler

@@ -33,23 +33,32 @@ CHROMIUM = Path("/usr/bin/chromium")
 # Without the networking switches Chromium keeps calling Google's hosts, which this closed
 # network refuses; --no-sandbox because CI runs as root.
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 ARTIFACTS = servers.ROOT / "test-artifacts"
 LANGUAGES = ("kk", "ru", "en")
 WIDTHS = (360, 1280)
 HEIGHT = 800
 # The scroll check, run through CDP: it works in a context whose page scripts are off.
-OVERFLOW_JS = ("(() => { const e = document.scrollingElement; "
-               "return [e.scrollWidth, e.clientWidth]; })()")
+OVERFLOW_JS = (
+    "(() => { const e = document.scrollingElement; return [e.scrollWidth, e.clientWidth]; })()"
+)
 RECEIPT_CODE = re.compile(r"^\d{4}( \d{4}){4}$")
 
 
 @contextmanager
 def chromium() -> Iterator[Browser]:
-    needs.file(CHROMIUM, "Debian's chromium", "apt-get install chromium "
-               "(scripts/system-deps.sh does it in CI)")
+    needs.file(
+        CHROMIUM,
+        "Debian's chromium",
+        "apt-get install chromium (scripts/system-deps.sh does it in CI)",
+    )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -60,23 +69,24 @@ def chromium() -> Iterator[Browser]:
 
 def reporter_context(browser: Browser, width: int = 1280) -> BrowserContext:
     """What a reporter has: Tor Browser at "Safest", i.e. no JavaScript at all."""
-    return browser.new_context(java_script_enabled=False,
-                               viewport={"width": width, "height": HEIGHT})
+    return browser.new_context(
+        java_script_enabled=False, viewport={"width": width, "height": HEIGHT}
+    )
 
 
 def inspector_context(browser: Browser, width: int = 1280) -> BrowserContext:
     """JavaScript on and the CSP bypassed, only so the harness can inject axe; the pages
     themselves still carry no script."""
-    return browser.new_context(java_script_enabled=True, bypass_csp=True,
-                               viewport={"width": width, "height": HEIGHT})
+    return browser.new_context(
+        java_script_enabled=True, bypass_csp=True, viewport={"width": width, "height": HEIGHT}
+    )
 
 
 def horizontal_overflow(page: Page) -> tuple[int, int]:
     """(scrollWidth, clientWidth) of the document, read over CDP."""
     cdp = page.context.new_cdp_session(page)
     try:
-        result = cdp.send("Runtime.evaluate", {"expression": OVERFLOW_JS,
-                                               "returnByValue": True})
+        result = cdp.send("Runtime.evaluate", {"expression": OVERFLOW_JS, "returnByValue": True})
     finally:
         cdp.detach()
     scroll, client = result["result"]["value"]
@@ -106,9 +116,10 @@ def running_site(folder: Path, log_dir: Path, template: Template) -> Iterator[Si
     url, database = copy_template(template, folder / "instance")
     demo = open_demo(folder / "instance", url, template.init_output)
     try:
-        with servers.serving(servers.launch("portal", demo.path, url, log_dir),
-                             servers.launch("handler", demo.path, url, log_dir)) as (
-                                 portal, handler):
+        with servers.serving(
+            servers.launch("portal", demo.path, url, log_dir),
+            servers.launch("handler", demo.path, url, log_dir),
+        ) as (portal, handler):
             site = Site(demo, portal, handler)
             seed(site)
             yield site
@@ -123,9 +134,12 @@ _NONCE = re.compile(r'name="nonce"[^>]*value="([^"]+)"')
 _RECEIPT = re.compile(r'class="code"[^>]*><strong>([0-9 ]+)</strong>')
 
 
-def submit_report(portal_url: str, facts: str,
-                  files: list[tuple[str, bytes, str]] | None = None,
-                  http: requests.Session | None = None) -> str:
+def submit_report(
+    portal_url: str,
+    facts: str,
+    files: list[tuple[str, bytes, str]] | None = None,
+    http: requests.Session | None = None,
+) -> str:
     """A report through the portal's real form over HTTP; returns the receipt code."""
     http = http or requests.Session()
     page = http.get(f"{portal_url}/report", timeout=30).text
@@ -133,8 +147,12 @@ def submit_report(portal_url: str, facts: str,
     nonce = _NONCE.search(page)
     assert token and nonce, "the report form has no CSRF token or nonce"
     # Token first, as the browser sends it: files are accepted only after a valid token.
-    fields = [("csrf_token", (None, token.group(1))), ("nonce", (None, nonce.group(1))),
-              ("facts", (None, facts)), ("acknowledge", (None, "y"))]
+    fields = [
+        ("csrf_token", (None, token.group(1))),
+        ("nonce", (None, nonce.group(1))),
+        ("facts", (None, facts)),
+        ("acknowledge", (None, "y")),
+    ]
     for name, data, ctype in files or []:
         fields.append(("files", (name, data, ctype)))
     response = http.post(f"{portal_url}/report", files=fields, timeout=60)
@@ -146,25 +164,38 @@ def submit_report(portal_url: str, facts: str,
 def seed(site: Site) -> None:
     """One report with a reply from the back office (its own casework code) and a
     follow-up with a file from the mailbox, so every thread element has something to show."""
-    code = submit_report(site.portal.url, "Бөлім басшысы қолы үшін ақша талап етеді.",
-                         [("шот.txt", "Шот-фактура №17".encode(), "text/plain")])
+    code = submit_report(
+        site.portal.url,
+        "Бөлім басшысы қолы үшін ақша талап етеді.",
+        [("шот.txt", "Шот-фактура №17".encode(), "text/plain")],
+    )
     with site.demo.sessions() as db, db.begin():
         submission = db.scalars(select(Submission).join(Mailbox)).one()
-        messages.reply(db, submission, "Ақша қашан берілді? Когда были переданы деньги?",
-                       datetime.now(UTC))
+        messages.reply(
+            db, submission, "Ақша қашан берілді? Когда были переданы деньги?", datetime.now(UTC)
+        )
         site.seed_submission = submission.id
     http = requests.Session()
     page = http.get(f"{site.portal.url}/mailbox", timeout=30).text
     token = _CSRF.search(page)
     assert token
-    login = http.post(f"{site.portal.url}/mailbox/login",
-                      data={"csrf_token": token.group(1), "code": code}, timeout=30)
+    login = http.post(
+        f"{site.portal.url}/mailbox/login",
+        data={"csrf_token": token.group(1), "code": code},
+        timeout=30,
+    )
     assert login.status_code == 200 and "thread" in login.text, login.status_code
     token = _CSRF.search(login.text)
     assert token
-    sent = http.post(f"{site.portal.url}/mailbox/reply", files=[
-        ("csrf_token", (None, token.group(1))), ("text", (None, "12 наурызда берілді.")),
-        ("files", ("түбіртек.pdf", b"%PDF-1.4 receipt", "application/pdf"))], timeout=30)
+    sent = http.post(
+        f"{site.portal.url}/mailbox/reply",
+        files=[
+            ("csrf_token", (None, token.group(1))),
+            ("text", (None, "12 наурызда берілді.")),
+            ("files", ("түбіртек.pdf", b"%PDF-1.4 receipt", "application/pdf")),
+        ],
+        timeout=30,
+    )
     assert sent.status_code == 200, sent.status_code
     site.seed_code = code
 
@@ -181,8 +212,11 @@ def chrome() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="package")
-def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-         demo_template: Template) -> Iterator[Site]:
+def site(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    demo_template: Template,
+) -> Iterator[Site]:
     """Imported by the conftest of each browser-test directory: one site per directory."""
     yield from package_site(request, tmp_path_factory, demo_template)
 
@@ -194,8 +228,9 @@ def package_chrome() -> Iterator[Browser]:
         yield browser
 
 
-def package_site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-                 template: Template) -> Iterator[Site]:
+def package_site(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, template: Template
+) -> Iterator[Site]:
     """One instance with a portal and a back office for a whole test directory: starting them
     costs seconds, and the tests only add reports to it."""
     if needs.POSTGRES_PASS:
@@ -226,9 +261,18 @@ def submit(page: Page, form: str) -> None:
 
 
 PORTAL_PAGES = (
-    "landing", "rights", "report", "report-errors", "receipt", "mailbox-login",
-    "mailbox-login-empty", "mailbox-login-errors", "mailbox", "mailbox-reply-errors",
-    "logged-out", "not-found",
+    "landing",
+    "rights",
+    "report",
+    "report-errors",
+    "receipt",
+    "mailbox-login",
+    "mailbox-login-empty",
+    "mailbox-login-errors",
+    "mailbox",
+    "mailbox-reply-errors",
+    "logged-out",
+    "not-found",
 )
 
 
@@ -288,8 +332,9 @@ def _stops(page: Page, base: str, *stops: tuple[str, str]) -> Iterator[str]:
         yield name
 
 
-def _empty_form(page: Page, base: str, stop: tuple[str, str], form: str,
-                errors: str) -> Iterator[str]:
+def _empty_form(
+    page: Page, base: str, stop: tuple[str, str], form: str, errors: str
+) -> Iterator[str]:
     """A page with a form, then the form sent empty past the browser's own checks."""
     yield from _stops(page, base, stop)
     no_browser_validation(page)
@@ -306,10 +351,16 @@ def backoffice_tour(page: Page, site: Site, role: str, lang: str) -> Iterator[st
         choose_language(page, lang)
         yield "inbox"
         yield from _empty_form(page, base, (case, "case"), 'form[action$="/reply"]', "reply-errors")
-        yield from _empty_form(page, base, ("/register", "register"), 'form[action="/register"]',
-                               "register-errors")
-        yield from _stops(page, base, ("/deadlines", "deadlines"),
-                          (case + "/appendix1", "appendix1"), ("/account/password", "password"))
+        yield from _empty_form(
+            page, base, ("/register", "register"), 'form[action="/register"]', "register-errors"
+        )
+        yield from _stops(
+            page,
+            base,
+            ("/deadlines", "deadlines"),
+            (case + "/appendix1", "appendix1"),
+            ("/account/password", "password"),
+        )
         page.fill("#current", "not the password")
         page.fill("#new", "a long enough new pass phrase")
         page.fill("#confirm", "a different pass phrase")
@@ -328,11 +379,20 @@ def backoffice_tour(page: Page, site: Site, role: str, lang: str) -> Iterator[st
         page.click("tbody a")
         page.wait_for_load_state()
         yield "user"
-        yield from _empty_form(page, base, ("/admin/users/new", "user-new"),
-                               'form[action="/admin/users/new"]', "user-new-errors")
-        yield from _stops(page, base, ("/admin/settings", "settings"),
-                          ("/admin/calendar", "calendar"),
-                          ("/inbox", "forbidden"))  # a page of another role
+        yield from _empty_form(
+            page,
+            base,
+            ("/admin/users/new", "user-new"),
+            'form[action="/admin/users/new"]',
+            "user-new-errors",
+        )
+        yield from _stops(
+            page,
+            base,
+            ("/admin/settings", "settings"),
+            ("/admin/calendar", "calendar"),
+            ("/inbox", "forbidden"),
+        )  # a page of another role
     elif role == "auditor":
         page.goto(base + "/audit")
         choose_language(page, lang)

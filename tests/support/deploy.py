@@ -43,12 +43,17 @@ MARKER_HEADERS = {
     "Referer": f"https://{FORGED_XFF}/",
 }
 # Forwarding headers Caddy would add itself; the portal must never receive one.
-FORWARDING = (b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"x-real-ip",
-              b"forwarded:", b"via:")
+FORWARDING = (
+    b"x-forwarded-for",
+    b"x-forwarded-proto",
+    b"x-forwarded-host",
+    b"x-real-ip",
+    b"forwarded:",
+    b"via:",
+)
 
 
-def wait_for_port(port: int, proc: subprocess.Popen[Any], log: Path,
-                  timeout: float = 60) -> None:
+def wait_for_port(port: int, proc: subprocess.Popen[Any], log: Path, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -81,8 +86,9 @@ def launch(name: str, argv: list[str], env: Mapping[str, str], logdir: Path) -> 
     """Start a process with its output in logdir/NAME.log; `ready` waits for its port."""
     log = logdir / f"{name}.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen(argv, env=dict(env), stdout=out, stderr=subprocess.STDOUT,
-                                cwd=logdir)
+        proc = subprocess.Popen(
+            argv, env=dict(env), stdout=out, stderr=subprocess.STDOUT, cwd=logdir
+        )
     return Process(name, proc, log)
 
 
@@ -97,8 +103,23 @@ def ready(process: Process, *ports: int) -> Process:
 
 
 def launch_app(app: str, port: int, env: Mapping[str, str], logdir: Path) -> Process:
-    return launch(f"{app}-{port}", [str(ADAL), app, "--host", "127.0.0.1", "--port", str(port),
-                                    "--workers", "1", "--threads", "4"], env, logdir)
+    return launch(
+        f"{app}-{port}",
+        [
+            str(ADAL),
+            app,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--threads",
+            "4",
+        ],
+        env,
+        logdir,
+    )
 
 
 class Tap:
@@ -125,13 +146,16 @@ class Tap:
                 continue
             done = threading.Semaphore(0)
             for src, dst, record in ((client, upstream, True), (upstream, client, False)):
-                threading.Thread(target=self._pipe, args=(src, dst, record, done),
-                                 daemon=True).start()
-            threading.Thread(target=self._close_after, args=(client, upstream, done),
-                             daemon=True).start()
+                threading.Thread(
+                    target=self._pipe, args=(src, dst, record, done), daemon=True
+                ).start()
+            threading.Thread(
+                target=self._close_after, args=(client, upstream, done), daemon=True
+            ).start()
 
-    def _pipe(self, src: socket.socket, dst: socket.socket, record: bool,
-              done: threading.Semaphore) -> None:
+    def _pipe(
+        self, src: socket.socket, dst: socket.socket, record: bool, done: threading.Semaphore
+    ) -> None:
         try:
             while data := src.recv(65536):
                 if record:
@@ -157,8 +181,10 @@ class Tap:
         with self._lock:
             data = bytes(self.sent)
         # Not anchored to a line start: a request may follow a body that ends without one.
-        return [m.group(1).decode() for m in
-                re.finditer(rb"((?:GET|POST|HEAD) /[!-~]*) HTTP/1\.1\r\n", data)]
+        return [
+            m.group(1).decode()
+            for m in re.finditer(rb"((?:GET|POST|HEAD) /[!-~]*) HTTP/1\.1\r\n", data)
+        ]
 
     def close(self) -> None:
         self._server.close()
@@ -214,9 +240,13 @@ class Caddy:
         return files
 
 
-def start_caddy(tmp: Path, portal_upstreams: list[int], handler_upstream: int,
-                caddyfile: Path = CADDYFILE, extra_env: Mapping[str, str] | None = None,
-                ) -> Caddy:
+def start_caddy(
+    tmp: Path,
+    portal_upstreams: list[int],
+    handler_upstream: int,
+    caddyfile: Path = CADDYFILE,
+    extra_env: Mapping[str, str] | None = None,
+) -> Caddy:
     binary = os.environ.get("ADAL_TEST_CADDY", "caddy")
     home = tmp / "caddy-home"
     home.mkdir()
@@ -242,11 +272,13 @@ def start_caddy(tmp: Path, portal_upstreams: list[int], handler_upstream: int,
     }
     argv = [binary, "run", "--config", str(caddyfile), "--adapter", "caddyfile"]
     for _attempt in range(3):
-        process = ready(launch("caddy", argv, env, tmp),
-                        ports["https"], ports["onion"], ports["handler"])
+        process = ready(
+            launch("caddy", argv, env, tmp), ports["https"], ports["onion"], ports["handler"]
+        )
         if _certificate_ready(process):
-            return Caddy(process, home, ports["https"], ports["http"], ports["onion"],
-                         ports["handler"], env)
+            return Caddy(
+                process, home, ports["https"], ports["http"], ports["onion"], ports["handler"], env
+            )
         process.stop()
     raise AssertionError(f"Caddy never obtained its certificate:\n{tail(process.log)}")
 
@@ -265,8 +297,11 @@ def _certificate_ready(process: Process, timeout: float = 20) -> bool:
     return False
 
 
-def get_until_ready(session: requests.Session, url: str, timeout: float = 30,
-                    ) -> requests.Response:
+def get_until_ready(
+    session: requests.Session,
+    url: str,
+    timeout: float = 30,
+) -> requests.Response:
     """The first request after start may race Caddy's internal certificate issuance."""
     deadline = time.monotonic() + timeout
     while True:

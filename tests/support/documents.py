@@ -12,8 +12,9 @@ import docx
 from documents import Confirmation, ReporterDetails
 
 RECEIVED = datetime(2026, 3, 20, 9, 3, 27, tzinfo=UTC)  # 14:03 in Kazakhstan
-REPORTER = ReporterDetails("Нурланова Асель Маратовна", "главный бухгалтер", "бухгалтерия",
-                           consent=True)
+REPORTER = ReporterDetails(
+    "Нурланова Асель Маратовна", "главный бухгалтер", "бухгалтерия", consent=True
+)
 DATA = Confirmation(
     received_at=RECEIVED,
     received_by="Сейтқалиқызы Айгерім",
@@ -28,6 +29,7 @@ DATA = Confirmation(
     when="март 2026",
     reporter=REPORTER,
 )
+
 
 class _Tags(HTMLParser):
     def __init__(self) -> None:

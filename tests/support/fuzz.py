@@ -25,17 +25,36 @@ from tests.support import needs
 # database, so nothing is replayed from a developer's earlier runs either. CI reports a
 # failing example as drawn (shrinking one can take minutes of the CI budget); the same run on
 # a developer's machine finds the same example and shrinks it.
-_PHASES = (Phase.explicit, Phase.generate) if needs.in_ci() else (
-    Phase.explicit, Phase.generate, Phase.shrink)
+_PHASES = (
+    (Phase.explicit, Phase.generate)
+    if needs.in_ci()
+    else (Phase.explicit, Phase.generate, Phase.shrink)
+)
 _BASE = settings(
-    deadline=None, derandomize=True, database=None, print_blob=True, phases=_PHASES,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                           HealthCheck.data_too_large, HealthCheck.filter_too_much,
-                           HealthCheck.large_base_example],
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    phases=_PHASES,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+        HealthCheck.large_base_example,
+    ],
 )
 # Loggers the apps write to; the portal's own logger does not propagate to the root.
-LOGGERS = ("", "adal.portal", "adal.handler", "portal", "handler", "flask.app", "werkzeug",
-           "sqlalchemy")
+LOGGERS = (
+    "",
+    "adal.portal",
+    "adal.handler",
+    "portal",
+    "handler",
+    "flask.app",
+    "werkzeug",
+    "sqlalchemy",
+)
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -71,8 +90,7 @@ def watched_logs() -> Iterator[LogWatch]:
 class Fuzzer:
     """A test client that counts requests and checks each answer as it comes."""
 
-    def __init__(self, app: Flask, watch: LogWatch, base_url: str, *,
-                 cookies: bool = True) -> None:
+    def __init__(self, app: Flask, watch: LogWatch, base_url: str, *, cookies: bool = True) -> None:
         self.app = app
         self.watch = watch
         self.base_url = base_url
@@ -85,8 +103,7 @@ class Fuzzer:
             # A request line may start with "//"; the test client would read it as a host.
             raw, _, query = path.partition("?")
             overrides = dict(kwargs.pop("environ_overrides", None) or {})
-            overrides.update(PATH_INFO=unquote(raw, "latin-1"), RAW_URI=path,
-                             REQUEST_URI=path)
+            overrides.update(PATH_INFO=unquote(raw, "latin-1"), RAW_URI=path, REQUEST_URI=path)
             kwargs["environ_overrides"] = overrides
             kwargs["query_string"] = query
             path = "/"
@@ -114,15 +131,24 @@ def file_part_failure(fuzz: Fuzzer, page: str, action: str, name: str) -> str | 
     """Post a file part under a text field's name (a crafted form); the finding, if any."""
     token = fuzz.token(page)
     try:
-        fuzz.send("POST", action, content_type="multipart/form-data", data={
-            "csrf_token": token, name: (BytesIO(b"not text"), "field.txt")})
+        fuzz.send(
+            "POST",
+            action,
+            content_type="multipart/form-data",
+            data={"csrf_token": token, name: (BytesIO(b"not text"), "field.txt")},
+        )
     except AssertionError as exc:
         return f"{action} with a file part named {name!r}: {exc}"
     return None
 
 
-def file_part_failures(fuzz: Fuzzer, page: str, action: str, names: Iterable[str],
-                       before: Callable[[], object] | None = None) -> list[str]:
+def file_part_failures(
+    fuzz: Fuzzer,
+    page: str,
+    action: str,
+    names: Iterable[str],
+    before: Callable[[], object] | None = None,
+) -> list[str]:
     """`file_part_failure` for each field name, calling `before` ahead of each post."""
     failures = []
     for name in names:
@@ -148,8 +174,9 @@ def bad_host_failures(fuzz: Fuzzer, hosts: Iterable[str]) -> list[str]:
             try:
                 fuzz.send(method, path, headers={"Host": host})
             except Exception as exc:  # an exception out of the app is the finding
-                failures.append(f"Host {host[:20]!r}…: {method} {path}: "
-                                f"{type(exc).__name__}: {exc}")
+                failures.append(
+                    f"Host {host[:20]!r}…: {method} {path}: {type(exc).__name__}: {exc}"
+                )
     return failures
 
 
@@ -158,8 +185,13 @@ def bad_host_failures(fuzz: Fuzzer, hosts: Iterable[str]) -> list[str]:
 # (test_fuzz_portal.py checks the sum, so both tables live here).
 PORTAL_EXAMPLES = {"anything": 2500, "report": 900, "login": 1000, "mailbox": 600}
 PORTAL_PER_EXAMPLE = {"anything": 1, "report": 2, "login": 2, "mailbox": 2}
-BACKOFFICE_EXAMPLES = {"signed-out": 1500, "handler": 1100, "head": 300, "admin": 500,
-                       "auditor": 200}
+BACKOFFICE_EXAMPLES = {
+    "signed-out": 1500,
+    "handler": 1100,
+    "head": 300,
+    "admin": 500,
+    "auditor": 200,
+}
 
 
 def portal_floor(name: str) -> int:

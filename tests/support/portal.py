@@ -59,8 +59,9 @@ def report_fields(client: FlaskClient, **fields: str) -> dict[str, object]:
     return data
 
 
-def post_report(client: FlaskClient, data: dict[str, object],
-                files: list[tuple[bytes, str, str]] = ()) -> TestResponse:  # type: ignore[assignment]
+def post_report(
+    client: FlaskClient, data: dict[str, object], files: list[tuple[bytes, str, str]] = ()
+) -> TestResponse:  # type: ignore[assignment]
     body = dict(data)
     if files:
         body["files"] = [(BytesIO(content), name, ctype) for content, name, ctype in files]
@@ -83,8 +84,10 @@ def login(client: FlaskClient, code: str) -> TestResponse:
 
 # --- what every portal page must be: JS-free, self-contained, exact headers, labelled ----
 
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-       "base-uri 'none'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
 URL_ATTRS = {"src", "href", "action", "formaction", "data", "poster", "srcset", "background"}
 
 

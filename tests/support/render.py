@@ -65,8 +65,9 @@ class Visitor:
     def get(self, path: str) -> TestResponse:
         return self._seen(self.client.get(path, base_url=BASE))
 
-    def post(self, path: str, data: dict[str, Any], *, multipart: bool = False,
-             token: bool = True) -> TestResponse:
+    def post(
+        self, path: str, data: dict[str, Any], *, multipart: bool = False, token: bool = True
+    ) -> TestResponse:
         body = {"csrf_token": self.token, **data} if token else dict(data)
         kwargs: dict[str, Any] = {"content_type": "multipart/form-data"} if multipart else {}
         return self._seen(self.client.post(path, data=body, base_url=BASE, **kwargs))
@@ -75,7 +76,8 @@ class Visitor:
         html = response.get_data(as_text=True)
         assert response.status_code == status, (
             f"{self.app_name} {name} [{self.lang}]: status {response.status_code}, expected "
-            f"{status}:\n{html[:1500]}")
+            f"{status}:\n{html[:1500]}"
+        )
         assert response.mimetype == "text/html", (name, response.mimetype)
         self.pages.append(Page(self.app_name, self.lang, name, status, html))
         return html
@@ -100,35 +102,60 @@ def portal_pages(app: Flask, lang: str, code: str) -> list[Page]:
     v.page("landing", "/")
     v.page("rights", "/rights")
     v.page("report", "/report")
-    v.keep("report-errors", v.post("/report", {"facts": "", "full_name": "Имя без согласия"},
-                                   multipart=True), 422)
+    v.keep(
+        "report-errors",
+        v.post("/report", {"facts": "", "full_name": "Имя без согласия"}, multipart=True),
+        422,
+    )
     # The language buttons post the typed form back in the chosen language (the pass's own).
-    v.keep("report-language", v.post(f"/report/language/{lang}",
-                                      {"facts": "Не болғаны", "files": "a.pdf"}), 200)
-    v.keep("report-expired", v.post("/report", {**_report_form(v), "csrf_token": "stale"},
-                                    multipart=True, token=False), 400)
+    v.keep(
+        "report-language",
+        v.post(f"/report/language/{lang}", {"facts": "Не болғаны", "files": "a.pdf"}),
+        200,
+    )
+    v.keep(
+        "report-expired",
+        v.post("/report", {**_report_form(v), "csrf_token": "stale"}, multipart=True, token=False),
+        400,
+    )
     form = _report_form(v)
-    v.keep("receipt", v.post("/report", {**form, "files": (BytesIO(b"x"), "a.txt")},
-                             multipart=True), 200)
+    v.keep(
+        "receipt",
+        v.post("/report", {**form, "files": (BytesIO(b"x"), "a.txt")}, multipart=True),
+        200,
+    )
     v.keep("already-sent", v.post("/report", form, multipart=True), 409)
-    v.keep("field-too-large", v.post("/report", {**_report_form(v), "facts": "ә" * 300_000},
-                                     multipart=True), 413)
-    v.keep("malformed-upload", v.client.post("/report", data=b"facts=1", base_url=BASE,
-                                             content_type="text/plain"), 400)
+    v.keep(
+        "field-too-large",
+        v.post("/report", {**_report_form(v), "facts": "ә" * 300_000}, multipart=True),
+        413,
+    )
+    v.keep(
+        "malformed-upload",
+        v.client.post("/report", data=b"facts=1", base_url=BASE, content_type="text/plain"),
+        400,
+    )
     v.page("mailbox-login", "/mailbox")
     v.keep("mailbox-login-empty", v.post("/mailbox/login", {"code": ""}), 422)
-    v.keep("mailbox-login-typo", v.post("/mailbox/login", {"code": "1234 5678 9012 3456 7890"}),
-           422)
+    v.keep(
+        "mailbox-login-typo", v.post("/mailbox/login", {"code": "1234 5678 9012 3456 7890"}), 422
+    )
     v.keep("mailbox-login-expired", v.post("/mailbox/login", {"code": code}, token=False), 400)
     assert v.post("/mailbox/login", {"code": code}).status_code == 303
     v.page("mailbox", "/mailbox")
     v.keep("mailbox-reply-empty", v.post("/mailbox/reply", {"text": ""}, multipart=True), 422)
     v.keep("mailbox-language", v.post(f"/mailbox/language/{lang}", {"text": "Толықтыру"}), 200)
-    v.keep("mailbox-reply-too-long", v.post("/mailbox/reply", {"text": "a" * (LONG_TEXT + 1)},
-                                            multipart=True), 422)
+    v.keep(
+        "mailbox-reply-too-long",
+        v.post("/mailbox/reply", {"text": "a" * (LONG_TEXT + 1)}, multipart=True),
+        422,
+    )
     v.keep("logged-out", v.post("/mailbox/logout", {}), 200)
-    v.keep("mailbox-reply-closed", v.post("/mailbox/reply", {"text": "Кейін жазамын."},
-                                          multipart=True), 400)
+    v.keep(
+        "mailbox-reply-closed",
+        v.post("/mailbox/reply", {"text": "Кейін жазамын."}, multipart=True),
+        400,
+    )
     v.page("not-found", "/no/such/page", 404)
     v.keep("method-not-allowed", v.client.delete("/report", base_url=BASE), 405)
     return v.pages
@@ -137,23 +164,25 @@ def portal_pages(app: Flask, lang: str, code: str) -> list[Page]:
 def seed_mailbox(app: Flask, demo: DemoInstance) -> tuple[str, str]:
     """A report with a handler's reply and a follow-up with a file; (code, submission id)."""
     v = Visitor(app, "portal", "kk")
-    response = v.post("/report", {**_report_form(v), "files": (BytesIO(b"%PDF"), "акт.pdf")},
-                      multipart=True)
+    response = v.post(
+        "/report", {**_report_form(v), "files": (BytesIO(b"%PDF"), "акт.pdf")}, multipart=True
+    )
     found = _CODE.search(response.get_data(as_text=True))
     assert found, response.get_data(as_text=True)[:1000]
     code = found.group(1)
     with demo.sessions() as db, db.begin():
-        submission = db.scalars(select(Submission).join(Mailbox)
-                                .order_by(Submission.id)).first()
+        submission = db.scalars(select(Submission).join(Mailbox).order_by(Submission.id)).first()
         assert submission is not None
         messages.reply(db, submission, "Қашан? Когда?", datetime.now(UTC))
         submission_id = submission.id
     v.get("/mailbox")
     assert v.post("/mailbox/login", {"code": code}).status_code == 303
     v.get("/mailbox")
-    sent = v.post("/mailbox/reply", {"text": "12 наурыз.",
-                                     "files": (BytesIO(b"evidence"), "дәлел.txt")},
-                  multipart=True)
+    sent = v.post(
+        "/mailbox/reply",
+        {"text": "12 наурыз.", "files": (BytesIO(b"evidence"), "дәлел.txt")},
+        multipart=True,
+    )
     assert sent.status_code == 303, sent.get_data(as_text=True)[:1000]
     return code, submission_id
 
@@ -181,16 +210,26 @@ def sign_in(app: Flask, demo: DemoInstance, role: str) -> Visitor:
 
 
 def staff(app: Flask, demo: DemoInstance) -> Staff:
-    visitors = {role: sign_in(app, demo, role)
-                for role in ("handler", "head", "admin", "auditor")}
+    visitors = {role: sign_in(app, demo, role) for role in ("handler", "head", "admin", "auditor")}
     with demo.sessions() as db, db.begin():
-        created = create_user(db, username="newcomer", full_name="Жаңа Қызметкер",
-                              role="handler", instance_secret=demo.instance.secret_key,
-                              kdf=demo.instance.kdf)
+        created = create_user(
+            db,
+            username="newcomer",
+            full_name="Жаңа Қызметкер",
+            role="handler",
+            instance_secret=demo.instance.secret_key,
+            kdf=demo.instance.kdf,
+        )
         password = created.password
         # A head whose key awaits approval: the heads' pages show the notice and the button.
-        pending = create_user(db, username="pending-head", full_name="Жаңа Басшы", role="head",
-                              instance_secret=demo.instance.secret_key, kdf=demo.instance.kdf)
+        pending = create_user(
+            db,
+            username="pending-head",
+            full_name="Жаңа Басшы",
+            role="head",
+            instance_secret=demo.instance.secret_key,
+            kdf=demo.instance.kdf,
+        )
         custody.announce(db, pending.user, actor="demo-admin", reset=False)
     newcomer = Visitor(app, "backoffice", "kk")
     newcomer.get("/login")
@@ -205,14 +244,21 @@ def _in(visitor: Visitor, lang: str) -> Visitor:
     return visitor
 
 
-def backoffice_pages(app: Flask, team: Staff, lang: str, submission_id: str,
-                     demo: DemoInstance) -> list[Page]:
+def backoffice_pages(
+    app: Flask, team: Staff, lang: str, submission_id: str, demo: DemoInstance
+) -> list[Page]:
     out = Visitor(app, "backoffice", lang)
     out.page("login", "/login")
-    out.keep("login-failed", out.post("/login", {"username": "nobody", "password": "x",
-                                                 "code": "123456"}), 401)
-    out.keep("login-expired", out.post("/login", {"username": "nobody", "password": "x"},
-                                       token=False), 400)
+    out.keep(
+        "login-failed",
+        out.post("/login", {"username": "nobody", "password": "x", "code": "123456"}),
+        401,
+    )
+    out.keep(
+        "login-expired",
+        out.post("/login", {"username": "nobody", "password": "x"}, token=False),
+        400,
+    )
     out.page("not-found-signed-out", "/no/such/page", 404)
     pages = out.pages
 
@@ -230,16 +276,25 @@ def backoffice_pages(app: Flask, team: Staff, lang: str, submission_id: str,
     h.page("case", case)
     h.keep("reply-errors", h.post(f"{case}/reply", {"text": ""}), 400)
     h.page("register", "/register")
-    h.keep("register-errors", h.post("/register", {"channel": "hotline", "facts": "",
-                                                   "received_at": "1999-01-01T10:00"},
-                                     multipart=True), 400)
+    h.keep(
+        "register-errors",
+        h.post(
+            "/register",
+            {"channel": "hotline", "facts": "", "received_at": "1999-01-01T10:00"},
+            multipart=True,
+        ),
+        400,
+    )
     h.page("deadlines", "/deadlines")
     h.page("appendix1", f"{case}/appendix1")
     h.page("appendix2-print", f"/documents/appendix/2/{'kk' if lang == 'kk' else 'ru'}/html")
     h.page("appendix3-print", f"/documents/appendix/3/{'kk' if lang == 'kk' else 'ru'}/html")
     h.page("password", "/account/password")
-    h.keep("password-errors", h.post("/account/password", {
-        "current": "x", "new": "short", "confirm": "other"}), 400)
+    h.keep(
+        "password-errors",
+        h.post("/account/password", {"current": "x", "new": "short", "confirm": "other"}),
+        400,
+    )
     h.page("forbidden", "/admin/users", 403)
     h.page("not-found", "/no/such/page", 404)
     h.page("case-not-held", "/cases/" + "0" * 32, 404)
@@ -267,16 +322,29 @@ def backoffice_pages(app: Flask, team: Staff, lang: str, submission_id: str,
         handler_id = db.scalars(select(User.id).where(User.role == "handler")).first()
     admin.page("user", f"/admin/users/{handler_id}")
     admin.page("user-new", "/admin/users/new")
-    admin.keep("user-new-errors", admin.post("/admin/users/new", {
-        "username": "x", "full_name": "", "role": "nobody"}), 400)
-    admin.keep("user-created", admin.post("/admin/users/new", {
-        "username": f"auditor-{lang}", "full_name": f"Аудитор {lang}", "role": "auditor"}), 200)
+    admin.keep(
+        "user-new-errors",
+        admin.post("/admin/users/new", {"username": "x", "full_name": "", "role": "nobody"}),
+        400,
+    )
+    admin.keep(
+        "user-created",
+        admin.post(
+            "/admin/users/new",
+            {"username": f"auditor-{lang}", "full_name": f"Аудитор {lang}", "role": "auditor"},
+        ),
+        200,
+    )
     admin.page("settings", "/admin/settings")
     admin.page("calendar", "/admin/calendar")
     # What a browser sends: a number input whose text is not a number is submitted empty.
-    admin.keep("settings-errors", admin.post("/admin/settings", {
-        "organization_name": "Ұйым", "lockout_max_failures": "1",
-        "lockout_minutes": ""}), 400)
+    admin.keep(
+        "settings-errors",
+        admin.post(
+            "/admin/settings",
+            {"organization_name": "Ұйым", "lockout_max_failures": "1", "lockout_minutes": ""},
+        ),
+        400,
+    )
     pages += admin.pages
     return pages
-

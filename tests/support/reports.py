@@ -26,48 +26,86 @@ class Stored:
     report: dict[str, object]
 
 
-def store_report(session: Session, received_at: datetime, *, channel: str = "portal",
-                 identity: dict[str, str] | None = None, nda_intended: bool = False,
-                 files: int = 1, messages: int = 1) -> Stored:
+def store_report(
+    session: Session,
+    received_at: datetime,
+    *,
+    channel: str = "portal",
+    identity: dict[str, str] | None = None,
+    nda_intended: bool = False,
+    files: int = 1,
+    messages: int = 1,
+) -> Stored:
     """A sealed report with an optional identity block, a mailbox (portal), files and a
     follow-up message with its own file: every kind of sealed row a purge must remove."""
     today = local_date(received_at)
     report: dict[str, object] = {
-        "received_at": payloads.utc_timestamp(received_at), "channel": channel,
-        "language": "ru", "facts": "Начальник отдела закупок потребовал взятку.",
-        "persons": "Н. Н. Иванов", "subject": "200 000 тенге",
-        "position": "начальник отдела", "unit": "отдел закупок",
-        "identity_provided": identity is not None, "consent": identity is not None,
-        "nda_intended": nda_intended, "attachment_count": files,
+        "received_at": payloads.utc_timestamp(received_at),
+        "channel": channel,
+        "language": "ru",
+        "facts": "Начальник отдела закупок потребовал взятку.",
+        "persons": "Н. Н. Иванов",
+        "subject": "200 000 тенге",
+        "position": "начальник отдела",
+        "unit": "отдел закупок",
+        "identity_provided": identity is not None,
+        "consent": identity is not None,
+        "nda_intended": nda_intended,
+        "attachment_count": files,
     }
     recipients = report_recipients(session)
-    report_env = sealing.seal(session, "report",
-                              payloads.encode(payloads.REPORT_FORMAT, report), recipients, today)
+    report_env = sealing.seal(
+        session, "report", payloads.encode(payloads.REPORT_FORMAT, report), recipients, today
+    )
     identity_env = None
     if identity is not None:
-        identity_env = sealing.seal(session, "identity", payloads.encode(
-            payloads.IDENTITY_FORMAT, {"received_at": report["received_at"], **identity,
-                                       "consent": True}), identity_recipients(session), today)
+        identity_env = sealing.seal(
+            session,
+            "identity",
+            payloads.encode(
+                payloads.IDENTITY_FORMAT,
+                {"received_at": report["received_at"], **identity, "consent": True},
+            ),
+            identity_recipients(session),
+            today,
+        )
     mailbox = None
     if channel == "portal":
-        mailbox = Mailbox(lookup_tag=secrets.token_bytes(32),
-                          public_key=bytes(PrivateKey.generate().public_key), created_on=today)
+        mailbox = Mailbox(
+            lookup_tag=secrets.token_bytes(32),
+            public_key=bytes(PrivateKey.generate().public_key),
+            created_on=today,
+        )
         session.add(mailbox)
         session.flush()
-    submission = Submission(channel=channel, received_on=today,
-                            report_envelope_id=report_env.id,
-                            identity_envelope_id=identity_env.id if identity_env else None,
-                            mailbox_id=mailbox.id if mailbox else None)
+    submission = Submission(
+        channel=channel,
+        received_on=today,
+        report_envelope_id=report_env.id,
+        identity_envelope_id=identity_env.id if identity_env else None,
+        mailbox_id=mailbox.id if mailbox else None,
+    )
     session.add(submission)
     session.flush()
     for i in range(files):
         _file(session, submission, recipients, today, f"scan-{i}.pdf")
     for i in range(messages):
-        env = sealing.seal(session, "message", payloads.encode(payloads.MESSAGE_FORMAT, {
-            "sent_at": report["received_at"], "text": f"follow-up {i}", "attachments": []}),
-            holders(session, report_env), today)
-        message = Message(submission_id=submission.id, direction="from_reporter",
-                          envelope_id=env.id, created_on=today)
+        env = sealing.seal(
+            session,
+            "message",
+            payloads.encode(
+                payloads.MESSAGE_FORMAT,
+                {"sent_at": report["received_at"], "text": f"follow-up {i}", "attachments": []},
+            ),
+            holders(session, report_env),
+            today,
+        )
+        message = Message(
+            submission_id=submission.id,
+            direction="from_reporter",
+            envelope_id=env.id,
+            created_on=today,
+        )
         session.add(message)
         session.flush()
         _file(session, submission, recipients, today, f"extra-{i}.txt", message.id)
@@ -75,29 +113,49 @@ def store_report(session: Session, received_at: datetime, *, channel: str = "por
     return Stored(submission.id, report)
 
 
-def _file(session: Session, submission: Submission, recipients: list[bytes], today: date, name: str,
-          message_id: int | None = None) -> None:
+def _file(
+    session: Session,
+    submission: Submission,
+    recipients: list[bytes],
+    today: date,
+    name: str,
+    message_id: int | None = None,
+) -> None:
     writer = sealing.FileWriter(session, recipients, today, batch=2)
     writer.write(payloads.file_meta_header(name, "application/pdf"))
     writer.write(secrets.token_bytes(200_000))  # several chunks
-    session.add(Attachment(submission_id=submission.id, message_id=message_id,
-                           envelope_id=writer.finish().id))
+    session.add(
+        Attachment(
+            submission_id=submission.id, message_id=message_id, envelope_id=writer.finish().id
+        )
+    )
 
 
 def user(session: Session, role: str) -> User:
     return session.scalars(select(User).where(User.role == role).order_by(User.id)).first()
 
 
-def registered_case(demo: DemoInstance, received_at: datetime, *,
-                    identity: dict[str, str] | None = None, nda_intended: bool = False) -> str:
+def registered_case(
+    demo: DemoInstance,
+    received_at: datetime,
+    *,
+    identity: dict[str, str] | None = None,
+    nda_intended: bool = False,
+) -> str:
     """A report without files or messages, registered as a case by the handler five minutes
     after it came in; its submission id."""
     with demo.sessions() as s, s.begin():
-        stored = store_report(s, received_at, identity=identity, nda_intended=nda_intended,
-                              files=0, messages=0)
+        stored = store_report(
+            s, received_at, identity=identity, nda_intended=nda_intended, files=0, messages=0
+        )
         submission = s.get(Submission, stored.submission_id)
-        register_case(s, submission, facts_from_report(stored.report, submission),
-                      user(s, "handler"), at=received_at + timedelta(minutes=5))
+        register_case(
+            s,
+            submission,
+            facts_from_report(stored.report, submission),
+            user(s, "handler"),
+            at=received_at + timedelta(minutes=5),
+        )
         return stored.submission_id
 
 

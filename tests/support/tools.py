@@ -27,8 +27,12 @@ def ensure_installed() -> None:
     if _STAMP.exists() and _STAMP.stat().st_mtime >= lock.stat().st_mtime:
         return
     npm = needs.program("npm", "install Node.js and npm (scripts/system-deps.sh)")
-    subprocess.run([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=HERE,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
+        cwd=HERE,
+        check=True,
+        capture_output=True,
+    )
 
 
 def axe_script() -> Path:
@@ -38,7 +42,6 @@ def axe_script() -> Path:
 
 def vnu_command() -> list[str]:
     ensure_installed()
-    java = needs.program("java", "apt-get install default-jre-headless "
-                                 "(scripts/system-deps.sh)")
+    java = needs.program("java", "apt-get install default-jre-headless (scripts/system-deps.sh)")
     jar = needs.file(VNU, "vnu.jar", "npm ci --ignore-scripts in tests/quality")
     return [java, "-jar", str(jar)]

@@ -24,7 +24,9 @@ def upgrade() -> None:
         sa.Column("envelope_id", sa.String(length=32), nullable=False),
         sa.Column("created_on", sa.Date(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["case_id"], ["cases.id"], name=op.f("fk_protections_case_id_cases"),
+            ["case_id"],
+            ["cases.id"],
+            name=op.f("fk_protections_case_id_cases"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
@@ -52,12 +54,15 @@ def upgrade() -> None:
         sa.Column("nda_required", sa.Boolean(), nullable=False),
         sa.Column("nda_signed_on", sa.Date(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["envelope_id"], ["envelopes.id"],
+            ["envelope_id"],
+            ["envelopes.id"],
             name=op.f("fk_protection_matters_envelope_id_envelopes"),
         ),
         sa.ForeignKeyConstraint(
-            ["protection_id"], ["protections.id"],
-            name=op.f("fk_protection_matters_protection_id_protections"), ondelete="CASCADE",
+            ["protection_id"],
+            ["protections.id"],
+            name=op.f("fk_protection_matters_protection_id_protections"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_protection_matters")),
     )

@@ -63,7 +63,8 @@ def upgrade() -> None:
     _refuse_shared_envelopes()
     with op.batch_alter_table("submissions", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_submissions_identity_envelope_id"), ["identity_envelope_id"],
+            batch_op.f("ix_submissions_identity_envelope_id"),
+            ["identity_envelope_id"],
             unique=True,
         )
         batch_op.create_index(

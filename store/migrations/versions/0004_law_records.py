@@ -20,8 +20,11 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     # Existing cases were never classified: "undetermined" is the truth about them.
     with op.batch_alter_table("cases") as batch:
-        batch.add_column(sa.Column("offence_type", sa.String(length=16), nullable=False,
-                                   server_default="undetermined"))
+        batch.add_column(
+            sa.Column(
+                "offence_type", sa.String(length=16), nullable=False, server_default="undetermined"
+            )
+        )
     op.create_table(
         "disclosure_bases",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -31,15 +34,19 @@ def upgrade() -> None:
         sa.Column("envelope_id", sa.String(length=32), nullable=True),
         sa.Column("scan_envelope_id", sa.String(length=32), nullable=True),
         sa.ForeignKeyConstraint(
-            ["case_id"], ["cases.id"], name=op.f("fk_disclosure_bases_case_id_cases"),
+            ["case_id"],
+            ["cases.id"],
+            name=op.f("fk_disclosure_bases_case_id_cases"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["envelope_id"], ["envelopes.id"],
+            ["envelope_id"],
+            ["envelopes.id"],
             name=op.f("fk_disclosure_bases_envelope_id_envelopes"),
         ),
         sa.ForeignKeyConstraint(
-            ["scan_envelope_id"], ["envelopes.id"],
+            ["scan_envelope_id"],
+            ["envelopes.id"],
             name=op.f("fk_disclosure_bases_scan_envelope_id_envelopes"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_disclosure_bases")),

@@ -36,21 +36,29 @@ def upgrade() -> None:
     # Plain ADD COLUMN, in place on SQLite too: a batch rebuild of this table would cascade
     # into the rows that reference it (see 0003).
     op.add_column("recipient_keys", sa.Column("verify_key", sa.LargeBinary(), nullable=True))
-    op.add_column("recipient_keys",
-                  sa.Column("approved_by", sa.String(length=32), nullable=True))
+    op.add_column("recipient_keys", sa.Column("approved_by", sa.String(length=32), nullable=True))
     op.add_column("recipient_keys", sa.Column("approval", sa.LargeBinary(), nullable=True))
-    op.add_column("recipient_keys",
-                  sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True))
-    keys = sa.table("recipient_keys", sa.column("purpose", sa.String()),
-                    sa.column("active", sa.Boolean()), sa.column("user_id", sa.Integer()),
-                    sa.column("approved_at", sa.DateTime(timezone=True)))
-    users = sa.table("users", sa.column("id", sa.Integer()),
-                     sa.column("must_change_password", sa.Boolean()),
-                     sa.column("totp_enrolled", sa.Boolean()))
+    op.add_column(
+        "recipient_keys", sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True)
+    )
+    keys = sa.table(
+        "recipient_keys",
+        sa.column("purpose", sa.String()),
+        sa.column("active", sa.Boolean()),
+        sa.column("user_id", sa.Integer()),
+        sa.column("approved_at", sa.DateTime(timezone=True)),
+    )
+    users = sa.table(
+        "users",
+        sa.column("id", sa.Integer()),
+        sa.column("must_change_password", sa.Boolean()),
+        sa.column("totp_enrolled", sa.Boolean()),
+    )
     # Only keys of accounts in use: a head whose one-time password is still unchanged (a new
     # account, or a reset) may be the admin who was shown it; that key waits for a real approval.
-    in_use = sa.select(users.c.id).where(users.c.must_change_password.is_(False),
-                                         users.c.totp_enrolled.is_(True))
+    in_use = sa.select(users.c.id).where(
+        users.c.must_change_password.is_(False), users.c.totp_enrolled.is_(True)
+    )
     op.get_bind().execute(
         keys.update()
         .where(keys.c.purpose == "head", keys.c.active.is_(True), keys.c.user_id.in_(in_use))
