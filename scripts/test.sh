@@ -19,12 +19,16 @@ echo "== bandit (medium and high findings; exceptions are justified inline)"
 echo "== pip-audit"
 "$bin/python" scripts/audit_deps.py
 
+# Two workers: the suite is CPU-bound (key derivation, Chromium) and CI machines have two cores.
+# loadgroup keeps each browser test directory on one worker, as its shared site needs.
+xdist=(-n "${ADAL_TEST_WORKERS:-2}" --dist loadgroup)
+
 echo "== pytest on SQLite"
-"$bin/pytest" -q -p no:cacheprovider "$@"
+"$bin/pytest" -q -p no:cacheprovider "${xdist[@]}" "$@"
 
 echo "== pytest on PostgreSQL"
 pgdir=$(mktemp -d /tmp/adal-pg.XXXXXX)
 chmod 755 "$pgdir"
 trap 'bash scripts/postgres.sh stop "$pgdir"; rm -rf "$pgdir"' EXIT
 url=$(bash scripts/postgres.sh start "$pgdir")
-ADAL_TEST_POSTGRES_URL="$url" "$bin/pytest" -q -p no:cacheprovider "$@"
+ADAL_TEST_POSTGRES_URL="$url" "$bin/pytest" -q -p no:cacheprovider "${xdist[@]}" "$@"
