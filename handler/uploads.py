@@ -10,10 +10,10 @@ from __future__ import annotations
 import io
 from typing import IO
 
-from flask import Request
+from web.requests import NamedPartsRequest
 
 
-class MemoryUploadRequest(Request):
+class MemoryUploadRequest(NamedPartsRequest):
     def _get_file_stream(
         self,
         total_content_length: int | None,

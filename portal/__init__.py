@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from flask import Flask, Request
+from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from cases.attachments import MAX_FILES
@@ -23,6 +23,7 @@ from portal.extensions import kdf_queue, portal_config, upload_line
 from portal.kdf_queue import KdfQueue
 from portal.work_line import WorkLine
 from web import database, headers, i18n, routing, sessions
+from web.requests import NamedPartsRequest
 from web.scrub import ScrubClientInfo
 
 PACKAGE = Path(__file__).resolve().parent
@@ -53,7 +54,7 @@ class _Discard(io.RawIOBase):
         return 0
 
 
-class PortalRequest(Request):
+class PortalRequest(NamedPartsRequest):
     """Werkzeug spools file parts over 500 KB to temporary files. The portal's file forms are
     parsed by portal.uploads instead; any file part sent to another form is dropped unread."""
 

@@ -9,6 +9,7 @@ the harness injects axe).
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -236,7 +237,11 @@ def package_site(
     if needs.POSTGRES_PASS:
         pytest.skip(needs.ONCE_REASON)
     folder = tmp_path_factory.mktemp("site")
-    logs = ARTIFACTS / "logs" / Path(str(request.node.path)).name
+    # One folder per xdist worker: a site another worker runs for the same directory (pytest
+    # may set a package fixture up again after its tests were interleaved with others) must not
+    # lose its open log files to this one's clean-up.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    logs = ARTIFACTS / "logs" / Path(str(request.node.path)).name / worker
     shutil.rmtree(logs, ignore_errors=True)  # only this run's logs stay behind
     with running_site(folder, logs, template) as running:
         yield running
