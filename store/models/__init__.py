@@ -10,6 +10,7 @@ from store.models.casework import (
     Setting,
     WebSession,
 )
+from store.models.notices import Notice
 from store.models.protection import MATTER_BODIES, MATTER_KINDS, Protection, ProtectionMatter
 from store.models.reports import (
     Attachment,
@@ -38,6 +39,7 @@ __all__ = [
     "Grant",
     "Mailbox",
     "Message",
+    "Notice",
     "Protection",
     "ProtectionMatter",
     "RecipientKey",

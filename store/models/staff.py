@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.models.base import Base
@@ -32,6 +32,17 @@ class User(Base):
     must_change_password: Mapped[bool] = mapped_column(default=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    # Where notices go (cases/notices.py). Only a confirmed address receives them; a new one
+    # waits in `email_pending` until the code mailed to it (hashed here) is typed back.
+    email: Mapped[str | None] = mapped_column(String(254))
+    email_confirmed: Mapped[bool] = mapped_column(default=False, server_default=false())
+    email_pending: Mapped[str | None] = mapped_column(String(254))
+    email_code_hash: Mapped[str | None] = mapped_column(String(255))
+    email_code_expires: Mapped[datetime | None]
+    email_code_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    mail_language: Mapped[str] = mapped_column(String(2), default="kk", server_default="kk")
+    # The notice kinds (cases.notices.CHOICES) this user turned off, space-separated.
+    notices_off: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     keys: Mapped[list[RecipientKey]] = relationship(back_populates="user")
 
