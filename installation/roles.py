@@ -65,6 +65,7 @@ DENIED_TABLES = (
     "protections",
     "protection_matters",
     "disclosure_bases",
+    "notices",
     "alembic_version",
 )
 
