@@ -14,11 +14,10 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import click
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from adal_cli.context import Context, load_context
 from cases import notices
@@ -27,9 +26,11 @@ from handler.config import HandlerConfig
 from mail import smtp
 from rules.clock import local_date, utcnow
 from rules.errors import AdalError
-from store.models import Setting, User
+from store.models import User
 
-WINDOW_KEY = "notify.window"
+# The timer fires at each window's start give or take this; passes closer than a window less
+# this are refused (see _too_soon).
+JITTER = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -45,18 +46,26 @@ def window_of(now: datetime, minutes: int) -> int:
     return int(now.timestamp() // (minutes * 60)) if minutes else -1
 
 
-def _window_done(ctx: Context, window: int) -> bool:
+def _too_soon(ctx: Context, now: datetime, window: int, minutes: int) -> bool:
+    """Whether this pass must wait: its window had its pass, or the last pass that mailed was
+    less than a window ago (less a minute for the timer's jitter). Without the second rule a
+    pass at 10:29 and one at 10:30, each in its own window, would date a report to a minute."""
+    if window < 0:
+        return False
     with ctx.sessions() as session:
-        row = session.get(Setting, WINDOW_KEY)
-        return window >= 0 and row is not None and row.value.get("window") == window
+        if notices.window_spent(session, window):
+            return True
+        last = notices.last_spent(session)
+    return last is not None and now - last < timedelta(minutes=minutes) - JITTER
 
 
 def one_pass(ctx: Context, config: HandlerConfig, now: datetime) -> notices.Pass | None:
     """One pass at `now`: None when this window already had its successful pass."""
     assert config.smtp is not None
     window = window_of(now, config.notify_window_minutes)
-    if _window_done(ctx, window):
+    if _too_soon(ctx, now, window, config.notify_window_minutes):
         return None
+    started = time.monotonic()
     with ctx.sessions() as session, session.begin():
         token, claimed = notices.claim(
             session, ctx.instance.secret_key, notices.events(session, now), now
@@ -69,12 +78,18 @@ def one_pass(ctx: Context, config: HandlerConfig, now: datetime) -> notices.Pass
     if not pending:
         with ctx.sessions() as session, session.begin():
             notices.record_pass(session, result, now)
-            _put_window(session, window)
+            notices.spend_window(session, window, now)
         return result
     try:
         with smtp.connect(config.smtp) as connection:
             while pending:
                 recipient = pending.pop(0)
+                # Still ours? A pass slower than the lease has lost its claims to the next
+                # worker, which sends them; sending here as well would be a second mail.
+                with ctx.sessions() as session, session.begin():
+                    elapsed = timedelta(seconds=time.monotonic() - started)
+                    if not notices.renew(session, token, recipient.user_id, now + elapsed):
+                        continue
                 subject, body = notice_mail.notice(
                     recipient.language, organization, recipient.counts, config.backoffice_url
                 )
@@ -96,7 +111,7 @@ def one_pass(ctx: Context, config: HandlerConfig, now: datetime) -> notices.Pass
         # whose mail failed gets it in the next window, not in a rerun minutes later, which
         # would date the report. Only a pass that could send nothing at all may be rerun.
         if result.sent or not result.failed:
-            _put_window(session, window)
+            notices.spend_window(session, window, now)
     return result
 
 
@@ -107,14 +122,6 @@ def _release(
         notices.release(session, token, recipient.user_id)
     result.failed += 1
     result.error = exc.message
-
-
-def _put_window(session: Session, window: int) -> None:
-    row = session.get(Setting, WINDOW_KEY)
-    if row is None:
-        session.add(Setting(key=WINDOW_KEY, value={"window": window}))
-    else:
-        row.value = {"window": window}
 
 
 def _config() -> HandlerConfig:
@@ -162,6 +169,12 @@ def notify_command(mode: str | None) -> None:
         raise click.UsageError("give --once (one pass, for a systemd timer) or --loop")
     ctx = load_context()
     config = _config()
+    if config.notify_window_minutes == 0:
+        click.echo(
+            "ADAL_NOTIFY_WINDOW_MINUTES is 0: every pass mails at once, so a mail's time can "
+            "date a report. Use it for a demo or a test only.",
+            err=True,
+        )
     if mode == "once":
         result = one_pass(ctx, config, utcnow())
         _report(result)

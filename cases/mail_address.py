@@ -19,12 +19,13 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from cases.facts import utc
 from cases.notices import CHOICES
 from crypto import passwords
-from rules.clock import require_aware
+from rules.clock import local_date, require_aware
 from rules.errors import AdalError
 from store import audit
 from store.models import User
@@ -37,6 +38,9 @@ MAX_ATTEMPTS = 5
 # A new code no sooner than this after the last one (unless that one is spent): a signed-in
 # account cannot make the organization's mail server flood an address.
 RESEND_AFTER = timedelta(minutes=1)
+# And no more than this many code mails a day, however the codes were spent or the address
+# removed in between.
+CODES_PER_DAY = 5
 # The languages a mail can be written in: the apps' (web.i18n.LANGUAGES, which this layer may
 # not import; tests/handler/test_notification_settings.py keeps the two equal).
 LANGUAGES = ("kk", "ru", "en")
@@ -57,6 +61,9 @@ def validate_address(address: str) -> str:
         raise AdalError(
             AREA, "bad_address", "an e-mail address has no blanks or control characters"
         )
+    if "=?" in address:
+        # An RFC 2047 encoded word: the mail library would decode it into another recipient.
+        raise AdalError(AREA, "bad_address", "not an e-mail address")
     local, at, domain = address.partition("@")
     if (
         not at
@@ -95,6 +102,12 @@ def request_code(session: Session, user: User, address: str, now: datetime) -> s
         and now < utc(user.email_code_expires) - CODE_LIFETIME + RESEND_AFTER
     ):
         raise AdalError(AREA, "too_soon", "a code was sent less than a minute ago")
+    today = local_date(now)
+    sent_today = user.email_codes_sent if user.email_codes_day == today else 0
+    if sent_today >= CODES_PER_DAY:
+        raise AdalError(AREA, "daily_limit", "no more codes today")
+    user.email_codes_day = today
+    user.email_codes_sent = sent_today + 1
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     user.email_pending = address
     user.email_code_hash = passwords.hash_password(code)
@@ -113,7 +126,17 @@ def confirm_code(session: Session, user: User, code: str, now: datetime) -> None
         raise AdalError(AREA, "locked", "too many wrong codes: ask for a new one")
     if now > utc(user.email_code_expires):
         raise AdalError(AREA, "expired", "the code has expired: ask for a new one")
-    user.email_code_attempts += 1
+    # Counted in the database before the code is checked, and only while tries are left: two
+    # requests at once cannot both use the last try (a count kept in Python would lose updates).
+    counted = session.execute(
+        update(User)
+        .where(User.id == user.id, User.email_code_attempts < MAX_ATTEMPTS)
+        .values(email_code_attempts=User.email_code_attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(user)
+    if not getattr(counted, "rowcount", 0):
+        raise AdalError(AREA, "locked", "too many wrong codes: ask for a new one")
     typed = "".join(code.split())
     if not passwords.verify_password(user.email_code_hash, typed):
         if user.email_code_attempts >= MAX_ATTEMPTS:
@@ -146,6 +169,14 @@ def remove_address(session: Session, user: User) -> None:
             target=user.username,
             details={"removed": True},
         )
+
+
+def forget_address(user: User) -> None:
+    """For an admin's reset: the account may change hands, so notices must not follow the
+    previous person's address, and the new holder must not see it. Audited with the reset."""
+    user.email = None
+    user.email_confirmed = False
+    _clear_code(user)
 
 
 def set_choices(session: Session, user: User, off: Iterable[str], language: str) -> None:

@@ -48,9 +48,9 @@ from store.models import (
     Grant,
     Message,
     Notice,
+    NotifyState,
     Protection,
     RecipientKey,
-    Setting,
     Submission,
     User,
     new_id,
@@ -71,8 +71,10 @@ PROTECTION_WARNING = timedelta(days=30)
 # enough that a notice held by a dead worker goes out in the next pass or the one after.
 LEASE = timedelta(minutes=10)
 TAG_PURPOSE = b"adal-notice"
-STATUS_KEY = "notify.status"
-SCAN_KEY = "notify.scan_from"
+STATUS_KEY = "status"
+SCAN_KEY = "scan_from"
+WINDOW_KEY = "window"
+KEEP_SENT = timedelta(days=60)
 
 
 @dataclass(frozen=True)
@@ -128,11 +130,11 @@ def scan_from(session: Session, today: date) -> date:
     """New reports and follow-ups are looked for from this day on: the day before the last
     completed pass, so a worker that was stopped for a while misses nothing, and a first pass
     after installing looks back one day, not through years of reports."""
-    row = session.get(Setting, SCAN_KEY)
-    if row is not None:
+    stored = _state(session, SCAN_KEY).get("date")
+    if stored is not None:
         try:
-            return min(date.fromisoformat(str(row.value["date"])), today - timedelta(days=1))
-        except (KeyError, TypeError, ValueError):
+            return min(date.fromisoformat(str(stored)), today - timedelta(days=1))
+        except (TypeError, ValueError):
             pass
     return today - timedelta(days=1)
 
@@ -325,6 +327,20 @@ def mark_sent(session: Session, token: str, user_id: int, today: date) -> None:
     )
 
 
+def renew(session: Session, token: str, user_id: int, now: datetime) -> bool:
+    """Extend this pass's claim on a user's notices before mailing them; False when another
+    worker took them over meanwhile (this pass outlived its lease), and then this one must not
+    send them."""
+    now = require_aware(now, "now").astimezone(UTC)
+    result = session.execute(
+        update(Notice)
+        .where(Notice.claim == token, Notice.user_id == user_id, Notice.sent_on.is_(None))
+        .values(claimed_until=now + LEASE)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 def release(session: Session, token: str, user_id: int) -> None:
     """Give back a claim whose mail did not go out: the notices stay owed, and the next pass
     claims them again."""
@@ -341,44 +357,113 @@ def release(session: Session, token: str, user_id: int) -> None:
 
 @dataclass(frozen=True)
 class Status:
+    """What the admin's page shows: whether the worker runs and works, not when reports came.
+
+    Per-pass counts would give an admin who reloads the page each window the times at which
+    reports and follow-ups arrive, so counts are shown only as totals of the last seven whole
+    days; the last pass is shown as it is (it runs every window whatever happens)."""
+
     last_pass: datetime | None
-    sent: int
-    failed: int
+    failing: bool  # the last pass could not send everything
     last_error: str
+    week_sent: int  # mails accepted in the seven days before today
+    week_failed: int
 
 
-def status(session: Session) -> Status:
-    row = session.get(Setting, STATUS_KEY)
-    value: dict[str, Any] = row.value if row is not None else {}
+def _state(session: Session, key: str) -> dict[str, Any]:
+    row = session.get(NotifyState, key)
+    return dict(row.value) if row is not None else {}
+
+
+def _put(session: Session, key: str, value: dict[str, Any]) -> None:
+    row = session.get(NotifyState, key)
+    if row is None:
+        session.add(NotifyState(key=key, value=value))
+    else:
+        row.value = value
+
+
+def _days(value: Mapping[str, Any]) -> dict[str, list[int]]:
+    days = value.get("days")
+    if not isinstance(days, dict):
+        return {}
+    out = {}
+    for day, counts in days.items():
+        try:
+            date.fromisoformat(day)
+            out[day] = [int(counts[0]), int(counts[1])]
+        except (TypeError, ValueError, IndexError, KeyError):
+            continue
+    return out
+
+
+def status(session: Session, today: date) -> Status:
+    value = _state(session, STATUS_KEY)
     try:
         last = datetime.fromisoformat(value["last_pass"]) if value.get("last_pass") else None
     except (TypeError, ValueError):
         last = None
+    week = {(today - timedelta(days=n)).isoformat() for n in range(1, 8)}
+    days = _days(value)
     return Status(
         last,
-        int(value.get("sent", 0) or 0),
-        int(value.get("failed", 0) or 0),
+        bool(value.get("failing")),
         str(value.get("last_error", "") or ""),
+        sum(days[d][0] for d in days if d in week),
+        sum(days[d][1] for d in days if d in week),
     )
 
 
 def record_pass(session: Session, result: Pass, now: datetime) -> None:
     """Store what the pass did, and move the scan start on: what a failed mail carried stays
     owed in the ledger, so it need not be found again."""
-    value = {
-        "last_pass": now.isoformat(),
-        "sent": result.sent,
-        "failed": result.failed,
-        # The last error stays shown until a pass succeeds, so an admin sees why mail stopped.
-        "last_error": result.error if result.failed else "",
+    today = local_date(now)
+    value = _state(session, STATUS_KEY)
+    days = {
+        d: c for d, c in _days(value).items() if date.fromisoformat(d) > today - timedelta(days=8)
     }
-    _put(session, STATUS_KEY, value)
-    _put(session, SCAN_KEY, {"date": (local_date(now) - timedelta(days=1)).isoformat()})
+    sent, failed = days.get(today.isoformat(), [0, 0])
+    days[today.isoformat()] = [sent + result.sent, failed + result.failed]
+    _put(
+        session,
+        STATUS_KEY,
+        {
+            "last_pass": now.isoformat(),
+            "failing": bool(result.failed),
+            # Kept until a pass succeeds, so an admin sees why mail stopped.
+            "last_error": result.error if result.failed else "",
+            "days": days,
+        },
+    )
+    _put(session, SCAN_KEY, {"date": (today - timedelta(days=1)).isoformat()})
+    prune(session, today)
 
 
-def _put(session: Session, key: str, value: dict[str, Any]) -> None:
-    row = session.get(Setting, key)
-    if row is None:
-        session.add(Setting(key=key, value=value))
-    else:
-        row.value = value
+def prune(session: Session, today: date) -> int:
+    """Forget notices sent more than KEEP_SENT ago: who was told of what outlives no purpose.
+    A deadline still overdue or a report still unopened after that is announced once more,
+    as a reminder."""
+    result = session.execute(
+        delete(Notice)
+        .where(Notice.sent_on < today - KEEP_SENT)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def window_spent(session: Session, window: int) -> bool:
+    """Whether the batching window `window` (adal_cli.notify.window_of) had its pass."""
+    return window >= 0 and _state(session, WINDOW_KEY).get("window") == window
+
+
+def spend_window(session: Session, window: int, now: datetime) -> None:
+    _put(session, WINDOW_KEY, {"window": window, "at": now.isoformat()})
+
+
+def last_spent(session: Session) -> datetime | None:
+    """When the last pass that spent its window ran."""
+    at = _state(session, WINDOW_KEY).get("at")
+    try:
+        return datetime.fromisoformat(at) if isinstance(at, str) else None
+    except ValueError:
+        return None

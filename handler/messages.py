@@ -26,6 +26,7 @@ from cases import (
     protection,
     staff,
 )
+from handler import settings
 from mail import smtp
 from rules import workflow
 from rules.errors import AdalError
@@ -184,7 +185,14 @@ TEXTS: Mapping[str, Mapping[str, LazyString]] = {
         "not_pending": _l("This key is not awaiting approval."),
         "own_key": _l("You cannot approve your own key: another head must do it."),
     },
+    settings.AREA: {
+        "link": _l(
+            "An organization's name cannot contain a web or e-mail address: it is printed on "
+            "Appendix 1 and written into every notice mail."
+        ),
+    },
     mail_address.AREA: {
+        "daily_limit": _l("No more codes can be sent today. Try again tomorrow."),
         "empty": _l("Type an e-mail address."),
         "too_long": _l("An e-mail address has at most 254 characters."),
         "bad_address": _l(

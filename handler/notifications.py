@@ -32,6 +32,7 @@ from handler.forms import (
 from handler.gate import ALL_ROLES, allow, current_user
 from handler.messages import describe
 from mail import smtp
+from rules.clock import local_date, utcnow
 from rules.errors import AdalError
 from store.models import User
 from web.database import db
@@ -178,7 +179,7 @@ def choices() -> Response | tuple[str, int]:
 @allow("admin")
 def status() -> str:
     database = db()
-    state = notices.status(database)
+    state = notices.status(database, local_date(utcnow()))
     receivers = select(User).where(User.active.is_(True), User.role.in_(notices.RECEIVING_ROLES))
     total = database.scalar(select(func.count()).select_from(receivers.subquery())) or 0
     confirmed = (

@@ -66,6 +66,7 @@ DENIED_TABLES = (
     "protection_matters",
     "disclosure_bases",
     "notices",
+    "notify_state",
     "alembic_version",
 )
 

@@ -101,7 +101,7 @@ class Connection:
 
     def send(self, mail: Mail) -> None:
         try:
-            self._client.send_message(_message(self._settings, mail))
+            self._client.send_message(_message(self._settings, mail), to_addrs=[mail.to])
         except smtplib.SMTPRecipientsRefused:
             raise AdalError(AREA, "recipient", "the server refused the recipient") from None
         except (smtplib.SMTPException, OSError) as exc:

@@ -10,7 +10,7 @@ from store.models.casework import (
     Setting,
     WebSession,
 )
-from store.models.notices import Notice
+from store.models.notices import Notice, NotifyState
 from store.models.protection import MATTER_BODIES, MATTER_KINDS, Protection, ProtectionMatter
 from store.models.reports import (
     Attachment,
@@ -40,6 +40,7 @@ __all__ = [
     "Mailbox",
     "Message",
     "Notice",
+    "NotifyState",
     "Protection",
     "ProtectionMatter",
     "RecipientKey",

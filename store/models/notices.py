@@ -11,6 +11,7 @@ is sending it.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -31,4 +32,15 @@ class Notice(Base):
     # Set by the worker that is sending it; NULL again once sent.
     claim: Mapped[str | None] = mapped_column(String(32), index=True)
     claimed_until: Mapped[datetime | None]
-    sent_on: Mapped[date | None]
+    sent_on: Mapped[date | None] = mapped_column(index=True)
+
+
+class NotifyState(Base):
+    """The worker's own state (its last pass, the day new reports are scanned from). Apart from
+    `settings`, which the portal's database role may read: this says when the back office's
+    worker last ran and how much it sent, which is none of the portal's business."""
+
+    __tablename__ = "notify_state"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[dict[str, Any]]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -40,6 +40,10 @@ class User(Base):
     email_code_hash: Mapped[str | None] = mapped_column(String(255))
     email_code_expires: Mapped[datetime | None]
     email_code_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Code mails sent on `email_codes_day`: capped per day, and kept through a removal, so an
+    # account cannot turn the mail server on someone's mailbox.
+    email_codes_day: Mapped[date | None]
+    email_codes_sent: Mapped[int] = mapped_column(default=0, server_default="0")
     mail_language: Mapped[str] = mapped_column(String(2), default="kk", server_default="kk")
     # The notice kinds (cases.notices.CHOICES) this user turned off, space-separated.
     notices_off: Mapped[str] = mapped_column(String(200), default="", server_default="")

@@ -35,6 +35,7 @@ from store.models import (
     Mailbox,
     Message,
     Notice,
+    NotifyState,
     Protection,
     ProtectionMatter,
     Setting,
@@ -134,6 +135,7 @@ def _populate(demo: DemoInstance, file_size: int = 200_000) -> dict[str, Any]:
         handler = s.execute(select(User).where(User.role == "handler")).scalars().first()
         assert handler is not None
         s.add(Notice(user_id=handler.id, tag=b"t" * 32, kind="new_report", sent_on=TODAY))
+        s.add(NotifyState(key="scan_from", value={"date": TODAY.isoformat()}))
         audit.append(
             s,
             "case.register",

@@ -6,7 +6,8 @@ Create Date: 2026-12-07 12:00:00.000000
 
 Columns on `users` for the address a user confirmed (and one awaiting its code), the language
 of their mail and the kinds of notice they turned off; and the `notices` table that records
-which notice is owed to or was sent to whom (store/models/notices.py). Existing users start
+which notice is owed to or was sent to whom, and `notify_state`, the worker's own state
+(store/models/notices.py). Existing users start
 with no address, so nobody is mailed until they set and confirm one.
 """
 
@@ -27,6 +28,8 @@ USER_COLUMNS = (
     sa.Column("email_code_hash", sa.String(length=255), nullable=True),
     sa.Column("email_code_expires", sa.DateTime(timezone=True), nullable=True),
     sa.Column("email_code_attempts", sa.Integer(), server_default="0", nullable=False),
+    sa.Column("email_codes_day", sa.Date(), nullable=True),
+    sa.Column("email_codes_sent", sa.Integer(), server_default="0", nullable=False),
     sa.Column("mail_language", sa.String(length=2), server_default="kk", nullable=False),
     sa.Column("notices_off", sa.String(length=200), server_default="", nullable=False),
 )
@@ -54,9 +57,18 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_notices_user_id"), "notices", ["user_id"], unique=False)
     op.create_index(op.f("ix_notices_claim"), "notices", ["claim"], unique=False)
+    op.create_index(op.f("ix_notices_sent_on"), "notices", ["sent_on"], unique=False)
+    op.create_table(
+        "notify_state",
+        sa.Column("key", sa.String(length=32), nullable=False),
+        sa.Column("value", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_notify_state")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("notify_state")
+    op.drop_index(op.f("ix_notices_sent_on"), table_name="notices")
     op.drop_index(op.f("ix_notices_claim"), table_name="notices")
     op.drop_index(op.f("ix_notices_user_id"), table_name="notices")
     op.drop_table("notices")
