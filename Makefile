@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
 	@# The portal runs under -OO (adal_cli/serve.py) and its systemd unit cannot write bytecode:
 	@# compile it once here. Best effort: a file a dependency ships as data must not stop setup.
-	-$(BIN)/python -OO -m compileall -q -j 0 $(VENV)/lib crypto hardening store cases installation web rules portal handler documents adal_cli >/dev/null
+	-$(BIN)/python -OO -m compileall -q -j 0 $(VENV)/lib crypto hardening store cases installation web rules portal handler documents mail adal_cli >/dev/null
 	touch $@
 
 setup: $(VENV)/.installed

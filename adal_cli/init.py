@@ -26,6 +26,10 @@ DEMO_USERS = (
     ("auditor", "demo-auditor", "Demo Auditor"),
 )
 CREDENTIALS_NAME = "demo-credentials.txt"
+# Demo users' notice addresses, confirmed at once, so a local SMTP catcher shows `adal notify`'s
+# mails without the confirmation step (README). Point a demo only at such a catcher: unlike
+# example.com (RFC 2606), example.kz is not a reserved name.
+DEMO_MAIL_DOMAIN = "example.kz"
 
 
 def _database_in_use(engine: Engine) -> bool:
@@ -103,6 +107,8 @@ def init_command(demo: bool, kdf_time_cost: int, kdf_memory_kib: int) -> None:
                     must_change_password=False,
                 )
                 new.user.totp_enrolled = True
+                new.user.email = f"{username}@{DEMO_MAIL_DOMAIN}"
+                new.user.email_confirmed = True
                 audit.append(
                     session, "user.create", actor="cli", target=username, details={"role": role}
                 )
@@ -116,6 +122,7 @@ def init_command(demo: bool, kdf_time_cost: int, kdf_memory_kib: int) -> None:
                 credentials.append(
                     f"{role}\n  username: {username}\n  password: {new.password}\n"
                     f"  totp secret: {new.totp_secret}\n"
+                    f"  e-mail (confirmed): {new.user.email}\n"
                 )
     engine.dispose()
 

@@ -11,6 +11,7 @@ from adal_cli.dbroles import grant_portal_command
 from adal_cli.heads import head_group
 from adal_cli.housekeeping import housekeeping_command
 from adal_cli.init import init_command
+from adal_cli.notify import notify_command
 from adal_cli.purge import purge_command
 from adal_cli.recover import recover_command
 from adal_cli.serve import handler_command, portal_command, run_demo_command
@@ -36,6 +37,7 @@ cli.add_command(backup_command)
 cli.add_command(restore_command)
 cli.add_command(purge_command)
 cli.add_command(housekeeping_command)
+cli.add_command(notify_command)
 
 
 def main() -> None:

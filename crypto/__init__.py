@@ -10,7 +10,8 @@ Modules, each a short spec of its own format:
   envelope     data key sealed to many recipients; XChaCha20-Poly1305 body with associated data
   secretstream crypto_secretstream_xchacha20poly1305, as a typed writer and reader
   stream       files as secretstream chunks under an envelope's data key
-  localbox     secrets only this installation reads (TOTP seeds), under the instance key
+  localbox     secrets only this installation reads (TOTP seeds) and keyed tags, under the
+               instance key
   sessionbox   web session data, sealed under a key only the browser's cookie holds
   errors       CryptoError > DecryptionError > WrongPassword; CryptoError > FormatError
 

@@ -38,3 +38,11 @@ def open_(instance_secret: bytes, purpose: bytes, ciphertext: bytes) -> bytes:
         return box.decrypt(ciphertext)
     except (nacl.exceptions.CryptoError, ValueError) as exc:
         raise DecryptionError("local secret does not open") from exc
+
+
+def tag(instance_secret: bytes, purpose: bytes, data: bytes) -> bytes:
+    """A keyed tag of `data`: equal inputs give equal tags, and without the instance secret a
+    tag cannot be linked back to its input (a record that must not name what it is about)."""
+    return nacl.hash.blake2b(
+        data, key=_subkey(instance_secret, purpose), digest_size=32, encoder=RawEncoder
+    )

@@ -24,9 +24,11 @@ from handler.case_page import bp as cases_bp
 from handler.config import HandlerConfig
 from handler.deadlines import bp as deadlines_bp
 from handler.exports import bp as exports_bp
+from handler.extensions import handler_config
 from handler.handover import bp as handover_bp
 from handler.identity_record import bp as identity_bp
 from handler.inbox import bp as inbox_bp
+from handler.notifications import bp as notifications_bp
 from handler.protection import bp as protection_bp
 from handler.register import bp as register_bp
 from handler.statistics import bp as stats_bp
@@ -86,6 +88,7 @@ def create_app(
     if overrides:
         app.config.update(overrides)
 
+    handler_config.register(app, cfg)
     factory = database.init(app, instance, audit_log=True)
     sessions.install(
         app,
@@ -118,6 +121,7 @@ def create_app(
         handover_bp,
         identity_bp,
         custody.bp,
+        notifications_bp,
     ):
         app.register_blueprint(blueprint)
 

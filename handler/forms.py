@@ -33,6 +33,8 @@ from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Opti
 
 from cases.calendar import DAY_OFF, WORKING_DAY
 from cases.calendar import MAX_NOTE as CALENDAR_NOTE_MAX
+from cases.mail_address import LANGUAGES as MAIL_LANGUAGES
+from cases.mail_address import MAX_LENGTH as ADDRESS_MAX
 from cases.protection import MAX_TEXT as PROTECTION_TEXT_MAX
 from cases.retention import MAX_YEARS as RETENTION_MAX
 from cases.retention import MIN_YEARS as RETENTION_MIN
@@ -42,6 +44,7 @@ from handler.filters import CHANNELS, ROLES
 from handler.messages import CLOSING_REASON_LABELS, DATE_LABELS, OFFENCE_TYPE_LABELS
 from handler.settings import DEFINITIONS
 from rules.offences import UNDETERMINED
+from web.i18n import LANGUAGE_NAMES
 
 TEXT_MAX = 20_000
 SHORT_MAX = 300
@@ -621,3 +624,61 @@ class DayForm(Form):
 
 class RemoveForm(Form):
     day = HiddenField(validators=[InputRequired(), Length(max=10)])
+
+
+# Notifications (handler/notifications.py): one's own address, its code, and the notices wanted.
+class AddressForm(Form):
+    address = StringField(
+        _l("New e-mail address"),
+        validators=[
+            InputRequired(message=_l("Type an e-mail address.")),
+            Length(max=ADDRESS_MAX, message=_l("An e-mail address has at most 254 characters.")),
+        ],
+        description=_l(
+            "A code is mailed to it at once; the address is used once you type it here."
+        ),
+        render_kw={"autocomplete": "email", "inputmode": "email", "spellcheck": "false"},
+    )
+
+
+class AddressCodeForm(Form):
+    code = StringField(
+        _l("Confirmation code"),
+        validators=[
+            InputRequired(message=_l("Type the code from the mail.")),
+            Length(max=16, message=_l("The code has six digits.")),
+        ],
+        description=_l("Six digits, from the mail sent to the new address."),
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+
+# cases.notices.CHOICES, in its order: what each box turns on.
+NOTICE_CHOICE_LABELS = {
+    "new_report": _l("New reports I hold"),
+    "follow_up": _l("New messages from reporters in my cases"),
+    "deadlines": _l("Deadlines due tomorrow, due today and missed"),
+    "unopened": _l("Reports still unopened after their day of receipt (heads)"),
+    "protection_ending": _l("Protection periods ending within 30 days (heads)"),
+}
+
+
+class NoticeChoicesForm(Form):
+    new_report = BooleanField(NOTICE_CHOICE_LABELS["new_report"])
+    follow_up = BooleanField(NOTICE_CHOICE_LABELS["follow_up"])
+    deadlines = BooleanField(NOTICE_CHOICE_LABELS["deadlines"])
+    unopened = BooleanField(NOTICE_CHOICE_LABELS["unopened"])
+    protection_ending = BooleanField(NOTICE_CHOICE_LABELS["protection_ending"])
+    language = SelectField(
+        _l("Language of my mail"),
+        # Each name in its own language. No `required`: one option is always chosen, and a value
+        # not offered fails the field's own check of its choices.
+        choices=[
+            SelectChoice(code, LANGUAGE_NAMES[code], render_kw={"lang": code})
+            for code in MAIL_LANGUAGES
+        ],
+    )
+
+    def wanted(self) -> set[str]:
+        """The choices ticked: the notices to receive."""
+        return {name for name in NOTICE_CHOICE_LABELS if getattr(self, name).data}

@@ -16,7 +16,18 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 import documents.forms
-from cases import calendar, custody, disclosure, handover, identity, protection, staff
+from cases import (
+    calendar,
+    custody,
+    disclosure,
+    handover,
+    identity,
+    mail_address,
+    protection,
+    staff,
+)
+from handler import settings
+from mail import smtp
 from rules import workflow
 from rules.errors import AdalError
 from rules.workflow import Step
@@ -174,6 +185,47 @@ TEXTS: Mapping[str, Mapping[str, LazyString]] = {
         "not_pending": _l("This key is not awaiting approval."),
         "own_key": _l("You cannot approve your own key: another head must do it."),
     },
+    settings.AREA: {
+        "link": _l(
+            "An organization's name cannot contain a web or e-mail address: it is printed on "
+            "Appendix 1 and written into every notice mail."
+        ),
+    },
+    mail_address.AREA: {
+        "daily_limit": _l("No more codes can be sent today. Try again tomorrow."),
+        "empty": _l("Type an e-mail address."),
+        "too_long": _l("An e-mail address has at most 254 characters."),
+        "bad_address": _l(
+            "This is not an e-mail address. Type it as name@example.kz, without spaces."
+        ),
+        "unchanged": _l("This address is already confirmed."),
+        "too_soon": _l(
+            "A code was sent less than a minute ago. Wait a minute before asking for another."
+        ),
+        "no_code": _l("No address is waiting for a code. Set the address first."),
+        "locked": _l("The code was typed wrong too many times. Ask for a new code."),
+        "expired": _l("The code has expired. Ask for a new code."),
+        "wrong_code": _l("This is not the code that was sent. Check it and type it again."),
+        "bad_choice": _l("There is no such kind of notice."),
+        "bad_language": _l("Choose one of the languages offered."),
+    },
+    # Sending a confirmation code (handler/notifications.py): staff are not shown the server's
+    # own words, which can name hosts and accounts.
+    smtp.AREA: {
+        "unreachable": _l(
+            "The mail server cannot be reached, so no code was sent. Try again later or tell "
+            "your administrator."
+        ),
+        "login": _l(
+            "The mail server refused this server's sign-in, so no code was sent. Tell your "
+            "administrator."
+        ),
+        "recipient": _l("The mail server refused this address, so no code was sent."),
+        "send": _l(
+            "The mail server did not take the mail, so no code was sent. Try again later or "
+            "tell your administrator."
+        ),
+    },
     documents.forms.AREA: {
         "no_identity": _NO_IDENTITY,
         "no_consent": _NO_IDENTITY,
@@ -185,6 +237,7 @@ _OTHERWISE: Mapping[str, LazyString] = {
     workflow.AREA: _NO_STEP,
     staff.AREA: _l("This cannot be used."),
     documents.forms.AREA: _NO_IDENTITY,
+    smtp.AREA: _l("The mail could not be sent. Try again later or tell your administrator."),
 }
 
 

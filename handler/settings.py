@@ -6,6 +6,7 @@ value is checked against its bounds before it reaches the `settings` table.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -38,6 +39,8 @@ DEFINITIONS: dict[str, Definition] = {
 }
 
 AREA = "settings"  # of the AdalError codes raised here
+# A web or mail address, or a domain name, in a text: "://", "www.", "@", or "name.tld".
+LINK_LIKE = re.compile(r"://|www\.|@|[A-Za-z0-9-]\.[A-Za-z]{2,}", re.IGNORECASE)
 
 
 def validate(key: str, value: Any) -> int | str:
@@ -55,6 +58,10 @@ def validate(key: str, value: Any) -> int | str:
     value = " ".join(value.split())
     if len(value) > definition.maximum:
         raise AdalError(AREA, "too_long", "too long")
+    if key == "organization_name" and LINK_LIKE.search(value):
+        # The name goes into every notice mail (handler/notice_mail.py): an admin must not be
+        # able to put a sign-in address of their own there.
+        raise AdalError(AREA, "link", "an organization's name holds no web or mail address")
     return value
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from cases import custody, retention
+from cases import custody, mail_address, retention
 from cases.staff import KEY_ROLES, create_user, generate_password, issue_key, seal_totp
 from crypto import passwords
 from crypto.kdf import KdfParams
@@ -50,6 +50,7 @@ def reset_password(database: Session, user: User, kdf: KdfParams) -> str:
     user.must_change_password = True
     user.failed_attempts = 0
     user.locked_until = None
+    mail_address.forget_address(user)
     if user.role in KEY_ROLES:
         issue_key(database, user, password, kdf)  # retires the old key; its grants stay inert
     return password
@@ -59,6 +60,7 @@ def reset_two_factor(user: User, instance_secret: bytes) -> None:
     user.totp_secret = seal_totp(instance_secret, pyotp.random_base32())
     user.totp_enrolled = False
     user.totp_last_counter = None
+    mail_address.forget_address(user)
 
 
 def set_active(database: Session, user: User, active: bool) -> None:
@@ -241,9 +243,14 @@ def settings_view() -> Response | tuple[str, int] | str:
     kept = retention.retention_years(database)
     form = SettingsForm(data={**current, "retention_years": kept})
     if form.validate_on_submit():
-        changed = settings.change(
-            database, {key: getattr(form, key).data for key in settings.DEFINITIONS}
-        )
+        try:
+            changed = settings.change(
+                database, {key: getattr(form, key).data for key in settings.DEFINITIONS}
+            )
+        except AdalError as exc:
+            database.rollback()
+            form.organization_name.errors = [describe(exc)]
+            return render_template("handler/settings.html", form=form), 400
         for key, (old, new) in changed.items():
             audit.append(
                 database,

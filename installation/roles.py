@@ -65,6 +65,8 @@ DENIED_TABLES = (
     "protections",
     "protection_matters",
     "disclosure_bases",
+    "notices",
+    "notify_state",
     "alembic_version",
 )
 

@@ -14,7 +14,7 @@ echo "== ruff"
 "$bin/ruff" format --check .
 
 echo "== bandit (medium and high findings; exceptions are justified inline)"
-"$bin/bandit" -q -ll -r crypto hardening store cases installation rules web portal handler documents adal_cli
+"$bin/bandit" -q -ll -r crypto hardening store cases installation rules web portal handler documents mail adal_cli
 
 echo "== pip-audit"
 "$bin/python" scripts/audit_deps.py

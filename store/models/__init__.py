@@ -10,6 +10,7 @@ from store.models.casework import (
     Setting,
     WebSession,
 )
+from store.models.notices import Notice, NotifyState
 from store.models.protection import MATTER_BODIES, MATTER_KINDS, Protection, ProtectionMatter
 from store.models.reports import (
     Attachment,
@@ -38,6 +39,8 @@ __all__ = [
     "Grant",
     "Mailbox",
     "Message",
+    "Notice",
+    "NotifyState",
     "Protection",
     "ProtectionMatter",
     "RecipientKey",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.models.base import Base
@@ -32,6 +32,21 @@ class User(Base):
     must_change_password: Mapped[bool] = mapped_column(default=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    # Where notices go (cases/notices.py). Only a confirmed address receives them; a new one
+    # waits in `email_pending` until the code mailed to it (hashed here) is typed back.
+    email: Mapped[str | None] = mapped_column(String(254))
+    email_confirmed: Mapped[bool] = mapped_column(default=False, server_default=false())
+    email_pending: Mapped[str | None] = mapped_column(String(254))
+    email_code_hash: Mapped[str | None] = mapped_column(String(255))
+    email_code_expires: Mapped[datetime | None]
+    email_code_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Code mails sent on `email_codes_day`: capped per day, and kept through a removal, so an
+    # account cannot turn the mail server on someone's mailbox.
+    email_codes_day: Mapped[date | None]
+    email_codes_sent: Mapped[int] = mapped_column(default=0, server_default="0")
+    mail_language: Mapped[str] = mapped_column(String(2), default="kk", server_default="kk")
+    # The notice kinds (cases.notices.CHOICES) this user turned off, space-separated.
+    notices_off: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     keys: Mapped[list[RecipientKey]] = relationship(back_populates="user")
 

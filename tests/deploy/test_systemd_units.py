@@ -1,4 +1,5 @@
-"""deploy/systemd: the units parse, run the real `adal` command, and keep the apps on loopback."""
+"""deploy/systemd: the units parse, run the real `adal` command, keep the apps on loopback, and
+run the notify job like housekeeping, at the start of every batching window."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from handler.config import DEFAULT_WINDOW_MINUTES
 
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = ROOT / "deploy" / "systemd"
@@ -24,6 +27,8 @@ def test_units_verify(tmp_path: Path) -> None:
         "adal-handler.service": "adal-handler.service",
         "adal-housekeeping.service": "adal-housekeeping.service",
         "adal-housekeeping.timer": "adal-housekeeping.timer",
+        "adal-notify.service": "adal-notify.service",
+        "adal-notify.timer": "adal-notify.timer",
     }
     for source, target in names.items():
         text = (UNITS / source).read_text().replace("/opt/adal/.venv/bin/adal", str(ADAL))
@@ -44,3 +49,28 @@ def test_apps_listen_on_loopback_only() -> None:
         assert exec_start and "--host 127.0.0.1" in exec_start.group(1), unit
     dropin = (UNITS / "caddy.service.d" / "adal.conf").read_text()
     assert "--environ" not in dropin.split("ExecStart=\n", 1)[1]
+
+
+def _service_settings(unit: str) -> list[str]:
+    """The [Service] lines of a unit, without comments."""
+    section = (UNITS / unit).read_text().split("[Service]\n", 1)[1].split("\n[", 1)[0]
+    return [line for line in section.splitlines() if line and not line.startswith("#")]
+
+
+def test_notify_runs_like_housekeeping() -> None:
+    # The same user, environment file and hardening as the other back-office timer job;
+    # only the command differs.
+    housekeeping = _service_settings("adal-housekeeping.service")
+    notify = _service_settings("adal-notify.service")
+    assert "ExecStart=/opt/adal/.venv/bin/adal notify --once" in notify
+    assert [s for s in notify if not s.startswith("ExecStart=")] == [
+        s for s in housekeeping if not s.startswith("ExecStart=")
+    ]
+
+
+def test_notify_timer_fires_at_the_default_window() -> None:
+    timer = (UNITS / "adal-notify.timer").read_text()
+    on_calendar = re.search(r"(?m)^OnCalendar=\*:0/(\d+)$", timer)
+    # ADAL_NOTIFY_WINDOW_MINUTES' default: a pass at the start of every window.
+    assert on_calendar and int(on_calendar.group(1)) == DEFAULT_WINDOW_MINUTES
+    assert re.search(r"(?m)^Persistent=true$", timer)

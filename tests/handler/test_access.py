@@ -31,6 +31,7 @@ ALLOWED_BY_BLUEPRINT = {
     "admin": {"admin"},
     "audit": {"auditor"},
     "auth": {"handler", "head", "admin", "auditor"},
+    "notifications": {"handler", "head", "admin", "auditor"},
 }
 ALLOWED_BY_ENDPOINT = {
     "cases.identity": {"head"},
@@ -40,6 +41,7 @@ ALLOWED_BY_ENDPOINT = {
     "protection.update": {"handler", "head"},
     "inbox.inbox": {"handler", "head"},
     "inbox.home": {"handler", "head", "admin", "auditor"},
+    "notifications.status": {"admin"},
 }
 ROLES = ("handler", "head", "admin", "auditor")
 

@@ -34,6 +34,8 @@ from store.models import (
     Envelope,
     Mailbox,
     Message,
+    Notice,
+    NotifyState,
     Protection,
     ProtectionMatter,
     Setting,
@@ -130,6 +132,10 @@ def _populate(demo: DemoInstance, file_size: int = 200_000) -> dict[str, Any]:
         s.add(Setting(key="organisation", value={"name": "Агенттік", "n": [1, 2]}))
         s.add(CalendarDay(day=date(2026, 12, 31), kind="day_off", note="decree"))
         s.add(WebSession(id_hash=b"s" * 32, app="portal", data=b"sealed", expires_on=TODAY))
+        handler = s.execute(select(User).where(User.role == "handler")).scalars().first()
+        assert handler is not None
+        s.add(Notice(user_id=handler.id, tag=b"t" * 32, kind="new_report", sent_on=TODAY))
+        s.add(NotifyState(key="scan_from", value={"date": TODAY.isoformat()}))
         audit.append(
             s,
             "case.register",

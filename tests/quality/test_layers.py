@@ -26,6 +26,7 @@ LAYERS: dict[str, int] = {
     "crypto": 0,
     "rules": 0,
     "store": 1,
+    "mail": 1,
     "cases": 2,
     "installation": 2,
     "documents": 2,

@@ -295,6 +295,12 @@ def backoffice_pages(
         h.post("/account/password", {"current": "x", "new": "short", "confirm": "other"}),
         400,
     )
+    h.page("notifications", "/account/notifications")
+    h.keep(
+        "notifications-errors",
+        h.post("/account/notifications/confirm", {"code": "12345678901234567"}),
+        400,
+    )
     h.page("forbidden", "/admin/users", 403)
     h.page("not-found", "/no/such/page", 404)
     h.page("case-not-held", "/cases/" + "0" * 32, 404)
@@ -337,6 +343,7 @@ def backoffice_pages(
     )
     admin.page("settings", "/admin/settings")
     admin.page("calendar", "/admin/calendar")
+    admin.page("mail", "/admin/mail")
     # What a browser sends: a number input whose text is not a number is submitted empty.
     admin.keep(
         "settings-errors",
