@@ -36,6 +36,7 @@ from rules.offences import UNDETERMINED
 from rules.workflow import Step
 from store.models import Case, CaseEvent, Protection, ProtectionMatter, Submission
 
+AREA = "register_book"  # of the AdalError codes raised here
 NEW = "new"  # the status of a report nobody has opened yet, as cases.stats names it
 # The longest period one register may cover: a register is printed and filed per year or per
 # quarter; five years bounds the work of one request while covering any sensible request.
@@ -95,9 +96,9 @@ class RegisterBook:
 def check_period(since: date, until: date) -> None:
     """A period is from ≤ to and at most MAX_PERIOD long; refused with a coded error."""
     if since > until:
-        raise AdalError("register", "period_reversed", "the period ends before it starts")
+        raise AdalError(AREA, "period_reversed", "the period ends before it starts")
     if until - since > MAX_PERIOD:
-        raise AdalError("register", "period_too_long", "the period is longer than five years")
+        raise AdalError(AREA, "period_too_long", "the period is longer than five years")
 
 
 def _book_deadline(row: DeadlineRow) -> BookDeadline:
