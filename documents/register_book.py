@@ -19,12 +19,14 @@ from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
 from typing import Protocol
+from xml.sax.saxutils import escape
 
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Mm, Pt
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.oxml.xmlchemy import BaseOxmlElement
+from docx.shared import Length, Mm, Pt
 from docx.table import _Cell, _Row
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -332,9 +334,7 @@ def register_docx(book: Book, lang: str) -> bytes:
             row.outgoing_number,
             day(row.outgoing_date),
         ]
-        for cell, value, width in zip(table.add_row().cells, values, widths, strict=True):
-            cell.width = width
-            _cell(cell, value)
+        table._tbl.append(_row_xml(values, widths))
     if not book.rows:
         _text(document.add_paragraph(), text.empty, size=12)
     if _inexact(book):
@@ -348,6 +348,24 @@ def _cell(cell: _Cell, value: str, *, bold: bool = False) -> None:
     run.font.size = Pt(TABLE_PT)
     run.font.name = FONT
     run.bold = bold or None
+
+
+def _row_xml(values: list[str], widths: list[Length]) -> BaseOxmlElement:
+    """One table row written as XML at once: python-docx's cell by cell API costs ~10 ms a row,
+    which a 10,000-report register cannot afford. The same markup _cell makes: the width, one
+    paragraph, one 9 pt run, a line break for each "\n"."""
+    size = TABLE_PT * 2  # half-points
+    cells = []
+    for value, width in zip(values, widths, strict=True):
+        parts = "<w:br/>".join(
+            f'<w:t xml:space="preserve">{escape(part)}</w:t>' for part in value.split("\n")
+        )
+        cells.append(
+            f'<w:tc><w:tcPr><w:tcW w:w="{width.twips}" w:type="dxa"/></w:tcPr><w:p><w:r>'
+            f'<w:rPr><w:sz w:val="{size}"/><w:szCs w:val="{size}"/></w:rPr>{parts}</w:r></w:p>'
+            "</w:tc>"
+        )
+    return parse_xml(f"<w:tr {nsdecls('w')}>{''.join(cells)}</w:tr>")
 
 
 def _repeat_heading(row: _Row) -> None:
