@@ -24,6 +24,7 @@ from cases import (
     identity,
     mail_address,
     protection,
+    register_book,
     staff,
 )
 from handler import settings
@@ -225,6 +226,10 @@ TEXTS: Mapping[str, Mapping[str, LazyString]] = {
             "The mail server did not take the mail, so no code was sent. Try again later or "
             "tell your administrator."
         ),
+    },
+    register_book.AREA: {
+        "period_reversed": _l("The period ends before it starts."),
+        "period_too_long": _l("A register covers at most five years; choose a shorter period."),
     },
     documents.forms.AREA: {
         "no_identity": _NO_IDENTITY,

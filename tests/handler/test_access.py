@@ -23,6 +23,7 @@ ALLOWED_BY_BLUEPRINT = {
     "calendar": {"admin"},
     "exports": {"handler", "head"},
     "stats": {"head"},
+    "journal": {"head", "auditor"},
     "custody": {"head"},
     "protection": {"head"},
     "handover": {"head"},

@@ -311,6 +311,8 @@ def backoffice_pages(
     head.page("case-as-head", case)
     head.page("identity", f"{case}/identity")
     head.page("statistics", "/statistics")
+    head.page("journal", "/journal")
+    head.page("journal-errors", "/journal?since=2026-12-31&until=2026-01-01", 400)
     head.page("handover", "/handover")
     head.page("disclosure", f"{case}/disclosure")
     head.page("identity-record", f"{case}/identity/record")
@@ -320,6 +322,7 @@ def backoffice_pages(
     auditor = _in(team.visitors["auditor"], lang)
     auditor.page("audit", "/audit")
     auditor.page("audit-verify", "/audit/verify")
+    auditor.page("journal-as-auditor", "/journal")
     pages += auditor.pages
 
     admin = _in(team.visitors["admin"], lang)
