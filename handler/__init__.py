@@ -28,6 +28,7 @@ from handler.extensions import handler_config
 from handler.handover import bp as handover_bp
 from handler.identity_record import bp as identity_bp
 from handler.inbox import bp as inbox_bp
+from handler.letters import bp as letters_bp
 from handler.notifications import bp as notifications_bp
 from handler.protection import bp as protection_bp
 from handler.register import bp as register_bp
@@ -122,6 +123,7 @@ def create_app(
         identity_bp,
         custody.bp,
         notifications_bp,
+        letters_bp,
     ):
         app.register_blueprint(blueprint)
 
