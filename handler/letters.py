@@ -277,7 +277,9 @@ def matter_letter(submission_id: str, matter_id: int, kind: str, lang: str) -> t
     return _page(LetterForm(formdata=None, data=_form_data(letter)), letter, submission, action)
 
 
-@bp.post("/cases/<submission_id>/protection/matters/<int:matter_id>/letters/<kind>/<lang>")
+# Its own path: a GET and a POST rule on one path with a bounded integer answer a huge id
+# with 405 instead of 404 (tests/handler/test_huge_ids.py).
+@bp.post("/cases/<submission_id>/protection/matters/<int:matter_id>/letters/<kind>/<lang>/export")
 @allow("head", "handler")
 def matter_letter_export(
     submission_id: str, matter_id: int, kind: str, lang: str

@@ -273,7 +273,7 @@ def test_letters_to_the_civil_service_agency(
     assert date_words(meeting, lang, "dat" if lang == "kk" else "nom") in fields["body"]
     assert "Серікбаев" not in fields["body"] + fields["addressee"]
     response = head.post(
-        f"{base}/agency_materials/{lang}",
+        f"{base}/agency_materials/{lang}/export",
         {**fields, "outgoing_number": "03-2/9", "outgoing_date": "2026-04-01"},
     )
     assert response.status_code == 200 and response.mimetype.endswith(DOCX)
@@ -295,7 +295,7 @@ def test_letters_to_the_civil_service_agency(
     cited = {"ru": "пунктом 19", "kk": "19-тармағына"}[lang]
     assert cited in fields["body"]
     assert date_words(meeting, lang, "attr" if lang == "kk" else "nom") in fields["body"]
-    html = head.post(f"{base}/agency_decision/{lang}", {**fields, "fmt": "html"})
+    html = head.post(f"{base}/agency_decision/{lang}/export", {**fields, "fmt": "html"})
     assert html.status_code == 200 and cited in html.get_data(as_text=True)
     details = [e.details for e in _audits(demo)]
     assert [(d["letter"], d["matter"]) for d in details] == [
