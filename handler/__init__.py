@@ -29,6 +29,7 @@ from handler.handover import bp as handover_bp
 from handler.identity_record import bp as identity_bp
 from handler.inbox import bp as inbox_bp
 from handler.journal import bp as journal_bp
+from handler.letters import bp as letters_bp
 from handler.notifications import bp as notifications_bp
 from handler.protection import bp as protection_bp
 from handler.register import bp as register_bp
@@ -124,6 +125,7 @@ def create_app(
         custody.bp,
         notifications_bp,
         journal_bp,
+        letters_bp,
     ):
         app.register_blueprint(blueprint)
 

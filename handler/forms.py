@@ -49,6 +49,7 @@ from web.i18n import LANGUAGE_NAMES
 TEXT_MAX = 20_000
 SHORT_MAX = 300
 NAME_MAX = 200
+LETTER_BLOCK_MAX = 2000
 
 
 class Form(FlaskForm):
@@ -595,6 +596,46 @@ class Appendix1Form(Form):
 
     # Not "required": they always have a value, and SelectField refuses anything not offered.
     lang = SelectField(_l("Language"), choices=LANG_CHOICES)
+    fmt = SelectField(_l("Format"), choices=FORMAT_CHOICES)
+
+
+class LetterForm(Form):
+    """An official letter (documents.letters), prefilled from the case and edited before
+    export. Nothing is stored: what is sent here goes into the document and nowhere else."""
+
+    sender = StringField(
+        _l("Sender (the organization)"), validators=[Optional(), Length(max=NAME_MAX)]
+    )
+    outgoing_number = StringField(
+        _l("Outgoing number"), validators=[Optional(), Length(max=SHORT_MAX)]
+    )
+    outgoing_date = DateField(
+        _l("Date of the letter"),
+        validators=[Optional()],
+        description=_l("Left blank, the letter has a line to fill in by hand."),
+    )
+    addressee = TextAreaField(
+        _l("Addressee"),
+        validators=[InputRequired(), Length(max=LETTER_BLOCK_MAX)],
+        description=_l("One line per line of the addressee block."),
+    )
+    subject = StringField(_l("Subject"), validators=[Optional(), Length(max=SHORT_MAX)])
+    body = TextAreaField(
+        _l("Text of the letter"),
+        validators=[InputRequired(), Length(max=TEXT_MAX)],
+        description=_l("A blank line between two paragraphs."),
+    )
+    attachments = TextAreaField(
+        _l("Attachments"), validators=[Optional(), Length(max=LETTER_BLOCK_MAX)]
+    )
+    signatory_position = StringField(
+        _l("Position of the signatory"), validators=[Optional(), Length(max=SHORT_MAX)]
+    )
+    signatory_name = StringField(
+        _l("Name of the signatory"),
+        validators=[Optional(), Length(max=NAME_MAX)],
+        description=_l("Left blank, the letter has a line to fill in by hand."),
+    )
     fmt = SelectField(_l("Format"), choices=FORMAT_CHOICES)
 
 

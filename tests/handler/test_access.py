@@ -29,6 +29,7 @@ ALLOWED_BY_BLUEPRINT = {
     "handover": {"head"},
     "identity": {"head"},
     "register": {"handler", "head"},
+    "letters": {"handler", "head"},
     "admin": {"admin"},
     "audit": {"auditor"},
     "auth": {"handler", "head", "admin", "auditor"},
@@ -40,6 +41,9 @@ ALLOWED_BY_ENDPOINT = {
     # head's share of the record (tests/handler/test_commission_checks.py); the page answers
     # 403 to a handler without one.
     "protection.update": {"handler", "head"},
+    # The p18 and p19 letters come from the protection record: like its page, 403 to a
+    # handler without a head's share (tests/handler/test_letters.py).
+    "letters.matter_letter": {"head"},
     "inbox.inbox": {"handler", "head"},
     "inbox.home": {"handler", "head", "admin", "auditor"},
     "notifications.status": {"admin"},

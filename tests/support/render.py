@@ -287,6 +287,21 @@ def backoffice_pages(
     )
     h.page("deadlines", "/deadlines")
     h.page("appendix1", f"{case}/appendix1")
+    letter_lang = "kk" if lang == "kk" else "ru"
+    h.page("letter-cover", f"{case}/letters/confirmation_cover/{letter_lang}")
+    h.keep(
+        "letter-cover-errors",
+        h.post(f"{case}/letters/confirmation_cover/{letter_lang}", {"body": "", "fmt": "html"}),
+        400,
+    )
+    h.keep(
+        "letter-cover-print",
+        h.post(
+            f"{case}/letters/confirmation_cover/{letter_lang}",
+            {"addressee": "Ұйым\nМекеме", "body": "Бірінші.\n\nЕкінші.", "fmt": "html"},
+        ),
+        200,
+    )
     h.page("appendix2-print", f"/documents/appendix/2/{'kk' if lang == 'kk' else 'ru'}/html")
     h.page("appendix3-print", f"/documents/appendix/3/{'kk' if lang == 'kk' else 'ru'}/html")
     h.page("password", "/account/password")
