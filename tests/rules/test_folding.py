@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rules.folding import excerpt, fold
+from rules.folding import excerpt, fold, pattern, prepare
 
 
 @pytest.mark.parametrize(
@@ -23,25 +23,32 @@ from rules.folding import excerpt, fold
         ("иши", "ІШІ"),
         ("iшi", "іші"),  # a Latin "i" typed for "і"
         ("взятка в отделе", "Взятка\nв   отделе"),
-        ("ﬁ", "fi"),  # NFKC: the ligature is two letters
+        ("е\u0308лка", "ёлка"),  # a decomposed ё is composed (NFC)
+        ("№ 5", "№ 5"),
     ],
 )
 def test_typed_form_matches_the_written_one(typed: str, written: str) -> None:
     assert fold(typed) in fold(written)
+    assert pattern(typed).search(prepare(written)), (typed, written)
 
 
 def test_different_letters_stay_different() -> None:
     assert fold("пара") not in fold("пора")
     assert fold("кол") != fold("гол")
+    assert not pattern("пара").search("пора")
+    assert not pattern("кол").search("гол")
+    assert not pattern("a.c").search("abc")  # the query is text, not a regular expression
 
 
 def test_excerpt_points_at_the_match_in_the_original_text() -> None:
     text = "Басы. " + "сөз " * 50 + "Қазақстан Республикасы ішкі істер министрлігі. " + "соңы " * 50
-    before, match, after = excerpt(text, "казакстан республикасы", width=20)
+    found = pattern("казакстан республикасы").search(text)
+    assert found is not None
+    before, match, after = excerpt(text, *found.span(), width=20)
     assert match == "Қазақстан Республикасы"
     assert before.startswith("…") and after.endswith("…")
     assert len(before) + len(after) < 60
 
 
-def test_excerpt_of_a_text_without_the_match_is_its_start() -> None:
-    assert excerpt("short text", "absent") == ("", "", "short text")
+def test_excerpt_of_a_short_text_is_all_of_it() -> None:
+    assert excerpt("a short text", 2, 7) == ("a ", "short", " text")
