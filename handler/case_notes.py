@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from cases import links, notes
 from handler.access import require_holder
-from handler.forms import LinkForm, NoteForm
+from handler.forms import CaseNoteForm, LinkForm
 from handler.gate import CASE_ROLES, allow, current_user
 from handler.messages import describe
 from rules.errors import AdalError
@@ -35,13 +35,13 @@ def _refused(error: AdalError, back: str) -> tuple[str, int]:
 def add(submission_id: str) -> Response | tuple[str, int]:
     submission, key = require_holder(submission_id)
     back = url_for("cases.case", submission_id=submission.id) + "#notes"
-    form = NoteForm()
+    form = CaseNoteForm()
     if not form.validate():
         return render_template("handler/form_error.html", form=form, back=back), 400
     database = db()
     try:
         notes.add_note(
-            database, submission.id, key, current_user(), form.text.data or "", datetime.now(UTC)
+            database, submission.id, key, current_user(), form.note.data or "", datetime.now(UTC)
         )
     except AdalError as error:
         return _refused(error, back)

@@ -32,7 +32,7 @@ from cases.workflow import register_from_report
 from crypto.errors import CryptoError
 from handler.access import require_holder
 from handler.downloads import content_disposition
-from handler.forms import GrantForm, LinkForm, NoteForm, ReplyForm
+from handler.forms import CaseNoteForm, GrantForm, LinkForm, ReplyForm
 from handler.gate import CASE_ROLES, allow, current_user
 from handler.workflow import case_view
 from store import audit, payloads
@@ -123,7 +123,7 @@ def case(submission_id: str) -> str:
         is_head=user.role == "head",
         protection_shared=protection_shared,
         notes=case_notes,
-        note_form=NoteForm(),
+        note_form=CaseNoteForm(),
         linked=linked,
         link_form=LinkForm(),
         link_choices=link_choices,

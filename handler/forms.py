@@ -685,8 +685,8 @@ class NoticeChoicesForm(Form):
         return {name for name in NOTICE_CHOICE_LABELS if getattr(self, name).data}
 
 
-class NoteForm(Form):
-    text = TextAreaField(
+class CaseNoteForm(Form):
+    note = TextAreaField(
         _l("Internal note"),
         validators=[InputRequired(), Length(max=CASE_NOTE_MAX)],
         description=_l(

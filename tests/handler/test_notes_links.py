@@ -49,7 +49,7 @@ def test_note_is_shown_in_the_history_and_never_reaches_the_reporter(
     handler = as_role("handler")
     case = f"/cases/{report.submission_id}"
     handler.get(case)
-    assert handler.post(f"{case}/notes", {"text": NOTE}).status_code == 303
+    assert handler.post(f"{case}/notes", {"note": NOTE}).status_code == 303
     page = handler.get(case).get_data(as_text=True)
     assert NOTE in page
     assert "Demo Handler" in page or _user(demo, "handler").full_name in page
@@ -74,7 +74,7 @@ def test_a_note_follows_a_shared_case(
     head, handler = as_role("head"), as_role("handler")
     case = f"/cases/{report.submission_id}"
     head.get(case)
-    assert head.post(f"{case}/notes", {"text": NOTE}).status_code == 303
+    assert head.post(f"{case}/notes", {"note": NOTE}).status_code == 303
     assert handler.get(case).status_code == 404
     handler_id = _user(demo, "handler").id
     assert head.post(f"{case}/grants", {"user_id": str(handler_id)}).status_code == 303
@@ -90,7 +90,7 @@ def test_notes_and_links_are_refused_to_non_holders(
     handler = as_role("handler")
     handler.get(f"/cases/{held.submission_id}")
     # Through the pages: the case of the URL answers 404, the other case is refused in words.
-    assert handler.post(f"/cases/{other.submission_id}/notes", {"text": NOTE}).status_code == 404
+    assert handler.post(f"/cases/{other.submission_id}/notes", {"note": NOTE}).status_code == 404
     response = handler.post(
         f"/cases/{held.submission_id}/links", {"other": other.submission_id[:8]}
     )

@@ -277,7 +277,7 @@ def backoffice_pages(
     h.page("case", case)
     h.keep("reply-errors", h.post(f"{case}/reply", {"text": ""}), 400)
     # Issue 15: a note in the case's history, a refused link, the search page and its errors.
-    assert h.post(f"{case}/notes", {"text": "Заметка · ескертпе"}).status_code == 303
+    assert h.post(f"{case}/notes", {"note": "Заметка · ескертпе"}).status_code == 303
     h.page("case-with-note", case)
     h.keep("link-refused", h.post(f"{case}/links", {"other": "ffffffff"}), 404)
     h.page("search", "/search")
