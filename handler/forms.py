@@ -35,6 +35,7 @@ from cases.calendar import DAY_OFF, WORKING_DAY
 from cases.calendar import MAX_NOTE as CALENDAR_NOTE_MAX
 from cases.mail_address import LANGUAGES as MAIL_LANGUAGES
 from cases.mail_address import MAX_LENGTH as ADDRESS_MAX
+from cases.notes import MAX_TEXT as CASE_NOTE_MAX
 from cases.protection import MAX_TEXT as PROTECTION_TEXT_MAX
 from cases.retention import MAX_YEARS as RETENTION_MAX
 from cases.retention import MIN_YEARS as RETENTION_MIN
@@ -723,3 +724,26 @@ class NoticeChoicesForm(Form):
     def wanted(self) -> set[str]:
         """The choices ticked: the notices to receive."""
         return {name for name in NOTICE_CHOICE_LABELS if getattr(self, name).data}
+
+
+class CaseNoteForm(Form):
+    note = TextAreaField(
+        _l("Internal note"),
+        validators=[InputRequired(), Length(max=CASE_NOTE_MAX)],
+        description=_l(
+            "Sealed to the holders of this case only; the reporter never sees it. It is kept "
+            "in the case's history and shared with the case."
+        ),
+    )
+
+
+class LinkForm(Form):
+    other = StringField(
+        _l("Related case"),
+        validators=[InputRequired(), Length(max=64)],
+        description=_l(
+            "The reference of another case you hold, as shown in its title (at least 8 "
+            "characters), or choose one from the list."
+        ),
+        render_kw={"autocomplete": "off", "list": "held-cases", "spellcheck": "false"},
+    )

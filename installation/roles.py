@@ -67,6 +67,8 @@ DENIED_TABLES = (
     "disclosure_bases",
     "notices",
     "notify_state",
+    "notes",
+    "case_links",
     "alembic_version",
 )
 

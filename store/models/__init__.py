@@ -10,6 +10,7 @@ from store.models.casework import (
     Setting,
     WebSession,
 )
+from store.models.notes import CaseLink, Note
 from store.models.notices import Notice, NotifyState
 from store.models.protection import MATTER_BODIES, MATTER_KINDS, Protection, ProtectionMatter
 from store.models.reports import (
@@ -33,12 +34,14 @@ __all__ = [
     "CalendarDay",
     "Case",
     "CaseEvent",
+    "CaseLink",
     "DisclosureBasis",
     "Envelope",
     "FileChunk",
     "Grant",
     "Mailbox",
     "Message",
+    "Note",
     "Notice",
     "NotifyState",
     "Protection",

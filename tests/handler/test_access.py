@@ -34,6 +34,8 @@ ALLOWED_BY_BLUEPRINT = {
     "audit": {"auditor"},
     "auth": {"handler", "head", "admin", "auditor"},
     "notifications": {"handler", "head", "admin", "auditor"},
+    "notes": {"handler", "head"},
+    "search": {"handler", "head"},
 }
 ALLOWED_BY_ENDPOINT = {
     "cases.identity": {"head"},

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
 from typing import Any
+from urllib.parse import quote
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -275,6 +276,13 @@ def backoffice_pages(
     h.page("inbox-closed", "/inbox?show=closed")
     h.page("case", case)
     h.keep("reply-errors", h.post(f"{case}/reply", {"text": ""}), 400)
+    # Issue 15: a note in the case's history, a refused link, the search page and its errors.
+    assert h.post(f"{case}/notes", {"note": "Заметка · ескертпе"}).status_code == 303
+    h.page("case-with-note", case)
+    h.keep("link-refused", h.post(f"{case}/links", {"other": "ffffffff"}), 404)
+    h.page("search", "/search")
+    h.page("search-results", "/search?q=" + quote("заметка"))
+    h.page("search-errors", "/search?q=x", 400)
     h.page("register", "/register")
     h.keep(
         "register-errors",
