@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import nacl.bindings as sodium
-import nacl.exceptions
 from sqlalchemy import and_, literal, select, union_all
 from sqlalchemy.orm import Session, aliased
 
@@ -185,29 +183,27 @@ def _text(kind: str, body: bytes) -> str:
     return payloads.message_text(body)
 
 
-def _open(row: Any, public: bytes, secret: bytes) -> bytes | None:
+def _open(row: Any, private_key: PrivateKey) -> bytes | None:
     """The body of one row, or None if it does not open (damaged, or not what it claims)."""
     expect = "report" if row.kind == "report" else "note" if row.kind == "note" else "message"
     if row.purpose != expect or row.body is None:
         return None  # a row referenced as something it is not opens nothing (store.sealing)
     try:
-        data_key = sodium.crypto_box_seal_open(bytes(row.sealed_key), public, secret)
-        if len(data_key) != env.DATA_KEY_SIZE:
-            return None
-        return env.open_body(bytes(row.body), env.DataKey(data_key), sealing.aad(expect, row.eid))
-    except (nacl.exceptions.CryptoError, CryptoError):
+        data_key = env.open_sealed_key(row.sealed_key, private_key)
+        return env.open_body(bytes(row.body), data_key, sealing.aad(expect, row.eid))
+    except CryptoError:
         return None
 
 
 def _scan(
-    batch: list[Any], finder: re.Pattern[str], public: bytes, secret: bytes
+    batch: list[Any], finder: re.Pattern[str], private_key: PrivateKey
 ) -> tuple[int, list[Hit]]:
     """(texts opened, a hit with its excerpt for each match) of one batch of rows; the texts
     themselves go out of scope here."""
     opened = 0
     found: list[Hit] = []
     for row in batch:
-        body = _open(row, public, secret)
+        body = _open(row, private_key)
         if body is None:
             continue
         opened += 1
@@ -260,7 +256,6 @@ def search(
     finder = folding.pattern(query)
     page = max(1, page)
     first, last = (page - 1) * per_page, page * per_page
-    public, secret = bytes(private_key.public_key), bytes(private_key)
     searched = 0
     hits: list[Hit] = []
 
@@ -273,7 +268,7 @@ def search(
     with ThreadPoolExecutor(WORKERS, thread_name_prefix="adal-search") as pool:
         in_flight: deque[Future[tuple[int, list[Hit]]]] = deque()
         for batch in _batches(_rows(session, key_id_of(private_key))):
-            in_flight.append(pool.submit(_scan, batch, finder, public, secret))
+            in_flight.append(pool.submit(_scan, batch, finder, private_key))
             if len(in_flight) >= 2 * WORKERS:
                 take(in_flight.popleft().result())
         while in_flight:
