@@ -22,7 +22,7 @@ DOCX = "wordprocessingml.document"
 # (lang, the p9 paragraph as cited, the addressee's first line, the outgoing line for 01-15/42
 # of 23 March 2026, a Monday after the Nauryz holidays)
 COVER = {
-    "ru": ("пунктом 9", "Службе противодействия коррупции", "№ 01-15/42 от 23 марта 2026 года"),
+    "ru": ("пунктом 9", "Службе по противодействию коррупции", "№ 01-15/42 от 23 марта 2026 года"),
     "kk": ("9-тармағына", "Сыбайлас жемқорлыққа қарсы", "2026 жылғы 23 наурыздағы № 01-15/42"),
 }
 
