@@ -222,7 +222,18 @@ def add_matter(
             "proposed_on": proposed_on.isoformat(),
         },
     )
+    _refresh_lists(session, protection)
     return matter
+
+
+def _refresh_lists(session: Session, protection: Protection) -> None:
+    """Keep the back office's list columns current in this transaction (cases.lists). Imported
+    here, not at the top: cases.lists reads the deadlines, which read this module."""
+    from cases import lists
+
+    case = session.get(Case, protection.case_id)
+    if case is not None:
+        lists.refresh_case(session, case)
 
 
 def _target(session: Session, protection: Protection) -> str:
@@ -275,6 +286,7 @@ def update_matter(
             target=_target(session, protection),
             details={"matter": matter.id, "fields": changed},
         )
+        _refresh_lists(session, protection)
     return matter
 
 

@@ -158,6 +158,7 @@ def register_case(
     case.submission = submission
     if submission.mailbox is not None:
         submission.mailbox.status = workflow.public_status(facts, [event])
+    _refresh_lists(session, case)
     audit.append(
         session,
         "case.step",
@@ -174,6 +175,14 @@ def register_from_report(
     """`register_case` with the facts read from the decrypted (or just sealed) report: on a
     handler's first opening, or at once for a report typed in by staff."""
     return register_case(session, submission, facts_from_report(report, submission), actor, at=at)
+
+
+def _refresh_lists(session: Session, case: Case) -> None:
+    """Keep the back office's list columns current in this transaction (cases.lists). Imported
+    here, not at the top: cases.lists reads the deadlines, which read this module."""
+    from cases import lists
+
+    lists.refresh_case(session, case)
 
 
 def _lock(session: Session, case: Case) -> None:
@@ -233,6 +242,7 @@ def record_step(
     case.events.append(row)
     _sync(session, case, facts, after)
     session.flush()
+    _refresh_lists(session, case)
     audit.append(
         session,
         "case.step",
@@ -314,6 +324,7 @@ def mark_identity_known(
     case.anonymous = False
     carried = case.nda_intended
     session.flush()
+    _refresh_lists(session, case)
     audit.append(session, "case.identity_known", actor=actor.username, target=case.submission_id)
     if carried:
         case.nda_intended = False
@@ -344,6 +355,7 @@ def set_offence_type(session: Session, case: Case, offence_type: str, actor: Use
         return False
     case.offence_type = offence_type
     session.flush()
+    _refresh_lists(session, case)
     audit.append(
         session,
         "case.offence_type",

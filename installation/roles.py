@@ -67,6 +67,8 @@ DENIED_TABLES = (
     "disclosure_bases",
     "notices",
     "notify_state",
+    "case_lists",
+    "list_deadlines",
     "alembic_version",
 )
 

@@ -10,6 +10,7 @@ from store.models.casework import (
     Setting,
     WebSession,
 )
+from store.models.lists import CaseList, ListDeadline
 from store.models.notices import Notice, NotifyState
 from store.models.protection import MATTER_BODIES, MATTER_KINDS, Protection, ProtectionMatter
 from store.models.reports import (
@@ -33,10 +34,12 @@ __all__ = [
     "CalendarDay",
     "Case",
     "CaseEvent",
+    "CaseList",
     "DisclosureBasis",
     "Envelope",
     "FileChunk",
     "Grant",
+    "ListDeadline",
     "Mailbox",
     "Message",
     "Notice",
