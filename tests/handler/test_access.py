@@ -32,6 +32,7 @@ ALLOWED_BY_BLUEPRINT = {
     "audit": {"auditor"},
     "auth": {"handler", "head", "admin", "auditor"},
     "notifications": {"handler", "head", "admin", "auditor"},
+    "assignment": {"handler", "head"},
 }
 ALLOWED_BY_ENDPOINT = {
     "cases.identity": {"head"},
@@ -42,6 +43,7 @@ ALLOWED_BY_ENDPOINT = {
     "inbox.inbox": {"handler", "head"},
     "inbox.home": {"handler", "head", "admin", "auditor"},
     "notifications.status": {"admin"},
+    "assignment.assign_case": {"head"},
 }
 ROLES = ("handler", "head", "admin", "auditor")
 

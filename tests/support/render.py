@@ -273,6 +273,7 @@ def backoffice_pages(
     case = f"/cases/{submission_id}"
     h.page("inbox", "/inbox")
     h.page("inbox-closed", "/inbox?show=closed")
+    h.page("inbox-filtered", "/inbox?status=new&deadline=overdue&assignee=mine&sort=deadline")
     h.page("case", case)
     h.keep("reply-errors", h.post(f"{case}/reply", {"text": ""}), 400)
     h.page("register", "/register")
@@ -286,6 +287,7 @@ def backoffice_pages(
         400,
     )
     h.page("deadlines", "/deadlines")
+    h.page("deadlines-overdue", "/deadlines?state=overdue")
     h.page("appendix1", f"{case}/appendix1")
     h.page("appendix2-print", f"/documents/appendix/2/{'kk' if lang == 'kk' else 'ru'}/html")
     h.page("appendix3-print", f"/documents/appendix/3/{'kk' if lang == 'kk' else 'ru'}/html")
