@@ -78,16 +78,7 @@ def add_calendar_day(session: Session, day: date, kind: str, note: str, actor: U
         target=day.isoformat(),
         details={"kind": kind, "note": note},
     )
-    _recompute_lists(session)
     return row
-
-
-def _recompute_lists(session: Session) -> None:
-    """Working days move deadlines: recompute the stored list columns of every open case in
-    this transaction (cases.lists). Imported here: cases.lists reads this module."""
-    from cases import lists
-
-    lists.recompute(session)
 
 
 def remove_calendar_day(session: Session, day: date, actor: User) -> None:
@@ -104,4 +95,3 @@ def remove_calendar_day(session: Session, day: date, actor: User) -> None:
         target=day.isoformat(),
         details={"kind": kind},
     )
-    _recompute_lists(session)

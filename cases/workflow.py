@@ -28,7 +28,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cases.facts import case_events, case_facts, facts_from_report
+from cases.facts import NDA_VERDICT, case_events, case_facts, facts_from_report
+from cases.lists import refresh_case
 from cases.retention import refresh_purge_date, retention_years
 from rules import workflow
 from rules.calendar import WorkCalendar
@@ -71,7 +72,6 @@ MILESTONES = (
     Step.CLOSED_WITHOUT_DECISION,
 )
 CASE_STATUSES: tuple[str, ...] = tuple(s.value for s in MILESTONES)
-NDA_VERDICT = "nda_deadline"  # detail key on nda_signed / nda_declined: "met" | "late"
 # Dated facts put the receipt at the start of its day; this reaches its last instant.
 _DAY_MINUS_TICK = timedelta(days=1, microseconds=-1)
 # The inbox shows a case's first 8 characters; fewer could name several cases.
@@ -178,11 +178,8 @@ def register_from_report(
 
 
 def _refresh_lists(session: Session, case: Case) -> None:
-    """Keep the back office's list columns current in this transaction (cases.lists). Imported
-    here, not at the top: cases.lists reads the deadlines, which read this module."""
-    from cases import lists
-
-    lists.refresh_case(session, case)
+    """Keep the back office's list columns current in this transaction (cases.lists)."""
+    refresh_case(session, case)
 
 
 def _lock(session: Session, case: Case) -> None:
