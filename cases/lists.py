@@ -60,6 +60,7 @@ from store.models import (
 
 NEW = "new"
 PER_PAGE = 50
+_STATE_ORDER = {"overdue": 0, "due_soon": 1, "due": 2}
 _SOON_HOURS = timedelta(hours=24)  # rules.deadlines: an hour deadline's last 24 hours
 DEADLINE_FILTERS = ("overdue", "due_soon", "due", "none")
 SORTS = ("received", "received_asc", "deadline")
@@ -345,7 +346,28 @@ def _deadline_state(state: str, now: datetime) -> ColumnElement[bool]:
         return ListDeadline.late_at <= now
     if state == "due_soon":
         return and_(ListDeadline.late_at > now, ListDeadline.soon_at <= now)
-    return ListDeadline.soon_at > now
+    # soon_at <= late_at always; the late_at bound lets the open-deadline index take the range.
+    return and_(ListDeadline.late_at > now, ListDeadline.soon_at > now)
+
+
+def _segments(session: Session, queries: Sequence[Select[Any]], offset: int) -> list[Any]:
+    """One page (PER_PAGE + 1 rows, to tell whether there is more) of the queries' results
+    one after the other, each in its own index order: only a page past a segment counts it."""
+    wanted = PER_PAGE + 1
+    found: list[Any] = []
+    for query in queries:
+        rows = list(session.execute(query.offset(offset).limit(wanted - len(found))))
+        found += rows
+        if len(found) >= wanted:
+            break
+        if rows or offset == 0:
+            offset = 0
+        else:  # the page starts past this segment: skip its rows
+            total = session.scalar(
+                select(func.count()).select_from(query.order_by(None).subquery())
+            )
+            offset = max(0, offset - int(total or 0))
+    return [row[0] if len(row) == 1 else row for row in found]
 
 
 @dataclass(frozen=True)
@@ -359,20 +381,23 @@ def open_deadlines_page(
     session: Session, key_id: str, now: datetime, *, page: int = 1, state: str | None = None
 ) -> Page:
     """The open deadlines of the reports ``key_id`` holds, most urgent first (overdue, due soon,
-    due; then by due time), one page: the order of cases.deadlines.open_deadlines."""
+    due; then by due time), one page: the order of cases.deadlines.open_deadlines.
+
+    Read segment by segment (overdue, due soon, due), each in the order of the open-deadline
+    index (``late_at``), so no request sorts every open deadline: a page inside a segment is
+    one index walk, and only a page past a segment counts that segment's rows.
+    """
     require_aware(now, "now")
     now = _utc(now)
-    query = _held(select(ListDeadline), key_id, ListDeadline.submission_id).where(
+    base = _held(select(ListDeadline), key_id, ListDeadline.submission_id).where(
         ListDeadline.listed.is_(True), ListDeadline.outcome.is_(None)
     )
-    if state in ("overdue", "due_soon", "due"):
-        query = query.where(_deadline_state(state, now))
-    query = (
-        query.order_by(_state_rank(now), ListDeadline.late_at, ListDeadline.id)
-        .offset((page - 1) * PER_PAGE)
-        .limit(PER_PAGE + 1)
-    )
-    found = [stored_row(r, now) for r in session.scalars(query)]
+    segments = [
+        base.where(_deadline_state(segment, now)).order_by(ListDeadline.late_at, ListDeadline.id)
+        for segment in ("overdue", "due_soon", "due")
+        if state in (None, segment)
+    ]
+    found = [stored_row(r, now) for r in _segments(session, segments, (page - 1) * PER_PAGE)]
     return Page(found[:PER_PAGE], page, len(found) > PER_PAGE)
 
 
@@ -443,32 +468,41 @@ def inbox_page(
         query = query.where(CaseList.received_on >= filters.since)
     if filters.until:
         query = query.where(CaseList.received_on <= filters.until)
+    newest = (CaseList.received_on.desc(), CaseList.submission_id)
     if filters.sort == "deadline":
-        order: tuple[Any, ...] = (
-            CaseList.next_late_at.is_(None),
-            CaseList.next_late_at,
-            CaseList.submission_id,
-        )
+        # Reports with an open deadline by its moment, then those without one: two walks of
+        # the (closed, next_late_at) index rather than one sort of every report.
+        queries = [
+            query.where(CaseList.next_late_at.is_not(None)).order_by(
+                CaseList.next_late_at, CaseList.submission_id
+            ),
+            query.where(CaseList.next_late_at.is_(None)).order_by(*newest),
+        ]
     elif filters.sort == "received_asc":
-        order = (CaseList.received_on, CaseList.submission_id)
+        queries = [query.order_by(CaseList.received_on, CaseList.submission_id)]
     else:
-        order = (CaseList.received_on.desc(), CaseList.submission_id)
-    query = query.order_by(*order).offset((page - 1) * PER_PAGE).limit(PER_PAGE + 1)
-    found = list(session.execute(query))
+        queries = [query.order_by(*newest)]
+    found = _segments(session, queries, (page - 1) * PER_PAGE)
     more = len(found) > PER_PAGE
     found = found[:PER_PAGE]
     urgent: dict[str, list[DeadlineRow]] = {}
     if found and not filters.closed:
         new = {entry.submission_id for entry, _l, _n in found if entry.status == NEW}
-        for stored in session.scalars(
-            select(ListDeadline)
-            .where(ListDeadline.submission_id.in_([entry.submission_id for entry, _l, _n in found]))
-            .where(ListDeadline.listed.is_(True), ListDeadline.outcome.is_(None))
-            .order_by(_state_rank(now), ListDeadline.late_at, ListDeadline.id)
-        ):
-            listed = urgent.setdefault(stored.submission_id, [])
-            if not listed or stored.submission_id in new:
-                listed.append(stored_row(stored, now))
+        # By submission id only (its index): a filter on the open-deadline index here would
+        # make the planner walk every open deadline. Few rows per report; sorted here.
+        pending = [
+            stored_row(stored, now)
+            for stored in session.scalars(
+                select(ListDeadline).where(
+                    ListDeadline.submission_id.in_([entry.submission_id for entry, _l, _n in found])
+                )
+            )
+            if stored.listed and stored.outcome is None
+        ]
+        for row in sorted(pending, key=lambda r: (_STATE_ORDER[r.state], r.moment)):
+            listed = urgent.setdefault(row.submission_id, [])
+            if not listed or row.submission_id in new:
+                listed.append(row)
     rows = [
         InboxRow(
             entry.submission_id,
@@ -507,7 +541,9 @@ def counts(
     require_aware(now, "now")
     now = _utc(now)
 
-    def within(query: Select[Any]) -> Select[Any]:
+    def within(query: Select[Any], joined: bool = True) -> Select[Any]:
+        if not joined and (since is not None or until is not None):
+            query = query.join(CaseList, CaseList.submission_id == ListDeadline.submission_id)
         if since is not None:
             query = query.where(CaseList.received_on >= since)
         if until is not None:
@@ -560,9 +596,10 @@ def counts(
                 count_when(and_(ListDeadline.outcome.is_(None), ListDeadline.late_at > now)),
                 count_when(ListDeadline.exact.is_(False)),
             )
-            .join(CaseList, CaseList.submission_id == ListDeadline.submission_id)
             .group_by(ListDeadline.key)
-        ).order_by(ListDeadline.key)
+            .order_by(ListDeadline.key),
+            joined=False,
+        )
     ):
         per_key[key] = DeadlineStats(
             met=int(met), met_late=int(late), overdue=int(overdue), open=int(pending)

@@ -29,6 +29,15 @@ class CaseList(Base):
         Index("ix_case_lists_closed_next", "closed", "next_late_at"),
         Index("ix_case_lists_assignee", "assignee_id", "closed", "received_on"),
         Index("ix_case_lists_received", "received_on"),
+        # Covers the statistics' grouped count: read from the index alone.
+        Index(
+            "ix_case_lists_counts",
+            "channel",
+            "status",
+            "offence_type",
+            "closing_reason",
+            "received_on",
+        ),
     )
 
     submission_id: Mapped[str] = mapped_column(
@@ -55,7 +64,8 @@ class ListDeadline(Base):
     __table_args__ = (
         Index("ix_list_deadlines_open", "listed", "outcome", "late_at"),
         Index("ix_list_deadlines_submission", "submission_id"),
-        Index("ix_list_deadlines_key", "key"),
+        # Covers the statistics' per-deadline counts.
+        Index("ix_list_deadlines_counts", "key", "outcome", "late_at", "exact"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

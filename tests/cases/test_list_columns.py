@@ -11,18 +11,29 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cases import lists
 from cases.calendar import add_calendar_day, remove_calendar_day, work_calendar
+from cases.deadlines import open_deadlines
 from cases.lists import catch_up, list_values, recompute, stored_row, stored_rows
 from cases.workflow import record_step
 from rules.clock import to_local, utcnow
 from rules.errors import AdalError
 from rules.workflow import HEAD_STEPS, Step
-from store.models import CalendarDay, Case, Protection, ProtectionMatter, Submission
+from store.models import (
+    CalendarDay,
+    Case,
+    Protection,
+    ProtectionMatter,
+    RecipientKey,
+    Submission,
+    User,
+)
 from tests.support.instance import DemoInstance
 from tests.support.reports import registered_case, store_report, user
 
@@ -181,3 +192,45 @@ def test_an_unopened_report_is_listed_from_its_receipt_date(demo: DemoInstance) 
         _toggle_calendar(s, date(2026, 11, 4))
     with demo.sessions() as s:
         _check(s, sid)
+
+
+def test_pages_of_open_deadlines_follow_the_rules_order(
+    demo: DemoInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Paging segment by segment (overdue, due soon, due) gives exactly the order of
+    cases.deadlines.open_deadlines, with every page boundary inside and between segments."""
+    now = utcnow()
+    for days in (40, 9, 3, 1, 0):
+        with demo.sessions() as s, s.begin():
+            store_report(s, now - timedelta(days=days), files=0, messages=0)
+        registered_case(demo, now - timedelta(days=days, hours=1))
+    monkeypatch.setattr(lists, "PER_PAGE", 3)
+    with demo.sessions() as s, s.begin():
+        catch_up(s)
+        key_id = s.scalars(
+            select(RecipientKey.key_id)
+            .join(User, User.id == RecipientKey.user_id)
+            .where(User.role == "handler", RecipientKey.active.is_(True))
+        ).one()
+        expected = [(r.submission_id, r.key, r.state) for r in open_deadlines(s, now)]
+        got: list[tuple[str, str, str]] = []
+        page = 1
+        while True:
+            found = lists.open_deadlines_page(s, key_id, now, page=page)
+            got += [(r.submission_id, r.key, r.state) for r in found.rows]
+            if not found.more:
+                break
+            page += 1
+        assert {state for _s, _k, state in expected} >= {"overdue", "due_soon"}
+        # Equal moments may come in either order; states and the sequence of moments may not.
+        assert sorted(got) == sorted(expected)
+        assert [state for *_r, state in got] == [state for *_r, state in expected]
+        by_deadline = []
+        page = 1
+        while True:
+            inbox = lists.inbox_page(s, key_id, now, lists.InboxFilters(sort="deadline"), page)
+            by_deadline += [row.submission_id for row in inbox.rows]
+            if not inbox.more:
+                break
+            page += 1
+        assert len(by_deadline) == len(set(by_deadline)) == 10

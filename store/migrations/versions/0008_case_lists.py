@@ -60,6 +60,11 @@ def upgrade() -> None:
         "ix_case_lists_assignee", "case_lists", ["assignee_id", "closed", "received_on"]
     )
     op.create_index("ix_case_lists_received", "case_lists", ["received_on"])
+    op.create_index(
+        "ix_case_lists_counts",
+        "case_lists",
+        ["channel", "status", "offence_type", "closing_reason", "received_on"],
+    )
     op.create_table(
         "list_deadlines",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -95,7 +100,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_list_deadlines_open", "list_deadlines", ["listed", "outcome", "late_at"])
     op.create_index("ix_list_deadlines_submission", "list_deadlines", ["submission_id"])
-    op.create_index("ix_list_deadlines_key", "list_deadlines", ["key"])
+    op.create_index(
+        "ix_list_deadlines_counts", "list_deadlines", ["key", "outcome", "late_at", "exact"]
+    )
 
 
 def downgrade() -> None:
