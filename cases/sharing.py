@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from cases import disclosure
@@ -32,6 +32,7 @@ from store import sealing
 from store.models import (
     Attachment,
     Case,
+    CaseList,
     DisclosureBasis,
     Envelope,
     Grant,
@@ -204,6 +205,12 @@ def revoke_case(db: Session, submission: Submission, user: User) -> int:
             if sealing.holds(envelope, key_id):
                 sealing.revoke_grant(db, envelope, key_id)
                 removed += 1
+    # The responsible person is one of the holders (cases.assignment): no longer this one.
+    db.execute(
+        update(CaseList)
+        .where(CaseList.submission_id == submission.id, CaseList.assignee_id == user.id)
+        .values(assignee_id=None)
+    )
     return removed
 
 

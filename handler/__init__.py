@@ -17,6 +17,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from handler import custody, errors, filters, gate, uploads, workflow
+from handler.assignment import bp as assignment_bp
 from handler.audit_log import bp as audit_bp
 from handler.auth import bp as auth_bp
 from handler.calendar_admin import bp as calendar_bp
@@ -130,6 +131,7 @@ def create_app(
         letters_bp,
         notes_bp,
         search_bp,
+        assignment_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -22,7 +22,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from cases import links, notes, protection, reading, sharing
+from cases import assignment, links, notes, protection, reading, sharing
 from cases.access import attachment_of
 from cases.disclosure import consent_of
 from cases.facts import parse_received_at
@@ -89,6 +89,7 @@ def case(submission_id: str) -> str:
     files = reading.report_files(database, submission, key)
     messages = thread(database, submission, key)
     holders = sharing.case_holders(database, submission)
+    responsible = assignment.assignee(database, submission)
     candidates = sharing.grant_candidates(database, submission)
     received_at = parse_received_at(report.get("received_at"))
     workflow = case_view(case_row, received_at)
@@ -116,6 +117,7 @@ def case(submission_id: str) -> str:
         files=files,
         messages=messages,
         holders=holders,
+        responsible=responsible,
         grant_form=grant_form,
         can_grant=bool(candidates),
         reply_form=ReplyForm(),

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 import documents.forms
 from cases import (
+    assignment,
     calendar,
     custody,
     disclosure,
@@ -254,6 +255,14 @@ TEXTS: Mapping[str, Mapping[str, LazyString]] = {
     search.AREA: {
         "too_short": _l("Type at least two letters to search."),
         "too_long": _l("The search text is too long: at most 200 characters."),
+    },
+    assignment.AREA: {
+        "not_holder": _l("Only someone who holds this case can choose who is responsible for it."),
+        "assignee_not_holder": _l(
+            "The responsible person must be someone who holds this case. Share it with them first."
+        ),
+        "not_head": _l("Only a head assigns a case to someone else; you can take it yourself."),
+        "no_case": _l("The report is not registered as a case yet: open it first."),
     },
     documents.forms.AREA: {
         "no_identity": _NO_IDENTITY,

@@ -69,6 +69,8 @@ DENIED_TABLES = (
     "notify_state",
     "notes",
     "case_links",
+    "case_lists",
+    "list_deadlines",
     "alembic_version",
 )
 

@@ -11,6 +11,7 @@ from store.models.casework import (
     WebSession,
 )
 from store.models.notes import CaseLink, Note
+from store.models.lists import CaseList, ListDeadline
 from store.models.notices import Notice, NotifyState
 from store.models.protection import MATTER_BODIES, MATTER_KINDS, Protection, ProtectionMatter
 from store.models.reports import (
@@ -35,10 +36,12 @@ __all__ = [
     "Case",
     "CaseEvent",
     "CaseLink",
+    "CaseList",
     "DisclosureBasis",
     "Envelope",
     "FileChunk",
     "Grant",
+    "ListDeadline",
     "Mailbox",
     "Message",
     "Note",

@@ -36,6 +36,7 @@ ALLOWED_BY_BLUEPRINT = {
     "notifications": {"handler", "head", "admin", "auditor"},
     "notes": {"handler", "head"},
     "search": {"handler", "head"},
+    "assignment": {"handler", "head"},
 }
 ALLOWED_BY_ENDPOINT = {
     "cases.identity": {"head"},
@@ -49,6 +50,7 @@ ALLOWED_BY_ENDPOINT = {
     "inbox.inbox": {"handler", "head"},
     "inbox.home": {"handler", "head", "admin", "auditor"},
     "notifications.status": {"admin"},
+    "assignment.assign_case": {"head"},
 }
 ROLES = ("handler", "head", "admin", "auditor")
 

@@ -274,6 +274,7 @@ def backoffice_pages(
     case = f"/cases/{submission_id}"
     h.page("inbox", "/inbox")
     h.page("inbox-closed", "/inbox?show=closed")
+    h.page("inbox-filtered", "/inbox?status=new&deadline=overdue&assignee=mine&sort=deadline")
     h.page("case", case)
     h.keep("reply-errors", h.post(f"{case}/reply", {"text": ""}), 400)
     # Issue 15: a note in the case's history, a refused link, the search page and its errors.
@@ -294,6 +295,7 @@ def backoffice_pages(
         400,
     )
     h.page("deadlines", "/deadlines")
+    h.page("deadlines-overdue", "/deadlines?state=overdue")
     h.page("appendix1", f"{case}/appendix1")
     letter_lang = "kk" if lang == "kk" else "ru"
     h.page("letter-cover", f"{case}/letters/confirmation_cover/{letter_lang}")

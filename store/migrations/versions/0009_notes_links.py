@@ -1,7 +1,7 @@
 """notes and links: holders' internal notes on a case and links between related reports (issue 15)
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-07 12:30:00.000000
 
 Two new tables (store/models/notes.py), created in place: nothing existing is rebuilt, so no
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
