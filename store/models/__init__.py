@@ -10,8 +10,8 @@ from store.models.casework import (
     Setting,
     WebSession,
 )
-from store.models.notes import CaseLink, Note
 from store.models.lists import CaseList, ListDeadline
+from store.models.notes import CaseLink, Note
 from store.models.notices import Notice, NotifyState
 from store.models.protection import MATTER_BODIES, MATTER_KINDS, Protection, ProtectionMatter
 from store.models.reports import (
