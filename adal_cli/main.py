@@ -6,6 +6,7 @@ import click
 
 from adal_cli.audit import audit_group
 from adal_cli.backup import backup_command, restore_command
+from adal_cli.cases import cases_group
 from adal_cli.db import db_group
 from adal_cli.dbroles import grant_portal_command
 from adal_cli.heads import head_group
@@ -27,6 +28,7 @@ cli.add_command(init_command)
 cli.add_command(user_group)
 cli.add_command(head_group)
 cli.add_command(db_group)
+cli.add_command(cases_group)
 cli.add_command(portal_command)
 cli.add_command(handler_command)
 cli.add_command(run_demo_command)

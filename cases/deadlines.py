@@ -20,18 +20,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from cases.calendar import work_calendar
-from cases.facts import case_events, case_facts
-from cases.protection import matter_deadlines
-from cases.workflow import NDA_VERDICT
+from cases.facts import NDA_VERDICT, case_events, case_facts
 from rules.calendar import WorkCalendar
 from rules.clock import require_aware, start_of_local_day
-from rules.deadlines import Deadline, DeadlineState, case_deadlines
+from rules.deadlines import (
+    Deadline,
+    DeadlineState,
+    agency_notice_deadline,
+    case_deadlines,
+    commission_deadlines,
+)
 from rules.workflow import CaseFacts, Event, Step
 from store.models import Case, Protection, ProtectionMatter, Submission
 
@@ -132,6 +136,39 @@ def _unopened(session: Session) -> list[Submission]:
             .order_by(Submission.received_on, Submission.id)
         )
     )
+
+
+def _start(day: date | None) -> datetime | None:
+    return start_of_local_day(day) if day is not None else None
+
+
+def matter_deadlines(matter: ProtectionMatter, calendar: WorkCalendar) -> list[Deadline]:
+    """p18 and p19 once the meeting is set; p20 once the appeal date is known.
+
+    p20 is met when the decision is taken and, if owed, the NDA is signed (the later of the
+    two): the 30 days bind both.
+    """
+    deadlines: list[Deadline] = []
+    if matter.meeting_on is not None:
+        deadlines += commission_deadlines(
+            matter.meeting_on,
+            matter.decided_on,
+            calendar,
+            materials_sent_at=_start(matter.materials_sent_on),
+            copy_sent_at=_start(matter.copy_sent_on),
+        )
+    if matter.appeal_on is not None:
+        done: date | None = matter.decided_on
+        if matter.nda_required:
+            done = (
+                None
+                if done is None or matter.nda_signed_on is None
+                else max(done, matter.nda_signed_on)
+            )
+        deadlines.append(
+            agency_notice_deadline(matter.appeal_on, calendar=calendar, met_at=_start(done))
+        )
+    return deadlines
 
 
 def matter_rows(

@@ -32,6 +32,10 @@ from rules.deadlines import case_protection_end
 from rules.workflow import CaseFacts, Event, Step, detail_datetime
 from store.models import Case, Submission
 
+# Detail key on nda_signed / nda_declined: "met" | "late" (cases.workflow stores it,
+# cases.deadlines reads it).
+NDA_VERDICT = "nda_deadline"
+
 
 def utc(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes for timezone-aware columns; they were stored as UTC."""

@@ -41,8 +41,8 @@ class Handover:
     """Per kind of record: how many the incoming head now holds, and how many could not move.
 
     ``case`` counts reports, ``identity`` identity blocks, ``protection`` protection records
-    (the protected employee); ``other`` the messages, files, matter descriptions and disclosure
-    records with them.
+    (the protected employee); ``other`` the messages, files, internal notes, matter descriptions
+    and disclosure records with them.
     """
 
     moved: dict[str, int]

@@ -23,20 +23,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+# matter_deadlines lives with the other deadline rows (cases.deadlines), below this module, so
+# the list writer (cases.lists) can compute them without importing it; re-exported here.
+from cases.deadlines import matter_deadlines as matter_deadlines
 from cases.facts import protection_end, protection_start
+from cases.lists import refresh_case
 from cases.sharing import active_key, case_holders
 from crypto import keys as ckeys
 from crypto.errors import CryptoError
 from crypto.keys import PrivateKey
 from rules.calendar import WorkCalendar
-from rules.clock import start_of_local_day
-from rules.deadlines import Deadline, agency_notice_deadline, commission_deadlines
 from rules.errors import AdalError
 from store import audit, payloads, sealing
 from store.models import (
@@ -222,7 +224,15 @@ def add_matter(
             "proposed_on": proposed_on.isoformat(),
         },
     )
+    _refresh_lists(session, protection)
     return matter
+
+
+def _refresh_lists(session: Session, protection: Protection) -> None:
+    """Keep the back office's list columns current in this transaction (cases.lists)."""
+    case = session.get(Case, protection.case_id)
+    if case is not None:
+        refresh_case(session, case)
 
 
 def _target(session: Session, protection: Protection) -> str:
@@ -275,6 +285,7 @@ def update_matter(
             target=_target(session, protection),
             details={"matter": matter.id, "fields": changed},
         )
+        _refresh_lists(session, protection)
     return matter
 
 
@@ -308,39 +319,6 @@ def _check_order(m: Mapping[str, Any]) -> None:
         refuse("appeal_on", "the appeal reaches the agency before its notice")
     if m["nda_signed_on"] is not None and not m["nda_required"]:
         refuse("nda_signed_on", "no NDA is owed for this matter")
-
-
-def _start(day: date | None) -> datetime | None:
-    return start_of_local_day(day) if day is not None else None
-
-
-def matter_deadlines(matter: ProtectionMatter, calendar: WorkCalendar) -> list[Deadline]:
-    """p18 and p19 once the meeting is set; p20 once the appeal date is known.
-
-    p20 is met when the decision is taken and, if owed, the NDA is signed (the later of the
-    two): the 30 days bind both.
-    """
-    deadlines: list[Deadline] = []
-    if matter.meeting_on is not None:
-        deadlines += commission_deadlines(
-            matter.meeting_on,
-            matter.decided_on,
-            calendar,
-            materials_sent_at=_start(matter.materials_sent_on),
-            copy_sent_at=_start(matter.copy_sent_on),
-        )
-    if matter.appeal_on is not None:
-        done: date | None = matter.decided_on
-        if matter.nda_required:
-            done = (
-                None
-                if done is None or matter.nda_signed_on is None
-                else max(done, matter.nda_signed_on)
-            )
-        deadlines.append(
-            agency_notice_deadline(matter.appeal_on, calendar=calendar, met_at=_start(done))
-        )
-    return deadlines
 
 
 def matter_open(matter: ProtectionMatter) -> bool:

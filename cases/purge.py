@@ -3,10 +3,11 @@
 A case goes when today is after its purge date (cases.retention: closing + the admin's period,
 never before the reporter's protection ends) and no protection matter of it is still open.
 Everything sealed for it is shredded (store.sealing.shred: grants, body, file chunks): the
-report, the identity block, every message and file, the protection records; the rows that
-pointed at them go too (attachments, messages, events, case, submission, mailbox), so the
-reporter's receipt code opens nothing any more. One audit entry per case records that it
-happened, by whom, and how many envelopes went; nothing about the content.
+report, the identity block, every message, file and internal note, the protection records; the
+rows that pointed at them go too (attachments, messages, notes, links to other cases, events,
+case, submission, mailbox), so the reporter's receipt code opens nothing any more. One audit
+entry per case records that it happened, by whom, and how many envelopes went; nothing about
+the content.
 
 What this cannot reach: copies made before the purge (backups, exported DOCX files) and
 blocks a database or file system has not overwritten yet. SQLite runs with secure_delete, and
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from cases import disclosure
@@ -32,9 +33,11 @@ from store.models import (
     Attachment,
     Case,
     CaseEvent,
+    CaseLink,
     DisclosureBasis,
     Mailbox,
     Message,
+    Note,
     Protection,
     ProtectionMatter,
     Submission,
@@ -48,6 +51,8 @@ TOUCHED_TABLES = (
     "envelopes",
     "attachments",
     "messages",
+    "notes",
+    "case_links",
     "protection_matters",
     "protections",
     "case_events",
@@ -82,6 +87,9 @@ def _envelope_ids(session: Session, case: Case) -> list[str]:
     ids += session.scalars(
         select(Attachment.envelope_id).where(Attachment.submission_id == submission.id)
     ).all()
+    ids += session.scalars(
+        select(Note.envelope_id).where(Note.submission_id == submission.id)
+    ).all()
     protection = session.scalar(select(Protection).where(Protection.case_id == case.id))
     if protection is not None:
         ids.append(protection.envelope_id)
@@ -104,6 +112,10 @@ def _delete_case(session: Session, case: Case) -> int:
     statements = [
         delete(Attachment).where(Attachment.submission_id == submission_id),
         delete(Message).where(Message.submission_id == submission_id),
+        delete(Note).where(Note.submission_id == submission_id),
+        delete(CaseLink).where(
+            or_(CaseLink.first_id == submission_id, CaseLink.second_id == submission_id)
+        ),
         delete(ProtectionMatter).where(ProtectionMatter.protection_id.in_(protection_ids)),
         delete(Protection).where(Protection.case_id == case.id),
         delete(CaseEvent).where(CaseEvent.case_id == case.id),

@@ -1,9 +1,9 @@
 """Who holds a case, and changing that: grant, revoke, and recovery with the organization key.
 
 A case is a set of envelopes: the report, every message and every file (of the report and of
-the messages), plus its custodial envelopes: the identity block and the protection records
-(the protected employee and the description of each matter, Section 3). Granting re-seals each
-envelope's data key to one more public key; nothing is re-encrypted.
+the messages) and every internal note, plus its custodial envelopes: the identity block and the
+protection records (the protected employee and the description of each matter, Section 3).
+Granting re-seals each envelope's data key to one more public key; nothing is re-encrypted.
 
 The custodial envelopes go to heads only, as at intake (p14: the head keeps the identities):
 sharing a case with a head passes on those the granting key holds, recovery passes on all of
@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from cases import disclosure
@@ -32,10 +32,12 @@ from store import sealing
 from store.models import (
     Attachment,
     Case,
+    CaseList,
     DisclosureBasis,
     Envelope,
     Grant,
     Message,
+    Note,
     Protection,
     ProtectionMatter,
     RecipientKey,
@@ -54,7 +56,9 @@ class GrantResult:
 
 
 def case_envelopes(db: Session, submission: Submission) -> list[Envelope]:
-    """Report, messages and files of the case; the identity block is not among them."""
+    """Report, messages, files and internal notes of the case; the identity block is not among
+    them. Notes are here so that they follow the case exactly like messages (shared, recovered,
+    handed over, revoked)."""
     envelopes = [submission.report_envelope]
     envelopes += db.scalars(
         select(Envelope)
@@ -67,6 +71,12 @@ def case_envelopes(db: Session, submission: Submission) -> list[Envelope]:
         .join(Attachment, Attachment.envelope_id == Envelope.id)
         .where(Attachment.submission_id == submission.id)
         .order_by(Attachment.id)
+    )
+    envelopes += db.scalars(
+        select(Envelope)
+        .join(Note, Note.envelope_id == Envelope.id)
+        .where(Note.submission_id == submission.id)
+        .order_by(Note.id)
     )
     return envelopes
 
@@ -195,6 +205,12 @@ def revoke_case(db: Session, submission: Submission, user: User) -> int:
             if sealing.holds(envelope, key_id):
                 sealing.revoke_grant(db, envelope, key_id)
                 removed += 1
+    # The responsible person is one of the holders (cases.assignment): no longer this one.
+    db.execute(
+        update(CaseList)
+        .where(CaseList.submission_id == submission.id, CaseList.assignee_id == user.id)
+        .values(assignee_id=None)
+    )
     return removed
 
 

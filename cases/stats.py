@@ -15,21 +15,14 @@ statistics never pass them off as decided.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from cases.deadlines import all_deadline_rows
-from rules.calendar import WorkCalendar
+from cases.lists import catch_up, counts
 from rules.clock import require_aware
-from rules.deadlines import Deadline, DeadlineStats, deadline_stats
-from rules.offences import OFFENCE_TYPES, UNDETERMINED
-from rules.workflow import Step
-from store.models import Case, CaseEvent, Submission
+from rules.deadlines import DeadlineStats
 
 NEW = "new"
 
@@ -56,82 +49,22 @@ def statistics(
     *,
     since: date | None = None,
     until: date | None = None,
-    calendar: WorkCalendar | None = None,
 ) -> Statistics:
-    """Counts over reports received in [since, until] (inclusive; open-ended when None)."""
+    """Counts over reports received in [since, until] (inclusive; open-ended when None), from
+    the stored list columns (cases.lists): grouped queries, no per-case recomputation."""
     require_aware(now, "now")
-
-    def within(query: Select[Any]) -> Select[Any]:
-        if since is not None:
-            query = query.where(Submission.received_on >= since)
-        if until is not None:
-            query = query.where(Submission.received_on <= until)
-        return query
-
-    channels = dict(
-        session.execute(
-            within(
-                select(Submission.channel, func.count())
-                .group_by(Submission.channel)
-                .order_by(Submission.channel)
-            )
-        ).all()
-    )
-    statuses = Counter(
-        dict(
-            session.execute(
-                within(
-                    select(Case.status, func.count())
-                    .join(Submission, Submission.id == Case.submission_id)
-                    .group_by(Case.status)
-                )
-            ).all()
-        )
-    )
-    total = sum(channels.values())
-    unregistered = total - sum(statuses.values())
-    if unregistered:
-        statuses[NEW] = unregistered
-    kinds = Counter(
-        dict(
-            session.execute(
-                within(
-                    select(Case.offence_type, func.count())
-                    .join(Submission, Submission.id == Case.submission_id)
-                    .group_by(Case.offence_type)
-                )
-            ).all()
-        )
-    )
-    kinds[UNDETERMINED] += unregistered
-    months: Counter[str] = Counter()
-    for (day,) in session.execute(within(select(Submission.received_on))):
-        months[f"{day.year:04d}-{day.month:02d}"] += 1
-    in_period = set(session.execute(within(select(Submission.id))).scalars())
-    reasons: Counter[str] = Counter()
-    for (details,) in session.execute(
-        within(
-            select(CaseEvent.details)
-            .join(Case, Case.id == CaseEvent.case_id)
-            .join(Submission, Submission.id == Case.submission_id)
-            .where(CaseEvent.kind == Step.CLOSED_WITHOUT_DECISION.value)
-        )
-    ):
-        reasons[str((details or {}).get("reason", ""))] += 1
-    rows = [r for r in all_deadline_rows(session, now, calendar) if r.submission_id in in_period]
-    per_key: dict[str, list[Deadline]] = {}
-    for row in rows:
-        per_key.setdefault(row.key, []).append(row.deadline)
+    catch_up(session)
+    found = counts(session, now, since, until)
     return Statistics(
-        total=total,
-        by_channel={k: int(v) for k, v in channels.items()},
-        by_status={k: int(v) for k, v in sorted(statuses.items())},
-        by_month=dict(sorted(months.items())),
-        deadlines={k: deadline_stats(v, now) for k, v in sorted(per_key.items())},
-        deadlines_total=deadline_stats([r.deadline for r in rows], now),
-        inexact=sum(1 for r in rows if not r.exact),
-        closed_without_decision=dict(sorted(reasons.items())),
-        by_offence_type={k: int(kinds[k]) for k in OFFENCE_TYPES if total},
+        total=found.total,
+        by_channel=found.by_channel,
+        by_status=found.by_status,
+        by_month=found.by_month,
+        deadlines=found.deadlines,
+        deadlines_total=found.deadlines_total,
+        inexact=found.inexact,
+        closed_without_decision=found.closed_without_decision,
+        by_offence_type=found.by_offence_type,
         since=since,
         until=until,
     )

@@ -28,7 +28,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cases.facts import case_events, case_facts, facts_from_report
+from cases.facts import NDA_VERDICT, case_events, case_facts, facts_from_report
+from cases.lists import refresh_case
 from cases.retention import refresh_purge_date, retention_years
 from rules import workflow
 from rules.calendar import WorkCalendar
@@ -71,7 +72,6 @@ MILESTONES = (
     Step.CLOSED_WITHOUT_DECISION,
 )
 CASE_STATUSES: tuple[str, ...] = tuple(s.value for s in MILESTONES)
-NDA_VERDICT = "nda_deadline"  # detail key on nda_signed / nda_declined: "met" | "late"
 # Dated facts put the receipt at the start of its day; this reaches its last instant.
 _DAY_MINUS_TICK = timedelta(days=1, microseconds=-1)
 # The inbox shows a case's first 8 characters; fewer could name several cases.
@@ -158,6 +158,7 @@ def register_case(
     case.submission = submission
     if submission.mailbox is not None:
         submission.mailbox.status = workflow.public_status(facts, [event])
+    _refresh_lists(session, case)
     audit.append(
         session,
         "case.step",
@@ -174,6 +175,11 @@ def register_from_report(
     """`register_case` with the facts read from the decrypted (or just sealed) report: on a
     handler's first opening, or at once for a report typed in by staff."""
     return register_case(session, submission, facts_from_report(report, submission), actor, at=at)
+
+
+def _refresh_lists(session: Session, case: Case) -> None:
+    """Keep the back office's list columns current in this transaction (cases.lists)."""
+    refresh_case(session, case)
 
 
 def _lock(session: Session, case: Case) -> None:
@@ -233,6 +239,7 @@ def record_step(
     case.events.append(row)
     _sync(session, case, facts, after)
     session.flush()
+    _refresh_lists(session, case)
     audit.append(
         session,
         "case.step",
@@ -314,6 +321,7 @@ def mark_identity_known(
     case.anonymous = False
     carried = case.nda_intended
     session.flush()
+    _refresh_lists(session, case)
     audit.append(session, "case.identity_known", actor=actor.username, target=case.submission_id)
     if carried:
         case.nda_intended = False
@@ -344,6 +352,7 @@ def set_offence_type(session: Session, case: Case, offence_type: str, actor: Use
         return False
     case.offence_type = offence_type
     session.flush()
+    _refresh_lists(session, case)
     audit.append(
         session,
         "case.offence_type",

@@ -199,6 +199,20 @@ def open_data_key(grants: Iterable[Grant], private_key: PrivateKey) -> DataKey:
     raise DecryptionError("the grant for this key does not open")
 
 
+def open_sealed_key(sealed_key: bytes, private_key: PrivateKey) -> DataKey:
+    """The data key from one grant's sealed key, for a caller that already picked the grant
+    made for this key (a search over many envelopes); DecryptionError if it does not open."""
+    try:
+        raw = sodium.crypto_box_seal_open(
+            bytes(sealed_key), bytes(private_key.public_key), bytes(private_key)
+        )
+    except nacl.exceptions.CryptoError:
+        raise DecryptionError("the grant for this key does not open") from None
+    if len(raw) != DATA_KEY_SIZE:
+        raise DecryptionError("the grant for this key does not open")
+    return DataKey(raw)
+
+
 def open_body(body: bytes, data_key: DataKey, aad: bytes) -> bytes:
     """The payload of `body`; DecryptionError if key, aad or any byte is wrong."""
     if isinstance(body, bytearray | memoryview):

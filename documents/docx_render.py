@@ -19,6 +19,7 @@ from docx.shared import Cm, Mm, Pt
 from docx.text.paragraph import Paragraph
 
 from documents.forms import FormSheet, Line, RightsSheet, Signature
+from documents.letters import Letter
 
 FONT = "Times New Roman"
 BODY_PT = 14
@@ -218,4 +219,44 @@ def rights_docx(sheet: RightsSheet) -> bytes:
     footnote = document.add_paragraph()
     footnote.paragraph_format.space_before = Pt(12)
     _text(footnote, rights.law_note, size=CAPTION_PT)
+    return _save(document)
+
+
+def letter_docx(letter: Letter) -> bytes:
+    """An official letter (documents.letters) as a .docx file: the sender and the outgoing
+    number and date on the left, the addressee block on the right, the subject, the body
+    justified with a first-line indent, the attachments and the head's signature block."""
+    document = _new_document(letter.lang, letter.document_title)
+    if letter.sender:
+        sender = document.add_paragraph()
+        sender.paragraph_format.space_after = Pt(6)
+        _text(sender, letter.sender, bold=True)
+    outgoing = document.add_paragraph()
+    outgoing.paragraph_format.space_after = Pt(12)
+    _text(outgoing, letter.outgoing_line)
+    for i, line in enumerate(letter.addressee_lines):
+        paragraph = document.add_paragraph()
+        paragraph.paragraph_format.left_indent = Cm(9)
+        _text(paragraph, line, bold=True)
+        if i == len(letter.addressee_lines) - 1:
+            paragraph.paragraph_format.space_after = Pt(18)
+    if letter.subject:
+        subject = document.add_paragraph()
+        subject.paragraph_format.space_after = Pt(12)
+        _text(subject, letter.subject, italic=True)
+    for paragraph_text in letter.paragraphs:
+        _justified(document, paragraph_text)
+    if letter.attachments_line:
+        attachments = _justified(document, letter.attachments_line, first_line=False)
+        attachments.paragraph_format.space_before = Pt(12)
+    signature = document.add_paragraph()
+    signature.paragraph_format.space_before = Pt(30)
+    stops = signature.paragraph_format.tab_stops
+    stops.add_tab_stop(Cm(7.5), WD_TAB_ALIGNMENT.LEFT)
+    stops.add_tab_stop(Cm(16.5), WD_TAB_ALIGNMENT.RIGHT)
+    _text(
+        signature,
+        f"{letter.signatory_position}\t{letter.labels.signature_blank}\t{letter.signature_name}",
+        bold=True,
+    )
     return _save(document)

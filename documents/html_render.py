@@ -15,10 +15,12 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from documents.forms import FormSheet, RightsSheet
+from documents.letters import Letter
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 FORM_TEMPLATE = "documents/form.html"
 RIGHTS_TEMPLATE = "documents/rights.html"
+LETTER_TEMPLATE = "documents/letter.html"
 
 
 def print_css() -> str:
@@ -38,7 +40,9 @@ def _environment() -> Environment:
     )
 
 
-def _render(template: str, sheet: FormSheet | RightsSheet, stylesheet_href: str | None) -> str:
+def _render(
+    template: str, sheet: FormSheet | RightsSheet | Letter, stylesheet_href: str | None
+) -> str:
     context = {
         "sheet": sheet,
         "stylesheet_href": stylesheet_href,
@@ -55,3 +59,8 @@ def form_html(sheet: FormSheet, *, stylesheet_href: str | None = None) -> str:
 def rights_html(sheet: RightsSheet, *, stylesheet_href: str | None = None) -> str:
     """Appendix 3 as a standalone page."""
     return _render(RIGHTS_TEMPLATE, sheet, stylesheet_href)
+
+
+def letter_html(letter: Letter, *, stylesheet_href: str | None = None) -> str:
+    """An official letter as a standalone page to print."""
+    return _render(LETTER_TEMPLATE, letter, stylesheet_href)

@@ -17,9 +17,11 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from handler import custody, errors, filters, gate, uploads, workflow
+from handler.assignment import bp as assignment_bp
 from handler.audit_log import bp as audit_bp
 from handler.auth import bp as auth_bp
 from handler.calendar_admin import bp as calendar_bp
+from handler.case_notes import bp as notes_bp
 from handler.case_page import bp as cases_bp
 from handler.config import HandlerConfig
 from handler.deadlines import bp as deadlines_bp
@@ -28,9 +30,12 @@ from handler.extensions import handler_config
 from handler.handover import bp as handover_bp
 from handler.identity_record import bp as identity_bp
 from handler.inbox import bp as inbox_bp
+from handler.journal import bp as journal_bp
+from handler.letters import bp as letters_bp
 from handler.notifications import bp as notifications_bp
 from handler.protection import bp as protection_bp
 from handler.register import bp as register_bp
+from handler.search import bp as search_bp
 from handler.statistics import bp as stats_bp
 from handler.users_admin import bp as admin_bp
 from installation import instance as inst
@@ -122,6 +127,11 @@ def create_app(
         identity_bp,
         custody.bp,
         notifications_bp,
+        journal_bp,
+        letters_bp,
+        notes_bp,
+        search_bp,
+        assignment_bp,
     ):
         app.register_blueprint(blueprint)
 

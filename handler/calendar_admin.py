@@ -19,6 +19,7 @@ from cases.calendar import (
     calendar_days,
     remove_calendar_day,
 )
+from cases.lists import recompute
 from handler.forms import DAY_KINDS, DayForm, RemoveForm
 from handler.gate import allow, current_user
 from handler.holiday_names import holiday_names
@@ -73,6 +74,8 @@ def add() -> Response | tuple[str, int]:
     except AdalError as error:
         database.rollback()
         return _page(form, day.year, 409, describe(error))
+    # Working days move deadlines: the lists' stored columns follow in the same transaction.
+    recompute(database)
     database.commit()
     flash(_("The calendar is updated; deadlines are counted with it from now on."))
     return redirect(url_for("calendar.calendar", year=day.year), code=303)
@@ -94,6 +97,7 @@ def remove() -> Response | tuple[str, int]:
     except AdalError as error:
         database.rollback()
         return _page(DayForm(formdata=None), day.year, 404, describe(error))
+    recompute(database)
     database.commit()
     flash(_("The entry is removed."))
     return redirect(url_for("calendar.calendar", year=day.year), code=303)

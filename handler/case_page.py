@@ -22,7 +22,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from cases import protection, reading, sharing
+from cases import assignment, links, notes, protection, reading, sharing
 from cases.access import attachment_of
 from cases.disclosure import consent_of
 from cases.facts import parse_received_at
@@ -32,7 +32,7 @@ from cases.workflow import register_from_report
 from crypto.errors import CryptoError
 from handler.access import require_holder
 from handler.downloads import content_disposition
-from handler.forms import GrantForm, ReplyForm
+from handler.forms import CaseNoteForm, GrantForm, LinkForm, ReplyForm
 from handler.gate import CASE_ROLES, allow, current_user
 from handler.workflow import case_view
 from store import audit, payloads
@@ -89,6 +89,7 @@ def case(submission_id: str) -> str:
     files = reading.report_files(database, submission, key)
     messages = thread(database, submission, key)
     holders = sharing.case_holders(database, submission)
+    responsible = assignment.assignee(database, submission)
     candidates = sharing.grant_candidates(database, submission)
     received_at = parse_received_at(report.get("received_at"))
     workflow = case_view(case_row, received_at)
@@ -100,6 +101,9 @@ def case(submission_id: str) -> str:
         and protection.holds_record(database, record, key)
     )
     consent_record = consent_of(database, case_row, portal_statement=bool(report.get("consent")))
+    case_notes = notes.case_notes(database, submission, key)
+    linked = links.linked_cases(database, submission, key)
+    link_choices = links.held_choices(database, key, exclude=submission.id)
     database.commit()
     grant_form = GrantForm()
     grant_form.offer([(u.id, f"{u.full_name} ({u.username})") for u in candidates])
@@ -113,12 +117,18 @@ def case(submission_id: str) -> str:
         files=files,
         messages=messages,
         holders=holders,
+        responsible=responsible,
         grant_form=grant_form,
         can_grant=bool(candidates),
         reply_form=ReplyForm(),
         can_reply=submission.mailbox is not None,
         is_head=user.role == "head",
         protection_shared=protection_shared,
+        notes=case_notes,
+        note_form=CaseNoteForm(),
+        linked=linked,
+        link_form=LinkForm(),
+        link_choices=link_choices,
         **workflow,
     )
 

@@ -1,52 +1,45 @@
-"""The deadline dashboard: every open deadline of the cases the signed-in key holds.
+"""The deadline dashboard: the open deadlines of the cases the signed-in key holds, one page at a
+time, from stored plain columns (cases.lists), nothing decrypted.
 
-Computed from plain columns and events (cases.deadlines), nothing decrypted, so the NDA's
-24 hours show their earliest possible due time (marked as such). Cases the key does not hold are
-left out: the dashboard must not reveal that a case exists to someone who cannot open it.
+The NDA's 24 hours show their earliest possible due time (marked as such). Cases the key does not
+hold are left out: the dashboard must not reveal that a case exists to someone who cannot open it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from flask import Blueprint, render_template
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from flask import Blueprint, render_template, request
 
-from cases.deadlines import DeadlineRow, open_deadlines
+from cases.lists import Page, catch_up_committed, open_deadlines_page
 from handler import keyring
 from handler.gate import CASE_ROLES, allow
-from store.models import Grant, Submission
 from web.database import db
 
 bp = Blueprint("deadlines", __name__)
-
-
-def held_ids(database: Session, key_id: str, among: Iterable[str]) -> set[str]:
-    wanted = set(among)
-    if not wanted:
-        return set()
-    rows = database.scalars(
-        select(Submission.id)
-        .join(
-            Grant, (Grant.envelope_id == Submission.report_envelope_id) & (Grant.key_id == key_id)
-        )
-        .where(Submission.id.in_(wanted))
-    )
-    return set(rows)
-
-
-def held_open_deadlines(database: Session, key_id: str | None) -> list[DeadlineRow]:
-    if key_id is None:
-        return []
-    rows = open_deadlines(database, datetime.now(UTC))
-    held = held_ids(database, key_id, {r.submission_id for r in rows})
-    return [r for r in rows if r.submission_id in held]
+STATES = ("overdue", "due_soon", "due")
+MAX_PAGE = 10_000
 
 
 @bp.get("/deadlines")
 @allow(*CASE_ROLES)
 def dashboard() -> str:
-    rows = held_open_deadlines(db(), keyring.key_id())
-    return render_template("handler/deadlines.html", rows=rows)
+    page = max(1, min(request.args.get("page", 1, type=int) or 1, MAX_PAGE))
+    state = request.args.get("state", "")
+    bad = bool(state) and state not in STATES
+    if bad:
+        state = ""
+    key_id = keyring.key_id()
+    found = Page([], page, False)
+    if key_id is not None:
+        catch_up_committed(db())
+        found = open_deadlines_page(db(), key_id, datetime.now(UTC), page=page, state=state or None)
+    return render_template(
+        "handler/deadlines.html",
+        rows=found.rows,
+        page=page,
+        more=found.more,
+        state=state,
+        states=STATES,
+        bad=bad,
+    )

@@ -35,6 +35,7 @@ from cases.calendar import DAY_OFF, WORKING_DAY
 from cases.calendar import MAX_NOTE as CALENDAR_NOTE_MAX
 from cases.mail_address import LANGUAGES as MAIL_LANGUAGES
 from cases.mail_address import MAX_LENGTH as ADDRESS_MAX
+from cases.notes import MAX_TEXT as CASE_NOTE_MAX
 from cases.protection import MAX_TEXT as PROTECTION_TEXT_MAX
 from cases.retention import MAX_YEARS as RETENTION_MAX
 from cases.retention import MIN_YEARS as RETENTION_MIN
@@ -49,6 +50,7 @@ from web.i18n import LANGUAGE_NAMES
 TEXT_MAX = 20_000
 SHORT_MAX = 300
 NAME_MAX = 200
+LETTER_BLOCK_MAX = 2000
 
 
 class Form(FlaskForm):
@@ -598,6 +600,46 @@ class Appendix1Form(Form):
     fmt = SelectField(_l("Format"), choices=FORMAT_CHOICES)
 
 
+class LetterForm(Form):
+    """An official letter (documents.letters), prefilled from the case and edited before
+    export. Nothing is stored: what is sent here goes into the document and nowhere else."""
+
+    sender = StringField(
+        _l("Sender (the organization)"), validators=[Optional(), Length(max=NAME_MAX)]
+    )
+    outgoing_number = StringField(
+        _l("Outgoing number"), validators=[Optional(), Length(max=SHORT_MAX)]
+    )
+    outgoing_date = DateField(
+        _l("Date of the letter"),
+        validators=[Optional()],
+        description=_l("Left blank, the letter has a line to fill in by hand."),
+    )
+    addressee = TextAreaField(
+        _l("Addressee"),
+        validators=[InputRequired(), Length(max=LETTER_BLOCK_MAX)],
+        description=_l("One line per line of the addressee block."),
+    )
+    subject = StringField(_l("Subject"), validators=[Optional(), Length(max=SHORT_MAX)])
+    body = TextAreaField(
+        _l("Text of the letter"),
+        validators=[InputRequired(), Length(max=TEXT_MAX)],
+        description=_l("A blank line between two paragraphs."),
+    )
+    attachments = TextAreaField(
+        _l("Attachments"), validators=[Optional(), Length(max=LETTER_BLOCK_MAX)]
+    )
+    signatory_position = StringField(
+        _l("Position of the signatory"), validators=[Optional(), Length(max=SHORT_MAX)]
+    )
+    signatory_name = StringField(
+        _l("Name of the signatory"),
+        validators=[Optional(), Length(max=NAME_MAX)],
+        description=_l("Left blank, the letter has a line to fill in by hand."),
+    )
+    fmt = SelectField(_l("Format"), choices=FORMAT_CHOICES)
+
+
 # The working-day calendar (handler.calendar_admin).
 DAY_KINDS = {
     DAY_OFF: _l("Extra day off (transferred rest day)"),
@@ -682,3 +724,26 @@ class NoticeChoicesForm(Form):
     def wanted(self) -> set[str]:
         """The choices ticked: the notices to receive."""
         return {name for name in NOTICE_CHOICE_LABELS if getattr(self, name).data}
+
+
+class CaseNoteForm(Form):
+    note = TextAreaField(
+        _l("Internal note"),
+        validators=[InputRequired(), Length(max=CASE_NOTE_MAX)],
+        description=_l(
+            "Sealed to the holders of this case only; the reporter never sees it. It is kept "
+            "in the case's history and shared with the case."
+        ),
+    )
+
+
+class LinkForm(Form):
+    other = StringField(
+        _l("Related case"),
+        validators=[InputRequired(), Length(max=64)],
+        description=_l(
+            "The reference of another case you hold, as shown in its title (at least 8 "
+            "characters), or choose one from the list."
+        ),
+        render_kw={"autocomplete": "off", "list": "held-cases", "spellcheck": "false"},
+    )

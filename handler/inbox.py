@@ -1,64 +1,115 @@
-"""The inbox: the reports the signed-in key holds, from plain columns only (nothing decrypted).
+"""The inbox: the reports the signed-in key holds, from stored plain columns (cases.lists),
+one page at a time, filtered and sorted in the query; nothing is decrypted.
 
 A report appears for a user only when their key holds a grant on it; other reports exist for
-them neither here nor by URL.
+them neither here nor by URL. Filter values that make no sense are ignored, and the page says
+so, rather than failing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
+from typing import Any, Literal
 
 from flask import Blueprint, redirect, render_template, request
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from cases.deadlines import DeadlineRow
+from cases.lists import DEADLINE_FILTERS, SORTS, InboxFilters, catch_up_committed, inbox_page
 from handler import keyring
 from handler.auth import home_for
-from handler.deadlines import held_open_deadlines
+from handler.filters import CHANNELS, STATUSES
 from handler.gate import CASE_ROLES, allow, allow_pending, current_user
-from store.models import Case, Grant, Message, Submission
+from store.models import User
 from web.database import db
 
 bp = Blueprint("inbox", __name__)
-PER_PAGE = 50
+MAX_PAGE = 10_000
 
 
-@dataclass(frozen=True)
-class Row:
-    submission_id: str
-    received_on: date
-    channel: str
-    status: str
-    last_from_reporter: date | None
+def _day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
 
 
-def rows(database: Session, key_id: str, closed: bool, page: int) -> tuple[list[Row], bool]:
-    last_message = (
-        select(Message.submission_id, func.max(Message.created_on).label("last"))
-        .where(Message.direction == "from_reporter")
-        .group_by(Message.submission_id)
-        .subquery()
+def parse_filters(args: Any, me: int) -> tuple[InboxFilters, dict[str, str], bool]:
+    """The filters asked for, the query arguments that keep them on the pager's links, and
+    whether any value was not understood (and ignored)."""
+    kept: dict[str, str] = {}
+    bad = False
+
+    def pick(name: str, allowed: Any) -> str | None:
+        nonlocal bad
+        value = args.get(name, "")
+        if not value:
+            return None
+        if value not in allowed:
+            bad = True
+            return None
+        kept[name] = value
+        return str(value)
+
+    closed = args.get("show") == "closed"
+    if closed:
+        kept["show"] = "closed"
+    status = pick("status", STATUSES)
+    channel = pick("channel", CHANNELS)
+    deadline = pick("deadline", DEADLINE_FILTERS)
+    sort = pick("sort", SORTS) or "received"
+    assignee: int | Literal["none"] | None = None
+    raw = args.get("assignee", "")
+    if raw == "mine":
+        assignee, kept["assignee"] = me, raw
+    elif raw == "none":
+        assignee, kept["assignee"] = "none", raw
+    elif raw.isdigit() and len(raw) < 10:
+        assignee, kept["assignee"] = int(raw), raw
+    elif raw:
+        bad = True
+    days: dict[str, date | None] = {}
+    for name in ("since", "until"):
+        value = args.get(name, "")
+        days[name] = _day(value) if value else None
+        if value and days[name] is None:
+            bad = True
+        elif days[name] is not None:
+            kept[name] = value
+    since, until = days["since"], days["until"]
+    if since and until and since > until:
+        bad = True
+        since = until = None
+        kept.pop("since", None)
+        kept.pop("until", None)
+    filters = InboxFilters(
+        closed=closed,
+        status=status,
+        channel=channel,
+        deadline=deadline,
+        assignee=assignee,
+        since=since,
+        until=until,
+        sort=sort,
     )
-    query = (
-        select(Submission, Case, last_message.c.last)
-        .join(
-            Grant, (Grant.envelope_id == Submission.report_envelope_id) & (Grant.key_id == key_id)
+    return filters, kept, bad
+
+
+def _page() -> int:
+    page = request.args.get("page", 1, type=int) or 1
+    return max(1, min(page, MAX_PAGE))
+
+
+def staff_choices() -> list[tuple[int, str]]:
+    """Who may be responsible for a case, for the assignee filter: active handlers and heads."""
+    return [
+        (u.id, u.full_name)
+        for u in db().scalars(
+            select(User)
+            .where(User.active.is_(True), User.role.in_(CASE_ROLES))
+            .order_by(User.full_name, User.id)
         )
-        .outerjoin(Case, Case.submission_id == Submission.id)
-        .outerjoin(last_message, last_message.c.submission_id == Submission.id)
-        .where(Case.closed_at.is_not(None) if closed else Case.closed_at.is_(None))
-        .order_by(Submission.received_on.desc(), Submission.id)
-        .offset((page - 1) * PER_PAGE)
-        .limit(PER_PAGE + 1)
-    )
-    result = [
-        Row(s.id, s.received_on, s.channel, "new" if c is None else c.status, last)
-        for s, c, last in database.execute(query)
     ]
-    return result[:PER_PAGE], len(result) > PER_PAGE
 
 
 @bp.get("/")
@@ -70,29 +121,25 @@ def home() -> Response:
 @bp.get("/inbox")
 @allow(*CASE_ROLES)
 def inbox() -> str:
-    closed = request.args.get("show") == "closed"
-    page = request.args.get("page", 1, type=int) or 1
-    page = max(1, min(page, 10_000))
+    filters, kept, bad = parse_filters(request.args, current_user().id)
+    page = _page()
     key_id = keyring.key_id()
-    found, more = rows(db(), key_id, closed, page) if key_id else ([], False)
-    # Open deadlines of the listed cases: the most urgent per opened case, shown next to its
-    # status; for a report nobody has opened, both of p8 and p9, which run from its receipt.
-    urgent: dict[str, list[DeadlineRow]] = {}
-    if found and not closed:
-        new = {r.submission_id for r in found if r.status == "new"}
-        on_page = {r.submission_id for r in found}
-        for row in held_open_deadlines(db(), key_id):
-            if row.submission_id not in on_page:
-                continue
-            listed = urgent.setdefault(row.submission_id, [])
-            if not listed or row.submission_id in new:
-                listed.append(row)
+    rows: list[Any] = []
+    more = False
+    if key_id:
+        catch_up_committed(db())
+        found = inbox_page(db(), key_id, datetime.now(UTC), filters, page)
+        rows, more = found.rows, found.more
     return render_template(
         "handler/inbox.html",
-        rows=found,
+        rows=rows,
         more=more,
         page=page,
-        closed=closed,
+        closed=filters.closed,
+        filters=filters,
+        kept=kept,
+        bad=bad,
+        staff=staff_choices(),
+        statuses=STATUSES,
         has_key=key_id is not None,
-        urgent=urgent,
     )

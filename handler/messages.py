@@ -17,13 +17,18 @@ from flask_babel import lazy_gettext as _l
 
 import documents.forms
 from cases import (
+    assignment,
     calendar,
     custody,
     disclosure,
     handover,
     identity,
+    links,
     mail_address,
+    notes,
     protection,
+    register_book,
+    search,
     staff,
 )
 from handler import settings
@@ -225,6 +230,39 @@ TEXTS: Mapping[str, Mapping[str, LazyString]] = {
             "The mail server did not take the mail, so no code was sent. Try again later or "
             "tell your administrator."
         ),
+    },
+    register_book.AREA: {
+        "period_reversed": _l("The period ends before it starts."),
+        "period_too_long": _l("A register covers at most five years; choose a shorter period."),
+    },
+    notes.AREA: {
+        "not_holder": _l("You do not hold this case, or it does not exist."),
+        "empty": _l("The note is empty."),
+        "too_long": _l("The note is too long."),
+    },
+    links.AREA: {
+        "not_holder": _l("You can link only cases you hold both of."),
+        "bad_reference": _l(
+            "A case reference is 8 to 32 characters, digits and the letters a-f, as shown in "
+            "the case's title."
+        ),
+        "no_such_case": _l("No case you hold has this reference."),
+        "ambiguous": _l("Several cases you hold start with this reference: type more of it."),
+        "same_case": _l("A case cannot be linked to itself."),
+        "exists": _l("These cases are already linked."),
+        "not_linked": _l("These cases are not linked."),
+    },
+    search.AREA: {
+        "too_short": _l("Type at least two letters to search."),
+        "too_long": _l("The search text is too long: at most 200 characters."),
+    },
+    assignment.AREA: {
+        "not_holder": _l("Only someone who holds this case can choose who is responsible for it."),
+        "assignee_not_holder": _l(
+            "The responsible person must be someone who holds this case. Share it with them first."
+        ),
+        "not_head": _l("Only a head assigns a case to someone else; you can take it yourself."),
+        "no_case": _l("The report is not registered as a case yet: open it first."),
     },
     documents.forms.AREA: {
         "no_identity": _NO_IDENTITY,

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 
 from flask import Blueprint, render_template, request
 
+from cases.lists import catch_up_committed
 from cases.stats import statistics
 from handler.gate import allow
 from web.database import db
@@ -36,6 +37,7 @@ def page() -> tuple[str, int]:
         bad = True
     if bad:
         since = until = None
+    catch_up_committed(db())
     stats = statistics(db(), datetime.now(UTC), since=since, until=until)
     return render_template(
         "handler/statistics.html", stats=stats, since=since, until=until, bad=bad

@@ -67,6 +67,10 @@ DENIED_TABLES = (
     "disclosure_bases",
     "notices",
     "notify_state",
+    "notes",
+    "case_links",
+    "case_lists",
+    "list_deadlines",
     "alembic_version",
 )
 

@@ -44,6 +44,7 @@ REPORT_FORMAT = "adal/report/v1"
 IDENTITY_FORMAT = "adal/identity/v1"
 MESSAGE_FORMAT = "adal/message/v1"
 FILE_FORMAT = "adal/file/v1"
+NOTE_FORMAT = "adal/note/v1"
 
 # received: stored, nobody has opened it yet; in_review: a handler registered and is handling
 # it; forwarded: reported to the Anti-Corruption Service (p8-p9); decided: the authorised

@@ -19,7 +19,7 @@ from crypto.errors import DecryptionError
 from crypto.keys import PrivateKey
 from store.models import Envelope, FileChunk, Grant, new_id
 
-PURPOSES = ("report", "identity", "message", "file", "protection")
+PURPOSES = ("report", "identity", "message", "file", "protection", "note")
 
 
 def aad(purpose: str, envelope_id: str) -> bytes:

@@ -10,6 +10,8 @@ from store.models.casework import (
     Setting,
     WebSession,
 )
+from store.models.lists import CaseList, ListDeadline
+from store.models.notes import CaseLink, Note
 from store.models.notices import Notice, NotifyState
 from store.models.protection import MATTER_BODIES, MATTER_KINDS, Protection, ProtectionMatter
 from store.models.reports import (
@@ -33,12 +35,16 @@ __all__ = [
     "CalendarDay",
     "Case",
     "CaseEvent",
+    "CaseLink",
+    "CaseList",
     "DisclosureBasis",
     "Envelope",
     "FileChunk",
     "Grant",
+    "ListDeadline",
     "Mailbox",
     "Message",
+    "Note",
     "Notice",
     "NotifyState",
     "Protection",

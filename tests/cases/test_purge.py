@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cases import links, notes
 from cases.facts import facts_from_report
 from cases.protection import ProtectedPerson, add_matter, create_protection
 from cases.retention import (
@@ -25,11 +26,13 @@ from store.models import (
     AuditEntry,
     Case,
     CaseEvent,
+    CaseLink,
     Envelope,
     FileChunk,
     Grant,
     Mailbox,
     Message,
+    Note,
     Protection,
     ProtectionMatter,
     Submission,
@@ -260,3 +263,30 @@ def test_adal_purge_shreds_expired_cases_only(demo: DemoInstance) -> None:
     # Nothing left to do: a second run changes nothing.
     code, output = run_cli("purge")
     assert code == 0 and "Shredded 0 case(s)" in output
+
+
+# Issue 15: a note is one of the case's envelopes and is shredded like a message; a link to a
+# purged case disappears, the other case stays.
+def test_purge_shreds_the_notes_and_links_of_a_case(demo: DemoInstance) -> None:
+    expired = _case(demo, OLD, close=True)
+    recent = _case(demo, RECENT, close=True)
+    key = demo.staff_key("handler")
+    now = datetime.now(UTC)
+    with demo.sessions() as s, s.begin():
+        handler = user(s, "handler")
+        gone = notes.add_note(s, expired, key, handler, "заметка к удалению", now).envelope_id
+        kept = notes.add_note(s, recent, key, handler, "заметка остаётся", now).envelope_id
+        links.link_cases(s, expired, recent, key, handler, now)
+        set_retention_years(s, 3, user(s, "admin"))
+    code, output = run_cli("purge")
+    assert code == 0, output
+    assert expired in output
+    with demo.sessions() as s:
+        assert s.get(Submission, expired) is None
+        assert s.get(Envelope, gone) is None
+        assert not s.scalar(
+            select(func.count()).select_from(Grant).where(Grant.envelope_id == gone)
+        )
+        assert s.scalars(select(Note.envelope_id)).all() == [kept]
+        assert s.scalar(select(func.count()).select_from(CaseLink)) == 0
+        assert s.get(Envelope, kept) is not None

@@ -146,7 +146,8 @@ def test_head_closes_without_decision_for_each_reason(
     page = head.get(f"/cases/{transferred}").get_data(as_text=True)
     assert "Case transferred" in page and "Prosecutor&#39;s office" in page
     closed_tab = head.get("/inbox?show=closed").get_data(as_text=True)
-    assert closed_tab.count("Closed without decision") == 3
+    # Counted in the table: the status filter above it names every status once too.
+    assert closed_tab.split("<tbody>", 1)[1].count("Closed without decision") == 3
     stats = head.get("/statistics").get_data(as_text=True)
     assert re.search(r"<td>Closed without decision</td><td>3</td>", stats)
     for label in (

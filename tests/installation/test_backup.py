@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, MetaData, func, select
 
+from cases import lists
 from cases.staff import open_totp
 from crypto import keys as ckeys
 from crypto import receipt
@@ -30,10 +31,12 @@ from store.models import (
     CalendarDay,
     Case,
     CaseEvent,
+    CaseLink,
     DisclosureBasis,
     Envelope,
     Mailbox,
     Message,
+    Note,
     Notice,
     NotifyState,
     Protection,
@@ -136,6 +139,15 @@ def _populate(demo: DemoInstance, file_size: int = 200_000) -> dict[str, Any]:
         assert handler is not None
         s.add(Notice(user_id=handler.id, tag=b"t" * 32, kind="new_report", sent_on=TODAY))
         s.add(NotifyState(key="scan_from", value={"date": TODAY.isoformat()}))
+        s.flush()
+        lists.catch_up(s)  # the list rows the back office keeps for every report
+        noted = sealing.seal(s, "note", b"internal", keys, TODAY)
+        s.flush()
+        s.add(
+            Note(submission_id=sub.id, envelope_id=noted.id, author_id=handler.id, created_on=TODAY)
+        )
+        first, second = sorted((sub.id, in_person.id))
+        s.add(CaseLink(first_id=first, second_id=second, created_by=handler.id, created_on=TODAY))
         audit.append(
             s,
             "case.register",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
 from typing import Any
+from urllib.parse import quote
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -273,8 +274,16 @@ def backoffice_pages(
     case = f"/cases/{submission_id}"
     h.page("inbox", "/inbox")
     h.page("inbox-closed", "/inbox?show=closed")
+    h.page("inbox-filtered", "/inbox?status=new&deadline=overdue&assignee=mine&sort=deadline")
     h.page("case", case)
     h.keep("reply-errors", h.post(f"{case}/reply", {"text": ""}), 400)
+    # Issue 15: a note in the case's history, a refused link, the search page and its errors.
+    assert h.post(f"{case}/notes", {"note": "Заметка · ескертпе"}).status_code == 303
+    h.page("case-with-note", case)
+    h.keep("link-refused", h.post(f"{case}/links", {"other": "ffffffff"}), 404)
+    h.page("search", "/search")
+    h.page("search-results", "/search?q=" + quote("заметка"))
+    h.page("search-errors", "/search?q=x", 400)
     h.page("register", "/register")
     h.keep(
         "register-errors",
@@ -286,7 +295,23 @@ def backoffice_pages(
         400,
     )
     h.page("deadlines", "/deadlines")
+    h.page("deadlines-overdue", "/deadlines?state=overdue")
     h.page("appendix1", f"{case}/appendix1")
+    letter_lang = "kk" if lang == "kk" else "ru"
+    h.page("letter-cover", f"{case}/letters/confirmation_cover/{letter_lang}")
+    h.keep(
+        "letter-cover-errors",
+        h.post(f"{case}/letters/confirmation_cover/{letter_lang}", {"body": "", "fmt": "html"}),
+        400,
+    )
+    h.keep(
+        "letter-cover-print",
+        h.post(
+            f"{case}/letters/confirmation_cover/{letter_lang}",
+            {"addressee": "Ұйым\nМекеме", "body": "Бірінші.\n\nЕкінші.", "fmt": "html"},
+        ),
+        200,
+    )
     h.page("appendix2-print", f"/documents/appendix/2/{'kk' if lang == 'kk' else 'ru'}/html")
     h.page("appendix3-print", f"/documents/appendix/3/{'kk' if lang == 'kk' else 'ru'}/html")
     h.page("password", "/account/password")
@@ -311,6 +336,8 @@ def backoffice_pages(
     head.page("case-as-head", case)
     head.page("identity", f"{case}/identity")
     head.page("statistics", "/statistics")
+    head.page("journal", "/journal")
+    head.page("journal-errors", "/journal?since=2026-12-31&until=2026-01-01", 400)
     head.page("handover", "/handover")
     head.page("disclosure", f"{case}/disclosure")
     head.page("identity-record", f"{case}/identity/record")
@@ -320,6 +347,7 @@ def backoffice_pages(
     auditor = _in(team.visitors["auditor"], lang)
     auditor.page("audit", "/audit")
     auditor.page("audit-verify", "/audit/verify")
+    auditor.page("journal-as-auditor", "/journal")
     pages += auditor.pages
 
     admin = _in(team.visitors["admin"], lang)

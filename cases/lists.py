@@ -1,0 +1,660 @@
+"""The back office's lists as indexed queries over stored plain columns (issue 15).
+
+The writer (:func:`refresh`) recomputes one report's rows in ``case_lists`` and
+``list_deadlines`` (store/models/lists.py) from the rules (cases.deadlines: case_deadline_rows,
+unopened_rows, matter_rows, the source of truth) and is called in the same transaction as every
+change that moves a deadline: registration and steps (cases.workflow), protection matters
+(cases.protection), a report typed in by staff (cases.intake, through registration). A calendar
+change recomputes every open case (:func:`recompute`), as do ``adal cases recompute`` and
+``adal db upgrade``.
+
+A portal report gets its rows from the back office, not from the portal: the portal's database
+role may neither read the calendar nor write the back office's tables (installation/roles.py).
+:func:`catch_up` lists what the portal added since: every list query calls it first, and it
+costs two counts when nothing is missing.
+
+Deadline states follow from ``now`` in each query (``late_at`` <= now: overdue; ``soon_at`` <=
+now: due soon), so they never go stale between writes. Nothing here decrypts anything.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from cases.calendar import work_calendar
+from cases.deadlines import DeadlineRow, case_deadline_rows, matter_rows, unopened_rows
+from rules.calendar import WorkCalendar
+from rules.clock import require_aware, start_of_local_day, utcnow
+from rules.deadlines import Deadline, DeadlineState, DeadlineStats
+from rules.offences import OFFENCE_TYPES, UNDETERMINED
+from rules.workflow import Step
+from store.models import (
+    Case,
+    CaseList,
+    Grant,
+    ListDeadline,
+    Message,
+    Protection,
+    ProtectionMatter,
+    Submission,
+    User,
+)
+
+NEW = "new"
+PER_PAGE = 50
+_STATE_ORDER = {"overdue": 0, "due_soon": 1, "due": 2}
+_SOON_HOURS = timedelta(hours=24)  # rules.deadlines: an hour deadline's last 24 hours
+DEADLINE_FILTERS = ("overdue", "due_soon", "due", "none")
+SORTS = ("received", "received_asc", "deadline")
+
+
+def _utc(moment: datetime) -> datetime:
+    """UTC, and aware again: SQLite hands timestamps back naive (they are stored in UTC)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+# --- the writer --------------------------------------------------------------------------------
+
+
+def _soon_at(deadline: Deadline) -> datetime:
+    """When Deadline.state turns "due_soon"."""
+    if deadline.due is not None:
+        return deadline.due - _SOON_HOURS
+    assert deadline.due_date is not None
+    return start_of_local_day(deadline.warn_from or deadline.due_date - timedelta(days=1))
+
+
+def _deadline_values(row: DeadlineRow, listed: bool) -> dict[str, Any]:
+    d = row.deadline
+    outcome = None
+    if d.met_at is not None:
+        outcome = "met_late" if d.is_late(d.met_at) else "met"
+    return {
+        "submission_id": row.submission_id,
+        "matter_id": row.matter_id,
+        "key": d.key,
+        "label": d.label[:200],
+        "kind": d.kind,
+        "basis": d.basis[:200],
+        "due": _utc(d.due) if d.due is not None else None,
+        "due_date": d.due_date,
+        "warn_from": d.warn_from,
+        "aim_date": d.aim_date,
+        "met_at": _utc(d.met_at) if d.met_at is not None else None,
+        "exact": row.exact,
+        "late_at": _utc(row.moment),
+        "soon_at": _utc(_soon_at(d)),
+        "outcome": outcome,
+        "listed": listed,
+    }
+
+
+def _closing_reason(case: Case) -> str | None:
+    for event in case.events:
+        if event.kind == Step.CLOSED_WITHOUT_DECISION.value:
+            return str((event.details or {}).get("reason", ""))[:32]
+    return None
+
+
+@dataclass(frozen=True)
+class ListValues:
+    """What one report contributes to the lists: its case_lists row (without the assignee,
+    which is not derived) and its list_deadlines rows."""
+
+    entry: dict[str, Any]
+    deadlines: list[dict[str, Any]]
+
+
+def list_values(
+    submission: Submission,
+    case: Case | None,
+    matters: Sequence[ProtectionMatter],
+    calendar: WorkCalendar,
+    now: datetime,
+) -> ListValues:
+    """The stored columns of one report, from the rules (cases.deadlines) alone."""
+    if case is None:
+        rows = [_deadline_values(r, True) for r in unopened_rows(submission, calendar, now)]
+    else:
+        is_open = case.closed_at is None
+        rows = [_deadline_values(r, is_open) for r in case_deadline_rows(case, calendar, now)]
+    rows += [
+        _deadline_values(r, True)
+        for matter in matters
+        for r in matter_rows(matter, submission.id, calendar, now)
+    ]
+    pending = [r for r in rows if r["listed"] and r["outcome"] is None]
+    first = min(pending, key=lambda r: (r["late_at"], r["key"]), default=None)
+    entry = {
+        "submission_id": submission.id,
+        "received_on": submission.received_on,
+        "channel": submission.channel,
+        "status": NEW if case is None else case.status,
+        "closed": case is not None and case.closed_at is not None,
+        "offence_type": (case.offence_type if case is not None else None) or UNDETERMINED,
+        "closing_reason": _closing_reason(case) if case is not None else None,
+        "next_key": first["key"] if first else None,
+        "next_late_at": first["late_at"] if first else None,
+        "next_soon_at": min(r["soon_at"] for r in pending) if pending else None,
+    }
+    return ListValues(entry, rows)
+
+
+def _store(session: Session, values: Sequence[ListValues]) -> None:
+    if not values:
+        return
+    ids = [v.entry["submission_id"] for v in values]
+    session.execute(delete(ListDeadline).where(ListDeadline.submission_id.in_(ids)))
+    existing = {
+        row.submission_id: row
+        for row in session.scalars(select(CaseList).where(CaseList.submission_id.in_(ids)))
+    }
+    for v in values:
+        row = existing.get(v.entry["submission_id"])
+        if row is None:
+            session.add(CaseList(**v.entry))
+        else:
+            for name, value in v.entry.items():
+                setattr(row, name, value)
+    deadlines = [d for v in values for d in v.deadlines]
+    if deadlines:
+        session.execute(insert(ListDeadline), deadlines)
+    session.flush()
+
+
+def _matters_of(session: Session, case_ids: Iterable[int]) -> dict[int, list[ProtectionMatter]]:
+    ids = list(case_ids)
+    found: dict[int, list[ProtectionMatter]] = {}
+    if not ids:
+        return found
+    for matter, case_id in session.execute(
+        select(ProtectionMatter, Protection.case_id)
+        .join(Protection, Protection.id == ProtectionMatter.protection_id)
+        .where(Protection.case_id.in_(ids))
+        .order_by(ProtectionMatter.id)
+    ):
+        found.setdefault(case_id, []).append(matter)
+    return found
+
+
+def refresh(session: Session, submission: Submission, calendar: WorkCalendar | None = None) -> None:
+    """Recompute one report's list rows; call it in the transaction of the change."""
+    session.flush()
+    case = session.scalar(
+        select(Case).options(selectinload(Case.events)).where(Case.submission_id == submission.id)
+    )
+    if case is not None:
+        session.refresh(case, ["events"])
+    matters = _matters_of(session, [case.id]).get(case.id, []) if case is not None else []
+    calendar = calendar if calendar is not None else work_calendar(session)
+    _store(session, [list_values(submission, case, matters, calendar, utcnow())])
+
+
+def refresh_case(session: Session, case: Case) -> None:
+    refresh(session, case.submission)
+
+
+def _refresh_many(
+    session: Session, submissions: Sequence[Submission], calendar: WorkCalendar, now: datetime
+) -> None:
+    cases = {
+        c.submission_id: c
+        for c in session.scalars(
+            select(Case)
+            .options(selectinload(Case.events))
+            .where(Case.submission_id.in_([s.id for s in submissions]))
+        )
+    }
+    matters = _matters_of(session, [c.id for c in cases.values()])
+    _store(
+        session,
+        [
+            list_values(
+                s,
+                cases.get(s.id),
+                matters.get(cases[s.id].id, []) if s.id in cases else [],
+                calendar,
+                now,
+            )
+            for s in submissions
+        ],
+    )
+
+
+def recompute(
+    session: Session, *, everything: bool = False, batch: int = 500, release: bool = False
+) -> int:
+    """Recompute the rows of every open case and unopened report, and of every case with a
+    protection matter (its Section 3 deadlines outlive the case); with ``everything`` closed
+    cases too. Returns how many reports were recomputed. For a calendar change, the command
+    and ``adal db upgrade``. ``release`` empties the session after each batch (a command's own
+    session, so memory stays flat over many reports)."""
+    calendar = work_calendar(session)
+    now = utcnow()
+    query = select(Submission.id).outerjoin(Case, Case.submission_id == Submission.id)
+    if not everything:
+        with_matters = select(Protection.case_id).join(
+            ProtectionMatter, ProtectionMatter.protection_id == Protection.id
+        )
+        query = query.where(
+            or_(Case.id.is_(None), Case.closed_at.is_(None), Case.id.in_(with_matters))
+        )
+    ids = list(session.scalars(query.order_by(Submission.id)))
+    for start in range(0, len(ids), batch):
+        chunk = ids[start : start + batch]
+        submissions = list(session.scalars(select(Submission).where(Submission.id.in_(chunk))))
+        _refresh_many(session, submissions, calendar, now)
+        if release:
+            session.expunge_all()
+    return len(ids)
+
+
+def catch_up_committed(session: Session) -> None:
+    """:func:`catch_up` in its own transaction, committed, for a page about to read the lists
+    (a GET request's session commits nothing else). Two pages catching up at once may list the
+    same new report; the loser's rows already exist, so it rolls back and reads them."""
+    try:
+        if catch_up(session):
+            session.commit()
+    except IntegrityError:
+        session.rollback()
+
+
+def catch_up(session: Session) -> int:
+    """List the reports that have no list row yet (the portal's, see the module's docstring).
+    Two counts when nothing is missing; returns how many were added."""
+    missing = session.scalar(
+        select(
+            select(func.count()).select_from(Submission).scalar_subquery()
+            - select(func.count()).select_from(CaseList).scalar_subquery()
+        )
+    )
+    if not missing:
+        return 0
+    submissions = list(
+        session.scalars(
+            select(Submission)
+            .outerjoin(CaseList, CaseList.submission_id == Submission.id)
+            .where(CaseList.submission_id.is_(None))
+        )
+    )
+    calendar = work_calendar(session)
+    now = utcnow()
+    for start in range(0, len(submissions), 500):
+        _refresh_many(session, submissions[start : start + 500], calendar, now)
+    return len(submissions)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def stored_deadline(row: ListDeadline) -> Deadline:
+    return Deadline(
+        key=row.key,
+        label=row.label,
+        kind=row.kind,  # type: ignore[arg-type]
+        due=_utc(row.due) if row.due is not None else None,
+        due_date=row.due_date,
+        met_at=_utc(row.met_at) if row.met_at is not None else None,
+        basis=row.basis,
+        warn_from=row.warn_from,
+        aim_date=row.aim_date,
+    )
+
+
+def stored_row(row: ListDeadline, now: datetime) -> DeadlineRow:
+    deadline = stored_deadline(row)
+    return DeadlineRow(row.submission_id, deadline, deadline.state(now), row.exact, row.matter_id)
+
+
+def _state_rank(now: datetime) -> ColumnElement[int]:
+    return case(
+        (ListDeadline.late_at <= now, 0),
+        (ListDeadline.soon_at <= now, 1),
+        else_=2,
+    )
+
+
+def _held(query: Select[Any], key_id: str, submission_id: Any) -> Select[Any]:
+    return query.join(Submission, Submission.id == submission_id).join(
+        Grant, (Grant.envelope_id == Submission.report_envelope_id) & (Grant.key_id == key_id)
+    )
+
+
+def _deadline_state(state: str, now: datetime) -> ColumnElement[bool]:
+    if state == "overdue":
+        return ListDeadline.late_at <= now
+    if state == "due_soon":
+        return and_(ListDeadline.late_at > now, ListDeadline.soon_at <= now)
+    # soon_at <= late_at always; the late_at bound lets the open-deadline index take the range.
+    return and_(ListDeadline.late_at > now, ListDeadline.soon_at > now)
+
+
+def _segments(session: Session, queries: Sequence[Select[Any]], offset: int) -> list[Any]:
+    """One page (PER_PAGE + 1 rows, to tell whether there is more) of the queries' results
+    one after the other, each in its own index order: only a page past a segment counts it."""
+    wanted = PER_PAGE + 1
+    found: list[Any] = []
+    for query in queries:
+        rows = list(session.execute(query.offset(offset).limit(wanted - len(found))))
+        found += rows
+        if len(found) >= wanted:
+            break
+        if rows or offset == 0:
+            offset = 0
+        else:  # the page starts past this segment: skip its rows
+            total = session.scalar(
+                select(func.count()).select_from(query.order_by(None).subquery())
+            )
+            offset = max(0, offset - int(total or 0))
+    return [row[0] if len(row) == 1 else row for row in found]
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Any]
+    page: int
+    more: bool
+
+
+def open_deadlines_page(
+    session: Session, key_id: str, now: datetime, *, page: int = 1, state: str | None = None
+) -> Page:
+    """The open deadlines of the reports ``key_id`` holds, most urgent first (overdue, due soon,
+    due; then by due time), one page: the order of cases.deadlines.open_deadlines.
+
+    Read segment by segment (overdue, due soon, due), each in the order of the open-deadline
+    index (``late_at``), so no request sorts every open deadline: a page inside a segment is
+    one index walk, and only a page past a segment counts that segment's rows.
+    """
+    require_aware(now, "now")
+    now = _utc(now)
+    base = _held(select(ListDeadline), key_id, ListDeadline.submission_id).where(
+        ListDeadline.listed.is_(True), ListDeadline.outcome.is_(None)
+    )
+    segments = [
+        base.where(_deadline_state(segment, now)).order_by(ListDeadline.late_at, ListDeadline.id)
+        for segment in ("overdue", "due_soon", "due")
+        if state in (None, segment)
+    ]
+    found = [stored_row(r, now) for r in _segments(session, segments, (page - 1) * PER_PAGE)]
+    return Page(found[:PER_PAGE], page, len(found) > PER_PAGE)
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    closed: bool = False
+    status: str | None = None
+    channel: str | None = None
+    deadline: str | None = None  # DEADLINE_FILTERS
+    assignee: int | Literal["none"] | None = None
+    since: date | None = None
+    until: date | None = None
+    sort: str = "received"
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    submission_id: str
+    received_on: date
+    channel: str
+    status: str
+    last_from_reporter: date | None
+    assignee: str | None
+    deadlines: list[DeadlineRow] = field(default_factory=list)
+
+
+def _inbox_state(state: str, now: datetime) -> ColumnElement[bool]:
+    if state == "overdue":
+        return CaseList.next_late_at <= now
+    if state == "due_soon":
+        return and_(CaseList.next_late_at > now, CaseList.next_soon_at <= now)
+    if state == "due":
+        return CaseList.next_soon_at > now
+    return CaseList.next_late_at.is_(None)
+
+
+def inbox_page(
+    session: Session, key_id: str, now: datetime, filters: InboxFilters, page: int = 1
+) -> Page:
+    """One page of the reports ``key_id`` holds, filtered and sorted on stored columns. Each
+    row carries its open deadlines shown in the inbox: the most urgent of an opened case; both
+    p8 and p9 of a report nobody has opened (one more query, for this page's rows only)."""
+    require_aware(now, "now")
+    now = _utc(now)
+    last = (
+        select(func.max(Message.created_on))
+        .where(Message.submission_id == CaseList.submission_id)
+        .where(Message.direction == "from_reporter")
+        .correlate(CaseList)
+        .scalar_subquery()
+    )
+    query = _held(
+        select(CaseList, last, User.full_name).outerjoin(User, User.id == CaseList.assignee_id),
+        key_id,
+        CaseList.submission_id,
+    ).where(CaseList.closed == filters.closed)
+    if filters.status:
+        query = query.where(CaseList.status == filters.status)
+    if filters.channel:
+        query = query.where(CaseList.channel == filters.channel)
+    if filters.deadline:
+        query = query.where(_inbox_state(filters.deadline, now))
+    if filters.assignee == "none":
+        query = query.where(CaseList.assignee_id.is_(None))
+    elif filters.assignee is not None:
+        query = query.where(CaseList.assignee_id == filters.assignee)
+    if filters.since:
+        query = query.where(CaseList.received_on >= filters.since)
+    if filters.until:
+        query = query.where(CaseList.received_on <= filters.until)
+    newest = (CaseList.received_on.desc(), CaseList.submission_id)
+    if filters.sort == "deadline":
+        # Reports with an open deadline by its moment, then those without one: two walks of
+        # the (closed, next_late_at) index rather than one sort of every report.
+        queries = [
+            query.where(CaseList.next_late_at.is_not(None)).order_by(
+                CaseList.next_late_at, CaseList.submission_id
+            ),
+            query.where(CaseList.next_late_at.is_(None)).order_by(*newest),
+        ]
+    elif filters.sort == "received_asc":
+        queries = [query.order_by(CaseList.received_on, CaseList.submission_id)]
+    else:
+        queries = [query.order_by(*newest)]
+    found = _segments(session, queries, (page - 1) * PER_PAGE)
+    more = len(found) > PER_PAGE
+    found = found[:PER_PAGE]
+    urgent: dict[str, list[DeadlineRow]] = {}
+    if found and not filters.closed:
+        new = {entry.submission_id for entry, _l, _n in found if entry.status == NEW}
+        # By submission id only (its index): a filter on the open-deadline index here would
+        # make the planner walk every open deadline. Few rows per report; sorted here.
+        pending = [
+            stored_row(stored, now)
+            for stored in session.scalars(
+                select(ListDeadline).where(
+                    ListDeadline.submission_id.in_([entry.submission_id for entry, _l, _n in found])
+                )
+            )
+            if stored.listed and stored.outcome is None
+        ]
+        for row in sorted(pending, key=lambda r: (_STATE_ORDER[r.state], r.moment)):
+            listed = urgent.setdefault(row.submission_id, [])
+            if not listed or row.submission_id in new:
+                listed.append(row)
+    rows = [
+        InboxRow(
+            entry.submission_id,
+            entry.received_on,
+            entry.channel,
+            entry.status,
+            last_on,
+            name,
+            urgent.get(entry.submission_id, []),
+        )
+        for entry, last_on, name in found
+    ]
+    return Page(rows, page, more)
+
+
+# --- statistics ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Counts:
+    total: int
+    by_channel: dict[str, int]
+    by_status: dict[str, int]
+    by_month: dict[str, int]
+    by_offence_type: dict[str, int]
+    closed_without_decision: dict[str, int]
+    deadlines: dict[str, DeadlineStats]
+    deadlines_total: DeadlineStats
+    inexact: int
+
+
+def counts(
+    session: Session, now: datetime, since: date | None = None, until: date | None = None
+) -> Counts:
+    """The statistics' counts: one grouped query over the reports, one over the deadlines."""
+    require_aware(now, "now")
+    now = _utc(now)
+
+    def within(query: Select[Any], joined: bool = True) -> Select[Any]:
+        if not joined and (since is not None or until is not None):
+            query = query.join(CaseList, CaseList.submission_id == ListDeadline.submission_id)
+        if since is not None:
+            query = query.where(CaseList.received_on >= since)
+        if until is not None:
+            query = query.where(CaseList.received_on <= until)
+        return query
+
+    channels: Counter[str] = Counter()
+    statuses: Counter[str] = Counter()
+    months: Counter[str] = Counter()
+    kinds: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
+    for channel, status, kind, reason, day, n in session.execute(
+        within(
+            select(
+                CaseList.channel,
+                CaseList.status,
+                CaseList.offence_type,
+                CaseList.closing_reason,
+                CaseList.received_on,
+                func.count(),
+            ).group_by(
+                CaseList.channel,
+                CaseList.status,
+                CaseList.offence_type,
+                CaseList.closing_reason,
+                CaseList.received_on,
+            )
+        )
+    ):
+        channels[channel] += n
+        statuses[status] += n
+        kinds[kind] += n
+        months[f"{day.year:04d}-{day.month:02d}"] += n
+        if reason is not None:
+            reasons[reason] += n
+    total = sum(channels.values())
+
+    def count_when(condition: ColumnElement[bool]) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    per_key: dict[str, DeadlineStats] = {}
+    inexact = 0
+    for key, met, late, overdue, pending, rough in session.execute(
+        within(
+            select(
+                ListDeadline.key,
+                count_when(ListDeadline.outcome == "met"),
+                count_when(ListDeadline.outcome == "met_late"),
+                count_when(and_(ListDeadline.outcome.is_(None), ListDeadline.late_at <= now)),
+                count_when(and_(ListDeadline.outcome.is_(None), ListDeadline.late_at > now)),
+                count_when(ListDeadline.exact.is_(False)),
+            )
+            .group_by(ListDeadline.key)
+            .order_by(ListDeadline.key),
+            joined=False,
+        )
+    ):
+        per_key[key] = DeadlineStats(
+            met=int(met), met_late=int(late), overdue=int(overdue), open=int(pending)
+        )
+        inexact += int(rough)
+    return Counts(
+        total=total,
+        by_channel={k: channels[k] for k in sorted(channels)},
+        by_status={k: statuses[k] for k in sorted(statuses)},
+        by_month=dict(sorted(months.items())),
+        by_offence_type={k: int(kinds[k]) for k in OFFENCE_TYPES if total},
+        closed_without_decision=dict(sorted(reasons.items())),
+        deadlines=per_key,
+        deadlines_total=DeadlineStats(
+            met=sum(s.met for s in per_key.values()),
+            met_late=sum(s.met_late for s in per_key.values()),
+            overdue=sum(s.overdue for s in per_key.values()),
+            open=sum(s.open for s in per_key.values()),
+        ),
+        inexact=inexact,
+    )
+
+
+def stored_rows(session: Session, submission_id: str) -> tuple[CaseList | None, list[ListDeadline]]:
+    """One report's stored list rows (for checks and the property test)."""
+    entry = session.get(CaseList, submission_id)
+    rows = list(
+        session.scalars(
+            select(ListDeadline)
+            .where(ListDeadline.submission_id == submission_id)
+            .order_by(ListDeadline.id)
+        )
+    )
+    return entry, rows
+
+
+__all__ = [
+    "DEADLINE_FILTERS",
+    "NEW",
+    "PER_PAGE",
+    "SORTS",
+    "Counts",
+    "DeadlineState",
+    "InboxFilters",
+    "InboxRow",
+    "ListValues",
+    "Page",
+    "catch_up",
+    "catch_up_committed",
+    "counts",
+    "inbox_page",
+    "list_values",
+    "open_deadlines_page",
+    "recompute",
+    "refresh",
+    "refresh_case",
+    "stored_rows",
+]

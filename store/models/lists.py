@@ -1,0 +1,90 @@
+"""Plain columns the back office's lists read (issue 15): derived from cases, events, matters
+and the calendar by cases.lists, in the same transaction as the change they follow.
+
+``case_lists`` has one row per submission, opened or not: what the inbox sorts and filters on
+(receipt date, channel, status, the next open deadline) and the case's responsible person.
+``list_deadlines`` has one row per deadline of a report, case or protection matter, met ones
+included: the deadlines page pages through the open ones and the statistics count them.
+
+Deadline states change with time alone, so no state is stored: ``late_at`` (the instant the
+deadline becomes overdue) and ``soon_at`` (the instant it becomes "due soon") are, and every
+query compares them with its own ``now``. Only what is already in plain elsewhere is copied
+here (dates, channel, status, workflow steps' outcomes): never anything sealed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from store.models.base import Base
+
+
+class CaseList(Base):
+    __tablename__ = "case_lists"
+    __table_args__ = (
+        Index("ix_case_lists_closed_received", "closed", "received_on", "submission_id"),
+        Index("ix_case_lists_closed_next", "closed", "next_late_at"),
+        Index("ix_case_lists_assignee", "assignee_id", "closed", "received_on"),
+        Index("ix_case_lists_received", "received_on"),
+        # Covers the statistics' grouped count: read from the index alone.
+        Index(
+            "ix_case_lists_counts",
+            "channel",
+            "status",
+            "offence_type",
+            "closing_reason",
+            "received_on",
+        ),
+    )
+
+    submission_id: Mapped[str] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True
+    )
+    received_on: Mapped[date]
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(24))  # "new" until a case is registered
+    closed: Mapped[bool] = mapped_column(default=False)
+    offence_type: Mapped[str] = mapped_column(String(16), default="undetermined")
+    closing_reason: Mapped[str | None] = mapped_column(String(32))  # closed without decision
+    # The open deadline that falls due first (moment order), and the earliest "due soon"
+    # instant among the open ones: together they give the case's deadline state at any now.
+    next_key: Mapped[str | None] = mapped_column(String(32))
+    next_late_at: Mapped[datetime | None]
+    next_soon_at: Mapped[datetime | None]
+    # The responsible person (issue 15): one of the case's holders; the source of truth, which
+    # the recomputation leaves alone.
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class ListDeadline(Base):
+    __tablename__ = "list_deadlines"
+    __table_args__ = (
+        Index("ix_list_deadlines_open", "listed", "outcome", "late_at"),
+        Index("ix_list_deadlines_submission", "submission_id"),
+        # Covers the statistics' per-deadline counts.
+        Index("ix_list_deadlines_counts", "key", "outcome", "late_at", "exact"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
+    matter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("protection_matters.id", ondelete="CASCADE")
+    )
+    key: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    basis: Mapped[str] = mapped_column(String(200), default="")
+    due: Mapped[datetime | None]  # hour deadlines
+    due_date: Mapped[date | None]  # day deadlines
+    warn_from: Mapped[date | None]
+    aim_date: Mapped[date | None]
+    met_at: Mapped[datetime | None]
+    exact: Mapped[bool] = mapped_column(default=True)
+    late_at: Mapped[datetime]
+    soon_at: Mapped[datetime]
+    outcome: Mapped[str | None] = mapped_column(String(16))  # None (open), "met", "met_late"
+    # Shown on the deadlines page: every matter's, an unopened report's, an open case's.
+    listed: Mapped[bool] = mapped_column(default=True)
