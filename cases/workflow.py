@@ -39,7 +39,7 @@ from rules.errors import AdalError
 from rules.offences import OFFENCE_TYPES
 from rules.workflow import CaseFacts, Event, Step
 from store import audit
-from store.models import Case, CaseEvent, Submission, User
+from store.models import Case, CaseEvent, Grant, RecipientKey, Submission, User
 
 # The facts helpers live in cases.facts (retention and protection need them without
 # this module); they are re-exported so the back office has one place to import from.
@@ -225,7 +225,8 @@ def record_step(
     facts = case_facts(case, received_at)
     events = case_events(case)
     if step == Step.CLOSED_WITHOUT_DECISION and details and details.get("duplicate_of"):
-        details = {**details, "duplicate_of": _other_case(session, case, details["duplicate_of"])}
+        repeated = _other_case(session, case, details["duplicate_of"], actor)
+        details = {**details, "duplicate_of": repeated}
     event = workflow.apply(
         facts, events, step, at, actor.username, details, actor_is_head=actor.role == "head"
     )
@@ -250,16 +251,29 @@ def record_step(
     return row
 
 
-def _other_case(session: Session, case: Case, named: str) -> str:
+def _other_case(session: Session, case: Case, named: str, actor: User) -> str:
     """The full id of the case a duplicate repeats, from its id or the first characters of it
-    that the inbox shows; it must be another registered case."""
+    that the inbox shows; it must be another registered case whose report the actor's key
+    holds. A case they do not hold is refused like one that does not exist: otherwise trying
+    prefixes would tell anyone who may close a case which other cases exist."""
     prefix = named.strip().lower()
+    held = (
+        select(Grant.envelope_id)
+        .join(RecipientKey, RecipientKey.key_id == Grant.key_id)
+        .where(RecipientKey.user_id == actor.id, RecipientKey.active.is_(True))
+    )
     found = (
         []
         if len(prefix) < DUPLICATE_PREFIX or not all(c in "0123456789abcdef" for c in prefix)
         else list(
             session.scalars(
-                select(Case.submission_id).where(Case.submission_id.startswith(prefix)).limit(2)
+                select(Case.submission_id)
+                .join(Submission, Submission.id == Case.submission_id)
+                .where(
+                    Case.submission_id.startswith(prefix),
+                    Submission.report_envelope_id.in_(held),
+                )
+                .limit(2)
             )
         )
     )

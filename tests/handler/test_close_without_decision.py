@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from cases import sharing
 from rules.clock import KZ_TZ
-from store.models import Case
+from store.models import Case, Submission, User
 from tests.support.backoffice import Browser, store_portal_report
 from tests.support.instance import DemoInstance
 
@@ -177,3 +178,25 @@ def test_not_offered_once_a_decision_is_received(
     response = _step(head, sid, STEP, {"reason": "no_decision", "no_decision_by": today})
     assert response.status_code == 409
     assert "close the case the usual way" in response.get_data(as_text=True)
+
+
+def test_a_duplicate_names_only_a_case_the_closer_holds(
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
+    """A registered case the head does not hold is refused exactly like one that does not
+    exist: prefixes tried one by one must not tell which cases exist (found by the security
+    review of issue 12)."""
+    mine, other = (store_portal_report(demo).submission_id for _ in range(2))
+    head = as_role("head")
+    handler = as_role("handler")
+    head.get(f"/cases/{mine}")
+    handler.get(f"/cases/{other}")  # registered by the handler
+    with demo.sessions() as s, s.begin():
+        head_user = s.scalars(select(User).where(User.role == "head")).first()
+        submission = s.get(Submission, other)
+        assert head_user is not None and submission is not None
+        assert sharing.revoke_case(s, submission, head_user) > 0
+    unknown = _step(head, mine, STEP, {"reason": "duplicate", "duplicate_of": "0" * 8})
+    not_held = _step(head, mine, STEP, {"reason": "duplicate", "duplicate_of": other[:8]})
+    assert unknown.status_code == not_held.status_code == 409
+    assert _case(demo, mine).closed_at is None
