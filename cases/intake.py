@@ -33,6 +33,19 @@ from store.recipients import identity_recipients, report_recipients
 from store.sealing import seal
 
 PORTAL = "portal"
+# The report's own fields a person types, staff for another channel or the reporter, in the
+# order Appendix 1 lists them (p11); the case page and the registration form read this list.
+TYPED_FIELDS = (
+    "received_by",
+    "channel_details",
+    "facts",
+    "persons",
+    "subject",
+    "position",
+    "unit",
+    "when",
+    "where",
+)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from cases import assignment, links, notes, protection, reading, sharing
 from cases.access import attachment_of
 from cases.disclosure import consent_of
 from cases.facts import parse_received_at
+from cases.intake import TYPED_FIELDS
 from cases.messages import reply as write_reply
 from cases.messages import thread
 from cases.workflow import register_from_report
@@ -48,15 +49,7 @@ bp = Blueprint("cases", __name__)
 REPORT_FIELDS = (
     "received_at",
     "channel",
-    "received_by",
-    "channel_details",
-    "facts",
-    "persons",
-    "subject",
-    "position",
-    "unit",
-    "when",
-    "where",
+    *TYPED_FIELDS,
     "attachment_count",
     "identity_provided",
     "consent",

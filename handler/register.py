@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from cases.attachments import MAX_FILES, Upload
-from cases.intake import Registration, ReportInput, submit_report
+from cases.intake import TYPED_FIELDS, Registration, ReportInput, submit_report
 from handler.forms import RegisterForm
 from handler.gate import CASE_ROLES, allow, current_user
 from rules.clock import KZ_TZ, local_date
@@ -67,20 +67,7 @@ def register() -> Response | tuple[str, int] | str:
         "unit": _clean(form.reporter_unit.data),
     }
     identity = identity_fields if any(identity_fields.values()) else None
-    fields = {
-        name: _clean(getattr(form, name).data)
-        for name in (
-            "received_by",
-            "channel_details",
-            "facts",
-            "persons",
-            "subject",
-            "position",
-            "unit",
-            "when",
-            "where",
-        )
-    }
+    fields = {name: _clean(getattr(form, name).data) for name in TYPED_FIELDS}
     database = db()
     user = current_user()
     report = ReportInput(
