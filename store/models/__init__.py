@@ -13,6 +13,7 @@ from store.models.casework import (
 from store.models.lists import CaseList, ListDeadline
 from store.models.notes import CaseLink, Note
 from store.models.notices import Notice, NotifyState
+from store.models.orgs import Organization
 from store.models.protection import MATTER_BODIES, MATTER_KINDS, Protection, ProtectionMatter
 from store.models.reports import (
     Attachment,
@@ -47,6 +48,7 @@ __all__ = [
     "Note",
     "Notice",
     "NotifyState",
+    "Organization",
     "Protection",
     "ProtectionMatter",
     "RecipientKey",

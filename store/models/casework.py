@@ -54,8 +54,11 @@ class CaseEvent(Base):
 
 
 class Setting(Base):
+    """An organization's own setting (handler/settings.py)."""
+
     __tablename__ = "settings"
 
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[dict[str, Any]]
 

@@ -43,6 +43,8 @@ class CaseList(Base):
     submission_id: Mapped[str] = mapped_column(
         ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True
     )
+    # The submission's organization, copied so every list filters on it (always set).
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     received_on: Mapped[date]
     channel: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(24))  # "new" until a case is registered
@@ -70,6 +72,8 @@ class ListDeadline(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
+    # The submission's organization, copied so every list filters on it (always set).
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     matter_id: Mapped[int | None] = mapped_column(
         ForeignKey("protection_matters.id", ondelete="CASCADE")
     )

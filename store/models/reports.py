@@ -91,6 +91,9 @@ class Submission(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     channel: Mapped[str] = mapped_column(String(24))
+    # The organization the report was sent to (its own, or the superior body, p4). Always set
+    # (see User.org_id); a row without one is visible to nobody under row-level security.
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     received_on: Mapped[date] = mapped_column(index=True)
     report_envelope_id: Mapped[str] = mapped_column(
         ForeignKey("envelopes.id"), unique=True, index=True

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.models.base import Base
 
-ROLES = ("handler", "head", "admin", "auditor")
+# "operator" runs the platform (organizations, the national calendar) and belongs to none.
+ROLES = ("handler", "head", "admin", "auditor", "operator")
 
 
 class User(Base):
@@ -19,6 +20,9 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))
+    # NULL for the operator only. Nullable in the schema because SQLite cannot add a referencing
+    # column with a default (migration 0010); every writer sets it.
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     # The private key, wrapped under a key derived from the password (crypto.keys).
     wrapped_key: Mapped[bytes | None]
@@ -65,6 +69,9 @@ class RecipientKey(Base):
     key_id: Mapped[str] = mapped_column(String(32), unique=True)
     public_key: Mapped[bytes]
     purpose: Mapped[str] = mapped_column(String(16), index=True)
+    # The organization whose reports are sealed to this key; a key of one organization never
+    # receives a grant on another's material (store/recipients.py). Always set (see User.org_id).
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     active: Mapped[bool] = mapped_column(default=True)
     # Ed25519 verify key derived from this key (crypto.signing): checks the approvals it signs.

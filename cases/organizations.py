@@ -1,0 +1,246 @@
+"""Organizations of an installation (issue 13; DESIGN.md, "Organizations").
+
+One writer for the tree: creating an organization (with its own recovery key, printed once),
+renaming, moving and deactivating it, and the reads the apps share (by slug, the subtree under
+one). The operator's CLI and back-office pages call these; so does `adal init` for the first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crypto import keys as ckeys
+from crypto import signing
+from rules.errors import AdalError
+from rules.folding import fold
+from store.models import Organization, RecipientKey
+
+AREA = "organizations"  # of the AdalError codes raised here
+# Permanent and part of public addresses (/o/<slug>): lower-case Latin letters, digits, dashes.
+SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+NAME_MAX = 300
+SHORT_NAMES_MAX = 1000
+# The tree is a few levels deep in practice (ministry, committee, department, office); a bound
+# keeps `path` within its column and a cycle impossible to build by accident.
+MAX_DEPTH = 12
+# A web or mail address in a name would reach every notice mail and poster (see handler.settings).
+_LINK_LIKE = re.compile(r"://|www\.|@|[A-Za-z0-9-]\.[A-Za-z]{2,}", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Names:
+    kk: str
+    ru: str
+    en: str
+    short: str = ""  # one a line
+
+
+@dataclass(frozen=True)
+class NewOrganization:
+    organization: Organization
+    recovery_text: str  # the printable recovery key: shown once, never stored
+    recovery_key: RecipientKey
+
+
+def _clean(value: str, field: str, maximum: int, required: bool = True) -> str:
+    value = " ".join((value or "").split())
+    if required and not value:
+        raise AdalError(AREA, f"missing_name:{field}", f"the {field} name is required")
+    if len(value) > maximum:
+        raise AdalError(AREA, f"too_long:{field}", f"the {field} name is too long")
+    if _LINK_LIKE.search(value):
+        raise AdalError(AREA, f"link:{field}", "a name holds no web or mail address")
+    return value
+
+
+def clean_names(names: Names) -> Names:
+    short_lines = [" ".join(line.split()) for line in (names.short or "").splitlines()]
+    short = "\n".join(line for line in short_lines if line)
+    if len(short) > SHORT_NAMES_MAX:
+        raise AdalError(AREA, "too_long:short", "the short names are too long")
+    if _LINK_LIKE.search(short):
+        raise AdalError(AREA, "link:short", "a name holds no web or mail address")
+    return Names(
+        kk=_clean(names.kk, "kk", NAME_MAX),
+        ru=_clean(names.ru, "ru", NAME_MAX),
+        en=_clean(names.en, "en", NAME_MAX),
+        short=short,
+    )
+
+
+def search_text(names: Names) -> str:
+    """Every name folded (rules.folding), one a line: what the portal's search matches."""
+    return "\n".join(fold(n) for n in (names.kk, names.ru, names.en, *names.short.splitlines()))
+
+
+def validate_slug(slug: str) -> str:
+    slug = (slug or "").strip()
+    if not SLUG.fullmatch(slug):
+        raise AdalError(
+            AREA, "bad_slug", "a slug is 1-63 lower-case Latin letters, digits or inner dashes"
+        )
+    return slug
+
+
+def by_slug(session: Session, slug: str) -> Organization:
+    org = session.execute(
+        select(Organization).where(Organization.slug == slug)
+    ).scalar_one_or_none()
+    if org is None:
+        raise AdalError(AREA, "unknown", f"no organization {slug!r}")
+    return org
+
+
+def _parent(session: Session, parent_slug: str | None) -> Organization | None:
+    if not parent_slug:
+        return None
+    parent = by_slug(session, parent_slug)
+    if not parent.active:
+        raise AdalError(AREA, "parent_inactive", "the parent organization is deactivated")
+    if parent.path.count("/") - 1 >= MAX_DEPTH:
+        raise AdalError(AREA, "too_deep", "the tree may not be deeper")
+    return parent
+
+
+def create(
+    session: Session,
+    *,
+    slug: str,
+    names: Names,
+    today: date,
+    parent_slug: str | None = None,
+) -> NewOrganization:
+    """A new organization with its recovery key; the key's text is returned once, never kept.
+
+    Like `adal init`'s key, it restores every report of this organization if all of its staff's
+    keys are lost (`adal recover`), and it approves the organization's first head (p14).
+    """
+    slug = validate_slug(slug)
+    names = clean_names(names)
+    if session.execute(select(Organization.id).where(Organization.slug == slug)).first():
+        raise AdalError(AREA, "exists", f"organization {slug!r} already exists")
+    parent = _parent(session, parent_slug)
+    org = Organization(
+        slug=slug,
+        name_kk=names.kk,
+        name_ru=names.ru,
+        name_en=names.en,
+        short_names=names.short,
+        parent_id=parent.id if parent else None,
+        path="",  # needs the id: set below
+        active=True,
+        search_text=search_text(names),
+        created_on=today,
+    )
+    session.add(org)
+    session.flush()
+    org.path = f"{parent.path if parent else '/'}{org.id}/"
+    recovery_text, recovery_public = ckeys.generate_recovery_key()
+    key = RecipientKey(
+        key_id=ckeys.key_id(recovery_public),
+        public_key=recovery_public,
+        purpose="recovery",
+        org_id=org.id,
+        active=True,
+        verify_key=signing.verify_key(ckeys.parse_recovery_key(recovery_text)),
+    )
+    session.add(key)
+    session.flush()
+    return NewOrganization(organization=org, recovery_text=recovery_text, recovery_key=key)
+
+
+def rename(session: Session, org: Organization, names: Names) -> dict[str, tuple[str, str]]:
+    """New names (the slug never changes); returns {field: (old, new)} for the audit log."""
+    names = clean_names(names)
+    changed: dict[str, tuple[str, str]] = {}
+    for field, value in (
+        ("name_kk", names.kk),
+        ("name_ru", names.ru),
+        ("name_en", names.en),
+        ("short_names", names.short),
+    ):
+        old = getattr(org, field)
+        if old != value:
+            changed[field] = (old, value)
+            setattr(org, field, value)
+    org.search_text = search_text(names)
+    return changed
+
+
+def move(session: Session, org: Organization, parent_slug: str | None) -> None:
+    """Put `org` (with everything under it) under another parent, or at the root."""
+    parent = _parent(session, parent_slug)
+    if parent is not None and parent.path.startswith(org.path):
+        raise AdalError(AREA, "cycle", "an organization cannot move under itself")
+    old_path = org.path
+    new_path = f"{parent.path if parent else '/'}{org.id}/"
+    depth = new_path.count("/") - 1
+    below = subtree(session, org)
+    deepest = max(o.path.count("/") - 1 for o in below) - (old_path.count("/") - 1)
+    if depth + deepest > MAX_DEPTH:
+        raise AdalError(AREA, "too_deep", "the tree may not be deeper")
+    org.parent_id = parent.id if parent else None
+    for member in below:
+        member.path = new_path + member.path[len(old_path) :]
+
+
+def deactivate(session: Session, org: Organization) -> None:
+    """The portal stops offering it; its staff, cases and records stay as they are."""
+    org.active = False
+
+
+def subtree(session: Session, org: Organization) -> Sequence[Organization]:
+    """The organization and every one below it, at any depth."""
+    return (
+        session.execute(
+            select(Organization)
+            .where(Organization.path.startswith(org.path, autoescape=True))
+            .order_by(Organization.path)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def subtree_ids(session: Session, org_id: int) -> list[int]:
+    org = session.get(Organization, org_id)
+    if org is None:
+        return []
+    return [o.id for o in subtree(session, org)]
+
+
+def root_ids(session: Session) -> list[int]:
+    return list(
+        session.execute(select(Organization.id).where(Organization.parent_id.is_(None))).scalars()
+    )
+
+
+def only_organization(session: Session) -> Organization | None:
+    """The organization of a single-organization installation (a tree of one), else None."""
+    rows = session.execute(select(Organization).limit(2)).scalars().all()
+    return rows[0] if len(rows) == 1 else None
+
+
+__all__ = [
+    "AREA",
+    "Names",
+    "NewOrganization",
+    "by_slug",
+    "clean_names",
+    "create",
+    "deactivate",
+    "move",
+    "only_organization",
+    "rename",
+    "root_ids",
+    "search_text",
+    "subtree",
+    "subtree_ids",
+    "validate_slug",
+]
