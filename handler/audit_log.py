@@ -6,7 +6,7 @@ from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from handler.gate import allow
+from handler.gate import allow, current_user
 from store import audit
 from store.models import AuditEntry
 from web.database import db
@@ -61,8 +61,14 @@ def log() -> str:
 @bp.get("/verify")
 @allow("auditor")
 def verify() -> str:
-    """The same check as `adal audit verify`: chain, MACs and anchor."""
-    result = audit.verify(db(), anchor=instance().path / audit.ANCHOR_NAME, key=audit.key_of(db()))
+    """The same check as `adal audit verify --org`: this organization's chain alone (its links,
+    MACs and anchor), so nothing of another organization's trail is read or shown."""
+    result = audit.verify_chain(
+        db(),
+        current_user().org_id,
+        anchor=instance().path / audit.ANCHOR_NAME,
+        key=audit.key_of(db()),
+    )
     return render_template(
         "handler/audit_verify.html", result=result, reason=FAILURES.get(result.code, result.reason)
     )

@@ -1,13 +1,23 @@
 """Append-only audit log: each entry's hash covers its content and the previous entry's hash.
 
-Editing, deleting or reordering a row breaks the chain at that row, and `verify` names it. The
-genesis entry's predecessor is 64 zeros.
+Editing, deleting or reordering a row breaks the chain at that row, and `verify` names it.
+
+**One chain per organization** (issue 13): an entry's predecessor is the previous entry *of the
+same organization* (`org_id`; NULL is the platform's own chain: the operator's work on the tree
+and the national calendar), so one organization's auditor verifies its trail without reading
+another's, and appends in different organizations never race for the same predecessor. Each
+chain starts from its own genesis (`genesis`), so `prev_hash` stays unique across chains and an
+entry moved from one chain to another breaks both. Organization 1's genesis is 64 zeros: it is
+the chain every installation had before organizations (migration 0010 gave every entry
+org_id 1), which therefore verifies unchanged, MACs and anchor included.
 
 The chain alone cannot show that its newest rows were deleted, and anyone who can write the
 database can recompute every hash after an edit. The **anchor** closes both gaps: after each
 commit that appended entries, the id and hash of the newest entry are appended as a line to a
 file outside the database (`audit.anchor` in the instance folder, see `install_anchor`).
-`verify` then requires the anchored entry to exist with that hash. Limitation: someone who can
+`verify` then requires the anchored entry to exist with that hash. A line names the chain it
+anchors (`<id> <hash> <org id or ->`); a line of the older form (`<id> <hash>`) anchors
+organization 1, whose chain was the only one when it was written. Limitation: someone who can
 write both the database and the instance folder can rewrite both; ship the anchor off the host
 (`chattr +a`, a log collector) where that matters. Entries committed after the last anchor line
 (a crash between commit and anchor) are covered by the chain only.
@@ -40,13 +50,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import ColumnElement, event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.models import AuditEntry
 
 GENESIS = "0" * 64
+# The organization migration 0010 made of an installation from before organizations: its chain
+# is the old single chain, with the old genesis and anchor lines and the unkeyed legacy entries.
+LEGACY_ORG = 1
+PLATFORM = "-"  # the platform chain's name in the anchor file
 ANCHOR_NAME = "audit.anchor"
 KEY_NAME = "audit.key"
 KEY_SIZE = 32
@@ -83,11 +97,32 @@ def entry_hash(entry: AuditEntry) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _last_hash(session: Session) -> str:
-    last = session.execute(
-        select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1)
-    ).scalar_one_or_none()
-    return last or GENESIS
+def genesis(org_id: int | None) -> str:
+    """The predecessor of a chain's first entry: distinct per chain (see the module's text)."""
+    if org_id == LEGACY_ORG:
+        return GENESIS
+    label = "platform" if org_id is None else str(org_id)
+    return hashlib.sha256(f"adal-audit-genesis:{label}".encode()).hexdigest()
+
+
+def in_chain(org_id: int | None) -> ColumnElement[bool]:
+    """The entries of one chain (NULL: the platform's)."""
+    return AuditEntry.org_id.is_(None) if org_id is None else AuditEntry.org_id == org_id
+
+
+def _tail(session: Session, org_id: int | None) -> tuple[int, str] | None:
+    row = session.execute(
+        select(AuditEntry.id, AuditEntry.entry_hash)
+        .where(in_chain(org_id))
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    ).first()
+    return (int(row[0]), str(row[1])) if row is not None else None
+
+
+def _last_hash(session: Session, org_id: int | None) -> str:
+    tail = _tail(session, org_id)
+    return tail[1] if tail is not None else genesis(org_id)
 
 
 # --- the key outside the database ---------------------------------------------------------
@@ -186,20 +221,26 @@ def append(
     action: str,
     *,
     actor: str | None = None,
+    org_id: int | None,
     target: str | None = None,
     details: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> AuditEntry:
     """Add an entry inside the caller's transaction (it commits or rolls back with the action).
 
-    A concurrent writer that took the same predecessor makes the flush fail on the unique
-    `prev_hash`; the savepoint lets us retry on the new tail without losing the caller's work.
+    `org_id` is required (None only for the platform's own actions): an entry names the
+    organization whose trail it belongs to, so that organization's auditor sees it and no other.
+
+    A concurrent writer in the same chain that took the same predecessor makes the flush fail on
+    the unique `prev_hash`; the savepoint lets us retry on the new tail without losing the
+    caller's work. Writers in different chains never share a predecessor.
     """
     at = at or datetime.now(UTC)
     for _attempt in range(10):
-        prev = _last_hash(session)
+        prev = _last_hash(session, org_id)
         entry = AuditEntry(
             at=at,
+            org_id=org_id,
             actor=actor,
             action=action,
             target=target,
@@ -217,7 +258,9 @@ def append(
                 session.add(entry)
         except IntegrityError:
             continue
-        session.info[_APPENDED] = True  # the anchor hook records the tail at commit
+        # The anchor hook records the tail of every chain this transaction appended to.
+        chains: set[int | None] = session.info.setdefault(_APPENDED, set())
+        chains.add(org_id)
         return entry
     raise RuntimeError("audit log is too busy to append")
 
@@ -243,27 +286,32 @@ def install_anchor(factory: sessionmaker[Session], path: Path) -> None:
 
 
 def _install_anchor_hooks(factory: sessionmaker[Session], path: Path) -> None:
-    """Append the newest entry's id and hash to `path` after every commit that added entries.
+    """Append the newest entry's id and hash of every chain a commit added entries to to `path`.
 
-    The tail is read just before the commit, inside the transaction, so it is an entry this
+    The tails are read just before the commit, inside the transaction, so each is an entry this
     commit makes durable (ours, or a newer one a concurrent writer committed first).
     """
 
     @event.listens_for(factory, "before_commit")
     def _read_tail(session: Session) -> None:
-        if session.in_nested_transaction() or not session.info.pop(_APPENDED, False):
+        if session.in_nested_transaction():
             return
-        session.info[_TAIL] = session.execute(
-            select(AuditEntry.id, AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1)
-        ).first()
+        chains = session.info.pop(_APPENDED, None)
+        if not chains:
+            return
+        tails = []
+        for org_id in sorted(chains, key=lambda o: -1 if o is None else o):
+            tail = _tail(session, org_id)
+            if tail is not None:
+                tails.append((org_id, *tail))
+        session.info[_TAIL] = tails
 
     @event.listens_for(factory, "after_commit")
     def _write(session: Session) -> None:
         if session.in_nested_transaction():
             return
-        tail = session.info.pop(_TAIL, None)
-        if tail is not None:
-            write_anchor(path, int(tail[0]), str(tail[1]))
+        for org_id, entry_id, digest in session.info.pop(_TAIL, None) or ():
+            write_anchor(path, entry_id, digest, org_id)
 
     @event.listens_for(factory, "after_rollback")
     def _forget(session: Session) -> None:
@@ -272,8 +320,9 @@ def _install_anchor_hooks(factory: sessionmaker[Session], path: Path) -> None:
             session.info.pop(_TAIL, None)
 
 
-def write_anchor(path: Path, entry_id: int, digest: str) -> None:
-    line = f"{entry_id} {digest}\n".encode()
+def write_anchor(path: Path, entry_id: int, digest: str, org_id: int | None) -> None:
+    chain = PLATFORM if org_id is None else str(org_id)
+    line = f"{entry_id} {digest} {chain}\n".encode()
     try:
         # O_APPEND: lines from concurrent processes never interleave; 0600 like the instance.
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -288,24 +337,33 @@ def write_anchor(path: Path, entry_id: int, digest: str) -> None:
         log.error("cannot write the audit anchor %s: %s", path, exc.strerror)
 
 
-def read_anchor(path: Path) -> tuple[int, str] | None:
-    """The anchored entry with the highest id, or None when there is no anchor file.
+def read_anchors(path: Path) -> dict[int | None, tuple[int, str]] | None:
+    """Per chain, the anchored entry with the highest id; None when there is no anchor file.
 
     Lines from concurrent writers may arrive out of order, hence the maximum, not the last.
-    A line that does not parse is ignored (a torn write at a crash).
+    A line that does not parse is ignored (a torn write at a crash). A line without a chain
+    (written before organizations) anchors organization 1.
     """
     try:
         text = path.read_text(encoding="ascii", errors="replace")
     except FileNotFoundError:
         return None
-    best: tuple[int, str] | None = None
+    best: dict[int | None, tuple[int, str]] = {}
     for line in text.splitlines():
         parts = line.split()
-        if len(parts) != 2 or not parts[0].isdigit() or len(parts[1]) != 64:
+        if len(parts) not in (2, 3) or not parts[0].isdigit() or len(parts[1]) != 64:
             continue
+        chain: int | None = LEGACY_ORG
+        if len(parts) == 3:
+            if parts[2] == PLATFORM:
+                chain = None
+            elif parts[2].isdigit():
+                chain = int(parts[2])
+            else:
+                continue
         candidate = (int(parts[0]), parts[1])
-        if best is None or candidate[0] > best[0]:
-            best = candidate
+        if chain not in best or candidate[0] > best[chain][0]:
+            best[chain] = candidate
     return best
 
 
@@ -323,107 +381,172 @@ class Verification:
     code: str = ""
     # With a key: the newest entry from before the chain was keyed (0: none).
     legacy_id: int | None = None
+    # The chain checked (None: the platform's; for `verify`, the failing chain or None).
+    org_id: int | None = None
+
+
+class _Chain:
+    """One chain's walk in id order: the first failure is kept, later entries are counted out."""
+
+    def __init__(
+        self, org_id: int | None, key: ChainKey | None, anchored: tuple[int, str] | None
+    ) -> None:
+        self.org_id = org_id
+        self.key = key
+        self.anchored = anchored
+        # Only organization 1's chain holds entries from before the key (see LEGACY_ORG).
+        self.legacy = key.legacy_id if key is not None and org_id == LEGACY_ORG else 0
+        self.prev = genesis(org_id)
+        self.checked = 0
+        self.failure: Verification | None = None
+        self.seen_anchor = self.seen_legacy = False
+
+    def _fail(self, entry_id: int | None, reason: str, code: str, **extra: Any) -> None:
+        self.failure = Verification(
+            False,
+            self.checked,
+            entry_id,
+            reason,
+            code=code,
+            legacy_id=self.key.legacy_id if self.key is not None else None,
+            org_id=self.org_id,
+            **extra,
+        )
+
+    def step(self, entry: AuditEntry) -> None:
+        if self.failure is not None:
+            return
+        if entry.prev_hash != self.prev:
+            return self._fail(entry.id, "does not follow the previous entry", "link")
+        if entry_hash(entry) != entry.entry_hash:
+            return self._fail(entry.id, "content does not match its hash", "content")
+        if self.key is not None:
+            if entry.id > self.legacy:
+                if entry.entry_mac is None or not hmac.compare_digest(
+                    entry.entry_mac, self.key.mac(entry.entry_hash)
+                ):
+                    return self._fail(
+                        entry.id,
+                        "has no valid MAC under audit.key: it was written or "
+                        "changed without the back office's key",
+                        "mac",
+                    )
+            elif entry.id == self.legacy:
+                if entry.entry_hash != self.key.legacy_hash:
+                    return self._fail(
+                        entry.id,
+                        "differs from the hash audit.key recorded when the chain was keyed",
+                        "legacy_hash",
+                    )
+                self.seen_legacy = True
+        if self.anchored is not None and entry.id == self.anchored[0]:
+            if entry.entry_hash != self.anchored[1]:
+                self.failure = Verification(
+                    False,
+                    self.checked,
+                    entry.id,
+                    "differs from the hash the anchor recorded",
+                    code="anchor_hash",
+                    org_id=self.org_id,
+                )
+                return None
+            self.seen_anchor = True
+        self.prev = entry.entry_hash
+        self.checked += 1
+        return None
+
+    def result(self, anchor: Path | None) -> Verification:
+        if self.failure is not None:
+            return self.failure
+        legacy_id = self.key.legacy_id if self.key is not None else None
+        if self.legacy and not self.seen_legacy:
+            self._fail(
+                self.legacy,
+                "is missing: audit.key recorded it, the log no longer has it",
+                "legacy_missing",
+            )
+        elif self.anchored is not None and not self.seen_anchor:
+            self._fail(
+                self.anchored[0],
+                "is missing: the anchor recorded it, the log no longer has it",
+                "anchor_entry_missing",
+            )
+        elif anchor is not None and self.anchored is None and self.checked:
+            # Entries without any anchor: the file (or this chain's lines) was removed, or the
+            # log was written by a process without the hook. Either way the newest entries are
+            # unprotected; say so.
+            self._fail(
+                None,
+                f"the anchor file {anchor} is missing or has no line for this chain",
+                "anchor_missing",
+                anchored=False,
+            )
+        if self.failure is not None:
+            return self.failure
+        anchored = None if anchor is None else self.anchored is not None
+        return Verification(
+            True, self.checked, anchored=anchored, legacy_id=legacy_id, org_id=self.org_id
+        )
+
+
+def _walk(
+    session: Session,
+    chains: list[int | None] | None,
+    anchor: Path | None,
+    key: ChainKey | None,
+) -> list[Verification]:
+    """Walk the given chains (None: every chain in the log or the anchor) in one pass."""
+    anchors = read_anchors(anchor) if anchor is not None else None
+    query = select(AuditEntry).order_by(AuditEntry.id)
+    if chains is None:
+        found = set(session.scalars(select(AuditEntry.org_id).distinct()))
+        wanted = sorted({None, *found, *(anchors or {})}, key=lambda o: -1 if o is None else o)
+    else:
+        wanted = chains
+        if len(chains) == 1:
+            query = query.where(in_chain(chains[0]))
+    walkers = {o: _Chain(o, key, (anchors or {}).get(o)) for o in wanted}
+    for entry in session.execute(query).scalars():
+        walker = walkers.get(entry.org_id)
+        if walker is not None:
+            walker.step(entry)
+    return [walkers[o].result(anchor) for o in wanted]
+
+
+def verify_chain(
+    session: Session,
+    org_id: int | None,
+    anchor: Path | None = None,
+    key: ChainKey | None = None,
+) -> Verification:
+    """Check one organization's chain (None: the platform's) and nothing of any other: what an
+    organization's auditor may run."""
+    return _walk(session, [org_id], anchor, key)[0]
+
+
+def verify_all(
+    session: Session, anchor: Path | None = None, key: ChainKey | None = None
+) -> list[Verification]:
+    """Every chain's result: the platform's first, then by organization id."""
+    return _walk(session, None, anchor, key)
 
 
 def verify(
     session: Session, anchor: Path | None = None, key: ChainKey | None = None
 ) -> Verification:
-    """Check the chain; with `key`, that every entry after the legacy ones carries the back
-    office's MAC; with `anchor`, that the anchored newest entry is still there."""
-    anchored = read_anchor(anchor) if anchor is not None else None
-    legacy = key.legacy_id if key is not None else None
-    prev = GENESIS
-    checked = 0
-    seen_anchor = seen_legacy = False
-    rows = session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars()
-    for entry in rows:
-        if entry.prev_hash != prev:
-            return Verification(
-                False,
-                checked,
-                entry.id,
-                "does not follow the previous entry",
-                code="link",
-                legacy_id=legacy,
-            )
-        if entry_hash(entry) != entry.entry_hash:
-            return Verification(
-                False,
-                checked,
-                entry.id,
-                "content does not match its hash",
-                code="content",
-                legacy_id=legacy,
-            )
-        if key is not None:
-            if entry.id > key.legacy_id:
-                if entry.entry_mac is None or not hmac.compare_digest(
-                    entry.entry_mac, key.mac(entry.entry_hash)
-                ):
-                    return Verification(
-                        False,
-                        checked,
-                        entry.id,
-                        "has no valid MAC under audit.key: it was written or "
-                        "changed without the back office's key",
-                        code="mac",
-                        legacy_id=legacy,
-                    )
-            elif entry.id == key.legacy_id:
-                if entry.entry_hash != key.legacy_hash:
-                    return Verification(
-                        False,
-                        checked,
-                        entry.id,
-                        "differs from the hash audit.key recorded when the chain was keyed",
-                        code="legacy_hash",
-                        legacy_id=legacy,
-                    )
-                seen_legacy = True
-        if anchored is not None and entry.id == anchored[0]:
-            if entry.entry_hash != anchored[1]:
-                return Verification(
-                    False,
-                    checked,
-                    entry.id,
-                    "differs from the hash the anchor recorded",
-                    code="anchor_hash",
-                )
-            seen_anchor = True
-        prev = entry.entry_hash
-        checked += 1
-    if key is not None and key.legacy_id and not seen_legacy:
-        return Verification(
-            False,
-            checked,
-            key.legacy_id,
-            "is missing: audit.key recorded it, the log no longer has it",
-            code="legacy_missing",
-            legacy_id=legacy,
-        )
-    if anchored is not None and not seen_anchor:
-        return Verification(
-            False,
-            checked,
-            anchored[0],
-            "is missing: the anchor recorded it, the log no longer has it",
-            code="anchor_entry_missing",
-            legacy_id=legacy,
-        )
-    if anchor is None:
-        return Verification(True, checked, legacy_id=legacy)
-    if anchored is None:
-        # Entries without any anchor: the file was removed, or the log was written by a process
-        # without the hook. Either way the newest entries are unprotected; say so.
-        if checked:
-            return Verification(
-                False,
-                checked,
-                None,
-                f"the anchor file {anchor} is missing or empty",
-                anchored=False,
-                code="anchor_missing",
-                legacy_id=legacy,
-            )
-        return Verification(True, checked, anchored=False, legacy_id=legacy)
-    return Verification(True, checked, anchored=True, legacy_id=legacy)
+    """Check every chain; with `key`, that every entry after the legacy ones carries the back
+    office's MAC; with `anchor`, that each chain's anchored newest entry is still there. The
+    first failing chain's result, or OK with the entries of all chains counted."""
+    results = verify_all(session, anchor, key)
+    for result in results:
+        if not result.ok:
+            return result
+    anchored = None if anchor is None else all(r.anchored for r in results if r.checked)
+    if anchor is not None and not any(r.checked for r in results):
+        anchored = False
+    return Verification(
+        True,
+        sum(r.checked for r in results),
+        anchored=anchored,
+        legacy_id=key.legacy_id if key is not None else None,
+    )
