@@ -13,6 +13,7 @@ from adal_cli.heads import head_group
 from adal_cli.housekeeping import housekeeping_command
 from adal_cli.init import init_command
 from adal_cli.notify import notify_command
+from adal_cli.org import org_group
 from adal_cli.purge import purge_command
 from adal_cli.recover import recover_command
 from adal_cli.serve import handler_command, portal_command, run_demo_command
@@ -26,6 +27,7 @@ def cli() -> None:
 
 cli.add_command(init_command)
 cli.add_command(user_group)
+cli.add_command(org_group)
 cli.add_command(head_group)
 cli.add_command(db_group)
 cli.add_command(cases_group)

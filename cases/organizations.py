@@ -19,7 +19,7 @@ from crypto import keys as ckeys
 from crypto import signing
 from rules.errors import AdalError
 from rules.folding import fold
-from store.models import Organization, RecipientKey
+from store.models import Organization, RecipientKey, User
 
 AREA = "organizations"  # of the AdalError codes raised here
 # Permanent and part of public addresses (/o/<slug>): lower-case Latin letters, digits, dashes.
@@ -221,6 +221,44 @@ def root_ids(session: Session) -> list[int]:
     )
 
 
+def depth(org: Organization) -> int:
+    """0 for a root, 1 for its children, and so on."""
+    return org.path.count("/") - 2
+
+
+def tree_order(rows: Sequence[Organization]) -> list[Organization]:
+    """`rows` depth first, siblings by slug: a parent always comes just before its subtree. A
+    row whose parent is not among `rows` starts a tree of its own."""
+    present = {o.id for o in rows}
+    children: dict[int | None, list[Organization]] = {}
+    for row in sorted(rows, key=lambda o: o.slug):
+        parent = row.parent_id if row.parent_id in present else None
+        children.setdefault(parent, []).append(row)
+    ordered: list[Organization] = []
+    stack = list(reversed(children.get(None, [])))
+    while stack:
+        org = stack.pop()
+        ordered.append(org)
+        stack.extend(reversed(children.get(org.id, [])))
+    return ordered
+
+
+def in_tree_order(session: Session) -> list[Organization]:
+    """Every organization in tree order (the operator's list, `adal org list`)."""
+    return tree_order(session.scalars(select(Organization)).all())
+
+
+def has_active_admin(session: Session, org: Organization) -> bool:
+    """Whether the organization has an active admin: the operator creates only the first one
+    (or a new one when none is left); the organization's own admins create everyone else."""
+    found = session.execute(
+        select(User.id)
+        .where(User.org_id == org.id, User.role == "admin", User.active.is_(True))
+        .limit(1)
+    ).first()
+    return found is not None
+
+
 def only_organization(session: Session) -> Organization | None:
     """The organization of a single-organization installation (a tree of one), else None."""
     rows = session.execute(select(Organization).limit(2)).scalars().all()
@@ -235,6 +273,9 @@ __all__ = [
     "clean_names",
     "create",
     "deactivate",
+    "depth",
+    "has_active_admin",
+    "in_tree_order",
     "move",
     "only_organization",
     "rename",
@@ -242,5 +283,6 @@ __all__ = [
     "search_text",
     "subtree",
     "subtree_ids",
+    "tree_order",
     "validate_slug",
 ]
