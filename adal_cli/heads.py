@@ -14,7 +14,7 @@ import click
 from sqlalchemy import select
 
 from adal_cli.context import load_context
-from adal_cli.recovery_key import read_recovery_key
+from adal_cli.recovery_key import ORG_HELP, chosen_organization, read_recovery_key
 from cases import custody, sharing
 from rules.errors import AdalError
 from store.models import User
@@ -44,20 +44,27 @@ def list_command() -> None:
 
 @head_group.command("approve")
 @click.argument("username")
-def approve_command(username: str) -> None:
+@click.option("--org", "slug", default=None, help=ORG_HELP)
+def approve_command(username: str, slug: str | None) -> None:
     """Approve USERNAME's pending head key with the recovery key.
 
     Compare the fingerprint `adal head list` shows with the one on the head's own Head keys page,
     read out by that person, before typing the recovery key.
     """
     ctx = load_context()
-    recovery = read_recovery_key(ctx.instance)
     try:
         with ctx.sessions() as session, session.begin():
-            user = session.scalar(select(User).where(User.username == username))
+            org = chosen_organization(session, slug)
+            # Only a head of that organization, with that organization's recovery key (p14).
+            user = session.scalar(
+                select(User).where(User.username == username, User.org_id == org.id)
+            )
             key = sharing.active_key(session, user) if user is not None else None
             if user is None or not user.active or user.role != "head" or key is None:
-                raise click.ClickException(f"{username!r} is not an active head")
+                raise click.ClickException(
+                    f"{username!r} is not an active head of organization {org.slug}"
+                )
+            recovery = read_recovery_key(session, org)
             approval = custody.approve(session, key, recovery, actor="cli", now=datetime.now(UTC))
     except AdalError as exc:
         raise click.ClickException(exc.message) from exc

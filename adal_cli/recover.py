@@ -1,5 +1,8 @@
 """`adal recover`: give a user every case (or one) with the organization's recovery key.
 
+Per organization (issue 13): `--org SLUG` names it (optional on an installation of one); the
+key must be that organization's, the user one of its staff, and only its cases are touched.
+
 The path when every holder of a case has lost their password: an admin reset gives a user a new
 key pair, and this command, run on the server by someone holding the offline recovery key,
 grants the cases to it. A head also receives the identity blocks and protection records, as
@@ -20,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adal_cli.context import load_context
-from adal_cli.recovery_key import read_recovery_key
+from adal_cli.recovery_key import ORG_HELP, chosen_organization, read_recovery_key
 from cases import custody, sharing
 from cases.access import find_submission
 from cases.handover import KINDS, Handover, hand_over
@@ -51,21 +54,30 @@ def _pending_fingerprint(session: Session, user: User) -> str | None:
     help="USER is the incoming head: hand over every case, identity and protection "
     "record, with a count of what moved.",
 )
-def recover_command(username: str, case_id: str | None, handover: bool) -> None:
+@click.option("--org", "slug", default=None, help=ORG_HELP)
+def recover_command(username: str, case_id: str | None, handover: bool, slug: str | None) -> None:
     """Grant every case, or one, to USER using the offline recovery key."""
     ctx = load_context()
-    recovery = read_recovery_key(ctx.instance)
     with ctx.sessions() as session, session.begin():
-        user = session.scalar(select(User).where(User.username == username))
+        org = chosen_organization(session, slug)
+        user = session.scalar(select(User).where(User.username == username, User.org_id == org.id))
         if user is None or not user.active or user.role not in KEY_ROLES:
-            raise click.ClickException(f"{username!r} is not an active handler or head")
+            raise click.ClickException(
+                f"{username!r} is not an active handler or head of organization {org.slug}"
+            )
+        recovery = read_recovery_key(session, org)
         pending = _pending_fingerprint(session, user)
         if case_id is None:
-            submissions = list(session.scalars(select(Submission).order_by(Submission.id)))
+            submissions = list(
+                session.scalars(
+                    select(Submission).where(Submission.org_id == org.id).order_by(Submission.id)
+                )
+            )
         else:
             found = find_submission(session, case_id)
-            if found is None:
-                raise click.ClickException(f"no case {case_id!r}")
+            # Another organization's case is refused exactly like one that does not exist.
+            if found is None or found.org_id != org.id:
+                raise click.ClickException(f"no case {case_id!r} in organization {org.slug}")
             submissions = [found]
         if handover:
             try:
@@ -117,6 +129,7 @@ def _recover(
         session,
         "recovery.grant",
         actor="cli",
+        org_id=user.org_id,
         target=user.username,
         details={
             "cases": len(submissions),

@@ -1,7 +1,9 @@
-"""Reading the organization's recovery key at the terminal, for `adal recover` and `adal head`.
+"""Reading an organization's recovery key at the terminal, for `adal recover` and `adal head`.
 
-Hidden input at a terminal, one line of standard input when piped; it is checked against this
-installation's recovery key id and never stored.
+Every organization has its own recovery key (issue 13): the command names the organization
+(`--org SLUG`, optional on an installation of one), and the key typed is checked against that
+organization's recovery key, never stored. Hidden input at a terminal, one line of standard
+input when piped.
 """
 
 from __future__ import annotations
@@ -9,11 +11,17 @@ from __future__ import annotations
 import sys
 
 import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from cases import organizations
 from crypto import keys as ckeys
 from crypto.errors import FormatError
 from crypto.keys import PrivateKey
-from installation.instance import Instance
+from rules.errors import AdalError
+from store.models import Organization, RecipientKey
+
+ORG_HELP = "The organization whose recovery key you type (optional when there is only one)."
 
 
 def _read_key() -> str:
@@ -22,12 +30,35 @@ def _read_key() -> str:
     return sys.stdin.readline()
 
 
-def read_recovery_key(instance: Instance) -> PrivateKey:
+def chosen_organization(session: Session, slug: str | None) -> Organization:
+    """The organization `--org` names, or the only one; a ClickException otherwise."""
+    if slug is None:
+        only = organizations.only_organization(session)
+        if only is None:
+            raise click.ClickException(
+                "this installation has several organizations: name one with --org SLUG "
+                "(adal org list shows them)"
+            )
+        return only
+    try:
+        return organizations.by_slug(session, slug)
+    except AdalError as exc:
+        raise click.ClickException(exc.message) from exc
+
+
+def read_recovery_key(session: Session, org: Organization) -> PrivateKey:
     """The recovery key typed by the operator, or a ClickException saying why it is refused."""
     try:
         recovery = ckeys.parse_recovery_key(_read_key().strip())
     except FormatError as exc:
         raise click.ClickException(f"not a valid recovery key: {exc}") from None
-    if ckeys.key_id(recovery.public_key) != instance.recovery_key_id:
-        raise click.ClickException("this is not the recovery key of this installation")
+    row = session.scalar(
+        select(RecipientKey.id).where(
+            RecipientKey.key_id == ckeys.key_id(recovery.public_key),
+            RecipientKey.purpose == "recovery",
+            RecipientKey.org_id == org.id,
+        )
+    )
+    if row is None:
+        raise click.ClickException(f"this is not the recovery key of organization {org.slug}")
     return recovery
