@@ -33,10 +33,12 @@ from handler.inbox import bp as inbox_bp
 from handler.journal import bp as journal_bp
 from handler.letters import bp as letters_bp
 from handler.notifications import bp as notifications_bp
+from handler.operator import bp as operator_bp
 from handler.protection import bp as protection_bp
 from handler.register import bp as register_bp
 from handler.search import bp as search_bp
 from handler.statistics import bp as stats_bp
+from handler.subordinates import bp as subordinates_bp
 from handler.users_admin import bp as admin_bp
 from installation import instance as inst
 from web import database, headers, i18n, routing, sessions
@@ -132,6 +134,8 @@ def create_app(
         notes_bp,
         search_bp,
         assignment_bp,
+        operator_bp,
+        subordinates_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -39,6 +39,7 @@ def home_for(role: str) -> str:
     return {
         "admin": url_for("admin.users"),
         "auditor": url_for("audit.log"),
+        "operator": url_for("operator.tree"),
     }.get(role, url_for("inbox.inbox"))
 
 

@@ -1,9 +1,12 @@
-"""The admin's calendar page: the decree's extra days off and transferred working days.
+"""The national working-day calendar: the decree's extra days off and transferred working days.
 
-Every deadline of the back office is counted on holidays.KZ plus these entries
-(cases.calendar), so an entry moves the due dates of open cases at once; that is why each
-change is audited there, in the same transaction. The public holidays of the year are listed
-for reference, so the admin can see what the package already knows before adding a day.
+One country's calendar for every organization (issue 13), so it is the operator's: only the
+operator changes it. An organization's admin may still read it (read-only, no forms), to see
+why a deadline falls where it does. Every deadline of the back office is counted on holidays.KZ
+plus these entries (cases.calendar), so an entry moves the due dates of open cases at once;
+that is why each change is audited there, in the same transaction. The public holidays of the
+year are listed for reference, so the operator can see what the package already knows before
+adding a day.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from cases.calendar import (
 )
 from cases.lists import recompute
 from handler.forms import DAY_KINDS, DayForm, RemoveForm
-from handler.gate import allow, current_user
+from handler.gate import OPERATOR, allow, current_user
 from handler.holiday_names import holiday_names
 from handler.messages import describe
 from rules.errors import AdalError
@@ -49,17 +52,18 @@ def _page(form: DayForm, year: int, status: int = 200, error: str | None = None)
         error=error,
         prev_year=max(MIN_YEAR, year - 1),
         next_year=min(MAX_YEAR, year + 1),
+        editable=current_user().role == OPERATOR,
     ), status
 
 
 @bp.get("/admin/calendar")
-@allow("admin")
+@allow(OPERATOR, "admin")
 def calendar() -> tuple[str, int]:
     return _page(DayForm(formdata=None), _year())
 
 
 @bp.post("/admin/calendar")
-@allow("admin")
+@allow(OPERATOR)
 def add() -> Response | tuple[str, int]:
     form = DayForm()
     if not form.validate() or form.day.data is None:
@@ -82,7 +86,7 @@ def add() -> Response | tuple[str, int]:
 
 
 @bp.post("/admin/calendar/remove")
-@allow("admin")
+@allow(OPERATOR)
 def remove() -> Response | tuple[str, int]:
     form = RemoveForm()
     try:

@@ -56,6 +56,7 @@ ROLES = {
     "head": _l("Head (custodian of identities)"),
     "admin": _l("Administrator"),
     "auditor": _l("Auditor"),
+    "operator": _l("Operator (organizations and the national calendar)"),
 }
 
 

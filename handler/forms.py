@@ -36,6 +36,8 @@ from cases.calendar import MAX_NOTE as CALENDAR_NOTE_MAX
 from cases.mail_address import LANGUAGES as MAIL_LANGUAGES
 from cases.mail_address import MAX_LENGTH as ADDRESS_MAX
 from cases.notes import MAX_TEXT as CASE_NOTE_MAX
+from cases.organizations import NAME_MAX as ORG_NAME_MAX
+from cases.organizations import SHORT_NAMES_MAX as ORG_SHORT_MAX
 from cases.protection import MAX_TEXT as PROTECTION_TEXT_MAX
 from cases.retention import MAX_YEARS as RETENTION_MAX
 from cases.retention import MIN_YEARS as RETENTION_MIN
@@ -242,7 +244,8 @@ class NewUserForm(Form):
         _l("Role"),
         choices=[
             SelectChoice("", _l("Choose the role")),
-            *(SelectChoice(k, v) for k, v in ROLES.items()),
+            # The operator is the platform's, never an organization's (handler/operator.py).
+            *(SelectChoice(k, v) for k, v in ROLES.items() if k != "operator"),
         ],
         validators=[InputRequired()],
     )
@@ -747,3 +750,52 @@ class LinkForm(Form):
         ),
         render_kw={"autocomplete": "off", "list": "held-cases", "spellcheck": "false"},
     )
+
+
+# The operator's organization pages (handler/operator.py). Names are bounded here as in
+# cases.organizations, which also cleans them and refuses what a name must not hold.
+class OrganizationNamesForm(Form):
+    name_kk = StringField(
+        _l("Name in Kazakh"), validators=[InputRequired(), Length(max=ORG_NAME_MAX)]
+    )
+    name_ru = StringField(
+        _l("Name in Russian"), validators=[InputRequired(), Length(max=ORG_NAME_MAX)]
+    )
+    name_en = StringField(
+        _l("Name in English"), validators=[InputRequired(), Length(max=ORG_NAME_MAX)]
+    )
+    short_names = TextAreaField(
+        _l("Short names"),
+        validators=[Optional(), Length(max=ORG_SHORT_MAX)],
+        description=_l("Names people use for it, one a line; they help reporters find it."),
+    )
+
+
+class NewOrganizationForm(OrganizationNamesForm):
+    slug = StringField(
+        _l("Address name (slug)"),
+        validators=[InputRequired(), Length(max=63)],
+        description=_l(
+            "Lower-case Latin letters, digits and dashes; part of the portal's permanent "
+            "address of the organization. It cannot be changed later."
+        ),
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    parent = SelectField(_l("Superior body"), choices=[], validate_choice=True)
+
+
+class MoveOrganizationForm(Form):
+    parent = SelectField(_l("New superior body"), choices=[], validate_choice=True)
+
+
+class FirstAdminForm(Form):
+    username = StringField(
+        _l("Username"),
+        validators=[InputRequired(), Length(min=2, max=64)],
+        description=_l("Letters, digits, dot, dash, underscore."),
+    )
+    full_name = StringField(_l("Full name"), validators=[InputRequired(), Length(max=NAME_MAX)])
+
+
+class ConfirmForm(Form):
+    """A button that changes something: the CSRF token alone."""

@@ -26,6 +26,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 CASE_ROLES = ("handler", "head")
 ALL_ROLES = ("handler", "head", "admin", "auditor")
+# The platform's own administrator (issue 13): outside every organization, it reaches only its
+# own pages (handler/operator.py, the calendar) and those of its own account.
+OPERATOR = "operator"
 _ATTR = "_adal_access"
 # Flask's and the language switcher's own endpoints; nothing in them reads the session.
 _BUILTIN_PUBLIC = frozenset({"static", "set_language"})
@@ -49,7 +52,7 @@ def allow(*roles: str) -> Callable[[F], F]:
 
 
 def allow_pending(view: F) -> F:
-    setattr(view, _ATTR, Access(ALL_ROLES, pending_ok=True))
+    setattr(view, _ATTR, Access((*ALL_ROLES, OPERATOR), pending_ok=True))
     return view
 
 

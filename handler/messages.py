@@ -26,6 +26,7 @@ from cases import (
     links,
     mail_address,
     notes,
+    organizations,
     protection,
     register_book,
     search,
@@ -99,9 +100,17 @@ DATE_LABELS: Mapping[str, LazyString] = {
     "appeal_on": _l("Employee's appeal reached the agency on"),
     "nda_signed_on": _l("NDA signed on"),
 }
+# The names of an organization (cases.organizations), named by the refusals about them.
+ORGANIZATION_NAME_LABELS: Mapping[str, LazyString] = {
+    "kk": _l("Name in Kazakh"),
+    "ru": _l("Name in Russian"),
+    "en": _l("Name in English"),
+    "short": _l("Short names"),
+}
 _FIELD_LABELS: Mapping[str, Mapping[str, LazyString]] = {
     workflow.AREA: DETAIL_LABELS,
     protection.AREA: DATE_LABELS,
+    organizations.AREA: ORGANIZATION_NAME_LABELS,
 }
 
 _NO_STEP = _l("There is no such step.")
@@ -159,6 +168,20 @@ TEXTS: Mapping[str, Mapping[str, LazyString]] = {
             "This would change nothing: the date already is that kind of day. Check the date."
         ),
         "not_found": _l("This date has no entry."),
+    },
+    organizations.AREA: {
+        "bad_slug": _l(
+            "The address name is 1-63 lower-case Latin letters, digits or dashes, "
+            "not starting or ending with a dash."
+        ),
+        "exists": _l("An organization with this address name already exists."),
+        "unknown": _l("There is no such organization."),
+        "parent_inactive": _l("The superior body is deactivated; choose an active one."),
+        "too_deep": _l("The tree cannot be deeper than this."),
+        "cycle": _l("An organization cannot be moved under itself or under one below it."),
+        "missing_name": _l("Every name is required."),
+        "too_long": _l("A name is too long."),
+        "link": _l("A name holds no web or mail address."),
     },
     staff.AREA: {
         "exists": _l("That username is taken."),

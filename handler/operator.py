@@ -1,0 +1,280 @@
+"""The operator's pages: the tree of organizations (issue 13; DESIGN.md, "Organizations").
+
+The operator is the platform's own administrator, outside every organization: it creates,
+renames, moves and deactivates organizations and creates each one's first admin, and nothing
+else. These pages show an organization's names and place in the tree and whether it has an
+active admin; never its staff list, cases, statistics or audit trail. The operator role reaches
+no other page of the back office (handler/gate.py: every other view names its roles, and none
+names this one) except the national calendar (handler/calendar_admin.py).
+
+Every change is audited in the platform's chain (org_id None) with the organization's slug as
+the target. A new organization's recovery key is shown once, on the response to the form that
+created it, and is stored and logged nowhere.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from cases import organizations
+from cases.organizations import Names
+from cases.staff import create_user
+from handler.forms import (
+    ConfirmForm,
+    FirstAdminForm,
+    MoveOrganizationForm,
+    NewOrganizationForm,
+    OrganizationNamesForm,
+)
+from handler.gate import OPERATOR, allow, current_user
+from handler.messages import describe
+from handler.org_names import name_of
+from rules.clock import local_date
+from rules.errors import AdalError
+from store import audit
+from store.models import Organization
+from web.database import db
+from web.extensions import instance
+
+bp = Blueprint("operator", __name__, url_prefix="/operator")
+
+
+def _audit(database: Session, action: str, org: Organization, **details: Any) -> None:
+    audit.append(
+        database,
+        action,
+        actor=current_user().username,
+        org_id=None,
+        target=org.slug,
+        details=details,
+    )
+
+
+def _org_or_404(slug: str) -> Organization:
+    try:
+        return organizations.by_slug(db(), organizations.validate_slug(slug))
+    except AdalError:
+        abort(404)
+
+
+def _parent_choices(exclude: Organization | None = None) -> list[tuple[str, str]]:
+    """Active organizations in tree order, indented; never `exclude` or anything under it."""
+    choices = [("", _("None: a root of the tree"))]
+    for org in organizations.in_tree_order(db()):
+        if not org.active or (exclude is not None and org.path.startswith(exclude.path)):
+            continue
+        indent = "\u00a0\u00a0" * organizations.depth(org)
+        choices.append((org.slug, f"{indent}{name_of(org)} ({org.slug})"))
+    return choices
+
+
+def _names(form: OrganizationNamesForm) -> Names:
+    return Names(
+        kk=form.name_kk.data or "",
+        ru=form.name_ru.data or "",
+        en=form.name_en.data or "",
+        short=form.short_names.data or "",
+    )
+
+
+@bp.get("")
+@allow(OPERATOR)
+def tree() -> str:
+    rows = organizations.in_tree_order(db())
+    return render_template(
+        "handler/operator_tree.html",
+        rows=[(org, organizations.depth(org), name_of(org)) for org in rows],
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@allow(OPERATOR)
+def new() -> tuple[str, int]:
+    form = NewOrganizationForm()
+    form.parent.choices = _parent_choices()
+    if form.validate_on_submit():
+        database = db()
+        try:
+            created = organizations.create(
+                database,
+                slug=form.slug.data or "",
+                names=_names(form),
+                today=local_date(datetime.now(UTC)),
+                parent_slug=form.parent.data or None,
+            )
+        except AdalError as exc:
+            database.rollback()
+            form.slug.errors = [describe(exc)]
+        else:
+            _audit(database, "organization.create", created.organization, parent=form.parent.data)
+            database.commit()
+            # Shown on this response only: no redirect, so the key never travels in a URL or
+            # a flashed message kept in the session.
+            return render_template(
+                "handler/operator_created.html",
+                org=created.organization,
+                name=name_of(created.organization),
+                recovery=created.recovery_text,
+            ), 200
+    status = 400 if form.is_submitted() else 200
+    return render_template("handler/operator_new.html", form=form), status
+
+
+def _page(
+    org: Organization,
+    *,
+    names: OrganizationNamesForm | None = None,
+    move: MoveOrganizationForm | None = None,
+    admin: FirstAdminForm | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    database = db()
+    if names is None:
+        names = OrganizationNamesForm(
+            formdata=None,
+            data={
+                "name_kk": org.name_kk,
+                "name_ru": org.name_ru,
+                "name_en": org.name_en,
+                "short_names": org.short_names,
+            },
+        )
+    parent = database.get(Organization, org.parent_id) if org.parent_id is not None else None
+    if move is None:
+        move = MoveOrganizationForm(formdata=None, data={"parent": parent.slug if parent else ""})
+    move.parent.choices = _parent_choices(exclude=org)
+    children = [o for o in organizations.subtree(database, org) if o.parent_id == org.id]
+    return render_template(
+        "handler/operator_org.html",
+        org=org,
+        name=name_of(org),
+        parent=parent,
+        parent_name=name_of(parent) if parent else "",
+        children=[(c, name_of(c)) for c in children],
+        names=names,
+        move=move,
+        admin=admin or FirstAdminForm(formdata=None),
+        confirm=ConfirmForm(formdata=None),
+        needs_admin=org.active and not organizations.has_active_admin(database, org),
+        error=error,
+    ), status
+
+
+@bp.get("/<slug>")
+@allow(OPERATOR)
+def organization(slug: str) -> tuple[str, int]:
+    return _page(_org_or_404(slug))
+
+
+@bp.post("/<slug>/rename")
+@allow(OPERATOR)
+def rename(slug: str) -> Response | tuple[str, int]:
+    org = _org_or_404(slug)
+    form = OrganizationNamesForm()
+    if not form.validate():
+        return _page(org, names=form, status=400)
+    database = db()
+    try:
+        changed = organizations.rename(database, org, _names(form))
+    except AdalError as exc:
+        database.rollback()
+        return _page(org, names=form, error=describe(exc), status=400)
+    if changed:
+        _audit(database, "organization.rename", org, fields=sorted(changed))
+    database.commit()
+    flash(_("The names are saved.") if changed else _("Nothing was changed."))
+    return redirect(url_for("operator.organization", slug=org.slug), code=303)
+
+
+@bp.post("/<slug>/move")
+@allow(OPERATOR)
+def move(slug: str) -> Response | tuple[str, int]:
+    org = _org_or_404(slug)
+    form = MoveOrganizationForm()
+    form.parent.choices = _parent_choices(exclude=org)
+    if not form.validate():
+        return _page(org, move=form, status=400)
+    parent = form.parent.data or None
+    database = db()
+    try:
+        organizations.move(database, org, parent)
+    except AdalError as exc:
+        database.rollback()
+        return _page(org, move=form, error=describe(exc), status=400)
+    _audit(database, "organization.move", org, parent=parent)
+    database.commit()
+    flash(_("The organization is moved, with everything under it."))
+    return redirect(url_for("operator.organization", slug=org.slug), code=303)
+
+
+@bp.post("/<slug>/deactivate")
+@allow(OPERATOR)
+def deactivate(slug: str) -> Response | tuple[str, int]:
+    org = _org_or_404(slug)
+    if not ConfirmForm().validate():
+        return _page(org, status=400)
+    database = db()
+    if org.active:
+        organizations.deactivate(database, org)
+        _audit(database, "organization.deactivate", org)
+        database.commit()
+    flash(_("The organization is deactivated: the portal no longer offers it."))
+    return redirect(url_for("operator.organization", slug=org.slug), code=303)
+
+
+@bp.post("/<slug>/admin")
+@allow(OPERATOR)
+def first_admin(slug: str) -> tuple[str, int]:
+    """The organization's first admin (or a new one when none is active): the same account
+    creation as the admin's own page, shown once on the same page."""
+    org = _org_or_404(slug)
+    form = FirstAdminForm()
+    if not form.validate():
+        return _page(org, admin=form, status=400)
+    database = db()
+    if not org.active or organizations.has_active_admin(database, org):
+        return _page(
+            org,
+            admin=form,
+            error=_("This organization already has an active administrator."),
+            status=409,
+        )
+    try:
+        created = create_user(
+            database,
+            username=form.username.data or "",
+            full_name=form.full_name.data or "",
+            role="admin",
+            org_id=org.id,
+            instance_secret=instance().secret_key,
+            kdf=instance().kdf,
+        )
+    except AdalError as exc:
+        database.rollback()
+        form.username.errors = [describe(exc)]
+        return _page(org, admin=form, status=400)
+    # The organization's own trail names the account; the platform's names the organization.
+    audit.append(
+        database,
+        "user.create",
+        actor=current_user().username,
+        org_id=org.id,
+        target=created.user.username,
+        details={"role": created.user.role},
+    )
+    _audit(database, "organization.first_admin", org)
+    database.commit()
+    return render_template(
+        "handler/one_time_password.html",
+        target=created.user,
+        password=created.password,
+        new=True,
+        back=url_for("operator.organization", slug=org.slug),
+    ), 200
