@@ -1,0 +1,106 @@
+"""A superior body's view of the organizations below it: counts only (issue 13, "Superior bodies").
+
+A head or auditor of an organization sees, for every organization under it (at any depth), how
+many reports it received by channel, by status and by month of receipt, and how its deadlines
+went (met, met late, overdue, open). Read from the stored list columns (cases.lists), which
+hold nothing sealed: never content, never a case id, never a name of anyone. Two grouped
+queries whatever the size of the tree, one over the reports and one over the deadlines, each
+restricted to the subtree by the organizations' materialised paths.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy.orm import Session
+
+from cases import organizations
+from rules.clock import require_aware
+from rules.deadlines import DeadlineStats
+from store.models import CaseList, ListDeadline, Organization
+
+
+@dataclass(frozen=True)
+class OrganizationCounts:
+    organization: Organization
+    depth: int  # below the superior body: 1 for its direct subordinates
+    total: int = 0
+    by_channel: dict[str, int] = field(default_factory=dict)
+    by_status: dict[str, int] = field(default_factory=dict)
+    by_month: dict[str, int] = field(default_factory=dict)  # "YYYY-MM", in order
+    deadlines: DeadlineStats = field(default_factory=DeadlineStats)
+
+
+def _count_when(condition: ColumnElement[bool]) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def subordinate_counts(session: Session, org_id: int, now: datetime) -> list[OrganizationCounts]:
+    """The counts of every organization strictly below `org_id`, in tree order (empty when
+    there is none)."""
+    require_aware(now, "now")
+    superior = session.get(Organization, org_id)
+    if superior is None:
+        return []
+    below = [o for o in organizations.subtree(session, superior) if o.id != superior.id]
+    if not below:
+        return []
+    ids = select(Organization.id).where(
+        Organization.path.startswith(superior.path, autoescape=True),
+        Organization.id != superior.id,
+    )
+    channels: dict[int, Counter[str]] = {}
+    statuses: dict[int, Counter[str]] = {}
+    months: dict[int, Counter[str]] = {}
+    for org, channel, status, day, n in session.execute(
+        select(
+            CaseList.org_id,
+            CaseList.channel,
+            CaseList.status,
+            CaseList.received_on,
+            func.count(),
+        )
+        .where(CaseList.org_id.in_(ids))
+        .group_by(CaseList.org_id, CaseList.channel, CaseList.status, CaseList.received_on)
+    ):
+        channels.setdefault(org, Counter())[channel] += n
+        statuses.setdefault(org, Counter())[status] += n
+        months.setdefault(org, Counter())[f"{day.year:04d}-{day.month:02d}"] += n
+    deadlines: dict[int, DeadlineStats] = {}
+    for org, met, late, overdue, pending in session.execute(
+        select(
+            ListDeadline.org_id,
+            _count_when(ListDeadline.outcome == "met"),
+            _count_when(ListDeadline.outcome == "met_late"),
+            _count_when(and_(ListDeadline.outcome.is_(None), ListDeadline.late_at <= now)),
+            _count_when(and_(ListDeadline.outcome.is_(None), ListDeadline.late_at > now)),
+        )
+        .where(ListDeadline.org_id.in_(ids))
+        .group_by(ListDeadline.org_id)
+    ):
+        deadlines[org] = DeadlineStats(
+            met=int(met), met_late=int(late), overdue=int(overdue), open=int(pending)
+        )
+    base = organizations.depth(superior)
+    result = []
+    for org in organizations.tree_order(below):
+        by_channel = channels.get(org.id, Counter())
+        result.append(
+            OrganizationCounts(
+                organization=org,
+                depth=organizations.depth(org) - base,
+                total=sum(by_channel.values()),
+                by_channel=dict(sorted(by_channel.items())),
+                by_status=dict(sorted(statuses.get(org.id, Counter()).items())),
+                by_month=dict(sorted(months.get(org.id, Counter()).items())),
+                deadlines=deadlines.get(org.id, DeadlineStats()),
+            )
+        )
+    return result
+
+
+__all__ = ["OrganizationCounts", "subordinate_counts"]
