@@ -240,12 +240,12 @@ def first_admin(slug: str) -> tuple[str, int]:
         return _page(org, admin=form, status=400)
     database = db()
     if not org.active or organizations.has_active_admin(database, org):
-        return _page(
-            org,
-            admin=form,
-            error=_("This organization already has an active administrator."),
-            status=409,
+        refusal = (
+            _("This organization already has an active administrator.")
+            if org.active
+            else _("The organization is deactivated.")
         )
+        return _page(org, admin=form, error=refusal, status=409)
     try:
         created = create_user(
             database,
