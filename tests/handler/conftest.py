@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from flask import Flask
 
-from tests.support.backoffice import Browser, handler_app, sign_in
+from tests.support.backoffice import Browser, handler_app, operator_browser, sign_in
 from tests.support.instance import DemoInstance
 
 
@@ -33,3 +33,9 @@ def as_role(app: Flask, demo: DemoInstance) -> Callable[[str], Browser]:
         )
 
     return make
+
+
+@pytest.fixture
+def operator(app: Flask, demo: DemoInstance) -> Browser:
+    """The platform's operator, who keeps the national calendar (issue 13)."""
+    return operator_browser(app)

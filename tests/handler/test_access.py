@@ -20,7 +20,8 @@ ALLOWED_BY_BLUEPRINT = {
     "cases": {"handler", "head"},
     "workflow": {"handler", "head"},
     "deadlines": {"handler", "head"},
-    "calendar": {"admin"},
+    # The national calendar is the operator's; an organization's admin reads it.
+    "calendar": {"operator"},
     "exports": {"handler", "head"},
     "stats": {"head"},
     "journal": {"head", "auditor"},
@@ -37,6 +38,8 @@ ALLOWED_BY_BLUEPRINT = {
     "notes": {"handler", "head"},
     "search": {"handler", "head"},
     "assignment": {"handler", "head"},
+    "operator": {"operator"},
+    "subordinates": {"head", "auditor"},
 }
 ALLOWED_BY_ENDPOINT = {
     "cases.identity": {"head"},
@@ -51,6 +54,7 @@ ALLOWED_BY_ENDPOINT = {
     "inbox.home": {"handler", "head", "admin", "auditor"},
     "notifications.status": {"admin"},
     "assignment.assign_case": {"head"},
+    "calendar.calendar": {"operator", "admin"},
 }
 ROLES = ("handler", "head", "admin", "auditor")
 

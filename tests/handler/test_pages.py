@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from sqlalchemy import select
 
 from bench.loopback import ROOT
+from store.models import Organization
 from tests.support.backoffice import Browser, store_portal_report
 from tests.support.instance import DemoInstance, run_cli
 
@@ -179,7 +181,10 @@ def _check_page(browser: Browser, path: str, lang: str, data: dict[str, str] | N
 
 
 def test_every_page_in_every_language(
-    demo: DemoInstance, as_role: Callable[[str], Browser], browser: Callable[[], Browser]
+    demo: DemoInstance,
+    as_role: Callable[[str], Browser],
+    browser: Callable[[], Browser],
+    operator: Browser,
 ) -> None:
     report = store_portal_report(
         demo,
@@ -209,6 +214,7 @@ def test_every_page_in_every_language(
             "/statistics",
             "/statistics?since=2026-01-01&until=2026-12-31",
             "/statistics?since=x",
+            "/statistics/subordinates",
         ],
         "admin": [
             "/admin/users",
@@ -218,7 +224,13 @@ def test_every_page_in_every_language(
             "/admin/calendar",
             "/admin/calendar?year=2027",
         ],
-        "auditor": ["/audit", "/audit/verify"],
+        "auditor": ["/audit", "/audit/verify", "/statistics/subordinates"],
+        "operator": [
+            "/operator",
+            "/operator/new",
+            f"/operator/{_first_org_slug(demo)}",
+            "/admin/calendar",
+        ],
     }
     with_errors = {
         None: [("/login", {"username": "", "password": ""})],
@@ -229,17 +241,27 @@ def test_every_page_in_every_language(
         "admin": [
             ("/admin/users/new", {"username": "a b", "role": ""}),
             ("/admin/settings", {"lockout_minutes": "abc"}),
+        ],
+        "operator": [
             ("/admin/calendar", {"day": "not a date", "kind": ""}),
+            ("/operator/new", {"slug": "Not a slug", "name_kk": ""}),
         ],
     }
     for role, paths in pages.items():
-        client = browser() if role is None else as_role(role)
+        client = browser() if role is None else operator if role == "operator" else as_role(role)
         for lang in LANGS:
             client.get(f"/lang/{lang}?next=/")
             for path in paths:
                 _check_page(client, path, lang)
             for path, data in with_errors.get(role, []):
                 assert 'aria-invalid="true"' in _check_page(client, path, lang, data)
+
+
+def _first_org_slug(demo: DemoInstance) -> str:
+    with demo.sessions() as s:
+        org = s.scalars(select(Organization).order_by(Organization.id)).first()
+        assert org is not None
+        return org.slug
 
 
 def test_languages_are_really_used(

@@ -23,7 +23,7 @@ from rules.clock import local_date
 from store import payloads, sealing
 from store.models import Attachment, AuditEntry, DisclosureBasis, Mailbox, Message, Submission, User
 from store.recipients import holders, identity_recipients, report_recipients
-from tests.support.instance import DemoInstance
+from tests.support.instance import DemoInstance, run_cli
 
 BASE = "https://backoffice.example"
 _TOKEN = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
@@ -119,7 +119,9 @@ def sign_in(
     return browser
 
 
-def first_sign_in(client: Browser, username: str, password: str, new_password: str) -> Browser:
+def first_sign_in(
+    client: Browser, username: str, password: str, new_password: str, home: str = "/inbox"
+) -> Browser:
     """A new or reset account's first sign-in: the one-time password alone opens no session;
     the login page then shows a new authenticator secret, and password plus a code from it
     sign in, straight to choosing a password of one's own (issue 12)."""
@@ -144,7 +146,7 @@ def first_sign_in(client: Browser, username: str, password: str, new_password: s
         ).status_code
         == 303
     )
-    assert client.get("/inbox").status_code == 200
+    assert client.get(home).status_code == 200
     return client
 
 
@@ -371,3 +373,16 @@ def case_with_known_identity(
         == 303
     )
     return sid, head, handler
+
+
+OPERATOR_USERNAME = "platform-operator"
+OPERATOR_PASSWORD = "operator-password-of-the-platform"
+
+
+def operator_browser(app: Flask) -> Browser:
+    """The platform's operator (issue 13), made by `adal user add --role operator` on the
+    instance the environment names and signed in the way a new account first signs in."""
+    code, output = run_cli("user", "add", "--role", "operator", OPERATOR_USERNAME)
+    assert code == 0, output
+    one_time = output.strip().splitlines()[-1].rsplit(": ", 1)[1]
+    return first_sign_in(Browser(app), OPERATOR_USERNAME, one_time, OPERATOR_PASSWORD, "/operator")
