@@ -51,7 +51,7 @@ def verify_command(slug: str | None) -> None:
     ctx = load_context()
     anchor = ctx.instance.path / audit.ANCHOR_NAME
     with ctx.sessions() as session:
-        slugs = dict(session.execute(select(Organization.id, Organization.slug)).tuples())
+        slugs = {i: s for i, s in session.execute(select(Organization.id, Organization.slug))}
         key = audit.key_of(session)
         if slug is not None:
             try:

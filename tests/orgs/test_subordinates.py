@@ -1,0 +1,104 @@
+"""Issue 13, "Superior bodies": a head or auditor sees the counts of every organization below
+their own, at any depth, and nothing else of them: no content, no case id, no organization
+beside or above."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from cases.subordinates import subordinate_counts
+from rules.clock import local_date
+from store.models import Organization
+from tests.support.backoffice import Browser, store_portal_report
+from tests.support.instance import DemoInstance, run_cli
+
+PAGE = "/statistics/subordinates"
+IDENTITY = {"full_name": "Серікбаев Ерлан", "position": "бухгалтер", "unit": "қаржы бөлімі"}
+
+
+def _add(slug: str, name: str, parent: str | None) -> None:
+    extra = ("--parent", parent) if parent else ()
+    code, output = run_cli(
+        "org", "add", slug, "--name-kk", name, "--name-ru", name, "--name-en", name, *extra
+    )
+    assert code == 0, output
+
+
+def _ids(demo: DemoInstance) -> dict[str, int]:
+    with demo.sessions() as s:
+        return {slug: i for slug, i in s.execute(select(Organization.slug, Organization.id))}
+
+
+def _row(page: str, name: str) -> list[str]:
+    """The cells of an organization's row."""
+    found = re.search(rf"{re.escape(name)}</th>(.*?)</tr>", page, re.S)
+    assert found, page[:5000]
+    return re.findall(r"<td>(.*?)</td>", found.group(1), re.S)
+
+
+def test_nothing_below_is_an_empty_state(as_role: Callable[[str], Browser]) -> None:
+    for role in ("head", "auditor"):
+        page = as_role(role).get(PAGE)
+        assert page.status_code == 200
+        assert "There are no organizations below yours." in page.get_data(as_text=True)
+
+
+def test_counts_of_every_organization_below(
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
+    with demo.sessions() as s:
+        own = s.scalars(select(Organization).order_by(Organization.id)).first()
+        assert own is not None
+        own_slug = own.slug
+    _add("committee", "Комитет по делам", own_slug)
+    _add("department", "Департамент области", "committee")
+    _add("elsewhere", "Другое министерство", None)
+    ids = _ids(demo)
+    secret = "Жасырын мазмұн: пара"
+    sids = [
+        store_portal_report(demo, facts=secret, org_id=ids["committee"]).submission_id,
+        store_portal_report(
+            demo, facts=secret, identity=IDENTITY, org_id=ids["committee"]
+        ).submission_id,
+        store_portal_report(demo, facts=secret, org_id=ids["department"]).submission_id,
+        store_portal_report(demo, facts=secret, org_id=ids["elsewhere"]).submission_id,
+        store_portal_report(demo, facts=secret, org_id=ids[own_slug]).submission_id,
+    ]
+    month = local_date(datetime.now(UTC)).strftime("%Y-%m")
+    for role in ("head", "auditor"):
+        response = as_role(role).get(PAGE)
+        assert response.status_code == 200
+        page = response.get_data(as_text=True)
+        committee, department = _row(page, "Комитет по делам"), _row(page, "Департамент области")
+        assert committee[0] == "2" and department[0] == "1"
+        assert f"{month}: 2" in committee[3] and f"{month}: 1" in department[3]
+        # Organizations beside or above are not listed; neither is one's own.
+        assert "Другое министерство" not in page
+        assert page.index("Комитет по делам") < page.index("Департамент области")
+        # Counts only: no content, no case reference of any report.
+        assert "пара" not in page
+        for sid in sids:
+            assert sid not in page and sid[:8] not in page
+    with demo.sessions() as s:
+        counts = {
+            c.organization.slug: c for c in subordinate_counts(s, ids[own_slug], datetime.now(UTC))
+        }
+        assert set(counts) == {"committee", "department"}
+        assert counts["committee"].by_channel == {"portal": 2}
+        assert counts["committee"].by_status == {"new": 2}
+        assert counts["committee"].by_month == {month: 2}
+        assert counts["committee"].depth == 1 and counts["department"].depth == 2
+        # Unopened reports have their first deadlines running.
+        assert counts["committee"].deadlines.total >= 2
+        # The committee's own view: only the department below it.
+        below = subordinate_counts(s, ids["committee"], datetime.now(UTC))
+        assert [c.organization.slug for c in below] == ["department"]
+
+
+def test_only_heads_and_auditors(as_role: Callable[[str], Browser]) -> None:
+    for role in ("handler", "admin"):
+        assert as_role(role).get(PAGE).status_code == 403
