@@ -23,7 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adal_cli.context import load_context
-from adal_cli.recovery_key import ORG_HELP, chosen_organization, read_recovery_key
+from adal_cli.org_choice import chosen_organization
+from adal_cli.recovery_key import ORG_HELP, read_recovery_key
 from cases import custody, sharing
 from cases.access import find_submission
 from cases.handover import KINDS, Handover, hand_over
@@ -68,6 +69,8 @@ def recover_command(username: str, case_id: str | None, handover: bool, slug: st
         recovery = read_recovery_key(session, org)
         pending = _pending_fingerprint(session, user)
         if case_id is None:
+            # The organization's own cases only: no key of one organization receives a
+            # grant on another's material (issue 13).
             submissions = list(
                 session.scalars(
                     select(Submission).where(Submission.org_id == org.id).order_by(Submission.id)

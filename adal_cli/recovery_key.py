@@ -14,11 +14,9 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cases import organizations
 from crypto import keys as ckeys
 from crypto.errors import FormatError
 from crypto.keys import PrivateKey
-from rules.errors import AdalError
 from store.models import Organization, RecipientKey
 
 ORG_HELP = "The organization whose recovery key you type (optional when there is only one)."
@@ -28,22 +26,6 @@ def _read_key() -> str:
     if sys.stdin.isatty():
         return str(click.prompt("Recovery key", hide_input=True))
     return sys.stdin.readline()
-
-
-def chosen_organization(session: Session, slug: str | None) -> Organization:
-    """The organization `--org` names, or the only one; a ClickException otherwise."""
-    if slug is None:
-        only = organizations.only_organization(session)
-        if only is None:
-            raise click.ClickException(
-                "this installation has several organizations: name one with --org SLUG "
-                "(adal org list shows them)"
-            )
-        return only
-    try:
-        return organizations.by_slug(session, slug)
-    except AdalError as exc:
-        raise click.ClickException(exc.message) from exc
 
 
 def read_recovery_key(session: Session, org: Organization) -> PrivateKey:

@@ -46,11 +46,14 @@ TABLE_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "attachments": ("SELECT", "INSERT"),
     "recipient_keys": (
         (
-            "SELECT (id, key_id, public_key, purpose, active, verify_key, approved_by, "
+            "SELECT (id, key_id, public_key, purpose, org_id, active, verify_key, approved_by, "
             "approval, approved_at)"
         ),
     ),
     "settings": ("SELECT",),
+    # The portal seals a report to one organization's keys (store.recipients); the names and
+    # the tree are public anyway (the portal's search and /o/<slug> pages show them).
+    "organizations": ("SELECT",),
     "web_sessions": ("SELECT", "INSERT", "UPDATE", "DELETE"),
 }
 # Tables whose integer ids come from a sequence the portal draws on when it inserts.

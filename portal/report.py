@@ -8,13 +8,14 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from cases.intake import PORTAL, PortalSending, ReportInput, submit_report
+from cases.organizations import only_organization
 from crypto import receipt
 from portal import receipts, uploads
 from portal.errors import answer_refusal, refusal_status, refusal_text
 from portal.forms import ReportForm
 from portal.receive import receive_form, token_valid
 from rules.clock import local_date, utcnow
-from store.recipients import identity_recipients, report_recipients
+from store.recipients import NoRecipients, identity_recipients, report_recipients
 from web.extensions import sessions
 from web.i18n import remember_language, switch_language
 
@@ -70,8 +71,14 @@ def form() -> Response:
 @bp.post("/report")
 def submit() -> Response:
     with sessions()() as db:
-        report_keys = report_recipients(db)
-        identity_keys = identity_recipients(db)
+        # Until the portal offers a choice (issue 13), a report goes to the installation's only
+        # organization; an installation of several takes none here rather than guess.
+        organization = only_organization(db)
+        if organization is None:
+            raise NoRecipients("no single organization to send to")
+        org_id = organization.id
+        report_keys = report_recipients(db, org_id)
+        identity_keys = identity_recipients(db, org_id)
     today = local_date(utcnow())
     try:
         with receive_form(report_keys, today) as received:
@@ -107,6 +114,7 @@ def submit() -> Response:
             with sessions()() as db, db.begin():
                 submit_report(
                     db,
+                    org_id=org_id,
                     channel=PORTAL,
                     report=report,
                     received_at=received_at,

@@ -23,7 +23,7 @@ from rules.clock import local_date
 from store import payloads, sealing
 from store.models import Attachment, AuditEntry, DisclosureBasis, Mailbox, Message, Submission, User
 from store.recipients import holders, identity_recipients, report_recipients
-from tests.support.instance import DemoInstance, run_cli
+from tests.support.instance import DemoInstance, demo_org_id, run_cli
 
 BASE = "https://backoffice.example"
 _TOKEN = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
@@ -201,7 +201,9 @@ def store_portal_report(
     facts: str = "The head of procurement asked for a bribe.",
     identity: dict[str, str] | None = None,
     files: list[tuple[str, str, bytes]] | None = None,
+    org_id: int | None = None,
 ) -> PortalReport:
+    """A report stored as the portal stores it, in `org_id` (default: the demo organization)."""
     now = datetime.now(UTC)
     today = local_date(now)
     files = files or []
@@ -224,11 +226,12 @@ def store_portal_report(
         "attachment_count": len(files),
     }
     with demo.sessions() as s, s.begin():
+        org = org_id if org_id is not None else demo_org_id(s)
         report_env = sealing.seal(
             s,
             "report",
             payloads.encode(payloads.REPORT_FORMAT, report),
-            report_recipients(s),
+            report_recipients(s, org),
             today,
         )
         identity_env = None
@@ -245,7 +248,7 @@ def store_portal_report(
                         "consent_text": "I agree",
                     },
                 ),
-                identity_recipients(s),
+                identity_recipients(s, org),
                 today,
             )
         mailbox = Mailbox(
@@ -257,6 +260,7 @@ def store_portal_report(
         s.flush()
         submission = Submission(
             channel="portal",
+            org_id=org,
             received_on=today,
             report_envelope_id=report_env.id,
             identity_envelope_id=identity_env.id if identity_env else None,
@@ -265,7 +269,7 @@ def store_portal_report(
         s.add(submission)
         s.flush()
         for name, content_type, data in files:
-            writer = sealing.FileWriter(s, report_recipients(s), today)
+            writer = sealing.FileWriter(s, report_recipients(s, org), today)
             writer.write(payloads.file_meta_header(name, content_type))
             writer.write(data)
             s.add(Attachment(submission_id=submission.id, envelope_id=writer.finish().id))
