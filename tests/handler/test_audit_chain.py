@@ -91,12 +91,13 @@ def test_recomputed_chain_is_caught_by_the_anchor(demo: DemoInstance) -> None:
         for e in entries:
             e.prev_hash, e.entry_hash = f"{e.id:064d}", f"{e.id + 1000:064d}"
         s.flush()
-        prev = audit.GENESIS
+        # Each organization's entries form a chain of their own (issue 13): recompute each.
+        prev: dict[int | None, str] = {}
         entries[1].details = {"role": "admin"}
         for e in entries:
-            e.prev_hash = prev
+            e.prev_hash = prev.get(e.org_id, audit.genesis(e.org_id))
             e.entry_hash = audit.entry_hash(e)
-            prev = e.entry_hash
+            prev[e.org_id] = e.entry_hash
     with demo.sessions() as s:
         assert audit.verify(s).ok
     code, output = _verify()

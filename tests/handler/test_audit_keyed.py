@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import select, text
 
 from portal import create_app as create_portal
 from store import audit
@@ -38,6 +38,7 @@ def _forge(demo: DemoInstance, *, mac: str | None = None) -> int:
         tail = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).one()
         forged = AuditEntry(
             at=datetime.now(UTC),
+            org_id=tail.org_id,  # appended to the newest entry's own chain
             actor=head,
             action="identity.open",
             target="a" * 32,
@@ -92,14 +93,29 @@ def test_the_key_is_in_the_instance_folder_not_the_database(demo: DemoInstance) 
             assert raw not in json.dumps(details)
 
 
+def _as_before_the_key(demo: DemoInstance) -> list[int]:
+    """Turn the demo log into one from before the keyed chain, as migrated: no audit.key,
+    entries without MACs, all in organization 1's chain (migration 0010 put every entry of an
+    installation from before organizations there), anchored by a line of the old form."""
+    (demo.path / audit.KEY_NAME).unlink()
+    with demo.sessions() as s, s.begin():
+        entries = list(s.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+        for e in entries:
+            e.prev_hash, e.entry_hash = f"{e.id:064d}", f"{e.id + 1000:064d}"
+        s.flush()
+        prev = audit.GENESIS
+        for e in entries:
+            e.org_id, e.entry_mac, e.prev_hash = audit.LEGACY_ORG, None, prev
+            e.entry_hash = prev = audit.entry_hash(e)
+    (demo.path / audit.ANCHOR_NAME).write_text(f"{entries[-1].id} {prev}\n")
+    return [e.id for e in entries]
+
+
 def test_an_older_installation_keeps_its_entries_and_is_keyed_from_its_head(
     demo: DemoInstance,
 ) -> None:
     # As an installation from before the keyed chain: entries without MACs, no audit.key.
-    (demo.path / audit.KEY_NAME).unlink()
-    with demo.sessions() as s, s.begin():
-        s.execute(update(AuditEntry).values(entry_mac=None))
-        old = list(s.scalars(select(AuditEntry.id).order_by(AuditEntry.id)))
+    old = _as_before_the_key(demo)
     code, output = run_cli("audit", "verify")
     assert code == 0, output
     assert f"Entries 1 to {old[-1]} predate the keyed chain" in output
@@ -117,9 +133,7 @@ def test_an_older_installation_keeps_its_entries_and_is_keyed_from_its_head(
 
 
 def test_old_entries_cannot_be_rewritten_after_the_upgrade(demo: DemoInstance) -> None:
-    (demo.path / audit.KEY_NAME).unlink()
-    with demo.sessions() as s, s.begin():
-        s.execute(update(AuditEntry).values(entry_mac=None))
+    _as_before_the_key(demo)
     assert run_cli("audit", "verify")[0] == 0
     key = audit.read_key(demo.path)
     assert key is not None
