@@ -74,6 +74,23 @@ def _parent_choices(exclude: Organization | None = None) -> list[tuple[str, str]
     return choices
 
 
+# Which field a refusal of cases.organizations is about (its code's field part, or the code).
+_FIELD_OF = {
+    "kk": "name_kk",
+    "ru": "name_ru",
+    "en": "name_en",
+    "short": "short_names",
+    "parent_inactive": "parent",
+    "too_deep": "parent",
+}
+
+
+def _show_refusal(form: NewOrganizationForm, error: AdalError) -> None:
+    base, _sep, field = error.code.partition(":")
+    name = _FIELD_OF.get(field or base, "slug")
+    getattr(form, name).errors = [describe(error)]
+
+
 def _names(form: OrganizationNamesForm) -> Names:
     return Names(
         kk=form.name_kk.data or "",
@@ -110,7 +127,7 @@ def new() -> tuple[str, int]:
             )
         except AdalError as exc:
             database.rollback()
-            form.slug.errors = [describe(exc)]
+            _show_refusal(form, exc)
         else:
             _audit(database, "organization.create", created.organization, parent=form.parent.data)
             database.commit()

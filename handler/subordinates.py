@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 
 from cases.lists import catch_up_committed
 from cases.subordinates import subordinate_counts
@@ -19,6 +19,8 @@ from handler.org_names import name_of
 from web.database import db
 
 bp = Blueprint("subordinates", __name__)
+# Organizations a page: a national tree has thousands below its root.
+PER_PAGE = 200
 
 
 @bp.get("/statistics/subordinates")
@@ -30,6 +32,12 @@ def page() -> str:
     else:
         catch_up_committed(db())
         rows = subordinate_counts(db(), org_id, datetime.now(UTC))
+    pages = max(1, -(-len(rows) // PER_PAGE))
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), pages)
+    shown = rows[(page - 1) * PER_PAGE : page * PER_PAGE]
     return render_template(
-        "handler/subordinates.html", rows=[(r, name_of(r.organization)) for r in rows]
+        "handler/subordinates.html",
+        rows=[(r, name_of(r.organization)) for r in shown],
+        page=page,
+        pages=pages,
     )

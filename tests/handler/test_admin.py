@@ -180,7 +180,12 @@ def test_auditor_reads_the_log_paged_and_checks_it(
     # The in-app check reads the same anchor as `adal audit verify` (the app's sign-ins moved
     # it forward; the filler was written without the hook and is covered by the chain).
     assert "Intact" in auditor.get("/audit/verify").get_data(as_text=True)
+    # The check covers the auditor's own organization's chain (issue 13): an edit of one of
+    # its entries is named; the platform's chain (instance.init) is not theirs to check.
     with demo.engine.begin() as conn:
         conn.execute(text("UPDATE audit_log SET actor = 'x' WHERE action = 'instance.init'"))
+    assert "Intact" in auditor.get("/audit/verify").get_data(as_text=True)
+    with demo.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_log SET actor = 'x' WHERE action = 'test.filler'"))
     page = auditor.get("/audit/verify").get_data(as_text=True)
     assert "Broken at entry" in page and "its content was changed" in page

@@ -11,7 +11,6 @@ from flask import Flask
 
 from tests.support.backoffice import (
     Browser,
-    first_sign_in,
     handler_app,
     operator_browser,
     sign_in,
@@ -36,10 +35,6 @@ def as_role(app: Flask, demo: DemoInstance) -> Callable[[str], Browser]:
         )
 
     return make
-
-
-def new_account(app: Flask, username: str, one_time: str, password: str, home: str) -> Browser:
-    return first_sign_in(Browser(app), username, one_time, password, home)
 
 
 @pytest.fixture

@@ -16,8 +16,12 @@ from werkzeug.routing import IntegerConverter
 
 from crypto import keys as ckeys
 from store.models import AuditEntry, CalendarDay, Organization, RecipientKey, User
-from tests.orgs.conftest import new_account
-from tests.support.backoffice import Browser, one_time_password, store_portal_report
+from tests.support.backoffice import (
+    Browser,
+    first_sign_in,
+    one_time_password,
+    store_portal_report,
+)
 from tests.support.instance import DemoInstance, run_cli
 
 NEW = {
@@ -176,7 +180,9 @@ def test_the_first_admin_signs_in_to_their_organization(
         "/operator/akimat-astana/admin", {"username": "second-admin", "full_name": "X"}
     )
     assert again.status_code == 409
-    admin = new_account(app, "astana-admin", password, "astana-admin-password-1", "/admin/users")
+    admin = first_sign_in(
+        Browser(app), "astana-admin", password, "astana-admin-password-1", "/admin/users"
+    )
     assert admin.get("/operator").status_code == 403
 
 

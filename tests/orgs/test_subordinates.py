@@ -8,9 +8,11 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 
 from cases.subordinates import subordinate_counts
+from handler import subordinates
 from rules.clock import local_date
 from store.models import Organization
 from tests.support.backoffice import Browser, store_portal_report
@@ -102,3 +104,20 @@ def test_counts_of_every_organization_below(
 def test_only_heads_and_auditors(as_role: Callable[[str], Browser]) -> None:
     for role in ("handler", "admin"):
         assert as_role(role).get(PAGE).status_code == 403
+
+
+def test_a_large_tree_is_paged(
+    demo: DemoInstance, as_role: Callable[[str], Browser], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(subordinates, "PER_PAGE", 2)
+    with demo.sessions() as s:
+        own = s.scalars(select(Organization.slug).order_by(Organization.id)).first()
+    for slug in ("a-one", "b-two", "c-three"):
+        _add(slug, f"Орган {slug}", own)
+    head = as_role("head")
+    first = head.get(PAGE).get_data(as_text=True)
+    assert "Орган a-one" in first and "Орган b-two" in first and "Орган c-three" not in first
+    second = head.get(f"{PAGE}?page=2").get_data(as_text=True)
+    assert "Орган c-three" in second and "Орган a-one" not in second
+    assert "Орган c-three" in head.get(f"{PAGE}?page=999").get_data(as_text=True)
+    assert head.get(f"{PAGE}?page=abc").status_code == 200
