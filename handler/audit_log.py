@@ -6,7 +6,8 @@ from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from handler.gate import allow
+from cases import scope
+from handler.gate import allow, own_org
 from store import audit
 from store.models import AuditEntry
 from web.database import db
@@ -43,10 +44,12 @@ FAILURES = {
 def log() -> str:
     page = max(1, min(request.args.get("page", 1, type=int) or 1, 1_000_000))
     database = db()
-    total = database.scalar(select(func.count()).select_from(AuditEntry)) or 0
+    mine = scope.in_org(AuditEntry.org_id, own_org())
+    total = database.scalar(select(func.count()).select_from(AuditEntry).where(mine)) or 0
     entries = list(
         database.scalars(
             select(AuditEntry)
+            .where(mine)
             .order_by(AuditEntry.id.desc())
             .offset((page - 1) * PER_PAGE)
             .limit(PER_PAGE)

@@ -18,6 +18,7 @@ from flask import Flask, abort, current_app, g, redirect, request, session, url_
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
+from cases import scope
 from handler.accounts import credential_stamp
 from store.models import User
 from web.database import db
@@ -77,6 +78,15 @@ def own_org() -> int:
     if org_id is None:
         abort(403)
     return org_id
+
+
+def colleague(user_id: int) -> User | None:
+    """A user of the signed-in user's organization by id; None for another organization's
+    user exactly as for a missing one."""
+    user = db().get(User, user_id)
+    if user is None or not scope.same_org(user.org_id, current_user().org_id):
+        return None
+    return user
 
 
 def sign_in(user: User) -> None:
