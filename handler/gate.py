@@ -19,6 +19,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
 from cases import scope
+from handler import org_scope
 from handler.accounts import credential_stamp
 from store.models import User
 from web.database import db
@@ -141,6 +142,8 @@ def install(app: Flask, csrf: CSRFProtect) -> None:
         if user is None:
             return redirect(url_for("auth.login"), code=303)
         g.user = user
+        # From here on the database, too, shows only the user's organization (PostgreSQL).
+        org_scope.for_user(db(), user)
         current = stage(user)
         if current != "ok" and not access.pending_ok:
             return _to_stage()
