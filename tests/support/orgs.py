@@ -59,7 +59,7 @@ class Org:
     ids: dict[str, str] = field(default_factory=dict)  # route parameter -> an id of this org
 
 
-def _account(
+def add_account(
     s: Session, demo: DemoInstance, username: str, role: str, org_id: int | None
 ) -> Account:
     new = create_user(
@@ -91,7 +91,7 @@ def make_org(demo: DemoInstance, slug: str, prefix: str, parent_slug: str | None
         )
         org = Org(slug, made.organization.id, made.recovery_text)
         for role in STAFF_ROLES:
-            org.accounts[role] = _account(s, demo, f"{prefix}-{role}", role, org.id)
+            org.accounts[role] = add_account(s, demo, f"{prefix}-{role}", role, org.id)
         head = s.get(User, org.accounts["head"].user_id)
         assert head is not None
         custody.approve(
@@ -106,7 +106,7 @@ def make_org(demo: DemoInstance, slug: str, prefix: str, parent_slug: str | None
 
 def operator_account(demo: DemoInstance, username: str = "platform-operator") -> Account:
     with demo.sessions() as s, s.begin():
-        return _account(s, demo, username, "operator", None)
+        return add_account(s, demo, username, "operator", None)
 
 
 def private_key_of(demo: DemoInstance, account: Account) -> PrivateKey:
@@ -184,7 +184,7 @@ def fill_victim(demo: DemoInstance, org: Org) -> None:
         )
         settings.change(s, org.id, {"organization_name": f"{MARK} Organization"})
         audit.append(s, "test.marker", actor=f"{MARK}-actor", org_id=org.id, target=MARK)
-        pending = _account(s, demo, f"{MARK}-pending-head", "head", org.id)
+        pending = add_account(s, demo, f"{MARK}-pending-head", "head", org.id)
         org.ids = {
             "submission_id": first,
             "other_id": second,
