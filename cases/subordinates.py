@@ -5,7 +5,8 @@ many reports it received by channel, by status and by month of receipt, and how 
 went (met, met late, overdue, open). Read from the stored list columns (cases.lists), which
 hold nothing sealed: never content, never a case id, never a name of anyone. Two grouped
 queries whatever the size of the tree, one over the reports and one over the deadlines, each
-restricted to the subtree by the organizations' materialised paths.
+restricted to the subtree (found by the organizations' materialised paths) with cases.scope;
+only the organizations of the subtree are ever reported, whatever a query returns.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from cases import organizations
+from cases import organizations, scope
 from rules.clock import require_aware
 from rules.deadlines import DeadlineStats
 from store.models import CaseList, ListDeadline, Organization
@@ -49,10 +50,7 @@ def subordinate_counts(session: Session, org_id: int, now: datetime) -> list[Org
     below = [o for o in organizations.subtree(session, superior) if o.id != superior.id]
     if not below:
         return []
-    ids = select(Organization.id).where(
-        Organization.path.startswith(superior.path, autoescape=True),
-        Organization.id != superior.id,
-    )
+    ids = [o.id for o in below]
     channels: dict[int, Counter[str]] = {}
     statuses: dict[int, Counter[str]] = {}
     months: dict[int, Counter[str]] = {}
@@ -64,7 +62,7 @@ def subordinate_counts(session: Session, org_id: int, now: datetime) -> list[Org
             CaseList.received_on,
             func.count(),
         )
-        .where(CaseList.org_id.in_(ids))
+        .where(scope.in_orgs(CaseList.org_id, ids))
         .group_by(CaseList.org_id, CaseList.channel, CaseList.status, CaseList.received_on)
     ):
         channels.setdefault(org, Counter())[channel] += n
@@ -79,7 +77,7 @@ def subordinate_counts(session: Session, org_id: int, now: datetime) -> list[Org
             _count_when(and_(ListDeadline.outcome.is_(None), ListDeadline.late_at <= now)),
             _count_when(and_(ListDeadline.outcome.is_(None), ListDeadline.late_at > now)),
         )
-        .where(ListDeadline.org_id.in_(ids))
+        .where(scope.in_orgs(ListDeadline.org_id, ids))
         .group_by(ListDeadline.org_id)
     ):
         deadlines[org] = DeadlineStats(

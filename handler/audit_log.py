@@ -1,4 +1,5 @@
-"""The audit log for the auditor: newest first, paged, and a check of the whole chain."""
+"""The audit log for the auditor: their organization's entries, newest first, paged, and a check
+of their organization's chain (store/audit.py: one chain per organization)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from handler.gate import allow, current_user
+from cases import scope
+from handler.gate import allow, own_org
 from store import audit
 from store.models import AuditEntry
 from web.database import db
@@ -43,10 +45,12 @@ FAILURES = {
 def log() -> str:
     page = max(1, min(request.args.get("page", 1, type=int) or 1, 1_000_000))
     database = db()
-    total = database.scalar(select(func.count()).select_from(AuditEntry)) or 0
+    mine = scope.in_org(AuditEntry.org_id, own_org())
+    total = database.scalar(select(func.count()).select_from(AuditEntry).where(mine)) or 0
     entries = list(
         database.scalars(
             select(AuditEntry)
+            .where(mine)
             .order_by(AuditEntry.id.desc())
             .offset((page - 1) * PER_PAGE)
             .limit(PER_PAGE)
@@ -65,7 +69,7 @@ def verify() -> str:
     MACs and anchor), so nothing of another organization's trail is read or shown."""
     result = audit.verify_chain(
         db(),
-        current_user().org_id,
+        own_org(),
         anchor=instance().path / audit.ANCHOR_NAME,
         key=audit.key_of(db()),
     )

@@ -1,0 +1,88 @@
+"""The operations of issue 13 under PostgreSQL's row-level security (installation/
+backoffice_role.py): the back office connected as its restricted role still appends to and
+verifies each organization's own audit chain, shows a superior body its subordinates' counts,
+and lets the operator run the tree, while nothing else crosses organizations."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from installation.backoffice_role import grant_backoffice
+from tests.support.backoffice import Browser, handler_app, one_time_password, sign_in
+from tests.support.instance import DemoInstance, run_cli
+from tests.support.needs import POSTGRES_URL
+from tests.support.orgs import make_org, operator_account, register_report, signed_in
+
+needs_postgres = pytest.mark.skipif(not POSTGRES_URL, reason="ADAL_TEST_POSTGRES_URL is unset")
+
+
+@pytest.fixture
+def backoffice_role() -> Iterator[str]:
+    """A fresh login role; requested before `demo`, so it is dropped after the test database."""
+    assert POSTGRES_URL
+    role = f"adal_ops_{secrets.token_hex(4)}"
+    admin = create_engine(make_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE ROLE {role} LOGIN"))
+    yield role
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP OWNED BY {role}"))
+        conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
+    admin.dispose()
+
+
+@needs_postgres
+def test_chains_counts_and_the_operator_under_row_level_security(
+    backoffice_role: str, demo: DemoInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parent = make_org(demo, "ministry", "ministry")
+    child = make_org(demo, "committee", "committee", parent_slug="ministry")
+    register_report(demo, child, "Committee report facts")
+    register_report(demo, parent, "Ministry report facts")
+    operator = operator_account(demo)
+    grant_backoffice(demo.engine, backoffice_role)
+    owner_url = demo.instance.database_url
+    url = make_url(owner_url).set(username=backoffice_role, password=None)
+    monkeypatch.setenv("ADAL_DATABASE_URL", url.render_as_string(hide_password=False))
+    with handler_app({"TESTING": True}) as app:
+        assert app.extensions["adal.engine"].url.username == backoffice_role
+        # Sign-ins append to each organization's own chain; each auditor's check reads it alone.
+        for org in (parent, child):
+            auditor = signed_in(app, demo, org.accounts["auditor"])
+            assert "Intact" in auditor.get("/audit/verify").get_data(as_text=True)
+        head = signed_in(app, demo, parent.accounts["head"])
+        page = head.get("/statistics/subordinates").get_data(as_text=True)
+        row = re.search(r"committee body</th>\s*<td>(\d+)</td>", page)
+        assert row and row.group(1) == "1", page[:4000]
+        assert "facts" not in page
+        # The committee has nothing below it; the ministry is above, not below.
+        below = signed_in(app, demo, child.accounts["head"]).get("/statistics/subordinates")
+        assert "There are no organizations below yours." in below.get_data(as_text=True)
+
+        op = sign_in(Browser(app), demo, operator.username, operator.password, operator.totp_secret)
+        created = op.post(
+            "/operator/new",
+            {
+                "slug": "agency",
+                "name_kk": "Агенттік",
+                "name_ru": "Агентство",
+                "name_en": "Agency",
+                "short_names": "",
+                "parent": "ministry",
+            },
+        )
+        assert created.status_code == 200 and "ADAL-RECOVERY-1-" in created.get_data(as_text=True)
+        admin = op.post("/operator/agency/admin", {"username": "agency-admin", "full_name": "A"})
+        assert admin.status_code == 200 and one_time_password(admin.get_data(as_text=True))
+        day = {"day": "2027-11-01", "kind": "day_off", "note": "Decree"}
+        assert op.post("/admin/calendar", day).status_code == 303
+    # Every chain, read by the owner, still verifies.
+    monkeypatch.setenv("ADAL_DATABASE_URL", owner_url)
+    code, output = run_cli("audit", "verify")
+    assert code == 0, output
