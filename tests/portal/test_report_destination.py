@@ -289,3 +289,19 @@ def test_the_mailbox_opens_wherever_the_report_went_and_shows_the_superior_bodys
     mailbox = fresh.get("/mailbox")
     assert mailbox.status_code == 200
     assert "Когда и где были переданы деньги?" in mailbox.get_data(as_text=True)
+
+
+def test_switching_language_keeps_the_chosen_destination(
+    client: FlaskClient, tree: dict[str, int]
+) -> None:
+    fields = _form_fields(client, "/o/health-control/report")
+    response = client.post(
+        "/report/language/kk",
+        data={**fields, "org": "health-control", "to": "health", "facts": FACTS},
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert FACTS in page
+    assert re.search(r'checked[^>]*value="health"|value="health"[^>]*checked', page)
+    assert "Жоғары тұрған органға (оның басшысына)" in page
+    audit(response, "kk")
