@@ -62,7 +62,7 @@ def backup_command(file: Path, kdf_time_cost: int, kdf_memory_kib: int) -> None:
         with os.fdopen(fd, "wb") as dst:
             # Recorded first, so the backup itself shows that it was made.
             with transaction(ctx.sessions) as session:
-                audit.append(session, "backup.create", actor="cli")
+                audit.append(session, "backup.create", actor="cli", org_id=None)
             summary = backup.dump(
                 ctx.engine,
                 ctx.instance.path,

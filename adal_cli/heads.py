@@ -14,6 +14,7 @@ import click
 from sqlalchemy import select
 
 from adal_cli.context import load_context
+from adal_cli.org_choice import chosen_organization
 from adal_cli.recovery_key import read_recovery_key
 from cases import custody, sharing
 from rules.errors import AdalError
@@ -32,11 +33,13 @@ def head_group() -> None:
 
 
 @head_group.command("list")
-def list_command() -> None:
-    """List active head keys and whether they are approved."""
+@click.option("--org", "org_slug", default=None, help="The organization (when there are several).")
+def list_command(org_slug: str | None) -> None:
+    """List the organization's active head keys and whether they are approved."""
     ctx = load_context()
     with ctx.sessions() as session:
-        for key in custody.head_keys(session):
+        org = chosen_organization(session, org_slug)
+        for key in custody.head_keys(session, org.id):
             name = key.user.username if key.user is not None else "-"
             by = f" by {key.approver}" if key.approver else ""
             click.echo(f"{name}\t{key.fingerprint}\t{STATES[key.state]}{by}")

@@ -21,12 +21,12 @@ from sqlalchemy import select
 
 from adal_cli.context import Context, load_context
 from cases import notices
-from handler import notice_mail, settings
+from handler import notice_mail
 from handler.config import HandlerConfig
 from mail import smtp
 from rules.clock import local_date, utcnow
 from rules.errors import AdalError
-from store.models import User
+from store.models import Organization, User
 
 # The timer fires at each window's start give or take this; passes closer than a window less
 # this are refused (see _too_soon).
@@ -39,6 +39,14 @@ class Recipient:
     address: str
     language: str
     counts: Counter[str]
+    organization: str  # the name of the receiver's organization, in their mail language
+
+
+def organization_name(org: Organization | None, language: str) -> str:
+    """The organization's name in a mail language (kk, ru or en; Kazakh otherwise)."""
+    if org is None:
+        return ""
+    return {"ru": org.name_ru, "en": org.name_en}.get(language, org.name_kk)
 
 
 def window_of(now: datetime, minutes: int) -> int:
@@ -71,8 +79,18 @@ def one_pass(ctx: Context, config: HandlerConfig, now: datetime) -> notices.Pass
             session, ctx.instance.secret_key, notices.events(session, now), now
         )
         users = session.scalars(select(User).where(User.id.in_(list(claimed)))).all()
-        recipients = [Recipient(u.id, u.email or "", u.mail_language, claimed[u.id]) for u in users]
-        organization = str(settings.values(session)["organization_name"])
+        recipients = [
+            Recipient(
+                u.id,
+                u.email or "",
+                u.mail_language,
+                claimed[u.id],
+                organization_name(session.get(Organization, u.org_id), u.mail_language)
+                if u.org_id is not None
+                else "",
+            )
+            for u in users
+        ]
     result = notices.Pass()
     pending = list(recipients)
     if not pending:
@@ -91,7 +109,10 @@ def one_pass(ctx: Context, config: HandlerConfig, now: datetime) -> notices.Pass
                     if not notices.renew(session, token, recipient.user_id, now + elapsed):
                         continue
                 subject, body = notice_mail.notice(
-                    recipient.language, organization, recipient.counts, config.backoffice_url
+                    recipient.language,
+                    recipient.organization,
+                    recipient.counts,
+                    config.backoffice_url,
                 )
                 try:
                     connection.send(smtp.Mail(recipient.address, subject, body))

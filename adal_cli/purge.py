@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from adal_cli.context import Context, load_context
 from cases.purge import TOUCHED_TABLES, purge_expired
-from cases.retention import retention_years
+from cases.retention import retention_by_org
 from rules.clock import local_date, utcnow
 
 ACTOR = "adal purge"
@@ -40,9 +40,9 @@ def purge_command(dry_run: bool) -> None:
     ctx = load_context()
     today = local_date(utcnow())
     with ctx.sessions() as session:
-        if retention_years(session) is None:
+        if not retention_by_org(session):
             click.echo(
-                "No retention period is set: nothing is ever purged. "
+                "No retention period is set in any organization: nothing is ever purged. "
                 "An admin sets it in the back office settings."
             )
             return

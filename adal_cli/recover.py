@@ -61,10 +61,18 @@ def recover_command(username: str, case_id: str | None, handover: bool) -> None:
             raise click.ClickException(f"{username!r} is not an active handler or head")
         pending = _pending_fingerprint(session, user)
         if case_id is None:
-            submissions = list(session.scalars(select(Submission).order_by(Submission.id)))
+            # The user's own organization's cases only: no key of one organization receives a
+            # grant on another's material (issue 13).
+            submissions = list(
+                session.scalars(
+                    select(Submission)
+                    .where(Submission.org_id == user.org_id)
+                    .order_by(Submission.id)
+                )
+            )
         else:
             found = find_submission(session, case_id)
-            if found is None:
+            if found is None or found.org_id != user.org_id:
                 raise click.ClickException(f"no case {case_id!r}")
             submissions = [found]
         if handover:
@@ -117,6 +125,7 @@ def _recover(
         session,
         "recovery.grant",
         actor="cli",
+        org_id=user.org_id,
         target=user.username,
         details={
             "cases": len(submissions),

@@ -110,9 +110,10 @@ def populate(url: str, n: int, seed: int = 15) -> dict[str, int]:
     now = utcnow()
     today = local_date(now)
     with sessions() as s:
-        keys = report_recipients(s)
         actor = s.scalars(select(User).where(User.role == "head")).one()
-        actor_id, actor_name = actor.id, actor.username
+        actor_id, actor_name, org_id = actor.id, actor.username, actor.org_id
+        assert org_id is not None
+        keys = report_recipients(s, org_id)
     started = time.perf_counter()
     created: list[tuple[str, date]] = []
     batch = 500
@@ -130,6 +131,7 @@ def populate(url: str, n: int, seed: int = 15) -> dict[str, int]:
                 )
                 submission = intake.submit_report(
                     s,
+                    org_id=org_id,
                     channel=intake.PORTAL,
                     report=intake.ReportInput(
                         fields={"facts": f"Факты {first}", "persons": "", "subject": ""},

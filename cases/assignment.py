@@ -59,6 +59,7 @@ def _set(session: Session, submission: Submission, person: User | None, actor: U
         session,
         "case.assign",
         actor=actor.username,
+        org_id=actor.org_id,
         target=submission.id,
         details={
             "from": before.username if before is not None else None,

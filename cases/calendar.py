@@ -75,6 +75,7 @@ def add_calendar_day(session: Session, day: date, kind: str, note: str, actor: U
         session,
         "calendar.set",
         actor=actor.username,
+        org_id=None,
         target=day.isoformat(),
         details={"kind": kind, "note": note},
     )
@@ -92,6 +93,7 @@ def remove_calendar_day(session: Session, day: date, actor: User) -> None:
         session,
         "calendar.remove",
         actor=actor.username,
+        org_id=None,
         target=day.isoformat(),
         details={"kind": kind},
     )

@@ -74,12 +74,16 @@ def _approver_name(session: Session, key_id: str | None) -> str | None:
     return row.user.username if row.user is not None else None
 
 
-def head_keys(session: Session) -> list[HeadKey]:
-    """Every active head key with its state, pending ones first."""
-    approved = approved_head_keys(session)
+def head_keys(session: Session, org_id: int) -> list[HeadKey]:
+    """Every active head key of the organization with its state, pending ones first."""
+    approved = approved_head_keys(session, org_id)
     rows = session.scalars(
         select(RecipientKey)
-        .where(RecipientKey.purpose == "head", RecipientKey.active.is_(True))
+        .where(
+            RecipientKey.org_id == org_id,
+            RecipientKey.purpose == "head",
+            RecipientKey.active.is_(True),
+        )
         .order_by(RecipientKey.id)
     )
     found = []
@@ -101,14 +105,17 @@ def head_keys(session: Session) -> list[HeadKey]:
     return sorted(found, key=lambda k: k.state != "pending")
 
 
-def pending_keys(session: Session) -> list[HeadKey]:
-    return [k for k in head_keys(session) if k.state == "pending"]
+def pending_keys(session: Session, org_id: int) -> list[HeadKey]:
+    return [k for k in head_keys(session, org_id) if k.state == "pending"]
 
 
 def own_key(session: Session, user: User) -> HeadKey | None:
     """The user's active head key, if they are a head."""
+    if user.org_id is None:
+        return None
     return next(
-        (k for k in head_keys(session) if k.user is not None and k.user.id == user.id), None
+        (k for k in head_keys(session, user.org_id) if k.user is not None and k.user.id == user.id),
+        None,
     )
 
 
@@ -117,10 +124,10 @@ def may_approve(session: Session, private_key: PrivateKey | None) -> bool:
     if private_key is None:
         return False
     row = session.scalar(select(RecipientKey).where(RecipientKey.key_id == key_id_of(private_key)))
-    if row is None or not row.active:
+    if row is None or not row.active or row.org_id is None:
         return False
     return row.purpose == "recovery" or (
-        row.purpose == "head" and row.key_id in approved_head_keys(session)
+        row.purpose == "head" and row.key_id in approved_head_keys(session, row.org_id)
     )
 
 
@@ -133,6 +140,7 @@ def announce(session: Session, user: User, *, actor: str, reset: bool) -> None:
         session,
         RESET if reset else ADDED,
         actor=actor,
+        org_id=user.org_id,
         target=user.username,
         details={"key": key.key_id if key is not None else None},
     )
@@ -154,11 +162,15 @@ def approve(
         )
     approver_id = key_id_of(approver)
     signer = session.scalars(select(RecipientKey).where(RecipientKey.key_id == approver_id)).one()
+    if signer.org_id != key.org_id or key.org_id is None:
+        # p14 within one organization: another organization's head or recovery key approves
+        # nothing here (store/recipients.py roots each chain in its own recovery key).
+        raise AdalError(AREA, "not_pending", "this key is not a head key awaiting approval")
     if (
         key.purpose != "head"
         or not key.active
         or key.verify_key is None
-        or key.key_id in approved_head_keys(session)
+        or key.key_id in approved_head_keys(session, key.org_id)
         or carried_over(key)
     ):
         raise AdalError(AREA, "not_pending", "this key is not a head key awaiting approval")
@@ -172,11 +184,12 @@ def approve(
     key.approved_by = approver_id
     key.approved_at = now
     session.flush()
-    handed = sharing.hand_over_custody(session, approver, key.public_key)
+    handed = sharing.hand_over_custody(session, approver, key.public_key, key.org_id)
     audit.append(
         session,
         APPROVED,
         actor=actor,
+        org_id=key.org_id,
         target=key.user.username if key.user is not None else key.key_id,
         details={
             "key": key.key_id,
@@ -187,13 +200,17 @@ def approve(
     return Approval(key, handed.granted)
 
 
-def recent_events(session: Session, now: datetime | None = None) -> list[AuditEntry]:
-    """Head key events of the last NOTICE_DAYS days, newest first."""
+def recent_events(session: Session, org_id: int, now: datetime | None = None) -> list[AuditEntry]:
+    """The organization's head key events of the last NOTICE_DAYS days, newest first."""
     since = (now or datetime.now(UTC)) - timedelta(days=NOTICE_DAYS)
     return list(
         session.scalars(
             select(AuditEntry)
-            .where(AuditEntry.action.in_(EVENTS), AuditEntry.at >= since)
+            .where(
+                AuditEntry.org_id == org_id,
+                AuditEntry.action.in_(EVENTS),
+                AuditEntry.at >= since,
+            )
             .order_by(AuditEntry.id.desc())
             .limit(50)
         )

@@ -31,7 +31,7 @@ from rules.clock import local_date
 from rules.errors import AdalError
 from store import audit, payloads, sealing
 from store.models import Case, DisclosureBasis, Envelope, User
-from store.recipients import identity_recipients
+from store.recipients import identity_recipients, org_of
 from store.sealing import FileWriter
 
 AREA = "disclosure"  # of the AdalError codes raised here
@@ -74,8 +74,8 @@ def consent_of(session: Session, case: Case, *, portal_statement: bool) -> Conse
     return Consent(STATEMENT) if portal_statement else None
 
 
-def _seal_scan(session: Session, scan: Upload, today: date) -> str:
-    writer = FileWriter(session, identity_recipients(session), today)
+def _seal_scan(session: Session, case: Case, scan: Upload, today: date) -> str:
+    writer = FileWriter(session, identity_recipients(session, org_of(case.submission)), today)
     writer.write(payloads.file_meta_header(scan.filename, scan.content_type))
     while chunk := scan.stream.read(READ_SIZE):
         writer.write(chunk)
@@ -104,7 +104,7 @@ def record_appendix2(
         raise AdalError(
             AREA, "out_of_range:received_on", "the form is received between the report and today"
         )
-    scan_id = _seal_scan(session, scan, today) if scan is not None else None
+    scan_id = _seal_scan(session, case, scan, today) if scan is not None else None
     row = DisclosureBasis(
         case_id=case.id, kind=APPENDIX2, dated_on=received_on, scan_envelope_id=scan_id
     )
@@ -114,6 +114,7 @@ def record_appendix2(
         session,
         "consent.appendix2",
         actor=actor.username,
+        org_id=actor.org_id,
         target=case.submission_id,
         details={"received_on": received_on.isoformat(), "scan": scan_id is not None},
     )
@@ -164,7 +165,7 @@ def record_court_decision(
         session,
         "identity",
         payloads.encode(COURT_FORMAT, fields),
-        identity_recipients(session),
+        identity_recipients(session, org_of(case.submission)),
         today,
     )
     session.flush()
@@ -177,6 +178,7 @@ def record_court_decision(
         session,
         "disclosure.court_decision",
         actor=actor.username,
+        org_id=actor.org_id,
         target=case.submission_id,
         details={"record": row.id, "decided_on": decision.decided_on.isoformat()},
     )

@@ -126,7 +126,7 @@ def hand_over(
     key = active_key(db, incoming)
     if incoming.role != CUSTODIAN or not incoming.active or key is None:
         raise AdalError(AREA, "not_a_head", "the incoming head must be an active head with a key")
-    if key.key_id not in approved_head_keys(db):
+    if incoming.org_id is None or key.key_id not in approved_head_keys(db, incoming.org_id):
         # p14 custody: identities reach a head key only once it is approved (cases/custody.py).
         raise AdalError(AREA, "not_approved", "the incoming head's key is not approved yet")
     granting_id = ckeys.key_id(granting_key.public_key)
@@ -134,6 +134,9 @@ def hand_over(
         raise AdalError(AREA, "same_person", "a head cannot hand over to themselves")
     if submissions is None:
         submissions = held_submissions(db, granting_id)
+    # Only the incoming head's own organization's cases move: a key never receives a grant on
+    # another organization's material (issue 13).
+    submissions = [s for s in submissions if s.org_id == incoming.org_id]
     moved: Counter[str] = Counter({k: 0 for k in KINDS})
     not_moved: Counter[str] = Counter({k: 0 for k in KINDS})
     for submission in submissions:
@@ -153,6 +156,7 @@ def hand_over(
         db,
         "head.handover",
         actor=actor,
+        org_id=incoming.org_id,
         target=incoming.username,
         details={"moved": result.moved, "not_moved": result.not_moved},
     )

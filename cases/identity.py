@@ -22,7 +22,7 @@ from rules.clock import local_date, require_aware
 from rules.errors import AdalError
 from store import audit, payloads, sealing
 from store.models import Case, User
-from store.recipients import identity_recipients
+from store.recipients import identity_recipients, org_of
 
 AREA = "reporter_identity"  # of the AdalError codes raised here
 MAX_TEXT = 4000
@@ -68,9 +68,13 @@ def record_identity(
     if any(len(v) > MAX_TEXT for v in (person.full_name, person.position, person.unit, person.how)):
         raise AdalError(AREA, "too_long", f"a text is at most {MAX_TEXT} characters")
     body = payloads.encode(payloads.IDENTITY_FORMAT, person.payload(at, actor.username))
-    envelope = sealing.seal(session, "identity", body, identity_recipients(session), local_date(at))
+    envelope = sealing.seal(
+        session, "identity", body, identity_recipients(session, org_of(submission)), local_date(at)
+    )
     session.flush()
     submission.identity_envelope = envelope
     session.flush()
-    audit.append(session, "identity.record", actor=actor.username, target=submission.id)
+    audit.append(
+        session, "identity.record", actor=actor.username, org_id=actor.org_id, target=submission.id
+    )
     mark_identity_known(session, case, actor, at)

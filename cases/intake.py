@@ -79,6 +79,7 @@ class Registration:
 def submit_report(
     session: Session,
     *,
+    org_id: int,
     channel: str,
     report: ReportInput,
     received_at: datetime,
@@ -94,8 +95,10 @@ def submit_report(
 
     `files` were streamed in already (sealed to `report_keys`, which the portal therefore reads
     before the body arrives and passes here); `uploads` are sealed now. Keys not given are read
-    now. `today` dates the rows written; the day of receipt is `today` for the portal (received
-    now) and the day of `received_at` for another channel (received when the person noted).
+    now, from `org_id`'s keys: the organization the report is sent to (the reporter's own or
+    its superior body, p4), and nobody else's. `today` dates the rows written; the day of
+    receipt is `today` for the portal (received now) and the day of `received_at` for another
+    channel (received when the person noted).
     """
     if channel == PORTAL:
         if portal is None or registration is not None:
@@ -122,7 +125,7 @@ def submit_report(
     if registration is not None:
         body["registered_by"] = registration.by.username
     if report_keys is None:
-        report_keys = report_recipients(session)
+        report_keys = report_recipients(session, org_id)
     report_envelope = seal(
         session, "report", payloads.encode(payloads.REPORT_FORMAT, body), report_keys, today
     )
@@ -132,7 +135,7 @@ def submit_report(
         if portal is not None:
             block["consent_text"] = portal.consent_text
         if identity_keys is None:
-            identity_keys = identity_recipients(session)
+            identity_keys = identity_recipients(session, org_id)
         identity_envelope = seal(
             session,
             "identity",
@@ -151,6 +154,7 @@ def submit_report(
         session.add(mailbox)
     submission = Submission(
         channel=channel,
+        org_id=org_id,
         received_on=today if portal is not None else local_date(received_at),
         report_envelope_id=report_envelope.id,
         identity_envelope_id=identity_envelope.id if identity_envelope else None,

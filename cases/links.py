@@ -92,7 +92,12 @@ def link_cases(
     session.add(link)
     session.flush()
     audit.append(
-        session, "case.link", actor=actor.username, target=first.id, details={"other": second.id}
+        session,
+        "case.link",
+        actor=actor.username,
+        org_id=actor.org_id,
+        target=first.id,
+        details={"other": second.id},
     )
     return link
 
@@ -112,7 +117,12 @@ def unlink_cases(
     if removed.rowcount != 1:  # type: ignore[attr-defined]
         raise AdalError(AREA, "not_linked", "these cases are not linked")
     audit.append(
-        session, "case.unlink", actor=actor.username, target=first.id, details={"other": second.id}
+        session,
+        "case.unlink",
+        actor=actor.username,
+        org_id=actor.org_id,
+        target=first.id,
+        details={"other": second.id},
     )
 
 

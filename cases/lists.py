@@ -20,7 +20,7 @@ now: due soon), so they never go stale between writes. Nothing here decrypts any
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -143,10 +143,13 @@ def list_values(
         for matter in matters
         for r in matter_rows(matter, submission.id, calendar, now)
     ]
+    for r in rows:
+        r["org_id"] = submission.org_id  # every list filters on the organization
     pending = [r for r in rows if r["listed"] and r["outcome"] is None]
     first = min(pending, key=lambda r: (r["late_at"], r["key"]), default=None)
     entry = {
         "submission_id": submission.id,
+        "org_id": submission.org_id,
         "received_on": submission.received_on,
         "channel": submission.channel,
         "status": NEW if case is None else case.status,
@@ -535,13 +538,25 @@ class Counts:
 
 
 def counts(
-    session: Session, now: datetime, since: date | None = None, until: date | None = None
+    session: Session,
+    now: datetime,
+    since: date | None = None,
+    until: date | None = None,
+    *,
+    org_ids: Collection[int],
 ) -> Counts:
-    """The statistics' counts: one grouped query over the reports, one over the deadlines."""
+    """The statistics' counts of the reports sent to `org_ids` (a user's own organization, or
+    the ones below a superior body): one grouped query over the reports, one over the
+    deadlines. Required, so that no caller counts every organization by omission."""
     require_aware(now, "now")
     now = _utc(now)
+    orgs = sorted(set(org_ids))
 
     def within(query: Select[Any], joined: bool = True) -> Select[Any]:
+        if joined:
+            query = query.where(CaseList.org_id.in_(orgs))
+        else:
+            query = query.where(ListDeadline.org_id.in_(orgs))
         if not joined and (since is not None or until is not None):
             query = query.join(CaseList, CaseList.submission_id == ListDeadline.submission_id)
         if since is not None:

@@ -149,6 +149,7 @@ def confirm_code(session: Session, user: User, code: str, now: datetime) -> None
         session,
         AUDIT_ACTION,
         actor=user.username,
+        org_id=user.org_id,
         target=user.username,
         details={"confirmed": True},
         at=now,
@@ -166,6 +167,7 @@ def remove_address(session: Session, user: User) -> None:
             session,
             AUDIT_ACTION,
             actor=user.username,
+            org_id=user.org_id,
             target=user.username,
             details={"removed": True},
         )
@@ -196,6 +198,7 @@ def set_choices(session: Session, user: User, off: Iterable[str], language: str)
         session,
         "user.notices",
         actor=user.username,
+        org_id=user.org_id,
         target=user.username,
         details={"off": new_off.split(), "language": language},
     )

@@ -84,6 +84,7 @@ def add_note(
         session,
         "note.add",
         actor=author.username,
+        org_id=author.org_id,
         target=submission.id,
         details={"note": note.id},
     )

@@ -51,7 +51,7 @@ from store.models import (
     Submission,
     User,
 )
-from store.recipients import identity_recipients
+from store.recipients import identity_recipients, org_of
 
 PROTECTION_FORMAT = "adal/protection/v1"  # full_name, position, unit, note
 MATTER_FORMAT = "adal/protection-matter/v1"  # description
@@ -106,12 +106,20 @@ def period(case: Case) -> Period:
     return Period(protection_start(case), protection_end(case))
 
 
-def _seal(session: Session, fmt: str, fields: Mapping[str, Any], today: date) -> str:
+def _case_of(session: Session, protection: Protection) -> Case:
+    case = session.get(Case, protection.case_id)
+    assert case is not None  # a foreign key
+    return case
+
+
+def _seal(session: Session, case: Case, fmt: str, fields: Mapping[str, Any], today: date) -> str:
     for value in fields.values():
         if isinstance(value, str) and len(value) > MAX_TEXT:
             raise AdalError(AREA, "too_long", f"a text is at most {MAX_TEXT} characters")
     body = payloads.encode(fmt, dict(fields))
-    envelope = sealing.seal(session, "protection", body, identity_recipients(session), today)
+    envelope = sealing.seal(
+        session, "protection", body, identity_recipients(session, org_of(case.submission)), today
+    )
     # No ORM relationship links the rows to their envelope: insert it before they point at it.
     session.flush()
     return envelope.id
@@ -136,11 +144,17 @@ def create_protection(
         raise AdalError(AREA, "missing_name", "the protected employee's full name is needed")
     if protection_of(session, case) is not None:
         raise AdalError(AREA, "exists", "this case already has a protection record")
-    envelope_id = _seal(session, PROTECTION_FORMAT, person.payload(), today)
+    envelope_id = _seal(session, case, PROTECTION_FORMAT, person.payload(), today)
     record = Protection(case_id=case.id, envelope_id=envelope_id, created_on=today)
     session.add(record)
     session.flush()
-    audit.append(session, "protection.create", actor=actor.username, target=case.submission_id)
+    audit.append(
+        session,
+        "protection.create",
+        actor=actor.username,
+        org_id=actor.org_id,
+        target=case.submission_id,
+    )
     return record
 
 
@@ -200,7 +214,13 @@ def add_matter(
         raise AdalError(AREA, "in_future:proposed_on", "proposed_on lies in the future")
     envelope_id = None
     if description.strip():
-        envelope_id = _seal(session, MATTER_FORMAT, {"description": description.strip()}, today)
+        envelope_id = _seal(
+            session,
+            _case_of(session, protection),
+            MATTER_FORMAT,
+            {"description": description.strip()},
+            today,
+        )
     matter = ProtectionMatter(
         protection_id=protection.id,
         kind=kind,
@@ -216,6 +236,7 @@ def add_matter(
         session,
         "protection.matter_add",
         actor=actor.username,
+        org_id=actor.org_id,
         target=_target(session, protection),
         details={
             "matter": matter.id,
@@ -282,6 +303,7 @@ def update_matter(
             session,
             "protection.matter_update",
             actor=actor.username,
+            org_id=actor.org_id,
             target=_target(session, protection),
             details={"matter": matter.id, "fields": changed},
         )
@@ -371,6 +393,7 @@ def share_candidates(session: Session, protection: Protection) -> list[User]:
         if (
             user.role == "handler"
             and user.active
+            and user.org_id == submission.org_id
             and key is not None
             and not sealing.holds(envelope, key.key_id)
         ):
@@ -400,6 +423,7 @@ def share_protection(
         session,
         "protection.share",
         actor=actor.username,
+        org_id=actor.org_id,
         target=_target(session, protection),
         details={"to": grantee.username},
     )

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, selectinload
 from cases import disclosure
 from cases.facts import utc
 from cases.protection import matter_open
-from cases.retention import case_purge_after, retention_years
+from cases.retention import case_purge_after, retention_by_org
 from rules.clock import local_date
 from store import audit
 from store.models import (
@@ -141,7 +141,8 @@ def purge_expired(
     lengthened is honoured even if a stored date was older. ``dry_run`` reports what would go
     and changes nothing (the caller rolls back).
     """
-    years = retention_years(session)
+    # Each organization's cases follow its own period (issue 13); one without keeps everything.
+    periods = retention_by_org(session)
     result = PurgeResult()
     cases = list(
         session.scalars(
@@ -152,6 +153,8 @@ def purge_expired(
         )
     )
     for case in cases:
+        org_id = case.submission.org_id
+        years = periods.get(org_id) if org_id is not None else None
         purge_after = case_purge_after(case, years)
         if purge_after is None or today <= purge_after:
             continue
@@ -172,7 +175,14 @@ def purge_expired(
         session.flush()
         details["envelopes"] = _delete_case(session, case)
         result.envelopes += details["envelopes"]
-        audit.append(session, "case.purge", actor=actor, target=submission_id, details=details)
+        audit.append(
+            session,
+            "case.purge",
+            actor=actor,
+            org_id=org_id,
+            target=submission_id,
+            details=details,
+        )
     if not dry_run:
         # The ORM objects of purged rows are stale now; nothing may flush them back.
         session.expire_all()

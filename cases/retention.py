@@ -1,6 +1,7 @@
 """How long a closed case is kept, and the day after which it may be crypto-shredded.
 
-The admin sets a period in whole years after closing (Setting "retention_years"). A case's
+Each organization's admin sets its own period in whole years after closing (Setting
+"retention_years" of that organization); its cases follow it, and no other's. A case's
 purge date is the later of closing + period and the end of the reporter's 3-year protection
 (Appendix 3 (1), (7)): the record of a report is the protected employee's evidence while the
 protection runs, so no setting can destroy it earlier. Periods shorter than the protection are
@@ -21,7 +22,7 @@ from rules.clock import local_date
 from rules.deadlines import PROTECTION_YEARS
 from rules.errors import AdalError
 from store import audit
-from store.models import Case, Setting, User
+from store.models import Case, Setting, Submission, User
 
 SETTING_KEY = "retention_years"
 MIN_YEARS = PROTECTION_YEARS
@@ -38,8 +39,11 @@ def add_years(day: date, years: int) -> date:
         return date(day.year + years, 2, 28)
 
 
-def retention_years(session: Session) -> int | None:
-    row = session.get(Setting, SETTING_KEY)
+def retention_years(session: Session, org_id: int | None) -> int | None:
+    """The organization's period; None (keep everything) when unset or for no organization."""
+    if org_id is None:
+        return None
+    row = session.get(Setting, (org_id, SETTING_KEY))
     if row is None:
         return None
     value = row.value.get("years")
@@ -47,6 +51,16 @@ def retention_years(session: Session) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool) and value >= MIN_YEARS:
         return value
     return None
+
+
+def retention_by_org(session: Session) -> dict[int, int]:
+    """{organization id: its period} of every organization that has set one."""
+    rows = session.scalars(select(Setting).where(Setting.key == SETTING_KEY))
+    return {
+        row.org_id: years
+        for row in rows
+        if (years := retention_years(session, row.org_id)) is not None
+    }
 
 
 def purge_after(closed_on: date, protection_ends: date, years: int) -> date:
@@ -69,8 +83,9 @@ def refresh_purge_date(case: Case, years: int | None) -> date | None:
     return case.purge_after
 
 
-def set_retention_years(session: Session, years: int, actor: User) -> int:
-    """Store the period (audited) and re-date every closed case; returns how many were re-dated.
+def set_retention_years(session: Session, org_id: int, years: int, actor: User) -> int:
+    """Store the organization's period (audited) and re-date its closed cases; returns how many
+    were re-dated.
 
     Re-dating in the same transaction keeps `Case.purge_after` the single answer to "when does
     this case go", for the purge job and for the case page alike.
@@ -85,14 +100,20 @@ def set_retention_years(session: Session, years: int, actor: User) -> int:
         )
     if years > MAX_YEARS:
         raise AdalError(AREA, "too_long", f"retention is at most {MAX_YEARS} years")
-    row = session.get(Setting, SETTING_KEY)
-    before = retention_years(session)
+    row = session.get(Setting, (org_id, SETTING_KEY))
+    before = retention_years(session, org_id)
     if row is None:
-        session.add(Setting(key=SETTING_KEY, value={"years": years}))
+        session.add(Setting(org_id=org_id, key=SETTING_KEY, value={"years": years}))
     else:
         row.value = {"years": years}
     session.flush()
-    closed = list(session.scalars(select(Case).where(Case.closed_at.is_not(None))))
+    closed = list(
+        session.scalars(
+            select(Case)
+            .join(Submission, Submission.id == Case.submission_id)
+            .where(Case.closed_at.is_not(None), Submission.org_id == org_id)
+        )
+    )
     for case in closed:
         refresh_purge_date(case, years)
     session.flush()
@@ -100,6 +121,7 @@ def set_retention_years(session: Session, years: int, actor: User) -> int:
         session,
         "settings.retention",
         actor=actor.username,
+        org_id=org_id,
         target=SETTING_KEY,
         details={"years": years, "was": before, "cases_redated": len(closed)},
     )

@@ -275,6 +275,12 @@ def search(
             take(in_flight.popleft().result())
     total = len(hits)
     hits.sort(key=Hit.sort_key)
-    audit.append(session, "case.search", actor=actor.username, details={"results": total})
+    audit.append(
+        session,
+        "case.search",
+        actor=actor.username,
+        org_id=actor.org_id,
+        details={"results": total},
+    )
     pages = max(1, -(-total // per_page))
     return Results(hits[first:last], total, page, pages, searched)

@@ -12,6 +12,10 @@ protection record, which must last three years, they can neither open nor re-cre
 
 A custodial envelope goes only to a head key that is approved (cases/custody.py): a head key
 still awaiting approval gets them when it is approved, not before (p14).
+
+A case is shared only within its organization (issue 13): the grantee must be staff of the
+organization the report was sent to, and so must their key. Sharing across organizations is
+refused like an unknown user.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
 from cases import disclosure
@@ -110,7 +114,19 @@ def custodial_envelopes(db: Session, submission: Submission) -> list[Envelope]:
 
 
 def _custodian(db: Session, grantee: User, key: RecipientKey) -> bool:
-    return grantee.role == CUSTODIAN and key.key_id in approved_head_keys(db)
+    return (
+        grantee.role == CUSTODIAN
+        and key.org_id is not None
+        and key.key_id in approved_head_keys(db, key.org_id)
+    )
+
+
+def _same_organization(submission: Submission, grantee: User, key: RecipientKey) -> bool:
+    return (
+        submission.org_id is not None
+        and grantee.org_id == submission.org_id
+        and key.org_id == submission.org_id
+    )
 
 
 def active_key(db: Session, user: User) -> RecipientKey | None:
@@ -146,6 +162,8 @@ def grant_case(
     key = active_key(db, grantee)
     if grantee.role not in KEY_ROLES or not grantee.active or key is None:
         raise ValueError("only an active handler or head with a key can hold a case")
+    if not _same_organization(submission, grantee, key):
+        raise ValueError("a case is held only by staff of the organization it was sent to")
     envelopes = case_envelopes(db, submission)
     if _custodian(db, grantee, key):
         own = ckeys.key_id(private_key.public_key)
@@ -161,6 +179,8 @@ def recover_case(
     key = active_key(db, grantee)
     if grantee.role not in KEY_ROLES or not grantee.active or key is None:
         raise ValueError("only an active handler or head with a key can hold a case")
+    if not _same_organization(submission, grantee, key):
+        raise ValueError("a case is held only by staff of the organization it was sent to")
     envelopes = case_envelopes(db, submission)
     if _custodian(db, grantee, key):
         envelopes += custodial_envelopes(db, submission)
@@ -170,13 +190,25 @@ def recover_case(
 CUSTODY_PURPOSES = ("identity", "protection")
 
 
-def hand_over_custody(db: Session, private_key: PrivateKey, recipient: bytes) -> GrantResult:
+def _sealed_to_recovery_of(org_id: int) -> Select[tuple[str]]:
+    """Envelopes of the organization's material: every one is sealed to its recovery key."""
+    return (
+        select(Grant.envelope_id)
+        .join(RecipientKey, RecipientKey.key_id == Grant.key_id)
+        .where(RecipientKey.purpose == "recovery", RecipientKey.org_id == org_id)
+    )
+
+
+def hand_over_custody(
+    db: Session, private_key: PrivateKey, recipient: bytes, org_id: int
+) -> GrantResult:
     """Grant every identity block, protection record and disclosure record (court decision,
     Appendix 2 scan) `private_key` holds to `recipient`.
 
     Run when a head key is approved: the approver (a head, or the recovery key) holds the
     identities the new head missed while its key was pending, and only the approver can re-seal
-    them (p14: the head is their custodian).
+    them (p14: the head is their custodian). Only envelopes of `org_id`'s cases move: the
+    caller's recipient is a key of that organization.
     """
     # The scan of a signed Appendix 2 is a file envelope (purpose "file"), sealed like the
     # identity (cases/disclosure.py): custodial by where it is referenced, not by its purpose.
@@ -189,6 +221,7 @@ def hand_over_custody(db: Session, private_key: PrivateKey, recipient: bytes) ->
         .where(
             Grant.key_id == key_id_of(private_key),
             or_(Envelope.purpose.in_(CUSTODY_PURPOSES), Envelope.id.in_(scans)),
+            Envelope.id.in_(_sealed_to_recovery_of(org_id)),
         )
         .order_by(Envelope.created_on, Envelope.id)
     )
@@ -235,12 +268,19 @@ def case_holders(db: Session, submission: Submission) -> list[User]:
 
 
 def grant_candidates(db: Session, submission: Submission) -> list[User]:
-    """Active handlers and heads with a key that does not hold the case yet."""
+    """Active handlers and heads of the case's organization with a key that does not hold the
+    case yet."""
     holding = {u.id for u in case_holders(db, submission)}
     users = db.scalars(
         select(User)
         .join(RecipientKey, RecipientKey.user_id == User.id)
-        .where(User.active.is_(True), User.role.in_(KEY_ROLES), RecipientKey.active.is_(True))
+        .where(
+            User.active.is_(True),
+            User.role.in_(KEY_ROLES),
+            User.org_id == submission.org_id,
+            RecipientKey.active.is_(True),
+            RecipientKey.org_id == submission.org_id,
+        )
         .distinct()
         .order_by(User.full_name, User.id)
     )

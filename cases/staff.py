@@ -2,6 +2,10 @@
 
 Only roles that open reports (handler, head) get a key pair: an admin or auditor account holds
 no key, so it cannot decrypt anything even with full database access.
+
+Every user belongs to one active organization (issue 13) and their key to the same one, so
+reports of that organization, and only those, are sealed to it. The operator runs the platform,
+belongs to none and holds no key.
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ from crypto import keys as ckeys
 from crypto import localbox, passwords, signing
 from crypto.kdf import KdfParams
 from rules.errors import AdalError
-from store.models import ROLES, RecipientKey, User
+from store.models import ROLES, Organization, RecipientKey, User
 
 KEY_ROLES = ("handler", "head")
+OPERATOR = "operator"
 TOTP_PURPOSE = b"adal-totp"
 AREA = "staff"  # of the AdalError codes raised here
 
@@ -69,6 +74,7 @@ def issue_key(session: Session, user: User, password: str, kdf: KdfParams) -> Re
         key_id=ckeys.key_id(public),
         public_key=public,
         purpose=user.role,
+        org_id=user.org_id,
         user=user,
         active=True,
         verify_key=signing.verify_key(private),
@@ -77,12 +83,28 @@ def issue_key(session: Session, user: User, password: str, kdf: KdfParams) -> Re
     return key
 
 
+def check_organization(session: Session, role: str, org_id: int | None) -> None:
+    """The operator belongs to no organization; everyone else to an existing, active one."""
+    if role == OPERATOR:
+        if org_id is not None:
+            raise AdalError(AREA, "operator_org", "the operator belongs to no organization")
+        return
+    if org_id is None:
+        raise AdalError(AREA, "no_org", "a staff user belongs to an organization")
+    org = session.get(Organization, org_id)
+    if org is None:
+        raise AdalError(AREA, "unknown_org", "no such organization")
+    if not org.active:
+        raise AdalError(AREA, "inactive_org", "the organization is deactivated")
+
+
 def create_user(
     session: Session,
     *,
     username: str,
     full_name: str,
     role: str,
+    org_id: int | None,
     instance_secret: bytes,
     kdf: KdfParams,
     password: str | None = None,
@@ -91,6 +113,7 @@ def create_user(
     username = validate_username(username)
     if role not in ROLES:
         raise AdalError(AREA, "bad_role", f"role must be one of {', '.join(ROLES)}")
+    check_organization(session, role, org_id)
     if session.execute(select(User.id).where(User.username == username)).first():
         raise AdalError(AREA, "exists", f"user {username!r} already exists")
     password = password or generate_password()
@@ -101,6 +124,7 @@ def create_user(
         username=username,
         full_name=full_name.strip() or username,
         role=role,
+        org_id=org_id,
         password_hash=passwords.hash_password(password),
         totp_secret=seal_totp(instance_secret, totp_secret),
         totp_enrolled=False,

@@ -15,6 +15,7 @@ statistics never pass them off as decided.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -47,14 +48,16 @@ def statistics(
     session: Session,
     now: datetime,
     *,
+    org_ids: Collection[int],
     since: date | None = None,
     until: date | None = None,
 ) -> Statistics:
-    """Counts over reports received in [since, until] (inclusive; open-ended when None), from
-    the stored list columns (cases.lists): grouped queries, no per-case recomputation."""
+    """Counts over reports sent to `org_ids` and received in [since, until] (inclusive;
+    open-ended when None), from the stored list columns (cases.lists): grouped queries, no
+    per-case recomputation."""
     require_aware(now, "now")
     catch_up(session)
-    found = counts(session, now, since, until)
+    found = counts(session, now, since, until, org_ids=org_ids)
     return Statistics(
         total=found.total,
         by_channel=found.by_channel,

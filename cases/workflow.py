@@ -106,7 +106,7 @@ def _sync(session: Session, case: Case, facts: CaseFacts, events: Sequence[Event
     closed = next((e for e in events if e.kind in workflow.CLOSING_STEPS), None)
     if closed is not None and case.closed_at is None:
         case.closed_at = closed.at
-        refresh_purge_date(case, retention_years(session))
+        refresh_purge_date(case, retention_years(session, case.submission.org_id))
     mailbox = case.submission.mailbox
     if mailbox is not None:
         mailbox.status = workflow.public_status(facts, events)
@@ -163,6 +163,7 @@ def register_case(
         session,
         "case.step",
         actor=actor.username,
+        org_id=actor.org_id,
         target=submission.id,
         details={"step": event.kind, "channel": submission.channel},
     )
@@ -245,6 +246,7 @@ def record_step(
         session,
         "case.step",
         actor=actor.username,
+        org_id=actor.org_id,
         target=case.submission_id,
         details={"step": event.kind, "fields": sorted(stored)},
     )
@@ -336,7 +338,13 @@ def mark_identity_known(
     carried = case.nda_intended
     session.flush()
     _refresh_lists(session, case)
-    audit.append(session, "case.identity_known", actor=actor.username, target=case.submission_id)
+    audit.append(
+        session,
+        "case.identity_known",
+        actor=actor.username,
+        org_id=actor.org_id,
+        target=case.submission_id,
+    )
     if carried:
         case.nda_intended = False
         record_step(
@@ -371,6 +379,7 @@ def set_offence_type(session: Session, case: Case, offence_type: str, actor: Use
         session,
         "case.offence_type",
         actor=actor.username,
+        org_id=actor.org_id,
         target=case.submission_id,
         details={"from": before, "to": offence_type},
     )

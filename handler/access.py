@@ -35,6 +35,12 @@ def require_holder(submission_id: str) -> tuple[Submission, PrivateKey]:
         # Only printable characters: PostgreSQL refuses a NUL byte in text, and an id typed
         # into the URL is attacker-chosen.
         target = "".join(c if c.isprintable() else "?" for c in submission_id[:64])
-        audit.append(db(), "case.denied", actor=current_user().username, target=target)
+        audit.append(
+            db(),
+            "case.denied",
+            actor=current_user().username,
+            org_id=current_user().org_id,
+            target=target,
+        )
         db().commit()
         abort(404)

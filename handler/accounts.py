@@ -76,6 +76,13 @@ def find_active(db: Session, username: str) -> User | None:
     return db.scalar(select(User).where(User.username == username, User.active.is_(True)))
 
 
+def org_of_username(db: Session, username: str) -> int | None:
+    """The organization of the account a sign-in tries (None: unknown, or the operator), so its
+    own lockout applies before anyone is signed in."""
+    user = find_active(db, username)
+    return user.org_id if user is not None else None
+
+
 def consume_code(db: Session, user: User, secret: str, code: str | None, now: datetime) -> bool:
     """Check a TOTP code and mark it used, atomically.
 

@@ -78,7 +78,10 @@ def login() -> Response | tuple[str, int] | str:
         code=form.code.data,
         instance_secret=instance().secret_key,
         now=now,
-        policy=settings.lockout_policy(database),
+        # Before the user is known: the lockout of the account being tried, else defaults.
+        policy=settings.lockout_policy(
+            database, accounts.org_of_username(database, form.username.data or "")
+        ),
     )
     user = outcome.user
     if not outcome.ok:
@@ -87,10 +90,13 @@ def login() -> Response | tuple[str, int] | str:
             database,
             "auth.login_failed",
             actor=user.username if user else None,
+            org_id=user.org_id if user else None,
             details={"reason": outcome.reason},
         )
         if outcome.locked_now and user is not None:
-            audit.append(database, "auth.locked", actor=None, target=user.username)
+            audit.append(
+                database, "auth.locked", actor=None, org_id=user.org_id, target=user.username
+            )
         database.commit()
         if outcome.must_enrol and user is not None and not outcome.locked_now:
             if outcome.reason == "bad_enrol_code":
@@ -105,8 +111,14 @@ def login() -> Response | tuple[str, int] | str:
         return render_template("handler/login.html", form=form, failed=LOGIN_FAILED), 401
     assert user is not None
     if outcome.enrolled_now:
-        audit.append(database, "auth.totp_enrolled", actor=user.username)
-    audit.append(database, "auth.login", actor=user.username, details={"stage": stage(user)})
+        audit.append(database, "auth.totp_enrolled", actor=user.username, org_id=user.org_id)
+    audit.append(
+        database,
+        "auth.login",
+        actor=user.username,
+        org_id=user.org_id,
+        details={"stage": stage(user)},
+    )
     database.commit()
     session.clear()
     regenerate(session)  # a fresh id and key: a cookie planted before sign-in gains nothing
@@ -123,7 +135,7 @@ def login() -> Response | tuple[str, int] | str:
 @allow_pending
 def logout() -> Response:
     user = current_user()
-    audit.append(db(), "auth.logout", actor=user.username)
+    audit.append(db(), "auth.logout", actor=user.username, org_id=user.org_id)
     db().commit()
     session.clear()  # deletes the server-side row: the private key is gone with it
     return redirect(url_for("auth.login"), code=303)
@@ -144,7 +156,7 @@ def password() -> Response | tuple[str, int] | str:
             kdf=instance().kdf,
         )
         if problem is None:
-            audit.append(database, "auth.password_changed", actor=user.username)
+            audit.append(database, "auth.password_changed", actor=user.username, org_id=user.org_id)
             database.commit()
             refresh_stamp(user)  # this session stays; every other one of the account ends
             flash(_("Your password is changed."))
@@ -152,10 +164,14 @@ def password() -> Response | tuple[str, int] | str:
         if problem == "wrong_password":
             # A session left open must not become a free password-guessing oracle.
             now = datetime.now(UTC)
-            locked = accounts.record_failure(database, user, now, settings.lockout_policy(database))
-            audit.append(database, "auth.password_change_failed", actor=user.username)
+            locked = accounts.record_failure(
+                database, user, now, settings.lockout_policy(database, user.org_id)
+            )
+            audit.append(
+                database, "auth.password_change_failed", actor=user.username, org_id=user.org_id
+            )
             if locked:
-                audit.append(database, "auth.locked", target=user.username)
+                audit.append(database, "auth.locked", org_id=user.org_id, target=user.username)
             database.commit()
             if locked:
                 session.clear()

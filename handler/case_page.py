@@ -78,7 +78,9 @@ def case(submission_id: str) -> str:
     now = datetime.now(UTC)
     # The first opening registers the case (and audits that step) in this same transaction.
     case_row, _created = register_from_report(database, submission, report, user, now)
-    audit.append(database, "case.open", actor=user.username, target=submission.id)
+    audit.append(
+        database, "case.open", actor=user.username, org_id=user.org_id, target=submission.id
+    )
     files = reading.report_files(database, submission, key)
     messages = thread(database, submission, key)
     holders = sharing.case_holders(database, submission)
@@ -137,7 +139,13 @@ def identity(submission_id: str) -> str:
         block = None
     database = db()
     if block is not None:
-        audit.append(database, "identity.open", actor=current_user().username, target=submission.id)
+        audit.append(
+            database,
+            "identity.open",
+            actor=current_user().username,
+            org_id=current_user().org_id,
+            target=submission.id,
+        )
         database.commit()
     return render_template(
         "handler/identity.html",
@@ -174,6 +182,7 @@ def download(submission_id: str, attachment_id: str) -> Response:
         database,
         "file.download",
         actor=current_user().username,
+        org_id=current_user().org_id,
         target=submission.id,
         details={"attachment": attachment.id},
     )
@@ -210,6 +219,7 @@ def reply(submission_id: str) -> Response | tuple[str, int]:
         database,
         "message.reply",
         actor=current_user().username,
+        org_id=current_user().org_id,
         target=submission.id,
         details={"message": message.id},
     )
@@ -238,6 +248,7 @@ def grant(submission_id: str) -> Response | tuple[str, int]:
         database,
         "case.grant",
         actor=current_user().username,
+        org_id=current_user().org_id,
         target=submission.id,
         details={"to": grantee.username, "envelopes": result.granted, "skipped": result.skipped},
     )
@@ -265,6 +276,7 @@ def revoke(submission_id: str, user_id: int) -> Response:
         database,
         "case.revoke",
         actor=me.username,
+        org_id=me.org_id,
         target=submission.id,
         details={"from": target.username, "grants": removed},
     )

@@ -33,10 +33,10 @@ def keys() -> str:
     user = current_user()
     return render_template(
         "handler/head_keys.html",
-        keys=custody.head_keys(database),
+        keys=custody.head_keys(database, user.org_id),
         own=custody.own_key(database, user),
         can_approve=custody.may_approve(database, keyring.private_key()),
-        events=custody.recent_events(database),
+        events=custody.recent_events(database, user.org_id),
         days=custody.NOTICE_DAYS,
     )
 
@@ -46,8 +46,8 @@ def keys() -> str:
 def approve(row_id: int) -> Response:
     database = db()
     key = database.get(RecipientKey, row_id)  # web.routing bounds row_id
-    if key is None:
-        abort(404)
+    if key is None or key.org_id != current_user().org_id:
+        abort(404)  # another organization's key is as unknown as a missing one
     private_key = keyring.private_key()
     if private_key is None:
         abort(403)
@@ -81,9 +81,9 @@ def install(app: Flask) -> None:
             return {"custody_notice": None}
         database = db()
         try:
-            pending = custody.pending_keys(database)
+            pending = custody.pending_keys(database, user.org_id)
             own = custody.own_key(database, user)
-            events = custody.recent_events(database)
+            events = custody.recent_events(database, user.org_id)
         except SQLAlchemyError:
             # Error pages render through this too: a broken transaction must not turn an
             # error page into a second error. The next page shows the notice again.

@@ -263,6 +263,7 @@ def appendix1_export(submission_id: str) -> Response | tuple[str, int]:
         database,
         "export.appendix1",
         actor=user.username,
+        org_id=user.org_id,
         target=submission.id,
         details={
             "lang": lang,
@@ -317,6 +318,7 @@ def blank(number: int, lang: str, fmt: str) -> Response:
         database,
         f"export.appendix{number}",
         actor=current_user().username,
+        org_id=current_user().org_id,
         details={"lang": lang, "format": fmt},
     )
     database.commit()

@@ -70,6 +70,15 @@ def current_user() -> User:
     return user
 
 
+def own_org() -> int:
+    """The signed-in user's organization: every back-office query is scoped to it. The operator
+    (no organization) reaches no organization's page: 403."""
+    org_id = current_user().org_id
+    if org_id is None:
+        abort(403)
+    return org_id
+
+
 def sign_in(user: User) -> None:
     """Bind the session to the account; the caller regenerates the session id first."""
     session["uid"] = user.id

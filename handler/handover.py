@@ -26,7 +26,12 @@ bp = Blueprint("handover", __name__)
 def _candidates(me: User) -> dict[int, User]:
     heads = db().scalars(
         select(User)
-        .where(User.role == CUSTODIAN, User.active.is_(True), User.id != me.id)
+        .where(
+            User.role == CUSTODIAN,
+            User.active.is_(True),
+            User.id != me.id,
+            User.org_id == me.org_id,
+        )
         .order_by(User.full_name, User.id)
     )
     return {u.id: u for u in heads if active_key(db(), u) is not None}

@@ -110,7 +110,11 @@ def _disclosure_page(
     ]
     if any(decision is not None for _row, decision in decisions):
         audit.append(
-            database, "disclosure.open", actor=current_user().username, target=submission.id
+            database,
+            "disclosure.open",
+            actor=current_user().username,
+            org_id=current_user().org_id,
+            target=submission.id,
         )
         database.commit()
     return render_template(
@@ -212,6 +216,7 @@ def scan(submission_id: str, record_id: int) -> FlaskResponse:
         database,
         "consent.scan_download",
         actor=current_user().username,
+        org_id=current_user().org_id,
         target=submission.id,
         details={"record": record_id},
     )

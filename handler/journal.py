@@ -94,6 +94,7 @@ def export(lang: str, fmt: str) -> Response | tuple[str, int]:
         database,
         "export.register",
         actor=current_user().username,
+        org_id=current_user().org_id,
         details={
             "since": since.isoformat(),
             "until": until.isoformat(),

@@ -29,7 +29,7 @@ from crypto.keys import PrivateKey
 from handler.access import require_holder
 from handler.downloads import content_disposition
 from handler.forms import LetterForm
-from handler.gate import CASE_ROLES, allow, current_user
+from handler.gate import CASE_ROLES, allow, current_user, own_org
 from handler.settings import values as setting_values
 from rules.errors import AdalError
 from store import audit, payloads
@@ -68,7 +68,7 @@ def _check_lang(lang: str) -> None:
 
 
 def _sender() -> str:
-    name = setting_values(db()).get("organization_name", "")
+    name = setting_values(db(), own_org()).get("organization_name", "")
     return name if isinstance(name, str) else ""
 
 
@@ -88,7 +88,13 @@ def _recipient(submission: Submission, key: PrivateKey) -> documents.Recipient |
         value = block.get(name)
         return value if isinstance(value, str) else ""
 
-    audit.append(db(), "identity.open", actor=current_user().username, target=submission.id)
+    audit.append(
+        db(),
+        "identity.open",
+        actor=current_user().username,
+        org_id=current_user().org_id,
+        target=submission.id,
+    )
     return documents.Recipient(text("full_name"), text("position"), text("unit"))
 
 
@@ -213,6 +219,7 @@ def _export(
         database,
         "export.letter",
         actor=current_user().username,
+        org_id=current_user().org_id,
         target=submission.id,
         details={"letter": letter.kind, "lang": letter.lang, "format": fmt, **extra},
     )

@@ -94,6 +94,7 @@ def _page(
                 database,
                 "protection.open",
                 actor=current_user().username,
+                org_id=current_user().org_id,
                 target=case.submission_id,
             )
         calendar = work_calendar(database)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -76,8 +76,11 @@ def register() -> Response | tuple[str, int] | str:
         consent=bool(form.consent.data) and identity is not None,
         nda_intended=bool(form.nda_intended.data),
     )
+    if user.org_id is None:
+        abort(403)  # the operator belongs to no organization and registers no report
     submission = submit_report(
         database,
+        org_id=user.org_id,
         channel=form.channel.data or "",
         report=report,
         received_at=received_at,
@@ -89,6 +92,7 @@ def register() -> Response | tuple[str, int] | str:
         database,
         "report.register",
         actor=user.username,
+        org_id=user.org_id,
         target=submission.id,
         details={
             "channel": submission.channel,

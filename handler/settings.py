@@ -1,4 +1,7 @@
-"""Installation settings an admin may change, with their types, bounds and defaults.
+"""An organization's settings its admin may change, with their types, bounds and defaults.
+
+Each organization has its own (issue 13): rows are keyed by (org_id, key), every read and write
+names the organization, and an admin reaches only their own organization's.
 
 Only what is listed here can be stored, so a forged form cannot create arbitrary keys, and each
 value is checked against its bounds before it reaches the `settings` table.
@@ -65,8 +68,15 @@ def validate(key: str, value: Any) -> int | str:
     return value
 
 
-def values(db: Session) -> dict[str, int | str]:
-    stored = {row.key: row.value.get("value") for row in db.scalars(select(Setting))}
+def values(db: Session, org_id: int | None) -> dict[str, int | str]:
+    """The organization's values, defaults where none is stored (and for no organization: the
+    operator, or a sign-in whose account is unknown)."""
+    stored: dict[str, Any] = {}
+    if org_id is not None:
+        stored = {
+            row.key: row.value.get("value")
+            for row in db.scalars(select(Setting).where(Setting.org_id == org_id))
+        }
     result: dict[str, int | str] = {}
     for key, definition in DEFINITIONS.items():
         try:
@@ -77,25 +87,26 @@ def values(db: Session) -> dict[str, int | str]:
     return result
 
 
-def change(db: Session, new: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
-    """Store the changed values; returns {key: (old, new)} for the audit log."""
+def change(db: Session, org_id: int, new: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """Store the organization's changed values; returns {key: (old, new)} for the audit log."""
     clean = {key: validate(key, value) for key, value in new.items()}
-    current = values(db)
+    current = values(db, org_id)
     changed: dict[str, tuple[Any, Any]] = {}
     for key, value in clean.items():
         if current[key] == value:
             continue
-        row = db.get(Setting, key)
+        row = db.get(Setting, (org_id, key))
         if row is None:
-            db.add(Setting(key=key, value={"value": value}))
+            db.add(Setting(org_id=org_id, key=key, value={"value": value}))
         else:
             row.value = {"value": value}
         changed[key] = (current[key], value)
     return changed
 
 
-def lockout_policy(db: Session) -> LockoutPolicy:
-    current = values(db)
+def lockout_policy(db: Session, org_id: int | None) -> LockoutPolicy:
+    """The lockout of the organization's accounts (defaults for None)."""
+    current = values(db, org_id)
     return LockoutPolicy(
         max_failures=int(current["lockout_max_failures"]),
         lock_for=timedelta(minutes=int(current["lockout_minutes"])),

@@ -14,7 +14,7 @@ from flask import Blueprint, render_template, request
 
 from cases.lists import catch_up_committed
 from cases.stats import statistics
-from handler.gate import allow
+from handler.gate import allow, own_org
 from web.database import db
 
 bp = Blueprint("stats", __name__)
@@ -38,7 +38,7 @@ def page() -> tuple[str, int]:
     if bad:
         since = until = None
     catch_up_committed(db())
-    stats = statistics(db(), datetime.now(UTC), since=since, until=until)
+    stats = statistics(db(), datetime.now(UTC), org_ids=[own_org()], since=since, until=until)
     return render_template(
         "handler/statistics.html", stats=stats, since=since, until=until, bad=bad
     ), 400 if bad else 200

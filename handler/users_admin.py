@@ -29,7 +29,7 @@ from crypto.kdf import KdfParams
 from handler import settings
 from handler.accounts import is_locked
 from handler.forms import NewUserForm, SettingsForm
-from handler.gate import allow, current_user
+from handler.gate import allow, current_user, own_org
 from handler.messages import describe
 from rules.errors import AdalError
 from store import audit
@@ -82,7 +82,13 @@ def set_active(database: Session, user: User, active: bool) -> None:
 
 def _audited(target: User, action: str, message: str) -> Response:
     """The end of an admin action on an account: audit it, commit, say so, back to the user."""
-    audit.append(db(), action, actor=current_user().username, target=target.username)
+    audit.append(
+        db(),
+        action,
+        actor=current_user().username,
+        org_id=current_user().org_id,
+        target=target.username,
+    )
     db().commit()
     flash(message)
     return redirect(url_for("admin.user", user_id=target.id), code=303)
@@ -115,7 +121,7 @@ def users() -> str:
 
 def _head_key_states() -> dict[int, str]:
     """user id → state of their head key, so that carried-over keys are listed for review."""
-    return {k.user.id: k.state for k in custody.head_keys(db()) if k.user is not None}
+    return {k.user.id: k.state for k in custody.head_keys(db(), own_org()) if k.user is not None}
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -130,6 +136,7 @@ def new_user() -> str | tuple[str, int]:
                 username=form.username.data or "",
                 full_name=form.full_name.data or "",
                 role=form.role.data or "",
+                org_id=own_org(),
                 instance_secret=instance().secret_key,
                 kdf=instance().kdf,
             )
@@ -141,6 +148,7 @@ def new_user() -> str | tuple[str, int]:
                 database,
                 "user.create",
                 actor=current_user().username,
+                org_id=current_user().org_id,
                 target=created.user.username,
                 details={"role": created.user.role},
             )
@@ -181,6 +189,7 @@ def reset_password_view(user_id: int) -> str:
         database,
         "user.reset_password",
         actor=current_user().username,
+        org_id=current_user().org_id,
         target=target.username,
         details={"new_key": target.role in KEY_ROLES},
     )
@@ -239,13 +248,14 @@ def activate(user_id: int) -> Response:
 @allow("admin")
 def settings_view() -> Response | tuple[str, int] | str:
     database = db()
-    current = settings.values(database)
-    kept = retention.retention_years(database)
+    org_id = own_org()
+    current = settings.values(database, org_id)
+    kept = retention.retention_years(database, org_id)
     form = SettingsForm(data={**current, "retention_years": kept})
     if form.validate_on_submit():
         try:
             changed = settings.change(
-                database, {key: getattr(form, key).data for key in settings.DEFINITIONS}
+                database, org_id, {key: getattr(form, key).data for key in settings.DEFINITIONS}
             )
         except AdalError as exc:
             database.rollback()
@@ -256,13 +266,14 @@ def settings_view() -> Response | tuple[str, int] | str:
                 database,
                 "setting.change",
                 actor=current_user().username,
+                org_id=current_user().org_id,
                 target=key,
                 details={"old": old, "new": new},
             )
         years = form.retention_years.data
         if years is not None and years != kept:
             # Audited and re-dates closed cases inside this same transaction.
-            retention.set_retention_years(database, years, current_user())
+            retention.set_retention_years(database, org_id, years, current_user())
             changed["retention_years"] = (kept, years)
         database.commit()
         flash(_("Settings saved.") if changed else _("Nothing was changed."))

@@ -359,6 +359,7 @@ def restore(engine: Engine, instance_path: Path, backup_path: Path, passphrase: 
             session,
             "backup.restore",
             actor="cli",
+            org_id=None,  # the whole installation: the platform's entry
             details={"revision": revision, "rows": summary.rows},
         )
     return summary

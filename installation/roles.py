@@ -50,10 +50,12 @@ TABLE_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "attachments": ("SELECT", "INSERT"),
     "recipient_keys": (
         (
-            "SELECT (id, key_id, public_key, purpose, active, verify_key, approved_by, "
-            "approval, approved_at, org_id)"
+            "SELECT (id, key_id, public_key, purpose, org_id, active, verify_key, approved_by, "
+            "approval, approved_at)"
         ),
     ),
+    # The names and the tree are public anyway (the portal's search and /o/<slug> pages show
+    # them); the search, the tree and the report form's choice read these columns, no more.
     "organizations": (
         "SELECT (id, slug, name_kk, name_ru, name_en, parent_id, active, search_text)",
     ),

@@ -186,11 +186,15 @@ def append(
     action: str,
     *,
     actor: str | None = None,
+    org_id: int | None,
     target: str | None = None,
     details: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> AuditEntry:
     """Add an entry inside the caller's transaction (it commits or rolls back with the action).
+
+    `org_id` is required (None only for the platform's own actions): an entry names the
+    organization whose trail it belongs to, so that organization's auditor sees it and no other.
 
     A concurrent writer that took the same predecessor makes the flush fail on the unique
     `prev_hash`; the savepoint lets us retry on the new tail without losing the caller's work.
@@ -200,6 +204,7 @@ def append(
         prev = _last_hash(session)
         entry = AuditEntry(
             at=at,
+            org_id=org_id,
             actor=actor,
             action=action,
             target=target,

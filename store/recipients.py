@@ -1,13 +1,19 @@
 """Who a new envelope is sealed to (DESIGN.md, "Who can open what").
 
-The report goes to every active handler and head key plus the recovery key: the head signs
+Everything is per organization (issue 13): a report goes to the active handler and head keys of
+the organization it was sent to plus that organization's recovery key, and nothing of one
+organization is ever sealed to another's key. The report goes to those handler and head keys
+plus the recovery key: the head signs
 Appendix 1 and needs the report. The identity block and protection records go only to approved
 head keys (custodians, p14) and the recovery key. Messages and files of an existing case go to
 whoever holds its report.
 
 A head key is approved when the recovery key, or a head key that is itself approved, has signed
-it (crypto/signing.py); the chain is checked here, on every seal, so an admin who creates or
-resets a head account gets a working head without any reporter's identity (cases/custody.py).
+it (crypto/signing.py), within the same organization: the chain is rooted only in that
+organization's recovery key (and its carried-over keys), so a head or recovery key of another
+organization can approve nothing here. The chain is checked on every seal, so an admin who
+creates or resets a head account gets a working head without any reporter's identity
+(cases/custody.py).
 Head keys carried over by migration 0005 (approved, no signature) count as approved.
 """
 
@@ -19,31 +25,44 @@ from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from crypto import signing
-from store.models import Envelope, Grant, RecipientKey
+from store.models import Envelope, Grant, RecipientKey, Submission
 
 REPORT_PURPOSES = ("handler", "head", "recovery")
 IDENTITY_PURPOSES = ("head", "recovery")
+
+
+def org_of(submission: Submission) -> int:
+    """The organization a report was sent to: whose keys its material is sealed to."""
+    if submission.org_id is None:
+        # Every writer sets it (cases.intake); a row without one must not fall back to "all".
+        raise NoRecipients(f"submission {submission.id} belongs to no organization")
+    return submission.org_id
 
 
 class NoRecipients(Exception):
     """There is no key to seal to: the installation is not set up (no recovery key)."""
 
 
-def _keys(session: Session, purposes: tuple[str, ...]) -> list[bytes]:
+def _keys(session: Session, org_id: int, purposes: tuple[str, ...]) -> list[bytes]:
     keys = list(
         session.execute(
             select(RecipientKey.public_key)
-            .where(RecipientKey.active.is_(True), RecipientKey.purpose.in_(purposes))
+            .where(
+                RecipientKey.org_id == org_id,
+                RecipientKey.active.is_(True),
+                RecipientKey.purpose.in_(purposes),
+            )
             .order_by(RecipientKey.id)
         ).scalars()
     )
     if not keys:
-        raise NoRecipients(f"no active key for {purposes}")
+        raise NoRecipients(f"no active key for {purposes} in organization {org_id}")
     return keys
 
 
-def report_recipients(session: Session) -> list[bytes]:
-    return _keys(session, REPORT_PURPOSES)
+def report_recipients(session: Session, org_id: int) -> list[bytes]:
+    """The organization's active handler and head keys and its recovery key."""
+    return _keys(session, org_id, REPORT_PURPOSES)
 
 
 def carried_over(key: RecipientKey | Row[Any]) -> bool:
@@ -75,12 +94,17 @@ def _signed_by(key: Row[Any], signer: Row[Any]) -> bool:
     )
 
 
-def _chain(session: Session) -> tuple[list[Row[Any]], set[str]]:
-    """(head and recovery key rows, key ids of those trusted to hold identities)."""
+def _chain(session: Session, org_id: int) -> tuple[list[Row[Any]], set[str]]:
+    """(the organization's head and recovery key rows, key ids of those trusted to hold
+    identities). Only that organization's rows are read, so no other organization's key can be a
+    root or a link of its chain."""
     rows = list(
         session.execute(
             select(*_CHAIN_COLUMNS)
-            .where(RecipientKey.purpose.in_(IDENTITY_PURPOSES))
+            .where(
+                RecipientKey.org_id == org_id,
+                RecipientKey.purpose.in_(IDENTITY_PURPOSES),
+            )
             .order_by(RecipientKey.id)
         )
     )
@@ -98,20 +122,21 @@ def _chain(session: Session) -> tuple[list[Row[Any]], set[str]]:
     return rows, set(trusted)
 
 
-def approved_head_keys(session: Session) -> set[str]:
+def approved_head_keys(session: Session, org_id: int) -> set[str]:
     """Key ids of the head keys (active or not) whose approval chain reaches a trusted root.
 
     Roots are the recovery key and carried-over head keys; a retired approver's approvals stand,
     since its key was trusted when it signed. A row that merely claims an approval (a forged or
     mismatched signature) is not approved.
     """
-    rows, trusted = _chain(session)
+    rows, trusted = _chain(session, org_id)
     return {r.key_id for r in rows if r.purpose == "head" and r.key_id in trusted}
 
 
-def identity_recipients(session: Session) -> list[bytes]:
-    """Approved active head keys and the recovery key (p14): never a head key still pending."""
-    rows, trusted = _chain(session)
+def identity_recipients(session: Session, org_id: int) -> list[bytes]:
+    """The organization's approved active head keys and its recovery key (p14): never a head key
+    still pending."""
+    rows, trusted = _chain(session, org_id)
     keys = [r.public_key for r in rows if r.active and r.key_id in trusted]
     if not keys:
         raise NoRecipients(f"no active key for {IDENTITY_PURPOSES}")
@@ -125,12 +150,15 @@ def holders(session: Session, envelope: Envelope | str) -> list[bytes]:
     key; the mailbox key of a to-reporter message is not in `recipient_keys` and is no holder.
     """
     envelope_id = envelope if isinstance(envelope, str) else envelope.id
-    held = session.execute(
-        select(RecipientKey.public_key)
+    rows = session.execute(
+        select(RecipientKey.public_key, RecipientKey.org_id, RecipientKey.active)
         .join(Grant, Grant.key_id == RecipientKey.key_id)
-        .where(Grant.envelope_id == envelope_id, RecipientKey.active.is_(True))
+        .where(Grant.envelope_id == envelope_id)
         .order_by(RecipientKey.id)
-    ).scalars()
-    # The recovery key is always a holder, so a case never outlives every staff password.
-    keys = list(dict.fromkeys([*held, *_keys(session, ("recovery",))]))
-    return keys
+    ).all()
+    held = [r.public_key for r in rows if r.active]
+    # The recovery key of the envelope's organization (the organization of the keys holding
+    # it) is always a holder, so a case never outlives every staff password.
+    orgs = {r.org_id for r in rows if r.org_id is not None}
+    recovery = [key for org_id in sorted(orgs) for key in _keys(session, org_id, ("recovery",))]
+    return list(dict.fromkeys([*held, *recovery]))

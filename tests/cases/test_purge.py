@@ -37,7 +37,7 @@ from store.models import (
     ProtectionMatter,
     Submission,
 )
-from tests.support.instance import DemoInstance, run_cli
+from tests.support.instance import DemoInstance, demo_org_id, run_cli
 from tests.support.reports import store_report, user
 
 IDENTITY = {"full_name": "Асель Нурланова", "position": "бухгалтер", "unit": "бухгалтерия"}
@@ -156,9 +156,9 @@ def test_retention_shorter_than_protection_is_refused(
 ) -> None:
     with demo.sessions() as s:
         with pytest.raises(AdalError) as caught:
-            set_retention_years(s, value, user(s, "admin"))  # type: ignore[arg-type]
+            set_retention_years(s, demo_org_id(s), value, user(s, "admin"))  # type: ignore[arg-type]
         assert caught.value.code == code
-        assert retention_years(s) is None
+        assert retention_years(s, demo_org_id(s)) is None
 
 
 def test_purge_date_is_the_later_of_retention_and_protection() -> None:
@@ -175,7 +175,7 @@ def test_setting_retention_dates_every_closed_case(demo: DemoInstance) -> None:
     with demo.sessions() as s:
         assert s.scalar(select(Case.purge_after).where(Case.submission_id == old)) is None
     with demo.sessions() as s, s.begin():
-        assert set_retention_years(s, 5, user(s, "admin")) == 1
+        assert set_retention_years(s, demo_org_id(s), 5, user(s, "admin")) == 1
     with demo.sessions() as s:
         # Closed on 1 March 2021 (Kazakhstan date) + 5 years; protection ends 1 March 2024.
         assert s.scalar(select(Case.purge_after).where(Case.submission_id == old)) == date(
@@ -188,7 +188,7 @@ def test_setting_retention_dates_every_closed_case(demo: DemoInstance) -> None:
 
 def test_closing_dates_the_case_when_retention_is_set(demo: DemoInstance) -> None:
     with demo.sessions() as s, s.begin():
-        set_retention_years(s, 3, user(s, "admin"))
+        set_retention_years(s, demo_org_id(s), 3, user(s, "admin"))
     sid = _case(demo, RECENT, close=True)
     with demo.sessions() as s:
         assert s.scalar(select(Case.purge_after).where(Case.submission_id == sid)) == date(
@@ -222,7 +222,7 @@ def test_adal_purge_shreds_expired_cases_only(demo: DemoInstance) -> None:
     assert code == 0, output
     assert "No retention period is set" in output
     with demo.sessions() as s, s.begin():
-        set_retention_years(s, 3, user(s, "admin"))
+        set_retention_years(s, demo_org_id(s), 3, user(s, "admin"))
 
     code, output = run_cli("purge", "--dry-run")
     assert code == 0, output
@@ -277,7 +277,7 @@ def test_purge_shreds_the_notes_and_links_of_a_case(demo: DemoInstance) -> None:
         gone = notes.add_note(s, expired, key, handler, "заметка к удалению", now).envelope_id
         kept = notes.add_note(s, recent, key, handler, "заметка остаётся", now).envelope_id
         links.link_cases(s, expired, recent, key, handler, now)
-        set_retention_years(s, 3, user(s, "admin"))
+        set_retention_years(s, demo_org_id(s), 3, user(s, "admin"))
     code, output = run_cli("purge")
     assert code == 0, output
     assert expired in output

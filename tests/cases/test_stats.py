@@ -14,7 +14,7 @@ from crypto import envelope as crypto_envelope
 from rules.workflow import HEAD_STEPS, Step
 from store import sealing
 from store.models import Case, Submission
-from tests.support.instance import DemoInstance
+from tests.support.instance import DemoInstance, demo_org_id
 from tests.support.reports import store_report, user
 
 MARCH = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)  # Friday 14:00 in Kazakhstan
@@ -78,7 +78,7 @@ def test_counts_and_deadline_outcomes(demo: DemoInstance, no_decryption: None) -
     assert forgotten
 
     with demo.sessions() as s:
-        stats = statistics(s, NOW)
+        stats = statistics(s, NOW, org_ids=[demo_org_id(s)])
     assert stats.total == 3
     assert stats.by_channel == {"hotline": 1, "portal": 2}
     assert stats.by_status == {"confirmation_sent": 1, "new": 1, "registered": 1}
@@ -98,8 +98,10 @@ def test_period_filter_uses_the_receipt_date(demo: DemoInstance, no_decryption: 
     _submit(demo, MARCH)
     _submit(demo, APRIL, channel="in_person")
     with demo.sessions() as s:
-        april = statistics(s, NOW, since=date(2026, 4, 1), until=date(2026, 4, 30))
-        empty = statistics(s, NOW, since=date(2027, 1, 1))
+        april = statistics(
+            s, NOW, org_ids=[demo_org_id(s)], since=date(2026, 4, 1), until=date(2026, 4, 30)
+        )
+        empty = statistics(s, NOW, org_ids=[demo_org_id(s)], since=date(2027, 1, 1))
     assert april.by_channel == {"in_person": 1} and april.by_month == {"2026-04": 1}
     assert (april.since, april.until) == (date(2026, 4, 1), date(2026, 4, 30))
     assert sum(x.total for x in april.deadlines.values()) == 2

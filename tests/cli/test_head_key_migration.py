@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import select, text
 
+from cases.organizations import by_slug
 from crypto import keys as ckeys
 from store.db import make_engine, session_factory
 from store.migrate import upgrade
@@ -67,11 +68,11 @@ def test_active_head_keys_are_carried_over_as_approved(database_url: str, tmp_pa
             handler = _key(conn, "handler", True)
         upgrade(engine)
         with session_factory(engine)() as session:
-            assert identity_recipients(session) == [recovery, head]
+            assert identity_recipients(session, by_slug(session, "main").id) == [recovery, head]
             rows = {bytes(r.public_key): r for r in session.scalars(select(RecipientKey))}
             assert carried_over(rows[head]) and rows[head].approved_at is not None
             assert rows[retired].approved_at is None and rows[handler].approved_at is None
-            assert approved_head_keys(session) == {ckeys.key_id(head)}
+            assert approved_head_keys(session, by_slug(session, "main").id) == {ckeys.key_id(head)}
     finally:
         engine.dispose()
 
@@ -97,10 +98,10 @@ def test_a_head_whose_one_time_password_is_unchanged_is_not_carried_over(
             orphan = _key(conn, "head", True)
         upgrade(engine)
         with session_factory(engine)() as session:
-            assert identity_recipients(session) == [recovery, head]
+            assert identity_recipients(session, by_slug(session, "main").id) == [recovery, head]
             rows = {bytes(r.public_key): r for r in session.scalars(select(RecipientKey))}
             for pending in (fresh, reset, orphan):
                 assert rows[pending].approved_at is None and not carried_over(rows[pending])
-            assert approved_head_keys(session) == {ckeys.key_id(head)}
+            assert approved_head_keys(session, by_slug(session, "main").id) == {ckeys.key_id(head)}
     finally:
         engine.dispose()

@@ -13,7 +13,7 @@ from store.db import transaction
 from store.models import Envelope, FileChunk, WebSession
 from store.recipients import report_recipients
 from store.sealing import FileWriter
-from tests.support.instance import DemoInstance, run_cli
+from tests.support.instance import DemoInstance, demo_org_id, run_cli
 from tests.support.reports import abandoned_and_arriving_upload
 
 
@@ -67,7 +67,7 @@ def test_housekeeping_removes_what_is_dead_and_keeps_the_rest(demo: DemoInstance
 def test_a_backlog_is_shredded_in_batches(demo: DemoInstance) -> None:
     today = local_date(utcnow())
     with demo.sessions() as s:
-        keys = report_recipients(s)
+        keys = report_recipients(s, demo_org_id(s))
         for _ in range(3):
             FileWriter(s, keys, today - timedelta(days=5), commit_batches=True).write(b"x")
     with transaction(demo.sessions) as s:

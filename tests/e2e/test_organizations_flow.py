@@ -75,7 +75,7 @@ def test_find_the_committee_and_report_to_its_ministry_without_javascript(
         context.close()
 
     with org_site.demo.sessions() as db:
-        ids = dict(db.execute(select(Organization.slug, Organization.id)).tuples().all())
+        ids = dict(db.execute(select(Organization.slug, Organization.id)).all())
         sent = (
             db.execute(
                 select(Submission).where(

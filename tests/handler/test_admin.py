@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 
 from store.models import AuditEntry, RecipientKey, User
 from tests.support.backoffice import Browser, code_for, store_portal_report
-from tests.support.instance import DemoInstance
+from tests.support.instance import DemoInstance, demo_org_id
 
 
 def _actions(demo: DemoInstance) -> list[str]:
@@ -169,7 +169,7 @@ def test_auditor_reads_the_log_paged_and_checks_it(
 
     with demo.sessions() as s, s.begin():
         for i in range(120):
-            audit.append(s, "test.filler", actor="cli", details={"i": i})
+            audit.append(s, "test.filler", actor="cli", details={"i": i}, org_id=demo_org_id(s))
     auditor = as_role("auditor")
     first = auditor.get("/audit").get_data(as_text=True)
     assert "auth.login" in first  # the auditor's own sign-in, newest first

@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 
 from store import audit
 from store.models import AuditEntry
-from tests.support.instance import DemoInstance, run_cli
+from tests.support.instance import DemoInstance, demo_org_id, run_cli
 
 
 def _verify() -> tuple[int, str]:
@@ -132,10 +132,10 @@ def test_rolled_back_transaction_writes_no_anchor(demo: DemoInstance) -> None:
     before = anchor.read_text()
     with factory() as s:
         s.begin()
-        audit.append(s, "test.rolled_back")
+        audit.append(s, "test.rolled_back", org_id=demo_org_id(s))
         s.rollback()
     assert anchor.read_text() == before
     with factory() as s, s.begin():
-        audit.append(s, "test.committed")
+        audit.append(s, "test.committed", org_id=demo_org_id(s))
     assert anchor.read_text() != before
     assert _verify()[0] == 0

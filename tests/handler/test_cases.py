@@ -28,7 +28,7 @@ from tests.support.backoffice import (
     reporter_reads,
     store_portal_report,
 )
-from tests.support.instance import DemoInstance, run_cli
+from tests.support.instance import DemoInstance, demo_org_id, run_cli
 
 
 def _actions(demo: DemoInstance) -> list[str]:
@@ -198,6 +198,7 @@ def test_an_envelope_opens_only_as_what_it_is_referenced_as(
         )
         posing = Submission(
             channel="portal",
+            org_id=demo_org_id(s),
             received_on=victim_row.received_on,
             report_envelope_id=victim_message,
             mailbox=mailbox,

@@ -9,14 +9,14 @@ from sqlalchemy import select
 from cases.retention import retention_years
 from store.models import AuditEntry
 from tests.support.backoffice import Browser
-from tests.support.instance import DemoInstance
+from tests.support.instance import DemoInstance, demo_org_id
 
 BASE = {"organization_name": "", "lockout_max_failures": "5", "lockout_minutes": "15"}
 
 
 def _years(demo: DemoInstance) -> int | None:
     with demo.sessions() as s:
-        return retention_years(s)
+        return retention_years(s, demo_org_id(s))
 
 
 def test_retention_is_refused_below_three_years(

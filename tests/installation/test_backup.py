@@ -46,7 +46,7 @@ from store.models import (
     User,
     WebSession,
 )
-from tests.support.instance import TEST_KDF, DemoInstance, run_cli
+from tests.support.instance import TEST_KDF, DemoInstance, demo_org_id, run_cli
 from tests.support.needs import POSTGRES_URL
 
 PASSPHRASE = "correct horse battery staple"
@@ -67,14 +67,17 @@ def _populate(demo: DemoInstance, file_size: int = 200_000) -> dict[str, Any]:
     mailbox_key = mailbox_private_key(found.mailbox_seed)
     data = secrets.token_bytes(file_size)
     with transaction(demo.sessions) as s:
-        keys = recipients.report_recipients(s)
+        keys = recipients.report_recipients(s, demo_org_id(s))
         report = sealing.seal(s, "report", "Пара: 500 000 теңге".encode(), keys, TODAY)
-        identity = sealing.seal(s, "identity", b"name", recipients.identity_recipients(s), TODAY)
+        identity = sealing.seal(
+            s, "identity", b"name", recipients.identity_recipients(s, demo_org_id(s)), TODAY
+        )
         mailbox = Mailbox(
             lookup_tag=found.lookup_tag, public_key=bytes(mailbox_key.public_key), created_on=TODAY
         )
         sub = Submission(
             channel="portal",
+            org_id=demo_org_id(s),
             received_on=TODAY,
             report_envelope_id=report.id,
             identity_envelope_id=identity.id,
@@ -96,7 +99,12 @@ def _populate(demo: DemoInstance, file_size: int = 200_000) -> dict[str, Any]:
                 )
             )
         other = sealing.seal(s, "report", b"in person", keys, TODAY)
-        in_person = Submission(channel="in_person", received_on=TODAY, report_envelope_id=other.id)
+        in_person = Submission(
+            channel="in_person",
+            org_id=demo_org_id(s),
+            received_on=TODAY,
+            report_envelope_id=other.id,
+        )
         s.add(in_person)
         s.flush()
         now = datetime(2026, 11, 25, 9, 30, 15, 123456, tzinfo=UTC)
@@ -111,7 +119,9 @@ def _populate(demo: DemoInstance, file_size: int = 200_000) -> dict[str, Any]:
         s.add(case)
         s.flush()
         s.add(CaseEvent(case_id=case.id, kind="registered", at=now, details={"p": "6"}))
-        protected = sealing.seal(s, "protection", b"who", recipients.identity_recipients(s), TODAY)
+        protected = sealing.seal(
+            s, "protection", b"who", recipients.identity_recipients(s, demo_org_id(s)), TODAY
+        )
         s.flush()  # no relationship orders this insert after its envelope's
         protection = Protection(case_id=case.id, envelope_id=protected.id, created_on=TODAY)
         s.add(protection)
@@ -125,14 +135,20 @@ def _populate(demo: DemoInstance, file_size: int = 200_000) -> dict[str, Any]:
                 meeting_on=date(2026, 12, 10),
             )
         )
-        court = sealing.seal(s, "identity", b"court", recipients.identity_recipients(s), TODAY)
+        court = sealing.seal(
+            s, "identity", b"court", recipients.identity_recipients(s, demo_org_id(s)), TODAY
+        )
         s.flush()
         s.add(
             DisclosureBasis(
                 case_id=case.id, kind="court", dated_on=date(2026, 11, 20), envelope_id=court.id
             )
         )
-        s.add(Setting(key="organisation", value={"name": "Агенттік", "n": [1, 2]}))
+        s.add(
+            Setting(
+                org_id=demo_org_id(s), key="organisation", value={"name": "Агенттік", "n": [1, 2]}
+            )
+        )
         s.add(CalendarDay(day=date(2026, 12, 31), kind="day_off", note="decree"))
         s.add(WebSession(id_hash=b"s" * 32, app="portal", data=b"sealed", expires_on=TODAY))
         handler = s.execute(select(User).where(User.role == "handler")).scalars().first()
@@ -154,6 +170,7 @@ def _populate(demo: DemoInstance, file_size: int = 200_000) -> dict[str, Any]:
             actor="demo-handler",
             target=str(case.id),
             details={"channel": "in_person"},
+            org_id=demo_org_id(s),
         )
     return {"code": code, "file_id": file_env.id, "file": data}
 
@@ -249,7 +266,9 @@ def _assert_restored(
     # New rows get fresh ids: PostgreSQL's sequences were moved past the restored data.
     with transaction(factory) as s:
         sub = s.execute(select(Submission).where(Submission.channel == "portal")).scalar_one()
-        env = sealing.seal(s, "message", b"after", recipients.report_recipients(s), TODAY)
+        env = sealing.seal(
+            s, "message", b"after", recipients.report_recipients(s, demo_org_id(s)), TODAY
+        )
         s.add(
             Message(
                 submission_id=sub.id,
@@ -258,7 +277,7 @@ def _assert_restored(
                 created_on=TODAY,
             )
         )
-        audit.append(s, "after.restore", actor="test")
+        audit.append(s, "after.restore", actor="test", org_id=demo_org_id(s))
     engine.dispose()
     code, output = run_cli("audit", "verify")
     assert code == 0, output
@@ -407,10 +426,17 @@ def test_dump_reads_one_snapshot(demo: DemoInstance, tmp_path: Path) -> None:
         factory = session_factory(demo.engine)
         audit.install_anchor(factory, demo.path / audit.ANCHOR_NAME)
         with transaction(factory) as s:
-            keys = recipients.report_recipients(s)
+            keys = recipients.report_recipients(s, demo_org_id(s))
             env = sealing.seal(s, "report", b"late", keys, TODAY)
-            s.add(Submission(channel="in_person", received_on=TODAY, report_envelope_id=env.id))
-            audit.append(s, "late.entry", actor="test")
+            s.add(
+                Submission(
+                    channel="in_person",
+                    org_id=demo_org_id(s),
+                    received_on=TODAY,
+                    report_envelope_id=env.id,
+                )
+            )
+            audit.append(s, "late.entry", actor="test", org_id=demo_org_id(s))
 
     # Frames are 1 MiB, so the first write after the preamble happens mid-way through the
     # file chunks: the snapshot is already open.

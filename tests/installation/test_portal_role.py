@@ -35,7 +35,7 @@ from store.models import (
     User,
     WebSession,
 )
-from tests.support.instance import DemoInstance, run_cli
+from tests.support.instance import DemoInstance, demo_org_id, run_cli
 from tests.support.needs import POSTGRES_URL
 from tests.support.orgs import INACTIVE, make_tree
 
@@ -81,8 +81,8 @@ def _submit(
     """A report with a file and a follow-up with a file, written the way the portal writes it:
     files stream in committed batches first, the rest in one final transaction."""
     with factory() as s:
-        keys = recipients.report_recipients(s)
-        identity_keys = recipients.identity_recipients(s)
+        keys = recipients.report_recipients(s, demo_org_id(s))
+        identity_keys = recipients.identity_recipients(s, demo_org_id(s))
     files: list[tuple[str, int]] = []
     for _ in range(2):
         with factory() as s:
@@ -100,7 +100,7 @@ def _submit(
         )
         submission = Submission(
             channel="portal",
-            org_id=1,  # the demo's organization: the portal files reports with an active one
+            org_id=demo_org_id(s),  # the portal files reports with an active organization
             received_on=TODAY,
             report_envelope_id=report.id,
             identity_envelope_id=identity.id,
@@ -139,7 +139,9 @@ def test_portal_role_writes_and_reads_what_the_portal_needs(
 
     # An upload that was refused: the portal shreds its incomplete envelope itself.
     with as_portal() as s:
-        writer = sealing.FileWriter(s, recipients.report_recipients(s), TODAY, commit_batches=True)
+        writer = sealing.FileWriter(
+            s, recipients.report_recipients(s, demo_org_id(s)), TODAY, commit_batches=True
+        )
         writer.write(b"abandoned")
         orphan = writer.envelope_id
     with transaction(as_portal) as s:
@@ -229,7 +231,7 @@ def test_portal_role_cannot_change_what_it_does_not_own(as_portal: sessionmaker[
 def _owner_rows(demo: DemoInstance) -> tuple[str, str, bytes]:
     """As the owner: a complete report, an in-person submission, a back-office session."""
     with transaction(demo.sessions) as s:
-        keys = recipients.report_recipients(s)
+        keys = recipients.report_recipients(s, demo_org_id(s))
         report = sealing.seal(s, "report", b"in person", keys, TODAY)
         in_person = Submission(channel="in_person", received_on=TODAY, report_envelope_id=report.id)
         s.add(in_person)
@@ -315,14 +317,14 @@ def test_a_hijacked_portal_cannot_give_an_envelope_a_second_owner(
                 lookup_tag=secrets.token_bytes(32), public_key=b"k" * 32, created_on=TODAY
             )
             if report is None:
-                keys = recipients.report_recipients(s)
+                keys = recipients.report_recipients(s, demo_org_id(s))
                 fresh = sealing.seal(s, "report", b'{"facts": "decoy"}', keys, TODAY)
             s.add_all(
                 [
                     mailbox,
                     Submission(
                         channel="portal",
-                        org_id=1,
+                        org_id=demo_org_id(s),
                         received_on=TODAY,
                         report_envelope_id=report or fresh.id,
                         identity_envelope_id=identity,
@@ -507,7 +509,7 @@ def test_portal_role_reads_the_directory_and_nothing_more_of_organizations(
         assert [c.slug for c in where.children] == ["health-control-almaty"]
         assert directory.single(s) is None
         assert directory.destination(s, "health-control", "health", "ru").slug == "health"
-        assert {e.slug for e in directory.roots(s, "en")} == {"main", "health", "finance"}
+        assert {e.slug for e in directory.roots(s, "en")} == {"demo", "health", "finance"}
     for statement in (
         "SELECT created_on FROM organizations",
         "SELECT path FROM organizations",

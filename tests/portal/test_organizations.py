@@ -131,8 +131,8 @@ def test_the_tree_lists_roots_and_each_page_its_children(
     top = client.get("/organizations")
     assert top.status_code == 200
     roots = LINK.findall(top.get_data(as_text=True).split('id="all"', 1)[1])
-    # By English name; "main" is the demo's own organization.
-    assert roots == ["finance", "health", "main"]
+    # By English name; "demo" is the demo's own organization.
+    assert roots == ["demo", "finance", "health"]
     ministry = client.get("/o/health").get_data(as_text=True)
     assert "Ministry of Health of the Republic of Kazakhstan" in ministry
     assert LINK.findall(ministry.split('id="below"', 1)[1]) == ["health-control"]

@@ -114,9 +114,7 @@ def _portal_submissions(demo: DemoInstance) -> dict[str, int | None]:
         return dict(
             db.execute(
                 select(Submission.id, Submission.org_id).where(Submission.channel == "portal")
-            )
-            .tuples()
-            .all()
+            ).all()
         )
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import delete, select, update
 from store import audit
 from store.db import transaction
 from store.models import AuditEntry
-from tests.support.instance import DemoInstance
+from tests.support.instance import DemoInstance, demo_org_id
 
 
 def _fill(demo: DemoInstance, n: int) -> list[int]:
@@ -19,6 +19,7 @@ def _fill(demo: DemoInstance, n: int) -> list[int]:
                 actor="demo-handler",
                 target=f"case:{i}",
                 details={"n": i, "text": "Қазақша мәтін"},
+                org_id=demo_org_id(s),
             )
     with demo.sessions() as s:
         return list(s.scalars(select(AuditEntry.id).order_by(AuditEntry.id)))

@@ -12,7 +12,7 @@ from crypto.errors import DecryptionError
 from store import recipients, sealing
 from store.db import transaction
 from store.models import Envelope, FileChunk, Grant
-from tests.support.instance import DemoInstance
+from tests.support.instance import DemoInstance, demo_org_id
 
 TODAY = date(2026, 11, 25)
 
@@ -20,7 +20,11 @@ TODAY = date(2026, 11, 25)
 def test_report_opens_for_handler_head_and_recovery(demo: DemoInstance) -> None:
     with transaction(demo.sessions) as s:
         env = sealing.seal(
-            s, "report", "Пара 500 000 теңге".encode(), recipients.report_recipients(s), TODAY
+            s,
+            "report",
+            "Пара 500 000 теңге".encode(),
+            recipients.report_recipients(s, demo_org_id(s)),
+            TODAY,
         )
         env_id = env.id
     recovery = ckeys.parse_recovery_key(demo.recovery_key())
@@ -35,7 +39,9 @@ def test_report_opens_for_handler_head_and_recovery(demo: DemoInstance) -> None:
 
 def test_identity_is_not_sealed_to_handlers(demo: DemoInstance) -> None:
     with transaction(demo.sessions) as s:
-        env = sealing.seal(s, "identity", b"Name", recipients.identity_recipients(s), TODAY)
+        env = sealing.seal(
+            s, "identity", b"Name", recipients.identity_recipients(s, demo_org_id(s)), TODAY
+        )
         env_id = env.id
     with demo.sessions() as s:
         env = s.get(Envelope, env_id)
@@ -46,7 +52,7 @@ def test_identity_is_not_sealed_to_handlers(demo: DemoInstance) -> None:
 
 def test_body_moved_to_another_row_does_not_open(demo: DemoInstance) -> None:
     with transaction(demo.sessions) as s:
-        keys = recipients.report_recipients(s)
+        keys = recipients.report_recipients(s, demo_org_id(s))
         a = sealing.seal(s, "report", b"A", keys, TODAY)
         b = sealing.seal(s, "report", b"B", keys, TODAY)
         b.body = a.body
@@ -64,7 +70,9 @@ def test_envelope_opens_only_as_the_purpose_it_is_expected_for(demo: DemoInstanc
     """The caller says what it expects; the row's purpose column (written by whoever inserted
     the row) cannot make a report open as an identity block."""
     with transaction(demo.sessions) as s:
-        env_id = sealing.seal(s, "report", b"R", recipients.report_recipients(s), TODAY).id
+        env_id = sealing.seal(
+            s, "report", b"R", recipients.report_recipients(s, demo_org_id(s)), TODAY
+        ).id
     head = demo.staff_key("head")
     with transaction(demo.sessions) as s:
         env = s.get(Envelope, env_id)
@@ -79,7 +87,9 @@ def test_envelope_opens_only_as_the_purpose_it_is_expected_for(demo: DemoInstanc
 def test_grant_and_revoke(demo: DemoInstance) -> None:
     newcomer = ckeys.generate_keypair()
     with transaction(demo.sessions) as s:
-        env = sealing.seal(s, "report", b"secret", recipients.report_recipients(s), TODAY)
+        env = sealing.seal(
+            s, "report", b"secret", recipients.report_recipients(s, demo_org_id(s)), TODAY
+        )
         env_id = env.id
     with transaction(demo.sessions) as s:
         env = s.get(Envelope, env_id)
@@ -98,7 +108,7 @@ def test_grant_and_revoke(demo: DemoInstance) -> None:
 def test_file_round_trip_and_shred(demo: DemoInstance) -> None:
     data = os.urandom(300_000)
     with transaction(demo.sessions) as s:
-        writer = sealing.FileWriter(s, recipients.report_recipients(s), TODAY)
+        writer = sealing.FileWriter(s, recipients.report_recipients(s, demo_org_id(s)), TODAY)
         src = io.BytesIO(data)
         while piece := src.read(7_777):
             writer.write(piece)
@@ -122,10 +132,10 @@ def test_file_round_trip_and_shred(demo: DemoInstance) -> None:
 
 def test_incomplete_or_truncated_file_never_opens(demo: DemoInstance) -> None:
     with transaction(demo.sessions) as s:
-        writer = sealing.FileWriter(s, recipients.report_recipients(s), TODAY)
+        writer = sealing.FileWriter(s, recipients.report_recipients(s, demo_org_id(s)), TODAY)
         writer.write(os.urandom(200_000))
         unfinished = writer.envelope_id
-        writer2 = sealing.FileWriter(s, recipients.report_recipients(s), TODAY)
+        writer2 = sealing.FileWriter(s, recipients.report_recipients(s, demo_org_id(s)), TODAY)
         writer2.write(os.urandom(200_000))
         truncated = writer2.finish().id
     with transaction(demo.sessions) as s:

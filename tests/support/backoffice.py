@@ -23,7 +23,7 @@ from rules.clock import local_date
 from store import payloads, sealing
 from store.models import Attachment, AuditEntry, DisclosureBasis, Mailbox, Message, Submission, User
 from store.recipients import holders, identity_recipients, report_recipients
-from tests.support.instance import DemoInstance
+from tests.support.instance import DemoInstance, demo_org_id
 
 BASE = "https://backoffice.example"
 _TOKEN = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
@@ -226,7 +226,7 @@ def store_portal_report(
             s,
             "report",
             payloads.encode(payloads.REPORT_FORMAT, report),
-            report_recipients(s),
+            report_recipients(s, demo_org_id(s)),
             today,
         )
         identity_env = None
@@ -243,7 +243,7 @@ def store_portal_report(
                         "consent_text": "I agree",
                     },
                 ),
-                identity_recipients(s),
+                identity_recipients(s, demo_org_id(s)),
                 today,
             )
         mailbox = Mailbox(
@@ -255,6 +255,7 @@ def store_portal_report(
         s.flush()
         submission = Submission(
             channel="portal",
+            org_id=demo_org_id(s),
             received_on=today,
             report_envelope_id=report_env.id,
             identity_envelope_id=identity_env.id if identity_env else None,
@@ -263,7 +264,7 @@ def store_portal_report(
         s.add(submission)
         s.flush()
         for name, content_type, data in files:
-            writer = sealing.FileWriter(s, report_recipients(s), today)
+            writer = sealing.FileWriter(s, report_recipients(s, demo_org_id(s)), today)
             writer.write(payloads.file_meta_header(name, content_type))
             writer.write(data)
             s.add(Attachment(submission_id=submission.id, envelope_id=writer.finish().id))

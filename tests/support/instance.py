@@ -24,7 +24,7 @@ from crypto.keys import unwrap_private_key
 from installation import instance as inst
 from store import audit
 from store.db import make_engine, session_factory
-from store.models import User
+from store.models import Organization, User
 
 # Fast Argon2 settings for tests; the production defaults are tested in tests/crypto.
 TEST_KDF = list(loopback.FAST_KDF)
@@ -126,3 +126,8 @@ def copy_template(template: Template, path: Path) -> tuple[str, str]:
         name = loopback.database_name("adal_test")
         return loopback.create_database(name, template.database), name
     return f"sqlite:///{path / inst.DB_NAME}", ""
+
+
+def demo_org_id(session: Session) -> int:
+    """The demo installation's organization (`adal init --demo` makes one, slug "demo")."""
+    return session.scalars(select(Organization.id).where(Organization.slug == "demo")).one()

@@ -24,7 +24,7 @@ from cases.staff import create_user
 from portal.forms import LONG_TEXT
 from store.models import Mailbox, Submission, User
 from tests.support.backoffice import login_fields
-from tests.support.instance import DemoInstance
+from tests.support.instance import DemoInstance, demo_org_id
 
 BASE = "https://adal.test"  # the production cookies are Secure and __Host-
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -248,6 +248,7 @@ def staff(app: Flask, demo: DemoInstance) -> Staff:
             username="newcomer",
             full_name="Жаңа Қызметкер",
             role="handler",
+            org_id=demo_org_id(db),
             instance_secret=demo.instance.secret_key,
             kdf=demo.instance.kdf,
         )
@@ -258,6 +259,7 @@ def staff(app: Flask, demo: DemoInstance) -> Staff:
             username="pending-head",
             full_name="Жаңа Басшы",
             role="head",
+            org_id=demo_org_id(db),
             instance_secret=demo.instance.secret_key,
             kdf=demo.instance.kdf,
         )

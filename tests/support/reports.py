@@ -17,7 +17,7 @@ from store import payloads, sealing
 from store.models import Attachment, Case, Mailbox, Message, Submission, User
 from store.recipients import holders, identity_recipients, report_recipients
 from store.sealing import FileWriter
-from tests.support.instance import DemoInstance
+from tests.support.instance import DemoInstance, demo_org_id
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def store_report(
         "nda_intended": nda_intended,
         "attachment_count": files,
     }
-    recipients = report_recipients(session)
+    recipients = report_recipients(session, demo_org_id(session))
     report_env = sealing.seal(
         session, "report", payloads.encode(payloads.REPORT_FORMAT, report), recipients, today
     )
@@ -66,7 +66,7 @@ def store_report(
                 payloads.IDENTITY_FORMAT,
                 {"received_at": report["received_at"], **identity, "consent": True},
             ),
-            identity_recipients(session),
+            identity_recipients(session, demo_org_id(session)),
             today,
         )
     mailbox = None
@@ -80,6 +80,7 @@ def store_report(
         session.flush()
     submission = Submission(
         channel=channel,
+        org_id=demo_org_id(session),
         received_on=today,
         report_envelope_id=report_env.id,
         identity_envelope_id=identity_env.id if identity_env else None,
@@ -167,7 +168,7 @@ def abandoned_and_arriving_upload(demo: DemoInstance, today: date) -> tuple[str,
     """Two file envelopes without a report: one finished two days ago and abandoned, one
     begun yesterday and still being written. Their envelope ids, in that order."""
     with demo.sessions() as s:
-        keys = report_recipients(s)
+        keys = report_recipients(s, demo_org_id(s))
         old = FileWriter(s, keys, today - timedelta(days=2), commit_batches=True)
         old.write(b"abandoned upload")
         old.close_stream()

@@ -8,7 +8,8 @@ Creates `organizations` and turns the existing installation into its first organ
 slug "main", named after the `organization_name` setting), without re-encrypting anything:
 every user, recipient key (the recovery key included), submission, audit entry and list row
 gets `org_id` 1, so every case stays openable by the same people and the audit chain, which is
-now organization 1's, verifies as before.
+now organization 1's, verifies as before. An empty database (a new installation being set up)
+gets no organization here: `adal init` creates the first one, with its own recovery key.
 
 The new `org_id` columns are added in place (plain ADD COLUMN, NULL by default, then filled):
 SQLite refuses a referencing column with a default, and a batch rebuild of `users` or
@@ -42,6 +43,41 @@ def _name(bind: sa.Connection) -> str:
     return " ".join(value.split()) if isinstance(value, str) and value.strip() else "Organization"
 
 
+def _in_use(bind: sa.Connection) -> bool:
+    return any(
+        bind.execute(sa.text(f"SELECT 1 FROM {table} LIMIT 1")).first() is not None  # noqa: S608
+        for table in ("recipient_keys", "users", "submissions", "audit_log")
+    )
+
+
+def _first_organization(bind: sa.Connection, organizations: sa.Table) -> None:
+    name = _name(bind)
+    op.bulk_insert(
+        organizations,
+        [
+            {
+                "id": 1,
+                "slug": FIRST_SLUG,
+                "name_kk": name,
+                "name_ru": name,
+                "name_en": name,
+                "short_names": "",
+                "parent_id": None,
+                "path": "/1/",
+                "active": True,
+                "search_text": fold(name),
+                "created_on": date.today(),
+            }
+        ],
+    )
+    if bind.dialect.name == "postgresql":
+        # The explicit id 1 above did not advance the sequence.
+        op.execute(
+            "SELECT setval(pg_get_serial_sequence('organizations', 'id'), "
+            "(SELECT max(id) FROM organizations))"
+        )
+
+
 def upgrade() -> None:
     bind = op.get_bind()
     organizations = op.create_table(
@@ -68,31 +104,11 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_organizations_parent_id"), "organizations", ["parent_id"])
     op.create_index(op.f("ix_organizations_path"), "organizations", ["path"])
-    name = _name(bind)
-    op.bulk_insert(
-        organizations,
-        [
-            {
-                "id": 1,
-                "slug": FIRST_SLUG,
-                "name_kk": name,
-                "name_ru": name,
-                "name_en": name,
-                "short_names": "",
-                "parent_id": None,
-                "path": "/1/",
-                "active": True,
-                "search_text": fold(name),
-                "created_on": date.today(),
-            }
-        ],
-    )
-    if bind.dialect.name == "postgresql":
-        # The explicit id 1 above did not advance the sequence.
-        op.execute(
-            "SELECT setval(pg_get_serial_sequence('organizations', 'id'), "
-            "(SELECT max(id) FROM organizations))"
-        )
+    # A database with nothing in it yet (a new installation, before `adal init`) has no
+    # installation to convert: init creates the first organization with its own recovery key.
+    in_use = _in_use(bind)
+    if in_use:
+        _first_organization(bind, organizations)
     for table in TABLES:
         fk = op.f(f"fk_{table}_org_id_organizations")
         if bind.dialect.name == "sqlite":
@@ -106,12 +122,15 @@ def upgrade() -> None:
                 table,
                 sa.Column("org_id", sa.Integer(), sa.ForeignKey("organizations.id", name=fk)),
             )
-        op.execute(sa.table(table, sa.column("org_id", sa.Integer)).update().values(org_id=1))
+        if in_use:
+            op.execute(sa.table(table, sa.column("org_id", sa.Integer)).update().values(org_id=1))
         op.create_index(op.f(f"ix_{table}_org_id"), table, ["org_id"])
 
     # A handful of rows: read, recreate the table with the organization in its key, write back.
     old = sa.table("settings", sa.column("key", sa.String), sa.column("value", sa.JSON))
     rows = [{"org_id": 1, "key": r.key, "value": r.value} for r in bind.execute(sa.select(old))]
+    # Settings without an installation (none in practice) would have no organization to join.
+    rows = rows if in_use else []
     op.drop_table("settings")
     settings = op.create_table(
         "settings",
