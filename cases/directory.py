@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Row, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from cases.organizations import SLUG
 from rules import latin
 from rules.errors import AdalError
 from rules.folding import fold
@@ -158,7 +159,8 @@ def roots(session: Session, lang: str) -> list[Entry]:
 def place(session: Session, slug: str, lang: str) -> Place:
     """An active organization by its permanent slug, with its parent (if active) and its
     active children; AdalError "unknown" for any other slug, deactivated ones included."""
-    found = _active(session, Organization.slug == (slug or "")[:63])
+    # Only a well-formed slug reaches the database (a NUL, say, is an error in PostgreSQL).
+    found = _active(session, Organization.slug == slug) if SLUG.fullmatch(slug or "") else []
     if not found:
         raise AdalError(AREA, "unknown", f"no active organization {slug!r}")
     entry = found[0]
