@@ -11,6 +11,7 @@ block are all sealed to the keys of the one organization it names (cases.directo
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from flask import Blueprint, render_template, request, session
 from flask_babel import get_locale
@@ -148,20 +149,28 @@ def _destination(fields: MultiDict[str, str]) -> directory.Entry | None:
             return None
 
 
+@dataclass
+class _Sealed:
+    """The organization a report's files were sealed for as they arrived, and its keys: the
+    report and its identity block must go to the same one (read once, used for everything)."""
+
+    destination: directory.Entry | None = None
+    keys: list[bytes] = field(default_factory=list)
+
+
 @bp.post("/report")
 def submit() -> Response:
     today = local_date(utcnow())
-    # The organization the files were sealed for, and its keys (read once, for everything).
-    sealed: dict[str, object] = {}
+    sealed = _Sealed()
 
     def files_recipients(fields: MultiDict[str, str]) -> Sequence[bytes]:
         destination = _destination(fields)
         if destination is None:
             raise uploads.FilesNotAccepted("files for no organization that may receive them")
         with sessions()() as db:
-            keys = report_recipients(db, destination.id)
-        sealed.update(destination=destination, keys=keys)
-        return keys
+            sealed.keys = report_recipients(db, destination.id)
+        sealed.destination = destination
+        return sealed.keys
 
     try:
         with receive_form(files_recipients, today) as received:
@@ -173,7 +182,7 @@ def submit() -> Response:
             if not received.csrf_ok:
                 return render_form(form, 400, EXPIRED)
             destination = _destination(received.fields)
-            if destination is None or sealed.get("destination", destination) != destination:
+            if destination is None or sealed.destination not in (None, destination):
                 return render_form(form, 422, NO_DESTINATION, files_dropped=bool(received.stored))
             if not form.validate():
                 return render_form(
@@ -183,7 +192,7 @@ def submit() -> Response:
                     files_dropped=bool(received.stored),
                 )
             with sessions()() as db:
-                report_keys = sealed.get("keys") or report_recipients(db, destination.id)
+                report_keys = sealed.keys or report_recipients(db, destination.id)
                 identity_keys = identity_recipients(db, destination.id)
             identity = form.identity()
             report = ReportInput(
@@ -210,7 +219,7 @@ def submit() -> Response:
                     today=today,
                     portal=portal,
                     files=received.stored,
-                    report_keys=report_keys,  # type: ignore[arg-type]
+                    report_keys=report_keys,
                     identity_keys=identity_keys,
                 )
             received.keep()
