@@ -13,6 +13,10 @@ role is all the attacker holds in the database. What it gets, and why:
   cannot delete or alter a finished report, message or file;
 * `recipient_keys` is readable without `user_id`: the portal seals to keys and never learns
   which staff member holds one; `settings` is readable;
+* `organizations`: only the columns the search, the tree and the report form's choice read
+  (never the creation date or tree path); a report may be inserted only for an active
+  organization (row-level check), so a hijacked portal cannot file reports with a deactivated
+  body or none;
 * `web_sessions`: full rights, but only on the portal's own rows (back-office sessions are
   invisible to it);
 * row-level security also hides submissions from other channels (registered in person, by
@@ -50,10 +54,12 @@ TABLE_PRIVILEGES: dict[str, tuple[str, ...]] = {
             "approval, approved_at)"
         ),
     ),
+    # The names and the tree are public anyway (the portal's search and /o/<slug> pages show
+    # them); the search, the tree and the report form's choice read these columns, no more.
+    "organizations": (
+        "SELECT (id, slug, name_kk, name_ru, name_en, parent_id, active, search_text)",
+    ),
     "settings": ("SELECT",),
-    # The portal seals a report to one organization's keys (store.recipients); the names and
-    # the tree are public anyway (the portal's search and /o/<slug> pages show them).
-    "organizations": ("SELECT",),
     "web_sessions": ("SELECT", "INSERT", "UPDATE", "DELETE"),
 }
 # Tables whose integer ids come from a sequence the portal draws on when it inserts.
@@ -100,7 +106,15 @@ POLICIES = (
     Policy("grants", "shred", "DELETE", using=_OF_INCOMPLETE_FILE),
     Policy("file_chunks", "shred", "DELETE", using=_OF_INCOMPLETE_FILE),
     Policy("submissions", "read", "SELECT", using="mailbox_id IS NOT NULL"),
-    Policy("submissions", "write", "INSERT", check="channel = 'portal' AND mailbox_id IS NOT NULL"),
+    Policy(
+        "submissions",
+        "write",
+        "INSERT",
+        check=(
+            "channel = 'portal' AND mailbox_id IS NOT NULL "
+            "AND org_id IN (SELECT id FROM organizations WHERE active)"
+        ),
+    ),
     Policy("messages", "write", "INSERT", check="direction = 'from_reporter'"),
     Policy("web_sessions", "own", "ALL", using="app = 'portal'", check="app = 'portal'"),
 )

@@ -17,7 +17,18 @@ from flask_wtf.csrf import CSRFProtect
 
 from cases.attachments import MAX_FILES
 from installation import instance as store_instance
-from portal import errors, localized, logs, mailbox, padding, pages, report, sizes, uploads
+from portal import (
+    directory,
+    errors,
+    localized,
+    logs,
+    mailbox,
+    padding,
+    pages,
+    report,
+    sizes,
+    uploads,
+)
 from portal.config import PortalConfig
 from portal.extensions import kdf_queue, portal_config, upload_line
 from portal.kdf_queue import KdfQueue
@@ -139,7 +150,7 @@ def create_app(
     # These only show what was sent back in another language; they store nothing.
     csrf.exempt(report.in_language)
     csrf.exempt(mailbox.in_language)
-    for blueprint in (pages.bp, report.bp, mailbox.bp):
+    for blueprint in (pages.bp, directory.bp, report.bp, mailbox.bp):
         app.register_blueprint(blueprint)
     errors.install(app)
     mailbox.install_csrf_handler(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -10,6 +11,8 @@ DEFAULT_MAX_UPLOAD = 2 * 1024 * 1024 * 1024  # 2 GiB per request
 # 8 KiB/s on average, measured from the start of the body once two minutes have passed.
 DEFAULT_MIN_UPLOAD_RATE = 8 * 1024
 DEFAULT_UPLOAD_GRACE = 120.0
+# An http(s) origin with an optional path, nothing a poster could not print as it is.
+_PUBLIC_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~/-]*)?")
 
 
 class ConfigError(ValueError):
@@ -48,6 +51,8 @@ def default_upload_slots(threads: int) -> int:
 class PortalConfig:
     secure_cookies: bool = True
     onion_location: str | None = None
+    # The portal's public address (https://…/), printed on organizations' posters.
+    public_url: str | None = None
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD
     kdf_slots: int = 1
     # Logins that may wait for a slot (5 s at most) when all are busy.
@@ -82,6 +87,11 @@ class PortalConfig:
         onion = env.get("ADAL_ONION_LOCATION", "").strip() or None
         if onion and not (onion.startswith("http://") and ".onion" in onion):
             raise ConfigError("ADAL_ONION_LOCATION must be an http://….onion address")
+        public = env.get("ADAL_PUBLIC_URL", "").strip() or None
+        if public and not _PUBLIC_URL.fullmatch(public):
+            raise ConfigError(
+                "ADAL_PUBLIC_URL must be the portal's address, such as https://adal.example.kz/"
+            )
         threads = _int(env, "ADAL_PORTAL_THREADS", 0, 1) or None
         cores = os.cpu_count() or 1
         if threads is None:
@@ -110,6 +120,7 @@ class PortalConfig:
             # Only the plain-HTTP loopback demo turns Secure off; anything else keeps it.
             secure_cookies=env.get("ADAL_INSECURE_COOKIES", "") != "1",
             onion_location=onion,
+            public_url=public,
             max_upload_bytes=_int(env, "ADAL_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD, 1024),
             kdf_slots=slots,
             kdf_waiting=_int(env, "ADAL_KDF_WAITING", default_waiting, 0),

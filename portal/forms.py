@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 # About 50 pages. portal.uploads reads at most MAX_FIELD_BYTES of a field, more than any text
@@ -37,6 +37,11 @@ class _CutAware(FlaskForm):
 
 
 class ReportForm(_CutAware):
+    # Where the report goes (an installation of several organizations): the organization whose
+    # form this is, and that one or its superior body (p4). Checked by cases.directory, not
+    # here: the choices are the tree's, read when the form is shown and again when it arrives.
+    org = HiddenField()
+    to = RadioField(_l("Where the report goes"), choices=[], validate_choice=False)
     # Appendix 1: short description of the offence (facts, persons, subject) ...
     facts = TextAreaField(
         _l("What happened"),

@@ -16,7 +16,7 @@ the view has stored what they belong to and called `keep()`.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -125,11 +125,20 @@ def token_valid() -> bool:
     return True
 
 
+# Who the files are sealed to, given the fields that came before the first file (a report's
+# destination is chosen in the form, above its files).
+RecipientsFor = Callable[[MultiDict[str, str]], Sequence[bytes]]
+
+
 @contextmanager
 def receive_form(
-    recipients: Sequence[bytes], today: date, *, files_allowed: bool = True
+    recipients: Sequence[bytes] | RecipientsFor, today: date, *, files_allowed: bool = True
 ) -> Iterator[Received]:
     """Parse the body; the files are shredded on leaving, unless the view calls `keep()`.
+
+    `recipients` may be a function of the fields sent before the first file, called once when
+    that file begins (after the token is checked): the files are sealed as they arrive, so
+    their recipients must be known by then.
 
     A refused body (uploads.UploadRefused) raises before the block is entered, its files
     already shredded.
@@ -138,8 +147,10 @@ def receive_form(
     declared = request.content_length
     stream = _stream()
     too_large = declared is not None and declared > limit
-    files = StreamedFiles(sessions(), recipients, today)
+    resolve = None if isinstance(recipients, Sequence) else recipients
+    files = StreamedFiles(sessions(), () if resolve is not None else recipients, today)
     intake = FileIntake(files)
+    before_files: MultiDict[str, str] = MultiDict()
     line = upload_line()
     holding = ExitStack()
     has_slot = False
@@ -157,9 +168,13 @@ def receive_form(
             # From the first file on, the body holds an upload slot until it is read.
             holding.enter_context(line.slot(wait=UPLOAD_WAIT))
             has_slot = True
+        if resolve is not None and filename and name == FILE_FIELD and not files.recipients:
+            files.recipients = resolve(before_files)
         return intake.on_file(name, filename, content_type)
 
     def on_field(name: str, value: str) -> None:
+        if resolve is not None and not files.recipients:
+            before_files.add(name, value)
         if name != CSRF_FIELD or not files_allowed:
             return
         try:

@@ -1,23 +1,37 @@
-"""The report form and its submission (streamed), ending on the one-time receipt page."""
+"""The report form and its submission (streamed), ending on the one-time receipt page.
+
+Where the report goes (DESIGN.md, "Organizations"): in an installation of one organization,
+to it, and the form asks nothing. With several, the form is reached from an organization's page
+(/o/<slug>/report) and says where the report goes, offering the superior body where there is
+one; /report alone sends the reporter to find the organization first, never to a default one.
+The choice travels in the form above the files, and the files, the report and the identity
+block are all sealed to the keys of the one organization it names (cases.directory checks it).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from flask import Blueprint, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from cases import directory
 from cases.intake import PORTAL, PortalSending, ReportInput, submit_report
-from cases.organizations import only_organization
 from crypto import receipt
-from portal import receipts, uploads
-from portal.errors import answer_refusal, refusal_status, refusal_text
+from portal import messages, receipts, uploads
+from portal.directory import organizations_page
+from portal.errors import answer_refusal, error_page, refusal_status, refusal_text
 from portal.forms import ReportForm
 from portal.receive import receive_form, token_valid
 from rules.clock import local_date, utcnow
-from store.recipients import NoRecipients, identity_recipients, report_recipients
+from rules.errors import AdalError
+from store.recipients import identity_recipients, report_recipients
 from web.extensions import sessions
-from web.i18n import remember_language, switch_language
+from web.i18n import current_language, remember_language, switch_language
 
 bp = Blueprint("report", __name__)
 
@@ -25,16 +39,44 @@ SPENT_KEY = "spent_forms"
 SPENT_KEEP = 20
 
 
+def _where(form: ReportForm) -> directory.Place | None:
+    """The organization the form is for (with its superior body), or None in an installation
+    of one organization, where the form names none."""
+    lang = current_language()
+    with sessions()() as db:
+        if directory.single(db) is not None and not form.org.data:
+            return None
+        try:
+            return directory.place(db, form.org.data or "", lang)
+        except AdalError:
+            return None
+
+
 def render_form(
-    form: ReportForm, status: int = 200, notice: object | None = None, files_dropped: bool = False
+    form: ReportForm,
+    status: int = 200,
+    notice: object | None = None,
+    files_dropped: bool = False,
+    where: directory.Place | None = None,
 ) -> Response:
     form.ensure_nonce()
+    where = where or _where(form)
+    lang = current_language()
+    if where is not None:
+        form.org.data = where.entry.slug
+        form.to.choices = [(where.entry.slug, where.entry.name(lang))]
+        if where.parent is not None:
+            form.to.choices.append((where.parent.slug, where.parent.name(lang)))
+        if form.to.data not in {slug for slug, _name in form.to.choices}:
+            form.to.data = where.entry.slug
     body = render_template(
         "portal/report.html",
         form=form,
         notice=notice,
         files_dropped=files_dropped,
         language_form=LANGUAGE_FORM,
+        where=where,
+        lang=lang,
     )
     return Response(body, status=status, mimetype="text/html")
 
@@ -63,25 +105,75 @@ def in_language(code: str) -> Response:
     return remember_language(render_form(form, notice=notice, files_dropped=sent_files), code)
 
 
+CHOOSE_FIRST = _l(
+    "First find the organization your report is for: it is sent to that organization, or to "
+    "its superior body, and to nobody else."
+)
+NO_DESTINATION = _l(
+    "The report was not sent yet: the organization it was for cannot be chosen on this form any "
+    "more. Your text is below; copy it, find the organization again and send it from its page."
+)
+
+
 @bp.get("/report")
 def form() -> Response:
+    with sessions()() as db:
+        single = directory.single(db) is not None
+    if not single:
+        return organizations_page(CHOOSE_FIRST)
     return render_form(ReportForm(formdata=None))
+
+
+@bp.get("/o/<slug>/report")
+def for_organization(slug: str) -> Response:
+    with sessions()() as db:
+        try:
+            where = directory.place(db, slug, current_language())
+        except AdalError as refused:
+            return error_page(404, text=messages.text(refused))
+    return render_form(ReportForm(formdata=None), where=where)
+
+
+def _destination(fields: MultiDict[str, str]) -> directory.Entry | None:
+    """The organization a report with these fields goes to, or None if they name none that
+    may receive it (a tampered form, a body deactivated since the form was shown)."""
+    with sessions()() as db:
+        only = directory.single(db)
+        if only is not None:
+            return only
+        try:
+            return directory.destination(
+                db, fields.get("org", ""), fields.get("to", ""), current_language()
+            )
+        except AdalError:
+            return None
+
+
+@dataclass
+class _Sealed:
+    """The organization a report's files were sealed for as they arrived, and its keys: the
+    report and its identity block must go to the same one (read once, used for everything)."""
+
+    destination: directory.Entry | None = None
+    keys: list[bytes] = field(default_factory=list)
 
 
 @bp.post("/report")
 def submit() -> Response:
-    with sessions()() as db:
-        # Until the portal offers a choice (issue 13), a report goes to the installation's only
-        # organization; an installation of several takes none here rather than guess.
-        organization = only_organization(db)
-        if organization is None:
-            raise NoRecipients("no single organization to send to")
-        org_id = organization.id
-        report_keys = report_recipients(db, org_id)
-        identity_keys = identity_recipients(db, org_id)
     today = local_date(utcnow())
+    sealed = _Sealed()
+
+    def files_recipients(fields: MultiDict[str, str]) -> Sequence[bytes]:
+        destination = _destination(fields)
+        if destination is None:
+            raise uploads.FilesNotAccepted("files for no organization that may receive them")
+        with sessions()() as db:
+            sealed.keys = report_recipients(db, destination.id)
+        sealed.destination = destination
+        return sealed.keys
+
     try:
-        with receive_form(report_keys, today) as received:
+        with receive_form(files_recipients, today) as received:
             form = ReportForm(formdata=received.fields)
             if form.nonce.data and form.nonce.data in session.get(SPENT_KEY, []):
                 return Response(
@@ -89,6 +181,9 @@ def submit() -> Response:
                 )
             if not received.csrf_ok:
                 return render_form(form, 400, EXPIRED)
+            destination = _destination(received.fields)
+            if destination is None or sealed.destination not in (None, destination):
+                return render_form(form, 422, NO_DESTINATION, files_dropped=bool(received.stored))
             if not form.validate():
                 return render_form(
                     form,
@@ -96,6 +191,9 @@ def submit() -> Response:
                     _l("The report was not sent yet: please correct the marked fields."),
                     files_dropped=bool(received.stored),
                 )
+            with sessions()() as db:
+                report_keys = sealed.keys or report_recipients(db, destination.id)
+                identity_keys = identity_recipients(db, destination.id)
             identity = form.identity()
             report = ReportInput(
                 fields=form.report_fields(),
@@ -114,7 +212,7 @@ def submit() -> Response:
             with sessions()() as db, db.begin():
                 submit_report(
                     db,
-                    org_id=org_id,
+                    org_id=destination.id,
                     channel=PORTAL,
                     report=report,
                     received_at=received_at,

@@ -40,6 +40,8 @@ UPLOAD_LIMIT = 16 * 1024
 REPORT_FIELDS = (
     "csrf_token",
     "nonce",
+    "org",
+    "to",
     "facts",
     "persons",
     "subject",

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from cases import directory
 from installation.roles import DENIED_TABLES
 from store import recipients, sealing
 from store.db import make_engine, session_factory, transaction
@@ -29,12 +30,14 @@ from store.models import (
     FileChunk,
     Mailbox,
     Message,
+    RecipientKey,
     Submission,
     User,
     WebSession,
 )
 from tests.support.instance import DemoInstance, demo_org_id, run_cli
 from tests.support.needs import POSTGRES_URL
+from tests.support.org_tree import INACTIVE, make_tree
 
 TODAY = date(2026, 11, 25)
 OLD = TODAY - timedelta(days=3)
@@ -97,6 +100,7 @@ def _submit(
         )
         submission = Submission(
             channel="portal",
+            org_id=demo_org_id(s),  # the portal files reports with an active organization
             received_on=TODAY,
             report_envelope_id=report.id,
             identity_envelope_id=identity.id,
@@ -320,6 +324,7 @@ def test_a_hijacked_portal_cannot_give_an_envelope_a_second_owner(
                     mailbox,
                     Submission(
                         channel="portal",
+                        org_id=demo_org_id(s),
                         received_on=TODAY,
                         report_envelope_id=report or fresh.id,
                         identity_envelope_id=identity,
@@ -456,3 +461,81 @@ def test_the_portal_app_runs_as_the_portal_role(
     with demo.sessions() as s:
         assert s.get(Envelope, "0" * 32) is None
         assert s.execute(select(func.count()).select_from(Attachment)).scalar_one() == 2
+
+
+# --- organizations (issue 13) ---------------------------------------------------------------
+
+
+def _report_for(org_id: int | None, sealed_for: int) -> Callable[[Session], Submission]:
+    """A portal report (its mailbox and sealed body) filed with `org_id`, as the portal writes
+    one; sealed to the recovery key of `sealed_for`."""
+
+    def add(s: Session) -> Submission:
+        keys = list(
+            s.execute(
+                select(RecipientKey.public_key).where(
+                    RecipientKey.org_id == sealed_for, RecipientKey.purpose == "recovery"
+                )
+            ).scalars()
+        )
+        report = sealing.seal(s, "report", b'{"facts": "tender"}', keys, TODAY)
+        mailbox = Mailbox(
+            lookup_tag=secrets.token_bytes(32), public_key=b"k" * 32, created_on=TODAY
+        )
+        submission = Submission(
+            channel="portal",
+            received_on=TODAY,
+            report_envelope_id=report.id,
+            mailbox=mailbox,
+            org_id=org_id,
+        )
+        s.add_all([mailbox, submission])
+        s.flush()
+        return submission
+
+    return add
+
+
+@needs_postgres
+def test_portal_role_reads_the_directory_and_nothing_more_of_organizations(
+    as_portal: sessionmaker[Session], demo: DemoInstance
+) -> None:
+    make_tree(demo.sessions)
+    with as_portal() as s:
+        found = directory.search(s, "Денсаулық", "kk")
+        assert [h.entry.slug for h in found.hits] == ["health"]
+        where = directory.place(s, "health-control", "ru")
+        assert where.parent is not None and where.parent.slug == "health"
+        assert [c.slug for c in where.children] == ["health-control-almaty"]
+        assert directory.single(s) is None
+        assert directory.destination(s, "health-control", "health", "ru").slug == "health"
+        assert {e.slug for e in directory.roots(s, "en")} == {"demo", "health", "finance"}
+    for statement in (
+        "SELECT created_on FROM organizations",
+        "SELECT path FROM organizations",
+        "SELECT * FROM organizations",
+        "UPDATE organizations SET active = true",
+        "UPDATE organizations SET name_ru = 'x'",
+        "DELETE FROM organizations",
+        "INSERT INTO organizations (slug, name_kk, name_ru, name_en, path, active, created_on) "
+        "VALUES ('x', 'x', 'x', 'x', '/9/', true, now())",
+    ):
+        _denied(as_portal, statement)
+
+
+@needs_postgres
+def test_portal_role_files_reports_only_with_an_active_organization(
+    as_portal: sessionmaker[Session], demo: DemoInstance
+) -> None:
+    ids = make_tree(demo.sessions)
+    with transaction(as_portal) as s:
+        accepted = _report_for(ids["health-control"], ids["health-control"])(s).id
+    with demo.sessions() as s:
+        stored = s.get(Submission, accepted)
+        assert stored is not None and stored.org_id == ids["health-control"]
+    for org_id in (ids[INACTIVE], None):
+        with as_portal() as s, pytest.raises(DBAPIError) as caught:
+            _report_for(org_id, ids[INACTIVE])(s)
+        assert isinstance(caught.value.orig, psycopg.errors.InsufficientPrivilege), org_id
+    with as_portal() as s, pytest.raises(DBAPIError):
+        _report_for(2**31 - 1, ids["health"])(s)  # no such organization at all

@@ -40,6 +40,8 @@ FIELD_ERRORS: dict[str, set[str]] = {
     "register-errors": {"received_at", "facts"},
     "user-new-errors": {"username", "full_name"},
     "password-errors": {"confirm"},
+    "organizations-search-empty": {"q"},
+    "report-for-organization-errors": {"facts", "acknowledge"},
 }
 
 CHECKS_JS = """
@@ -121,6 +123,13 @@ def axe() -> Path:
 
 
 @pytest.fixture(scope="module")
+def org_site(
+    tmp_path_factory: pytest.TempPathFactory, demo_template: browser.Template
+) -> Iterator[Site]:
+    yield from browser.organizations_site(tmp_path_factory, demo_template, "quality-orgs")
+
+
+@pytest.fixture(scope="module")
 def staff(chrome: Browser, site: Site) -> Iterator[dict[str, Page]]:
     """One signed-in inspector page per role (a sign-in per role, not per language: each
     TOTP step is accepted once)."""
@@ -153,6 +162,20 @@ def test_portal_pages(chrome: Browser, site: Site, axe: Path, lang: str) -> None
     finally:
         context.close()
     assert not problems, "accessibility problems in the portal:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_organization_pages(chrome: Browser, org_site: Site, axe: Path, lang: str) -> None:
+    """The search, the tree, an organization's page, its report form with the superior body
+    to choose, its poster (issue 13)."""
+    context = browser.inspector_context(chrome)
+    page = context.new_page()
+    try:
+        tour = browser.organizations_tour(page, org_site, lang)
+        problems = _walk(tour, page, axe, "portal-orgs", lang)
+    finally:
+        context.close()
+    assert not problems, "accessibility problems in the organization pages:\n" + "\n".join(problems)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

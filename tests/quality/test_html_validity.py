@@ -23,11 +23,13 @@ from portal.config import PortalConfig
 from tests.support import browser, needs, render, tools
 from tests.support.browser import LANGUAGES
 from tests.support.instance import DemoInstance
+from tests.support.org_tree import make_tree
 
 pytestmark = needs.run_once
 OUT = browser.ARTIFACTS / "vnu"
 STYLESHEETS = [
     Path(portal.__file__).parent / "static" / "portal.css",
+    Path(portal.__file__).parent / "static" / "poster.css",
     Path(handler.__file__).parent / "static" / "handler.css",
 ]
 
@@ -53,6 +55,10 @@ def test_every_page_is_valid_html(apps: tuple[Flask, Flask], demo: DemoInstance)
     for lang in LANGUAGES:
         pages += render.portal_pages(front, lang, code)
         pages += render.backoffice_pages(back, team, lang, submission_id, demo)
+    # Then several organizations: the portal now asks where a report goes (issue 13).
+    make_tree(demo.sessions)
+    for lang in LANGUAGES:
+        pages += render.organization_pages(front, lang)
 
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)

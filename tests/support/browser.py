@@ -413,3 +413,73 @@ def signed_out_tour(page: Page, site: Site, lang: str) -> Iterator[str]:
     page.fill("#password", "wrong")
     submit(page, 'form[action="/login"]')
     yield "login-failed"
+
+
+# --- organizations (issue 13): a site whose tree has several, so the portal asks where ------
+
+
+def organizations_site(
+    tmp_path_factory: pytest.TempPathFactory, template: Template, name: str
+) -> Iterator[Site]:
+    """A site of its own with tests.support.org_tree' tree beside the demo's organization: the
+    directory's shared site stays an installation of one, whose form asks nothing."""
+    from tests.support.org_tree import make_tree
+
+    if needs.POSTGRES_PASS:
+        pytest.skip(needs.ONCE_REASON)
+    folder = tmp_path_factory.mktemp("org-site")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    logs = ARTIFACTS / "logs" / name / worker
+    shutil.rmtree(logs, ignore_errors=True)
+    with running_site(folder, logs, template) as running:
+        make_tree(running.demo.sessions)
+        yield running
+        problems = running.portal.problems() + running.handler.problems()
+    assert not problems, "the servers logged failures:\n" + "\n".join(problems)
+
+
+ORGANIZATION_PAGES = (
+    "organizations",
+    "organizations-search",
+    "organizations-search-empty",
+    "organization",
+    "organization-child",
+    "report-for-organization",
+    "report-for-organization-errors",
+    "report-choose-first",
+    "poster",
+    "organization-not-found",
+)
+
+
+def organizations_tour(page: Page, site: Site, lang: str) -> Iterator[str]:
+    """The way to an organization and its report form (ORGANIZATION_PAGES), in `lang`."""
+    page.goto(site.portal.url + "/organizations")
+    choose_language(page, lang)
+    yield "organizations"
+    page.fill("#q", "Денсаулық")
+    submit(page, 'form[action="/organizations"]')
+    assert "/organizations?q=" in page.url, page.url
+    yield "organizations-search"
+    page.fill("#q", "")
+    submit(page, 'form[action="/organizations"]')
+    yield "organizations-search-empty"
+    page.fill("#q", "minzdrav")
+    submit(page, 'form[action="/organizations"]')
+    with page.expect_navigation():
+        page.click('section[aria-labelledby="results"] a[href="/o/health"]')
+    yield "organization"
+    with page.expect_navigation():
+        page.click('ul.orgs a[href="/o/health-control"]')
+    yield "organization-child"
+    with page.expect_navigation():
+        page.click('a[href="/o/health-control/report"]')
+    yield "report-for-organization"
+    submit(page, 'form[action="/report"]')  # nothing filled in: the form comes back
+    yield "report-for-organization-errors"
+    page.goto(site.portal.url + "/report")
+    yield "report-choose-first"
+    page.goto(site.portal.url + "/o/health/poster")
+    yield "poster"
+    page.goto(site.portal.url + "/o/no-such-body")
+    yield "organization-not-found"

@@ -189,6 +189,36 @@ def seed_mailbox(app: Flask, demo: DemoInstance) -> tuple[str, str]:
     return code, submission_id
 
 
+def organization_pages(app: Flask, lang: str) -> list[Page]:
+    """The search, the tree, the pages, the poster and the report form of an installation
+    with several organizations (tests.support.org_tree' tree added to the demo's)."""
+    v = Visitor(app, "portal", lang)
+    v.page("organizations", "/organizations")
+    v.page("organizations-search", "/organizations?q=" + quote("Денсаулық"))
+    v.page("organizations-search-none", "/organizations?q=" + quote("ничего такого"))
+    v.page("organizations-search-empty", "/organizations?q=", 422)
+    v.page("organizations-search-too-long", "/organizations?q=" + "ы" * 200, 422)
+    v.page("organization", "/o/health")
+    v.page("organization-child", "/o/health-control")
+    v.page("organization-leaf", "/o/health-control-almaty")
+    v.page("organization-not-found", "/o/no-such-body", 404)
+    v.page("poster", "/o/health-control/poster")
+    v.page("report-choose-first", "/report")
+    v.page("report-for-root", "/o/health/report")
+    v.page("report-for-organization", "/o/health-control/report")
+    v.keep(
+        "report-for-organization-errors",
+        v.post("/report", {"org": "health-control", "to": "health", "facts": ""}, multipart=True),
+        422,
+    )
+    v.keep(
+        "report-no-destination",
+        v.post("/report", {"org": "health-control", "to": "finance", "facts": "x"}, multipart=True),
+        422,
+    )
+    return v.pages
+
+
 # --- the back office -------------------------------------------------------------------------
 
 
