@@ -19,9 +19,11 @@ now: due soon), so they never go stale between writes. Nothing here decrypts any
 
 from __future__ import annotations
 
+import base64
+import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
@@ -33,8 +35,10 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
     or_,
     select,
+    tuple_,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -44,6 +48,7 @@ from cases.deadlines import DeadlineRow, case_deadline_rows, matter_rows, unopen
 from rules.calendar import WorkCalendar
 from rules.clock import require_aware, start_of_local_day, utcnow
 from rules.deadlines import Deadline, DeadlineState, DeadlineStats
+from rules.errors import AdalError
 from rules.offences import OFFENCE_TYPES, UNDETERMINED
 from rules.workflow import Step
 from store.models import (
@@ -58,6 +63,7 @@ from store.models import (
     User,
 )
 
+AREA = "lists"  # of the AdalError codes raised here
 NEW = "new"
 PER_PAGE = 50
 _STATE_ORDER = {"overdue": 0, "due_soon": 1, "due": 2}
@@ -350,42 +356,173 @@ def _deadline_state(state: str, now: datetime) -> ColumnElement[bool]:
     return and_(ListDeadline.late_at > now, ListDeadline.soon_at > now)
 
 
-def _segments(session: Session, queries: Sequence[Select[Any]], offset: int) -> list[Any]:
-    """One page (PER_PAGE + 1 rows, to tell whether there is more) of the queries' results
-    one after the other, each in its own index order: only a page past a segment counts it."""
-    wanted = PER_PAGE + 1
-    found: list[Any] = []
-    for query in queries:
-        rows = list(session.execute(query.offset(offset).limit(wanted - len(found))))
-        found += rows
-        if len(found) >= wanted:
-            break
-        if rows or offset == 0:
-            offset = 0
-        else:  # the page starts past this segment: skip its rows
-            total = session.scalar(
-                select(func.count()).select_from(query.order_by(None).subquery())
-            )
-            offset = max(0, offset - int(total or 0))
-    return [row[0] if len(row) == 1 else row for row in found]
+# --- paging by key (keyset) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One part of a list in one index order: ``query`` filtered but unordered, ``keys`` the
+    columns of its order ending in a unique tie-breaker, all in one direction, so a page starts
+    where the previous one ended with a single comparison of row values the index can seek to
+    (no OFFSET: the cost of a page does not grow with its depth)."""
+
+    name: str
+    query: Select[Any]
+    keys: tuple[Any, ...]  # mapped attributes of the listed entity (the row's first element)
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page starts: after (or, going back, before) the row with these key values in
+    the named segment."""
+
+    segment: str
+    values: tuple[Any, ...]
+    backward: bool = False
+
+
+_CURSOR_MAX = 300  # characters: a link's cursor is a few dozen; anything longer is forged
+
+
+def encode_cursor(segment: str, values: Sequence[Any]) -> str:
+    """A cursor for a link: URL-safe, opaque to the user, nothing in it they cannot see on the
+    page already (the sort values and the report's id). The server checks it on the way back."""
+    plain: list[Any] = [segment]
+    for value in values:
+        if isinstance(value, datetime):  # SQLite hands them back naive, in UTC
+            value = _utc(value).isoformat()
+        elif isinstance(value, date):
+            value = value.isoformat()
+        plain.append(value)
+    raw = json.dumps(plain, separators=(",", ":"), ensure_ascii=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _bad_cursor() -> AdalError:
+    return AdalError(AREA, "bad_cursor", "the page link is not one this list made")
+
+
+def _typed(value: Any, column: Any) -> Any:
+    kind = column.type.python_type
+    if kind is datetime:
+        if not isinstance(value, str):
+            raise ValueError(value)
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            raise ValueError(value)
+        return moment.astimezone(UTC)
+    if kind is date:
+        if not isinstance(value, str):
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    if kind is int:
+        if type(value) is not int or not 0 <= value < 2**63:
+            raise ValueError(value)
+        return value
+    if not isinstance(value, str) or not 0 < len(value) <= 64:
+        raise ValueError(value)
+    return value
+
+
+def decode_cursor(text: str, segments: Sequence[Segment], *, backward: bool = False) -> Cursor:
+    """The cursor of a link, checked against the list's segments: a segment of this list, and
+    one value of the right type per key. Anything else (edited, truncated, from another list or
+    sort) is refused with AdalError("lists", "bad_cursor")."""
+    if not text or len(text) > _CURSOR_MAX:
+        raise _bad_cursor()
+    try:
+        plain = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        if not isinstance(plain, list) or not plain or not isinstance(plain[0], str):
+            raise ValueError(plain)
+        segment = next(s for s in segments if s.name == plain[0])
+        if len(plain) - 1 != len(segment.keys):
+            raise ValueError(plain)
+        values = tuple(_typed(v, k) for v, k in zip(plain[1:], segment.keys, strict=True))
+    except (ValueError, TypeError, StopIteration, RecursionError) as error:
+        raise _bad_cursor() from error
+    return Cursor(segment.name, values, backward)
 
 
 @dataclass(frozen=True)
 class Page:
     rows: list[Any]
-    page: int
-    more: bool
+    more: bool  # a next page exists
+    after: str | None = None  # the next page's cursor
+    before: str | None = None  # the previous page's cursor; None on the first page
+
+
+def _key_values(row: Any, segment: Segment) -> tuple[Any, ...]:
+    entity = row[0] if isinstance(row, tuple) else row
+    return tuple(getattr(entity, key.key) for key in segment.keys)
+
+
+def _past(segment: Segment, values: tuple[Any, ...], backward: bool) -> ColumnElement[bool]:
+    """Rows after ``values`` in the segment's order (before them when going back)."""
+    left = tuple_(*segment.keys)
+    right = tuple_(*(literal(v, k.type) for v, k in zip(values, segment.keys, strict=True)))
+    return left < right if segment.descending != backward else left > right
+
+
+def _walk(session: Session, segments: Sequence[Segment], cursor: Cursor | None) -> Page:
+    """One page (PER_PAGE rows) of the segments one after the other, from the cursor on (or
+    back from it), each segment read in its index order from the cursor's key: every query is
+    an index seek plus at most PER_PAGE + 1 rows, however deep the page."""
+    backward = cursor is not None and cursor.backward
+    wanted = PER_PAGE + 1  # one more, to tell whether there is a further page
+    names = [s.name for s in segments]
+    start = names.index(cursor.segment) if cursor is not None else 0
+    order = range(start, -1, -1) if backward else range(start, len(segments))
+    found: list[tuple[Segment, Any]] = []
+    for i in order:
+        segment = segments[i]
+        query = segment.query
+        if cursor is not None and i == start:
+            query = query.where(_past(segment, cursor.values, backward))
+        down = segment.descending != backward
+        query = query.order_by(*(k.desc() if down else k.asc() for k in segment.keys))
+        rows = list(session.execute(query.limit(wanted - len(found))))
+        found += [(segment, row[0] if len(row) == 1 else tuple(row)) for row in rows]
+        if len(found) >= wanted:
+            break
+    further = len(found) > PER_PAGE
+    found = found[:PER_PAGE]
+    if backward:
+        found.reverse()
+    rows = [row for _s, row in found]
+
+    def at(index: int) -> str:
+        segment, row = found[index]
+        return encode_cursor(segment.name, _key_values(row, segment))
+
+    if not found:
+        return Page([], False)
+    if backward:  # came back from a later page: there is one after this
+        return Page(rows, True, at(-1), at(0) if further else None)
+    return Page(rows, further, at(-1) if further else None, at(0) if cursor is not None else None)
+
+
+def _cursor(text: str | None, segments: Sequence[Segment], backward: bool) -> Cursor | None:
+    return decode_cursor(text, segments, backward=backward) if text else None
 
 
 def open_deadlines_page(
-    session: Session, key_id: str, now: datetime, *, page: int = 1, state: str | None = None
+    session: Session,
+    key_id: str,
+    now: datetime,
+    *,
+    state: str | None = None,
+    after: str | None = None,
+    before: str | None = None,
 ) -> Page:
     """The open deadlines of the reports ``key_id`` holds, most urgent first (overdue, due soon,
     due; then by due time), one page: the order of cases.deadlines.open_deadlines.
 
     Read segment by segment (overdue, due soon, due), each in the order of the open-deadline
-    index (``late_at``), so no request sorts every open deadline: a page inside a segment is
-    one index walk, and only a page past a segment counts that segment's rows.
+    index (``late_at``, ``id``) and from the cursor of the link followed (``after`` the last row
+    of the page before, or ``before`` the first row of the page after): no request sorts or
+    skips open deadlines, however deep the page. A cursor this list did not make is refused
+    (AdalError "lists" / "bad_cursor").
     """
     require_aware(now, "now")
     now = _utc(now)
@@ -393,12 +530,16 @@ def open_deadlines_page(
         ListDeadline.listed.is_(True), ListDeadline.outcome.is_(None)
     )
     segments = [
-        base.where(_deadline_state(segment, now)).order_by(ListDeadline.late_at, ListDeadline.id)
+        Segment(
+            segment,
+            base.where(_deadline_state(segment, now)),
+            (ListDeadline.late_at, ListDeadline.id),
+        )
         for segment in ("overdue", "due_soon", "due")
         if state in (None, segment)
     ]
-    found = [stored_row(r, now) for r in _segments(session, segments, (page - 1) * PER_PAGE)]
-    return Page(found[:PER_PAGE], page, len(found) > PER_PAGE)
+    found = _walk(session, segments, _cursor(after or before, segments, backward=not after))
+    return replace(found, rows=[stored_row(r, now) for r in found.rows])
 
 
 @dataclass(frozen=True)
@@ -435,11 +576,18 @@ def _inbox_state(state: str, now: datetime) -> ColumnElement[bool]:
 
 
 def inbox_page(
-    session: Session, key_id: str, now: datetime, filters: InboxFilters, page: int = 1
+    session: Session,
+    key_id: str,
+    now: datetime,
+    filters: InboxFilters,
+    *,
+    after: str | None = None,
+    before: str | None = None,
 ) -> Page:
-    """One page of the reports ``key_id`` holds, filtered and sorted on stored columns. Each
-    row carries its open deadlines shown in the inbox: the most urgent of an opened case; both
-    p8 and p9 of a report nobody has opened (one more query, for this page's rows only)."""
+    """One page of the reports ``key_id`` holds, filtered and sorted on stored columns, from
+    the cursor of the link followed (as :func:`open_deadlines_page`). Each row carries its open
+    deadlines shown in the inbox: the most urgent of an opened case; both p8 and p9 of a report
+    nobody has opened (one more query, for this page's rows only)."""
     require_aware(now, "now")
     now = _utc(now)
     last = (
@@ -468,23 +616,24 @@ def inbox_page(
         query = query.where(CaseList.received_on >= filters.since)
     if filters.until:
         query = query.where(CaseList.received_on <= filters.until)
-    newest = (CaseList.received_on.desc(), CaseList.submission_id)
+    # Every order ends in the submission id, so a cursor names one row; the indexes on
+    # (closed, received_on, submission_id) and (closed, next_late_at, submission_id) hold it.
+    newest = (CaseList.received_on, CaseList.submission_id)
     if filters.sort == "deadline":
-        # Reports with an open deadline by its moment, then those without one: two walks of
-        # the (closed, next_late_at) index rather than one sort of every report.
-        queries = [
-            query.where(CaseList.next_late_at.is_not(None)).order_by(
-                CaseList.next_late_at, CaseList.submission_id
+        # Reports with an open deadline by its moment, then those without one, newest first:
+        # two walks of their indexes rather than one sort of every report.
+        segments = [
+            Segment(
+                "next",
+                query.where(CaseList.next_late_at.is_not(None)),
+                (CaseList.next_late_at, CaseList.submission_id),
             ),
-            query.where(CaseList.next_late_at.is_(None)).order_by(*newest),
+            Segment("none", query.where(CaseList.next_late_at.is_(None)), newest, True),
         ]
-    elif filters.sort == "received_asc":
-        queries = [query.order_by(CaseList.received_on, CaseList.submission_id)]
     else:
-        queries = [query.order_by(*newest)]
-    found = _segments(session, queries, (page - 1) * PER_PAGE)
-    more = len(found) > PER_PAGE
-    found = found[:PER_PAGE]
+        segments = [Segment("all", query, newest, filters.sort != "received_asc")]
+    page = _walk(session, segments, _cursor(after or before, segments, backward=not after))
+    found = page.rows
     urgent: dict[str, list[DeadlineRow]] = {}
     if found and not filters.closed:
         new = {entry.submission_id for entry, _l, _n in found if entry.status == NEW}
@@ -515,7 +664,7 @@ def inbox_page(
         )
         for entry, last_on, name in found
     ]
-    return Page(rows, page, more)
+    return replace(page, rows=rows)
 
 
 # --- statistics ----------------------------------------------------------------------------
@@ -637,19 +786,24 @@ def stored_rows(session: Session, submission_id: str) -> tuple[CaseList | None, 
 
 
 __all__ = [
+    "AREA",
     "DEADLINE_FILTERS",
     "NEW",
     "PER_PAGE",
     "SORTS",
     "Counts",
+    "Cursor",
     "DeadlineState",
     "InboxFilters",
     "InboxRow",
     "ListValues",
     "Page",
+    "Segment",
     "catch_up",
     "catch_up_committed",
     "counts",
+    "decode_cursor",
+    "encode_cursor",
     "inbox_page",
     "list_values",
     "open_deadlines_page",
