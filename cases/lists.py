@@ -90,13 +90,14 @@ def _soon_at(deadline: Deadline) -> datetime:
     return start_of_local_day(deadline.warn_from or deadline.due_date - timedelta(days=1))
 
 
-def _deadline_values(row: DeadlineRow, listed: bool) -> dict[str, Any]:
+def _deadline_values(row: DeadlineRow, listed: bool, received_on: date) -> dict[str, Any]:
     d = row.deadline
     outcome = None
     if d.met_at is not None:
         outcome = "met_late" if d.is_late(d.met_at) else "met"
     return {
         "submission_id": row.submission_id,
+        "received_on": received_on,
         "matter_id": row.matter_id,
         "key": d.key,
         "label": d.label[:200],
@@ -139,13 +140,14 @@ def list_values(
     now: datetime,
 ) -> ListValues:
     """The stored columns of one report, from the rules (cases.deadlines) alone."""
+    day = submission.received_on
     if case is None:
-        rows = [_deadline_values(r, True) for r in unopened_rows(submission, calendar, now)]
+        rows = [_deadline_values(r, True, day) for r in unopened_rows(submission, calendar, now)]
     else:
         is_open = case.closed_at is None
-        rows = [_deadline_values(r, is_open) for r in case_deadline_rows(case, calendar, now)]
+        rows = [_deadline_values(r, is_open, day) for r in case_deadline_rows(case, calendar, now)]
     rows += [
-        _deadline_values(r, True)
+        _deadline_values(r, True, day)
         for matter in matters
         for r in matter_rows(matter, submission.id, calendar, now)
     ]
@@ -686,17 +688,17 @@ class Counts:
 def counts(
     session: Session, now: datetime, since: date | None = None, until: date | None = None
 ) -> Counts:
-    """The statistics' counts: one grouped query over the reports, one over the deadlines."""
+    """The statistics' counts: one grouped query over the reports, one over the deadlines,
+    each read from a covering index; a period filters each table on its own receipt date
+    (list_deadlines carries a copy), so neither query joins."""
     require_aware(now, "now")
     now = _utc(now)
 
-    def within(query: Select[Any], joined: bool = True) -> Select[Any]:
-        if not joined and (since is not None or until is not None):
-            query = query.join(CaseList, CaseList.submission_id == ListDeadline.submission_id)
+    def within(query: Select[Any], received_on: Any = CaseList.received_on) -> Select[Any]:
         if since is not None:
-            query = query.where(CaseList.received_on >= since)
+            query = query.where(received_on >= since)
         if until is not None:
-            query = query.where(CaseList.received_on <= until)
+            query = query.where(received_on <= until)
         return query
 
     channels: Counter[str] = Counter()
@@ -747,7 +749,7 @@ def counts(
             )
             .group_by(ListDeadline.key)
             .order_by(ListDeadline.key),
-            joined=False,
+            ListDeadline.received_on,
         )
     ):
         per_key[key] = DeadlineStats(

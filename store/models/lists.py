@@ -26,8 +26,10 @@ class CaseList(Base):
     __tablename__ = "case_lists"
     __table_args__ = (
         Index("ix_case_lists_closed_received", "closed", "received_on", "submission_id"),
-        Index("ix_case_lists_closed_next", "closed", "next_late_at"),
-        Index("ix_case_lists_assignee", "assignee_id", "closed", "received_on"),
+        # Each list order ends in the submission id, the cursor's tie-breaker (cases.lists:
+        # paging by key), so a page is one seek in one of these indexes (migration 0010).
+        Index("ix_case_lists_closed_next", "closed", "next_late_at", "submission_id"),
+        Index("ix_case_lists_assignee", "assignee_id", "closed", "received_on", "submission_id"),
         Index("ix_case_lists_received", "received_on"),
         # Covers the statistics' grouped count: read from the index alone.
         Index(
@@ -62,10 +64,11 @@ class CaseList(Base):
 class ListDeadline(Base):
     __tablename__ = "list_deadlines"
     __table_args__ = (
-        Index("ix_list_deadlines_open", "listed", "outcome", "late_at"),
+        # The deadlines page's order with its tie-breaker (the cursor's key, migration 0010).
+        Index("ix_list_deadlines_open", "listed", "outcome", "late_at", "id"),
         Index("ix_list_deadlines_submission", "submission_id"),
-        # Covers the statistics' per-deadline counts.
-        Index("ix_list_deadlines_counts", "key", "outcome", "late_at", "exact"),
+        # Covers the statistics' per-deadline counts, a period's included (received_on).
+        Index("ix_list_deadlines_counts", "key", "outcome", "late_at", "exact", "received_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -73,6 +76,10 @@ class ListDeadline(Base):
     matter_id: Mapped[int | None] = mapped_column(
         ForeignKey("protection_matters.id", ondelete="CASCADE")
     )
+    # The report's receipt date, copied from case_lists so the statistics of a period count
+    # deadlines without joining every row to its report. Nullable only because SQLite adds a
+    # NOT NULL column in place only with a default (migration 0010); the writer always sets it.
+    received_on: Mapped[date | None]
     key: Mapped[str] = mapped_column(String(32))
     label: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(16))

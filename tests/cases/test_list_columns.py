@@ -42,6 +42,7 @@ START = datetime(2026, 11, 2, 5, 0, tzinfo=UTC)  # a Monday, 10:00 in Kazakhstan
 IDENTITY = {"full_name": "Асель Нурланова", "position": "бухгалтер", "unit": "бухгалтерия"}
 _COMPARED = (
     "submission_id",
+    "received_on",
     "matter_id",
     "key",
     "label",

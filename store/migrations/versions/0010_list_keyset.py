@@ -1,0 +1,60 @@
+"""list keyset: indexes for paging the lists by cursor, and the receipt date on list_deadlines
+
+Revision ID: 0010_list_keyset
+Revises: 0009
+Create Date: 2026-12-07 14:30:00.000000
+
+The inbox and the deadlines page are paged by cursor (cases.lists: the last row's sort key and
+a unique tie-breaker) rather than by OFFSET, so each of their orders needs an index that ends
+in its tie-breaker: the submission id for the inbox's orders, the row id for the deadlines.
+The indexes are dropped and made again with the extra column; on SQLite that happens in place
+(no table is rebuilt, see 0003).
+
+``list_deadlines.received_on`` copies the report's receipt date so the statistics of a period
+count deadlines without a join. It is added nullable (SQLite adds a NOT NULL column in place
+only with a default) and filled here from case_lists; `adal db upgrade` then recomputes every
+list row anyway.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0010_list_keyset"
+down_revision: str | None = "0009"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def _remake(name: str, table: str, columns: list[str]) -> None:
+    op.drop_index(name, table_name=table)
+    op.create_index(name, table, columns)
+
+
+def upgrade() -> None:
+    _remake("ix_case_lists_closed_next", "case_lists", ["closed", "next_late_at", "submission_id"])
+    _remake(
+        "ix_case_lists_assignee",
+        "case_lists",
+        ["assignee_id", "closed", "received_on", "submission_id"],
+    )
+    _remake("ix_list_deadlines_open", "list_deadlines", ["listed", "outcome", "late_at", "id"])
+    op.add_column("list_deadlines", sa.Column("received_on", sa.Date(), nullable=True))
+    op.execute(
+        "UPDATE list_deadlines SET received_on = (SELECT c.received_on FROM case_lists c"
+        " WHERE c.submission_id = list_deadlines.submission_id)"
+    )
+    _remake(
+        "ix_list_deadlines_counts",
+        "list_deadlines",
+        ["key", "outcome", "late_at", "exact", "received_on"],
+    )
+
+
+def downgrade() -> None:
+    _remake("ix_list_deadlines_counts", "list_deadlines", ["key", "outcome", "late_at", "exact"])
+    op.drop_column("list_deadlines", "received_on")
+    _remake("ix_list_deadlines_open", "list_deadlines", ["listed", "outcome", "late_at"])
+    _remake("ix_case_lists_assignee", "case_lists", ["assignee_id", "closed", "received_on"])
+    _remake("ix_case_lists_closed_next", "case_lists", ["closed", "next_late_at"])
