@@ -123,6 +123,20 @@ def _closing_reason(case: Case) -> str | None:
     return None
 
 
+def confirmation(case: Case | None) -> tuple[str | None, date | None]:
+    """The p9 letter's outgoing number and date, as the CONFIRMATION_SENT step recorded them
+    (the register prints them)."""
+    for event in case.events if case is not None else ():
+        if event.kind == Step.CONFIRMATION_SENT.value:
+            details = event.details or {}
+            try:
+                sent = date.fromisoformat(str(details["outgoing_date"]))
+            except (KeyError, ValueError):
+                sent = None
+            return str(details.get("outgoing_number", "")), sent
+    return None, None
+
+
 @dataclass(frozen=True)
 class ListValues:
     """What one report contributes to the lists: its case_lists row (without the assignee,
@@ -151,6 +165,7 @@ def list_values(
         for matter in matters
         for r in matter_rows(matter, submission.id, calendar, now)
     ]
+    number, sent = confirmation(case)
     pending = [r for r in rows if r["listed"] and r["outcome"] is None]
     first = min(pending, key=lambda r: (r["late_at"], r["key"]), default=None)
     entry = {
@@ -164,6 +179,8 @@ def list_values(
         "next_key": first["key"] if first else None,
         "next_late_at": first["late_at"] if first else None,
         "next_soon_at": min(r["soon_at"] for r in pending) if pending else None,
+        "outgoing_number": number,
+        "outgoing_date": sent,
     }
     return ListValues(entry, rows)
 
@@ -316,7 +333,8 @@ def catch_up(session: Session) -> int:
 # --- reading -------------------------------------------------------------------------------
 
 
-def stored_deadline(row: ListDeadline) -> Deadline:
+def stored_deadline(row: ListDeadline | Any) -> Deadline:
+    """The rules' Deadline of a stored row: a ListDeadline, or a plain row of its columns."""
     return Deadline(
         key=row.key,
         label=row.label,
@@ -803,6 +821,7 @@ __all__ = [
     "Segment",
     "catch_up",
     "catch_up_committed",
+    "confirmation",
     "counts",
     "decode_cursor",
     "encode_cursor",
@@ -812,5 +831,7 @@ __all__ = [
     "recompute",
     "refresh",
     "refresh_case",
+    "stored_deadline",
+    "stored_row",
     "stored_rows",
 ]

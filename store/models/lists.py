@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.models.base import Base
@@ -59,6 +59,10 @@ class CaseList(Base):
     # The responsible person (issue 15): one of the case's holders; the source of truth, which
     # the recomputation leaves alone.
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The written confirmation's outgoing number and date (p9, the CONFIRMATION_SENT step's
+    # details), for the register, which then reads one table pair and no events (0010).
+    outgoing_number: Mapped[str | None] = mapped_column(Text)
+    outgoing_date: Mapped[date | None]
 
 
 class ListDeadline(Base):

@@ -1,4 +1,4 @@
-"""list keyset: indexes for paging the lists by cursor, and the receipt date on list_deadlines
+"""list keyset: indexes for paging the lists by cursor; columns for the statistics and the register
 
 Revision ID: 0010_list_keyset
 Revises: 0009
@@ -13,7 +13,9 @@ The indexes are dropped and made again with the extra column; on SQLite that hap
 ``list_deadlines.received_on`` copies the report's receipt date so the statistics of a period
 count deadlines without a join. It is added nullable (SQLite adds a NOT NULL column in place
 only with a default) and filled here from case_lists; `adal db upgrade` then recomputes every
-list row anyway.
+list row anyway. ``case_lists.outgoing_number`` / ``outgoing_date`` copy the written
+confirmation's outgoing letter from its workflow step, so the register reads the list tables
+alone (one query); the same recomputation fills them.
 """
 
 from collections.abc import Sequence
@@ -50,9 +52,14 @@ def upgrade() -> None:
         "list_deadlines",
         ["key", "outcome", "late_at", "exact", "received_on"],
     )
+    # Filled by the recomputation `adal db upgrade` runs after migrating (cases.lists).
+    op.add_column("case_lists", sa.Column("outgoing_number", sa.Text(), nullable=True))
+    op.add_column("case_lists", sa.Column("outgoing_date", sa.Date(), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("case_lists", "outgoing_date")
+    op.drop_column("case_lists", "outgoing_number")
     _remake("ix_list_deadlines_counts", "list_deadlines", ["key", "outcome", "late_at", "exact"])
     op.drop_column("list_deadlines", "received_on")
     _remake("ix_list_deadlines_open", "list_deadlines", ["listed", "outcome", "late_at"])
