@@ -1,5 +1,7 @@
 """The inbox: the reports the signed-in key holds, from stored plain columns (cases.lists),
-one page at a time, filtered and sorted in the query; nothing is decrypted.
+one page at a time, filtered and sorted in the query; nothing is decrypted. Pages are reached
+by cursor (the "next" link carries the last row's sort key, cases.lists), so a late page costs
+what the first does; the page number is a label.
 
 A report appears for a user only when their key holds a grant on it; other reports exist for
 them neither here nor by URL. Filter values that make no sense are ignored, and the page says
