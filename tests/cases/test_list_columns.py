@@ -88,6 +88,7 @@ def _check(session: Session, submission_id: str) -> None:
     """What is stored equals what the rules compute now, and so do the states."""
     submission = session.get(Submission, submission_id)
     assert submission is not None
+    assert submission.listed is True  # out of catch_up's partial index once listed
     case = session.scalar(select(Case).where(Case.submission_id == submission_id))
     matters: list[ProtectionMatter] = []
     if case is not None:

@@ -15,7 +15,9 @@ count deadlines without a join. It is added nullable (SQLite adds a NOT NULL col
 only with a default) and filled here from case_lists; `adal db upgrade` then recomputes every
 list row anyway. ``case_lists.outgoing_number`` / ``outgoing_date`` copy the written
 confirmation's outgoing letter from its workflow step, so the register reads the list tables
-alone (one query); the same recomputation fills them.
+alone (one query); the same recomputation fills them. ``submissions.listed`` (NULL until the
+back office lists a report, with a partial index over the NULLs) replaces the two full counts
+that told every list page whether the portal had added reports (about 20 ms at 100,000).
 """
 
 from collections.abc import Sequence
@@ -52,12 +54,27 @@ def upgrade() -> None:
         "list_deadlines",
         ["key", "outcome", "late_at", "exact", "received_on"],
     )
+    # Which reports the back office has listed: the portal's new ones have NULL, and a
+    # partial index over those lets every list page check for them in one probe.
+    op.add_column("submissions", sa.Column("listed", sa.Boolean(), nullable=True))
+    op.execute(
+        "UPDATE submissions SET listed = TRUE WHERE id IN (SELECT submission_id FROM case_lists)"
+    )
+    op.create_index(
+        "ix_submissions_unlisted",
+        "submissions",
+        ["id"],
+        sqlite_where=sa.text("listed IS NULL"),
+        postgresql_where=sa.text("listed IS NULL"),
+    )
     # Filled by the recomputation `adal db upgrade` runs after migrating (cases.lists).
     op.add_column("case_lists", sa.Column("outgoing_number", sa.Text(), nullable=True))
     op.add_column("case_lists", sa.Column("outgoing_date", sa.Date(), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_index("ix_submissions_unlisted", table_name="submissions")
+    op.drop_column("submissions", "listed")
     op.drop_column("case_lists", "outgoing_date")
     op.drop_column("case_lists", "outgoing_number")
     _remake("ix_list_deadlines_counts", "list_deadlines", ["key", "outcome", "late_at", "exact"])
