@@ -359,6 +359,12 @@ def stored_row(row: ListDeadline, now: datetime) -> DeadlineRow:
     return DeadlineRow(row.submission_id, deadline, deadline.state(now), row.exact, row.matter_id)
 
 
+# The open deadlines the deadlines page lists, in the words of the partial index
+# ix_list_deadlines_open (store/models/lists.py): "listed" bare, not "IS TRUE", which neither
+# database matches to the index's predicate.
+OPEN: tuple[ColumnElement[bool], ...] = (ListDeadline.listed, ListDeadline.outcome.is_(None))
+
+
 def _state_rank(now: datetime) -> ColumnElement[int]:
     return case(
         (ListDeadline.late_at <= now, 0),
@@ -552,9 +558,7 @@ def open_deadlines_page(
     """
     require_aware(now, "now")
     now = _utc(now)
-    base = _held(select(ListDeadline), key_id, ListDeadline.submission_id).where(
-        ListDeadline.listed.is_(True), ListDeadline.outcome.is_(None)
-    )
+    base = _held(select(ListDeadline), key_id, ListDeadline.submission_id).where(*OPEN)
     segments = [
         Segment(
             segment,
@@ -815,6 +819,7 @@ __all__ = [
     "AREA",
     "DEADLINE_FILTERS",
     "NEW",
+    "OPEN",
     "PER_PAGE",
     "SORTS",
     "Counts",

@@ -166,11 +166,7 @@ def _due_by_tomorrow(session: Session, now: datetime, today: date) -> list[Deadl
         lists.stored_row(stored, now)
         for stored in session.scalars(
             select(ListDeadline)
-            .where(
-                ListDeadline.listed.is_(True),
-                ListDeadline.outcome.is_(None),
-                ListDeadline.late_at < horizon,
-            )
+            .where(*lists.OPEN, ListDeadline.late_at < horizon)
             .order_by(ListDeadline.late_at, ListDeadline.id)
         )
     ]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.models.base import Base
@@ -68,8 +68,20 @@ class CaseList(Base):
 class ListDeadline(Base):
     __tablename__ = "list_deadlines"
     __table_args__ = (
-        # The deadlines page's order with its tie-breaker (the cursor's key, migration 0010).
-        Index("ix_list_deadlines_open", "listed", "outcome", "late_at", "id"),
+        # The deadlines page's order with its tie-breaker (the cursor's key, migration 0010),
+        # one index per database: SQLite seeks through "listed = 1 AND outcome IS NULL" as two
+        # equalities and keeps the index order; PostgreSQL does neither through "outcome IS
+        # NULL" (it sorted every overdue deadline for each page), so it gets a partial index
+        # over the open rows, whose predicate the queries' words (cases.lists.OPEN) imply.
+        Index("ix_list_deadlines_open", "listed", "outcome", "late_at", "id").ddl_if(
+            dialect="sqlite"
+        ),
+        Index(
+            "ix_list_deadlines_open_only",
+            "late_at",
+            "id",
+            postgresql_where=text("listed AND outcome IS NULL"),
+        ).ddl_if(dialect="postgresql"),
         Index("ix_list_deadlines_submission", "submission_id"),
         # Covers the statistics' per-deadline counts, a period's included (received_on).
         Index("ix_list_deadlines_counts", "key", "outcome", "late_at", "exact", "received_on"),

@@ -43,7 +43,17 @@ def upgrade() -> None:
         "case_lists",
         ["assignee_id", "closed", "received_on", "submission_id"],
     )
-    _remake("ix_list_deadlines_open", "list_deadlines", ["listed", "outcome", "late_at", "id"])
+    # The deadlines page's index, per database (store/models/lists.py says why).
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index("ix_list_deadlines_open", table_name="list_deadlines")
+        op.create_index(
+            "ix_list_deadlines_open_only",
+            "list_deadlines",
+            ["late_at", "id"],
+            postgresql_where=sa.text("listed AND outcome IS NULL"),
+        )
+    else:
+        _remake("ix_list_deadlines_open", "list_deadlines", ["listed", "outcome", "late_at", "id"])
     op.add_column("list_deadlines", sa.Column("received_on", sa.Date(), nullable=True))
     op.execute(
         "UPDATE list_deadlines SET received_on = (SELECT c.received_on FROM case_lists c"
@@ -79,6 +89,12 @@ def downgrade() -> None:
     op.drop_column("case_lists", "outgoing_number")
     _remake("ix_list_deadlines_counts", "list_deadlines", ["key", "outcome", "late_at", "exact"])
     op.drop_column("list_deadlines", "received_on")
-    _remake("ix_list_deadlines_open", "list_deadlines", ["listed", "outcome", "late_at"])
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index("ix_list_deadlines_open_only", table_name="list_deadlines")
+        op.create_index(
+            "ix_list_deadlines_open", "list_deadlines", ["listed", "outcome", "late_at"]
+        )
+    else:
+        _remake("ix_list_deadlines_open", "list_deadlines", ["listed", "outcome", "late_at"])
     _remake("ix_case_lists_assignee", "case_lists", ["assignee_id", "closed", "received_on"])
     _remake("ix_case_lists_closed_next", "case_lists", ["closed", "next_late_at"])
