@@ -11,7 +11,7 @@ change recomputes every open case (:func:`recompute`), as do ``adal cases recomp
 A portal report gets its rows from the back office, not from the portal: the portal's database
 role may neither read the calendar nor write the back office's tables (installation/roles.py).
 :func:`catch_up` lists what the portal added since: every list query calls it first, and it
-costs two counts when nothing is missing.
+costs one probe of an empty partial index when nothing is missing (``submissions.listed``).
 
 Deadline states follow from ``now`` in each query (``late_at`` <= now: overdue; ``soon_at`` <=
 now: due soon), so they never go stale between writes. Nothing here decrypts anything.
@@ -19,9 +19,11 @@ now: due soon), so they never go stale between writes. Nothing here decrypts any
 
 from __future__ import annotations
 
+import base64
+import json
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
@@ -33,8 +35,11 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
     or_,
     select,
+    tuple_,
+    update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -45,6 +50,7 @@ from cases.deadlines import DeadlineRow, case_deadline_rows, matter_rows, unopen
 from rules.calendar import WorkCalendar
 from rules.clock import require_aware, start_of_local_day, utcnow
 from rules.deadlines import Deadline, DeadlineState, DeadlineStats
+from rules.errors import AdalError
 from rules.offences import OFFENCE_TYPES, UNDETERMINED
 from rules.workflow import Step
 from store.models import (
@@ -59,6 +65,7 @@ from store.models import (
     User,
 )
 
+AREA = "lists"  # of the AdalError codes raised here
 NEW = "new"
 PER_PAGE = 50
 _STATE_ORDER = {"overdue": 0, "due_soon": 1, "due": 2}
@@ -85,13 +92,14 @@ def _soon_at(deadline: Deadline) -> datetime:
     return start_of_local_day(deadline.warn_from or deadline.due_date - timedelta(days=1))
 
 
-def _deadline_values(row: DeadlineRow, listed: bool) -> dict[str, Any]:
+def _deadline_values(row: DeadlineRow, listed: bool, received_on: date) -> dict[str, Any]:
     d = row.deadline
     outcome = None
     if d.met_at is not None:
         outcome = "met_late" if d.is_late(d.met_at) else "met"
     return {
         "submission_id": row.submission_id,
+        "received_on": received_on,
         "matter_id": row.matter_id,
         "key": d.key,
         "label": d.label[:200],
@@ -117,6 +125,20 @@ def _closing_reason(case: Case) -> str | None:
     return None
 
 
+def confirmation(case: Case | None) -> tuple[str | None, date | None]:
+    """The p9 letter's outgoing number and date, as the CONFIRMATION_SENT step recorded them
+    (the register prints them)."""
+    for event in case.events if case is not None else ():
+        if event.kind == Step.CONFIRMATION_SENT.value:
+            details = event.details or {}
+            try:
+                sent = date.fromisoformat(str(details["outgoing_date"]))
+            except (KeyError, ValueError):
+                sent = None
+            return str(details.get("outgoing_number", "")), sent
+    return None, None
+
+
 @dataclass(frozen=True)
 class ListValues:
     """What one report contributes to the lists: its case_lists row (without the assignee,
@@ -134,18 +156,20 @@ def list_values(
     now: datetime,
 ) -> ListValues:
     """The stored columns of one report, from the rules (cases.deadlines) alone."""
+    day = submission.received_on
     if case is None:
-        rows = [_deadline_values(r, True) for r in unopened_rows(submission, calendar, now)]
+        rows = [_deadline_values(r, True, day) for r in unopened_rows(submission, calendar, now)]
     else:
         is_open = case.closed_at is None
-        rows = [_deadline_values(r, is_open) for r in case_deadline_rows(case, calendar, now)]
+        rows = [_deadline_values(r, is_open, day) for r in case_deadline_rows(case, calendar, now)]
     rows += [
-        _deadline_values(r, True)
+        _deadline_values(r, True, day)
         for matter in matters
         for r in matter_rows(matter, submission.id, calendar, now)
     ]
     for r in rows:
         r["org_id"] = submission.org_id  # every list filters on the organization
+    number, sent = confirmation(case)
     pending = [r for r in rows if r["listed"] and r["outcome"] is None]
     first = min(pending, key=lambda r: (r["late_at"], r["key"]), default=None)
     entry = {
@@ -160,6 +184,8 @@ def list_values(
         "next_key": first["key"] if first else None,
         "next_late_at": first["late_at"] if first else None,
         "next_soon_at": min(r["soon_at"] for r in pending) if pending else None,
+        "outgoing_number": number,
+        "outgoing_date": sent,
     }
     return ListValues(entry, rows)
 
@@ -168,11 +194,16 @@ def _store(session: Session, values: Sequence[ListValues]) -> None:
     if not values:
         return
     ids = [v.entry["submission_id"] for v in values]
-    session.execute(delete(ListDeadline).where(ListDeadline.submission_id.in_(ids)))
     existing = {
         row.submission_id: row
         for row in session.scalars(select(CaseList).where(CaseList.submission_id.in_(ids)))
     }
+    # Deadline rows exist only beside a case_lists row (both are written here, and both go
+    # with their submission), so a report listed for the first time has none to delete. This
+    # skips the DELETE on a first fill (a migration, the bench), where the planner, seeing an
+    # unanalysed table growing in one transaction, scans it for every batch.
+    if existing:
+        session.execute(delete(ListDeadline).where(ListDeadline.submission_id.in_(list(existing))))
     for v in values:
         row = existing.get(v.entry["submission_id"])
         if row is None:
@@ -184,6 +215,13 @@ def _store(session: Session, values: Sequence[ListValues]) -> None:
     if deadlines:
         session.execute(insert(ListDeadline), deadlines)
     session.flush()
+    # Out of catch_up's partial index: these reports are listed now.
+    session.execute(
+        update(Submission)
+        .where(Submission.id.in_(ids), Submission.listed.is_(None))
+        .values(listed=True)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _matters_of(session: Session, case_ids: Iterable[int]) -> dict[int, list[ProtectionMatter]]:
@@ -285,23 +323,16 @@ def catch_up_committed(session: Session) -> None:
 
 
 def catch_up(session: Session) -> int:
-    """List the reports that have no list row yet (the portal's, see the module's docstring).
-    Two counts when nothing is missing; returns how many were added."""
-    missing = session.scalar(
-        select(
-            select(func.count()).select_from(Submission).scalar_subquery()
-            - select(func.count()).select_from(CaseList).scalar_subquery()
-        )
-    )
-    if not missing:
-        return 0
+    """List the reports that have no list rows yet (the portal's, see the module's docstring):
+    those whose ``listed`` is still NULL, found through a partial index that holds only them,
+    so when nothing is owed this is one probe of an empty index. Returns how many were added."""
     submissions = list(
         session.scalars(
-            select(Submission)
-            .outerjoin(CaseList, CaseList.submission_id == Submission.id)
-            .where(CaseList.submission_id.is_(None))
+            select(Submission).where(Submission.listed.is_(None)).order_by(Submission.id)
         )
     )
+    if not submissions:
+        return 0
     calendar = work_calendar(session)
     now = utcnow()
     for start in range(0, len(submissions), 500):
@@ -312,7 +343,8 @@ def catch_up(session: Session) -> int:
 # --- reading -------------------------------------------------------------------------------
 
 
-def stored_deadline(row: ListDeadline) -> Deadline:
+def stored_deadline(row: ListDeadline | Any) -> Deadline:
+    """The rules' Deadline of a stored row: a ListDeadline, or a plain row of its columns."""
     return Deadline(
         key=row.key,
         label=row.label,
@@ -329,6 +361,12 @@ def stored_deadline(row: ListDeadline) -> Deadline:
 def stored_row(row: ListDeadline, now: datetime) -> DeadlineRow:
     deadline = stored_deadline(row)
     return DeadlineRow(row.submission_id, deadline, deadline.state(now), row.exact, row.matter_id)
+
+
+# The open deadlines the deadlines page lists, in the words of the partial index
+# ix_list_deadlines_open (store/models/lists.py): "listed" bare, not "IS TRUE", which neither
+# database matches to the index's predicate.
+OPEN: tuple[ColumnElement[bool], ...] = (ListDeadline.listed, ListDeadline.outcome.is_(None))
 
 
 def _state_rank(now: datetime) -> ColumnElement[int]:
@@ -354,31 +392,154 @@ def _deadline_state(state: str, now: datetime) -> ColumnElement[bool]:
     return and_(ListDeadline.late_at > now, ListDeadline.soon_at > now)
 
 
-def _segments(session: Session, queries: Sequence[Select[Any]], offset: int) -> list[Any]:
-    """One page (PER_PAGE + 1 rows, to tell whether there is more) of the queries' results
-    one after the other, each in its own index order: only a page past a segment counts it."""
-    wanted = PER_PAGE + 1
-    found: list[Any] = []
-    for query in queries:
-        rows = list(session.execute(query.offset(offset).limit(wanted - len(found))))
-        found += rows
-        if len(found) >= wanted:
-            break
-        if rows or offset == 0:
-            offset = 0
-        else:  # the page starts past this segment: skip its rows
-            total = session.scalar(
-                select(func.count()).select_from(query.order_by(None).subquery())
-            )
-            offset = max(0, offset - int(total or 0))
-    return [row[0] if len(row) == 1 else row for row in found]
+# --- paging by key (keyset) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One part of a list in one index order: ``query`` filtered but unordered, ``keys`` the
+    columns of its order ending in a unique tie-breaker, all in one direction, so a page starts
+    where the previous one ended with a single comparison of row values the index can seek to
+    (no OFFSET: the cost of a page does not grow with its depth)."""
+
+    name: str
+    query: Select[Any]
+    keys: tuple[Any, ...]  # mapped attributes of the listed entity (the row's first element)
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page starts: after (or, going back, before) the row with these key values in
+    the named segment."""
+
+    segment: str
+    values: tuple[Any, ...]
+    backward: bool = False
+
+
+_CURSOR_MAX = 300  # characters: a link's cursor is a few dozen; anything longer is forged
+
+
+def encode_cursor(segment: str, values: Sequence[Any]) -> str:
+    """A cursor for a link: URL-safe, opaque to the user, nothing in it they cannot see on the
+    page already (the sort values and the report's id). The server checks it on the way back."""
+    plain: list[Any] = [segment]
+    for value in values:
+        if isinstance(value, datetime):  # SQLite hands them back naive, in UTC
+            value = _utc(value).isoformat()
+        elif isinstance(value, date):
+            value = value.isoformat()
+        plain.append(value)
+    raw = json.dumps(plain, separators=(",", ":"), ensure_ascii=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _bad_cursor() -> AdalError:
+    return AdalError(AREA, "bad_cursor", "the page link is not one this list made")
+
+
+def _typed(value: Any, column: Any) -> Any:
+    kind = column.type.python_type
+    if kind is datetime:
+        if not isinstance(value, str):
+            raise ValueError(value)
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            raise ValueError(value)
+        return moment.astimezone(UTC)
+    if kind is date:
+        if not isinstance(value, str):
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    if kind is int:
+        if type(value) is not int or not 0 <= value < 2**63:
+            raise ValueError(value)
+        return value
+    if not isinstance(value, str) or not 0 < len(value) <= 64:
+        raise ValueError(value)
+    return value
+
+
+def decode_cursor(text: str, segments: Sequence[Segment], *, backward: bool = False) -> Cursor:
+    """The cursor of a link, checked against the list's segments: a segment of this list, and
+    one value of the right type per key. Anything else (edited, truncated, from another list or
+    sort) is refused with AdalError("lists", "bad_cursor")."""
+    if not text or len(text) > _CURSOR_MAX:
+        raise _bad_cursor()
+    try:
+        plain = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        if not isinstance(plain, list) or not plain or not isinstance(plain[0], str):
+            raise ValueError(plain)
+        segment = next(s for s in segments if s.name == plain[0])
+        if len(plain) - 1 != len(segment.keys):
+            raise ValueError(plain)
+        values = tuple(_typed(v, k) for v, k in zip(plain[1:], segment.keys, strict=True))
+    except (ValueError, TypeError, StopIteration, RecursionError) as error:
+        raise _bad_cursor() from error
+    return Cursor(segment.name, values, backward)
 
 
 @dataclass(frozen=True)
 class Page:
     rows: list[Any]
-    page: int
-    more: bool
+    more: bool  # a next page exists
+    after: str | None = None  # the next page's cursor
+    before: str | None = None  # the previous page's cursor; None on the first page
+
+
+def _key_values(row: Any, segment: Segment) -> tuple[Any, ...]:
+    entity = row[0] if isinstance(row, tuple) else row
+    return tuple(getattr(entity, key.key) for key in segment.keys)
+
+
+def _past(segment: Segment, values: tuple[Any, ...], backward: bool) -> ColumnElement[bool]:
+    """Rows after ``values`` in the segment's order (before them when going back)."""
+    left = tuple_(*segment.keys)
+    right = tuple_(*(literal(v, k.type) for v, k in zip(values, segment.keys, strict=True)))
+    return left < right if segment.descending != backward else left > right
+
+
+def _walk(session: Session, segments: Sequence[Segment], cursor: Cursor | None) -> Page:
+    """One page (PER_PAGE rows) of the segments one after the other, from the cursor on (or
+    back from it), each segment read in its index order from the cursor's key: every query is
+    an index seek plus at most PER_PAGE + 1 rows, however deep the page."""
+    backward = cursor is not None and cursor.backward
+    wanted = PER_PAGE + 1  # one more, to tell whether there is a further page
+    names = [s.name for s in segments]
+    start = names.index(cursor.segment) if cursor is not None else 0
+    order = range(start, -1, -1) if backward else range(start, len(segments))
+    found: list[tuple[Segment, Any]] = []
+    for i in order:
+        segment = segments[i]
+        query = segment.query
+        if cursor is not None and i == start:
+            query = query.where(_past(segment, cursor.values, backward))
+        down = segment.descending != backward
+        query = query.order_by(*(k.desc() if down else k.asc() for k in segment.keys))
+        rows = list(session.execute(query.limit(wanted - len(found))))
+        found += [(segment, row[0] if len(row) == 1 else tuple(row)) for row in rows]
+        if len(found) >= wanted:
+            break
+    further = len(found) > PER_PAGE
+    found = found[:PER_PAGE]
+    if backward:
+        found.reverse()
+    rows = [row for _s, row in found]
+
+    def at(index: int) -> str:
+        segment, row = found[index]
+        return encode_cursor(segment.name, _key_values(row, segment))
+
+    if not found:
+        return Page([], False)
+    if backward:  # came back from a later page: there is one after this
+        return Page(rows, True, at(-1), at(0) if further else None)
+    return Page(rows, further, at(-1) if further else None, at(0) if cursor is not None else None)
+
+
+def _cursor(text: str | None, segments: Sequence[Segment], backward: bool) -> Cursor | None:
+    return decode_cursor(text, segments, backward=backward) if text else None
 
 
 def open_deadlines_page(
@@ -387,30 +548,35 @@ def open_deadlines_page(
     now: datetime,
     *,
     org_id: int,
-    page: int = 1,
     state: str | None = None,
+    after: str | None = None,
+    before: str | None = None,
 ) -> Page:
     """The open deadlines of the reports ``key_id`` holds, most urgent first (overdue, due soon,
     due; then by due time), one page: the order of cases.deadlines.open_deadlines.
 
     Read segment by segment (overdue, due soon, due), each in the order of the open-deadline
-    index (``late_at``), so no request sorts every open deadline: a page inside a segment is
-    one index walk, and only a page past a segment counts that segment's rows.
+    index (``late_at``, ``id``) and from the cursor of the link followed (``after`` the last row
+    of the page before, or ``before`` the first row of the page after): no request sorts or
+    skips open deadlines, however deep the page. A cursor this list did not make is refused
+    (AdalError "lists" / "bad_cursor").
     """
     require_aware(now, "now")
     now = _utc(now)
     base = _held(select(ListDeadline), key_id, ListDeadline.submission_id).where(
-        scope.in_org(ListDeadline.org_id, org_id),
-        ListDeadline.listed.is_(True),
-        ListDeadline.outcome.is_(None),
+        scope.in_org(ListDeadline.org_id, org_id), *OPEN
     )
     segments = [
-        base.where(_deadline_state(segment, now)).order_by(ListDeadline.late_at, ListDeadline.id)
+        Segment(
+            segment,
+            base.where(_deadline_state(segment, now)),
+            (ListDeadline.late_at, ListDeadline.id),
+        )
         for segment in ("overdue", "due_soon", "due")
         if state in (None, segment)
     ]
-    found = [stored_row(r, now) for r in _segments(session, segments, (page - 1) * PER_PAGE)]
-    return Page(found[:PER_PAGE], page, len(found) > PER_PAGE)
+    found = _walk(session, segments, _cursor(after or before, segments, backward=not after))
+    return replace(found, rows=[stored_row(r, now) for r in found.rows])
 
 
 @dataclass(frozen=True)
@@ -451,13 +617,15 @@ def inbox_page(
     key_id: str,
     now: datetime,
     filters: InboxFilters,
-    page: int = 1,
     *,
     org_id: int,
+    after: str | None = None,
+    before: str | None = None,
 ) -> Page:
-    """One page of the reports ``key_id`` holds, filtered and sorted on stored columns. Each
-    row carries its open deadlines shown in the inbox: the most urgent of an opened case; both
-    p8 and p9 of a report nobody has opened (one more query, for this page's rows only)."""
+    """One page of the reports ``key_id`` holds, filtered and sorted on stored columns, from
+    the cursor of the link followed (as :func:`open_deadlines_page`). Each row carries its open
+    deadlines shown in the inbox: the most urgent of an opened case; both p8 and p9 of a report
+    nobody has opened (one more query, for this page's rows only)."""
     require_aware(now, "now")
     now = _utc(now)
     last = (
@@ -486,23 +654,24 @@ def inbox_page(
         query = query.where(CaseList.received_on >= filters.since)
     if filters.until:
         query = query.where(CaseList.received_on <= filters.until)
-    newest = (CaseList.received_on.desc(), CaseList.submission_id)
+    # Every order ends in the submission id, so a cursor names one row; the indexes on
+    # (closed, received_on, submission_id) and (closed, next_late_at, submission_id) hold it.
+    newest = (CaseList.received_on, CaseList.submission_id)
     if filters.sort == "deadline":
-        # Reports with an open deadline by its moment, then those without one: two walks of
-        # the (closed, next_late_at) index rather than one sort of every report.
-        queries = [
-            query.where(CaseList.next_late_at.is_not(None)).order_by(
-                CaseList.next_late_at, CaseList.submission_id
+        # Reports with an open deadline by its moment, then those without one, newest first:
+        # two walks of their indexes rather than one sort of every report.
+        segments = [
+            Segment(
+                "next",
+                query.where(CaseList.next_late_at.is_not(None)),
+                (CaseList.next_late_at, CaseList.submission_id),
             ),
-            query.where(CaseList.next_late_at.is_(None)).order_by(*newest),
+            Segment("none", query.where(CaseList.next_late_at.is_(None)), newest, True),
         ]
-    elif filters.sort == "received_asc":
-        queries = [query.order_by(CaseList.received_on, CaseList.submission_id)]
     else:
-        queries = [query.order_by(*newest)]
-    found = _segments(session, queries, (page - 1) * PER_PAGE)
-    more = len(found) > PER_PAGE
-    found = found[:PER_PAGE]
+        segments = [Segment("all", query, newest, filters.sort != "received_asc")]
+    page = _walk(session, segments, _cursor(after or before, segments, backward=not after))
+    found = page.rows
     urgent: dict[str, list[DeadlineRow]] = {}
     if found and not filters.closed:
         new = {entry.submission_id for entry, _l, _n in found if entry.status == NEW}
@@ -533,7 +702,7 @@ def inbox_page(
         )
         for entry, last_on, name in found
     ]
-    return Page(rows, page, more)
+    return replace(page, rows=rows)
 
 
 # --- statistics ----------------------------------------------------------------------------
@@ -561,22 +730,21 @@ def counts(
     org_ids: Collection[int],
 ) -> Counts:
     """The statistics' counts of the reports sent to `org_ids` (a user's own organization, or
-    the ones below a superior body): one grouped query over the reports, one over the
-    deadlines. Required, so that no caller counts every organization by omission."""
+    the ones below a superior body; required, so that no caller counts every organization by
+    omission): one grouped query over the reports, one over the deadlines, each read from a
+    covering index; a period filters each table on its own receipt date (list_deadlines carries
+    a copy), so neither query joins."""
     require_aware(now, "now")
     now = _utc(now)
 
-    def within(query: Select[Any], joined: bool = True) -> Select[Any]:
-        if joined:
-            query = query.where(scope.in_orgs(CaseList.org_id, org_ids))
-        else:
-            query = query.where(scope.in_orgs(ListDeadline.org_id, org_ids))
-        if not joined and (since is not None or until is not None):
-            query = query.join(CaseList, CaseList.submission_id == ListDeadline.submission_id)
+    def within(
+        query: Select[Any], received_on: Any = CaseList.received_on, org: Any = CaseList.org_id
+    ) -> Select[Any]:
+        query = query.where(scope.in_orgs(org, org_ids))
         if since is not None:
-            query = query.where(CaseList.received_on >= since)
+            query = query.where(received_on >= since)
         if until is not None:
-            query = query.where(CaseList.received_on <= until)
+            query = query.where(received_on <= until)
         return query
 
     channels: Counter[str] = Counter()
@@ -627,7 +795,8 @@ def counts(
             )
             .group_by(ListDeadline.key)
             .order_by(ListDeadline.key),
-            joined=False,
+            ListDeadline.received_on,
+            ListDeadline.org_id,
         )
     ):
         per_key[key] = DeadlineStats(
@@ -666,24 +835,33 @@ def stored_rows(session: Session, submission_id: str) -> tuple[CaseList | None, 
 
 
 __all__ = [
+    "AREA",
     "DEADLINE_FILTERS",
     "NEW",
+    "OPEN",
     "PER_PAGE",
     "SORTS",
     "Counts",
+    "Cursor",
     "DeadlineState",
     "InboxFilters",
     "InboxRow",
     "ListValues",
     "Page",
+    "Segment",
     "catch_up",
     "catch_up_committed",
+    "confirmation",
     "counts",
+    "decode_cursor",
+    "encode_cursor",
     "inbox_page",
     "list_values",
     "open_deadlines_page",
     "recompute",
     "refresh",
     "refresh_case",
+    "stored_deadline",
+    "stored_row",
     "stored_rows",
 ]

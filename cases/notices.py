@@ -39,14 +39,15 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from cases import scope
-from cases.deadlines import DeadlineRow, open_deadlines
+from cases import lists, scope
+from cases.deadlines import DeadlineRow
 from cases.facts import protection_end
 from crypto import localbox
-from rules.clock import local_date, require_aware
+from rules.clock import local_date, require_aware, start_of_local_day
 from store.models import (
     Case,
     Grant,
+    ListDeadline,
     Message,
     Notice,
     NotifyState,
@@ -178,6 +179,24 @@ def _deadline_phase(row: DeadlineRow, today: date) -> str | None:
     return None
 
 
+def _due_by_tomorrow(session: Session, now: datetime, today: date) -> list[DeadlineRow]:
+    """The open deadlines that are overdue or fall due by the end of tomorrow, from the stored
+    list columns (cases.lists, the deadlines page's rows) rather than the rules rerun over every
+    case: one range of the open-deadline index. A deadline due on day D is late from the end of
+    D at the latest, so ``late_at`` before the start of the day after tomorrow's next day takes
+    every candidate; _deadline_phase picks the exact ones."""
+    lists.catch_up(session)  # the portal's new reports owe their p8 and p9 deadlines too
+    horizon = start_of_local_day(today + timedelta(days=3))
+    return [
+        lists.stored_row(stored, now)
+        for stored in session.scalars(
+            select(ListDeadline)
+            .where(*lists.OPEN, ListDeadline.late_at < horizon)
+            .order_by(ListDeadline.late_at, ListDeadline.id)
+        )
+    ]
+
+
 def events(session: Session, now: datetime) -> list[Event]:
     """Every notice the present state calls for, sent or not (the ledger tells which)."""
     require_aware(now, "now")
@@ -225,7 +244,7 @@ def events(session: Session, now: datetime) -> list[Event]:
     )
     deadlines = [
         (row, phase)
-        for row in open_deadlines(session, now)
+        for row in _due_by_tomorrow(session, now, today)
         if (phase := _deadline_phase(row, today)) is not None
     ]
     envelope_of: dict[str, tuple[str, int | None]] = (

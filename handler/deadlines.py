@@ -14,34 +14,45 @@ from flask import Blueprint, render_template, request
 from cases.lists import Page, catch_up_committed, open_deadlines_page
 from handler import keyring
 from handler.gate import CASE_ROLES, allow, own_org
+from handler.inbox import paging, shown_page
+from handler.messages import describe
+from rules.errors import AdalError
 from web.database import db
 
 bp = Blueprint("deadlines", __name__)
 STATES = ("overdue", "due_soon", "due")
-MAX_PAGE = 10_000
 
 
 @bp.get("/deadlines")
 @allow(*CASE_ROLES)
-def dashboard() -> str:
-    page = max(1, min(request.args.get("page", 1, type=int) or 1, MAX_PAGE))
+def dashboard() -> tuple[str, int]:
+    page, after, before = paging()
     state = request.args.get("state", "")
     bad = bool(state) and state not in STATES
     if bad:
         state = ""
     key_id = keyring.key_id()
-    found = Page([], page, False)
+    found = Page([], False)
+    refused: str | None = None
     if key_id is not None:
         catch_up_committed(db())
-        found = open_deadlines_page(
-            db(), key_id, datetime.now(UTC), org_id=own_org(), page=page, state=state or None
-        )
+        now = datetime.now(UTC)
+        chosen = state or None
+        org_id = own_org()
+        try:
+            found = open_deadlines_page(
+                db(), key_id, now, org_id=org_id, state=chosen, after=after, before=before
+            )
+        except AdalError as error:  # an edited or stale link: say so and start again
+            refused = describe(error)
+            found = open_deadlines_page(db(), key_id, now, org_id=org_id, state=chosen)
     return render_template(
         "handler/deadlines.html",
         rows=found.rows,
-        page=page,
-        more=found.more,
+        found=found,
+        page=shown_page(found, page),
         state=state,
         states=STATES,
         bad=bad,
-    )
+        refused=refused,
+    ), 400 if refused else 200

@@ -1,5 +1,7 @@
 """The inbox: the reports the signed-in key holds, from stored plain columns (cases.lists),
-one page at a time, filtered and sorted in the query; nothing is decrypted.
+one page at a time, filtered and sorted in the query; nothing is decrypted. Pages are reached
+by cursor (the "next" link carries the last row's sort key, cases.lists), so a late page costs
+what the first does; the page number is a label.
 
 A report appears for a user only when their key holds a grant on it; other reports exist for
 them neither here nor by URL. Filter values that make no sense are ignored, and the page says
@@ -16,11 +18,20 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from cases import scope
-from cases.lists import DEADLINE_FILTERS, SORTS, InboxFilters, catch_up_committed, inbox_page
+from cases.lists import (
+    DEADLINE_FILTERS,
+    SORTS,
+    InboxFilters,
+    Page,
+    catch_up_committed,
+    inbox_page,
+)
 from handler import keyring
 from handler.auth import home_for
 from handler.filters import CHANNELS, STATUSES
 from handler.gate import CASE_ROLES, allow, allow_pending, current_user, own_org
+from handler.messages import describe
+from rules.errors import AdalError
 from store.models import User
 from web.database import db
 
@@ -96,9 +107,21 @@ def parse_filters(args: Any, me: int) -> tuple[InboxFilters, dict[str, str], boo
     return filters, kept, bad
 
 
-def _page() -> int:
+def paging() -> tuple[int, str | None, str | None]:
+    """The page number shown (a label only: the cursor says where the page starts) and the
+    cursor of the link followed: ``after`` the last row of the page before, or ``before`` the
+    first row of the page after. Without a cursor the list starts at its first page."""
+    after = request.args.get("after", "") or None
+    before = None if after else request.args.get("before", "") or None
     page = request.args.get("page", 1, type=int) or 1
-    return max(1, min(page, MAX_PAGE))
+    if after is None and before is None:
+        page = 1
+    return max(1, min(page, MAX_PAGE)), after, before
+
+
+def shown_page(found: Page, page: int) -> int:
+    """The label of a page: 1 when nothing comes before it, at least 2 otherwise."""
+    return max(2, page) if found.before else 1
 
 
 def staff_choices() -> list[tuple[int, str]]:
@@ -125,26 +148,34 @@ def home() -> Response:
 
 @bp.get("/inbox")
 @allow(*CASE_ROLES)
-def inbox() -> str:
+def inbox() -> tuple[str, int]:
     filters, kept, bad = parse_filters(request.args, current_user().id)
-    page = _page()
+    page, after, before = paging()
     key_id = keyring.key_id()
-    rows: list[Any] = []
-    more = False
+    found = Page([], False)
+    refused: str | None = None
     if key_id:
         catch_up_committed(db())
-        found = inbox_page(db(), key_id, datetime.now(UTC), filters, page, org_id=own_org())
-        rows, more = found.rows, found.more
+        now = datetime.now(UTC)
+        org_id = own_org()
+        try:
+            found = inbox_page(
+                db(), key_id, now, filters, org_id=org_id, after=after, before=before
+            )
+        except AdalError as error:  # an edited or stale link: say so and start again
+            refused = describe(error)
+            found = inbox_page(db(), key_id, now, filters, org_id=org_id)
     return render_template(
         "handler/inbox.html",
-        rows=rows,
-        more=more,
-        page=page,
+        rows=found.rows,
+        found=found,
+        page=shown_page(found, page),
         closed=filters.closed,
         filters=filters,
         kept=kept,
         bad=bad,
+        refused=refused,
         staff=staff_choices(),
         statuses=STATUSES,
         has_key=key_id is not None,
-    )
+    ), 400 if refused else 200

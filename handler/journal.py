@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
 
+from cases.lists import catch_up_committed
 from cases.register_book import check_period, register_book
 from documents import DOCX_MIMETYPE
 from documents.register_book import XLSX_MIMETYPE, register_docx, register_xlsx
@@ -88,6 +89,7 @@ def export(lang: str, fmt: str) -> Response | tuple[str, int]:
     if error:
         return _page(since, until, error)
     database = db()
+    catch_up_committed(database)  # the portal's new reports get their list rows first
     book = register_book(database, since, until, datetime.now(UTC), org_id=own_org())
     body = register_docx(book, lang) if fmt == "docx" else register_xlsx(book, lang)
     audit.append(

@@ -24,6 +24,7 @@ from cases import (
     handover,
     identity,
     links,
+    lists,
     mail_address,
     notes,
     organizations,
@@ -275,6 +276,12 @@ TEXTS: Mapping[str, Mapping[str, LazyString]] = {
         "same_case": _l("A case cannot be linked to itself."),
         "exists": _l("These cases are already linked."),
         "not_linked": _l("These cases are not linked."),
+    },
+    lists.AREA: {
+        "bad_cursor": _l(
+            "This page link is not one the list made (it was changed or cut short), so the "
+            "list starts again from its first page."
+        ),
     },
     search.AREA: {
         "too_short": _l("Type at least two letters to search."),

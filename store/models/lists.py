@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.models.base import Base
@@ -26,8 +26,10 @@ class CaseList(Base):
     __tablename__ = "case_lists"
     __table_args__ = (
         Index("ix_case_lists_closed_received", "closed", "received_on", "submission_id"),
-        Index("ix_case_lists_closed_next", "closed", "next_late_at"),
-        Index("ix_case_lists_assignee", "assignee_id", "closed", "received_on"),
+        # Each list order ends in the submission id, the cursor's tie-breaker (cases.lists:
+        # paging by key), so a page is one seek in one of these indexes (migration 0011).
+        Index("ix_case_lists_closed_next", "closed", "next_late_at", "submission_id"),
+        Index("ix_case_lists_assignee", "assignee_id", "closed", "received_on", "submission_id"),
         Index("ix_case_lists_received", "received_on"),
         # Covers the statistics' grouped count: read from the index alone.
         Index(
@@ -59,15 +61,32 @@ class CaseList(Base):
     # The responsible person (issue 15): one of the case's holders; the source of truth, which
     # the recomputation leaves alone.
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The written confirmation's outgoing number and date (p9, the CONFIRMATION_SENT step's
+    # details), for the register, which then reads one table pair and no events (0011).
+    outgoing_number: Mapped[str | None] = mapped_column(Text)
+    outgoing_date: Mapped[date | None]
 
 
 class ListDeadline(Base):
     __tablename__ = "list_deadlines"
     __table_args__ = (
-        Index("ix_list_deadlines_open", "listed", "outcome", "late_at"),
+        # The deadlines page's order with its tie-breaker (the cursor's key, migration 0011),
+        # one index per database: SQLite seeks through "listed = 1 AND outcome IS NULL" as two
+        # equalities and keeps the index order; PostgreSQL does neither through "outcome IS
+        # NULL" (it sorted every overdue deadline for each page), so it gets a partial index
+        # over the open rows, whose predicate the queries' words (cases.lists.OPEN) imply.
+        Index("ix_list_deadlines_open", "listed", "outcome", "late_at", "id").ddl_if(
+            dialect="sqlite"
+        ),
+        Index(
+            "ix_list_deadlines_open_only",
+            "late_at",
+            "id",
+            postgresql_where=text("listed AND outcome IS NULL"),
+        ).ddl_if(dialect="postgresql"),
         Index("ix_list_deadlines_submission", "submission_id"),
-        # Covers the statistics' per-deadline counts.
-        Index("ix_list_deadlines_counts", "key", "outcome", "late_at", "exact"),
+        # Covers the statistics' per-deadline counts, a period's included (received_on).
+        Index("ix_list_deadlines_counts", "key", "outcome", "late_at", "exact", "received_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -77,6 +96,10 @@ class ListDeadline(Base):
     matter_id: Mapped[int | None] = mapped_column(
         ForeignKey("protection_matters.id", ondelete="CASCADE")
     )
+    # The report's receipt date, copied from case_lists so the statistics of a period count
+    # deadlines without joining every row to its report. Nullable only because SQLite adds a
+    # NOT NULL column in place only with a default (migration 0011); the writer always sets it.
+    received_on: Mapped[date | None]
     key: Mapped[str] = mapped_column(String(32))
     label: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(16))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.models.base import Base, new_id
@@ -88,6 +88,16 @@ class Submission(Base):
     """
 
     __tablename__ = "submissions"
+    __table_args__ = (
+        # The reports the back office has not listed yet (cases.lists.catch_up): a partial
+        # index, empty when nothing is owed, so every list page finds that out in one probe.
+        Index(
+            "ix_submissions_unlisted",
+            "id",
+            sqlite_where=text("listed IS NULL"),
+            postgresql_where=text("listed IS NULL"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     channel: Mapped[str] = mapped_column(String(24))
@@ -102,6 +112,9 @@ class Submission(Base):
         ForeignKey("envelopes.id"), unique=True, index=True
     )
     mailbox_id: Mapped[str | None] = mapped_column(ForeignKey("mailboxes.id"), unique=True)
+    # True once cases.lists wrote the report's list rows; NULL from the portal, which neither
+    # sets it nor may write the list tables (migration 0011).
+    listed: Mapped[bool | None]
 
     report_envelope: Mapped[Envelope] = relationship(foreign_keys=[report_envelope_id])
     identity_envelope: Mapped[Envelope | None] = relationship(foreign_keys=[identity_envelope_id])

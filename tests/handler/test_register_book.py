@@ -17,6 +17,7 @@ from flask import Flask
 from sqlalchemy import event, select
 
 from cases import register_book as book_module
+from cases.lists import catch_up
 from cases.protection import ProtectedPerson, add_matter, create_protection, update_matter
 from cases.register_book import MAX_PERIOD, RegisterBook, register_book
 from cases.workflow import record_step, set_offence_type
@@ -200,6 +201,8 @@ def test_rows_are_gathered_with_a_fixed_number_of_queries(demo: DemoInstance) ->
         for i in range(extra):
             sid = registered_case(demo, _kz(date(2026, 12, 10 + i)))
             _called(demo, sid, date(2026, 12, 10 + i))
+        with demo.sessions() as s, s.begin():
+            catch_up(s)  # as any list page would have: the portal's reports get their rows
         with demo.sessions() as s:
             statements: list[str] = []
             engine = s.get_bind()
@@ -213,7 +216,8 @@ def test_rows_are_gathered_with_a_fixed_number_of_queries(demo: DemoInstance) ->
             finally:
                 event.remove(engine, "before_cursor_execute", count)
             counts.append(len(statements))
-    assert counts[0] == counts[1] <= 6, counts
+    # One query for the rows, one to find that no portal report awaits its list rows.
+    assert counts[0] == counts[1] <= 2, counts
 
 
 def _docx_text(body: bytes) -> tuple[list[list[str]], str]:

@@ -50,22 +50,19 @@ def _mailbox(s: Session) -> Mailbox:
     return box
 
 
-def _flushed(s: Session, row: Mailbox) -> Mailbox:
-    s.flush()
-    return row
-
-
 def _submission(s: Session, **values: object) -> str:
-    """A portal submission row, inserted naming its columns: these tests run on schemas older
-    than Submission's model (no org_id before 0010), which an ORM insert would name."""
+    """A submissions row with the columns of migration 0002 only (Core, not the model): these
+    tests also run on a database migrated no further, before `org_id` (0010) and `listed`
+    (0011) existed."""
+    box = _mailbox(s)
     s.flush()
-    submission_id = new_id()
+    sid = new_id()
     s.execute(
         insert(Submission.__table__).values(
-            id=submission_id, channel="portal", received_on=TODAY, **values
+            id=sid, channel="portal", received_on=TODAY, mailbox_id=box.id, **values
         )
     )
-    return submission_id
+    return sid
 
 
 def _portal_case(factory: sessionmaker[Session]) -> Case:
@@ -73,20 +70,17 @@ def _portal_case(factory: sessionmaker[Session]) -> Case:
     with transaction(factory) as s:
         report, identity = _envelope(s, "report"), _envelope(s, "identity")
         message_env, file_env = _envelope(s, "message"), _envelope(s, "file")
-        mailbox = _flushed(s, _mailbox(s))
-        submission_id = _submission(
-            s, report_envelope_id=report, identity_envelope_id=identity, mailbox_id=mailbox.id
-        )
+        submission = _submission(s, report_envelope_id=report, identity_envelope_id=identity)
         message = Message(
-            submission_id=submission_id,
+            submission_id=submission,
             direction="from_reporter",
             envelope_id=message_env,
             created_on=TODAY,
         )
         s.add(message)
         s.flush()
-        s.add(Attachment(submission_id=submission_id, message_id=message.id, envelope_id=file_env))
-        return Case(submission_id, report, identity, message_env, file_env)
+        s.add(Attachment(submission_id=submission, message_id=message.id, envelope_id=file_env))
+        return Case(submission, report, identity, message_env, file_env)
 
 
 def _counts(factory: sessionmaker[Session]) -> tuple[int, int, int]:
@@ -99,9 +93,7 @@ def _counts(factory: sessionmaker[Session]) -> tuple[int, int, int]:
 
 # Each forgery reuses one envelope of the victim's case in a row of the attacker's own case.
 FORGERIES: dict[str, Callable[[Session, Case, Case], None]] = {
-    "report": lambda s, victim, own: _submission(
-        s, report_envelope_id=victim.report, mailbox_id=_flushed(s, _mailbox(s)).id
-    ),
+    "report": lambda s, victim, own: _submission(s, report_envelope_id=victim.report),
     "identity": lambda s, victim, own: s.add(
         Submission(
             channel="portal",
