@@ -8,7 +8,7 @@ from adal_cli.audit import audit_group
 from adal_cli.backup import backup_command, restore_command
 from adal_cli.cases import cases_group
 from adal_cli.db import db_group
-from adal_cli.dbroles import grant_portal_command
+from adal_cli.dbroles import grant_backoffice_command, grant_portal_command
 from adal_cli.heads import head_group
 from adal_cli.housekeeping import housekeeping_command
 from adal_cli.init import init_command
@@ -35,6 +35,7 @@ cli.add_command(run_demo_command)
 cli.add_command(audit_group)
 cli.add_command(recover_command)
 db_group.add_command(grant_portal_command)
+db_group.add_command(grant_backoffice_command)
 cli.add_command(backup_command)
 cli.add_command(restore_command)
 cli.add_command(purge_command)

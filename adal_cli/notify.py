@@ -40,6 +40,7 @@ class Recipient:
     language: str
     counts: Counter[str]
     organization: str  # the name of the receiver's organization, in their mail language
+    org_id: int | None
 
 
 def organization_name(org: Organization | None, language: str) -> str:
@@ -88,6 +89,7 @@ def one_pass(ctx: Context, config: HandlerConfig, now: datetime) -> notices.Pass
                 organization_name(session.get(Organization, u.org_id), u.mail_language)
                 if u.org_id is not None
                 else "",
+                u.org_id,
             )
             for u in users
         ]
@@ -121,7 +123,7 @@ def one_pass(ctx: Context, config: HandlerConfig, now: datetime) -> notices.Pass
                     continue
                 with ctx.sessions() as session, session.begin():
                     notices.mark_sent(session, token, recipient.user_id, local_date(now))
-                result.sent += 1
+                result.count(recipient.org_id, sent=True)
                 result.notices += sum(recipient.counts.values())
     except AdalError as exc:  # the server could not be reached or refused the login
         for recipient in pending:
@@ -141,8 +143,7 @@ def _release(
 ) -> None:
     with ctx.sessions() as session, session.begin():
         notices.release(session, token, recipient.user_id)
-    result.failed += 1
-    result.error = exc.message
+    result.count(recipient.org_id, sent=False, error=exc.message)
 
 
 def _config() -> HandlerConfig:

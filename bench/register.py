@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import event, insert
 
+from cases import organizations
 from cases.register_book import register_book
 from documents.register_book import register_docx, register_xlsx
 from rules.clock import start_of_local_day
@@ -44,7 +45,15 @@ NOW = datetime(2027, 1, 10, 6, 0, tzinfo=UTC)
 YEAR = (date(2026, 1, 1), date(2026, 12, 31))
 
 
-def fill(factory: Any, reports: int) -> None:
+def fill(factory: Any, reports: int) -> int:
+    """The reports of one organization; returns its id."""
+    with factory() as session, session.begin():
+        org_id = organizations.create(
+            session,
+            slug="bench",
+            names=organizations.Names(kk="Бенч", ru="Бенч", en="Bench"),
+            today=YEAR[0],
+        ).organization.id
     envelopes: list[dict[str, Any]] = []
     submissions: list[dict[str, Any]] = []
     cases: list[dict[str, Any]] = []
@@ -61,6 +70,7 @@ def fill(factory: Any, reports: int) -> None:
             {
                 "id": submission_id,
                 "channel": ("portal", "hotline", "electronic")[i % 3],
+                "org_id": org_id,
                 "received_on": received,
                 "report_envelope_id": envelope_id,
             }
@@ -138,6 +148,7 @@ def fill(factory: Any, reports: int) -> None:
         ):
             if rows:
                 session.execute(insert(model), rows)
+    return org_id
 
 
 def _median(runs: int, action: Any) -> tuple[float, Any]:
@@ -159,16 +170,16 @@ def main() -> None:
         engine = make_engine(url)
         upgrade(engine)
         factory = session_factory(engine)
-        fill(factory, args.reports)
+        org_id = fill(factory, args.reports)
         queries: list[str] = []
         event.listen(engine, "before_cursor_execute", lambda *a, **k: queries.append(a[2]))
         with factory() as session:
-            register_book(session, *YEAR, NOW)  # warm up
+            register_book(session, *YEAR, NOW, org_id=org_id)  # warm up
         queries.clear()
 
         def gather() -> Any:
             with factory() as session:
-                return register_book(session, *YEAR, NOW)
+                return register_book(session, *YEAR, NOW, org_id=org_id)
 
         gathered, book = _median(3, gather)
         per_run = len(queries) // 3

@@ -2,13 +2,15 @@
 
 A case exists for a key only if that key holds a grant on the report envelope; for everybody
 else it does not exist at all (`NotHolder`, which the apps answer exactly like an unknown id).
-Roles decide which pages a user may see; the cryptography decides which cases.
+Roles decide which pages a user may see; the cryptography decides which cases, and only among
+those sent to the user's own organization (issue 13).
 """
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from cases import scope
 from crypto import keys as ckeys
 from crypto.keys import PrivateKey
 from store import sealing
@@ -34,11 +36,17 @@ def key_id_of(private_key: PrivateKey) -> str:
     return ckeys.key_id(private_key.public_key)
 
 
-def holder_submission(session: Session, submission_id: str, private_key: PrivateKey) -> Submission:
+def holder_submission(
+    session: Session, submission_id: str, private_key: PrivateKey, org_id: int | None
+) -> Submission:
+    """The case, if it was sent to `org_id` (the signed-in user's organization) and the key
+    holds its report; NotHolder otherwise. A case of another organization is as unknown as a
+    missing one, even to a key that somehow held it."""
     submission = find_submission(session, submission_id)
     # A "report" that is another case's message or file (a forged row) is no case either.
     if (
         submission is None
+        or not scope.same_org(submission.org_id, org_id)
         or submission.report_envelope.purpose != "report"
         or not sealing.holds(submission.report_envelope, key_id_of(private_key))
     ):

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+from cases import scope
 from cases.access import NotHolder, holder_submission, key_id_of
 from crypto.keys import PrivateKey
 from rules.clock import local_date
@@ -37,14 +38,18 @@ def _pair(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a < b else (b, a)
 
 
-def _held(session: Session, submission_id: str, private_key: PrivateKey) -> Submission:
+def _held(
+    session: Session, submission_id: str, private_key: PrivateKey, org_id: int | None
+) -> Submission:
     try:
-        return holder_submission(session, submission_id, private_key)
+        return holder_submission(session, submission_id, private_key, org_id)
     except NotHolder as exc:
         raise AdalError(AREA, "not_holder", "this key does not hold both cases") from exc
 
 
-def resolve_reference(session: Session, reference: str, private_key: PrivateKey) -> str:
+def resolve_reference(
+    session: Session, reference: str, private_key: PrivateKey, org_id: int
+) -> str:
     """The id of the held case a typed reference names: the full id or its first characters.
 
     Only cases this key holds are looked at, so a reference says nothing about cases held by
@@ -61,7 +66,11 @@ def resolve_reference(session: Session, reference: str, private_key: PrivateKey)
     found = list(
         session.scalars(
             select(Submission.id)
-            .where(Submission.id.startswith(ref), Submission.report_envelope_id.in_(held))
+            .where(
+                Submission.id.startswith(ref),
+                Submission.report_envelope_id.in_(held),
+                scope.in_org(Submission.org_id, org_id),
+            )
             .limit(2)
         )
     )
@@ -81,8 +90,8 @@ def link_cases(
     now: datetime,
 ) -> CaseLink:
     """Link two held cases; refused ``not_holder``, ``same_case`` or ``exists``."""
-    first = _held(session, submission_id, private_key)
-    second = _held(session, other_id, private_key)
+    first = _held(session, submission_id, private_key, actor.org_id)
+    second = _held(session, other_id, private_key, actor.org_id)
     if first.id == second.id:
         raise AdalError(AREA, "same_case", "a case cannot be linked to itself")
     a, b = _pair(first.id, second.id)
@@ -106,8 +115,8 @@ def unlink_cases(
     session: Session, submission_id: str, other_id: str, private_key: PrivateKey, actor: User
 ) -> None:
     """Remove the link between two held cases; refused ``not_holder`` or ``not_linked``."""
-    first = _held(session, submission_id, private_key)
-    second = _held(session, other_id, private_key)
+    first = _held(session, submission_id, private_key, actor.org_id)
+    second = _held(session, other_id, private_key, actor.org_id)
     a, b = _pair(first.id, second.id)
     removed = session.execute(
         delete(CaseLink)
@@ -127,7 +136,7 @@ def unlink_cases(
 
 
 def linked_cases(
-    session: Session, submission: Submission, private_key: PrivateKey
+    session: Session, submission: Submission, private_key: PrivateKey, org_id: int
 ) -> list[LinkedCase]:
     """The cases linked to this one, each marked with whether this key holds it."""
     rows = session.execute(
@@ -141,14 +150,14 @@ def linked_cases(
     held = select(Grant.envelope_id).where(Grant.key_id == key_id_of(private_key))
     found = session.execute(
         select(Submission.id, Submission.received_on, Submission.report_envelope_id.in_(held))
-        .where(Submission.id.in_(others))
+        .where(Submission.id.in_(others), scope.in_org(Submission.org_id, org_id))
         .order_by(Submission.received_on, Submission.id)
     ).all()
     return [LinkedCase(sid, received_on, bool(is_held)) for sid, received_on, is_held in found]
 
 
 def held_choices(
-    session: Session, private_key: PrivateKey, exclude: str, limit: int = 50
+    session: Session, private_key: PrivateKey, exclude: str, org_id: int, limit: int = 50
 ) -> list[tuple[str, date]]:
     """The latest cases the key holds (id, day received), to choose a related case from."""
     held = select(Grant.envelope_id).where(Grant.key_id == key_id_of(private_key))
@@ -156,7 +165,11 @@ def held_choices(
         (sid, received_on)
         for sid, received_on in session.execute(
             select(Submission.id, Submission.received_on)
-            .where(Submission.report_envelope_id.in_(held), Submission.id != exclude)
+            .where(
+                Submission.report_envelope_id.in_(held),
+                Submission.id != exclude,
+                scope.in_org(Submission.org_id, org_id),
+            )
             .order_by(Submission.received_on.desc(), Submission.id)
             .limit(limit)
         )

@@ -39,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from cases import scope
 from cases.calendar import work_calendar
 from cases.deadlines import DeadlineRow, case_deadline_rows, matter_rows, unopened_rows
 from rules.calendar import WorkCalendar
@@ -381,7 +382,13 @@ class Page:
 
 
 def open_deadlines_page(
-    session: Session, key_id: str, now: datetime, *, page: int = 1, state: str | None = None
+    session: Session,
+    key_id: str,
+    now: datetime,
+    *,
+    org_id: int,
+    page: int = 1,
+    state: str | None = None,
 ) -> Page:
     """The open deadlines of the reports ``key_id`` holds, most urgent first (overdue, due soon,
     due; then by due time), one page: the order of cases.deadlines.open_deadlines.
@@ -393,7 +400,9 @@ def open_deadlines_page(
     require_aware(now, "now")
     now = _utc(now)
     base = _held(select(ListDeadline), key_id, ListDeadline.submission_id).where(
-        ListDeadline.listed.is_(True), ListDeadline.outcome.is_(None)
+        scope.in_org(ListDeadline.org_id, org_id),
+        ListDeadline.listed.is_(True),
+        ListDeadline.outcome.is_(None),
     )
     segments = [
         base.where(_deadline_state(segment, now)).order_by(ListDeadline.late_at, ListDeadline.id)
@@ -438,7 +447,13 @@ def _inbox_state(state: str, now: datetime) -> ColumnElement[bool]:
 
 
 def inbox_page(
-    session: Session, key_id: str, now: datetime, filters: InboxFilters, page: int = 1
+    session: Session,
+    key_id: str,
+    now: datetime,
+    filters: InboxFilters,
+    page: int = 1,
+    *,
+    org_id: int,
 ) -> Page:
     """One page of the reports ``key_id`` holds, filtered and sorted on stored columns. Each
     row carries its open deadlines shown in the inbox: the most urgent of an opened case; both
@@ -456,7 +471,7 @@ def inbox_page(
         select(CaseList, last, User.full_name).outerjoin(User, User.id == CaseList.assignee_id),
         key_id,
         CaseList.submission_id,
-    ).where(CaseList.closed == filters.closed)
+    ).where(scope.in_org(CaseList.org_id, org_id), CaseList.closed == filters.closed)
     if filters.status:
         query = query.where(CaseList.status == filters.status)
     if filters.channel:
@@ -550,13 +565,12 @@ def counts(
     deadlines. Required, so that no caller counts every organization by omission."""
     require_aware(now, "now")
     now = _utc(now)
-    orgs = sorted(set(org_ids))
 
     def within(query: Select[Any], joined: bool = True) -> Select[Any]:
         if joined:
-            query = query.where(CaseList.org_id.in_(orgs))
+            query = query.where(scope.in_orgs(CaseList.org_id, org_ids))
         else:
-            query = query.where(ListDeadline.org_id.in_(orgs))
+            query = query.where(scope.in_orgs(ListDeadline.org_id, org_ids))
         if not joined and (since is not None or until is not None):
             query = query.join(CaseList, CaseList.submission_id == ListDeadline.submission_id)
         if since is not None:

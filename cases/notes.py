@@ -41,9 +41,11 @@ class NoteView:
     text: str | None  # None: this key cannot open the note (it came to the case later)
 
 
-def _held(session: Session, submission_id: str, private_key: PrivateKey) -> Submission:
+def _held(
+    session: Session, submission_id: str, private_key: PrivateKey, org_id: int | None
+) -> Submission:
     try:
-        return holder_submission(session, submission_id, private_key)
+        return holder_submission(session, submission_id, private_key, org_id)
     except NotHolder as exc:
         raise AdalError(AREA, "not_holder", "this key does not hold the case") from exc
 
@@ -61,7 +63,7 @@ def add_note(
     Refused (AdalError, area ``notes``): ``not_holder`` when the key does not hold the case,
     ``empty`` for a blank note, ``too_long`` beyond MAX_TEXT characters.
     """
-    submission = _held(session, submission_id, private_key)
+    submission = _held(session, submission_id, private_key, author.org_id)
     text = text.strip()
     if not text:
         raise AdalError(AREA, "empty", "a note needs some text")

@@ -39,6 +39,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from cases import scope
 from cases.deadlines import DeadlineRow, open_deadlines
 from cases.facts import protection_end
 from crypto import localbox
@@ -93,6 +94,31 @@ class Pass:
     failed: int = 0  # mails the server refused or could not take
     error: str = ""  # the last failure, as the server or the network said it
     per_user: dict[int, Counter[str]] = field(default_factory=dict)
+    # The same per organization of the receivers: each organization's admin sees only its own.
+    by_org: dict[int, OrgPass] = field(default_factory=dict)
+
+    def count(self, org_id: int | None, *, sent: bool, error: str = "") -> None:
+        """One mail to a receiver of `org_id`, accepted (`sent`) or not."""
+        if sent:
+            self.sent += 1
+        else:
+            self.failed += 1
+            self.error = error
+        if org_id is None:
+            return
+        mine = self.by_org.setdefault(org_id, OrgPass())
+        if sent:
+            mine.sent += 1
+        else:
+            mine.failed += 1
+            mine.error = error
+
+
+@dataclass
+class OrgPass:
+    sent: int = 0
+    failed: int = 0
+    error: str = ""
 
 
 # --- what the present state calls for -------------------------------------------------------
@@ -157,27 +183,42 @@ def events(session: Session, now: datetime) -> list[Event]:
     require_aware(now, "now")
     today = local_date(now)
     receivers = _receivers(session)
-    heads = frozenset(i for i, u in receivers.items() if u.role == "head")
+    heads_by_org: dict[int | None, set[int]] = defaultdict(set)
+    for i, u in receivers.items():
+        if u.role == "head":
+            heads_by_org[u.org_id].add(i)
+
+    def heads(org_id: int | None) -> frozenset[int]:
+        """The heads of the event's organization, and nobody else's (issue 13)."""
+        return frozenset(heads_by_org.get(org_id, set())) if org_id is not None else frozenset()
+
+    def of(org_id: int | None, users: Iterable[int]) -> frozenset[int]:
+        """Only receivers of the event's organization: a key of another one never holds its
+        report, and its staff learn nothing of it, not even that something happened."""
+        return frozenset(
+            u for u in users if u in receivers and scope.same_org(receivers[u].org_id, org_id)
+        )
+
     since = scan_from(session, today)
     out: list[Event] = []
 
     new = list(
         session.execute(
-            select(Submission.id, Submission.report_envelope_id).where(
+            select(Submission.id, Submission.report_envelope_id, Submission.org_id).where(
                 Submission.received_on >= since
             )
         )
     )
     follow_ups = list(
         session.execute(
-            select(Message.id, Submission.report_envelope_id)
+            select(Message.id, Submission.report_envelope_id, Submission.org_id)
             .join(Submission, Submission.id == Message.submission_id)
             .where(Message.direction == "from_reporter", Message.created_on >= since)
         )
     )
     unopened = list(
         session.execute(
-            select(Submission.id)
+            select(Submission.id, Submission.org_id)
             .outerjoin(Case, Case.submission_id == Submission.id)
             .where(Case.id.is_(None), Submission.received_on < today)
         )
@@ -187,39 +228,46 @@ def events(session: Session, now: datetime) -> list[Event]:
         for row in open_deadlines(session, now)
         if (phase := _deadline_phase(row, today)) is not None
     ]
-    envelope_of = (
-        dict(
-            session.execute(
-                select(Submission.id, Submission.report_envelope_id).where(
+    envelope_of: dict[str, tuple[str, int | None]] = (
+        {
+            sid: (env, org)
+            for sid, env, org in session.execute(
+                select(Submission.id, Submission.report_envelope_id, Submission.org_id).where(
                     Submission.id.in_({row.submission_id for row, _ in deadlines})
                 )
-            ).all()
-        )
+            )
+        }
         if deadlines
         else {}
     )
     holders = _holders(
         session,
-        [e for _, e in new] + [e for _, e in follow_ups] + list(envelope_of.values()),
+        [e for _, e, _o in new]
+        + [e for _, e, _o in follow_ups]
+        + [e for e, _o in envelope_of.values()],
     )
 
     def held(envelope_id: str) -> frozenset[int]:
         return frozenset(holders.get(envelope_id, set()))
 
-    out += [Event("new_report", f"report:{sid}", held(env)) for sid, env in new]
-    out += [Event("follow_up", f"follow-up:{mid}", held(env)) for mid, env in follow_ups]
-    out += [Event("unopened", f"unopened:{sid}", heads) for (sid,) in unopened]
+    out += [Event("new_report", f"report:{sid}", of(org, held(env))) for sid, env, org in new]
+    out += [
+        Event("follow_up", f"follow-up:{mid}", of(org, held(env))) for mid, env, org in follow_ups
+    ]
+    out += [Event("unopened", f"unopened:{sid}", heads(org)) for sid, org in unopened]
     for row, phase in deadlines:
         due = row.deadline.due.isoformat() if row.deadline.due else str(row.deadline.due_date)
-        to = held(envelope_of.get(row.submission_id, ""))
+        env, org = envelope_of.get(row.submission_id, ("", None))
+        to = of(org, held(env))
         if phase == "deadline_overdue":
-            to |= heads
+            to |= heads(org)
         key = f"deadline:{row.submission_id}:{row.key}:{row.matter_id}:{due}:{phase}"
         out.append(Event(phase, key, to))
     for case in session.scalars(select(Case).join(Protection, Protection.case_id == Case.id)):
         ends = protection_end(case)
         if today <= ends <= today + PROTECTION_WARNING:
-            out.append(Event("protection_ending", f"protection:{case.id}:{ends}", heads))
+            to = heads(case.submission.org_id)
+            out.append(Event("protection_ending", f"protection:{case.id}:{ends}", to))
     return out
 
 
@@ -397,18 +445,24 @@ def _days(value: Mapping[str, Any]) -> dict[str, list[int]]:
     return out
 
 
-def status(session: Session, today: date) -> Status:
+def status(session: Session, today: date, org_id: int) -> Status:
+    """The worker's state as one organization's admin sees it: its last pass (the worker is
+    the platform's), and the counts, failure and error of mails to that organization's staff
+    only."""
     value = _state(session, STATUS_KEY)
+    orgs = value.get("orgs")
+    mine = orgs.get(str(org_id)) if isinstance(orgs, dict) else None
+    mine = mine if isinstance(mine, dict) else {}
     try:
         last = datetime.fromisoformat(value["last_pass"]) if value.get("last_pass") else None
     except (TypeError, ValueError):
         last = None
     week = {(today - timedelta(days=n)).isoformat() for n in range(1, 8)}
-    days = _days(value)
+    days = _days(mine)
     return Status(
         last,
-        bool(value.get("failing")),
-        str(value.get("last_error", "") or ""),
+        bool(mine.get("failing")),
+        str(mine.get("last_error", "") or ""),
         sum(days[d][0] for d in days if d in week),
         sum(days[d][1] for d in days if d in week),
     )
@@ -424,6 +478,23 @@ def record_pass(session: Session, result: Pass, now: datetime) -> None:
     }
     sent, failed = days.get(today.isoformat(), [0, 0])
     days[today.isoformat()] = [sent + result.sent, failed + result.failed]
+    orgs = value.get("orgs") if isinstance(value.get("orgs"), dict) else {}
+    by_org: dict[str, Any] = {}
+    for key in {*orgs, *(str(o) for o in result.by_org)}:
+        before = orgs.get(key) if isinstance(orgs.get(key), dict) else {}
+        now_pass = result.by_org.get(int(key), OrgPass()) if key.isdigit() else OrgPass()
+        org_days = {
+            d: c
+            for d, c in _days(before).items()
+            if date.fromisoformat(d) > today - timedelta(days=8)
+        }
+        o_sent, o_failed = org_days.get(today.isoformat(), [0, 0])
+        org_days[today.isoformat()] = [o_sent + now_pass.sent, o_failed + now_pass.failed]
+        by_org[key] = {
+            "failing": bool(now_pass.failed),
+            "last_error": now_pass.error if now_pass.failed else "",
+            "days": org_days,
+        }
     _put(
         session,
         STATUS_KEY,
@@ -433,6 +504,7 @@ def record_pass(session: Session, result: Pass, now: datetime) -> None:
             # Kept until a pass succeeds, so an admin sees why mail stopped.
             "last_error": result.error if result.failed else "",
             "days": days,
+            "orgs": by_org,
         },
     )
     _put(session, SCAN_KEY, {"date": (today - timedelta(days=1)).isoformat()})

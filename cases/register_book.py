@@ -27,6 +27,7 @@ from sqlalchemy import select as sql_select
 from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
+from cases import scope
 from cases.calendar import work_calendar
 from cases.deadlines import DeadlineRow, case_deadline_rows, matter_rows, unopened_rows
 from rules.calendar import WorkCalendar
@@ -123,8 +124,12 @@ def _ordered(rows: list[DeadlineRow]) -> tuple[BookDeadline, ...]:
     return tuple(sorted(found, key=lambda d: (_ORDER.get(d.key, len(_ORDER)), d.due_on)))
 
 
-def _within(query: Select[Any], since: date, until: date) -> Select[Any]:
-    return query.where(Submission.received_on >= since, Submission.received_on <= until)
+def _within(query: Select[Any], since: date, until: date, org_id: int) -> Select[Any]:
+    return query.where(
+        scope.in_org(Submission.org_id, org_id),
+        Submission.received_on >= since,
+        Submission.received_on <= until,
+    )
 
 
 def register_book(
@@ -133,9 +138,11 @@ def register_book(
     until: date,
     now: datetime,
     *,
+    org_id: int,
     calendar: WorkCalendar | None = None,
 ) -> RegisterBook:
-    """The register of the reports received in [since, until] (inclusive, by receipt date)."""
+    """The register of the reports sent to `org_id` and received in [since, until] (inclusive,
+    by receipt date): one organization's register, never another's."""
     require_aware(now, "now")
     check_period(since, until)
     calendar = calendar if calendar is not None else work_calendar(session)
@@ -149,6 +156,7 @@ def register_book(
                 .order_by(Case.id),
                 since,
                 until,
+                org_id,
             )
         )
     )
@@ -163,6 +171,7 @@ def register_book(
             .order_by(CaseEvent.case_id, CaseEvent.id),
             since,
             until,
+            org_id,
         )
     ):
         events[event.case_id].append(event)
@@ -174,6 +183,7 @@ def register_book(
                 .where(Case.id.is_(None)),
                 since,
                 until,
+                org_id,
             )
         )
     )
@@ -187,6 +197,7 @@ def register_book(
             .order_by(ProtectionMatter.id),
             since,
             until,
+            org_id,
         )
     ):
         matters[submission_id].append(matter)

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import and_, literal, select, union_all
 from sqlalchemy.orm import Session, aliased
 
+from cases import scope
 from cases.access import key_id_of
 from crypto import envelope as env
 from crypto.errors import CryptoError
@@ -82,9 +83,12 @@ def check_query(query: str) -> str:
     return query
 
 
-def _rows(session: Session, key_id: str) -> Iterator[Any]:
+def _rows(session: Session, key_id: str, org_id: int | None) -> Iterator[Any]:
     """(submission id, received on, part, row id, kind, envelope id, expected purpose, body,
-    sealed key) of every text of the cases the key holds, in no particular order."""
+    sealed key) of every text of the cases the key holds in the organization, in no particular
+    order."""
+    # The operator (no organization) holds nothing; -1 matches no row.
+    mine = scope.in_org(Submission.org_id, org_id if org_id is not None else -1)
     report_grant = aliased(Grant)
     own = aliased(Grant)
     reports = (
@@ -101,6 +105,7 @@ def _rows(session: Session, key_id: str) -> Iterator[Any]:
         )
         .join(Envelope, Envelope.id == Submission.report_envelope_id)
         .join(own, and_(own.envelope_id == Envelope.id, own.key_id == key_id))
+        .where(mine)
     )
     messages = (
         select(
@@ -125,6 +130,7 @@ def _rows(session: Session, key_id: str) -> Iterator[Any]:
         )
         .join(Envelope, Envelope.id == Message.envelope_id)
         .join(own, and_(own.envelope_id == Envelope.id, own.key_id == key_id))
+        .where(mine)
     )
     notes = (
         select(
@@ -149,6 +155,7 @@ def _rows(session: Session, key_id: str) -> Iterator[Any]:
         )
         .join(Envelope, Envelope.id == Note.envelope_id)
         .join(own, and_(own.envelope_id == Envelope.id, own.key_id == key_id))
+        .where(mine)
     )
     # No ORDER BY: sorting every body in the database costs more than sorting the few hits
     # afterwards (`search` does), and the rows can stream straight from the indexes.
@@ -267,7 +274,7 @@ def search(
 
     with ThreadPoolExecutor(WORKERS, thread_name_prefix="adal-search") as pool:
         in_flight: deque[Future[tuple[int, list[Hit]]]] = deque()
-        for batch in _batches(_rows(session, key_id_of(private_key))):
+        for batch in _batches(_rows(session, key_id_of(private_key), actor.org_id)):
             in_flight.append(pool.submit(_scan, batch, finder, private_key))
             if len(in_flight) >= 2 * WORKERS:
                 take(in_flight.popleft().result())

@@ -28,6 +28,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from cases import scope
 from cases.facts import NDA_VERDICT, case_events, case_facts, facts_from_report
 from cases.lists import refresh_case
 from cases.retention import refresh_purge_date, retention_years
@@ -274,6 +275,7 @@ def _other_case(session: Session, case: Case, named: str, actor: User) -> str:
                 .where(
                     Case.submission_id.startswith(prefix),
                     Submission.report_envelope_id.in_(held),
+                    scope.in_org(Submission.org_id, case.submission.org_id or -1),
                 )
                 .limit(2)
             )

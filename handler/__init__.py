@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from handler import custody, errors, filters, gate, uploads, workflow
+from handler import custody, errors, filters, gate, org_scope, uploads, workflow
 from handler.assignment import bp as assignment_bp
 from handler.audit_log import bp as audit_bp
 from handler.auth import bp as auth_bp
@@ -95,6 +95,8 @@ def create_app(
 
     handler_config.register(app, cfg)
     factory = database.init(app, instance, audit_log=True)
+    # First of the request hooks: every transaction of the request names its organization.
+    org_scope.install(app, factory)
     sessions.install(
         app,
         "handler",

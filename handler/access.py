@@ -30,7 +30,7 @@ def require_holder(submission_id: str) -> tuple[Submission, PrivateKey]:
     """The case and the key that holds it, or a 404 (audited as `case.denied`)."""
     key = require_key()
     try:
-        return holder_submission(db(), submission_id, key), key
+        return holder_submission(db(), submission_id, key, current_user().org_id), key
     except NotHolder:
         # Only printable characters: PostgreSQL refuses a NUL byte in text, and an id typed
         # into the URL is attacker-chosen.

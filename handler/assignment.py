@@ -9,10 +9,9 @@ from werkzeug.wrappers import Response
 
 from cases.assignment import assign, take
 from handler.access import require_holder
-from handler.gate import CASE_ROLES, allow, current_user
+from handler.gate import CASE_ROLES, allow, colleague, current_user
 from handler.messages import describe
 from rules.errors import AdalError
-from store.models import User
 from web.database import db
 
 bp = Blueprint("assignment", __name__)
@@ -46,7 +45,7 @@ def assign_case(submission_id: str) -> Response | tuple[str, int]:
     raw = request.form.get("user_id", "")
     person = None
     if raw:
-        person = db().get(User, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+        person = colleague(int(raw)) if raw.isdigit() and len(raw) < 10 else None
         if person is None:
             return _refused(
                 submission.id, AdalError("assignment", "assignee_not_holder", "no such holder")

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from cases import links, notes
 from handler.access import require_holder
 from handler.forms import CaseNoteForm, LinkForm
-from handler.gate import CASE_ROLES, allow, current_user
+from handler.gate import CASE_ROLES, allow, current_user, own_org
 from handler.messages import describe
 from rules.errors import AdalError
 from web.database import db
@@ -60,7 +60,7 @@ def link(submission_id: str) -> Response | tuple[str, int]:
         return render_template("handler/form_error.html", form=form, back=back), 400
     database = db()
     try:
-        other = links.resolve_reference(database, form.other.data or "", key)
+        other = links.resolve_reference(database, form.other.data or "", key, own_org())
         links.link_cases(database, submission.id, other, key, current_user(), datetime.now(UTC))
     except AdalError as error:
         return _refused(error, back)

@@ -34,7 +34,7 @@ from crypto.errors import CryptoError
 from handler.access import require_holder
 from handler.downloads import content_disposition
 from handler.forms import CaseNoteForm, GrantForm, LinkForm, ReplyForm
-from handler.gate import CASE_ROLES, allow, current_user
+from handler.gate import CASE_ROLES, allow, colleague, current_user, own_org
 from handler.workflow import case_view
 from store import audit, payloads
 from store.models import Envelope, User
@@ -97,8 +97,8 @@ def case(submission_id: str) -> str:
     )
     consent_record = consent_of(database, case_row, portal_statement=bool(report.get("consent")))
     case_notes = notes.case_notes(database, submission, key)
-    linked = links.linked_cases(database, submission, key)
-    link_choices = links.held_choices(database, key, exclude=submission.id)
+    linked = links.linked_cases(database, submission, key, own_org())
+    link_choices = links.held_choices(database, key, exclude=submission.id, org_id=own_org())
     database.commit()
     grant_form = GrantForm()
     grant_form.offer([(u.id, f"{u.full_name} ({u.username})") for u in candidates])
@@ -263,7 +263,7 @@ def revoke(submission_id: str, user_id: int) -> Response:
     submission = require_holder(submission_id)[0]
     database = db()
     me = current_user()
-    target = database.get(User, user_id)
+    target = colleague(user_id)
     if target is None or target.id == me.id:
         # Revoking oneself would lock the case away from the person looking at it.
         abort(400 if target is not None else 404)

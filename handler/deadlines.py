@@ -13,7 +13,7 @@ from flask import Blueprint, render_template, request
 
 from cases.lists import Page, catch_up_committed, open_deadlines_page
 from handler import keyring
-from handler.gate import CASE_ROLES, allow
+from handler.gate import CASE_ROLES, allow, own_org
 from web.database import db
 
 bp = Blueprint("deadlines", __name__)
@@ -33,7 +33,9 @@ def dashboard() -> str:
     found = Page([], page, False)
     if key_id is not None:
         catch_up_committed(db())
-        found = open_deadlines_page(db(), key_id, datetime.now(UTC), page=page, state=state or None)
+        found = open_deadlines_page(
+            db(), key_id, datetime.now(UTC), org_id=own_org(), page=page, state=state or None
+        )
     return render_template(
         "handler/deadlines.html",
         rows=found.rows,

@@ -18,6 +18,8 @@ from flask import Flask, abort, current_app, g, redirect, request, session, url_
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
+from cases import scope
+from handler import org_scope
 from handler.accounts import credential_stamp
 from store.models import User
 from web.database import db
@@ -79,6 +81,15 @@ def own_org() -> int:
     return org_id
 
 
+def colleague(user_id: int) -> User | None:
+    """A user of the signed-in user's organization by id; None for another organization's
+    user exactly as for a missing one."""
+    user = db().get(User, user_id)
+    if user is None or not scope.same_org(user.org_id, current_user().org_id):
+        return None
+    return user
+
+
 def sign_in(user: User) -> None:
     """Bind the session to the account; the caller regenerates the session id first."""
     session["uid"] = user.id
@@ -131,6 +142,8 @@ def install(app: Flask, csrf: CSRFProtect) -> None:
         if user is None:
             return redirect(url_for("auth.login"), code=303)
         g.user = user
+        # From here on the database, too, shows only the user's organization (PostgreSQL).
+        org_scope.for_user(db(), user)
         current = stage(user)
         if current != "ok" and not access.pending_ok:
             return _to_stage()

@@ -15,11 +15,12 @@ from flask import Blueprint, redirect, render_template, request
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from cases import scope
 from cases.lists import DEADLINE_FILTERS, SORTS, InboxFilters, catch_up_committed, inbox_page
 from handler import keyring
 from handler.auth import home_for
 from handler.filters import CHANNELS, STATUSES
-from handler.gate import CASE_ROLES, allow, allow_pending, current_user
+from handler.gate import CASE_ROLES, allow, allow_pending, current_user, own_org
 from store.models import User
 from web.database import db
 
@@ -106,7 +107,11 @@ def staff_choices() -> list[tuple[int, str]]:
         (u.id, u.full_name)
         for u in db().scalars(
             select(User)
-            .where(User.active.is_(True), User.role.in_(CASE_ROLES))
+            .where(
+                scope.in_org(User.org_id, own_org()),
+                User.active.is_(True),
+                User.role.in_(CASE_ROLES),
+            )
             .order_by(User.full_name, User.id)
         )
     ]
@@ -128,7 +133,7 @@ def inbox() -> str:
     more = False
     if key_id:
         catch_up_committed(db())
-        found = inbox_page(db(), key_id, datetime.now(UTC), filters, page)
+        found = inbox_page(db(), key_id, datetime.now(UTC), filters, page, org_id=own_org())
         rows, more = found.rows, found.more
     return render_template(
         "handler/inbox.html",

@@ -20,7 +20,7 @@ from cases.register_book import check_period, register_book
 from documents import DOCX_MIMETYPE
 from documents.register_book import XLSX_MIMETYPE, register_docx, register_xlsx
 from handler.downloads import content_disposition
-from handler.gate import allow, current_user
+from handler.gate import allow, current_user, own_org
 from handler.messages import describe
 from rules.clock import local_date
 from rules.errors import AdalError
@@ -88,7 +88,7 @@ def export(lang: str, fmt: str) -> Response | tuple[str, int]:
     if error:
         return _page(since, until, error)
     database = db()
-    book = register_book(database, since, until, datetime.now(UTC))
+    book = register_book(database, since, until, datetime.now(UTC), org_id=own_org())
     body = register_docx(book, lang) if fmt == "docx" else register_xlsx(book, lang)
     audit.append(
         database,

@@ -163,6 +163,7 @@ TEXTS: Mapping[str, Mapping[str, LazyString]] = {
     staff.AREA: {
         "exists": _l("That username is taken."),
         "bad_username": _l("Use 2-64 letters, digits, '.', '_' or '-'."),
+        "inactive_org": _l("Your organization is deactivated: it takes no new users."),
     },
     identity.AREA: {
         "not_anonymous": _l("The reporter of this case is already known."),

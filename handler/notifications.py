@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from cases import mail_address, notices
+from cases import mail_address, notices, scope
 from handler import notice_mail
 from handler.extensions import handler_config
 from handler.forms import (
@@ -29,7 +29,7 @@ from handler.forms import (
     Form,
     NoticeChoicesForm,
 )
-from handler.gate import ALL_ROLES, allow, current_user
+from handler.gate import ALL_ROLES, allow, current_user, own_org
 from handler.messages import describe
 from mail import smtp
 from rules.clock import local_date, utcnow
@@ -179,8 +179,13 @@ def choices() -> Response | tuple[str, int]:
 @allow("admin")
 def status() -> str:
     database = db()
-    state = notices.status(database, local_date(utcnow()))
-    receivers = select(User).where(User.active.is_(True), User.role.in_(notices.RECEIVING_ROLES))
+    org_id = own_org()
+    state = notices.status(database, local_date(utcnow()), org_id)
+    receivers = select(User).where(
+        scope.in_org(User.org_id, org_id),
+        User.active.is_(True),
+        User.role.in_(notices.RECEIVING_ROLES),
+    )
     total = database.scalar(select(func.count()).select_from(receivers.subquery())) or 0
     confirmed = (
         database.scalar(

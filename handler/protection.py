@@ -35,12 +35,12 @@ from handler.forms import (
     PersonForm,
     ProtectionShareForm,
 )
-from handler.gate import allow, current_user
+from handler.gate import allow, colleague, current_user
 from handler.messages import DATE_LABELS, describe
 from rules.clock import local_date
 from rules.errors import AdalError
 from store import audit, payloads
-from store.models import Case, ProtectionMatter, User
+from store.models import Case, ProtectionMatter
 from web.database import db
 
 bp = Blueprint("protection", __name__)
@@ -181,7 +181,7 @@ def share(submission_id: str) -> Response | tuple[str, int]:
     form.offer([(u.id, u.username) for u in prot.share_candidates(database, record)])
     if not form.validate():
         return _page(case, key, status=400, error=_("Choose a colleague who holds the case."))
-    grantee = database.get(User, int(form.user_id.data or 0))
+    grantee = colleague(int(form.user_id.data or 0))
     try:
         if grantee is None:
             raise AdalError(prot.AREA, "not_shareable", "no such user")

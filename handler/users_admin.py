@@ -19,17 +19,18 @@ import pyotp
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from cases import custody, mail_address, retention
+from cases import custody, mail_address, retention, scope
 from cases.staff import KEY_ROLES, create_user, generate_password, issue_key, seal_totp
 from crypto import passwords
 from crypto.kdf import KdfParams
 from handler import settings
 from handler.accounts import is_locked
 from handler.forms import NewUserForm, SettingsForm
-from handler.gate import allow, current_user, own_org
+from handler.gate import allow, colleague, current_user, own_org
 from handler.messages import describe
 from rules.errors import AdalError
 from store import audit
@@ -95,7 +96,9 @@ def _audited(target: User, action: str, message: str) -> Response:
 
 
 def _user_or_404(user_id: int) -> User:
-    user = db().get(User, user_id)
+    """A user of the admin's own organization; another organization's is as unknown as a
+    missing one."""
+    user = colleague(user_id)
     if user is None:
         abort(404)
     return user
@@ -109,7 +112,13 @@ def _not_self(user: User) -> None:
 @bp.get("/users")
 @allow("admin")
 def users() -> str:
-    rows = list(db().scalars(select(User).order_by(User.active.desc(), User.username)))
+    rows = list(
+        db().scalars(
+            select(User)
+            .where(scope.in_org(User.org_id, own_org()))
+            .order_by(User.active.desc(), User.username)
+        )
+    )
     now = datetime.now(UTC)
     return render_template(
         "handler/users.html",
@@ -140,6 +149,11 @@ def new_user() -> str | tuple[str, int]:
                 instance_secret=instance().secret_key,
                 kdf=instance().kdf,
             )
+        except IntegrityError:
+            # Under row-level security (PostgreSQL) another organization's users are not
+            # visible, so a name taken there is found only by the unique index.
+            database.rollback()
+            form.username.errors = [describe(AdalError("staff", "exists", "user exists"))]
         except AdalError as exc:
             database.rollback()
             form.username.errors = [describe(exc)]

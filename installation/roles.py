@@ -138,11 +138,15 @@ class GrantReport:
     warnings: tuple[str, ...]
 
 
+def role_name_ok(role: str) -> bool:
+    return _ROLE_NAME.fullmatch(role) is not None
+
+
 def policy_name(policy: Policy, role: str) -> str:
     return f"adal_{policy.name}__{role}"
 
 
-def _check_database(engine: Engine) -> None:
+def check_database(engine: Engine) -> None:
     if engine.dialect.name != "postgresql":
         raise RoleError(
             f"'grant-portal' needs PostgreSQL; this installation uses {engine.dialect.name}. "
@@ -239,7 +243,7 @@ def statements(
 
 def grant_portal(engine: Engine, role: str) -> GrantReport:
     """Set the role's privileges in one transaction: all of them, or none on any error."""
-    _check_database(engine)
+    check_database(engine)
     quote = engine.dialect.identifier_preparer.quote_identifier
     with engine.begin() as conn:
         schema = conn.execute(text("SELECT current_schema()")).scalar_one()

@@ -34,7 +34,7 @@ from store.models import (
     Submission,
     User,
 )
-from tests.support.instance import DemoInstance
+from tests.support.instance import DemoInstance, demo_org_id
 from tests.support.reports import registered_case, store_report, user
 
 START = datetime(2026, 11, 2, 5, 0, tzinfo=UTC)  # a Monday, 10:00 in Kazakhstan
@@ -216,7 +216,7 @@ def test_pages_of_open_deadlines_follow_the_rules_order(
         got: list[tuple[str, str, str]] = []
         page = 1
         while True:
-            found = lists.open_deadlines_page(s, key_id, now, page=page)
+            found = lists.open_deadlines_page(s, key_id, now, org_id=demo_org_id(s), page=page)
             got += [(r.submission_id, r.key, r.state) for r in found.rows]
             if not found.more:
                 break
@@ -228,7 +228,9 @@ def test_pages_of_open_deadlines_follow_the_rules_order(
         by_deadline = []
         page = 1
         while True:
-            inbox = lists.inbox_page(s, key_id, now, lists.InboxFilters(sort="deadline"), page)
+            inbox = lists.inbox_page(
+                s, key_id, now, lists.InboxFilters(sort="deadline"), page, org_id=demo_org_id(s)
+            )
             by_deadline += [row.submission_id for row in inbox.rows]
             if not inbox.more:
                 break

@@ -46,6 +46,12 @@ def _english() -> Iterator[None]:
         ("staff", "exists", {}, "That username is taken."),
         ("staff", "too_short", {}, "This cannot be used."),
         (
+            "staff",
+            "inactive_org",
+            {},
+            "Your organization is deactivated: it takes no new users.",
+        ),
+        (
             "identity",
             "no_consent",
             {},

@@ -27,7 +27,7 @@ from rules.workflow import HEAD_STEPS, Step
 from store import sealing
 from store.models import AuditEntry, Submission
 from tests.support.backoffice import Browser, store_portal_report
-from tests.support.instance import DemoInstance
+from tests.support.instance import DemoInstance, demo_org_id
 from tests.support.reports import case_of, registered_case, store_report, user
 
 KZ = timedelta(hours=5)
@@ -147,7 +147,7 @@ def no_decryption(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _book(demo: DemoInstance, since: date = PERIOD[0], until: date = PERIOD[1]) -> RegisterBook:
     with demo.sessions() as s:
-        return register_book(s, since, until, NOW)
+        return register_book(s, since, until, NOW, org_id=demo_org_id(s))
 
 
 def test_rows_carry_every_field_from_plain_columns(demo: DemoInstance, no_decryption: None) -> None:
@@ -209,7 +209,7 @@ def test_rows_are_gathered_with_a_fixed_number_of_queries(demo: DemoInstance) ->
 
             event.listen(engine, "before_cursor_execute", count)
             try:
-                register_book(s, *PERIOD, NOW)
+                register_book(s, *PERIOD, NOW, org_id=demo_org_id(s))
             finally:
                 event.remove(engine, "before_cursor_execute", count)
             counts.append(len(statements))

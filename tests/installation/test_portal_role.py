@@ -37,7 +37,7 @@ from store.models import (
 )
 from tests.support.instance import DemoInstance, demo_org_id, run_cli
 from tests.support.needs import POSTGRES_URL
-from tests.support.orgs import INACTIVE, make_tree
+from tests.support.org_tree import INACTIVE, make_tree
 
 TODAY = date(2026, 11, 25)
 OLD = TODAY - timedelta(days=3)

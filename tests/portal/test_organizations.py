@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from tests.support import portal as site
 from tests.support import qr
 from tests.support.instance import DemoInstance
-from tests.support.orgs import make_tree
+from tests.support.org_tree import make_tree
 from tests.support.portal import audit
 
 LINK = re.compile(r'<a href="/o/([a-z0-9-]+)">')

@@ -22,7 +22,7 @@ from store import sealing
 from store.models import Attachment, Envelope, Grant, Organization, RecipientKey, Submission, User
 from tests.support import portal as site
 from tests.support.instance import DemoInstance
-from tests.support.orgs import INACTIVE, make_tree
+from tests.support.org_tree import INACTIVE, make_tree
 from tests.support.portal import audit
 
 FACTS = "Председатель комитета потребовал деньги за лицензию."

@@ -23,7 +23,7 @@ from portal.config import PortalConfig
 from tests.support import browser, needs, render, tools
 from tests.support.browser import LANGUAGES
 from tests.support.instance import DemoInstance
-from tests.support.orgs import make_tree
+from tests.support.org_tree import make_tree
 
 pytestmark = needs.run_once
 OUT = browser.ARTIFACTS / "vnu"

@@ -421,9 +421,9 @@ def signed_out_tour(page: Page, site: Site, lang: str) -> Iterator[str]:
 def organizations_site(
     tmp_path_factory: pytest.TempPathFactory, template: Template, name: str
 ) -> Iterator[Site]:
-    """A site of its own with tests.support.orgs' tree beside the demo's organization: the
+    """A site of its own with tests.support.org_tree's tree beside the demo's organization: the
     directory's shared site stays an installation of one, whose form asks nothing."""
-    from tests.support.orgs import make_tree
+    from tests.support.org_tree import make_tree
 
     if needs.POSTGRES_PASS:
         pytest.skip(needs.ONCE_REASON)

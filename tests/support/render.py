@@ -190,7 +190,7 @@ def seed_mailbox(app: Flask, demo: DemoInstance) -> tuple[str, str]:
 
 def organization_pages(app: Flask, lang: str) -> list[Page]:
     """The search, the tree, the pages, the poster and the report form of an installation
-    with several organizations (tests.support.orgs' tree added to the demo's)."""
+    with several organizations (tests.support.org_tree's tree added to the demo's)."""
     v = Visitor(app, "portal", lang)
     v.page("organizations", "/organizations")
     v.page("organizations-search", "/organizations?q=" + quote("Денсаулық"))

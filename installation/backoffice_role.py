@@ -1,0 +1,191 @@
+"""The back office's PostgreSQL role: row-level security keyed by the organization a request
+runs for (issue 13, "Isolation").
+
+Every back-office query is filtered by the signed-in user's organization in the application
+(cases.scope). This is the second wall: the back office connects as a role of its own (not the
+tables' owner, so policies apply to it; `adal db grant-backoffice ROLE`), and restrictive
+policies let that role see and write only the rows of the organization its transaction runs
+for. A query that forgot its filter returns nothing of another organization.
+
+The organization a transaction runs for is two transaction-local settings, set by the back
+office at the start of every transaction (handler/org_scope.py):
+
+* ``adal.org_id`` = the signed-in user's organization ("org" scope): every request of a staff
+  member once the gate has loaded the account;
+* ``adal.scope`` = ``platform``: the part of a request before anybody is signed in (the login
+  form reads the account being tried, its organization's lockout setting, and audits the
+  attempt), the operator (no organization; holds no key and reads no report), and the
+  auditor's chain check, which reads the whole chain while it is one chain for the
+  installation (until per-organization chains);
+* neither set: nothing at all is visible (fail closed).
+
+The CLI, `adal notify`, `adal housekeeping` and migrations run as the owner, which these
+policies do not restrict: they are the platform's own processes, not requests.
+
+Tables with an `org_id` are filtered on it; the case tables reach it through their submission
+(cases, case_events, messages, notes, case_links, protections, protection_matters,
+disclosure_bases, attachments) and notices through their user: a policy's subquery is itself
+filtered, so "its submission is visible" means "its submission is of this organization".
+Envelopes, grants and file chunks carry no organization and are shared with the portal's role;
+they are opened only through a case the policies already allow, and sealed to that
+organization's keys.
+
+One exception, until each organization has its own audit chain: appending an entry reads the
+newest entry of the one chain, so that row is visible in any scope (through
+`adal_audit_newest()`, a function of the owner).
+
+Run as the tables' owner, again after every `adal db upgrade`. The portal's role
+(installation/roles.py) keeps its own restrictions: these policies name only the back office's
+role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, text
+
+from installation.roles import OPEN_POLICY, RoleError, check_database, role_name_ok
+
+SCOPE_SETTING = "adal.scope"
+ORG_SETTING = "adal.org_id"
+PLATFORM = "platform"
+_ORG = f"nullif(current_setting('{ORG_SETTING}', true), '')::integer"
+_PLATFORM = f"coalesce(current_setting('{SCOPE_SETTING}', true), '') = '{PLATFORM}'"
+NEWEST_AUDIT = "adal_audit_newest"
+
+
+def _own(column: str) -> str:
+    return f"({_PLATFORM} OR {column} = {_ORG})"
+
+
+def _through(column: str, table: str) -> str:
+    # The subquery is filtered by `table`'s own policy: visible there, of this organization.
+    return f"({_PLATFORM} OR {column} IN (SELECT id FROM {table}))"  # noqa: S608 (constants)
+
+
+# Table -> the condition a row of it must meet for the back office's role.
+POLICIES: dict[str, str] = {
+    "users": _own("org_id"),
+    "recipient_keys": _own("org_id"),
+    "submissions": _own("org_id"),
+    "settings": _own("org_id"),
+    "case_lists": _own("org_id"),
+    "list_deadlines": _own("org_id"),
+    "audit_log": f"({_own('org_id')} OR id = {NEWEST_AUDIT}())",
+    "cases": _through("submission_id", "submissions"),
+    "messages": _through("submission_id", "submissions"),
+    "notes": _through("submission_id", "submissions"),
+    "attachments": _through("submission_id", "submissions"),
+    "case_links": _through("first_id", "submissions"),
+    "case_events": _through("case_id", "cases"),
+    "protections": _through("case_id", "cases"),
+    "disclosure_bases": _through("case_id", "cases"),
+    "protection_matters": _through("protection_id", "protections"),
+    "notices": _through("user_id", "users"),
+}
+POLICY = "adal_org"
+
+
+@dataclass(frozen=True)
+class GrantReport:
+    role: str
+    tables: int
+    policies: int
+
+
+def _check_role(conn: Connection, role: str) -> None:
+    if not role_name_ok(role):
+        raise RoleError(
+            "a role name is 1-40 lower-case letters, digits or '_', starting with a letter or '_'"
+        )
+    row = conn.execute(
+        text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = :r"), {"r": role}
+    ).first()
+    if row is None:
+        raise RoleError(
+            f"role {role!r} does not exist; create it first, e.g. "
+            f"CREATE ROLE {role} LOGIN PASSWORD '...'; nothing was changed"
+        )
+    if row.rolsuper or row.rolbypassrls:
+        raise RoleError(
+            f"role {role!r} is a superuser or bypasses row-level security: no policy could "
+            "restrict it; use a plain login role. Nothing was changed"
+        )
+    if conn.execute(text("SELECT current_user")).scalar_one() == role:
+        raise RoleError(
+            f"{role!r} is the role running this command (the tables' owner), which policies "
+            "do not restrict; the back office needs a role of its own. Nothing was changed"
+        )
+    owned = conn.execute(
+        text(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() "
+            "AND pg_has_role(:r, tableowner, 'USAGE')"
+        ),
+        {"r": role},
+    ).scalar_one()
+    if owned:
+        raise RoleError(
+            f"role {role!r} owns (or is a member of the owner of) Adal tables, and an owner "
+            "ignores row-level security; use a separate role. Nothing was changed"
+        )
+
+
+def _newest_function(schema: str) -> str:
+    body = f"SELECT max(id) FROM {schema}.audit_log"  # noqa: S608 (a quoted identifier)
+    return (
+        f"CREATE OR REPLACE FUNCTION {schema}.{NEWEST_AUDIT}() RETURNS integer LANGUAGE sql "
+        f"STABLE SECURITY DEFINER SET search_path = {schema} AS '{body}'"
+    )
+
+
+def statements(role: str, schema: str, quote: Callable[[str], str]) -> list[str]:
+    """Every statement, in order; running them again gives the same result."""
+    r, s = quote(role), quote(schema)
+    out = [
+        f"GRANT USAGE ON SCHEMA {s} TO {r}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {s} TO {r}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {s} TO {r}",
+        # Runs as its owner, so it reads past the policies: only the id of the newest entry.
+        _newest_function(s),
+        f"REVOKE ALL ON FUNCTION {s}.{NEWEST_AUDIT}() FROM PUBLIC",
+        f"GRANT EXECUTE ON FUNCTION {s}.{NEWEST_AUDIT}() TO {r}",
+    ]
+    name = quote(f"{POLICY}__{role}")
+    for table, condition in POLICIES.items():
+        out += [
+            f"ALTER TABLE {s}.{table} ENABLE ROW LEVEL SECURITY",
+            # Everyone else (the owner, the portal's role) as before: the portal's own
+            # restrictive policies (installation/roles.py) still apply to it.
+            f"DROP POLICY IF EXISTS {OPEN_POLICY} ON {s}.{table}",
+            f"CREATE POLICY {OPEN_POLICY} ON {s}.{table} AS PERMISSIVE "
+            "FOR ALL TO PUBLIC USING (true) WITH CHECK (true)",
+            f"DROP POLICY IF EXISTS {name} ON {s}.{table}",
+            f"CREATE POLICY {name} ON {s}.{table} AS RESTRICTIVE FOR ALL TO {r} "
+            f"USING {condition} WITH CHECK {condition}",
+        ]
+    return out
+
+
+def grant_backoffice(engine: Engine, role: str) -> GrantReport:
+    """Privileges and policies for the back office's role, in one transaction."""
+    check_database(engine)
+    quote = engine.dialect.identifier_preparer.quote_identifier
+    with engine.begin() as conn:
+        schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+        present = set(
+            conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": schema}
+            ).scalars()
+        )
+        missing = [t for t in POLICIES if t not in present]
+        if missing:
+            raise RoleError(
+                f"tables missing ({', '.join(missing)}): run 'adal db upgrade' first; "
+                "nothing was changed"
+            )
+        _check_role(conn, role)
+        for sql in statements(role, schema, quote):
+            conn.execute(text(sql))
+    return GrantReport(role, len(present), len(POLICIES))

@@ -1,0 +1,309 @@
+"""Isolation between organizations (issue 13, "Must show"): staff of one organization reach
+nothing of another, by list, by URL or by id; on PostgreSQL the database keeps them apart even
+with the application's filter taken out.
+
+The crawl signs in every role of organization "alpha" (and the operator) and requests every
+back-office route with every method, filling each id in the URL with an id of organization
+"beta" (its case, file, user, protection matter, disclosure record, head key, a second case to
+link): every such request is refused (403/404), every page is free of beta's marker, and
+afterwards the database shows that nothing of beta changed hands.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask, url_for
+from sqlalchemy import ColumnElement, func, select, text, true
+from sqlalchemy.engine import make_url
+from werkzeug.routing import IntegerConverter
+
+from cases import scope
+from store.models import (
+    Attachment,
+    Grant,
+    Note,
+    RecipientKey,
+    Setting,
+    Submission,
+    User,
+)
+from tests.support.backoffice import handler_app
+from tests.support.instance import DemoInstance
+from tests.support.needs import POSTGRES_URL
+from tests.support.orgs import (
+    MARK,
+    STAFF_ROLES,
+    Account,
+    Org,
+    fill_victim,
+    make_org,
+    operator_account,
+    signed_in,
+)
+
+PUBLIC = {"auth.login", "set_language", "static"}
+# Route parameters that name a row; any route with one of these is another organization's row.
+ID_PARAMETERS = {
+    "submission_id",
+    "other_id",
+    "attachment_id",
+    "user_id",
+    "matter_id",
+    "record_id",
+    "row_id",
+}
+# Valid values for the other parameters, so the request reaches the view, not a 404 of its own.
+OTHER_VALUES = {
+    "lang": "ru",
+    "fmt": "docx",
+    "number": 1,
+    "step": "kns_notified",
+    "code": "ru",
+    "filename": "handler.css",
+}
+KIND = {
+    "letters.case_letter": "confirmation_cover",
+    "letters.case_letter_export": "confirmation_cover",
+}
+
+
+@dataclass
+class Orgs:
+    alpha: Org
+    beta: Org
+    operator: Account
+
+
+@pytest.fixture
+def orgs(demo: DemoInstance) -> Orgs:
+    alpha = make_org(demo, "alpha", "alpha")
+    beta = make_org(demo, "beta", MARK)
+    fill_victim(demo, beta)
+    return Orgs(alpha, beta, operator_account(demo))
+
+
+def _value(endpoint: str, name: str, ids: dict[str, str]) -> str | int:
+    if name in ids:
+        return ids[name]
+    if name == "kind":
+        return KIND.get(endpoint, "agency_materials")
+    return OTHER_VALUES.get(name, "x")
+
+
+def _routes(app: Flask, ids: dict[str, str]) -> Iterator[tuple[str, str, str, bool]]:
+    """(endpoint, method, url, names an id) of every rule and method, ids from `ids`."""
+    with app.test_request_context(base_url="https://backoffice.example"):
+        for rule in app.url_map.iter_rules():
+            values = {}
+            for name in rule.arguments:
+                value = _value(rule.endpoint, name, ids)
+                converter = rule._converters[name]
+                values[name] = int(value) if isinstance(converter, IntegerConverter) else value
+            url = url_for(rule.endpoint, **values)
+            for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+                yield rule.endpoint, method, url, bool(ID_PARAMETERS & set(rule.arguments))
+
+
+def _text_of(body: bytes) -> str:
+    """A page, or every part of a DOCX/XLSX export (zip archives), lower-cased."""
+    if body.startswith(b"PK"):
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            body = b"".join(archive.read(name) for name in archive.namelist())
+    return body.decode("utf-8", errors="replace").lower()
+
+
+def _snapshot(demo: DemoInstance, beta: Org) -> dict[str, object]:
+    """What any change to beta's material would show."""
+    with demo.sessions() as s:
+        beta_keys = select(RecipientKey.key_id).where(RecipientKey.org_id == beta.id)
+        return {
+            "users": sorted(
+                (u.id, u.password_hash, u.active, u.totp_secret, u.failed_attempts, u.org_id)
+                for u in s.scalars(select(User).where(User.org_id == beta.id))
+            ),
+            "keys": sorted(
+                (k.key_id, k.active, k.approved_by)
+                for k in s.scalars(select(RecipientKey).where(RecipientKey.org_id == beta.id))
+            ),
+            "grants": s.scalar(
+                select(func.count()).select_from(Grant).where(Grant.key_id.in_(beta_keys))
+            ),
+            "submissions": sorted(
+                s.scalars(select(Submission.id).where(Submission.org_id == beta.id))
+            ),
+            "notes": s.scalar(select(func.count()).select_from(Note)),
+            "attachments": s.scalar(select(func.count()).select_from(Attachment)),
+            "settings": sorted(
+                (r.key, str(r.value))
+                for r in s.scalars(select(Setting).where(Setting.org_id == beta.id))
+            ),
+        }
+
+
+def _foreign_grants(demo: DemoInstance, beta: Org) -> int:
+    """Grants held by a key of another organization on an envelope sealed to beta's keys."""
+    with demo.sessions() as s:
+        beta_envelopes = (
+            select(Grant.envelope_id)
+            .join(RecipientKey, RecipientKey.key_id == Grant.key_id)
+            .where(RecipientKey.org_id == beta.id)
+        )
+        return (
+            s.scalar(
+                select(func.count())
+                .select_from(Grant)
+                .join(RecipientKey, RecipientKey.key_id == Grant.key_id)
+                .where(
+                    Grant.envelope_id.in_(beta_envelopes),
+                    RecipientKey.org_id.is_distinct_from(beta.id),
+                )
+            )
+            or 0
+        )
+
+
+def _crawl(app: Flask, demo: DemoInstance, orgs: Orgs) -> int:
+    """Every role of alpha and the operator over every route with beta's ids; returns how
+    many requests named one of beta's rows."""
+    before = _snapshot(demo, orgs.beta)
+    named = 0
+    visitors = [(role, orgs.alpha.accounts[role]) for role in STAFF_ROLES]
+    visitors.append(("operator", orgs.operator))
+    for role, account in visitors:
+        client = signed_in(app, demo, account)
+        token = client.fresh_token() if role != "operator" else None
+        for endpoint, method, url, names_id in _routes(app, orgs.beta.ids):
+            if endpoint in PUBLIC or endpoint == "auth.logout":
+                continue
+            if names_id:
+                # With a valid token, so that the view itself has to refuse.
+                data = {"csrf_token": token} if method == "POST" and token else None
+                response = client.request(method, url, data=data)
+                assert response.status_code in (403, 404), (role, method, url, response.status_code)
+                named += 1
+            else:
+                # Pages of one's own organization: unsafe methods without a token (the CSRF
+                # check answers 400), so the crawl changes nothing of alpha either.
+                response = client.request(method, url)
+                assert response.status_code < 500, (role, method, url, response.status_code)
+                if role == "operator":
+                    assert response.status_code == 403, (method, url, response.status_code)
+            assert MARK not in _text_of(response.get_data()), (role, method, url)
+        # The lists and exports of one's own organization: nothing of beta in them either.
+        # (The search looks for words of beta's case, not the marker the search box echoes.)
+        for page in ("/inbox?closed=1", "/search?q=first+case", "/journal/register-ru.xlsx"):
+            response = client.get(page)
+            assert MARK not in _text_of(response.get_data()), (role, page)
+    assert _snapshot(demo, orgs.beta) == before
+    assert _foreign_grants(demo, orgs.beta) == 0
+    return named
+
+
+def test_every_role_of_another_organization_reaches_nothing(
+    app: Flask, demo: DemoInstance, orgs: Orgs
+) -> None:
+    named = _crawl(app, demo, orgs)
+    with_ids = [r for r in _routes(app, orgs.beta.ids) if r[3]]
+    assert len(with_ids) >= 30  # cases, files, users, matters, records, keys: all of them
+    assert named == (len(STAFF_ROLES) + 1) * len(with_ids)
+
+
+def test_beta_itself_sees_its_own_material(app: Flask, demo: DemoInstance, orgs: Orgs) -> None:
+    """The control of the crawl: the same ids open for beta's own staff, so the 404s above are
+    the organization's wall, not bad ids."""
+    head = signed_in(app, demo, orgs.beta.accounts["head"])
+    case = head.get(f"/cases/{orgs.beta.ids['submission_id']}")
+    assert case.status_code == 200 and MARK in case.get_data(as_text=True).lower()
+    admin = signed_in(app, demo, orgs.beta.accounts["admin"])
+    assert admin.get(f"/admin/users/{orgs.beta.ids['user_id']}").status_code == 200
+    assert MARK in admin.get("/admin/users").get_data(as_text=True).lower()
+    auditor = signed_in(app, demo, orgs.beta.accounts["auditor"])
+    assert MARK in auditor.get("/audit").get_data(as_text=True).lower()
+    # Beta's pending head key is one its head may approve (it is not, here).
+    keys = head.get("/head-keys").get_data(as_text=True).lower()
+    assert f"{MARK}-pending-head" in keys
+
+
+def _no_filter(column: object, _org: object) -> ColumnElement[bool]:
+    return true()
+
+
+def _no_filter_in(column: object, _orgs: object) -> ColumnElement[bool]:
+    return true()
+
+
+def _any_org(_value: object, _org: object) -> bool:
+    return True
+
+
+@pytest.fixture
+def without_app_filter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test hook: the application's organization filter (cases.scope) taken out."""
+    monkeypatch.setattr(scope, "in_org", _no_filter)
+    monkeypatch.setattr(scope, "in_orgs", _no_filter_in)
+    monkeypatch.setattr(scope, "same_org", _any_org)
+
+
+def test_the_hook_really_removes_the_application_filter(
+    app: Flask, demo: DemoInstance, orgs: Orgs, without_app_filter: None
+) -> None:
+    """Without the filter, a database that does not enforce it (SQLite, or the tables' owner
+    on PostgreSQL) shows beta's users to alpha's admin: what the row-level security test below
+    must then prevent."""
+    admin = signed_in(app, demo, orgs.alpha.accounts["admin"])
+    assert MARK in admin.get("/admin/users").get_data(as_text=True).lower()
+
+
+needs_postgres = pytest.mark.skipif(not POSTGRES_URL, reason="ADAL_TEST_POSTGRES_URL is unset")
+
+
+@pytest.fixture
+def backoffice_role() -> Iterator[str]:
+    """A fresh login role; requested before `demo`, so it is dropped after the test database."""
+    import secrets
+
+    from sqlalchemy import create_engine
+
+    assert POSTGRES_URL
+    role = f"adal_bo_{secrets.token_hex(4)}"
+    admin = create_engine(make_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE ROLE {role} LOGIN"))
+    yield role
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP OWNED BY {role}"))
+        conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
+    admin.dispose()
+
+
+@needs_postgres
+def test_row_level_security_alone_keeps_organizations_apart(
+    backoffice_role: str,
+    demo: DemoInstance,
+    orgs: Orgs,
+    without_app_filter: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from installation.backoffice_role import grant_backoffice
+
+    report = grant_backoffice(demo.engine, backoffice_role)
+    assert report.policies >= 17
+    url = make_url(demo.instance.database_url).set(username=backoffice_role, password=None)
+    monkeypatch.setenv("ADAL_DATABASE_URL", url.render_as_string(hide_password=False))
+    with handler_app({"TESTING": True}) as app:
+        assert app.extensions["adal.engine"].url.username == backoffice_role
+        _crawl(app, demo, orgs)
+        # And the pages that list rows by organization alone, with no key involved.
+        admin = signed_in(app, demo, orgs.alpha.accounts["admin"])
+        assert MARK not in admin.get("/admin/users").get_data(as_text=True).lower()
+        auditor = signed_in(app, demo, orgs.alpha.accounts["auditor"])
+        assert MARK not in auditor.get("/audit").get_data(as_text=True).lower()
+        # Beta's own staff still work through the same role.
+        head = signed_in(app, demo, orgs.beta.accounts["head"])
+        case = head.get(f"/cases/{orgs.beta.ids['submission_id']}")
+        assert case.status_code == 200 and MARK in case.get_data(as_text=True).lower()
