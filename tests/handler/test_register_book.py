@@ -204,6 +204,7 @@ def test_rows_are_gathered_with_a_fixed_number_of_queries(demo: DemoInstance) ->
         with demo.sessions() as s, s.begin():
             catch_up(s)  # as any list page would have: the portal's reports get their rows
         with demo.sessions() as s:
+            org_id = demo_org_id(s)
             statements: list[str] = []
             engine = s.get_bind()
 
@@ -212,7 +213,7 @@ def test_rows_are_gathered_with_a_fixed_number_of_queries(demo: DemoInstance) ->
 
             event.listen(engine, "before_cursor_execute", count)
             try:
-                register_book(s, *PERIOD, NOW, org_id=demo_org_id(s))
+                register_book(s, *PERIOD, NOW, org_id=org_id)
             finally:
                 event.remove(engine, "before_cursor_execute", count)
             counts.append(len(statements))

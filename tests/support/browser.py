@@ -421,7 +421,7 @@ def signed_out_tour(page: Page, site: Site, lang: str) -> Iterator[str]:
 def organizations_site(
     tmp_path_factory: pytest.TempPathFactory, template: Template, name: str
 ) -> Iterator[Site]:
-    """A site of its own with tests.support.org_tree' tree beside the demo's organization: the
+    """A site of its own with tests.support.org_tree's tree beside the demo's organization: the
     directory's shared site stays an installation of one, whose form asks nothing."""
     from tests.support.org_tree import make_tree
 

@@ -14,16 +14,15 @@ from io import BytesIO
 from typing import Any
 from urllib.parse import quote
 
-import pyotp
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from cases import custody, messages
 from cases.staff import create_user
 from portal.forms import LONG_TEXT
-from store.models import Mailbox, Organization, RecipientKey, Submission, User
+from store.models import Mailbox, Submission, User
 from tests.support.backoffice import login_fields
 from tests.support.instance import DemoInstance, demo_org_id
 
@@ -191,7 +190,7 @@ def seed_mailbox(app: Flask, demo: DemoInstance) -> tuple[str, str]:
 
 def organization_pages(app: Flask, lang: str) -> list[Page]:
     """The search, the tree, the pages, the poster and the report form of an installation
-    with several organizations (tests.support.org_tree' tree added to the demo's)."""
+    with several organizations (tests.support.org_tree's tree added to the demo's)."""
     v = Visitor(app, "portal", lang)
     v.page("organizations", "/organizations")
     v.page("organizations-search", "/organizations?q=" + quote("Денсаулық"))
@@ -267,35 +266,7 @@ def staff(app: Flask, demo: DemoInstance) -> Staff:
         custody.announce(db, pending.user, actor="demo-admin", reset=False)
     newcomer = Visitor(app, "backoffice", "kk")
     newcomer.get("/login")
-    visitors["operator"] = _operator(app, demo)
     return Staff(visitors, newcomer, password)
-
-
-def _operator(app: Flask, demo: DemoInstance) -> Visitor:
-    """The platform's operator (issue 13), set up and signed in with password and TOTP."""
-    password = "operator-password-for-rendering"
-    with demo.sessions() as db, db.begin():
-        created = create_user(
-            db,
-            username="platform-operator",
-            full_name="Платформа операторы",
-            role="operator",
-            org_id=None,
-            instance_secret=demo.instance.secret_key,
-            kdf=demo.instance.kdf,
-            password=password,
-            must_change_password=False,
-        )
-        created.user.totp_enrolled = True
-    v = Visitor(app, "backoffice", "kk")
-    v.get("/login")
-    code = pyotp.TOTP(created.totp_secret).now()
-    response = v.post(
-        "/login", {"username": "platform-operator", "password": password, "code": code}
-    )
-    assert response.status_code == 303, f"the operator cannot sign in: {response.status_code}"
-    v.get(response.headers["Location"])
-    return v
 
 
 def _in(visitor: Visitor, lang: str) -> Visitor:
@@ -443,44 +414,4 @@ def backoffice_pages(
         400,
     )
     pages += admin.pages
-
-    operator = _in(team.visitors["operator"], lang)
-    operator.page("organizations", "/operator")
-    operator.page("organization-new", "/operator/new")
-    operator.keep(
-        "organization-new-errors",
-        operator.post("/operator/new", {"slug": "Not a slug", "name_kk": "", "parent": ""}),
-        400,
-    )
-    slug = f"akimat-{lang}"
-    operator.keep(
-        "organization-created",
-        operator.post(
-            "/operator/new",
-            {
-                "slug": slug,
-                "name_kk": "Әкімдік",
-                "name_ru": "Акимат",
-                "name_en": "Akimat",
-                "short_names": "",
-                "parent": "",
-            },
-        ),
-        200,
-    )
-    operator.page("organization", f"/operator/{slug}")
-    operator.keep(
-        "organization-move-errors",
-        operator.post(f"/operator/{slug}/move", {"parent": "nowhere"}),
-        400,
-    )
-    # Gone again: the portal pages rendered next are those of an installation of one.
-    with demo.sessions() as db, db.begin():
-        org = db.scalars(select(Organization).where(Organization.slug == slug)).one()
-        db.execute(delete(RecipientKey).where(RecipientKey.org_id == org.id))
-        db.delete(org)
-    operator.page("calendar-as-operator", "/admin/calendar")
-    pages += operator.pages
-    head.page("subordinates", "/statistics/subordinates")
-    pages += head.pages[-1:]
     return pages
