@@ -20,7 +20,7 @@ import click
 from sqlalchemy import select
 
 from adal_cli.context import Context, load_context
-from cases import notices
+from cases import lists, notices
 from handler import notice_mail
 from handler.config import HandlerConfig
 from mail import smtp
@@ -75,6 +75,9 @@ def one_pass(ctx: Context, config: HandlerConfig, now: datetime) -> notices.Pass
     if _too_soon(ctx, now, window, config.notify_window_minutes):
         return None
     started = time.monotonic()
+    with ctx.sessions() as session:
+        # The portal's new reports get their list rows (and so their p8 and p9 deadlines).
+        lists.catch_up_committed(session)
     with ctx.sessions() as session, session.begin():
         token, claimed = notices.claim(
             session, ctx.instance.secret_key, notices.events(session, now), now

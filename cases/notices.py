@@ -184,8 +184,9 @@ def _due_by_tomorrow(session: Session, now: datetime, today: date) -> list[Deadl
     list columns (cases.lists, the deadlines page's rows) rather than the rules rerun over every
     case: one range of the open-deadline index. A deadline due on day D is late from the end of
     D at the latest, so ``late_at`` before the start of the day after tomorrow's next day takes
-    every candidate; _deadline_phase picks the exact ones."""
-    lists.catch_up(session)  # the portal's new reports owe their p8 and p9 deadlines too
+    every candidate; _deadline_phase picks the exact ones. The portal's new reports owe their
+    p8 and p9 too: the caller lists them first (lists.catch_up_committed, in a transaction of
+    its own, so that two workers listing the same report at once cannot fail the pass)."""
     horizon = start_of_local_day(today + timedelta(days=3))
     return [
         lists.stored_row(stored, now)

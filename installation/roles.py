@@ -112,7 +112,7 @@ POLICIES = (
         "INSERT",
         check=(
             "channel = 'portal' AND mailbox_id IS NOT NULL "
-            "AND org_id IN (SELECT id FROM organizations WHERE active)"
+            "AND org_id IN (SELECT id FROM organizations WHERE active) AND listed IS NULL"
         ),
     ),
     Policy("messages", "write", "INSERT", check="direction = 'from_reporter'"),

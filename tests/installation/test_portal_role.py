@@ -466,7 +466,9 @@ def test_the_portal_app_runs_as_the_portal_role(
 # --- organizations (issue 13) ---------------------------------------------------------------
 
 
-def _report_for(org_id: int | None, sealed_for: int) -> Callable[[Session], Submission]:
+def _report_for(
+    org_id: int | None, sealed_for: int, listed: bool | None = None
+) -> Callable[[Session], Submission]:
     """A portal report (its mailbox and sealed body) filed with `org_id`, as the portal writes
     one; sealed to the recovery key of `sealed_for`."""
 
@@ -488,6 +490,7 @@ def _report_for(org_id: int | None, sealed_for: int) -> Callable[[Session], Subm
             report_envelope_id=report.id,
             mailbox=mailbox,
             org_id=org_id,
+            listed=listed,
         )
         s.add_all([mailbox, submission])
         s.flush()
@@ -539,3 +542,8 @@ def test_portal_role_files_reports_only_with_an_active_organization(
         assert isinstance(caught.value.orig, psycopg.errors.InsufficientPrivilege), org_id
     with as_portal() as s, pytest.raises(DBAPIError):
         _report_for(2**31 - 1, ids["health"])(s)  # no such organization at all
+    # Marked as listed already, a report would never get its list rows (cases.lists.catch_up
+    # looks only for unlisted ones): it would reach no inbox.
+    with as_portal() as s, pytest.raises(DBAPIError) as caught:
+        _report_for(ids["health-control"], ids["health-control"], listed=True)(s)
+    assert isinstance(caught.value.orig, psycopg.errors.InsufficientPrivilege)
