@@ -22,7 +22,7 @@ from datetime import UTC, timedelta, tzinfo
 import pytest
 from sqlalchemy import text
 
-from cases import notices
+from cases import lists, notices
 from cases.notices import LEASE
 from rules.clock import KZ_TZ, utcnow
 from tests.support.backoffice import reporter_follows_up
@@ -271,7 +271,9 @@ def test_the_lease_holds_whatever_time_zone_a_pass_is_given_in(
     to = addresses(demo)
     reports(demo, mail_guard, 1)
     claimed_at = utcnow().astimezone(claimed_in)
-    with demo.sessions() as s, s.begin():  # what a worker killed on EHLO leaves behind
+    with demo.sessions() as s:  # what a worker killed on EHLO leaves behind
+        lists.catch_up_committed(s)
+    with demo.sessions() as s, s.begin():
         notices.claim(s, demo.instance.secret_key, notices.events(s, claimed_at), claimed_at)
     held = run_pass(demo, smtp.port, (claimed_at + timedelta(minutes=1)).astimezone(passes_in))
     assert held is not None and held.sent == 0
