@@ -61,7 +61,7 @@ def _own(column: str) -> str:
 
 def _through(column: str, table: str) -> str:
     # The subquery is filtered by `table`'s own policy: visible there, of this organization.
-    return f"({_PLATFORM} OR {column} IN (SELECT id FROM {table}))"  # noqa: S608 (constants)
+    return f"({_PLATFORM} OR {column} IN (SELECT id FROM {table}))"  # noqa: S608  # nosec B608 - table names are constants
 
 
 # Table -> the condition a row of it must meet for the back office's role.
