@@ -112,6 +112,8 @@ def build_tree(sessions: Any, n: int, today: date) -> list[tuple[int, int]]:
     """N organizations four levels deep; returns (id, depth) of each."""
     from cases import organizations
     from cases.organizations import Names
+    from crypto import keys as ckeys
+    from store.models import RecipientKey
 
     made: list[tuple[int, int]] = []
     ministries = MINISTRIES
@@ -126,6 +128,18 @@ def build_tree(sessions: Any, n: int, today: date) -> list[tuple[int, int]]:
 
         def add(slug: str, names: Names, parent: str | None, depth: int) -> None:
             org = organizations.create(s, slug=slug, names=names, today=today, parent_slug=parent)
+            # A head key of its own (with no account behind it): the portal offers only an
+            # organization someone can receive reports in (cases.directory.receives).
+            public = bytes(ckeys.generate_keypair().public_key)
+            s.add(
+                RecipientKey(
+                    key_id=ckeys.key_id(public),
+                    public_key=public,
+                    purpose="head",
+                    org_id=org.organization.id,
+                    active=True,
+                )
+            )
             made.append((org.organization.id, depth))
 
         office = 0
