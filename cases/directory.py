@@ -14,14 +14,14 @@ import string
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import Row, and_, func, or_, select
+from sqlalchemy import ColumnElement, Row, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from cases.organizations import SLUG
 from rules import latin
 from rules.errors import AdalError
 from rules.folding import fold
-from store.models import Organization
+from store.models import Organization, RecipientKey
 
 AREA = "directory"  # of the AdalError codes raised here
 # Longer than any name people type, short enough that a query costs a bounded amount of work.
@@ -74,8 +74,25 @@ class Place:
     """An organization's page: it, its superior body and the bodies below it."""
 
     entry: Entry
-    parent: Entry | None
-    children: list[Entry]
+    parent: Entry | None  # only a superior body that can receive a report
+    children: list[Entry]  # only those that can receive a report
+    receives: bool = True  # False: no head, no handler; the page says so and offers no form
+
+
+def receives(org: type[Organization] | Organization = Organization) -> ColumnElement[bool]:
+    """An organization can receive a report: it is active and has at least one active head key
+    and at least one active handler or head key (law review of issue 13, finding 2: p6
+    «Непринятие сообщения не допускается», p8 «незамедлительно информировать»). A report to
+    an organization without them is sealed to its offline recovery key alone and nobody reads
+    it. An active head key is itself a handler-or-head key, so the head key decides.
+
+    Reads only `recipient_keys`' org_id, purpose and active (installation/roles.py)."""
+    head = exists().where(
+        RecipientKey.org_id == org.id,
+        RecipientKey.active.is_(True),
+        RecipientKey.purpose == "head",
+    )
+    return and_(org.active.is_(True), head)
 
 
 def _entry(row: Row[tuple[int, str, str, str, str, int | None]]) -> Entry:
@@ -127,7 +144,7 @@ def search(session: Session, query: str, lang: str) -> Found:
             parent.parent_id,
         )
         .outerjoin(parent, and_(parent.id == Organization.parent_id, parent.active.is_(True)))
-        .where(Organization.active.is_(True), *conditions)
+        .where(receives(), *conditions)
         .order_by(_order(lang), Organization.id)
         .limit(RESULTS_MAX + 1)
     ).all()
@@ -147,29 +164,36 @@ def _active(session: Session, *where: object) -> list[Entry]:
     ]
 
 
+def _receiving(session: Session, *where: object) -> list[Entry]:
+    """Active organizations that can receive a report (`receives`) among `where`."""
+    return _active(session, receives(), *where)
+
+
 def _sorted(entries: list[Entry], lang: str) -> list[Entry]:
     return sorted(entries, key=lambda e: (fold(e.name(lang)), e.id))
 
 
 def roots(session: Session, lang: str) -> list[Entry]:
-    """The top of the tree: active organizations with no parent."""
-    return _sorted(_active(session, Organization.parent_id.is_(None)), lang)
+    """The top of the tree: organizations with no parent that can receive a report."""
+    return _sorted(_receiving(session, Organization.parent_id.is_(None)), lang)
 
 
 def place(session: Session, slug: str, lang: str) -> Place:
-    """An active organization by its permanent slug, with its parent (if active) and its
-    active children; AdalError "unknown" for any other slug, deactivated ones included."""
+    """An active organization by its permanent slug, whether it can receive a report, its parent
+    (if that one can receive) and its children that can; AdalError "unknown" for any other
+    slug, deactivated ones included."""
     # Only a well-formed slug reaches the database (a NUL, say, is an error in PostgreSQL).
     found = _active(session, Organization.slug == slug) if SLUG.fullmatch(slug or "") else []
     if not found:
         raise AdalError(AREA, "unknown", f"no active organization {slug!r}")
     entry = found[0]
+    able = bool(_receiving(session, Organization.id == entry.id))
     parent = None
     if entry.parent_id is not None:
-        parents = _active(session, Organization.id == entry.parent_id)
+        parents = _receiving(session, Organization.id == entry.parent_id)
         parent = parents[0] if parents else None
-    children = _sorted(_active(session, Organization.parent_id == entry.id), lang)
-    return Place(entry, parent, children)
+    children = _sorted(_receiving(session, Organization.parent_id == entry.id), lang)
+    return Place(entry, parent, children, able)
 
 
 def single(session: Session) -> Entry | None:
@@ -191,8 +215,11 @@ def count_active(session: Session) -> int:
 
 def destination(session: Session, slug: str, target: str, lang: str) -> Entry:
     """Where a report chosen on `slug`'s form goes: the organization itself or, if asked, its
-    superior body. Anything else (a tampered form, a body deactivated meanwhile) is refused."""
+    superior body, each only if it can receive a report (`receives`). Anything else (a tampered
+    form, a body deactivated or left without staff meanwhile) is refused."""
     where = place(session, slug, lang)
+    if not where.receives:  # its page offers no form: it sends the reporter elsewhere
+        raise AdalError(AREA, "bad_target", f"{slug!r} cannot receive a report")
     if not target or target == where.entry.slug:
         return where.entry
     if where.parent is not None and target == where.parent.slug:

@@ -56,6 +56,9 @@ class ReportInput:
     identity: dict[str, str] | None
     consent: bool
     nda_intended: bool
+    # A report sent to the superior body: the organization whose page the reporter used
+    # ({"slug", "name_kk", "name_ru", "name_en"}), sealed in the body only (store/payloads.py).
+    sent_from_org: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,8 @@ def submit_report(
         "nda_intended": report.nda_intended,
         "attachment_count": len(files) + len(uploads),
     }
+    if report.sent_from_org is not None:
+        body["sent_from_org"] = dict(report.sent_from_org)
     if portal is not None:
         body["language"] = portal.language
         body["false_report_acknowledged"] = True  # the form takes no report without it

@@ -62,12 +62,18 @@ def _place(slug: str) -> directory.Place | Response:
             return error_page(404, text=messages.text(refused))
 
 
+def organization_page(where: directory.Place, status: int = 200) -> Response:
+    """The organization's page; for one that cannot receive a report (no head, no handler) it
+    says so and sends the reporter to its superior body or to 1424, with no form (finding 2)."""
+    return _page("portal/organization.html", status, where=where, lang=current_language())
+
+
 @bp.get("/o/<slug>")
 def organization(slug: str) -> Response:
     where = _place(slug)
     if isinstance(where, Response):
         return where
-    return _page("portal/organization.html", where=where, lang=current_language())
+    return organization_page(where)
 
 
 @bp.get("/o/<slug>/poster")
@@ -75,12 +81,17 @@ def poster(slug: str) -> Response:
     where = _place(slug)
     if isinstance(where, Response):
         return where
+    if not where.receives:  # a poster would invite reports nobody can read
+        return organization_page(where, 404)
     address = organization_url(where.entry.slug)
+    qr_svg = None
+    if address is not None:
+        qr_svg = poster_code.svg(address, _("QR code: the address of this organization's page"))
     return _page(
         "portal/poster.html",
         where=where,
         lang=current_language(),
         address=address,
         onion=onion_url(where.entry.slug),
-        qr_svg=poster_code.svg(address, _("QR code: the address of this organization's page")),
+        qr_svg=qr_svg,
     )

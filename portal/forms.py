@@ -68,11 +68,11 @@ class ReportForm(_CutAware):
     own_position = StringField(_l("Your position"), validators=[Optional(), _too_long(SHORT_TEXT)])
     own_unit = StringField(_l("Your unit"), validators=[Optional(), _too_long(SHORT_TEXT)])
     consent = BooleanField(
+        # p14, Appendix 2: the head of the body the report is sent to, whichever it is (p4).
         _l(
-            "I agree that the head of the organization may access these "
-            "details about me and include them in the written confirmation "
-            "to the Anti-Corruption Service of the National Security "
-            "Committee."
+            "I agree that the head of the state body (organization) to which I am sending the "
+            "report may access these details about me and include them in the written "
+            "confirmation sent to the Anti-Corruption Service of the National Security Committee."
         )
     )
     nda = BooleanField(_l("I intend to sign a non-disclosure agreement about my report."))

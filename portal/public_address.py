@@ -4,17 +4,18 @@ from (a Host header is whatever the client sent)."""
 
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import url_for
 
 from portal.extensions import portal_config
 
 
-def organization_url(slug: str) -> str:
+def organization_url(slug: str) -> str | None:
     """The organization's permanent page at the configured public address (ADAL_PUBLIC_URL);
-    without one, at the address this page was asked for."""
-    path = url_for("directory.organization", slug=slug)
-    base = portal_config().public_url or request.url_root
-    return base.rstrip("/") + path
+    None without one: the poster then draws no code and asks the administrator to set it."""
+    base = portal_config().public_url
+    if not base:
+        return None
+    return base.rstrip("/") + url_for("directory.organization", slug=slug)
 
 
 def onion_url(slug: str) -> str | None:

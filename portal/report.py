@@ -23,7 +23,7 @@ from cases import directory
 from cases.intake import PORTAL, PortalSending, ReportInput, submit_report
 from crypto import receipt
 from portal import messages, receipts, uploads
-from portal.directory import organizations_page
+from portal.directory import organization_page, organizations_page
 from portal.errors import answer_refusal, error_page, refusal_status, refusal_text
 from portal.forms import ReportForm
 from portal.receive import receive_form, token_valid
@@ -66,7 +66,10 @@ def render_form(
         form.org.data = where.entry.slug
         form.to.choices = [(where.entry.slug, where.entry.name(lang))]
         if where.parent is not None:
-            form.to.choices.append((where.parent.slug, where.parent.name(lang)))
+            # Names are not unique (a department per region): the permanent slug tells two
+            # same-named superior bodies apart.
+            label = f"{where.parent.name(lang)} ({where.parent.slug})"
+            form.to.choices.append((where.parent.slug, label))
         if form.to.data not in {slug for slug, _name in form.to.choices}:
             form.to.data = where.entry.slug
     body = render_template(
@@ -131,7 +134,28 @@ def for_organization(slug: str) -> Response:
             where = directory.place(db, slug, current_language())
         except AdalError as refused:
             return error_page(404, text=messages.text(refused))
+    if not where.receives:  # nobody there could read it: the page says where to go instead
+        return organization_page(where, 404)
     return render_form(ReportForm(formdata=None), where=where)
+
+
+def _sent_from(fields: MultiDict[str, str], destination: directory.Entry) -> dict[str, str] | None:
+    """The organization whose page the reporter used, when the report goes to its superior body
+    instead (law review of issue 13, finding 1): the superior body needs it for Appendix 1 (p11
+    4), «подразделение»). Sealed in the report body only, never a plain column, so the
+    subordinate organization learns nothing (p7, p14)."""
+    origin = fields.get("org", "")
+    if not origin or origin == destination.slug:
+        return None
+    with sessions()() as db:
+        where = directory.place(db, origin, current_language())
+    entry = where.entry
+    return {
+        "slug": entry.slug,
+        "name_kk": entry.name_kk,
+        "name_ru": entry.name_ru,
+        "name_en": entry.name_en,
+    }
 
 
 def _destination(fields: MultiDict[str, str]) -> directory.Entry | None:
@@ -195,8 +219,10 @@ def submit() -> Response:
                 report_keys = sealed.keys or report_recipients(db, destination.id)
                 identity_keys = identity_recipients(db, destination.id)
             identity = form.identity()
+            sent_from = _sent_from(received.fields, destination)
             report = ReportInput(
                 fields=form.report_fields(),
+                sent_from_org=sent_from,
                 identity=identity,
                 consent=bool(form.consent.data) and identity is not None,
                 nda_intended=bool(form.nda.data),
@@ -204,7 +230,9 @@ def submit() -> Response:
             code, opened = receipts.new_code()
             portal = PortalSending(
                 language=str(get_locale() or "kk"),
-                consent_text=str(form.consent.label.text),
+                # Whose head the reporter agreed to (p14, Appendix 2): the wording ticked and
+                # the body it names.
+                consent_text=f"{form.consent.label.text} — {destination.name(current_language())}",
                 secrets=opened.secrets,
                 mailbox_public=opened.public_key,
             )

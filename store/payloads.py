@@ -16,6 +16,9 @@ report (purpose "report", to store.recipients.report_recipients), format "adal/r
     nda_intended       the reporter intends to sign a non-disclosure agreement (p7)
     false_report_acknowledged  the reporter confirmed the Appendix 3 obligation
     attachment_count   files sent with the report (their names are inside the files)
+    sent_from_org      only in a report sent to the superior body (p4): the organization whose
+                       page the reporter used, {"slug", "name_kk", "name_ru", "name_en"}; sealed
+                       here alone, never a plain column (p7, p14)
 
 identity (purpose "identity", to heads + recovery only, p14), format "adal/identity/v1":
     received_at, full_name, position, unit, consent (bool), consent_text (the sentence shown)

@@ -9,11 +9,13 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import update
 
+from store.models import RecipientKey
 from tests.support import portal as site
 from tests.support import qr
 from tests.support.instance import DemoInstance
-from tests.support.org_tree import make_tree
+from tests.support.org_tree import VACANT, make_tree
 from tests.support.portal import audit
 
 LINK = re.compile(r'<a href="/o/([a-z0-9-]+)">')
@@ -198,13 +200,73 @@ def test_poster_has_the_public_and_onion_addresses_and_their_qr_code(
     assert 'role="img"' in svg and "aria-label=" in svg and "style=" not in svg
 
 
-def test_poster_without_a_configured_address_uses_the_portal_address_and_no_onion(
-    client: FlaskClient, tree: dict[str, int]
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("kk", "әкімші алдымен порталдың жария мекенжайын (ADAL_PUBLIC_URL) орнатуы керек"),
+        ("ru", "администратор должен сначала задать публичный адрес портала (ADAL_PUBLIC_URL)"),
+        ("en", "the administrator must set the portal's public address (ADAL_PUBLIC_URL)"),
+    ],
+)
+def test_poster_without_a_configured_address_draws_no_code_from_the_host_header(
+    client: FlaskClient, tree: dict[str, int], lang: str, text: str
 ) -> None:
-    page = client.get("/o/finance/poster", base_url="http://portal.test").get_data(as_text=True)
-    assert "http://portal.test/o/finance" in page and ".onion" not in page
-    svg = page[page.index("<svg") : page.index("</svg>") + 6]
-    assert qr.holds(svg, "http://portal.test/o/finance")
+    """The Host header is the client's: a poster printed from a request naming another host
+    must not send employees there. Without ADAL_PUBLIC_URL it draws no code and says why."""
+    client.get(f"/lang/{lang}", base_url="http://attacker.test")
+    response = client.get("/o/finance/poster", base_url="http://attacker.test")
+    assert response.status_code == 200
+    audit(response, lang)
+    page = response.get_data(as_text=True)
+    assert "attacker.test" not in page and "<svg" not in page and ".onion" not in page
+    assert text in page
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("kk", "Бұл ұйым осы портал арқылы хабарлама қабылдай алмайды"),
+        ("ru", "Эта организация не может принимать сообщения через этот портал"),
+        ("en", "This organization cannot receive reports on this portal"),
+    ],
+)
+def test_an_organization_nobody_could_read_reports_of_is_not_offered(
+    client: FlaskClient, tree: dict[str, int], lang: str, text: str
+) -> None:
+    """Law review of issue 13, finding 2 (p6, p8): an active organization without a head key
+    is in no search result and no tree, its page says it cannot receive and points to its
+    superior body and 1424, and it has neither a form nor a poster."""
+    client.get(f"/lang/{lang}")
+    assert VACANT not in _found(client, "ветеринар") + _found(client, "veterinary")
+    ministry = client.get("/o/health").get_data(as_text=True)
+    assert LINK.findall(ministry.split('id="below"', 1)[1]) == ["health-control"]
+    page = client.get(f"/o/{VACANT}")
+    assert page.status_code == 200
+    audit(page, lang)
+    text_of_page = page.get_data(as_text=True)
+    assert text in text_of_page and "1424" in text_of_page
+    assert 'href="/o/health/report"' in text_of_page  # the superior body can receive
+    assert f'href="/o/{VACANT}/report"' not in text_of_page
+    assert f'href="/o/{VACANT}/poster"' not in text_of_page
+    form = client.get(f"/o/{VACANT}/report")
+    assert form.status_code == 404 and 'id="facts"' not in form.get_data(as_text=True)
+    assert text in form.get_data(as_text=True)
+    assert client.get(f"/o/{VACANT}/poster").status_code == 404
+
+
+def test_a_superior_body_nobody_could_read_reports_of_is_not_offered(
+    client: FlaskClient, demo: DemoInstance, tree: dict[str, int]
+) -> None:
+    """The superior body is offered on the form only if it can receive (finding 2)."""
+    with demo.sessions() as db, db.begin():
+        db.execute(
+            update(RecipientKey).where(RecipientKey.org_id == tree["health"]).values(active=False)
+        )
+    client.get("/lang/ru")
+    page = client.get("/o/health-control/report").get_data(as_text=True)
+    assert 'id="facts"' in page and 'value="health"' not in page
+    assert "сообщите напрямую в СПК КНБ по номеру 1424" in page
+    assert "health" not in LINK.findall(client.get("/organizations").get_data(as_text=True))
 
 
 def test_the_poster_stylesheet_prints_on_a4(client: FlaskClient) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -16,13 +17,15 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from cases import messages
+from cases.reading import open_report
 from cases.staff import create_user
 from crypto.keys import unwrap_private_key
+from portal import report as report_view
 from store import sealing
 from store.models import Attachment, Envelope, Grant, Organization, RecipientKey, Submission, User
 from tests.support import portal as site
 from tests.support.instance import DemoInstance
-from tests.support.org_tree import INACTIVE, make_tree
+from tests.support.org_tree import INACTIVE, VACANT, make_tree
 from tests.support.portal import audit
 
 FACTS = "Председатель комитета потребовал деньги за лицензию."
@@ -154,10 +157,50 @@ def test_the_form_names_the_organization_and_offers_its_superior_body(
     assert re.search(r'checked[^>]*value="health-control"|value="health-control"[^>]*checked', page)
     assert 'value="health"' in page
     assert "В вышестоящий орган (его руководителю): Министерство здравоохранения" in page
-    assert "если к произошедшему причастен руководитель этой организации" in page
+    # Names are not unique: the superior body's permanent slug tells same-named ones apart.
+    assert "Министерство здравоохранения Республики Казахстан (health)" in page
+    # p4: one's own head normally; the superior head or 1424 if the head is involved.
+    assert "руководителю вышестоящего органа или сообщите в СПК КНБ по номеру 1424" in page
+    assert "Adal не даёт этой организации ни доступа к сообщению" in page
     root = client.get("/o/health/report").get_data(as_text=True)
     assert 'type="radio"' not in root
     assert "Ваше сообщение будет направлено: Министерство здравоохранения" in root
+    # A top-level body has no superior one: if its head is involved, 1424 (p4).
+    assert "сообщите напрямую в СПК КНБ по номеру 1424" in root
+    assert "сообщите напрямую в СПК КНБ" not in page
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("ru", "руководителя государственного органа (организации), которому я направляю"),
+        ("kk", "Хабарламаны жіберетін мемлекеттік органның (ұйымның) басшысының"),
+    ],
+)
+def test_the_consent_names_the_head_of_the_body_the_report_goes_to(
+    client: FlaskClient,
+    demo: DemoInstance,
+    tree: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+    lang: str,
+    text: str,
+) -> None:
+    """Seed p14, Appendix 2: the consent is to the head of the body the report is sent to, and
+    the wording kept with the identity names that body (law review of issue 13, finding 4)."""
+    client.get(f"/lang/{lang}")
+    page = client.get("/o/health-control/report").get_data(as_text=True)
+    assert text in page
+    sent: list[str] = []
+    real = report_view.submit_report
+
+    def keep(*args: Any, **kwargs: Any) -> Any:
+        sent.append(kwargs["portal"].consent_text)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(report_view, "submit_report", keep)
+    assert _report(client, "health-control", "health", identity=True).status_code == 200
+    name = {"ru": "Министерство здравоохранения", "kk": "Денсаулық сақтау министрлігі"}[lang]
+    assert len(sent) == 1 and text in sent[0] and name in sent[0]
 
 
 def test_a_report_to_the_superior_body_is_sealed_to_its_keys_alone(
@@ -191,6 +234,8 @@ def test_a_report_to_the_organization_itself_goes_to_it(
         ("health-control", "health-control-almaty"),  # below it, not above
         ("health-control", INACTIVE),
         (INACTIVE, INACTIVE),
+        (VACANT, VACANT),  # no head, no handler: nobody could read it (finding 2)
+        (VACANT, "health"),  # its page offers no form at all
         ("no-such-body", "no-such-body"),
         ("", ""),  # several organizations and none named: never a default
     ],
@@ -303,3 +348,46 @@ def test_switching_language_keeps_the_chosen_destination(
     assert re.search(r'checked[^>]*value="health"|value="health"[^>]*checked', page)
     assert "Жоғары тұрған органға (оның басшысына)" in page
     audit(response, "kk")
+
+
+def _handler_of(demo: DemoInstance, org_id: int, username: str) -> str:
+    with demo.sessions() as db, db.begin():
+        return create_user(
+            db,
+            username=username,
+            full_name="Әлия Серікова",
+            role="handler",
+            org_id=org_id,
+            instance_secret=demo.instance.secret_key,
+            kdf=demo.instance.kdf,
+        ).password
+
+
+def _opened_as(demo: DemoInstance, username: str, password: str, org_id: int) -> dict[str, Any]:
+    with demo.sessions() as db:
+        submission = db.execute(select(Submission).where(Submission.org_id == org_id)).scalar_one()
+        handler = db.execute(select(User).where(User.username == username)).scalar_one()
+        assert handler.wrapped_key is not None
+        return open_report(submission, unwrap_private_key(handler.wrapped_key, password))
+
+
+def test_a_report_to_the_superior_body_says_inside_it_which_page_it_came_from(
+    client: FlaskClient, demo: DemoInstance, tree: dict[str, int]
+) -> None:
+    """Law review of issue 13, finding 1 (p11 4), p6): the superior body learns which
+    subordinate organization the report is about, from the sealed body alone; a report to the
+    organization itself carries no such key."""
+    password = _handler_of(demo, tree["health"], "health-handler")
+    assert _report(client, "health-control", "health").status_code == 200
+    body = _opened_as(demo, "health-handler", password, tree["health"])
+    assert body["facts"] == FACTS
+    assert body["sent_from_org"] == {
+        "slug": "health-control",
+        "name_kk": "Медициналық және фармацевтикалық бақылау комитеті",
+        "name_ru": "Комитет медицинского и фармацевтического контроля",
+        "name_en": "Committee for Medical and Pharmaceutical Control",
+    }
+    own = _handler_of(demo, tree["health-control"], "control-handler")
+    assert _report(client, "health-control", "health-control").status_code == 200
+    body = _opened_as(demo, "control-handler", own, tree["health-control"])
+    assert body["facts"] == FACTS and "sent_from_org" not in body

@@ -116,9 +116,13 @@ def running_site(folder: Path, log_dir: Path, template: Template) -> Iterator[Si
     servers.compile_translations()
     url, database = copy_template(template, folder / "instance")
     demo = open_demo(folder / "instance", url, template.init_output)
+    # The portal's public address is configured, as in a deployment: the poster draws its QR
+    # code from it, never from a request's Host header.
+    port = servers.free_port()
+    public = {"ADAL_PUBLIC_URL": f"http://127.0.0.1:{port}/"}
     try:
         with servers.serving(
-            servers.launch("portal", demo.path, url, log_dir),
+            servers.launch("portal", demo.path, url, log_dir, port=port, extra_env=public),
             servers.launch("handler", demo.path, url, log_dir),
         ) as (portal, handler):
             site = Site(demo, portal, handler)

@@ -1,6 +1,7 @@
 """A small tree of organizations beside the demo's own ("main"), as the operator would make it
 with cases.organizations: a ministry with a committee and its regional department, another
-ministry, and a deactivated body under the first."""
+ministry, a deactivated body under the first, and one under it with no staff yet (VACANT).
+Every other organization has a head key, so the portal offers it (cases.directory.receives)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cases import organizations
 from cases.organizations import Names
+from crypto import keys
+from store.models import RecipientKey
 
 TODAY = date(2026, 12, 1)
 
@@ -57,8 +60,26 @@ TREE: tuple[tuple[str, str | None, Names], ...] = (
         "health",
         Names(kk="Мұрағат басқармасы", ru="Архивное управление", en="Archive Office"),
     ),
+    (
+        "vet-control",
+        "health",
+        Names(
+            kk="Ветеринариялық бақылау инспекциясы",
+            ru="Инспекция ветеринарного контроля",
+            en="Veterinary Control Inspectorate",
+        ),
+    ),
 )
 INACTIVE = "health-archive"
+VACANT = "vet-control"  # active, but no head or handler: nobody could read a report to it
+
+
+def add_head_key(db: Session, org_id: int) -> None:
+    """An active head key of the organization (a head as far as the portal can tell)."""
+    public = bytes(keys.generate_keypair().public_key)
+    db.add(
+        RecipientKey(key_id=keys.key_id(public), public_key=public, purpose="head", org_id=org_id)
+    )
 
 
 def make_tree(sessions: sessionmaker[Session]) -> dict[str, int]:
@@ -68,5 +89,7 @@ def make_tree(sessions: sessionmaker[Session]) -> dict[str, int]:
         for slug, parent, names in TREE:
             made = organizations.create(db, slug=slug, names=names, today=TODAY, parent_slug=parent)
             ids[slug] = made.organization.id
+            if slug != VACANT:
+                add_head_key(db, made.organization.id)
         organizations.deactivate(db, organizations.by_slug(db, INACTIVE))
     return ids
