@@ -1,0 +1,59 @@
+"""Law review of issue 13, findings on the operator's organization page: deactivating lists
+the organizations it cuts off (finding 8)."""
+
+from __future__ import annotations
+
+import html
+
+from sqlalchemy import select
+
+from store.models import Organization
+from tests.support.backoffice import Browser
+from tests.support.instance import DemoInstance
+
+NEW = {
+    "slug": "akimat-astana",
+    "name_kk": "Астана қаласының әкімдігі",
+    "name_ru": "Акимат города Астаны",
+    "name_en": "Akimat of Astana",
+    "short_names": "",
+    "parent": "",
+}
+CUT_OFF = {
+    "en": "will disappear from the portal's tree",
+    "ru": "Подведомственные ей организации исчезнут из дерева портала, а их работники не смогут "
+    "направить сообщение в вышестоящий орган, пока вы не перенесёте их под действующий орган.",
+    "kk": "Оған ведомстволық бағынысты ұйымдар портал ағашынан жоғалады, ал олардың "
+    "қызметкерлері хабарламаны жоғары тұрған органға жібере алмайды, оларды жұмыс істеп тұрған "
+    "органға ауыстырғанша.",
+}
+
+
+def _create(operator: Browser, **changes: str) -> None:
+    assert operator.post("/operator/new", {**NEW, **changes}).status_code == 200
+
+
+def _page(operator: Browser, slug: str) -> str:
+    return html.unescape(operator.get(f"/operator/{slug}").get_data(as_text=True))
+
+
+def test_deactivating_lists_the_organizations_it_cuts_off(
+    demo: DemoInstance, operator: Browser
+) -> None:
+    _create(operator)
+    _create(operator, slug="district", name_en="District akimat", parent="akimat-astana")
+    _create(operator, slug="village", name_en="Village akimat", parent="district")
+    _create(operator, slug="closed", name_en="Closed akimat", parent="akimat-astana")
+    assert operator.post("/operator/closed/deactivate", {}).status_code == 303
+    page = _page(operator, "akimat-astana")
+    deactivate = page[page.index('id="deactivate-h"') :]
+    assert CUT_OFF["en"] in deactivate
+    assert "District akimat" in deactivate and "Village akimat" in deactivate
+    assert "Closed akimat" not in deactivate  # already deactivated: nothing more to cut off
+    # Nothing below: no warning.
+    assert CUT_OFF["en"] not in _page(operator, "village")
+    for lang in ("ru", "kk"):
+        operator.get(f"/lang/{lang}")
+        assert CUT_OFF[lang] in _page(operator, "akimat-astana")
+    with demo.sessions() as s:
+        assert s.scalars(select(Organization.active).where(Organization.slug == "district")).one()
