@@ -184,6 +184,7 @@ def _page(
         admin=admin or FirstAdminForm(formdata=None),
         confirm=ConfirmForm(formdata=None),
         needs_admin=org.active and not organizations.has_active_admin(database, org),
+        no_readers=org.active and not organizations.has_readers(database, org),
         error=error,
     ), status
 

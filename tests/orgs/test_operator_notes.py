@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from store.models import Organization
 from tests.support.backoffice import Browser
-from tests.support.instance import DemoInstance
+from tests.support.instance import DemoInstance, demo_org_id
 
 NEW = {
     "slug": "akimat-astana",
@@ -57,3 +57,27 @@ def test_deactivating_lists_the_organizations_it_cuts_off(
         assert CUT_OFF[lang] in _page(operator, "akimat-astana")
     with demo.sessions() as s:
         assert s.scalars(select(Organization.active).where(Organization.slug == "district")).one()
+
+
+NO_READERS = {
+    "en": "The organization has no head and no person authorized to receive reports",
+    "ru": "У организации нет руководителя и лица, уполномоченного на приём обращений: портал её "
+    "не предлагает",
+    "kk": "Ұйымның басшысы және өтініштерді қабылдауға уәкілетті адамы жоқ: портал оны ұсынбайды",
+}
+
+
+def test_an_organization_nobody_can_read_for_is_flagged(
+    demo: DemoInstance, operator: Browser
+) -> None:
+    """Finding 2: an organization with no active head key (only its offline recovery key) is
+    marked on the operator's page; the demo organization, with its head, is not."""
+    _create(operator)
+    with demo.sessions() as s:
+        demo_slug = s.scalars(
+            select(Organization.slug).where(Organization.id == demo_org_id(s))
+        ).one()
+    for lang, warning in NO_READERS.items():
+        operator.get(f"/lang/{lang}")
+        assert warning in _page(operator, "akimat-astana")
+        assert warning not in _page(operator, demo_slug)
