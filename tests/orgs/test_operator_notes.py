@@ -1,5 +1,7 @@
 """Law review of issue 13, findings on the operator's organization page: deactivating lists
-the organizations it cuts off (finding 8)."""
+the organizations it cuts off (finding 8), an organization nobody can read a report for is
+flagged (finding 2), and the move section says the new superior body sees the past counts
+(finding 11)."""
 
 from __future__ import annotations
 
@@ -81,3 +83,19 @@ def test_an_organization_nobody_can_read_for_is_flagged(
         operator.get(f"/lang/{lang}")
         assert warning in _page(operator, "akimat-astana")
         assert warning not in _page(operator, demo_slug)
+
+
+MOVE_NOTE = {
+    "en": "the new superior body sees in its statistics all the reports it and the organizations",
+    "ru": "новый вышестоящий орган увидит в своей статистике все сообщения",
+    "kk": "жаңа жоғары тұрған орган өз статистикасында",
+}
+
+
+def test_the_move_section_says_the_past_counts_go_along(operator: Browser) -> None:
+    """Finding 11: moving gives the new superior body all the moved organization's past counts."""
+    _create(operator)
+    for lang, note in MOVE_NOTE.items():
+        operator.get(f"/lang/{lang}")
+        page = _page(operator, "akimat-astana")
+        assert note in page[page.index('id="move-h"') :]
