@@ -162,3 +162,16 @@ def test_small_counts_hidden_by_quarter_in_every_language(
         # Deadline figures: the same rule, exact only from 3 up.
         for cell in many[4:] + few[4:]:
             assert cell in ("0", small) or int(cell) >= 3
+
+
+def test_one_term_for_the_bodies_below(as_role: Callable[[str], Browser]) -> None:
+    """Law review of issue 13, finding 10: «подведомственные органы и организации» /
+    «ведомстволық бағынысты органдар мен ұйымдар» on both sides (seed p1, p3)."""
+    head = as_role("head")
+    for lang, term in (
+        ("ru", "Статистика подведомственных органов и организаций"),
+        ("kk", "Ведомстволық бағынысты органдар мен ұйымдардың статистикасы"),
+    ):
+        head.get(f"/lang/{lang}")
+        page = head.get(PAGE).get_data(as_text=True)
+        assert term in page and "ижестоящ" not in page
