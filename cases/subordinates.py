@@ -1,12 +1,14 @@
 """A superior body's view of the organizations below it: counts only (issue 13, "Superior bodies").
 
 A head or auditor of an organization sees, for every organization under it (at any depth), how
-many reports it received by channel, by status and by month of receipt, and how its deadlines
-went (met, met late, overdue, open). Read from the stored list columns (cases.lists), which
-hold nothing sealed: never content, never a case id, never a name of anyone. Two grouped
-queries whatever the size of the tree, one over the reports and one over the deadlines, each
-restricted to the subtree (found by the organizations' materialised paths) with cases.scope;
-only the organizations of the subtree are ever reported, whatever a query returns.
+many reports it received by channel, by status and by quarter of receipt, and how its deadlines
+went (met, met late, overdue, open). By quarter, not month, and a count below SMALL_COUNT is not
+shown as a number (`too_small`): a head must not learn that one of a subordinate's employees
+reported in a given month (Recommendations p7, p14). Read from the stored list columns
+(cases.lists), which hold nothing sealed: never content, never a case id, never a name of
+anyone. Two grouped queries whatever the size of the tree, one over the reports and one over the
+deadlines, each restricted to the subtree (found by the organizations' materialised paths) with
+cases.scope; only the organizations of the subtree are ever reported, whatever a query returns.
 """
 
 from __future__ import annotations
@@ -32,8 +34,18 @@ class OrganizationCounts:
     total: int = 0
     by_channel: dict[str, int] = field(default_factory=dict)
     by_status: dict[str, int] = field(default_factory=dict)
-    by_month: dict[str, int] = field(default_factory=dict)  # "YYYY-MM", in order
+    by_quarter: dict[tuple[int, int], int] = field(default_factory=dict)  # (year, 1-4), in order
     deadlines: DeadlineStats = field(default_factory=DeadlineStats)
+
+
+# Counts from 1 to SMALL_COUNT - 1 are shown as "fewer than 3" (p7, p14: a report of a
+# subordinate's employee is confidential, as is anything that may identify them).
+SMALL_COUNT = 3
+
+
+def too_small(count: int) -> bool:
+    """Whether a count may not be shown as a number on a superior body's page."""
+    return 0 < count < SMALL_COUNT
 
 
 def _count_when(condition: ColumnElement[bool]) -> Any:
@@ -53,7 +65,7 @@ def subordinate_counts(session: Session, org_id: int, now: datetime) -> list[Org
     ids = [o.id for o in below]
     channels: dict[int, Counter[str]] = {}
     statuses: dict[int, Counter[str]] = {}
-    months: dict[int, Counter[str]] = {}
+    quarters: dict[int, Counter[tuple[int, int]]] = {}
     for org, channel, status, day, n in session.execute(
         select(
             CaseList.org_id,
@@ -67,7 +79,7 @@ def subordinate_counts(session: Session, org_id: int, now: datetime) -> list[Org
     ):
         channels.setdefault(org, Counter())[channel] += n
         statuses.setdefault(org, Counter())[status] += n
-        months.setdefault(org, Counter())[f"{day.year:04d}-{day.month:02d}"] += n
+        quarters.setdefault(org, Counter())[(day.year, (day.month - 1) // 3 + 1)] += n
     deadlines: dict[int, DeadlineStats] = {}
     for org, met, late, overdue, pending in session.execute(
         select(
@@ -94,11 +106,11 @@ def subordinate_counts(session: Session, org_id: int, now: datetime) -> list[Org
                 total=sum(by_channel.values()),
                 by_channel=dict(sorted(by_channel.items())),
                 by_status=dict(sorted(statuses.get(org.id, Counter()).items())),
-                by_month=dict(sorted(months.get(org.id, Counter()).items())),
+                by_quarter=dict(sorted(quarters.get(org.id, Counter()).items())),
                 deadlines=deadlines.get(org.id, DeadlineStats()),
             )
         )
     return result
 
 
-__all__ = ["OrganizationCounts", "subordinate_counts"]
+__all__ = ["SMALL_COUNT", "OrganizationCounts", "subordinate_counts", "too_small"]

@@ -35,6 +35,7 @@ from handler.access import require_holder
 from handler.downloads import content_disposition
 from handler.forms import CaseNoteForm, GrantForm, LinkForm, ReplyForm
 from handler.gate import CASE_ROLES, allow, colleague, current_user, own_org
+from handler.org_names import sent_from_name
 from handler.workflow import case_view
 from store import audit, payloads
 from store.models import Envelope, User
@@ -57,7 +58,8 @@ REPORT_FIELDS = (
     "false_report_acknowledged",
     "language",
 )
-HIDDEN_FIELDS = frozenset({"format", "registered_by"})
+# "sent_from_org" is shown as a sentence above the report (a report sent to the superior body).
+HIDDEN_FIELDS = frozenset({"format", "registered_by", "sent_from_org"})
 
 
 def _ordered(report: dict[str, object]) -> list[tuple[str, object]]:
@@ -107,6 +109,7 @@ def case(submission_id: str) -> str:
         submission=submission,
         case=case_row,
         report=_ordered(report),
+        sent_from=sent_from_name(report),
         received_at=received_at,
         consent_record=consent_record,
         files=files,

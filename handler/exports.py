@@ -30,6 +30,7 @@ from handler.downloads import content_disposition
 from handler.forms import Appendix1Form
 from handler.gate import CASE_ROLES, allow, current_user
 from handler.messages import describe
+from handler.org_names import sent_from_name
 from rules.clock import KZ_TZ
 from rules.errors import AdalError
 from rules.offences import UNDETERMINED
@@ -75,7 +76,8 @@ def _draft(submission: Submission, report: dict[str, Any]) -> dict[str, Any]:
         "where": text("where"),
         "offence_type": case.offence_type if case is not None else UNDETERMINED,
         "position": text("position"),
-        "unit": text("unit"),
+        # A report sent to the superior body: the subordinate body belongs with the unit (p11 4).
+        "unit": ", ".join(v for v in (text("unit"), sent_from_name(report, "ru")) if v),
         "head_name": user.full_name if user.role == "head" else "",
         "lang": "ru",
         "fmt": "docx",

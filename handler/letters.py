@@ -33,7 +33,7 @@ from handler.gate import CASE_ROLES, allow, current_user, own_org
 from handler.settings import values as setting_values
 from rules.errors import AdalError
 from store import audit, payloads
-from store.models import Case, ProtectionMatter, Submission
+from store.models import Case, Organization, ProtectionMatter, Submission
 from web.database import db
 
 bp = Blueprint("letters", __name__)
@@ -67,9 +67,17 @@ def _check_lang(lang: str) -> None:
         abort(404)
 
 
-def _sender() -> str:
+def _sender(lang: str) -> str:
+    """The organization's name as the letter's sender: the admin's setting, else the directory's
+    name in the letter's language, so an organization made by `adal org add` never sends a
+    letter from nobody (law review of issue 13, finding 9; p9, Appendix 1)."""
     name = setting_values(db(), own_org()).get("organization_name", "")
-    return name if isinstance(name, str) else ""
+    if isinstance(name, str) and name.strip():
+        return name
+    org = db().get(Organization, own_org())
+    if org is None:
+        return ""
+    return org.name_kk if lang == "kk" else org.name_ru
 
 
 def _recipient(submission: Submission, key: PrivateKey) -> documents.Recipient | None:
@@ -111,7 +119,7 @@ def _case_draft(
         kind,  # type: ignore[arg-type]  # checked above
         lang,
         documents.LetterFacts(
-            sender=_sender(),
+            sender=_sender(lang),
             received_on=facts.received_on,
             channel=facts.channel,
             kns_notified_on=facts.kns_notified_on,
@@ -147,7 +155,7 @@ def _matter_draft(matter: ProtectionMatter, kind: str, lang: str) -> documents.L
         kind,  # type: ignore[arg-type]  # checked above
         lang,
         documents.LetterFacts(
-            sender=_sender(),
+            sender=_sender(lang),
             matter_kind=facts.kind,
             matter_body=facts.body,
             meeting_on=facts.meeting_on,

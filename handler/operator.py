@@ -167,7 +167,8 @@ def _page(
     if move is None:
         move = MoveOrganizationForm(formdata=None, data={"parent": parent.slug if parent else ""})
     move.parent.choices = _parent_choices(exclude=org)
-    children = [o for o in organizations.subtree(database, org) if o.parent_id == org.id]
+    below = [o for o in organizations.subtree(database, org) if o.id != org.id]
+    children = [o for o in below if o.parent_id == org.id]
     return render_template(
         "handler/operator_org.html",
         org=org,
@@ -175,11 +176,15 @@ def _page(
         parent=parent,
         parent_name=name_of(parent) if parent else "",
         children=[(c, name_of(c)) for c in children],
+        # Deactivating cuts these off: they leave the portal's tree, and the direct ones lose
+        # their superior body (law review of issue 13, finding 8).
+        cut_off=[(o, name_of(o)) for o in below if o.active],
         names=names,
         move=move,
         admin=admin or FirstAdminForm(formdata=None),
         confirm=ConfirmForm(formdata=None),
         needs_admin=org.active and not organizations.has_active_admin(database, org),
+        no_readers=org.active and not organizations.has_readers(database, org),
         error=error,
     ), status
 

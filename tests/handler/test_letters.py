@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from documents.letters import date_words
 from rules.clock import KZ_TZ
-from store.models import AuditEntry, ProtectionMatter
+from store.models import AuditEntry, Organization, ProtectionMatter
 from tests.support.backoffice import Browser, store_portal_report
 from tests.support.documents import docx_all_text
-from tests.support.instance import DemoInstance
+from tests.support.instance import DemoInstance, demo_org_id
 
 IDENTITY = {"full_name": "Серікбаев Ерлан", "position": "бухгалтер", "unit": "қаржы бөлімі"}
 DOCX = "wordprocessingml.document"
@@ -312,3 +312,33 @@ def test_letters_to_the_civil_service_agency(
     head.get(f"/cases/{other}")
     other_url = f"/cases/{other}/protection/matters/{matter_id}/letters/agency_materials/{lang}"
     assert head.get(other_url).status_code == 404
+
+
+def test_sender_falls_back_to_the_directory_name_in_the_letters_language(
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
+    """Law review of issue 13, finding 9: with the organization's name setting empty (as for an
+    organization made by `adal org add`), the p9 cover letter's sender is the organization's
+    directory name in the letter's language; the setting, once filled, wins."""
+    with demo.sessions() as s:
+        org = s.get(Organization, demo_org_id(s))
+        assert org is not None
+        names = {"ru": org.name_ru, "kk": org.name_kk}
+    assert names["ru"] != names["kk"]
+    sid = store_portal_report(demo).submission_id
+    head = as_role("head")
+    assert head.get(f"/cases/{sid}").status_code == 200
+    now = _now()
+    call = {"call_time": now.strftime("%Y-%m-%dT%H:%M"), "operator": "Operator A"}
+    assert _step(head, sid, "kns_notified", call) == 303
+    sent = {"outgoing_number": "01-15/42", "outgoing_date": now.date().isoformat()}
+    assert _step(head, sid, "confirmation_sent", sent) == 303
+    for lang, name in names.items():
+        page = head.get(f"/cases/{sid}/letters/confirmation_cover/{lang}")
+        assert _form(page.get_data(as_text=True))["sender"] == name
+    admin = as_role("admin")
+    settings = {"organization_name": "Агенттік", "lockout_max_failures": "5"}
+    assert admin.post("/admin/settings", {**settings, "lockout_minutes": "15"}).status_code == 303
+    for lang in names:
+        page = head.get(f"/cases/{sid}/letters/confirmation_cover/{lang}")
+        assert _form(page.get_data(as_text=True))["sender"] == "Агенттік"

@@ -70,14 +70,18 @@ def test_counts_of_every_organization_below(
         store_portal_report(demo, facts=secret, org_id=ids["elsewhere"]).submission_id,
         store_portal_report(demo, facts=secret, org_id=ids[own_slug]).submission_id,
     ]
-    month = local_date(datetime.now(UTC)).strftime("%Y-%m")
+    today = local_date(datetime.now(UTC))
+    quarter = (today.year, (today.month - 1) // 3 + 1)
+    label = f"{today.year} Q{quarter[1]}"
     for role in ("head", "auditor"):
         response = as_role(role).get(PAGE)
         assert response.status_code == 200
         page = response.get_data(as_text=True)
         committee, department = _row(page, "Комитет по делам"), _row(page, "Департамент области")
-        assert committee[0] == "2" and department[0] == "1"
-        assert f"{month}: 2" in committee[3] and f"{month}: 1" in department[3]
+        # Fewer than 3, by quarter: no month, no small number (p7, p14).
+        assert committee[0] == "fewer than 3" and department[0] == "fewer than 3"
+        assert f"{label}: fewer than 3" in committee[3]
+        assert f"{label}: fewer than 3" in department[3]
         # Organizations beside or above are not listed; neither is one's own.
         assert "Другое министерство" not in page
         assert page.index("Комитет по делам") < page.index("Департамент области")
@@ -92,7 +96,7 @@ def test_counts_of_every_organization_below(
         assert set(counts) == {"committee", "department"}
         assert counts["committee"].by_channel == {"portal": 2}
         assert counts["committee"].by_status == {"new": 2}
-        assert counts["committee"].by_month == {month: 2}
+        assert counts["committee"].by_quarter == {quarter: 2}
         assert counts["committee"].depth == 1 and counts["department"].depth == 2
         # Unopened reports have their first deadlines running.
         assert counts["committee"].deadlines.total >= 2
@@ -121,3 +125,53 @@ def test_a_large_tree_is_paged(
     assert "Орган c-three" in second and "Орган a-one" not in second
     assert "Орган c-three" in head.get(f"{PAGE}?page=999").get_data(as_text=True)
     assert head.get(f"{PAGE}?page=abc").status_code == 200
+
+
+ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+
+def test_small_counts_hidden_by_quarter_in_every_language(
+    demo: DemoInstance, as_role: Callable[[str], Browser]
+) -> None:
+    """Law review of issue 13, finding 3: counts by quarter, a count from 1 to 2 reads
+    «менее 3» / «3-тен аз», larger counts stay exact, and the page says why (p7, p14)."""
+    with demo.sessions() as s:
+        own = s.scalars(select(Organization.slug).order_by(Organization.id)).first()
+    _add("many", "Орган многих", own)
+    _add("few", "Орган немногих", own)
+    ids = _ids(demo)
+    for _n in range(3):
+        store_portal_report(demo, org_id=ids["many"])
+    store_portal_report(demo, org_id=ids["few"])
+    today = local_date(datetime.now(UTC))
+    roman = ROMAN[(today.month - 1) // 3 + 1]
+    head = as_role("head")
+    expected = {
+        "en": (f"{today.year} Q{(today.month - 1) // 3 + 1}", "fewer than 3", "small values"),
+        "ru": (f"{roman} квартал {today.year}", "менее 3", "малые значения не показываются"),
+        "kk": (f"{today.year} ж. {roman} тоқсан", "3-тен аз", "шағын мәндер көрсетілмейді"),
+    }
+    for lang, (label, small, note) in expected.items():
+        head.get(f"/lang/{lang}")
+        page = head.get(PAGE).get_data(as_text=True)
+        assert note in page
+        many, few = _row(page, "Орган многих"), _row(page, "Орган немногих")
+        assert many[0] == "3" and f"{label}: 3" in many[3]
+        assert few[0] == small and f"{label}: {small}" in few[3]
+        assert f"{today.year}-{today.month:02d}" not in page
+        # Deadline figures: the same rule, exact only from 3 up.
+        for cell in many[4:] + few[4:]:
+            assert cell in ("0", small) or int(cell) >= 3
+
+
+def test_one_term_for_the_bodies_below(as_role: Callable[[str], Browser]) -> None:
+    """Law review of issue 13, finding 10: «подведомственные органы и организации» /
+    «ведомстволық бағынысты органдар мен ұйымдар» on both sides (seed p1, p3)."""
+    head = as_role("head")
+    for lang, term in (
+        ("ru", "Статистика подведомственных органов и организаций"),
+        ("kk", "Ведомстволық бағынысты органдар мен ұйымдардың статистикасы"),
+    ):
+        head.get(f"/lang/{lang}")
+        page = head.get(PAGE).get_data(as_text=True)
+        assert term in page and "ижестоящ" not in page

@@ -202,8 +202,10 @@ def store_portal_report(
     identity: dict[str, str] | None = None,
     files: list[tuple[str, str, bytes]] | None = None,
     org_id: int | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> PortalReport:
-    """A report stored as the portal stores it, in `org_id` (default: the demo organization)."""
+    """A report stored as the portal stores it, in `org_id` (default: the demo organization);
+    `extra` adds keys to the sealed report body (such as "sent_from_org")."""
     now = datetime.now(UTC)
     today = local_date(now)
     files = files or []
@@ -224,6 +226,7 @@ def store_portal_report(
         "nda_intended": False,
         "false_report_acknowledged": True,
         "attachment_count": len(files),
+        **(extra or {}),
     }
     with demo.sessions() as s, s.begin():
         org = org_id if org_id is not None else demo_org_id(s)
