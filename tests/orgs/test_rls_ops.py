@@ -146,3 +146,32 @@ def test_the_tree_and_the_calendar_are_written_only_in_the_platform_scope(
         for table, sql in updates.items():
             assert conn.execute(text(sql)).rowcount > 0, table
     engine.dispose()
+
+
+@needs_postgres
+def test_a_session_that_named_no_scope_sees_nothing(
+    backoffice_role: str, demo: DemoInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fail closed: the back office's session outside a request, or in a request before the
+    gate or a view has named a scope, reads no row of any organization; the login still works
+    (it names the platform's scope on purpose) and a signed-in user reads their own."""
+    from sqlalchemy import func, select
+
+    from store.models import User
+    from web import extensions
+
+    grant_backoffice(demo.engine, backoffice_role)
+    url = make_url(demo.instance.database_url).set(username=backoffice_role, password=None)
+    monkeypatch.setenv("ADAL_DATABASE_URL", url.render_as_string(hide_password=False))
+    with handler_app({"TESTING": True}) as app:
+        with app.app_context(), extensions.sessions()() as session:
+            assert session.scalar(select(func.count()).select_from(User)) == 0
+        with app.test_request_context("/"):
+            app.preprocess_request()
+            with extensions.sessions()() as session:
+                assert session.scalar(select(func.count()).select_from(User)) == 0
+        creds = demo.credentials()["admin"]
+        admin = sign_in(
+            Browser(app), demo, creds["username"], creds["password"], creds["totp secret"]
+        )
+        assert creds["username"] in admin.get("/admin/users").get_data(as_text=True)
