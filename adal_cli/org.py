@@ -1,9 +1,11 @@
 """`adal org add|list|move|rename|deactivate`: the operator's tree of organizations (issue 13).
 
 The same use cases as the operator's back-office pages (cases.organizations). Every change is
-audited in the platform's chain (org_id None) with the organization's slug as the target: the
-platform's trail names organizations, never anything inside one. A new organization's recovery
-key is printed once, as `adal init` prints the first one, and is stored nowhere.
+audited in the platform's chain (org_id None) and in the changed organization's own chain (a
+move: also the old and the new parent's; a creation only the platform's), with the
+organization's slug as the target: the entries name organizations, never anything inside one.
+A new organization's recovery key is printed once, as `adal init` prints the first one, and is
+stored nowhere.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from cases import organizations
 from cases.organizations import Names
 from rules.clock import local_date
 from rules.errors import AdalError
-from store import audit
 from store.db import transaction
 from store.models import Organization
 
@@ -39,8 +40,15 @@ def _changing() -> Iterator[Session]:
         raise click.ClickException(exc.message) from exc
 
 
-def _audit(session: Session, action: str, org: Organization, **details: Any) -> None:
-    audit.append(session, action, actor=ACTOR, org_id=None, target=org.slug, details=details)
+def _audit(
+    session: Session,
+    action: str,
+    org: Organization,
+    also: tuple[int | None, ...] = (),
+    own: bool = True,
+    **details: Any,
+) -> None:
+    organizations.audit_change(session, action, org, actor=ACTOR, also=also, own=own, **details)
 
 
 def _short(values: Sequence[str]) -> str:
@@ -71,7 +79,7 @@ def add_command(
             today=local_date(datetime.now(UTC)),
             parent_slug=parent,
         )
-        _audit(session, "organization.create", new.organization, parent=parent)
+        _audit(session, "organization.create", new.organization, own=False, parent=parent)
     click.echo(f"Organization {new.organization.slug} created.")
     click.echo("")
     click.echo("RECOVERY KEY - shown once. Write it down and keep it offline, in a safe:")
@@ -106,8 +114,9 @@ def move_command(slug: str, parent: str | None, root: bool) -> None:
         raise click.UsageError("give either --parent SLUG or --root")
     with _changing() as session:
         org = organizations.by_slug(session, slug)
+        old_parent = org.parent_id
         organizations.move(session, org, parent)
-        _audit(session, "organization.move", org, parent=parent)
+        _audit(session, "organization.move", org, (old_parent, org.parent_id), parent=parent)
     click.echo(f"Organization {slug} is now " + (f"under {parent}." if parent else "a root."))
 
 

@@ -8,9 +8,10 @@ one). The operator's CLI and back-office pages call these; so does `adal init` f
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from crypto import keys as ckeys
 from crypto import signing
 from rules.errors import AdalError
 from rules.folding import fold
+from store import audit
 from store.models import Organization, RecipientKey, User
 
 AREA = "organizations"  # of the AdalError codes raised here
@@ -188,6 +190,29 @@ def move(session: Session, org: Organization, parent_slug: str | None) -> None:
     org.parent_id = parent.id if parent else None
     for member in below:
         member.path = new_path + member.path[len(old_path) :]
+
+
+def audit_change(
+    session: Session,
+    action: str,
+    org: Organization,
+    *,
+    actor: str | None,
+    also: Iterable[int | None] = (),
+    own: bool = True,
+    **details: Any,
+) -> None:
+    """An operator's change to `org`, in the platform's chain and in the chains of the
+    organizations it concerns: `org` itself (unless not `own`: its creation stays the
+    platform's) and `also` (a move: the old and the new parent, whose "to the superior body"
+    reports it redirects). Every one of them sees it in its own audit trail; the entries name
+    organizations by slug only."""
+    chains: list[int | None] = [None, org.id] if own else [None]
+    for org_id in also:
+        if org_id not in chains:
+            chains.append(org_id)
+    for org_id in chains:
+        audit.append(session, action, actor=actor, org_id=org_id, target=org.slug, details=details)
 
 
 def deactivate(session: Session, org: Organization) -> None:

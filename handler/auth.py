@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from cases.staff import open_totp
-from handler import accounts, keyring, settings, totp
+from handler import accounts, keyring, org_scope, settings, totp
 from handler.forms import LoginForm, PasswordForm
 from handler.gate import allow_pending, current_user, public, refresh_stamp, sign_in, stage
 from store import audit
@@ -72,6 +72,9 @@ def login() -> Response | tuple[str, int] | str:
         return render_template("handler/login.html", form=form), status
     now = datetime.now(UTC)
     database = db()
+    # Before the user is known, on purpose across organizations (handler/org_scope.py): the
+    # account being tried, its organization's lockout setting, the audit of the attempt.
+    org_scope.widen_to_platform(database)
     outcome = accounts.authenticate(
         database,
         username=form.username.data or "",

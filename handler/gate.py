@@ -141,8 +141,12 @@ def install(app: Flask, csrf: CSRFProtect) -> None:
             if request.method in UNSAFE_METHODS:
                 csrf.protect()
             return None
+        # The account is read before its organization is known: on purpose, the platform's
+        # scope for this one read; from here on the user's organization, or nothing.
+        org_scope.widen_to_platform(db())
         user = _load_user()
         if user is None:
+            org_scope.close(db())
             return redirect(url_for("auth.login"), code=303)
         g.user = user
         # From here on the database, too, shows only the user's organization (PostgreSQL).

@@ -7,9 +7,11 @@ active admin; never its staff list, cases, statistics or audit trail. The operat
 no other page of the back office (handler/gate.py: every other view names its roles, and none
 names this one) except the national calendar (handler/calendar_admin.py).
 
-Every change is audited in the platform's chain (org_id None) with the organization's slug as
-the target. A new organization's recovery key is shown once, on the response to the form that
-created it, and is stored and logged nowhere.
+Every change is audited in the platform's chain (org_id None) and in the changed organization's
+own chain (a move: also the old and the new parent's, whose reports to the superior body it
+redirects; a creation only the platform's), with the organization's slug as the target. A new
+organization's recovery key is shown once, on the response to the form that created it, and
+is stored and logged nowhere.
 """
 
 from __future__ import annotations
@@ -45,14 +47,16 @@ from web.extensions import instance
 bp = Blueprint("operator", __name__, url_prefix="/operator")
 
 
-def _audit(database: Session, action: str, org: Organization, **details: Any) -> None:
-    audit.append(
-        database,
-        action,
-        actor=current_user().username,
-        org_id=None,
-        target=org.slug,
-        details=details,
+def _audit(
+    database: Session,
+    action: str,
+    org: Organization,
+    also: tuple[int | None, ...] = (),
+    own: bool = True,
+    **details: Any,
+) -> None:
+    organizations.audit_change(
+        database, action, org, actor=current_user().username, also=also, own=own, **details
     )
 
 
@@ -129,7 +133,13 @@ def new() -> tuple[str, int]:
             database.rollback()
             _show_refusal(form, exc)
         else:
-            _audit(database, "organization.create", created.organization, parent=form.parent.data)
+            _audit(
+                database,
+                "organization.create",
+                created.organization,
+                own=False,
+                parent=form.parent.data,
+            )
             database.commit()
             # Shown on this response only: no redirect, so the key never travels in a URL or
             # a flashed message kept in the session.
@@ -225,12 +235,13 @@ def move(slug: str) -> Response | tuple[str, int]:
         return _page(org, move=form, status=400)
     parent = form.parent.data or None
     database = db()
+    old_parent = org.parent_id
     try:
         organizations.move(database, org, parent)
     except AdalError as exc:
         database.rollback()
         return _page(org, move=form, error=describe(exc), status=400)
-    _audit(database, "organization.move", org, parent=parent)
+    _audit(database, "organization.move", org, (old_parent, org.parent_id), parent=parent)
     database.commit()
     flash(_("The organization is moved, with everything under it."))
     return redirect(url_for("operator.organization", slug=org.slug), code=303)

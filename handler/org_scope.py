@@ -5,8 +5,11 @@ the rows of the organization its transaction names in `adal.org_id`, or everythi
 `platform` scope. This module names it at the start of every transaction of every session the
 request opens (the request's own, a download's streaming session, the web-session store):
 
-* before sign-in (the login form, the gate loading the account from the session): `platform`,
-  to read the account being tried, its organization's lockout setting, and audit the attempt;
+* by default (a request that has named nothing yet, a session used outside any request):
+  `none`, which sees nothing at all: a path that forgot to name its scope fails closed;
+* before sign-in (the login form's attempt, the gate loading the account from the session):
+  `platform`, named by `widen_to_platform()`, to read the account being tried, its
+  organization's lockout setting, and audit the attempt;
 * once the gate has loaded a staff member: their organization, and nothing else;
 * the operator (no organization, no key): `platform`; it reads no report;
 * `widen_to_platform()`: a view that must read across organizations on purpose (a superior
@@ -28,13 +31,14 @@ from store.models import User
 
 _KEY = "adal_org_scope"  # in flask.g: (scope, organization id or None)
 ORG = "org"
+NONE = "none"  # neither the platform nor an organization: every policy hides every row
 _SET = text(
     f"SELECT set_config('{SCOPE_SETTING}', :scope, true), set_config('{ORG_SETTING}', :org, true)"
 )
 
 
 def _current() -> tuple[str, str]:
-    scope, org_id = getattr(g, _KEY, (PLATFORM, None)) if has_app_context() else (PLATFORM, None)
+    scope, org_id = getattr(g, _KEY, (NONE, None)) if has_app_context() else (NONE, None)
     return scope, "" if org_id is None else str(org_id)
 
 
@@ -63,6 +67,12 @@ def widen_to_platform(session: Session) -> None:
     _resend(session)
 
 
+def close(session: Session) -> None:
+    """Nothing visible for the rest of this request (fail closed)."""
+    setattr(g, _KEY, (NONE, None))
+    _resend(session)
+
+
 def install(app: Flask, factory: sessionmaker[Session]) -> None:
     """Every transaction of the factory's sessions starts by naming its scope."""
 
@@ -72,7 +82,7 @@ def install(app: Flask, factory: sessionmaker[Session]) -> None:
         _send(connection)
 
     def _start() -> None:
-        setattr(g, _KEY, (PLATFORM, None))
+        setattr(g, _KEY, (NONE, None))
 
     event.listen(factory, "after_begin", _after_begin)
     app.before_request(_start)

@@ -24,9 +24,11 @@ Tables with an `org_id` are filtered on it; the case tables reach it through the
 (cases, case_events, messages, notes, case_links, protections, protection_matters,
 disclosure_bases, attachments) and notices through their user: a policy's subquery is itself
 filtered, so "its submission is visible" means "its submission is of this organization".
-Envelopes, grants and file chunks carry no organization and are shared with the portal's role;
-they are opened only through a case the policies already allow, and sealed to that
-organization's keys.
+The tree (`organizations`), the national working-day calendar (`calendar_days`) and the notice
+worker's state (`notify_state`) belong to no one organization: every scope reads them, only the
+platform scope writes them (PLATFORM_WRITES). Envelopes, grants and file chunks carry no
+organization and are shared with the portal's role; they are opened only through a case the
+policies already allow, and sealed to that organization's keys.
 
 The audit log needs no exception: each organization's entries form a chain of their own
 (store/audit.py), so appending one reads only that organization's newest entry, and an auditor's
@@ -85,6 +87,21 @@ POLICIES: dict[str, str] = {
     "notices": _through("user_id", "users"),
 }
 POLICY = "adal_org"
+
+# Shared by every organization: each reads them (the tree, the national calendar), only the
+# platform scope (the operator) writes them. `notify_state` is the notice worker's (it runs as
+# the owner); its status row holds every organization's mail counts and last error in one JSON
+# value, which an admin's status page reads and filters in the application (cases.notices.status):
+# a row of its own per organization would be needed to filter that read here too.
+PLATFORM_WRITES = ("organizations", "calendar_days", "notify_state")
+WRITE_POLICY = "adal_platform_writes"
+# Command -> (USING, WITH CHECK) of the restrictive policy: a write outside the platform scope
+# touches no row (UPDATE, DELETE) or is refused (INSERT).
+_WRITES = {
+    "INSERT": (None, _PLATFORM),
+    "UPDATE": (_PLATFORM, _PLATFORM),
+    "DELETE": (_PLATFORM, None),
+}
 
 
 @dataclass(frozen=True)
@@ -154,6 +171,19 @@ def statements(role: str, schema: str, quote: Callable[[str], str]) -> list[str]
             f"CREATE POLICY {name} ON {s}.{table} AS RESTRICTIVE FOR ALL TO {r} "
             f"USING {condition} WITH CHECK {condition}",
         ]
+    for table in PLATFORM_WRITES:
+        out += [
+            f"ALTER TABLE {s}.{table} ENABLE ROW LEVEL SECURITY",
+            f"DROP POLICY IF EXISTS {OPEN_POLICY} ON {s}.{table}",
+            f"CREATE POLICY {OPEN_POLICY} ON {s}.{table} AS PERMISSIVE "
+            "FOR ALL TO PUBLIC USING (true) WITH CHECK (true)",
+        ]
+        for command, (using, check) in _WRITES.items():
+            write = quote(f"{WRITE_POLICY}_{command.lower()}__{role}")
+            sql = f"CREATE POLICY {write} ON {s}.{table} AS RESTRICTIVE FOR {command} TO {r}"
+            sql += f" USING ({using})" if using else ""
+            sql += f" WITH CHECK ({check})" if check else ""
+            out += [f"DROP POLICY IF EXISTS {write} ON {s}.{table}", sql]
     return out
 
 
@@ -168,7 +198,7 @@ def grant_backoffice(engine: Engine, role: str) -> GrantReport:
                 text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": schema}
             ).scalars()
         )
-        missing = [t for t in POLICIES if t not in present]
+        missing = [t for t in (*POLICIES, *PLATFORM_WRITES) if t not in present]
         if missing:
             raise RoleError(
                 f"tables missing ({', '.join(missing)}): run 'adal db upgrade' first; "
@@ -177,4 +207,4 @@ def grant_backoffice(engine: Engine, role: str) -> GrantReport:
         _check_role(conn, role)
         for sql in statements(role, schema, quote):
             conn.execute(text(sql))
-    return GrantReport(role, len(present), len(POLICIES))
+    return GrantReport(role, len(present), len(POLICIES) + len(PLATFORM_WRITES) * len(_WRITES))

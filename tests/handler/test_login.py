@@ -308,3 +308,15 @@ def test_insecure_cookies_only_when_asked(
         assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
     finally:
         app.extensions["adal.engine"].dispose()
+
+
+def test_the_database_scope_fails_closed_by_default(app: Flask) -> None:
+    """Until the gate or a view names one, the scope the back office tells PostgreSQL is
+    `none` (every row-level policy hides every row), never the platform's."""
+    from handler import org_scope
+
+    assert org_scope._current() == (org_scope.NONE, "")
+    with app.test_request_context("/"):
+        assert org_scope._current() == (org_scope.NONE, "")
+        app.preprocess_request()
+        assert org_scope._current() == (org_scope.NONE, "")

@@ -300,3 +300,32 @@ def _fill(rule: object, name: str, sid: str) -> str | int:
     if isinstance(converters.get(name), IntegerConverter):
         return 1
     return sid if name == "submission_id" else "0" * 32
+
+
+def test_a_moved_or_renamed_organization_sees_it_in_its_own_audit_trail(
+    demo: DemoInstance, operator: Browser, as_role: Callable[[str], Browser]
+) -> None:
+    """A move redirects an organization's reports to the superior body: the organization and
+    its old and new parents each see it in their own chain, by slug, and every chain verifies."""
+    _create(operator)
+    assert operator.post("/operator/akimat-astana/move", {"parent": "demo"}).status_code == 303
+    assert operator.post("/operator/akimat-astana/move", {"parent": ""}).status_code == 303
+    renamed = {k: v for k, v in NEW.items() if k not in ("slug", "parent")}
+    assert operator.post("/operator/demo/rename", renamed).status_code == 303
+    moved = _org(demo, "akimat-astana")
+    with demo.sessions() as s:
+        own = [
+            (e.action, e.target, e.details)
+            for e in s.scalars(
+                select(AuditEntry).where(AuditEntry.org_id == moved.id).order_by(AuditEntry.id)
+            )
+        ]
+    assert own == [
+        ("organization.move", "akimat-astana", {"parent": "demo"}),
+        ("organization.move", "akimat-astana", {"parent": None}),
+    ]
+    page = as_role("auditor").get("/audit").get_data(as_text=True)
+    # Moved in and out again: both moves reach the demo organization's auditor, and its rename.
+    assert page.count("organization.move") == 2 and page.count("akimat-astana") == 2
+    assert "organization.rename" in page
+    assert run_cli("audit", "verify")[0] == 0

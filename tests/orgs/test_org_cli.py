@@ -148,3 +148,35 @@ def test_a_deactivated_parent_takes_no_new_children(demo: DemoInstance) -> None:
     assert run_cli("org", "deactivate", "closed")[0] == 0
     code, output = add("newcomer", "--parent", "closed")
     assert code != 0 and "deactivated" in output
+
+
+def test_move_rename_deactivate_reach_the_organizations_own_trails(demo: DemoInstance) -> None:
+    """A move is in the moved organization's chain and its old and new parents'; a rename or a
+    deactivation in the organization's own; only slugs; every chain still verifies."""
+    for args in (("top",), ("other",), ("leaf", "--parent", "top")):
+        assert add(*args)[0] == 0
+    assert run_cli("org", "move", "leaf", "--parent", "other")[0] == 0
+    assert run_cli("org", "rename", "leaf", "--name-ru", "Департамент")[0] == 0
+    assert run_cli("org", "deactivate", "leaf")[0] == 0
+    with demo.sessions() as s:
+        ids = {o.slug: o.id for o in s.scalars(select(Organization))}
+        chains = {
+            slug: [
+                (e.action, e.target)
+                for e in s.scalars(
+                    select(AuditEntry).where(AuditEntry.org_id == org_id).order_by(AuditEntry.id)
+                )
+                if e.action.startswith("organization.")
+            ]
+            for slug, org_id in ids.items()
+        }
+    assert chains["leaf"] == [
+        ("organization.move", "leaf"),
+        ("organization.rename", "leaf"),
+        ("organization.deactivate", "leaf"),
+    ]
+    assert chains["top"] == chains["other"] == [("organization.move", "leaf")]
+    assert chains["demo"] == []
+    for slug in ("leaf", "top", "other"):
+        assert run_cli("audit", "verify", "--org", slug)[0] == 0
+    assert run_cli("audit", "verify")[0] == 0

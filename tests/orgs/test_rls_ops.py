@@ -8,10 +8,12 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ProgrammingError
 
 from installation.backoffice_role import grant_backoffice
 from tests.support.backoffice import Browser, handler_app, one_time_password, sign_in
@@ -86,3 +88,90 @@ def test_chains_counts_and_the_operator_under_row_level_security(
     monkeypatch.setenv("ADAL_DATABASE_URL", owner_url)
     code, output = run_cli("audit", "verify")
     assert code == 0, output
+
+
+@needs_postgres
+def test_the_tree_and_the_calendar_are_written_only_in_the_platform_scope(
+    backoffice_role: str, demo: DemoInstance
+) -> None:
+    """An organization's scope reads the tree, the national calendar and the worker's state but
+    writes none of them (it could otherwise move itself under another body, or shift every
+    organization's deadlines); the platform scope (the operator) still writes them."""
+    make_org(demo, "ministry", "ministry")
+    grant_backoffice(demo.engine, backoffice_role)
+    with demo.engine.begin() as conn:
+        conn.execute(text("INSERT INTO notify_state (key, value) VALUES ('probe', '{}')"))
+        org_id = conn.execute(text("SELECT id FROM organizations WHERE slug = 'demo'")).scalar()
+    url = make_url(demo.instance.database_url).set(username=backoffice_role, password=None)
+    engine = create_engine(url)
+
+    @contextmanager
+    def scoped(scope: str, org: str) -> Iterator[Connection]:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "SELECT set_config('adal.scope', :s, true), set_config('adal.org_id', :o, true)"
+                ),
+                {"s": scope, "o": org},
+            )
+            yield conn
+
+    updates = {
+        "organizations": "UPDATE organizations SET active = false",
+        "calendar_days": "DELETE FROM calendar_days",
+        "notify_state": "UPDATE notify_state SET value = '{\"x\": 1}'",
+    }
+    inserts = {
+        "organizations": "INSERT INTO organizations (slug, name_kk, name_ru, name_en, short_names,"
+        " search_text, path, active, created_on)"
+        " VALUES ('rogue', 'r', 'r', 'r', '', 'r', '/', true, '2030-01-01')",
+        "calendar_days": "INSERT INTO calendar_days (day, kind, note) "
+        "VALUES ('2031-01-02', 'day_off', 'x')",
+        "notify_state": "INSERT INTO notify_state (key, value) VALUES ('rogue', '{}')",
+    }
+    with demo.engine.begin() as conn:
+        conn.execute(text(inserts["calendar_days"].replace("2031-01-02", "2031-01-03")))
+    for table, sql in updates.items():
+        with scoped("org", str(org_id)) as conn:
+            assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() > 0, table
+            assert conn.execute(text(sql)).rowcount == 0, table
+    for sql in inserts.values():
+        with (
+            pytest.raises(ProgrammingError, match="row-level security"),
+            scoped("org", str(org_id)) as conn,
+        ):
+            conn.execute(text(sql))
+    # The platform scope (the operator's requests) still writes them.
+    with scoped("platform", "") as conn:
+        for table, sql in updates.items():
+            assert conn.execute(text(sql)).rowcount > 0, table
+    engine.dispose()
+
+
+@needs_postgres
+def test_a_session_that_named_no_scope_sees_nothing(
+    backoffice_role: str, demo: DemoInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fail closed: the back office's session outside a request, or in a request before the
+    gate or a view has named a scope, reads no row of any organization; the login still works
+    (it names the platform's scope on purpose) and a signed-in user reads their own."""
+    from sqlalchemy import func, select
+
+    from store.models import User
+    from web import extensions
+
+    grant_backoffice(demo.engine, backoffice_role)
+    url = make_url(demo.instance.database_url).set(username=backoffice_role, password=None)
+    monkeypatch.setenv("ADAL_DATABASE_URL", url.render_as_string(hide_password=False))
+    with handler_app({"TESTING": True}) as app:
+        with app.app_context(), extensions.sessions()() as session:
+            assert session.scalar(select(func.count()).select_from(User)) == 0
+        with app.test_request_context("/"):
+            app.preprocess_request()
+            with extensions.sessions()() as session:
+                assert session.scalar(select(func.count()).select_from(User)) == 0
+        creds = demo.credentials()["admin"]
+        admin = sign_in(
+            Browser(app), demo, creds["username"], creds["password"], creds["totp secret"]
+        )
+        assert creds["username"] in admin.get("/admin/users").get_data(as_text=True)
