@@ -148,7 +148,12 @@ def _sent_from(fields: MultiDict[str, str], destination: directory.Entry) -> dic
     if not origin or origin == destination.slug:
         return None
     with sessions()() as db:
-        where = directory.place(db, origin, current_language())
+        try:
+            where = directory.place(db, origin, current_language())
+        except AdalError:  # a field the form never sends (an installation of one ignores it)
+            return None
+    if where.parent is None or where.parent.slug != destination.slug:
+        return None  # only a report sent up from this page to its superior body names it
     entry = where.entry
     return {
         "slug": entry.slug,

@@ -136,6 +136,29 @@ def test_an_installation_of_one_organization_asks_nothing(
     assert list(new.values()) == [only]
 
 
+def test_an_installation_of_one_ignores_an_organization_field_it_never_sent(
+    client: FlaskClient, demo: DemoInstance
+) -> None:
+    """The fuzzer's case: `org` naming no organization (the form of an installation of one has
+    no such field) was a 500; the report goes to the only organization, naming no other."""
+    fields = site.report_fields(client)
+    before = _portal_submissions(demo)
+    for org in ("0", "no-such-body"):
+        response = _send(
+            client,
+            [
+                ("csrf_token", fields["csrf_token"]),
+                ("nonce", f"{fields['nonce']}"),
+                ("org", org),
+                ("facts", FACTS),
+                ("acknowledge", "y"),
+            ],
+        )
+        assert response.status_code in (200, 409), response.status_code
+    new = [k for k in _portal_submissions(demo) if k not in before]
+    assert len(new) == 1
+
+
 def test_with_several_organizations_the_form_first_asks_which(
     client: FlaskClient, tree: dict[str, int]
 ) -> None:
