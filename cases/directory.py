@@ -14,7 +14,7 @@ import string
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Row, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Row, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from cases.organizations import SLUG
@@ -87,10 +87,15 @@ def receives(org: type[Organization] | Organization = Organization) -> ColumnEle
     it. An active head key is itself a handler-or-head key, so the head key decides.
 
     Reads only `recipient_keys`' org_id, purpose and active (installation/roles.py)."""
-    head = exists().where(
-        RecipientKey.org_id == org.id,
-        RecipientKey.active.is_(True),
-        RecipientKey.purpose == "head",
+    # A named column, not `SELECT *`: the portal's role may read only some of the columns.
+    head = (
+        select(RecipientKey.id)
+        .where(
+            RecipientKey.org_id == org.id,
+            RecipientKey.active.is_(True),
+            RecipientKey.purpose == "head",
+        )
+        .exists()
     )
     return and_(org.active.is_(True), head)
 
