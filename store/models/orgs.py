@@ -16,6 +16,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from store.models.base import Base
 
+# The organization migration 0010 made of an installation that existed before organizations:
+# what predates them (the unkeyed audit chain, head keys carried over by 0005) is its alone.
+MIGRATED_ORG_ID = 1
+
 
 class Organization(Base):
     __tablename__ = "organizations"
