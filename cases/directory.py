@@ -14,7 +14,7 @@ import string
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Row, and_, func, or_, select
+from sqlalchemy import ColumnElement, Row, and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from cases.organizations import SLUG
@@ -201,6 +201,15 @@ def place(session: Session, slug: str, lang: str) -> Place:
     return Place(entry, parent, children, able)
 
 
+def can_receive(session: Session, org_id: int) -> bool:
+    """Whether the portal offers this organization (`receives`): the operator's page warns when
+    it does not."""
+    found = session.execute(
+        select(Organization.id).where(Organization.id == org_id, receives()).limit(1)
+    ).first()
+    return found is not None
+
+
 def single(session: Session) -> Entry | None:
     """The organization of a single-organization installation (a tree of one), else None.
 
@@ -208,14 +217,6 @@ def single(session: Session) -> Entry | None:
     one where a report must always say where it goes."""
     rows = session.execute(select(*_COLUMNS).limit(2)).all()
     return _entry(rows[0]) if len(rows) == 1 else None
-
-
-def count_active(session: Session) -> int:
-    return int(
-        session.execute(
-            select(func.count()).select_from(Organization).where(Organization.active.is_(True))
-        ).scalar_one()
-    )
 
 
 def destination(session: Session, slug: str, target: str, lang: str) -> Entry:
