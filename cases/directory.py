@@ -22,6 +22,7 @@ from rules import latin
 from rules.errors import AdalError
 from rules.folding import fold
 from store.models import Organization, RecipientKey
+from store.models.orgs import name_in
 
 AREA = "directory"  # of the AdalError codes raised here
 # Longer than any name people type, short enough that a query costs a bounded amount of work.
@@ -54,7 +55,7 @@ class Entry:
     parent_id: int | None
 
     def name(self, lang: str) -> str:
-        return {"kk": self.name_kk, "ru": self.name_ru}.get(lang, self.name_en)
+        return name_in(lang, self.name_kk, self.name_ru, self.name_en)
 
 
 @dataclass(frozen=True)
