@@ -24,16 +24,22 @@ from store.models.base import Base
 
 class CaseList(Base):
     __tablename__ = "case_lists"
+    # Every list filters on one organization (or a superior body's few), so each index leads
+    # with org_id: an organization's page is a seek into its own rows, never a walk past every
+    # other organization's (migration 0012).
     __table_args__ = (
-        Index("ix_case_lists_closed_received", "closed", "received_on", "submission_id"),
+        Index("ix_case_lists_closed_received", "org_id", "closed", "received_on", "submission_id"),
         # Each list order ends in the submission id, the cursor's tie-breaker (cases.lists:
         # paging by key), so a page is one seek in one of these indexes (migration 0011).
-        Index("ix_case_lists_closed_next", "closed", "next_late_at", "submission_id"),
+        Index("ix_case_lists_closed_next", "org_id", "closed", "next_late_at", "submission_id"),
+        # The assignee belongs to one organization: the user id alone narrows to it.
         Index("ix_case_lists_assignee", "assignee_id", "closed", "received_on", "submission_id"),
-        Index("ix_case_lists_received", "received_on"),
+        # The register's period.
+        Index("ix_case_lists_org_received", "org_id", "received_on"),
         # Covers the statistics' grouped count: read from the index alone.
         Index(
             "ix_case_lists_counts",
+            "org_id",
             "channel",
             "status",
             "offence_type",
@@ -46,7 +52,7 @@ class CaseList(Base):
         ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True
     )
     # The submission's organization, copied so every list filters on it (always set).
-    org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
     received_on: Mapped[date]
     channel: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(24))  # "new" until a case is registered
@@ -75,24 +81,33 @@ class ListDeadline(Base):
         # equalities and keeps the index order; PostgreSQL does neither through "outcome IS
         # NULL" (it sorted every overdue deadline for each page), so it gets a partial index
         # over the open rows, whose predicate the queries' words (cases.lists.OPEN) imply.
-        Index("ix_list_deadlines_open", "listed", "outcome", "late_at", "id").ddl_if(
+        Index("ix_list_deadlines_open", "org_id", "listed", "outcome", "late_at", "id").ddl_if(
             dialect="sqlite"
         ),
         Index(
             "ix_list_deadlines_open_only",
+            "org_id",
             "late_at",
             "id",
             postgresql_where=text("listed AND outcome IS NULL"),
         ).ddl_if(dialect="postgresql"),
         Index("ix_list_deadlines_submission", "submission_id"),
         # Covers the statistics' per-deadline counts, a period's included (received_on).
-        Index("ix_list_deadlines_counts", "key", "outcome", "late_at", "exact", "received_on"),
+        Index(
+            "ix_list_deadlines_counts",
+            "org_id",
+            "key",
+            "outcome",
+            "late_at",
+            "exact",
+            "received_on",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
     # The submission's organization, copied so every list filters on it (always set).
-    org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
     matter_id: Mapped[int | None] = mapped_column(
         ForeignKey("protection_matters.id", ondelete="CASCADE")
     )
