@@ -40,7 +40,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere: imports bench.lo
 
 import requests  # noqa: E402
 
-from bench.backoffice import PATHS, _details, measure, percentile, sign_in  # noqa: E402
+from bench.backoffice import measure, open_cases, percentile, sign_in  # noqa: E402
 
 SEARCH_GOAL_MS = 50.0
 PAGE_GOAL_MS = 300.0
@@ -220,8 +220,11 @@ def add_head(sessions: Any, instance: Any, org_id: int, username: str) -> dict[s
     return {"username": username, "password": password, "totp secret": made.totp_secret}
 
 
-def seal_reports(sessions: Any, spread: list[int], today: date, seed: int = 13) -> list[Any]:
-    """One sealed portal report per entry of `spread` (an organization id each)."""
+def seal_reports(
+    sessions: Any, spread: list[int], today: date, seed: int = 13
+) -> list[tuple[str, date, str]]:
+    """One sealed portal report per entry of `spread` (an organization id each): its
+    submission id, day of receipt and mailbox id."""
     from nacl.public import PrivateKey
 
     from cases import intake
@@ -231,7 +234,7 @@ def seal_reports(sessions: Any, spread: list[int], today: date, seed: int = 13) 
 
     rng = random.Random(seed)
     keys: dict[int, list[bytes]] = {}
-    created: list[tuple[str, date]] = []
+    created: list[tuple[str, date, str]] = []
     started = time.perf_counter()
     batch = 500
     for first in range(0, len(spread), batch):
@@ -262,86 +265,11 @@ def seal_reports(sessions: Any, spread: list[int], today: date, seed: int = 13) 
                     ),
                     report_keys=keys[org_id],
                 )
-                created.append((submission.id, day))
+                assert submission.mailbox_id is not None  # a portal report has one
+                created.append((submission.id, day, submission.mailbox_id))
         print(f"\r  sealed {len(created)}/{len(spread)} reports", end="", flush=True)
     print(f" in {time.perf_counter() - started:.0f} s")
     return created
-
-
-def open_cases(
-    sessions: Any, created: list[tuple[str, date]], actor_id: int, seed: int = 15
-) -> int:
-    """Half of the reports opened as cases over every workflow state (bench/backoffice.py)."""
-    from sqlalchemy import insert
-
-    from cases.lists import recompute
-    from cases.workflow import case_status
-    from rules import workflow
-    from rules.clock import start_of_local_day, utcnow
-    from rules.workflow import CaseFacts, Step
-    from store.models import Case, CaseEvent
-
-    rng = random.Random(seed)
-    now = utcnow()
-    opened = created[::2]
-    states = list(PATHS)
-    started = time.perf_counter()
-    batch = 1000
-    for first in range(0, len(opened), batch):
-        with sessions() as s, s.begin():
-            cases = []
-            events: list[list[dict[str, Any]]] = []
-            for i, (sid, day) in enumerate(opened[first : first + batch]):
-                received = start_of_local_day(day) + timedelta(hours=10)
-                facts = CaseFacts(received_at=received, anonymous=True, nda_intended=False)
-                done: list[workflow.Event] = []
-                at = received + timedelta(minutes=30)
-                for step in PATHS[states[(first + i) % len(states)]]:
-                    if at > now:
-                        break
-                    done.append(
-                        workflow.apply(facts, done, Step(step), at, "bench", _details(step, at))
-                    )
-                    at += timedelta(hours=rng.randrange(2, 120))
-                closed = next((e.at for e in done if e.kind in workflow.CLOSING_STEPS), None)
-                cases.append(
-                    {
-                        "submission_id": sid,
-                        "status": case_status(done),
-                        "anonymous": True,
-                        "nda_intended": False,
-                        "registered_at": done[0].at,
-                        "closed_at": closed,
-                        "offence_type": rng.choice(["crime", "administrative", "undetermined"]),
-                    }
-                )
-                events.append(
-                    [
-                        {
-                            "kind": e.kind,
-                            "at": e.at,
-                            "actor_id": actor_id,
-                            "details": dict(e.details),
-                        }
-                        for e in done
-                    ]
-                )
-            ids = s.scalars(
-                insert(Case).returning(Case.id, sort_by_parameter_order=True), cases
-            ).all()
-            s.execute(
-                insert(CaseEvent),
-                [{**e, "case_id": c} for c, evs in zip(ids, events, strict=True) for e in evs],
-            )
-        print(
-            f"\r  opened {min(first + batch, len(opened))}/{len(opened)} cases", end="", flush=True
-        )
-    print(f" in {time.perf_counter() - started:.0f} s")
-    started = time.perf_counter()
-    with sessions() as s, s.begin():
-        listed = recompute(s, everything=True, release=True)
-    print(f"  list columns of {listed} reports in {time.perf_counter() - started:.0f} s")
-    return len(opened)
 
 
 def time_search(base: str, samples: int, seed: int = 7) -> tuple[float, float, dict[str, float]]:
@@ -422,7 +350,9 @@ def main() -> int:
             from store.models import User
 
             actor_id = s.scalars(select(User.id).where(User.username == "bench-root-head")).one()
-        cases = open_cases(sessions, created, actor_id)
+        cases = open_cases(
+            sessions, created, actor_id, "bench-root-head", random.Random(15), batch=1000
+        )
         with sessions() as s:
             counts = {
                 name: s.execute(select(Submission.id).where(Submission.org_id == org))
