@@ -355,7 +355,7 @@ def run(n: int, postgres: str | None, samples: int, workdir: Path) -> dict[str, 
     else:
         url = f"sqlite:///{folder / 'instance' / 'adal.db'}"
     servers.init_demo(folder / "instance", url)
-    creds = _credentials(folder / "instance")
+    creds = servers.demo_credentials(folder / "instance")
     print(f"\n{n} portal reports, {'PostgreSQL' if postgres else 'SQLite'}:")
     counts = populate(url, n)
     results: dict[str, float] = {}
@@ -455,21 +455,6 @@ def late_cursors(url: str, page: int) -> tuple[str, str]:
     deadlines = encode_cursor(segment(mark), [aware(mark.late_at), mark.id])
     engine.dispose()
     return inbox, deadlines
-
-
-def _credentials(instance: Path) -> dict[str, dict[str, str]]:
-    users: dict[str, dict[str, str]] = {}
-    role = ""
-    for line in (instance / "demo-credentials.txt").read_text().splitlines():
-        if not line or line.startswith("#"):
-            continue
-        if not line.startswith(" "):
-            role = line.strip()
-            users[role] = {}
-        else:
-            key, _, value = line.strip().partition(": ")
-            users[role][key] = value
-    return users
 
 
 def main() -> int:
