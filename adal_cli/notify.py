@@ -45,9 +45,7 @@ class Recipient:
 
 def organization_name(org: Organization | None, language: str) -> str:
     """The organization's name in a mail language (kk, ru or en; Kazakh otherwise)."""
-    if org is None:
-        return ""
-    return {"ru": org.name_ru, "en": org.name_en}.get(language, org.name_kk)
+    return org.name(language) if org is not None else ""
 
 
 def window_of(now: datetime, minutes: int) -> int:

@@ -180,14 +180,13 @@ def matter_rows(
     ]
 
 
-def _cases(session: Session, *, open_only: bool) -> list[Case]:
+def _open_cases(session: Session) -> list[Case]:
     query = (
         select(Case)
         .options(selectinload(Case.events), selectinload(Case.submission))
+        .where(Case.closed_at.is_(None))
         .order_by(Case.id)
     )
-    if open_only:
-        query = query.where(Case.closed_at.is_(None))
     return list(session.scalars(query))
 
 
@@ -215,30 +214,17 @@ def open_deadlines(
     commission / agency deadlines (Section 3) of
     every protected reporter, closed case or not: protection outlives the case's handling.
     """
-    rows = _deadline_rows(session, now, calendar, open_cases_only=True)
+    rows = _deadline_rows(session, now, calendar)
     return _sorted(row for row in rows if row.state in OPEN_STATES)
 
 
-def all_deadline_rows(
-    session: Session, now: datetime, calendar: WorkCalendar | None = None
-) -> list[DeadlineRow]:
-    """Every deadline of every case, unopened report and matter (met ones included), for the
-    statistics."""
-    return _deadline_rows(session, now, calendar, open_cases_only=False)
-
-
 def _deadline_rows(
-    session: Session, now: datetime, calendar: WorkCalendar | None, *, open_cases_only: bool
+    session: Session, now: datetime, calendar: WorkCalendar | None
 ) -> list[DeadlineRow]:
-    """The rows of the cases (open ones only, or all), of the unopened reports and of every
-    protection matter."""
+    """The rows of the open cases, of the unopened reports and of every protection matter."""
     require_aware(now, "now")
     calendar = calendar if calendar is not None else work_calendar(session)
-    rows = [
-        row
-        for case in _cases(session, open_only=open_cases_only)
-        for row in case_deadline_rows(case, calendar, now)
-    ]
+    rows = [row for case in _open_cases(session) for row in case_deadline_rows(case, calendar, now)]
     rows += [
         row for submission in _unopened(session) for row in unopened_rows(submission, calendar, now)
     ]

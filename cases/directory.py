@@ -14,7 +14,7 @@ import string
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Row, and_, func, or_, select
+from sqlalchemy import ColumnElement, Row, and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from cases.organizations import SLUG
@@ -22,6 +22,7 @@ from rules import latin
 from rules.errors import AdalError
 from rules.folding import fold
 from store.models import Organization, RecipientKey
+from store.models.orgs import name_in
 
 AREA = "directory"  # of the AdalError codes raised here
 # Longer than any name people type, short enough that a query costs a bounded amount of work.
@@ -54,7 +55,7 @@ class Entry:
     parent_id: int | None
 
     def name(self, lang: str) -> str:
-        return {"kk": self.name_kk, "ru": self.name_ru}.get(lang, self.name_en)
+        return name_in(lang, self.name_kk, self.name_ru, self.name_en)
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,15 @@ def place(session: Session, slug: str, lang: str) -> Place:
     return Place(entry, parent, children, able)
 
 
+def can_receive(session: Session, org_id: int) -> bool:
+    """Whether the portal offers this organization (`receives`): the operator's page warns when
+    it does not."""
+    found = session.execute(
+        select(Organization.id).where(Organization.id == org_id, receives()).limit(1)
+    ).first()
+    return found is not None
+
+
 def single(session: Session) -> Entry | None:
     """The organization of a single-organization installation (a tree of one), else None.
 
@@ -208,14 +218,6 @@ def single(session: Session) -> Entry | None:
     one where a report must always say where it goes."""
     rows = session.execute(select(*_COLUMNS).limit(2)).all()
     return _entry(rows[0]) if len(rows) == 1 else None
-
-
-def count_active(session: Session) -> int:
-    return int(
-        session.execute(
-            select(func.count()).select_from(Organization).where(Organization.active.is_(True))
-        ).scalar_one()
-    )
 
 
 def destination(session: Session, slug: str, target: str, lang: str) -> Entry:

@@ -233,19 +233,6 @@ def subtree(session: Session, org: Organization) -> Sequence[Organization]:
     )
 
 
-def subtree_ids(session: Session, org_id: int) -> list[int]:
-    org = session.get(Organization, org_id)
-    if org is None:
-        return []
-    return [o.id for o in subtree(session, org)]
-
-
-def root_ids(session: Session) -> list[int]:
-    return list(
-        session.execute(select(Organization.id).where(Organization.parent_id.is_(None))).scalars()
-    )
-
-
 def depth(org: Organization) -> int:
     """0 for a root, 1 for its children, and so on."""
     return org.path.count("/") - 2
@@ -284,27 +271,6 @@ def has_active_admin(session: Session, org: Organization) -> bool:
     return found is not None
 
 
-def has_readers(session: Session, org: Organization) -> bool:
-    """Whether someone of the organization can read a report sent to it: an active head key,
-    and an active handler or head key (both met by a head's). Without one only the offline
-    recovery key could, so the portal does not offer it (law review of issue 13, finding 2;
-    p6 «Непринятие сообщения не допускается», p8 «незамедлительно информировать»)."""
-
-    def active(*purposes: str) -> bool:
-        found = session.execute(
-            select(RecipientKey.id)
-            .where(
-                RecipientKey.org_id == org.id,
-                RecipientKey.active.is_(True),
-                RecipientKey.purpose.in_(purposes),
-            )
-            .limit(1)
-        ).first()
-        return found is not None
-
-    return active("head") and active("handler", "head")
-
-
 def only_organization(session: Session) -> Organization | None:
     """The organization of a single-organization installation (a tree of one), else None."""
     rows = session.execute(select(Organization).limit(2)).scalars().all()
@@ -321,15 +287,12 @@ __all__ = [
     "deactivate",
     "depth",
     "has_active_admin",
-    "has_readers",
     "in_tree_order",
     "move",
     "only_organization",
     "rename",
-    "root_ids",
     "search_text",
     "subtree",
-    "subtree_ids",
     "tree_order",
     "validate_slug",
 ]

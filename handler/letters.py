@@ -75,9 +75,7 @@ def _sender(lang: str) -> str:
     if isinstance(name, str) and name.strip():
         return name
     org = db().get(Organization, own_org())
-    if org is None:
-        return ""
-    return org.name_kk if lang == "kk" else org.name_ru
+    return org.name(lang) if org is not None else ""
 
 
 def _recipient(submission: Submission, key: PrivateKey) -> documents.Recipient | None:

@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from cases import organizations
+from cases import directory, organizations
 from cases.organizations import Names
 from cases.staff import create_user
 from handler.forms import (
@@ -194,7 +194,7 @@ def _page(
         admin=admin or FirstAdminForm(formdata=None),
         confirm=ConfirmForm(formdata=None),
         needs_admin=org.active and not organizations.has_active_admin(database, org),
-        no_readers=org.active and not organizations.has_readers(database, org),
+        no_readers=org.active and not directory.can_receive(database, org.id),
         error=error,
     ), status
 

@@ -1,4 +1,4 @@
-"""An organization's name in the language of the page (kk, ru, else en)."""
+"""An organization's name in the language of the page (Organization.name)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from store.models import Organization
 
 
 def name_of(org: Organization) -> str:
-    language = str(get_locale() or "en")
-    return {"kk": org.name_kk, "ru": org.name_ru}.get(language, org.name_en)
+    return org.name(str(get_locale() or "kk"))
 
 
 def sent_from_name(report: dict[str, Any], language: str | None = None) -> str:

@@ -45,9 +45,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Engine, text
 
-from installation.roles import OPEN_POLICY, RoleError, check_database, role_name_ok
+from installation.roles import RoleError, check_database, check_role, open_policy
 
 SCOPE_SETTING = "adal.scope"
 ORG_SETTING = "adal.org_id"
@@ -111,43 +111,6 @@ class GrantReport:
     policies: int
 
 
-def _check_role(conn: Connection, role: str) -> None:
-    if not role_name_ok(role):
-        raise RoleError(
-            "a role name is 1-40 lower-case letters, digits or '_', starting with a letter or '_'"
-        )
-    row = conn.execute(
-        text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = :r"), {"r": role}
-    ).first()
-    if row is None:
-        raise RoleError(
-            f"role {role!r} does not exist; create it first, e.g. "
-            f"CREATE ROLE {role} LOGIN PASSWORD '...'; nothing was changed"
-        )
-    if row.rolsuper or row.rolbypassrls:
-        raise RoleError(
-            f"role {role!r} is a superuser or bypasses row-level security: no policy could "
-            "restrict it; use a plain login role. Nothing was changed"
-        )
-    if conn.execute(text("SELECT current_user")).scalar_one() == role:
-        raise RoleError(
-            f"{role!r} is the role running this command (the tables' owner), which policies "
-            "do not restrict; the back office needs a role of its own. Nothing was changed"
-        )
-    owned = conn.execute(
-        text(
-            "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() "
-            "AND pg_has_role(:r, tableowner, 'USAGE')"
-        ),
-        {"r": role},
-    ).scalar_one()
-    if owned:
-        raise RoleError(
-            f"role {role!r} owns (or is a member of the owner of) Adal tables, and an owner "
-            "ignores row-level security; use a separate role. Nothing was changed"
-        )
-
-
 def statements(role: str, schema: str, quote: Callable[[str], str]) -> list[str]:
     """Every statement, in order; running them again gives the same result."""
     r, s = quote(role), quote(schema)
@@ -160,24 +123,14 @@ def statements(role: str, schema: str, quote: Callable[[str], str]) -> list[str]
     ]
     name = quote(f"{POLICY}__{role}")
     for table, condition in POLICIES.items():
+        out += open_policy(s, table)
         out += [
-            f"ALTER TABLE {s}.{table} ENABLE ROW LEVEL SECURITY",
-            # Everyone else (the owner, the portal's role) as before: the portal's own
-            # restrictive policies (installation/roles.py) still apply to it.
-            f"DROP POLICY IF EXISTS {OPEN_POLICY} ON {s}.{table}",
-            f"CREATE POLICY {OPEN_POLICY} ON {s}.{table} AS PERMISSIVE "
-            "FOR ALL TO PUBLIC USING (true) WITH CHECK (true)",
             f"DROP POLICY IF EXISTS {name} ON {s}.{table}",
             f"CREATE POLICY {name} ON {s}.{table} AS RESTRICTIVE FOR ALL TO {r} "
             f"USING {condition} WITH CHECK {condition}",
         ]
     for table in PLATFORM_WRITES:
-        out += [
-            f"ALTER TABLE {s}.{table} ENABLE ROW LEVEL SECURITY",
-            f"DROP POLICY IF EXISTS {OPEN_POLICY} ON {s}.{table}",
-            f"CREATE POLICY {OPEN_POLICY} ON {s}.{table} AS PERMISSIVE "
-            "FOR ALL TO PUBLIC USING (true) WITH CHECK (true)",
-        ]
+        out += open_policy(s, table)
         for command, (using, check) in _WRITES.items():
             write = quote(f"{WRITE_POLICY}_{command.lower()}__{role}")
             sql = f"CREATE POLICY {write} ON {s}.{table} AS RESTRICTIVE FOR {command} TO {r}"
@@ -189,7 +142,7 @@ def statements(role: str, schema: str, quote: Callable[[str], str]) -> list[str]
 
 def grant_backoffice(engine: Engine, role: str) -> GrantReport:
     """Privileges and policies for the back office's role, in one transaction."""
-    check_database(engine)
+    check_database(engine, "grant-backoffice")
     quote = engine.dialect.identifier_preparer.quote_identifier
     with engine.begin() as conn:
         schema = conn.execute(text("SELECT current_schema()")).scalar_one()
@@ -204,7 +157,7 @@ def grant_backoffice(engine: Engine, role: str) -> GrantReport:
                 f"tables missing ({', '.join(missing)}): run 'adal db upgrade' first; "
                 "nothing was changed"
             )
-        _check_role(conn, role)
+        check_role(conn, role, schema=schema, tables=None, user="the back office")
         for sql in statements(role, schema, quote):
             conn.execute(text(sql))
     return GrantReport(role, len(present), len(POLICIES) + len(PLATFORM_WRITES) * len(_WRITES))

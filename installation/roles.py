@@ -34,7 +34,7 @@ a migration may add a table or rebuild one without its grants.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, text
@@ -146,18 +146,24 @@ def policy_name(policy: Policy, role: str) -> str:
     return f"adal_{policy.name}__{role}"
 
 
-def check_database(engine: Engine) -> None:
+def check_database(engine: Engine, command: str = "grant-portal") -> None:
     if engine.dialect.name != "postgresql":
         raise RoleError(
-            f"'grant-portal' needs PostgreSQL; this installation uses {engine.dialect.name}. "
+            f"'{command}' needs PostgreSQL; this installation uses {engine.dialect.name}. "
             "SQLite has no database roles: on one machine the portal and the back office "
             "share the instance's database file, protected by file permissions. Set "
             "ADAL_DATABASE_URL to a postgresql+psycopg:// URL for a multi-machine setup."
         )
 
 
-def _check_role(conn: Connection, role: str, schema: str) -> None:
-    if not _ROLE_NAME.fullmatch(role):
+def check_role(
+    conn: Connection, role: str, *, schema: str, tables: Sequence[str] | None, user: str
+) -> None:
+    """Refuse a role that grants or policies could not restrict: a superuser, a role that
+    bypasses row-level security, the role running this command (the owner), or one that owns
+    (or is a member of the owner of) any of `tables` (every table of the schema when None).
+    `user` names who the role is for, in the messages ("the portal")."""
+    if not role_name_ok(role):
         raise RoleError(
             "a role name is 1-40 lower-case letters, digits or '_', starting with a letter or '_'"
         )
@@ -171,26 +177,39 @@ def _check_role(conn: Connection, role: str, schema: str) -> None:
         )
     if row.rolsuper or row.rolbypassrls:
         raise RoleError(
-            f"role {role!r} is a superuser or bypasses row-level security: no "
-            "grant could restrict it; use a plain login role. Nothing was changed"
+            f"role {role!r} is a superuser or bypasses row-level security: no grant or "
+            "policy could restrict it; use a plain login role. Nothing was changed"
         )
     if conn.execute(text("SELECT current_user")).scalar_one() == role:
         raise RoleError(
-            f"{role!r} is the role running this command (the tables' owner); the "
-            "portal needs a role of its own. Nothing was changed"
+            f"{role!r} is the role running this command (the tables' owner); {user} needs a "
+            "role of its own. Nothing was changed"
         )
     owned = conn.execute(
         text(
-            "SELECT count(*) FROM pg_tables WHERE schemaname = :s AND tablename = ANY(:t) "
+            "SELECT count(*) FROM pg_tables WHERE schemaname = :s "
+            "AND (CAST(:all AS boolean) OR tablename = ANY(:t)) "
             "AND pg_has_role(:r, tableowner, 'USAGE')"
         ),
-        {"s": schema, "t": list(TABLE_PRIVILEGES) + list(DENIED_TABLES), "r": role},
+        {"s": schema, "all": tables is None, "t": list(tables or ()), "r": role},
     ).scalar_one()
     if owned:
         raise RoleError(
-            f"role {role!r} owns (or is a member of the owner of) Adal tables, and "
-            "an owner ignores grants; use a separate role. Nothing was changed"
+            f"role {role!r} owns (or is a member of the owner of) Adal tables, and an owner "
+            "ignores grants and row-level security; use a separate role. Nothing was changed"
         )
+
+
+def open_policy(schema: str, table: str) -> list[str]:
+    """Row-level security on `table` with one permissive policy for every role: a role's
+    restrictive policies (this module's, installation/backoffice_role.py's) then narrow only
+    that role, and the owner and any other role see the table as before."""
+    return [
+        f"ALTER TABLE {schema}.{table} ENABLE ROW LEVEL SECURITY",
+        f"DROP POLICY IF EXISTS {OPEN_POLICY} ON {schema}.{table}",
+        f"CREATE POLICY {OPEN_POLICY} ON {schema}.{table} AS PERMISSIVE "
+        "FOR ALL TO PUBLIC USING (true) WITH CHECK (true)",
+    ]
 
 
 def _missing_tables(conn: Connection, schema: str) -> list[str]:
@@ -221,12 +240,7 @@ def statements(
         out.append(f"GRANT {', '.join(privileges)} ON {s}.{table} TO {r}")
     out.extend(f"GRANT USAGE ON SEQUENCE {seq} TO {r}" for seq in sequences)
     for table in RLS_TABLES:
-        out.append(f"ALTER TABLE {s}.{table} ENABLE ROW LEVEL SECURITY")
-        out.append(f"DROP POLICY IF EXISTS {OPEN_POLICY} ON {s}.{table}")
-        out.append(
-            f"CREATE POLICY {OPEN_POLICY} ON {s}.{table} AS PERMISSIVE "
-            "FOR ALL TO PUBLIC USING (true) WITH CHECK (true)"
-        )
+        out += open_policy(s, table)
     for policy in POLICIES:
         name = quote(policy_name(policy, role))
         out.append(f"DROP POLICY IF EXISTS {name} ON {s}.{policy.table}")
@@ -254,7 +268,13 @@ def grant_portal(engine: Engine, role: str) -> GrantReport:
                 f"tables missing ({', '.join(missing)}): run 'adal db upgrade' "
                 "first; nothing was changed"
             )
-        _check_role(conn, role, schema)
+        check_role(
+            conn,
+            role,
+            schema=schema,
+            tables=[*TABLE_PRIVILEGES, *DENIED_TABLES],
+            user="the portal",
+        )
         sequences = [
             conn.execute(
                 text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": f"{quote(schema)}.{table}"}

@@ -54,12 +54,12 @@ from sqlalchemy import ColumnElement, event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.models import AuditEntry
+from store.models import MIGRATED_ORG_ID, AuditEntry
 
 GENESIS = "0" * 64
 # The organization migration 0010 made of an installation from before organizations: its chain
 # is the old single chain, with the old genesis and anchor lines and the unkeyed legacy entries.
-LEGACY_ORG = 1
+LEGACY_ORG = MIGRATED_ORG_ID
 PLATFORM = "-"  # the platform chain's name in the anchor file
 ANCHOR_NAME = "audit.anchor"
 KEY_NAME = "audit.key"

@@ -25,7 +25,7 @@ from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from crypto import signing
-from store.models import Envelope, Grant, RecipientKey, Submission
+from store.models import MIGRATED_ORG_ID, Envelope, Grant, RecipientKey, Submission
 
 REPORT_PURPOSES = ("handler", "head", "recovery")
 IDENTITY_PURPOSES = ("head", "recovery")
@@ -66,13 +66,21 @@ def report_recipients(session: Session, org_id: int) -> list[bytes]:
 
 
 def carried_over(key: RecipientKey | Row[Any]) -> bool:
-    """A head key marked approved by migration 0005, from before approvals were signed."""
-    return key.approved_at is not None and key.approval is None and key.approved_by is None
+    """A head key marked approved by migration 0005, from before approvals were signed. Only
+    the migrated organization had head keys then: in any other, such a row is not approved (a
+    database writer could otherwise make any key a root of an organization's chain)."""
+    return (
+        key.org_id == MIGRATED_ORG_ID
+        and key.approved_at is not None
+        and key.approval is None
+        and key.approved_by is None
+    )
 
 
 # Only columns the portal's database role may read (installation/roles.py): never `user_id`.
 _CHAIN_COLUMNS = (
     RecipientKey.key_id,
+    RecipientKey.org_id,
     RecipientKey.public_key,
     RecipientKey.purpose,
     RecipientKey.active,

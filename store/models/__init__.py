@@ -13,7 +13,7 @@ from store.models.casework import (
 from store.models.lists import CaseList, ListDeadline
 from store.models.notes import CaseLink, Note
 from store.models.notices import Notice, NotifyState
-from store.models.orgs import Organization
+from store.models.orgs import MIGRATED_ORG_ID, Organization
 from store.models.protection import MATTER_BODIES, MATTER_KINDS, Protection, ProtectionMatter
 from store.models.reports import (
     Attachment,
@@ -29,6 +29,7 @@ from store.models.staff import ROLES, RecipientKey, User
 __all__ = [
     "MATTER_BODIES",
     "MATTER_KINDS",
+    "MIGRATED_ORG_ID",
     "ROLES",
     "Attachment",
     "AuditEntry",

@@ -208,7 +208,7 @@ def _crawl(app: Flask, demo: DemoInstance, orgs: Orgs) -> int:
                 assert MARK not in _text_of(response.get_data()), (role, method, url)
         # The lists and exports of one's own organization: nothing of beta in them either.
         # (The search looks for words of beta's case, not the marker the search box echoes.)
-        for page in ("/inbox?closed=1", "/search?q=first+case", "/journal/register-ru.xlsx"):
+        for page in ("/inbox?show=closed", "/search?q=first+case", "/journal/register-ru.xlsx"):
             response = client.get(page)
             assert MARK not in _text_of(response.get_data()), (role, page)
     assert _snapshot(demo, orgs.beta) == before

@@ -58,16 +58,35 @@ def test_a_report_to_the_superior_body_is_the_parents_alone(app: Flask, demo: De
     case = handler.get(f"/cases/{sent}")
     assert case.status_code == 200 and FACTS in case.get_data(as_text=True)
 
+    # A closed case of the committee's own, so that its closed tab has something to list.
+    closed = register_report(demo, child, "The committee's duplicate report 41c9")
+    child_head = signed_in(app, demo, child.accounts["head"])
+    step = "closed_without_decision"
+    response = child_head.post(
+        f"/cases/{closed}/steps/{step}",
+        {f"{step}-reason": "duplicate", f"{step}-duplicate_of": own[:8]},
+    )
+    assert response.status_code == 303
+
     for role in ("handler", "head"):
         staff = signed_in(app, demo, child.accounts[role])
         assert staff.get(f"/cases/{sent}").status_code == 404
-        for page in ("/inbox", "/inbox?closed=1", "/deadlines"):
-            body = staff.get(page).get_data(as_text=True)
+        # Each list with the committee's own case on it (the control): the superior body's
+        # report is missing from a list that works, not from an error page.
+        for page, listed in (
+            ("/inbox", own),
+            ("/inbox?show=closed", closed),
+            ("/deadlines", own),
+        ):
+            response = staff.get(page)
+            assert response.status_code == 200, (role, page)
+            body = response.get_data(as_text=True)
+            assert listed[:8] in body, (role, page)
             assert sent not in body and sent[:8] not in body, (role, page)
-        assert own[:8] in staff.get("/inbox").get_data(as_text=True)
-    child_head = signed_in(app, demo, child.accounts["head"])
-    assert child_head.get("/statistics").status_code == 200
+    stats = child_head.get("/statistics")
+    assert stats.status_code == 200
+    assert "Reports received: 2" in stats.get_data(as_text=True)  # its own two only
     now = datetime.now(UTC)
     with demo.sessions() as s:
-        assert statistics(s, now, org_ids=[child.id]).total == 1  # its own report only
+        assert statistics(s, now, org_ids=[child.id]).total == 2  # its own two reports only
         assert statistics(s, now, org_ids=[parent.id]).total == 1

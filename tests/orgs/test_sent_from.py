@@ -43,8 +43,14 @@ def test_the_parent_sees_where_the_report_came_from(
 def test_a_report_to_its_own_organization_says_nothing_of_it(
     demo: DemoInstance, as_role: Callable[[str], Browser]
 ) -> None:
-    sid = store_portal_report(demo).submission_id
+    facts = "The head of procurement asked for a bribe, 7e1d."
+    sid = store_portal_report(demo, facts=facts).submission_id
     handler = as_role("handler")
     handler.get("/lang/en")
-    page = handler.get(f"/cases/{sid}").get_data(as_text=True)
+    response = handler.get(f"/cases/{sid}")
+    # The control: the case page itself, opened and read, so that the sentence's absence is
+    # the page's and not an error page's.
+    assert response.status_code == 200
+    page = html.unescape(response.get_data(as_text=True))
+    assert facts in page and sid in page
     assert "as the superior body" not in page

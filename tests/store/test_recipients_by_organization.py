@@ -92,6 +92,25 @@ def test_another_organizations_recovery_key_approves_nothing(demo: DemoInstance)
         assert key.public_key not in recipients.identity_recipients(s, beta.id)
 
 
+def test_a_carried_over_mark_makes_no_root_outside_the_migrated_organization(
+    demo: DemoInstance,
+) -> None:
+    """Migration 0005's mark (approved, no signature, no approver) stands only in the
+    organization an old installation became: written into a new organization's head key (by
+    anyone who can write the database), it makes no key receive identities there."""
+    beta = make_org(demo, "beta", "beta")
+    with demo.sessions() as s, s.begin():
+        newcomer = add_account(s, demo, "beta-marked", "head", beta.id)
+        key = s.scalars(select(RecipientKey).where(RecipientKey.user_id == newcomer.user_id)).one()
+        key.approved_at = datetime.now(UTC)
+        marked, public = key.key_id, key.public_key
+    with demo.sessions() as s:
+        assert marked not in recipients.approved_head_keys(s, beta.id)
+        assert public not in recipients.identity_recipients(s, beta.id)
+        states = {k.key.key_id: k.state for k in custody.head_keys(s, beta.id)}
+        assert states[marked] == "pending"
+
+
 def test_another_organizations_head_cannot_approve(demo: DemoInstance) -> None:
     """custody.approve refuses a signer of another organization, and a written-in approval by
     alpha's (approved) head does not count in beta."""
