@@ -155,15 +155,11 @@ def populate(url: str, n: int, seed: int = 15) -> dict[str, int]:
     """N sealed portal reports received over the last year; half opened as cases. Written in
     bulk (an executemany per table per batch): a flush per report made the fill of 100,000
     reports on PostgreSQL take about 6 minutes, most of it round trips."""
-    from sqlalchemy import bindparam, insert, select, update
+    from sqlalchemy import insert, select
 
-    from cases.lists import recompute
-    from cases.workflow import case_status
-    from rules import workflow
     from rules.clock import local_date, start_of_local_day, utcnow
-    from rules.workflow import CaseFacts, Step
     from store.db import make_engine, session_factory
-    from store.models import Case, CaseEvent, Envelope, Grant, Mailbox, Submission, User
+    from store.models import Envelope, Grant, Mailbox, Submission, User
     from store.recipients import report_recipients
 
     rng = random.Random(seed)
@@ -204,6 +200,41 @@ def populate(url: str, n: int, seed: int = 15) -> dict[str, int]:
                 s.execute(insert(model), tables[name])
         print(f"\r  sealed {len(created)}/{n} reports", end="", flush=True)
     print(f" in {time.perf_counter() - started:.0f} s")
+    opened = open_cases(sessions, created, actor_id, actor_name, rng, batch=batch)
+    if engine.dialect.name == "postgresql":
+        # What autovacuum does on a live server after a bulk change: fresh planner statistics
+        # and a visibility map, so the plans and index-only scans are those of steady state
+        # rather than of tables the planner has never measured.
+        started = time.perf_counter()
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
+        print(f"  VACUUM ANALYZE in {time.perf_counter() - started:.0f} s")
+    engine.dispose()
+    return {"reports": n, "cases": opened}
+
+
+def open_cases(
+    sessions: Any,
+    created: list[tuple[str, date, str]],
+    actor_id: int,
+    actor_name: str,
+    rng: random.Random,
+    batch: int = 2000,
+) -> int:
+    """Half of the reports (every other one of `created`: submission id, day of receipt,
+    mailbox id) opened as cases over every workflow state in turn, with their events and their
+    mailboxes' public status; then the list columns filled by the back office's own writer
+    (cases.lists.recompute). Returns how many were opened. bench/orgs.py uses it too."""
+    from sqlalchemy import bindparam, insert, update
+
+    from cases.lists import recompute
+    from cases.workflow import case_status
+    from rules import workflow
+    from rules.clock import start_of_local_day, utcnow
+    from rules.workflow import CaseFacts, Step
+    from store.models import Case, CaseEvent, Mailbox
+
+    now = utcnow()
     started = time.perf_counter()
     opened = created[::2]
     states = list(PATHS)
@@ -276,16 +307,7 @@ def populate(url: str, n: int, seed: int = 15) -> dict[str, int]:
     with sessions() as s, s.begin():
         listed = recompute(s, everything=True, release=True)
     print(f"  list columns of {listed} reports in {time.perf_counter() - started:.0f} s")
-    if engine.dialect.name == "postgresql":
-        # What autovacuum does on a live server after a bulk change: fresh planner statistics
-        # and a visibility map, so the plans and index-only scans are those of steady state
-        # rather than of tables the planner has never measured.
-        started = time.perf_counter()
-        with engine.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
-        print(f"  VACUUM ANALYZE in {time.perf_counter() - started:.0f} s")
-    engine.dispose()
-    return {"reports": n, "cases": len(opened)}
+    return len(opened)
 
 
 # --- the measurements ----------------------------------------------------------------------
@@ -333,7 +355,7 @@ def run(n: int, postgres: str | None, samples: int, workdir: Path) -> dict[str, 
     else:
         url = f"sqlite:///{folder / 'instance' / 'adal.db'}"
     servers.init_demo(folder / "instance", url)
-    creds = _credentials(folder / "instance")
+    creds = servers.demo_credentials(folder / "instance")
     print(f"\n{n} portal reports, {'PostgreSQL' if postgres else 'SQLite'}:")
     counts = populate(url, n)
     results: dict[str, float] = {}
@@ -433,21 +455,6 @@ def late_cursors(url: str, page: int) -> tuple[str, str]:
     deadlines = encode_cursor(segment(mark), [aware(mark.late_at), mark.id])
     engine.dispose()
     return inbox, deadlines
-
-
-def _credentials(instance: Path) -> dict[str, dict[str, str]]:
-    users: dict[str, dict[str, str]] = {}
-    role = ""
-    for line in (instance / "demo-credentials.txt").read_text().splitlines():
-        if not line or line.startswith("#"):
-            continue
-        if not line.startswith(" "):
-            role = line.strip()
-            users[role] = {}
-        else:
-            key, _, value = line.strip().partition(": ")
-            users[role][key] = value
-    return users
 
 
 def main() -> int:

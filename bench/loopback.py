@@ -332,6 +332,23 @@ def init_demo(instance: Path, database_url: str, kdf: tuple[str, ...] = FAST_KDF
     return result.stdout
 
 
+def demo_credentials(instance: Path) -> dict[str, dict[str, str]]:
+    """The demo users `adal init --demo` wrote to the instance's demo-credentials.txt:
+    {role: {"username", "password", "totp secret"}}."""
+    users: dict[str, dict[str, str]] = {}
+    role = ""
+    for line in (instance / "demo-credentials.txt").read_text().splitlines():
+        if not line or line.startswith("#"):
+            continue
+        if not line.startswith(" "):
+            role = line.strip()
+            users[role] = {}
+        else:
+            key, _, value = line.strip().partition(": ")
+            users[role][key] = value
+    return users
+
+
 # --- one `adal portal` of its own, for the upload and gunicorn tests and bench/upload.py -----
 # Started through `python -c` with the checkout on PYTHONPATH and TMPDIR in its work folder, so
 # a test can watch the worker's temporary files and memory.

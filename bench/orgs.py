@@ -13,7 +13,9 @@ Then it serves ``adal portal`` and ``adal handler`` under gunicorn (2 workers ea
 127.0.0.1 and prints p50/p95 of the portal's organization search (a mix of queries: whole
 names, parts of names, short names, Kazakh typed on a Russian keyboard, Latin spellings, words
 that match hundreds) and of the inbox, deadlines and statistics pages for the head of a leaf
-organization and the head of a root one (which also receives more reports than any other).
+organization and the head of a root one (which also receives more reports than any other), and
+of the superior body's page /statistics/subordinates (handler/subordinates.py), which for the
+root head counts every organization below it and for the leaf head finds none.
 Goals on this 2-core machine: search <= 50 ms p95, pages <= 300 ms p95.
 
 ``--postgres URL``: a server to create a scratch database on (scripts/postgres.sh start DIR
@@ -40,12 +42,15 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere: imports bench.lo
 
 import requests  # noqa: E402
 
-from bench.backoffice import PATHS, _details, measure, percentile, sign_in  # noqa: E402
+from bench.backoffice import measure, open_cases, percentile, sign_in  # noqa: E402
 
 SEARCH_GOAL_MS = 50.0
 PAGE_GOAL_MS = 300.0
 SAMPLES = 30
 SEARCHES = 300
+# The back-office pages measured for each head.
+PAGES = ("/inbox", "/deadlines", "/statistics", "/statistics/subordinates")
+WIDTH = 48  # of the page column: "head of the root /statistics/subordinates"
 
 MINISTRIES = (
     ("Денсаулық сақтау", "здравоохранения", "Health", "Минздрав"),
@@ -220,8 +225,11 @@ def add_head(sessions: Any, instance: Any, org_id: int, username: str) -> dict[s
     return {"username": username, "password": password, "totp secret": made.totp_secret}
 
 
-def seal_reports(sessions: Any, spread: list[int], today: date, seed: int = 13) -> list[Any]:
-    """One sealed portal report per entry of `spread` (an organization id each)."""
+def seal_reports(
+    sessions: Any, spread: list[int], today: date, seed: int = 13
+) -> list[tuple[str, date, str]]:
+    """One sealed portal report per entry of `spread` (an organization id each): its
+    submission id, day of receipt and mailbox id."""
     from nacl.public import PrivateKey
 
     from cases import intake
@@ -231,7 +239,7 @@ def seal_reports(sessions: Any, spread: list[int], today: date, seed: int = 13) 
 
     rng = random.Random(seed)
     keys: dict[int, list[bytes]] = {}
-    created: list[tuple[str, date]] = []
+    created: list[tuple[str, date, str]] = []
     started = time.perf_counter()
     batch = 500
     for first in range(0, len(spread), batch):
@@ -262,86 +270,11 @@ def seal_reports(sessions: Any, spread: list[int], today: date, seed: int = 13) 
                     ),
                     report_keys=keys[org_id],
                 )
-                created.append((submission.id, day))
+                assert submission.mailbox_id is not None  # a portal report has one
+                created.append((submission.id, day, submission.mailbox_id))
         print(f"\r  sealed {len(created)}/{len(spread)} reports", end="", flush=True)
     print(f" in {time.perf_counter() - started:.0f} s")
     return created
-
-
-def open_cases(
-    sessions: Any, created: list[tuple[str, date]], actor_id: int, seed: int = 15
-) -> int:
-    """Half of the reports opened as cases over every workflow state (bench/backoffice.py)."""
-    from sqlalchemy import insert
-
-    from cases.lists import recompute
-    from cases.workflow import case_status
-    from rules import workflow
-    from rules.clock import start_of_local_day, utcnow
-    from rules.workflow import CaseFacts, Step
-    from store.models import Case, CaseEvent
-
-    rng = random.Random(seed)
-    now = utcnow()
-    opened = created[::2]
-    states = list(PATHS)
-    started = time.perf_counter()
-    batch = 1000
-    for first in range(0, len(opened), batch):
-        with sessions() as s, s.begin():
-            cases = []
-            events: list[list[dict[str, Any]]] = []
-            for i, (sid, day) in enumerate(opened[first : first + batch]):
-                received = start_of_local_day(day) + timedelta(hours=10)
-                facts = CaseFacts(received_at=received, anonymous=True, nda_intended=False)
-                done: list[workflow.Event] = []
-                at = received + timedelta(minutes=30)
-                for step in PATHS[states[(first + i) % len(states)]]:
-                    if at > now:
-                        break
-                    done.append(
-                        workflow.apply(facts, done, Step(step), at, "bench", _details(step, at))
-                    )
-                    at += timedelta(hours=rng.randrange(2, 120))
-                closed = next((e.at for e in done if e.kind in workflow.CLOSING_STEPS), None)
-                cases.append(
-                    {
-                        "submission_id": sid,
-                        "status": case_status(done),
-                        "anonymous": True,
-                        "nda_intended": False,
-                        "registered_at": done[0].at,
-                        "closed_at": closed,
-                        "offence_type": rng.choice(["crime", "administrative", "undetermined"]),
-                    }
-                )
-                events.append(
-                    [
-                        {
-                            "kind": e.kind,
-                            "at": e.at,
-                            "actor_id": actor_id,
-                            "details": dict(e.details),
-                        }
-                        for e in done
-                    ]
-                )
-            ids = s.scalars(
-                insert(Case).returning(Case.id, sort_by_parameter_order=True), cases
-            ).all()
-            s.execute(
-                insert(CaseEvent),
-                [{**e, "case_id": c} for c, evs in zip(ids, events, strict=True) for e in evs],
-            )
-        print(
-            f"\r  opened {min(first + batch, len(opened))}/{len(opened)} cases", end="", flush=True
-        )
-    print(f" in {time.perf_counter() - started:.0f} s")
-    started = time.perf_counter()
-    with sessions() as s, s.begin():
-        listed = recompute(s, everything=True, release=True)
-    print(f"  list columns of {listed} reports in {time.perf_counter() - started:.0f} s")
-    return len(opened)
 
 
 def time_search(base: str, samples: int, seed: int = 7) -> tuple[float, float, dict[str, float]]:
@@ -422,7 +355,9 @@ def main() -> int:
             from store.models import User
 
             actor_id = s.scalars(select(User.id).where(User.username == "bench-root-head")).one()
-        cases = open_cases(sessions, created, actor_id)
+        cases = open_cases(
+            sessions, created, actor_id, "bench-root-head", random.Random(15), batch=1000
+        )
         with sessions() as s:
             counts = {
                 name: s.execute(select(Submission.id).where(Submission.org_id == org))
@@ -447,14 +382,14 @@ def main() -> int:
             print(f"\n  portal search /organizations?q=…  p50 {p50:.1f} ms  p95 {p95:.1f} ms{flag}")
             slowest = sorted(worst.items(), key=lambda kv: -kv[1])[:3]
             print("  slowest queries (max ms): " + ", ".join(f"{q!r} {t:.0f}" for q, t in slowest))
-            print(f"\n  {'page':<40} {'p50 ms':>8} {'p95 ms':>8} {'bytes':>9}")
+            print(f"\n  {'page':<{WIDTH}} {'p50 ms':>8} {'p95 ms':>8} {'bytes':>9}")
             for who in ("leaf", "root"):
                 http = sign_in(handler.url, heads[who])
-                for path in ("/inbox", "/deadlines", "/statistics"):
+                for path in PAGES:
                     p50, p95, size, status = measure(http, handler.url + path, args.samples)
                     flag = "" if p95 <= PAGE_GOAL_MS else f"  (> {PAGE_GOAL_MS:.0f} ms)"
                     shown = f"head of the {who} {path}" + ("" if status == 200 else f" [{status}]")
-                    print(f"  {shown:<40} {p50:>8.1f} {p95:>8.1f} {size:>9}{flag}")
+                    print(f"  {shown:<{WIDTH}} {p50:>8.1f} {p95:>8.1f} {size:>9}{flag}")
             problems = portal.problems() + handler.problems()
             if problems:
                 print("  the servers logged failures:\n" + "\n".join(problems[:10]))

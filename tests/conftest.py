@@ -28,6 +28,7 @@ from tests.support.instance import (
     open_demo,
     run_cli,
 )
+from tests.support.pgroles import backoffice_role, portal_role  # noqa: F401 - fixtures
 
 
 @pytest.fixture(scope="session", autouse=True)

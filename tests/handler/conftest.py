@@ -1,41 +1,21 @@
-"""Fixtures for the back office: the app on the demo instance and signed-in browsers per role."""
+"""Fixtures for the back office: the app on the demo instance and signed-in browsers per role
+(shared with tests/orgs; defined in tests/support/backoffice.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
 
-from tests.support.backoffice import Browser, handler_app, operator_browser, sign_in
-from tests.support.instance import DemoInstance
-
-
-@pytest.fixture
-def app(demo: DemoInstance) -> Iterator[Flask]:
-    with handler_app({"TESTING": True}) as application:
-        yield application
+from tests.support.backoffice import (  # noqa: F401 - fixtures
+    Browser,
+    backoffice_app,
+    backoffice_as_role,
+    backoffice_operator,
+)
 
 
 @pytest.fixture
 def browser(app: Flask) -> Callable[[], Browser]:
     return lambda: Browser(app)
-
-
-@pytest.fixture
-def as_role(app: Flask, demo: DemoInstance) -> Callable[[str], Browser]:
-    """A browser signed in as the demo user of a role ("handler", "head", "admin", "auditor")."""
-
-    def make(role: str) -> Browser:
-        creds = demo.credentials()[role]
-        return sign_in(
-            Browser(app), demo, creds["username"], creds["password"], creds["totp secret"]
-        )
-
-    return make
-
-
-@pytest.fixture
-def operator(app: Flask, demo: DemoInstance) -> Browser:
-    """The platform's operator, who keeps the national calendar (issue 13)."""
-    return operator_browser(app)

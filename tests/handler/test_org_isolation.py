@@ -18,8 +18,7 @@ from dataclasses import dataclass
 
 import pytest
 from flask import Flask, url_for
-from sqlalchemy import ColumnElement, func, select, text, true
-from sqlalchemy.engine import make_url
+from sqlalchemy import ColumnElement, func, select, true
 from werkzeug.routing import IntegerConverter
 
 from cases import scope
@@ -45,6 +44,7 @@ from tests.support.orgs import (
     operator_account,
     signed_in,
 )
+from tests.support.pgroles import role_url
 
 PUBLIC = {"auth.login", "set_language", "static"}
 # Route parameters that name a row; any route with one of these is another organization's row.
@@ -274,25 +274,6 @@ def test_the_hook_really_removes_the_application_filter(
 needs_postgres = pytest.mark.skipif(not POSTGRES_URL, reason="ADAL_TEST_POSTGRES_URL is unset")
 
 
-@pytest.fixture
-def backoffice_role() -> Iterator[str]:
-    """A fresh login role; requested before `demo`, so it is dropped after the test database."""
-    import secrets
-
-    from sqlalchemy import create_engine
-
-    assert POSTGRES_URL
-    role = f"adal_bo_{secrets.token_hex(4)}"
-    admin = create_engine(make_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE ROLE {role} LOGIN"))
-    yield role
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP OWNED BY {role}"))
-        conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
-    admin.dispose()
-
-
 @needs_postgres
 def test_row_level_security_alone_keeps_organizations_apart(
     backoffice_role: str,
@@ -305,8 +286,7 @@ def test_row_level_security_alone_keeps_organizations_apart(
 
     report = grant_backoffice(demo.engine, backoffice_role)
     assert report.policies >= 17
-    url = make_url(demo.instance.database_url).set(username=backoffice_role, password=None)
-    monkeypatch.setenv("ADAL_DATABASE_URL", url.render_as_string(hide_password=False))
+    monkeypatch.setenv("ADAL_DATABASE_URL", role_url(demo.instance.database_url, backoffice_role))
     with handler_app({"TESTING": True}) as app:
         assert app.extensions["adal.engine"].url.username == backoffice_role
         _crawl(app, demo, orgs)

@@ -15,8 +15,7 @@ from datetime import date, timedelta
 import psycopg.errors
 import pytest
 from nacl.public import PrivateKey
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,6 +37,7 @@ from store.models import (
 from tests.support.instance import DemoInstance, demo_org_id, run_cli
 from tests.support.needs import POSTGRES_URL
 from tests.support.org_tree import INACTIVE, make_tree
+from tests.support.pgroles import role_url
 
 TODAY = date(2026, 11, 25)
 OLD = TODAY - timedelta(days=3)
@@ -45,26 +45,11 @@ needs_postgres = pytest.mark.skipif(not POSTGRES_URL, reason="ADAL_TEST_POSTGRES
 
 
 @pytest.fixture
-def portal_role() -> Iterator[str]:
-    """A fresh login role; requested before `demo`, so it is dropped after the test database."""
-    assert POSTGRES_URL
-    role = f"adal_portal_{secrets.token_hex(4)}"
-    admin = create_engine(make_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE ROLE {role} LOGIN"))
-    yield role
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
-    admin.dispose()
-
-
-@pytest.fixture
 def as_portal(portal_role: str, demo: DemoInstance) -> Iterator[sessionmaker[Session]]:
     code, output = run_cli("db", "grant-portal", portal_role)
     assert code == 0, output
     assert "nothing on users" in output
-    url = make_url(demo.instance.database_url).set(username=portal_role, password=None)
-    engine = make_engine(url.render_as_string(hide_password=False))
+    engine = make_engine(role_url(demo.instance.database_url, portal_role))
     yield session_factory(engine)
     engine.dispose()
 
@@ -414,8 +399,7 @@ def test_the_portal_app_runs_as_the_portal_role(
     from portal import create_app
     from portal.config import PortalConfig
 
-    url = make_url(demo.instance.database_url).set(username=portal_role, password=None)
-    monkeypatch.setenv("ADAL_DATABASE_URL", url.render_as_string(hide_password=False))
+    monkeypatch.setenv("ADAL_DATABASE_URL", role_url(demo.instance.database_url, portal_role))
     app = create_app(demo.instance, PortalConfig(secure_cookies=False, kdf_slots=1))
     app.config["TESTING"] = True
     client = app.test_client()

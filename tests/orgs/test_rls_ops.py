@@ -6,13 +6,11 @@ and lets the operator run the tree, while nothing else crosses organizations."""
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import Connection, create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ProgrammingError
 
 from installation.backoffice_role import grant_backoffice
@@ -20,23 +18,9 @@ from tests.support.backoffice import Browser, handler_app, one_time_password, si
 from tests.support.instance import DemoInstance, run_cli
 from tests.support.needs import POSTGRES_URL
 from tests.support.orgs import make_org, operator_account, register_report, signed_in
+from tests.support.pgroles import role_url
 
 needs_postgres = pytest.mark.skipif(not POSTGRES_URL, reason="ADAL_TEST_POSTGRES_URL is unset")
-
-
-@pytest.fixture
-def backoffice_role() -> Iterator[str]:
-    """A fresh login role; requested before `demo`, so it is dropped after the test database."""
-    assert POSTGRES_URL
-    role = f"adal_ops_{secrets.token_hex(4)}"
-    admin = create_engine(make_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE ROLE {role} LOGIN"))
-    yield role
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP OWNED BY {role}"))
-        conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
-    admin.dispose()
 
 
 @needs_postgres
@@ -50,8 +34,7 @@ def test_chains_counts_and_the_operator_under_row_level_security(
     operator = operator_account(demo)
     grant_backoffice(demo.engine, backoffice_role)
     owner_url = demo.instance.database_url
-    url = make_url(owner_url).set(username=backoffice_role, password=None)
-    monkeypatch.setenv("ADAL_DATABASE_URL", url.render_as_string(hide_password=False))
+    monkeypatch.setenv("ADAL_DATABASE_URL", role_url(owner_url, backoffice_role))
     with handler_app({"TESTING": True}) as app:
         assert app.extensions["adal.engine"].url.username == backoffice_role
         # Sign-ins append to each organization's own chain; each auditor's check reads it alone.
@@ -102,8 +85,7 @@ def test_the_tree_and_the_calendar_are_written_only_in_the_platform_scope(
     with demo.engine.begin() as conn:
         conn.execute(text("INSERT INTO notify_state (key, value) VALUES ('probe', '{}')"))
         org_id = conn.execute(text("SELECT id FROM organizations WHERE slug = 'demo'")).scalar()
-    url = make_url(demo.instance.database_url).set(username=backoffice_role, password=None)
-    engine = create_engine(url)
+    engine = create_engine(role_url(demo.instance.database_url, backoffice_role))
 
     @contextmanager
     def scoped(scope: str, org: str) -> Iterator[Connection]:
@@ -161,8 +143,7 @@ def test_a_session_that_named_no_scope_sees_nothing(
     from web import extensions
 
     grant_backoffice(demo.engine, backoffice_role)
-    url = make_url(demo.instance.database_url).set(username=backoffice_role, password=None)
-    monkeypatch.setenv("ADAL_DATABASE_URL", url.render_as_string(hide_password=False))
+    monkeypatch.setenv("ADAL_DATABASE_URL", role_url(demo.instance.database_url, backoffice_role))
     with handler_app({"TESTING": True}) as app:
         with app.app_context(), extensions.sessions()() as session:
             assert session.scalar(select(func.count()).select_from(User)) == 0

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pyotp
+import pytest
 from flask import Flask
 from nacl.public import PrivateKey
 from sqlalchemy import select
@@ -393,3 +394,32 @@ def operator_browser(app: Flask) -> Browser:
     assert code == 0, output
     one_time = output.strip().splitlines()[-1].rsplit(": ", 1)[1]
     return first_sign_in(Browser(app), OPERATOR_USERNAME, one_time, OPERATOR_PASSWORD, "/operator")
+
+
+# --- the fixtures tests/handler and tests/orgs share (imported by their conftest.py) --------
+
+
+@pytest.fixture(name="app")
+def backoffice_app(demo: DemoInstance) -> Iterator[Flask]:
+    """The back office on this test's demo instance."""
+    with handler_app({"TESTING": True}) as application:
+        yield application
+
+
+@pytest.fixture(name="as_role")
+def backoffice_as_role(app: Flask, demo: DemoInstance) -> Callable[[str], Browser]:
+    """A browser signed in as the demo user of a role ("handler", "head", "admin", "auditor")."""
+
+    def make(role: str) -> Browser:
+        creds = demo.credentials()[role]
+        return sign_in(
+            Browser(app), demo, creds["username"], creds["password"], creds["totp secret"]
+        )
+
+    return make
+
+
+@pytest.fixture(name="operator")
+def backoffice_operator(app: Flask, demo: DemoInstance) -> Browser:
+    """The platform's operator, who runs the tree and keeps the national calendar (issue 13)."""
+    return operator_browser(app)

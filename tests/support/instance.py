@@ -45,18 +45,7 @@ class DemoInstance:
 
     def credentials(self) -> dict[str, dict[str, str]]:
         """Parse demo-credentials.txt: {role: {username, password, totp secret}}."""
-        users: dict[str, dict[str, str]] = {}
-        role = ""
-        for line in (self.path / "demo-credentials.txt").read_text().splitlines():
-            if not line or line.startswith("#"):
-                continue
-            if not line.startswith(" "):
-                role = line.strip()
-                users[role] = {}
-            else:
-                key, _, value = line.strip().partition(": ")
-                users[role][key] = value
-        return users
+        return loopback.demo_credentials(self.path)
 
     def recovery_key(self) -> str:
         for line in self.init_output.splitlines():
