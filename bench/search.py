@@ -35,6 +35,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
 from nacl.public import PrivateKey  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
+from cases import organizations  # noqa: E402
 from cases import search as finding  # noqa: E402
 from crypto import envelope as env  # noqa: E402
 from crypto import keys as ckeys  # noqa: E402
@@ -71,7 +72,7 @@ def _seal(purpose: str, text: bytes, recipients: list[bytes]) -> tuple[dict, lis
     return row, grants
 
 
-def populate(sessions, start: int, count: int, recipients: list[bytes]) -> None:  # type: ignore[no-untyped-def]
+def populate(sessions, start: int, count: int, recipients: list[bytes], org_id: int) -> None:  # type: ignore[no-untyped-def]
     now = payloads.utc_timestamp(datetime.now(UTC))
     envelopes: list[dict] = []
     grants: list[dict] = []
@@ -89,7 +90,13 @@ def populate(sessions, start: int, count: int, recipients: list[bytes]) -> None:
         grants += g
         sid = new_id()
         submissions.append(
-            {"id": sid, "channel": "portal", "received_on": TODAY, "report_envelope_id": row["id"]}
+            {
+                "id": sid,
+                "channel": "portal",
+                "org_id": org_id,
+                "received_on": TODAY,
+                "report_envelope_id": row["id"],
+            }
         )
         if n % 5 == 0:
             text = payloads.encode(
@@ -124,7 +131,7 @@ def populate(sessions, start: int, count: int, recipients: list[bytes]) -> None:
             s.execute(insert(Note), notes)
 
 
-def timed(sessions, key: PrivateKey, actor_id: int, query: str, repeat: int) -> str:  # type: ignore[no-untyped-def]
+def timed(sessions, key: PrivateKey, actor_id: int, query: str, repeat: int) -> tuple[str, int]:  # type: ignore[no-untyped-def]
     times = []
     cpu = []
     total = searched = 0
@@ -140,7 +147,7 @@ def timed(sessions, key: PrivateKey, actor_id: int, query: str, repeat: int) -> 
     return (
         f"  {query!r:>16}: median {statistics.median(times):.3f} s, worst {max(times):.3f} s, "
         f"CPU {statistics.median(cpu):.3f} s ({searched} texts opened, {total} results)"
-    )
+    ), searched
 
 
 def main() -> int:
@@ -157,10 +164,18 @@ def main() -> int:
         handler, head, recovery = (PrivateKey.generate() for _ in range(3))
         recipients = [bytes(k.public_key) for k in (handler, head, recovery)]
         with sessions() as s, s.begin():
+            # Search reads only the searcher's organization's reports (cases.scope).
+            org_id = organizations.create(
+                s,
+                slug="bench",
+                names=organizations.Names(kk="Бенч", ru="Бенч", en="Bench"),
+                today=TODAY,
+            ).organization.id
             user = User(
                 username="bench-handler",
                 full_name="Bench Handler",
                 role="handler",
+                org_id=org_id,
                 password_hash="x",
                 created_at=datetime.now(UTC),
             )
@@ -174,11 +189,18 @@ def main() -> int:
         held = 0
         for size in sorted(args.sizes):
             start = time.perf_counter()
-            populate(sessions, held, size - held, recipients)
+            populate(sessions, held, size - held, recipients, org_id)
             print(f"{size} held reports (stored in {time.perf_counter() - start:.1f} s):")
             held = size
+            # A report each, a follow-up every fifth, a note every tenth (populate).
+            texts = size + len(range(0, size, 5)) + len(range(0, size, 10))
             for query in ("редкоеслово", "закупок", "отсутствует"):
-                print(timed(sessions, handler, actor_id, query, args.repeat))
+                line, searched = timed(sessions, handler, actor_id, query, args.repeat)
+                print(line)
+                if searched != texts:
+                    # A figure over the wrong texts is no figure: stop rather than print it.
+                    print(f"search opened {searched} texts of the {texts} held", file=sys.stderr)
+                    return 1
         engine.dispose()
     return 0
 
