@@ -362,7 +362,7 @@ def _cover(lang: Lang, f: LetterFacts) -> tuple[str, list[str], str]:
         if f.kns_notified_on is not None:
             body.append(
                 f"Хабарламаның түскені туралы {date_words(f.kns_notified_on, 'kk', 'loc')} "
-                f"1424 колл-орталығы арқылы {_KNB_KK} хабардар етілді "
+                f"1424 байланыс орталығы арқылы {_KNB_KK} хабардар етілді "
                 "(Ұсынымдардың 8-тармағы)."
             )
         body.append(
