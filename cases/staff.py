@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 import pyotp
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crypto import keys as ckeys
@@ -133,7 +134,15 @@ def create_user(
         failed_attempts=0,
         created_at=datetime.now(UTC),
     )
-    session.add(user)
+    try:
+        # Under row-level security (PostgreSQL) another organization's users are invisible to
+        # the query above, so a name taken there is found only by the unique index: in a
+        # savepoint, so the caller's transaction survives the refusal.
+        with session.begin_nested():
+            session.add(user)
+            session.flush()
+    except IntegrityError as exc:
+        raise AdalError(AREA, "exists", f"user {username!r} already exists") from exc
     if role in KEY_ROLES:
         issue_key(session, user, password, kdf)
     session.flush()

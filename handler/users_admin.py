@@ -19,7 +19,6 @@ import pyotp
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
@@ -149,11 +148,6 @@ def new_user() -> str | tuple[str, int]:
                 instance_secret=instance().secret_key,
                 kdf=instance().kdf,
             )
-        except IntegrityError:
-            # Under row-level security (PostgreSQL) another organization's users are not
-            # visible, so a name taken there is found only by the unique index.
-            database.rollback()
-            form.username.errors = [describe(AdalError("staff", "exists", "user exists"))]
         except AdalError as exc:
             database.rollback()
             form.username.errors = [describe(exc)]

@@ -156,3 +156,33 @@ def test_a_session_that_named_no_scope_sees_nothing(
             Browser(app), demo, creds["username"], creds["password"], creds["totp secret"]
         )
         assert creds["username"] in admin.get("/admin/users").get_data(as_text=True)
+
+
+@needs_postgres
+def test_a_username_taken_in_another_organization_is_refused_under_row_level_security(
+    backoffice_role: str, demo: DemoInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another organization's users are invisible to the restricted role, so only the unique
+    index finds the name taken: the admin gets the form's refusal (no 500), the refusal costs
+    the request nothing else, and the next name goes through."""
+    ministry = make_org(demo, "ministry", "ministry")
+    committee = make_org(demo, "committee", "committee")
+    taken = ministry.accounts["handler"].username
+    grant_backoffice(demo.engine, backoffice_role)
+    monkeypatch.setenv("ADAL_DATABASE_URL", role_url(demo.instance.database_url, backoffice_role))
+    with handler_app({"TESTING": True}) as app:
+        admin = signed_in(app, demo, committee.accounts["admin"])
+        refused = admin.post(
+            "/admin/users/new", {"username": taken, "full_name": "Twin", "role": "handler"}
+        )
+        assert refused.status_code == 400
+        assert "That username is taken." in refused.get_data(as_text=True)
+        made = admin.post(
+            "/admin/users/new", {"username": "committee-new", "full_name": "New", "role": "handler"}
+        )
+        assert made.status_code == 200 and one_time_password(made.get_data(as_text=True))
+    monkeypatch.setenv("ADAL_DATABASE_URL", demo.instance.database_url)
+    with demo.sessions() as s:
+        rows = s.execute(text("SELECT org_id FROM users WHERE username = :u"), {"u": taken}).all()
+        assert rows == [(ministry.id,)]
+        assert s.execute(text("SELECT 1 FROM users WHERE username = 'committee-new'")).first()
