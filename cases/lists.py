@@ -762,11 +762,13 @@ def counts(
                 CaseList.received_on,
                 func.count(),
             ).group_by(
+                # In the order of ix_case_lists_counts, so one organization's rows are counted
+                # as the index holds them, with no sort (migration 0012).
+                CaseList.received_on,
                 CaseList.channel,
                 CaseList.status,
                 CaseList.offence_type,
                 CaseList.closing_reason,
-                CaseList.received_on,
             )
         )
     ):

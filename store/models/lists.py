@@ -34,17 +34,16 @@ class CaseList(Base):
         Index("ix_case_lists_closed_next", "org_id", "closed", "next_late_at", "submission_id"),
         # The assignee belongs to one organization: the user id alone narrows to it.
         Index("ix_case_lists_assignee", "assignee_id", "closed", "received_on", "submission_id"),
-        # The register's period.
-        Index("ix_case_lists_org_received", "org_id", "received_on"),
-        # Covers the statistics' grouped count: read from the index alone.
+        # Covers the statistics' grouped count, read from the index alone in its order (no
+        # sort), a period as a range of it; the register's period seeks it too.
         Index(
             "ix_case_lists_counts",
             "org_id",
+            "received_on",
             "channel",
             "status",
             "offence_type",
             "closing_reason",
-            "received_on",
         ),
     )
 
