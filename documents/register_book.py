@@ -216,7 +216,9 @@ REGISTER: MappingProxyType[str, RegisterText] = MappingProxyType(
             deadline_names=MappingProxyType(
                 {
                     "nda": "7-т. — жария етпеу туралы келісім",
-                    "kns_notification": "8-т. — ҰҚК СЖҚҚ-ны 1424 байланыс орталығы арқылы хабардар ету",
+                    "kns_notification": (
+                        "8-т. — ҰҚК СЖҚҚ-ны 1424 байланыс орталығы арқылы хабардар ету"
+                    ),
                     "written_confirmation": "9-т. — ҰҚК СЖҚҚ-ға жазбаша растау",
                     "commission_materials": f"18-т. — материалдарды {_CIVIL_SERVICE_KK}ға жіберу",
                     "commission_decision_copy": "19-т. — шешімнің немесе хаттаманың көшірмесін "
