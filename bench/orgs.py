@@ -15,7 +15,11 @@ names, parts of names, short names, Kazakh typed on a Russian keyboard, Latin sp
 that match hundreds) and of the inbox, deadlines and statistics pages for the head of a leaf
 organization and the head of a root one (which also receives more reports than any other), and
 of the superior body's page /statistics/subordinates (handler/subordinates.py), which for the
-root head counts every organization below it and for the leaf head finds none.
+root head counts every organization below it and for the leaf head finds none. Then, signed in
+as an operator of its own (created as `adal user add --role operator` creates one), the
+operator's pages (handler/operator.py): the tree, its search by name and by slug, a ministry's
+branch, the new organization's form and a ministry's and a leaf's own page, with their sizes:
+none may grow with the tree.
 Goals on this 2-core machine: search <= 50 ms p95, pages <= 300 ms p95.
 
 ``--postgres URL``: a server to create a scratch database on (scripts/postgres.sh start DIR

@@ -12,6 +12,11 @@ own chain (a move: also the old and the new parent's, whose reports to the super
 redirects; a creation only the platform's), with the organization's slug as the target. A new
 organization's recovery key is shown once, on the response to the form that created it, and
 is stored and logged nowhere.
+
+A national installation has thousands of organizations, so no page lists them all: the tree
+opens one level a page at a time and has a search (the portal's, over every organization and
+its slug), a parent is typed by its slug, and an organization's page names only the first few
+below it.
 """
 
 from __future__ import annotations
