@@ -130,15 +130,23 @@ def _spellings(word: str) -> set[str]:
     return spellings
 
 
-def search(session: Session, query: str, lang: str) -> Found:
+def search(session: Session, query: str, lang: str, *, everyone: bool = False) -> Found:
     """Active organizations whose folded names hold every word of the query (in any of its
     spellings), in the order of their names in `lang`. One query: a LIKE per word over the
-    folded names, its wildcards escaped."""
+    folded names, its wildcards escaped.
+
+    `everyone`: the operator's search (handler/operator.py) over the whole tree: deactivated
+    organizations and those nobody can receive in too, each word matching a name or the slug,
+    and the parent shown whatever its state. Never the portal's: it offers only `receives`."""
     conditions = [
-        or_(*(Organization.search_text.contains(s, autoescape=True) for s in _spellings(w)))
+        or_(
+            *(Organization.search_text.contains(s, autoescape=True) for s in _spellings(w)),
+            *((Organization.slug.contains(w, autoescape=True),) if everyone else ()),
+        )
         for w in words(query)
     ]
     parent = aliased(Organization)
+    joined = parent.id == Organization.parent_id
     rows = session.execute(
         select(
             *_COLUMNS,
@@ -149,8 +157,8 @@ def search(session: Session, query: str, lang: str) -> Found:
             parent.name_en,
             parent.parent_id,
         )
-        .outerjoin(parent, and_(parent.id == Organization.parent_id, parent.active.is_(True)))
-        .where(receives(), *conditions)
+        .outerjoin(parent, joined if everyone else and_(joined, parent.active.is_(True)))
+        .where(*conditions, *(() if everyone else (receives(),)))
         .order_by(_order(lang), Organization.id)
         .limit(RESULTS_MAX + 1)
     ).all()

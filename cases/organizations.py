@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crypto import keys as ckeys
@@ -31,6 +31,8 @@ SHORT_NAMES_MAX = 1000
 # The tree is a few levels deep in practice (ministry, committee, department, office); a bound
 # keeps `path` within its column and a cycle impossible to build by accident.
 MAX_DEPTH = 12
+# The operator's tree is read a page at a time: a national installation has thousands.
+PAGE_SIZE = 50
 # A web or mail address in a name would reach every notice mail and poster (see handler.settings).
 _LINK_LIKE = re.compile(r"://|www\.|@|[A-Za-z0-9-]\.[A-Za-z]{2,}", re.IGNORECASE)
 
@@ -102,7 +104,18 @@ def by_slug(session: Session, slug: str) -> Organization:
 def _parent(session: Session, parent_slug: str | None) -> Organization | None:
     if not parent_slug:
         return None
-    parent = by_slug(session, parent_slug)
+    # Typed by hand (the operator's form, the CLI): only a well-formed slug reaches the database.
+    parent_slug = parent_slug.strip()
+    found = (
+        session.execute(
+            select(Organization).where(Organization.slug == parent_slug)
+        ).scalar_one_or_none()
+        if SLUG.fullmatch(parent_slug)
+        else None
+    )
+    if found is None:
+        raise AdalError(AREA, "unknown_parent", f"no organization {parent_slug!r} to put it under")
+    parent = found
     if not parent.active:
         raise AdalError(AREA, "parent_inactive", "the parent organization is deactivated")
     if parent.path.count("/") - 1 >= MAX_DEPTH:
@@ -255,6 +268,91 @@ def tree_order(rows: Sequence[Organization]) -> list[Organization]:
     return ordered
 
 
+@dataclass(frozen=True)
+class Branch:
+    """One page of the organizations directly under a parent (or of the roots), by slug."""
+
+    rows: list[tuple[Organization, int]]  # each with how many organizations are directly under it
+    total: int  # directly under the parent, on every page
+    page: int  # 1-based, within 1..pages
+    pages: int
+
+
+def branch(
+    session: Session, parent: Organization | None, page: int = 1, size: int = PAGE_SIZE
+) -> Branch:
+    """The organizations directly under `parent` (the roots for None), one page of `size` in
+    slug order, as the operator's tree shows them: two queries and a count, whatever the size
+    of the tree. A page past the last is the last."""
+    under = (
+        Organization.parent_id.is_(None) if parent is None else Organization.parent_id == parent.id
+    )
+    total = session.execute(
+        select(func.count()).select_from(Organization).where(under)
+    ).scalar_one()
+    pages = max(1, -(-total // size))
+    page = min(max(1, page), pages)
+    rows = (
+        session.execute(
+            select(Organization)
+            .where(under)
+            .order_by(Organization.slug)
+            .offset((page - 1) * size)
+            .limit(size)
+        )
+        .scalars()
+        .all()
+    )
+    counts: dict[int, int] = {}
+    if rows:
+        counts = {
+            parent_id: n
+            for parent_id, n in session.execute(
+                select(Organization.parent_id, func.count())
+                .where(Organization.parent_id.in_([o.id for o in rows]))
+                .group_by(Organization.parent_id)
+            ).all()
+        }
+    return Branch([(o, counts.get(o.id, 0)) for o in rows], total, page, pages)
+
+
+def ancestors(session: Session, org: Organization) -> list[Organization]:
+    """Every organization above `org`, the root first (at most MAX_DEPTH, read from its path)."""
+    ids = [int(part) for part in org.path.strip("/").split("/")[:-1]]
+    if not ids:
+        return []
+    found = {o.id: o for o in session.scalars(select(Organization).where(Organization.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+@dataclass(frozen=True)
+class Below:
+    """The active organizations under one (at any depth): how many, and the first few."""
+
+    count: int
+    first: list[Organization]
+
+
+def active_below(session: Session, org: Organization, limit: int = PAGE_SIZE) -> Below:
+    """What deactivating `org` cuts off from the portal's tree: the active organizations below
+    it, counted, and the first `limit` of them in path order (the nearest levels first only
+    within a branch)."""
+    below = (
+        Organization.path.startswith(org.path, autoescape=True),
+        Organization.id != org.id,
+        Organization.active.is_(True),
+    )
+    count = session.execute(
+        select(func.count()).select_from(Organization).where(*below)
+    ).scalar_one()
+    first = (
+        session.execute(select(Organization).where(*below).order_by(Organization.path).limit(limit))
+        .scalars()
+        .all()
+    )
+    return Below(count, list(first))
+
+
 def in_tree_order(session: Session) -> list[Organization]:
     """Every organization in tree order (the operator's list, `adal org list`)."""
     return tree_order(session.scalars(select(Organization)).all())
@@ -279,8 +377,14 @@ def only_organization(session: Session) -> Organization | None:
 
 __all__ = [
     "AREA",
+    "PAGE_SIZE",
+    "Below",
+    "Branch",
     "Names",
     "NewOrganization",
+    "active_below",
+    "ancestors",
+    "branch",
     "by_slug",
     "clean_names",
     "create",

@@ -781,11 +781,23 @@ class NewOrganizationForm(OrganizationNamesForm):
         ),
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
-    parent = SelectField(_l("Superior body"), choices=[], validate_choice=True)
+    parent = StringField(
+        _l("Superior body's address name (slug)"),
+        validators=[Optional(), Length(max=63)],
+        description=_l("Leave it empty for a root of the tree."),
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
 
 
 class MoveOrganizationForm(Form):
-    parent = SelectField(_l("New superior body"), choices=[], validate_choice=True)
+    # Typed, not chosen from a list of every organization: the server checks it
+    # (cases.organizations refuses an unknown or deactivated one, or one under the moved one).
+    parent = StringField(
+        _l("New superior body's address name (slug)"),
+        validators=[Optional(), Length(max=63)],
+        description=_l("Leave it empty to make it a root of the tree."),
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
 
 
 class FirstAdminForm(Form):

@@ -20,6 +20,7 @@ from cases import (
     assignment,
     calendar,
     custody,
+    directory,
     disclosure,
     handover,
     identity,
@@ -177,6 +178,10 @@ TEXTS: Mapping[str, Mapping[str, LazyString]] = {
         ),
         "exists": _l("An organization with this address name already exists."),
         "unknown": _l("There is no such organization."),
+        "unknown_parent": _l(
+            "No organization has this address name. Check it, or find the organization "
+            "with the search on the organizations' page."
+        ),
         "parent_inactive": _l("The superior body is deactivated; choose an active one."),
         "too_deep": _l("The tree cannot be deeper than this."),
         "cycle": _l("An organization cannot be moved under itself or under one below it."),
@@ -286,6 +291,11 @@ TEXTS: Mapping[str, Mapping[str, LazyString]] = {
     search.AREA: {
         "too_short": _l("Type at least two letters to search."),
         "too_long": _l("The search text is too long: at most 200 characters."),
+    },
+    # The operator's search of the tree reuses the portal's (cases.directory).
+    directory.AREA: {
+        "too_short": _l("Type at least two letters to search."),
+        "too_long": _l("The search text is too long: at most 100 characters."),
     },
     assignment.AREA: {
         "not_holder": _l("Only someone who holds this case can choose who is responsible for it."),

@@ -12,6 +12,11 @@ own chain (a move: also the old and the new parent's, whose reports to the super
 redirects; a creation only the platform's), with the organization's slug as the target. A new
 organization's recovery key is shown once, on the response to the form that created it, and
 is stored and logged nowhere.
+
+A national installation has thousands of organizations, so no page lists them all: the tree
+opens one level a page at a time and has a search (the portal's, over every organization and
+its slug), a parent is typed by its slug, and an organization's page names only the first few
+below it.
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
@@ -45,6 +52,9 @@ from web.database import db
 from web.extensions import instance
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
+# An organization's page names the first few below it; the tree page has them all, paged.
+CHILDREN_SHOWN = 20
+CUT_OFF_SHOWN = 20
 
 
 def _audit(
@@ -67,17 +77,6 @@ def _org_or_404(slug: str) -> Organization:
         abort(404)
 
 
-def _parent_choices(exclude: Organization | None = None) -> list[tuple[str, str]]:
-    """Active organizations in tree order, indented; never `exclude` or anything under it."""
-    choices = [("", _("None: a root of the tree"))]
-    for org in organizations.in_tree_order(db()):
-        if not org.active or (exclude is not None and org.path.startswith(exclude.path)):
-            continue
-        indent = "\u00a0\u00a0" * organizations.depth(org)
-        choices.append((org.slug, f"{indent}{name_of(org)} ({org.slug})"))
-    return choices
-
-
 # Which field a refusal of cases.organizations is about (its code's field part, or the code).
 _FIELD_OF = {
     "kk": "name_kk",
@@ -85,6 +84,7 @@ _FIELD_OF = {
     "en": "name_en",
     "short": "short_names",
     "parent_inactive": "parent",
+    "unknown_parent": "parent",
     "too_deep": "parent",
 }
 
@@ -106,19 +106,63 @@ def _names(form: OrganizationNamesForm) -> Names:
 
 @bp.get("")
 @allow(OPERATOR)
-def tree() -> str:
-    rows = organizations.in_tree_order(db())
+def tree() -> tuple[str, int]:
+    """One level of the tree a page at a time (the roots, or the organizations directly under
+    `under`), or the organizations whose names or slug match `q`: never the whole tree, which
+    has thousands in a national installation."""
+    database = db()
+    query = request.args.get("q", "", type=str)
+    if query.strip():
+        return _found(query)
+    under_slug = request.args.get("under", "", type=str)
+    under = _org_or_404(under_slug) if under_slug else None
+    page = organizations.branch(database, under, request.args.get("page", 1, type=int))
+    above = organizations.ancestors(database, under) if under is not None else []
     return render_template(
         "handler/operator_tree.html",
-        rows=[(org, organizations.depth(org), name_of(org)) for org in rows],
-    )
+        query="",
+        under=under,
+        under_name=name_of(under) if under is not None else "",
+        above=[(o, name_of(o)) for o in above],
+        rows=[(org, count, name_of(org)) for org, count in page.rows],
+        branch=page,
+    ), 200
+
+
+def _found(query: str) -> tuple[str, int]:
+    """The tree page's search: the portal's search of names (cases.directory), over every
+    organization and its slug too."""
+    database = db()
+    try:
+        found = directory.search(database, query, str(get_locale() or "kk"), everyone=True)
+    except AdalError as exc:
+        return render_template(
+            "handler/operator_tree.html", query=query, error=describe(exc), hits=[], more=False
+        ), 400
+    ids = [hit.entry.id for hit in found.hits]
+    # The hits name no state: the operator sees deactivated ones too, and says which.
+    orgs = {o.id: o for o in database.scalars(select(Organization).where(Organization.id.in_(ids)))}
+    hits = [
+        (orgs[hit.entry.id], name_of(orgs[hit.entry.id]), hit.parent, _entry_name(hit.parent))
+        for hit in found.hits
+        if hit.entry.id in orgs
+    ]
+    return render_template(
+        "handler/operator_tree.html", query=query, error=None, hits=hits, more=found.more
+    ), 200
+
+
+def _entry_name(entry: directory.Entry | None) -> str:
+    return entry.name(str(get_locale() or "kk")) if entry is not None else ""
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @allow(OPERATOR)
 def new() -> tuple[str, int]:
     form = NewOrganizationForm()
-    form.parent.choices = _parent_choices()
+    if not form.is_submitted():
+        # "Add an organization under it" on an organization's page names the parent.
+        form.parent.data = request.args.get("parent", "", type=str)[:63]
     if form.validate_on_submit():
         database = db()
         try:
@@ -127,7 +171,7 @@ def new() -> tuple[str, int]:
                 slug=form.slug.data or "",
                 names=_names(form),
                 today=local_date(datetime.now(UTC)),
-                parent_slug=form.parent.data or None,
+                parent_slug=(form.parent.data or "").strip() or None,
             )
         except AdalError as exc:
             database.rollback()
@@ -138,7 +182,7 @@ def new() -> tuple[str, int]:
                 "organization.create",
                 created.organization,
                 own=False,
-                parent=form.parent.data,
+                parent=(form.parent.data or "").strip(),
             )
             database.commit()
             # Shown on this response only: no redirect, so the key never travels in a URL or
@@ -176,19 +220,20 @@ def _page(
     parent = database.get(Organization, org.parent_id) if org.parent_id is not None else None
     if move is None:
         move = MoveOrganizationForm(formdata=None, data={"parent": parent.slug if parent else ""})
-    move.parent.choices = _parent_choices(exclude=org)
-    below = [o for o in organizations.subtree(database, org) if o.id != org.id]
-    children = [o for o in below if o.parent_id == org.id]
+    # Deactivating cuts these off: they leave the portal's tree, and the direct ones lose
+    # their superior body (law review of issue 13, finding 8). Counted, and the first few named.
+    cut_off = organizations.active_below(database, org, CUT_OFF_SHOWN)
+    children = organizations.branch(database, org, 1, CHILDREN_SHOWN)
     return render_template(
         "handler/operator_org.html",
         org=org,
         name=name_of(org),
         parent=parent,
         parent_name=name_of(parent) if parent else "",
-        children=[(c, name_of(c)) for c in children],
-        # Deactivating cuts these off: they leave the portal's tree, and the direct ones lose
-        # their superior body (law review of issue 13, finding 8).
-        cut_off=[(o, name_of(o)) for o in below if o.active],
+        children=[(c, name_of(c)) for c, _count in children.rows],
+        children_total=children.total,
+        cut_off=[(o, name_of(o)) for o in cut_off.first],
+        cut_off_total=cut_off.count,
         names=names,
         move=move,
         admin=admin or FirstAdminForm(formdata=None),
@@ -230,17 +275,18 @@ def rename(slug: str) -> Response | tuple[str, int]:
 def move(slug: str) -> Response | tuple[str, int]:
     org = _org_or_404(slug)
     form = MoveOrganizationForm()
-    form.parent.choices = _parent_choices(exclude=org)
     if not form.validate():
         return _page(org, move=form, status=400)
-    parent = form.parent.data or None
+    parent = (form.parent.data or "").strip() or None
     database = db()
     old_parent = org.parent_id
     try:
         organizations.move(database, org, parent)
     except AdalError as exc:
         database.rollback()
-        return _page(org, move=form, error=describe(exc), status=400)
+        # Every refusal of a move is about the superior body typed.
+        form.parent.errors = [describe(exc)]
+        return _page(org, move=form, status=400)
     _audit(database, "organization.move", org, (old_parent, org.parent_id), parent=parent)
     database.commit()
     flash(_("The organization is moved, with everything under it."))

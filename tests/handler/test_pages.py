@@ -227,6 +227,9 @@ def test_every_page_in_every_language(
         "auditor": ["/audit", "/audit/verify", "/statistics/subordinates"],
         "operator": [
             "/operator",
+            "/operator?q=demo",
+            "/operator?q=x",
+            f"/operator?under={_first_org_slug(demo)}",
             "/operator/new",
             f"/operator/{_first_org_slug(demo)}",
             "/admin/calendar",

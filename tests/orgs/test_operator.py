@@ -89,8 +89,12 @@ def test_a_child_organization_then_rename_move_deactivate(
     _create(operator, slug="akimat-district", name_en="District akimat", parent="akimat-astana")
     parent, child = _org(demo, "akimat-astana"), _org(demo, "akimat-district")
     assert child.parent_id == parent.id
+    # The tree opens one level at a time: the child is in its parent's branch.
     page = operator.get("/operator").get_data(as_text=True)
-    assert page.index("Akimat of Astana") < page.index("District akimat")
+    assert "Akimat of Astana" in page and "District akimat" not in page
+    assert 'href="/operator?under=akimat-astana"' in page
+    branch = operator.get("/operator?under=akimat-astana").get_data(as_text=True)
+    assert branch.index("Akimat of Astana") < branch.index("District akimat")
 
     renamed = {**NEW, "name_ru": "Акимат столицы"}
     del renamed["slug"], renamed["parent"]
@@ -130,7 +134,7 @@ def test_a_child_organization_then_rename_move_deactivate(
         ({"slug": "akimat-astana"}, "already exists"),
         ({"name_kk": ""}, "This field is required"),
         ({"name_en": "see https://example.kz"}, "no web or mail address"),
-        ({"parent": "nowhere"}, "Not a valid choice"),
+        ({"slug": "other", "parent": "nowhere"}, "No organization has this address name."),
     ],
 )
 def test_bad_input_is_a_clear_message(
