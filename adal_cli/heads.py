@@ -16,7 +16,7 @@ from sqlalchemy import select
 from adal_cli.context import load_context
 from adal_cli.org_choice import chosen_organization
 from adal_cli.recovery_key import ORG_HELP, read_recovery_key
-from cases import custody, sharing
+from cases import custody, scope, sharing
 from rules.errors import AdalError
 from store.models import User
 
@@ -60,7 +60,7 @@ def approve_command(username: str, slug: str | None) -> None:
             org = chosen_organization(session, slug)
             # Only a head of that organization, with that organization's recovery key (p14).
             user = session.scalar(
-                select(User).where(User.username == username, User.org_id == org.id)
+                select(User).where(User.username == username, scope.in_org(User.org_id, org.id))
             )
             key = sharing.active_key(session, user) if user is not None else None
             if user is None or not user.active or user.role != "head" or key is None:

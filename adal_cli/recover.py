@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from adal_cli.context import load_context
 from adal_cli.org_choice import chosen_organization
 from adal_cli.recovery_key import ORG_HELP, read_recovery_key
-from cases import custody, sharing
+from cases import custody, scope, sharing
 from cases.access import find_submission
 from cases.handover import KINDS, Handover, hand_over
 from cases.staff import KEY_ROLES
@@ -61,7 +61,9 @@ def recover_command(username: str, case_id: str | None, handover: bool, slug: st
     ctx = load_context()
     with ctx.sessions() as session, session.begin():
         org = chosen_organization(session, slug)
-        user = session.scalar(select(User).where(User.username == username, User.org_id == org.id))
+        user = session.scalar(
+            select(User).where(User.username == username, scope.in_org(User.org_id, org.id))
+        )
         if user is None or not user.active or user.role not in KEY_ROLES:
             raise click.ClickException(
                 f"{username!r} is not an active handler or head of organization {org.slug}"
@@ -73,13 +75,15 @@ def recover_command(username: str, case_id: str | None, handover: bool, slug: st
             # grant on another's material (issue 13).
             submissions = list(
                 session.scalars(
-                    select(Submission).where(Submission.org_id == org.id).order_by(Submission.id)
+                    select(Submission)
+                    .where(scope.in_org(Submission.org_id, org.id))
+                    .order_by(Submission.id)
                 )
             )
         else:
             found = find_submission(session, case_id)
             # Another organization's case is refused exactly like one that does not exist.
-            if found is None or found.org_id != org.id:
+            if found is None or not scope.same_org(found.org_id, org.id):
                 raise click.ClickException(f"no case {case_id!r} in organization {org.slug}")
             submissions = [found]
         if handover:

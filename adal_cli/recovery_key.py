@@ -14,6 +14,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cases import scope
 from crypto import keys as ckeys
 from crypto.errors import FormatError
 from crypto.keys import PrivateKey
@@ -38,7 +39,7 @@ def read_recovery_key(session: Session, org: Organization) -> PrivateKey:
         select(RecipientKey.id).where(
             RecipientKey.key_id == ckeys.key_id(recovery.public_key),
             RecipientKey.purpose == "recovery",
-            RecipientKey.org_id == org.id,
+            scope.in_org(RecipientKey.org_id, org.id),
         )
     )
     if row is None:

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cases import sharing
+from cases import scope, sharing
 from cases.access import key_id_of
 from crypto import signing
 from crypto.keys import PrivateKey
@@ -80,7 +80,7 @@ def head_keys(session: Session, org_id: int) -> list[HeadKey]:
     rows = session.scalars(
         select(RecipientKey)
         .where(
-            RecipientKey.org_id == org_id,
+            scope.in_org(RecipientKey.org_id, org_id),
             RecipientKey.purpose == "head",
             RecipientKey.active.is_(True),
         )
@@ -162,7 +162,7 @@ def approve(
         )
     approver_id = key_id_of(approver)
     signer = session.scalars(select(RecipientKey).where(RecipientKey.key_id == approver_id)).one()
-    if signer.org_id != key.org_id or key.org_id is None:
+    if not scope.same_org(signer.org_id, key.org_id):
         # p14 within one organization: another organization's head or recovery key approves
         # nothing here (store/recipients.py roots each chain in its own recovery key).
         raise AdalError(AREA, "not_pending", "this key is not a head key awaiting approval")
@@ -207,7 +207,7 @@ def recent_events(session: Session, org_id: int, now: datetime | None = None) ->
         session.scalars(
             select(AuditEntry)
             .where(
-                AuditEntry.org_id == org_id,
+                scope.in_org(AuditEntry.org_id, org_id),
                 AuditEntry.action.in_(EVENTS),
                 AuditEntry.at >= since,
             )

@@ -21,7 +21,7 @@ from typing import Literal
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from cases import disclosure
+from cases import disclosure, scope
 from cases.sharing import CUSTODIAN, active_key, case_envelopes
 from crypto import keys as ckeys
 from crypto.errors import CryptoError
@@ -136,7 +136,7 @@ def hand_over(
         submissions = held_submissions(db, granting_id)
     # Only the incoming head's own organization's cases move: a key never receives a grant on
     # another organization's material (issue 13).
-    submissions = [s for s in submissions if s.org_id == incoming.org_id]
+    submissions = [s for s in submissions if scope.same_org(s.org_id, incoming.org_id)]
     moved: Counter[str] = Counter({k: 0 for k in KINDS})
     not_moved: Counter[str] = Counter({k: 0 for k in KINDS})
     for submission in submissions:

@@ -29,6 +29,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cases import scope
+
 # matter_deadlines lives with the other deadline rows (cases.deadlines), below this module, so
 # the list writer (cases.lists) can compute them without importing it; re-exported here.
 from cases.deadlines import matter_deadlines as matter_deadlines
@@ -393,7 +395,7 @@ def share_candidates(session: Session, protection: Protection) -> list[User]:
         if (
             user.role == "handler"
             and user.active
-            and user.org_id == submission.org_id
+            and scope.same_org(user.org_id, submission.org_id)
             and key is not None
             and not sealing.holds(envelope, key.key_id)
         ):

@@ -17,6 +17,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cases import scope
 from cases.facts import protection_end, utc
 from rules.clock import local_date
 from rules.deadlines import PROTECTION_YEARS
@@ -111,7 +112,7 @@ def set_retention_years(session: Session, org_id: int, years: int, actor: User) 
         session.scalars(
             select(Case)
             .join(Submission, Submission.id == Case.submission_id)
-            .where(Case.closed_at.is_not(None), Submission.org_id == org_id)
+            .where(Case.closed_at.is_not(None), scope.in_org(Submission.org_id, org_id))
         )
     )
     for case in closed:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
-from cases import disclosure
+from cases import disclosure, scope
 from cases.access import key_id_of
 from cases.staff import KEY_ROLES
 from crypto import keys as ckeys
@@ -122,10 +122,8 @@ def _custodian(db: Session, grantee: User, key: RecipientKey) -> bool:
 
 
 def _same_organization(submission: Submission, grantee: User, key: RecipientKey) -> bool:
-    return (
-        submission.org_id is not None
-        and grantee.org_id == submission.org_id
-        and key.org_id == submission.org_id
+    return scope.same_org(grantee.org_id, submission.org_id) and scope.same_org(
+        key.org_id, submission.org_id
     )
 
 
@@ -195,7 +193,7 @@ def _sealed_to_recovery_of(org_id: int) -> Select[tuple[str]]:
     return (
         select(Grant.envelope_id)
         .join(RecipientKey, RecipientKey.key_id == Grant.key_id)
-        .where(RecipientKey.purpose == "recovery", RecipientKey.org_id == org_id)
+        .where(RecipientKey.purpose == "recovery", scope.in_org(RecipientKey.org_id, org_id))
     )
 
 
@@ -271,15 +269,17 @@ def grant_candidates(db: Session, submission: Submission) -> list[User]:
     """Active handlers and heads of the case's organization with a key that does not hold the
     case yet."""
     holding = {u.id for u in case_holders(db, submission)}
+    # -1 names no organization: a case without one has no candidates (no staff role lacks one).
+    org_id = submission.org_id if submission.org_id is not None else -1
     users = db.scalars(
         select(User)
         .join(RecipientKey, RecipientKey.user_id == User.id)
         .where(
             User.active.is_(True),
             User.role.in_(KEY_ROLES),
-            User.org_id == submission.org_id,
+            scope.in_org(User.org_id, org_id),
             RecipientKey.active.is_(True),
-            RecipientKey.org_id == submission.org_id,
+            scope.in_org(RecipientKey.org_id, org_id),
         )
         .distinct()
         .order_by(User.full_name, User.id)

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
-from cases import custody
+from cases import custody, scope
 from handler import keyring
 from handler.gate import allow, current_user
 from handler.messages import describe
@@ -46,7 +46,7 @@ def keys() -> str:
 def approve(row_id: int) -> Response:
     database = db()
     key = database.get(RecipientKey, row_id)  # web.routing bounds row_id
-    if key is None or key.org_id != current_user().org_id:
+    if key is None or not scope.same_org(key.org_id, current_user().org_id):
         abort(404)  # another organization's key is as unknown as a missing one
     private_key = keyring.private_key()
     if private_key is None:

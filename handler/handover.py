@@ -10,11 +10,12 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from sqlalchemy import select
 
+from cases import scope
 from cases.handover import KINDS, hand_over
 from cases.sharing import CUSTODIAN, active_key
 from handler.access import require_key
 from handler.forms import HandoverForm
-from handler.gate import allow, current_user
+from handler.gate import allow, current_user, own_org
 from handler.messages import describe
 from rules.errors import AdalError
 from store.models import User
@@ -30,7 +31,7 @@ def _candidates(me: User) -> dict[int, User]:
             User.role == CUSTODIAN,
             User.active.is_(True),
             User.id != me.id,
-            User.org_id == me.org_id,
+            scope.in_org(User.org_id, own_org()),
         )
         .order_by(User.full_name, User.id)
     )

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cases import scope
 from handler.accounts import LockoutPolicy
 from rules.errors import AdalError
 from store.models import Setting
@@ -75,7 +76,7 @@ def values(db: Session, org_id: int | None) -> dict[str, int | str]:
     if org_id is not None:
         stored = {
             row.key: row.value.get("value")
-            for row in db.scalars(select(Setting).where(Setting.org_id == org_id))
+            for row in db.scalars(select(Setting).where(scope.in_org(Setting.org_id, org_id)))
         }
     result: dict[str, int | str] = {}
     for key, definition in DEFINITIONS.items():

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from cases.lists import catch_up_committed
 from cases.subordinates import subordinate_counts, too_small
 from handler import org_scope
-from handler.gate import allow, own_org
+from handler.gate import allow, current_user, own_org
 from handler.org_names import name_of
 from web.database import db
 
@@ -50,6 +50,10 @@ def page() -> str:
     # cases.subordinates limits them to that subtree and returns counts only.
     org_scope.widen_to_platform(db())
     rows = subordinate_counts(db(), org_id, datetime.now(UTC))
+    # Back to the organization for the rest of the request: the page around the counts (a
+    # head's key notice, handler/custody.py) reads the organization's own rows, and row-level
+    # security must keep those to it as on every other page.
+    org_scope.for_user(db(), current_user())
     pages = max(1, -(-len(rows) // PER_PAGE))
     page = min(max(1, request.args.get("page", 1, type=int) or 1), pages)
     shown = rows[(page - 1) * PER_PAGE : page * PER_PAGE]

@@ -6,7 +6,10 @@ The crawl signs in every role of organization "alpha" (and the operator) and req
 back-office route with every method, filling each id in the URL with an id of organization
 "beta" (its case, file, user, protection matter, disclosure record, head key, a second case to
 link): every such request is refused (403/404), every page is free of beta's marker, and
-afterwards the database shows that nothing of beta changed hands.
+afterwards the database shows that nothing of beta changed hands. Alpha's own forms that name a
+colleague (share the case, share the protection record, hand over as head) are posted with
+beta's people, and alpha's admin changes the retention period, which re-dates closed cases:
+beta's closed case keeps its date.
 """
 
 from __future__ import annotations
@@ -15,15 +18,20 @@ import io
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 from flask import Flask, url_for
 from sqlalchemy import ColumnElement, func, select, true
 from werkzeug.routing import IntegerConverter
 
-from cases import scope
+from cases import protection, retention, scope
+from cases.workflow import find_case
+from handler import settings
+from rules.clock import local_date
 from store.models import (
     Attachment,
+    Case,
     Grant,
     Note,
     RecipientKey,
@@ -31,7 +39,7 @@ from store.models import (
     Submission,
     User,
 )
-from tests.support.backoffice import handler_app
+from tests.support.backoffice import Browser, handler_app
 from tests.support.instance import DemoInstance
 from tests.support.needs import POSTGRES_URL
 from tests.support.orgs import (
@@ -42,6 +50,7 @@ from tests.support.orgs import (
     fill_victim,
     make_org,
     operator_account,
+    register_report,
     signed_in,
 )
 from tests.support.pgroles import role_url
@@ -77,6 +86,7 @@ class Orgs:
     alpha: Org
     beta: Org
     operator: Account
+    own_case: str  # alpha's case, with a protection record: its forms name colleagues
 
 
 @pytest.fixture
@@ -84,7 +94,20 @@ def orgs(demo: DemoInstance) -> Orgs:
     alpha = make_org(demo, "alpha", "alpha")
     beta = make_org(demo, "beta", MARK)
     fill_victim(demo, beta)
-    return Orgs(alpha, beta, operator_account(demo))
+    own_case = register_report(demo, alpha, "alpha's own facts", identity=True, mark="alpha")
+    now = datetime.now(UTC)
+    with demo.sessions() as s, s.begin():
+        head = s.get_one(User, alpha.accounts["head"].user_id)
+        case = find_case(s, s.get_one(Submission, own_case))
+        assert case is not None
+        protection.create_protection(
+            s, case, protection.ProtectedPerson("Alpha Protected"), head, local_date(now)
+        )
+        # A closed case of beta's, undated: a retention period that reached it would date it.
+        closed = find_case(s, s.get_one(Submission, beta.ids["other_id"]))
+        assert closed is not None
+        closed.closed_at = now
+    return Orgs(alpha, beta, operator_account(demo), own_case)
 
 
 def _value(endpoint: str, name: str, ids: dict[str, str]) -> str | int:
@@ -142,6 +165,14 @@ def _snapshot(demo: DemoInstance, beta: Org) -> dict[str, object]:
                 (r.key, str(r.value))
                 for r in s.scalars(select(Setting).where(Setting.org_id == beta.id))
             ),
+            "purge dates": sorted(
+                (c.submission_id, str(c.purge_after))
+                for c in s.scalars(
+                    select(Case)
+                    .join(Submission, Submission.id == Case.submission_id)
+                    .where(Submission.org_id == beta.id)
+                )
+            ),
         }
 
 
@@ -174,6 +205,32 @@ def _operators(endpoint: str) -> bool:
         "auth.password",
         "inbox.home",
     )
+
+
+def _own_forms(client: Browser, role: str, orgs: Orgs) -> None:
+    """Alpha's own pages that list colleagues, and its forms that name one, given beta's
+    people; alpha's admin sets a retention period (which re-dates closed cases)."""
+    sid = orgs.own_case
+    for page in (f"/cases/{sid}", f"/cases/{sid}/protection"):
+        response = client.get(page)
+        assert response.status_code < 500, (role, page, response.status_code)
+        assert MARK not in _text_of(response.get_data()), (role, page)
+    forms = {
+        f"/cases/{sid}/grants": {},
+        f"/cases/{sid}/protection/share": {},
+        "/handover": {"confirm": "y"},
+    }
+    for target in ("head", "handler"):
+        foreign = str(orgs.beta.accounts[target].user_id)
+        for url, extra in forms.items():
+            response = client.post(url, {"user_id": foreign, **extra})
+            assert 400 <= response.status_code < 500, (role, url, target, response.status_code)
+            assert MARK not in _text_of(response.get_data()), (role, url, target)
+    # The defaults, not what the database reads back: with the filter taken out the test's own
+    # (unrestricted) session would read beta's values too.
+    values = {key: definition.default for key, definition in settings.DEFINITIONS.items()}
+    response = client.post("/admin/settings", {**values, "retention_years": "5"})
+    assert response.status_code == (303 if role == "admin" else 403), (role, response.status_code)
 
 
 def _crawl(app: Flask, demo: DemoInstance, orgs: Orgs) -> int:
@@ -211,6 +268,8 @@ def _crawl(app: Flask, demo: DemoInstance, orgs: Orgs) -> int:
         for page in ("/inbox?show=closed", "/search?q=first+case", "/journal/register-ru.xlsx"):
             response = client.get(page)
             assert MARK not in _text_of(response.get_data()), (role, page)
+        if role != "operator":
+            _own_forms(client, role, orgs)
     assert _snapshot(demo, orgs.beta) == before
     assert _foreign_grants(demo, orgs.beta) == 0
     return named
@@ -223,6 +282,13 @@ def test_every_role_of_another_organization_reaches_nothing(
     with_ids = [r for r in _routes(app, orgs.beta.ids) if r[3]]
     assert len(with_ids) >= 30  # cases, files, users, matters, records, keys: all of them
     assert named == (len(STAFF_ROLES) + 1) * len(with_ids)
+    # The control of the own forms: they took alpha's own people and period.
+    head = signed_in(app, demo, orgs.alpha.accounts["head"])
+    own = str(orgs.alpha.accounts["handler"].user_id)
+    shared = head.post(f"/cases/{orgs.own_case}/protection/share", {"user_id": own})
+    assert shared.status_code == 303
+    with demo.sessions() as s:
+        assert retention.retention_years(s, orgs.alpha.id) == 5
 
 
 def test_beta_itself_sees_its_own_material(app: Flask, demo: DemoInstance, orgs: Orgs) -> None:

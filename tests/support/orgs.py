@@ -117,9 +117,16 @@ def private_key_of(demo: DemoInstance, account: Account) -> PrivateKey:
 
 
 def register_report(
-    demo: DemoInstance, org: Org, facts: str, *, identity: bool = False, file: bytes = b""
+    demo: DemoInstance,
+    org: Org,
+    facts: str,
+    *,
+    identity: bool = False,
+    file: bytes = b"",
+    mark: str = MARK,
 ) -> str:
-    """A report typed in by the organization's handler (another channel): its case at once."""
+    """A report typed in by the organization's handler (another channel): its case at once.
+    Its persons and reporter carry `mark` (the victim's marker unless told otherwise)."""
     now = datetime.now(UTC) - timedelta(hours=2)
     with demo.sessions() as s, s.begin():
         handler = s.get(User, org.accounts["handler"].user_id)
@@ -129,9 +136,9 @@ def register_report(
             org_id=org.id,
             channel="in_person",
             report=ReportInput(
-                fields={"facts": facts, "persons": f"{MARK} persons", "subject": "x"},
+                fields={"facts": facts, "persons": f"{mark} persons", "subject": "x"},
                 identity=(
-                    {"full_name": f"{MARK} Reporter", "position": "p", "unit": "u"}
+                    {"full_name": f"{mark} Reporter", "position": "p", "unit": "u"}
                     if identity
                     else None
                 ),
