@@ -260,7 +260,10 @@ class SettingsForm(Form):
     organization_name = StringField(
         _l("Organization name"),
         validators=[Optional(), Length(max=DEFINITIONS["organization_name"].maximum)],
-        description=_l("Printed on Appendix 1."),
+        description=_l(
+            "The sender proposed on the official letters (each letter can change it). Empty: "
+            "the organization's name in the letter's language, as the platform operator set it."
+        ),
     )
     lockout_max_failures = IntegerField(
         _l("Failed sign-ins before an account is locked"),
