@@ -47,7 +47,8 @@ Every table of the schema gets one more restrictive policy (SUBTREE_POLICY) so t
 else" includes the tables that carry no organization (envelopes, grants, mailboxes, sessions,
 the calendar ...), which every other scope reads as before.
 
-Run as the tables' owner, again after every `adal db upgrade`. The portal's role
+Run as the tables' owner, again after every `adal db upgrade` (which does it by itself for every
+role that already has these policies: `regrant_existing`). The portal's role
 (installation/roles.py) keeps its own restrictions: these policies name only the back office's
 role.
 """
@@ -227,3 +228,26 @@ def grant_backoffice(engine: Engine, role: str) -> GrantReport:
         len(present),
         len(POLICIES) + len(PLATFORM_WRITES) * len(_WRITES) + len(tables) + len(SUBTREE_READS),
     )
+
+
+def regrant_existing(engine: Engine) -> list[GrantReport]:
+    """Re-install the policies of every role that already has them (`adal db upgrade`): new
+    code may need new policies (the subtree scope did), and a migration may add a table or
+    rebuild one without them. Nothing on SQLite, nor where no role was ever granted."""
+    if engine.dialect.name != "postgresql":
+        return []
+    with engine.connect() as conn:
+        names = conn.execute(
+            text(
+                "SELECT DISTINCT policyname FROM pg_policies "
+                "WHERE schemaname = current_schema() AND policyname LIKE :p"
+            ),
+            {"p": f"{POLICY}__".replace("_", "\\_") + "%"},
+        ).scalars()
+        granted = sorted({n.removeprefix(f"{POLICY}__") for n in names})
+        present = set(
+            conn.execute(
+                text("SELECT rolname FROM pg_roles WHERE rolname = ANY(:r)"), {"r": granted}
+            ).scalars()
+        )
+    return [grant_backoffice(engine, role) for role in granted if role in present]

@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError, ProgrammingError
 from cases import scope
 from installation.backoffice_role import SUBTREE_READS, grant_backoffice
 from tests.support.backoffice import handler_app
-from tests.support.instance import DemoInstance
+from tests.support.instance import DemoInstance, run_cli
 from tests.support.needs import POSTGRES_URL
 from tests.support.orgs import Org, add_account, make_org, register_report, signed_in
 from tests.support.pgroles import role_url
@@ -284,3 +284,34 @@ def test_the_subtree_scope_reads_its_list_rows_and_nothing_else(
             assert conn.scalar(text("SELECT count(*) FROM organizations")) == 0
     finally:
         engine.dispose()
+
+
+def test_the_upgrade_reinstalls_the_policies_of_a_granted_role(
+    backoffice_role: str, demo: DemoInstance
+) -> None:
+    """An installation granted before the subtree scope existed gets its policies from
+    `adal db upgrade`, without which its superior bodies' pages would count nothing."""
+    grant_backoffice(demo.engine, backoffice_role)
+    policy = f"adal_subtree__{backoffice_role}"
+
+    def installed() -> int:
+        with demo.engine.connect() as conn:
+            return int(
+                conn.scalar(
+                    text("SELECT count(*) FROM pg_policies WHERE policyname = :p"), {"p": policy}
+                )
+                or 0
+            )
+
+    before = installed()
+    assert before > 20  # one on every table
+    with demo.engine.begin() as conn:
+        for table in conn.scalars(
+            text("SELECT tablename FROM pg_policies WHERE policyname = :p"), {"p": policy}
+        ).all():
+            conn.execute(text(f'DROP POLICY "{policy}" ON {table}'))
+    assert installed() == 0
+    code, output = run_cli("db", "upgrade")
+    assert code == 0, output
+    assert f"Role {backoffice_role}:" in output
+    assert installed() == before
