@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, Connection, create_engine, text, true
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from cases import scope
+from handler import org_scope
 from installation.backoffice_role import SUBTREE_READS, grant_backoffice
 from tests.support.backoffice import handler_app
 from tests.support.instance import DemoInstance, run_cli
@@ -315,3 +316,32 @@ def test_the_upgrade_reinstalls_the_policies_of_a_granted_role(
     assert code == 0, output
     assert f"Role {backoffice_role}:" in output
     assert installed() == before
+
+
+def test_a_failed_statement_in_the_subtree_scope_leaves_the_users_scope_after_it(
+    tree: Tree, demo: DemoInstance, restricted: None
+) -> None:
+    """The block's error is the one raised, and the next transaction runs in the scope named
+    before the block, not in the subtree's."""
+    from store.models import User
+    from web import extensions
+
+    with _app() as app, app.test_request_context("/"):
+        app.preprocess_request()
+        with extensions.sessions()() as session:
+            org_scope.widen_to_platform(session)
+            head = session.get_one(User, tree.ministry.accounts["head"].user_id)
+            org_scope.for_user(session, head)
+            with (
+                pytest.raises(ProgrammingError, match="row-level security"),
+                org_scope.subtree(session, sorted(tree.below())),
+            ):
+                session.execute(text("UPDATE case_lists SET status = status"))
+            session.rollback()
+            found = set(session.scalars(text("SELECT DISTINCT org_id FROM case_lists")))
+            assert found == {tree.ministry.id}
+            with org_scope.subtree(session, sorted(tree.below())):
+                found = set(session.scalars(text("SELECT DISTINCT org_id FROM case_lists")))
+                assert found == tree.below()
+            found = set(session.scalars(text("SELECT DISTINCT org_id FROM case_lists")))
+            assert found == {tree.ministry.id}
