@@ -1,4 +1,5 @@
-"""`adal db upgrade`: apply pending migrations."""
+"""`adal db upgrade`: apply pending migrations, then bring the back office's row-level policies
+up to the code's."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import click
 
 from adal_cli.cases import recompute_lists
 from adal_cli.context import load_context
+from installation import backoffice_role, roles
 from store.migrate import current_revision, upgrade
 
 
@@ -24,3 +26,14 @@ def upgrade_command() -> None:
     click.echo(f"Database at revision {current_revision(ctx.engine)}")
     n = recompute_lists(everything=True)
     click.echo(f"Recomputed the list columns of {n} reports")
+    # New code may need new policies (the superior body's subtree scope did), and a migration
+    # may add or rebuild a table without them; the back office's role would otherwise run
+    # under the old ones until someone re-ran grant-backoffice.
+    try:
+        reports = backoffice_role.regrant_existing(ctx.engine)
+    except roles.RoleError as exc:
+        raise click.ClickException(f"grant-backoffice: {exc}") from exc
+    for report in reports:
+        click.echo(
+            f"Role {report.role}: {report.policies} row-level policies by organization re-installed"
+        )

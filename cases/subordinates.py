@@ -9,11 +9,17 @@ reported in a given month (Recommendations p7, p14). Read from the stored list c
 anyone. Two grouped queries whatever the size of the tree, one over the reports and one over the
 deadlines, each restricted to the subtree (found by the organizations' materialised paths) with
 cases.scope; only the organizations of the subtree are ever reported, whatever a query returns.
+
+The subtree is found in the caller's own scope (every scope reads the tree); only the two
+counting queries run inside `narrow(ids)`, which the back office uses to tell the database that
+this read may see those organizations' list rows and nothing else (handler/org_scope.subtree).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -52,9 +58,19 @@ def _count_when(condition: ColumnElement[bool]) -> Any:
     return func.sum(case((condition, 1), else_=0))
 
 
-def subordinate_counts(session: Session, org_id: int, now: datetime) -> list[OrganizationCounts]:
+# Given the subtree's organization ids, a block within which the counts are read.
+Narrow = Callable[[Sequence[int]], AbstractContextManager[object]]
+
+
+def _as_is(_ids: Sequence[int]) -> AbstractContextManager[object]:
+    return nullcontext()
+
+
+def subordinate_counts(
+    session: Session, org_id: int, now: datetime, *, narrow: Narrow = _as_is
+) -> list[OrganizationCounts]:
     """The counts of every organization strictly below `org_id`, in tree order (empty when
-    there is none)."""
+    there is none). The counting queries run inside `narrow(ids of those organizations)`."""
     require_aware(now, "now")
     superior = session.get(Organization, org_id)
     if superior is None:
@@ -70,29 +86,30 @@ def subordinate_counts(session: Session, org_id: int, now: datetime) -> list[Org
     # the months, not with every day that had a report.
     year = extract("year", CaseList.received_on)
     month = extract("month", CaseList.received_on)
-    for org, channel, status, y, m, n in session.execute(
-        select(CaseList.org_id, CaseList.channel, CaseList.status, year, month, func.count())
-        .where(scope.in_orgs(CaseList.org_id, ids))
-        .group_by(CaseList.org_id, CaseList.channel, CaseList.status, year, month)
-    ):
-        channels.setdefault(org, Counter())[channel] += n
-        statuses.setdefault(org, Counter())[status] += n
-        quarters.setdefault(org, Counter())[(int(y), (int(m) - 1) // 3 + 1)] += n
     deadlines: dict[int, DeadlineStats] = {}
-    for org, met, late, overdue, pending in session.execute(
-        select(
-            ListDeadline.org_id,
-            _count_when(ListDeadline.outcome == "met"),
-            _count_when(ListDeadline.outcome == "met_late"),
-            _count_when(and_(ListDeadline.outcome.is_(None), ListDeadline.late_at <= now)),
-            _count_when(and_(ListDeadline.outcome.is_(None), ListDeadline.late_at > now)),
-        )
-        .where(scope.in_orgs(ListDeadline.org_id, ids))
-        .group_by(ListDeadline.org_id)
-    ):
-        deadlines[org] = DeadlineStats(
-            met=int(met), met_late=int(late), overdue=int(overdue), open=int(pending)
-        )
+    with narrow(ids):
+        for org, channel, status, y, m, n in session.execute(
+            select(CaseList.org_id, CaseList.channel, CaseList.status, year, month, func.count())
+            .where(scope.in_orgs(CaseList.org_id, ids))
+            .group_by(CaseList.org_id, CaseList.channel, CaseList.status, year, month)
+        ):
+            channels.setdefault(org, Counter())[channel] += n
+            statuses.setdefault(org, Counter())[status] += n
+            quarters.setdefault(org, Counter())[(int(y), (int(m) - 1) // 3 + 1)] += n
+        for org, met, late, overdue, pending in session.execute(
+            select(
+                ListDeadline.org_id,
+                _count_when(ListDeadline.outcome == "met"),
+                _count_when(ListDeadline.outcome == "met_late"),
+                _count_when(and_(ListDeadline.outcome.is_(None), ListDeadline.late_at <= now)),
+                _count_when(and_(ListDeadline.outcome.is_(None), ListDeadline.late_at > now)),
+            )
+            .where(scope.in_orgs(ListDeadline.org_id, ids))
+            .group_by(ListDeadline.org_id)
+        ):
+            deadlines[org] = DeadlineStats(
+                met=int(met), met_late=int(late), overdue=int(overdue), open=int(pending)
+            )
     base = organizations.depth(superior)
     result = []
     for org in organizations.tree_order(below):
@@ -111,4 +128,4 @@ def subordinate_counts(session: Session, org_id: int, now: datetime) -> list[Org
     return result
 
 
-__all__ = ["SMALL_COUNT", "OrganizationCounts", "subordinate_counts", "too_small"]
+__all__ = ["SMALL_COUNT", "Narrow", "OrganizationCounts", "subordinate_counts", "too_small"]

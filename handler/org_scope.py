@@ -12,8 +12,9 @@ request opens (the request's own, a download's streaming session, the web-sessio
   organization's lockout setting, and audit the attempt;
 * once the gate has loaded a staff member: their organization, and nothing else;
 * the operator (no organization, no key): `platform`; it reads no report;
-* `widen_to_platform()`: a view that must read across organizations on purpose (a superior
-  body's counts of the organizations below it) says so by name.
+* `subtree()`: a superior body's counts of the organizations below it, for that one read
+  only: the list rows of exactly those organizations, read-only, nothing of any other table;
+  the user's own scope is back when the block ends, for everything the request renders after.
 
 On SQLite (one machine, no roles) nothing is sent: the application's filters (cases.scope) are
 the only wall there.
@@ -21,32 +22,53 @@ the only wall there.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager, suppress
+
 from flask import Flask, g, has_app_context
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
-from installation.backoffice_role import ORG_SETTING, PLATFORM, SCOPE_SETTING
+from installation.backoffice_role import (
+    ORG_IDS_SETTING,
+    ORG_SETTING,
+    PLATFORM,
+    SCOPE_SETTING,
+    SUBTREE,
+)
 from store.models import User
 
-_KEY = "adal_org_scope"  # in flask.g: (scope, organization id or None)
+# In flask.g: (scope, organization id or None, the subtree's organization ids).
+_KEY = "adal_org_scope"
 ORG = "org"
 NONE = "none"  # neither the platform nor an organization: every policy hides every row
+_Scope = tuple[str, int | None, tuple[int, ...]]
+_CLOSED: _Scope = (NONE, None, ())
 _SET = text(
-    f"SELECT set_config('{SCOPE_SETTING}', :scope, true), set_config('{ORG_SETTING}', :org, true)"
+    f"SELECT set_config('{SCOPE_SETTING}', :scope, true), "
+    f"set_config('{ORG_SETTING}', :org, true), set_config('{ORG_IDS_SETTING}', :ids, true)"
 )
 
 
-def _current() -> tuple[str, str]:
-    scope, org_id = getattr(g, _KEY, (NONE, None)) if has_app_context() else (NONE, None)
-    return scope, "" if org_id is None else str(org_id)
+def _current() -> _Scope:
+    scope: _Scope = getattr(g, _KEY, _CLOSED) if has_app_context() else _CLOSED
+    return scope
 
 
 def _send(connection: Connection) -> None:
     if connection.dialect.name != "postgresql":
         return
-    scope, org = _current()
-    connection.execute(_SET, {"scope": scope, "org": org})
+    scope, org_id, ids = _current()
+    connection.execute(
+        _SET,
+        {
+            "scope": scope,
+            "org": "" if org_id is None else str(org_id),
+            "ids": ",".join(str(i) for i in ids),
+        },
+    )
 
 
 def _resend(session: Session) -> None:
@@ -57,19 +79,43 @@ def _resend(session: Session) -> None:
 
 def for_user(session: Session, user: User) -> None:
     """The signed-in user's organization from now on (the operator: the platform scope)."""
-    setattr(g, _KEY, (ORG, user.org_id) if user.org_id is not None else (PLATFORM, None))
+    setattr(g, _KEY, (ORG, user.org_id, ()) if user.org_id is not None else (PLATFORM, None, ()))
     _resend(session)
 
 
 def widen_to_platform(session: Session) -> None:
     """The rest of this request reads across organizations, on purpose (see the docstring)."""
-    setattr(g, _KEY, (PLATFORM, None))
+    setattr(g, _KEY, (PLATFORM, None, ()))
+    _resend(session)
+
+
+@contextmanager
+def subtree(session: Session, org_ids: Collection[int]) -> Iterator[None]:
+    """Within the block: only these organizations' list rows, read-only, and nothing else
+    (installation/backoffice_role.py, SUBTREE_READS); after it, the scope that was named before.
+
+    The ids come from the caller, computed in the user's own scope: no id, no row."""
+    # Anything pending is the user's own work: written in their scope, not refused in this one.
+    session.flush()
+    before = _current()
+    setattr(g, _KEY, (SUBTREE, None, tuple(sorted(set(org_ids)))))
+    try:
+        _resend(session)
+        yield
+    except BaseException:
+        setattr(g, _KEY, before)
+        # A failed statement aborts the transaction: nothing more runs in it, in any scope,
+        # and the next one starts in `before` (after_begin). The first error is the one to tell.
+        with suppress(SQLAlchemyError):
+            _resend(session)
+        raise
+    setattr(g, _KEY, before)
     _resend(session)
 
 
 def close(session: Session) -> None:
     """Nothing visible for the rest of this request (fail closed)."""
-    setattr(g, _KEY, (NONE, None))
+    setattr(g, _KEY, _CLOSED)
     _resend(session)
 
 
@@ -82,7 +128,7 @@ def install(app: Flask, factory: sessionmaker[Session]) -> None:
         _send(connection)
 
     def _start() -> None:
-        setattr(g, _KEY, (NONE, None))
+        setattr(g, _KEY, _CLOSED)
 
     event.listen(factory, "after_begin", _after_begin)
     app.before_request(_start)

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from cases.lists import catch_up_committed
 from cases.subordinates import subordinate_counts, too_small
 from handler import org_scope
-from handler.gate import allow, current_user, own_org
+from handler.gate import allow, own_org
 from handler.org_names import name_of
 from web.database import db
 
@@ -45,15 +45,18 @@ def _count(value: int) -> str:
 def page() -> str:
     org_id = own_org()
     catch_up_committed(db())
-    # On purpose across organizations (handler/org_scope.py): row-level security keeps a
-    # transaction to one organization, and these are the counts of the others below it;
-    # cases.subordinates limits them to that subtree and returns counts only.
-    org_scope.widen_to_platform(db())
-    rows = subordinate_counts(db(), org_id, datetime.now(UTC))
-    # Back to the organization for the rest of the request: the page around the counts (a
-    # head's key notice, handler/custody.py) reads the organization's own rows, and row-level
-    # security must keep those to it as on every other page.
-    org_scope.for_user(db(), current_user())
+    # Row-level security keeps a transaction to one organization, and these are the counts of
+    # the others below it: their two counting queries alone run in the subtree's scope (those
+    # organizations' list rows, read-only; handler/org_scope.py), and everything after them
+    # (the templates, the context processors) in the user's own again.
+    # cases.subordinates also limits them to the subtree and returns counts only.
+    database = db()
+    rows = subordinate_counts(
+        database,
+        org_id,
+        datetime.now(UTC),
+        narrow=lambda ids: org_scope.subtree(database, ids),
+    )
     pages = max(1, -(-len(rows) // PER_PAGE))
     page = min(max(1, request.args.get("page", 1, type=int) or 1), pages)
     shown = rows[(page - 1) * PER_PAGE : page * PER_PAGE]

@@ -212,6 +212,24 @@ def open_policy(schema: str, table: str) -> list[str]:
     ]
 
 
+def restrictive_policy(
+    schema: str,
+    table: str,
+    name: str,
+    role: str,
+    command: str,
+    *,
+    using: str | None = None,
+    check: str | None = None,
+) -> list[str]:
+    """(Re)create one restrictive policy that narrows only `role` (names already quoted).
+    Restrictive policies are ANDed: a row must pass every one that applies to the command."""
+    sql = f"CREATE POLICY {name} ON {schema}.{table} AS RESTRICTIVE FOR {command} TO {role}"
+    sql += f" USING ({using})" if using else ""
+    sql += f" WITH CHECK ({check})" if check else ""
+    return [f"DROP POLICY IF EXISTS {name} ON {schema}.{table}", sql]
+
+
 def _missing_tables(conn: Connection, schema: str) -> list[str]:
     present = set(
         conn.execute(
@@ -242,16 +260,15 @@ def statements(
     for table in RLS_TABLES:
         out += open_policy(s, table)
     for policy in POLICIES:
-        name = quote(policy_name(policy, role))
-        out.append(f"DROP POLICY IF EXISTS {name} ON {s}.{policy.table}")
-        sql = (
-            f"CREATE POLICY {name} ON {s}.{policy.table} AS RESTRICTIVE FOR {policy.command} TO {r}"
+        out += restrictive_policy(
+            s,
+            policy.table,
+            quote(policy_name(policy, role)),
+            r,
+            policy.command,
+            using=policy.using,
+            check=policy.check,
         )
-        if policy.using:
-            sql += f" USING ({policy.using})"
-        if policy.check:
-            sql += f" WITH CHECK ({policy.check})"
-        out.append(sql)
     return out
 
 
