@@ -134,13 +134,13 @@ def create_user(
         failed_attempts=0,
         created_at=datetime.now(UTC),
     )
+    session.add(user)
     try:
         # Under row-level security (PostgreSQL) another organization's users are invisible to
-        # the query above, so a name taken there is found only by the unique index: in a
-        # savepoint, so the caller's transaction survives the refusal.
-        with session.begin_nested():
-            session.add(user)
-            session.flush()
+        # the query above, so a name taken there is found only by the unique index. No
+        # savepoint: on SQLite one would start the transaction and its release commit the
+        # account alone, before its key and audit entry; the caller rolls back on the refusal.
+        session.flush()
     except IntegrityError as exc:
         raise AdalError(AREA, "exists", f"user {username!r} already exists") from exc
     if role in KEY_ROLES:

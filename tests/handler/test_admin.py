@@ -6,8 +6,11 @@ import re
 from collections.abc import Callable
 
 import pyotp
+import pytest
 from sqlalchemy import func, select, text
 
+from cases.staff import create_user
+from store.db import transaction
 from store.models import AuditEntry, RecipientKey, User
 from tests.support.backoffice import Browser, code_for, store_portal_report
 from tests.support.instance import DemoInstance, demo_org_id
@@ -192,3 +195,25 @@ def test_auditor_reads_the_log_paged_and_checks_it(
         conn.execute(text("UPDATE audit_log SET actor = 'x' WHERE action = 'test.filler'"))
     page = auditor.get("/audit/verify").get_data(as_text=True)
     assert "Broken at entry" in page and "its content was changed" in page
+
+
+def test_an_account_is_written_with_the_rest_of_its_transaction_or_not_at_all(
+    demo: DemoInstance,
+) -> None:
+    """create_user writes nothing on its own: when a later step of the same unit of work fails,
+    no account is left behind without its key and audit entry (a savepoint there committed
+    the account alone on SQLite, whose driver begins a transaction only at the first write)."""
+    with pytest.raises(RuntimeError), transaction(demo.sessions) as s:
+        org_id = demo_org_id(s)
+        create_user(
+            s,
+            username="erlan",
+            full_name="Ерлан",
+            role="head",
+            org_id=org_id,
+            instance_secret=demo.instance.secret_key,
+            kdf=demo.instance.kdf,
+        )
+        raise RuntimeError("a later step of the same request fails")
+    with demo.sessions() as s:
+        assert s.scalars(select(User).where(User.username == "erlan")).first() is None
