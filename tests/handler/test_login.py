@@ -315,8 +315,9 @@ def test_the_database_scope_fails_closed_by_default(app: Flask) -> None:
     `none` (every row-level policy hides every row), never the platform's."""
     from handler import org_scope
 
-    assert org_scope._current() == (org_scope.NONE, "")
+    closed = (org_scope.NONE, None, ())  # no scope, no organization, no subtree
+    assert org_scope._current() == closed
     with app.test_request_context("/"):
-        assert org_scope._current() == (org_scope.NONE, "")
+        assert org_scope._current() == closed
         app.preprocess_request()
-        assert org_scope._current() == (org_scope.NONE, "")
+        assert org_scope._current() == closed
