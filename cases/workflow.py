@@ -40,6 +40,7 @@ from rules.errors import AdalError
 from rules.offences import OFFENCE_TYPES
 from rules.workflow import CaseFacts, Event, Step
 from store import audit
+from store.db import savepoint
 from store.models import Case, CaseEvent, Grant, RecipientKey, Submission, User
 
 # The facts helpers live in cases.facts (retention and protection need them without
@@ -149,7 +150,7 @@ def register_case(
         CaseEvent(kind=event.kind, at=event.at, actor_id=actor.id, details=dict(event.details))
     )
     try:
-        with session.begin_nested():
+        with savepoint(session):
             session.add(case)
     except IntegrityError:
         winner = find_case(session, submission)

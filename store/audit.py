@@ -54,6 +54,7 @@ from sqlalchemy import ColumnElement, event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from store.db import savepoint
 from store.models import MIGRATED_ORG_ID, AuditEntry
 
 GENESIS = "0" * 64
@@ -254,7 +255,7 @@ def append(
         # verification with the key rejects it: exactly what a database-only writer gets.
         entry.entry_mac = key.mac(entry.entry_hash) if key is not None else None
         try:
-            with session.begin_nested():
+            with savepoint(session):
                 session.add(entry)
         except IntegrityError:
             continue

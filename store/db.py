@@ -75,3 +75,24 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: committed whole or rolled back whole, never half-written."""
     with factory() as session, session.begin():
         yield session
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """A savepoint in the session's transaction, on either database: what it wrote is undone
+    with the transaction if a later step of the same unit of work fails.
+
+    Python's SQLite driver begins a transaction only before its first INSERT, UPDATE or
+    DELETE. A SAVEPOINT sent before that begins one of its own, and releasing it commits
+    everything written in it there and then (a new account alone, before its key; an audit
+    entry of an action that then failed). So on SQLite the transaction is begun first. It is
+    begun here, not at the unit of work's first read: a transaction that has read holds its
+    snapshot, and under a concurrent writer its first write would fail at once instead of
+    waiting its turn."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        driver = connection.connection.driver_connection
+        if driver is not None and not driver.in_transaction:
+            connection.exec_driver_sql("BEGIN")
+    with session.begin_nested():
+        yield
