@@ -708,6 +708,23 @@ def inbox_page(
 # --- statistics ----------------------------------------------------------------------------
 
 
+def count_when(condition: ColumnElement[bool]) -> Any:
+    """How many of a group's rows meet `condition` (one grouped query, several such counts)."""
+    return func.sum(case((condition, 1), else_=0))
+
+
+def outcome_counts(now: datetime) -> tuple[Any, Any, Any, Any]:
+    """The grouped counts of list_deadlines behind a DeadlineStats, in its order: met,
+    met late, overdue, open (not yet due) at `now`; the statistics' and a superior body's."""
+    pending = ListDeadline.outcome.is_(None)
+    return (
+        count_when(ListDeadline.outcome == "met"),
+        count_when(ListDeadline.outcome == "met_late"),
+        count_when(and_(pending, ListDeadline.late_at <= now)),
+        count_when(and_(pending, ListDeadline.late_at > now)),
+    )
+
+
 @dataclass(frozen=True)
 class Counts:
     total: int
@@ -780,19 +797,13 @@ def counts(
             reasons[reason] += n
     total = sum(channels.values())
 
-    def count_when(condition: ColumnElement[bool]) -> Any:
-        return func.sum(case((condition, 1), else_=0))
-
     per_key: dict[str, DeadlineStats] = {}
     inexact = 0
     for key, met, late, overdue, pending, rough in session.execute(
         within(
             select(
                 ListDeadline.key,
-                count_when(ListDeadline.outcome == "met"),
-                count_when(ListDeadline.outcome == "met_late"),
-                count_when(and_(ListDeadline.outcome.is_(None), ListDeadline.late_at <= now)),
-                count_when(and_(ListDeadline.outcome.is_(None), ListDeadline.late_at > now)),
+                *outcome_counts(now),
                 count_when(ListDeadline.exact.is_(False)),
             )
             .group_by(ListDeadline.key)

@@ -22,12 +22,12 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, extract, func, select
+from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
 
 from cases import organizations, scope
+from cases.lists import outcome_counts
 from rules.clock import require_aware
 from rules.deadlines import DeadlineStats
 from store.models import CaseList, ListDeadline, Organization
@@ -52,10 +52,6 @@ SMALL_COUNT = 3
 def too_small(count: int) -> bool:
     """Whether a count may not be shown as a number on a superior body's page."""
     return 0 < count < SMALL_COUNT
-
-
-def _count_when(condition: ColumnElement[bool]) -> Any:
-    return func.sum(case((condition, 1), else_=0))
 
 
 # Given the subtree's organization ids, a block within which the counts are read.
@@ -99,10 +95,7 @@ def subordinate_counts(
         for org, met, late, overdue, pending in session.execute(
             select(
                 ListDeadline.org_id,
-                _count_when(ListDeadline.outcome == "met"),
-                _count_when(ListDeadline.outcome == "met_late"),
-                _count_when(and_(ListDeadline.outcome.is_(None), ListDeadline.late_at <= now)),
-                _count_when(and_(ListDeadline.outcome.is_(None), ListDeadline.late_at > now)),
+                *outcome_counts(now),
             )
             .where(scope.in_orgs(ListDeadline.org_id, ids))
             .group_by(ListDeadline.org_id)
