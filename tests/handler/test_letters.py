@@ -31,6 +31,19 @@ def _now() -> datetime:
     return datetime.now(UTC).astimezone(KZ_TZ)
 
 
+def _confirmation_sent(demo: DemoInstance, head: Browser) -> tuple[str, datetime]:
+    """A portal report the head has taken through p8 (the 1424 call) and p9 (the written
+    confirmation, outgoing number 01-15/42 of today): what the cover letter is filled from."""
+    sid = store_portal_report(demo).submission_id
+    assert head.get(f"/cases/{sid}").status_code == 200
+    now = _now()
+    call = {"call_time": now.strftime("%Y-%m-%dT%H:%M"), "operator": "Operator A"}
+    assert _step(head, sid, "kns_notified", call) == 303
+    sent = {"outgoing_number": "01-15/42", "outgoing_date": now.date().isoformat()}
+    assert _step(head, sid, "confirmation_sent", sent) == 303
+    return sid, now
+
+
 def _step(client: Browser, sid: str, step: str, data: dict[str, str]) -> int:
     response = client.post(
         f"/cases/{sid}/steps/{step}", {f"{step}-{k}": v for k, v in data.items()}
@@ -89,14 +102,8 @@ def test_kazakh_and_russian_calendar_dates() -> None:
 def test_cover_letter_prefilled_from_the_p9_step_edited_and_exported(
     demo: DemoInstance, as_role: Callable[[str], Browser], lang: str
 ) -> None:
-    sid = store_portal_report(demo).submission_id
     head = as_role("head")
-    assert head.get(f"/cases/{sid}").status_code == 200
-    now = _now()
-    call = {"call_time": now.strftime("%Y-%m-%dT%H:%M"), "operator": "Operator A"}
-    assert _step(head, sid, "kns_notified", call) == 303
-    sent = {"outgoing_number": "01-15/42", "outgoing_date": now.date().isoformat()}
-    assert _step(head, sid, "confirmation_sent", sent) == 303
+    sid, now = _confirmation_sent(demo, head)
     case_page = head.get(f"/cases/{sid}").get_data(as_text=True)
     assert f"/cases/{sid}/letters/confirmation_cover/{lang}" in case_page
 
@@ -325,14 +332,8 @@ def test_sender_falls_back_to_the_directory_name_in_the_letters_language(
         assert org is not None
         names = {"ru": org.name_ru, "kk": org.name_kk}
     assert names["ru"] != names["kk"]
-    sid = store_portal_report(demo).submission_id
     head = as_role("head")
-    assert head.get(f"/cases/{sid}").status_code == 200
-    now = _now()
-    call = {"call_time": now.strftime("%Y-%m-%dT%H:%M"), "operator": "Operator A"}
-    assert _step(head, sid, "kns_notified", call) == 303
-    sent = {"outgoing_number": "01-15/42", "outgoing_date": now.date().isoformat()}
-    assert _step(head, sid, "confirmation_sent", sent) == 303
+    sid, _sent_on = _confirmation_sent(demo, head)
     for lang, name in names.items():
         page = head.get(f"/cases/{sid}/letters/confirmation_cover/{lang}")
         assert _form(page.get_data(as_text=True))["sender"] == name

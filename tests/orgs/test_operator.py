@@ -23,15 +23,9 @@ from tests.support.backoffice import (
     store_portal_report,
 )
 from tests.support.instance import DemoInstance, run_cli
+from tests.support.orgs import NEW_ORGANIZATION_FORM
 
-NEW = {
-    "slug": "akimat-astana",
-    "name_kk": "Астана қаласының әкімдігі",
-    "name_ru": "Акимат города Астаны",
-    "name_en": "Akimat of Astana",
-    "short_names": "Акимат Астаны\nӘкімдік",
-    "parent": "",
-}
+NEW = {**NEW_ORGANIZATION_FORM, "short_names": "Акимат Астаны\nӘкімдік"}
 RECOVERY = re.compile(r"ADAL-RECOVERY-1-[A-Z0-9-]+")
 
 

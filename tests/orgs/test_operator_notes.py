@@ -12,15 +12,9 @@ from sqlalchemy import select
 from store.models import Organization
 from tests.support.backoffice import Browser
 from tests.support.instance import DemoInstance, demo_org_id
+from tests.support.orgs import NEW_ORGANIZATION_FORM
 
-NEW = {
-    "slug": "akimat-astana",
-    "name_kk": "Астана қаласының әкімдігі",
-    "name_ru": "Акимат города Астаны",
-    "name_en": "Akimat of Astana",
-    "short_names": "",
-    "parent": "",
-}
+NEW = NEW_ORGANIZATION_FORM
 CUT_OFF = {
     "en": "will disappear from the portal's tree",
     "ru": "Подведомственные ей организации исчезнут из дерева портала, а их работники не смогут "

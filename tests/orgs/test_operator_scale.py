@@ -17,15 +17,9 @@ from cases.organizations import Names
 from store.models import Organization
 from tests.support.backoffice import Browser
 from tests.support.instance import DemoInstance
+from tests.support.orgs import NEW_ORGANIZATION_FORM
 
-NEW = {
-    "slug": "akimat-astana",
-    "name_kk": "Астана қаласының әкімдігі",
-    "name_ru": "Акимат города Астаны",
-    "name_en": "Akimat of Astana",
-    "short_names": "",
-    "parent": "",
-}
+NEW = NEW_ORGANIZATION_FORM
 ROOTS = 300
 UNDER = 70  # under the first root: more than an organization's page names
 LINK = re.compile(r'href="/operator/(bulk-[0-9-]+)"')

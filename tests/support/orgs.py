@@ -41,6 +41,16 @@ from tests.support.instance import DemoInstance
 STAFF_ROLES = ("handler", "head", "admin", "auditor")
 MARK = "betamark"  # lower-case: bodies are searched case-insensitively
 
+# The operator's "new organization" form, filled in: tests change the fields they are about.
+NEW_ORGANIZATION_FORM = {
+    "slug": "akimat-astana",
+    "name_kk": "Астана қаласының әкімдігі",
+    "name_ru": "Акимат города Астаны",
+    "name_en": "Akimat of Astana",
+    "short_names": "",
+    "parent": "",
+}
+
 
 @dataclass
 class Account:
