@@ -149,7 +149,7 @@ def test_small_counts_hidden_by_quarter_in_every_language(
     expected = {
         "en": (f"{today.year} Q{(today.month - 1) // 3 + 1}", "fewer than 3", "small values"),
         "ru": (f"{roman} квартал {today.year}", "менее 3", "малые значения не показываются"),
-        "kk": (f"{today.year} ж. {roman} тоқсан", "3-тен аз", "шағын мәндер көрсетілмейді"),
+        "kk": (f"{today.year} ж. {roman} тоқсан", "3-тен аз", "кіші мәндер көрсетілмейді"),
     }
     for lang, (label, small, note) in expected.items():
         head.get(f"/lang/{lang}")
